@@ -1,0 +1,48 @@
+#include "common/route_change.h"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+
+namespace nvmove {
+
+std::optional<IpAddress> IpAddress::parse(const std::string &text) {
+  IpAddress a;
+  if (inet_pton(AF_INET, text.c_str(), a.bytes.data()) == 1) {
+    a.family = 4;
+    return a;
+  }
+  if (inet_pton(AF_INET6, text.c_str(), a.bytes.data()) == 1) {
+    a.family = 6;
+    return a;
+  }
+  return std::nullopt;
+}
+
+std::string IpAddress::to_string() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (family == 4) inet_ntop(AF_INET, bytes.data(), buf, sizeof buf);
+  else if (family == 6) inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+  else return "unset";
+  return buf;
+}
+
+std::optional<MacAddress> parse_mac(const std::string &text) {
+  MacAddress m{};
+  unsigned v[6];
+  char tail;
+  if (std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4],
+                  &v[5], &tail) != 6)
+    return std::nullopt;
+  for (int i = 0; i < 6; i++) m[i] = static_cast<uint8_t>(v[i]);
+  return m;
+}
+
+std::string mac_to_string(const MacAddress &m) {
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+                m[5]);
+  return buf;
+}
+
+}  // namespace nvmove

@@ -1,0 +1,97 @@
+// The typed interface between the control plane and whatever applies routes.
+//
+// The control plane (static config today, the mobility agent tomorrow, a BGP
+// exporter or an XDP map writer later) speaks only in these types. It never
+// sees rte_hash, RCU or outer-header templates: a RouteBackend owns those.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace nvmove {
+
+// An IPv4 or IPv6 address in network byte order. IPv4 uses the first 4 bytes.
+struct IpAddress {
+  uint8_t family = 0;  // 4 or 6; 0 = unset
+  std::array<uint8_t, 16> bytes{};
+
+  static std::optional<IpAddress> parse(const std::string &text);
+  std::string to_string() const;
+  bool is_v4() const { return family == 4; }
+  bool is_v6() const { return family == 6; }
+  bool operator==(const IpAddress &) const = default;
+  auto operator<=>(const IpAddress &) const = default;
+};
+
+using MacAddress = std::array<uint8_t, 6>;
+std::optional<MacAddress> parse_mac(const std::string &text);
+std::string mac_to_string(const MacAddress &mac);
+
+// Host route key: a VM address inside one virtual network.
+struct HostRoute {
+  uint32_t vn = 0;
+  IpAddress address;
+  bool operator==(const HostRoute &) const = default;
+  auto operator<=>(const HostRoute &) const = default;
+};
+
+// The VM is attached here: deliver on an access port to the VM's MAC.
+struct DeliverLocal {
+  uint16_t port = 0;
+  MacAddress vm_mac{};
+  uint16_t vlan = 0;  // 0 = untagged
+  bool operator==(const DeliverLocal &) const = default;
+};
+
+// The VM moved: tunnel its packets to the NVE now serving it.
+struct TunnelToNve {
+  IpAddress nve;
+  bool operator==(const TunnelToNve &) const = default;
+};
+
+using RouteAction = std::variant<DeliverLocal, TunnelToNve>;
+
+struct RouteChange {
+  enum class Op : uint8_t { Upsert, Remove };
+  Op op = Op::Upsert;
+  HostRoute route;
+  RouteAction action;  // ignored for Remove
+};
+
+// Why a change in a batch was not applied.
+struct RouteChangeError {
+  size_t index = 0;  // position in the batch
+  std::string reason;
+};
+
+struct RouteBatchResult {
+  size_t applied = 0;
+  std::vector<RouteChangeError> errors;
+  uint64_t table_version = 0;  // version after the batch was published
+};
+
+// A route as the backend reports it back (for show commands and tests).
+struct RouteView {
+  HostRoute route;
+  RouteAction action;
+  uint64_t hits = 0;
+  uint64_t last_hit_tsc = 0;  // 0 = never hit
+};
+
+// Applies route changes. Implementations: the DPDK fast path's table today.
+// apply() publishes the whole batch before returning: once it returns, every
+// worker that starts a new burst sees the new routes.
+class RouteBackend {
+ public:
+  virtual ~RouteBackend() = default;
+  virtual RouteBatchResult apply(std::span<const RouteChange> batch) = 0;
+  virtual std::optional<RouteView> find(const HostRoute &route) const = 0;
+  virtual size_t size() const = 0;
+};
+
+}  // namespace nvmove

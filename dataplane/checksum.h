@@ -1,0 +1,52 @@
+// Checksum helpers: incremental updates (RFC 1624) so a TTL or ECN change does
+// not recompute the whole header.
+#pragma once
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+
+#include <cstdint>
+
+namespace nvmove::dp {
+
+// Updates a one's complement checksum (network order) for a 16-bit word that
+// changed from old_w to new_w (both network order).
+inline uint16_t csum_update16(uint16_t csum, uint16_t old_w, uint16_t new_w) {
+  uint32_t s = static_cast<uint16_t>(~csum) + static_cast<uint16_t>(~old_w) + new_w;
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(~s);
+}
+
+inline uint16_t fold_csum(uint32_t s) {
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(~s);
+}
+
+// Decrements the IPv4 TTL and patches the header checksum.
+inline void ipv4_dec_ttl(rte_ipv4_hdr *ip) {
+  const uint16_t old_w = *reinterpret_cast<const uint16_t *>(&ip->time_to_live);
+  ip->time_to_live--;
+  const uint16_t new_w = *reinterpret_cast<const uint16_t *>(&ip->time_to_live);
+  ip->hdr_checksum = csum_update16(ip->hdr_checksum, old_w, new_w);
+}
+
+// Sets the IPv4 TOS byte and patches the header checksum.
+inline void ipv4_set_tos(rte_ipv4_hdr *ip, uint8_t tos) {
+  const uint16_t old_w = *reinterpret_cast<const uint16_t *>(&ip->version_ihl);
+  ip->type_of_service = tos;
+  const uint16_t new_w = *reinterpret_cast<const uint16_t *>(&ip->version_ihl);
+  ip->hdr_checksum = csum_update16(ip->hdr_checksum, old_w, new_w);
+}
+
+inline uint8_t ipv6_tclass(const rte_ipv6_hdr *ip6) {
+  return static_cast<uint8_t>(rte_be_to_cpu_32(ip6->vtc_flow) >> 20);
+}
+
+inline void ipv6_set_tclass(rte_ipv6_hdr *ip6, uint8_t tc) {
+  const uint32_t v = rte_be_to_cpu_32(ip6->vtc_flow);
+  ip6->vtc_flow = rte_cpu_to_be_32((v & 0xf00fffffu) | (uint32_t{tc} << 20));
+}
+
+}  // namespace nvmove::dp

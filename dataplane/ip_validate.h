@@ -1,0 +1,48 @@
+// Header validation shared by native and decapsulated packets. Each failure
+// names its drop counter; Counter::kCount means the header is good.
+#pragma once
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+
+#include "dataplane/counters.h"
+
+namespace nvmove::dp {
+
+inline constexpr Counter kValid = Counter::kCount;
+
+inline Counter validate_ipv4(const uint8_t *l3, uint32_t avail, bool verify_csum) {
+  if (avail < sizeof(rte_ipv4_hdr)) return Counter::drop_ipv4_truncated;
+  const auto *ip = reinterpret_cast<const rte_ipv4_hdr *>(l3);
+  if ((ip->version_ihl >> 4) != 4) return Counter::drop_ipv4_bad_version;
+  const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+  if (ihl < sizeof(rte_ipv4_hdr) || ihl > avail) return Counter::drop_ipv4_bad_ihl;
+  const uint32_t tot = rte_be_to_cpu_16(ip->total_length);
+  if (tot < ihl || tot > avail) return Counter::drop_ipv4_bad_length;
+  if (verify_csum && rte_raw_cksum(ip, ihl) != 0xffff) return Counter::drop_ipv4_bad_checksum;
+  const uint8_t s0 = reinterpret_cast<const uint8_t *>(&ip->src_addr)[0];
+  if (s0 >= 224 || s0 == 127) return Counter::drop_ipv4_bad_source;
+  return kValid;
+}
+
+inline Counter validate_ipv6(const uint8_t *l3, uint32_t avail) {
+  if (avail < sizeof(rte_ipv6_hdr)) return Counter::drop_ipv6_truncated;
+  const auto *ip6 = reinterpret_cast<const rte_ipv6_hdr *>(l3);
+  if ((l3[0] >> 4) != 6) return Counter::drop_ipv6_bad_version;
+  if (sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip6->payload_len) > avail)
+    return Counter::drop_ipv6_bad_length;
+  static constexpr uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  if (ip6->src_addr[0] == 0xff || __builtin_memcmp(ip6->src_addr, kLoopback, 16) == 0)
+    return Counter::drop_ipv6_bad_source;
+  return kValid;
+}
+
+inline uint16_t ipv4_len(const uint8_t *l3) {
+  return rte_be_to_cpu_16(reinterpret_cast<const rte_ipv4_hdr *>(l3)->total_length);
+}
+inline uint16_t ipv6_len(const uint8_t *l3) {
+  return static_cast<uint16_t>(sizeof(rte_ipv6_hdr) +
+                               rte_be_to_cpu_16(reinterpret_cast<const rte_ipv6_hdr *>(l3)->payload_len));
+}
+
+}  // namespace nvmove::dp

@@ -1,0 +1,426 @@
+#include "dataplane/route_table.h"
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+#include <rte_rcu_qsbr.h>
+
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+#include "dataplane/tunnel_template.h"
+
+namespace nvmove::dp {
+
+namespace {
+constexpr uint32_t kNone = UINT32_MAX;
+
+uint64_t now_unix_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool to_key(const HostRoute &r, RouteKey &k) {
+  if (r.address.is_v4()) make_key_v4(k, r.vn, r.address.bytes.data());
+  else if (r.address.is_v6()) make_key_v6(k, r.vn, r.address.bytes.data());
+  else return false;
+  return true;
+}
+
+HostRoute from_key(const RouteKey &k) {
+  HostRoute r;
+  r.vn = k.vn;
+  r.address.family = k.family;
+  std::memcpy(r.address.bytes.data(), k.addr, k.family == kFamilyV4 ? 4 : 16);
+  return r;
+}
+
+[[noreturn]] void fail(const std::string &what) {
+  throw std::runtime_error(what + ": " + rte_strerror(rte_errno));
+}
+}  // namespace
+
+// What the defer queue carries: everything one retirement gives back.
+struct RouteTable::Deferred {
+  uint32_t entry_idx = kNone;
+  int32_t key_pos = -1;
+  uint32_t stat_idx = kNone;
+  uint32_t nve_idx = kNone;  // NVE slot whose last user went away
+  const TunnelTemplate *tmpl = nullptr;
+};
+
+RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(cfg), qsbr_(qsbr) {
+  if (cfg_.capacity < 8) cfg_.capacity = 8;
+  if (cfg_.workers == 0) cfg_.workers = 1;
+
+  rte_hash_parameters hp{};
+  hp.name = cfg_.name.c_str();
+  hp.entries = cfg_.capacity;
+  hp.key_len = sizeof(RouteKey);
+  hp.hash_func = rte_hash_crc;
+  hp.hash_func_init_val = 0;
+  hp.socket_id = cfg_.socket_id;
+  // Lock-free readers with one writer; the extendable table guarantees that
+  // `capacity` routes fit whatever the key distribution. With RW_CONCURRENCY_LF
+  // the hash does not recycle a deleted key's slot by itself: we free it after
+  // the grace period (rte_hash_free_key_with_position).
+  hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+  hash_ = rte_hash_create(&hp);
+  if (!hash_) fail("cannot create route hash '" + cfg_.name + "' for " +
+                   std::to_string(cfg_.capacity) + " routes");
+
+  // Replacements need a new entry before the old one comes back: keep spares.
+  const uint32_t spare = std::max<uint32_t>(1024, cfg_.capacity / 16);
+  pool_size_ = cfg_.capacity + spare;
+  entries_ = static_cast<RouteEntry *>(
+      rte_zmalloc_socket("nve_route_entries", sizeof(RouteEntry) * pool_size_, 64, cfg_.socket_id));
+  if (!entries_) fail("cannot allocate route entries");
+  free_entries_.reserve(pool_size_);
+  for (uint32_t i = pool_size_; i-- > 0;) free_entries_.push_back(i);
+
+  for (uint32_t w = 0; w < cfg_.workers; w++) {
+    auto *s = static_cast<RouteStat *>(rte_zmalloc_socket(
+        "nve_route_stats", sizeof(RouteStat) * cfg_.capacity, 64, cfg_.socket_id));
+    if (!s) fail("cannot allocate per-worker route statistics");
+    stats_.push_back(s);
+  }
+  free_stats_.reserve(cfg_.capacity);
+  for (uint32_t i = cfg_.capacity; i-- > 0;) free_stats_.push_back(i);
+
+  nves_ = static_cast<std::atomic<const TunnelTemplate *> *>(rte_zmalloc_socket(
+      "nve_templates", sizeof(std::atomic<const TunnelTemplate *>) * cfg_.max_nves, 64,
+      cfg_.socket_id));
+  if (!nves_) fail("cannot allocate NVE template table");
+  nve_slots_.resize(cfg_.max_nves);
+  for (uint32_t i = cfg_.max_nves; i-- > 0;) free_nves_.push_back(i);
+
+  rte_rcu_qsbr_dq_parameters dp{};
+  const std::string dq_name = cfg_.name + "_dq";
+  dp.name = dq_name.c_str();
+  dp.size = pool_size_ + cfg_.max_nves * 2;
+  dp.esize = sizeof(Deferred);
+  dp.trigger_reclaim_limit = 64;
+  dp.max_reclaim_size = dp.size;
+  dp.free_fn = &RouteTable::dq_free;
+  dp.p = this;
+  dp.v = qsbr_;
+  static_assert(sizeof(Deferred) % 4 == 0);
+  dq_ = rte_rcu_qsbr_dq_create(&dp);
+  if (!dq_) fail("cannot create RCU defer queue");
+
+  memory_bytes_ = sizeof(RouteEntry) * pool_size_ + sizeof(RouteStat) * cfg_.capacity * cfg_.workers +
+                  sizeof(void *) * cfg_.max_nves +
+                  // rte_hash: key store (key + data pointer) and 8-entry buckets
+                  // of 64 B, main and extendable tables.
+                  (sizeof(RouteKey) + sizeof(void *)) * (cfg_.capacity + 1) +
+                  2 * 64 * ((cfg_.capacity + 7) / 8);
+
+  publish_gateway();
+}
+
+RouteTable::~RouteTable() {
+  if (dq_) {
+    // Workers are stopped by now; whatever is left is ours to free.
+    rte_rcu_qsbr_dq_delete(dq_);
+  }
+  if (nves_) {
+    for (uint32_t i = 0; i < cfg_.max_nves; i++) rte_free(const_cast<TunnelTemplate *>(nves_[i].load()));
+    rte_free(nves_);
+  }
+  rte_free(const_cast<GatewayL2 *>(gateway_.load()));
+  for (auto *s : stats_) rte_free(s);
+  rte_free(entries_);
+  if (hash_) rte_hash_free(hash_);
+}
+
+void RouteTable::dq_free(void *p, void *elems, unsigned n) {
+  auto *self = static_cast<RouteTable *>(p);
+  auto *d = static_cast<Deferred *>(elems);
+  for (unsigned i = 0; i < n; i++) self->free_deferred(d[i]);
+}
+
+void RouteTable::free_deferred(const Deferred &d) {
+  if (d.entry_idx != kNone) free_entries_.push_back(d.entry_idx);
+  if (d.key_pos >= 0) rte_hash_free_key_with_position(hash_, d.key_pos);
+  if (d.stat_idx != kNone) {
+    for (auto *s : stats_) {
+      s[d.stat_idx].hits.store(0, std::memory_order_relaxed);
+      s[d.stat_idx].last_tsc.store(0, std::memory_order_relaxed);
+    }
+    free_stats_.push_back(d.stat_idx);
+  }
+  if (d.nve_idx != kNone) {
+    // Nobody can reach this template any more; the slot may serve a new NVE.
+    rte_free(const_cast<TunnelTemplate *>(nves_[d.nve_idx].exchange(nullptr)));
+    free_nves_.push_back(d.nve_idx);
+  }
+  rte_free(const_cast<TunnelTemplate *>(d.tmpl));
+}
+
+void RouteTable::defer(const Deferred &d) {
+  // A full queue only means workers have not passed a quiescent state since
+  // the oldest retirement: reclaim until there is room (bounded by the time a
+  // worker takes for one loop pass).
+  Deferred copy = d;
+  while (rte_rcu_qsbr_dq_enqueue(dq_, &copy) != 0) {
+    rte_rcu_qsbr_dq_reclaim(dq_, UINT32_MAX, nullptr, nullptr, nullptr);
+    rte_pause();
+  }
+}
+
+void RouteTable::reclaim() { rte_rcu_qsbr_dq_reclaim(dq_, UINT32_MAX, nullptr, nullptr, nullptr); }
+
+uint32_t RouteTable::alloc_entry() {
+  if (free_entries_.empty()) {
+    reclaim();
+    while (free_entries_.empty()) {
+      // All spares wait for a grace period: wait for it.
+      rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+      reclaim();
+    }
+  }
+  const uint32_t i = free_entries_.back();
+  free_entries_.pop_back();
+  return i;
+}
+
+uint32_t RouteTable::acquire_nve(const IpAddress &addr, std::string &why) {
+  if (addr == fabric_.own_v4 || addr == fabric_.own_v6) {
+    why = "tunnel destination " + addr.to_string() + " is this NVE's own address";
+    return kNone;
+  }
+  auto it = nve_by_addr_.find(addr);
+  if (it != nve_by_addr_.end()) {
+    nve_slots_[it->second].refs++;
+    return it->second;
+  }
+  if (free_nves_.empty()) reclaim();
+  if (free_nves_.empty()) {
+    why = "NVE table full (" + std::to_string(cfg_.max_nves) + " destination NVEs)";
+    return kNone;
+  }
+  const TunnelTemplate *t = build_template(addr, why);
+  if (!t) return kNone;
+  const uint32_t idx = free_nves_.back();
+  free_nves_.pop_back();
+  nve_slots_[idx] = NveSlot{addr, 1};
+  nve_by_addr_[addr] = idx;
+  nves_[idx].store(t, std::memory_order_release);
+  return idx;
+}
+
+void RouteTable::release_nve_ref(uint32_t idx, Deferred &d) {
+  NveSlot &s = nve_slots_[idx];
+  if (--s.refs == 0) {
+    nve_by_addr_.erase(s.addr);
+    d.nve_idx = idx;
+  }
+}
+
+const TunnelTemplate *RouteTable::build_template(const IpAddress &nve, std::string &why) const {
+  auto *t = static_cast<TunnelTemplate *>(
+      rte_zmalloc_socket("nve_template", sizeof(TunnelTemplate), 64, cfg_.socket_id));
+  if (!t) {
+    why = "cannot allocate an NVE template";
+    return nullptr;
+  }
+  if (!build_tunnel_template(fabric_, nve, *t, why)) {
+    rte_free(t);
+    return nullptr;
+  }
+  return t;
+}
+
+void RouteTable::publish_gateway() {
+  auto *g = static_cast<GatewayL2 *>(
+      rte_zmalloc_socket("nve_gateway", sizeof(GatewayL2), 64, cfg_.socket_id));
+  if (!g) fail("cannot allocate gateway header");
+  build_gateway_l2(fabric_, *g);
+  const GatewayL2 *old = gateway_.exchange(g, std::memory_order_acq_rel);
+  if (old) {
+    // GatewayL2 fits the template allocation's lifetime rules: retire it the
+    // same way (rte_free does not care about the type).
+    Deferred d;
+    d.tmpl = reinterpret_cast<const TunnelTemplate *>(old);
+    defer(d);
+  }
+}
+
+void RouteTable::set_fabric(const FabricParams &fabric) {
+  fabric_ = fabric;
+  for (const auto &[addr, idx] : nve_by_addr_) {
+    std::string why;
+    const TunnelTemplate *t = build_template(addr, why);
+    if (!t) continue;  // the old template keeps serving
+    const TunnelTemplate *old = nves_[idx].exchange(t, std::memory_order_acq_rel);
+    Deferred d;
+    d.tmpl = old;
+    defer(d);
+  }
+  publish_gateway();
+  version_.fetch_add(1, std::memory_order_release);
+  last_update_ns_ = now_unix_ns();
+}
+
+bool RouteTable::upsert(const RouteChange &c, std::string &why) {
+  RouteKey key;
+  if (!to_key(c.route, key)) {
+    why = "route address unset";
+    return false;
+  }
+  void *old_data = nullptr;
+  const int old_pos = rte_hash_lookup_data(hash_, &key, &old_data);
+  const RouteEntry *old = old_pos >= 0 ? static_cast<const RouteEntry *>(old_data) : nullptr;
+
+  RouteEntry e{};
+  if (const auto *local = std::get_if<DeliverLocal>(&c.action)) {
+    e.kind = kRouteLocal;
+    e.port = local->port;
+    e.vlan_tci = local->vlan;
+    std::memcpy(e.vm_mac, local->vm_mac.data(), 6);
+    e.nve_idx = kNone;
+  } else {
+    const auto &tun = std::get<TunnelToNve>(c.action);
+    e.kind = kRouteTunnel;
+    e.nve_idx = acquire_nve(tun.nve, why);
+    if (e.nve_idx == kNone) return false;
+  }
+
+  if (old) {
+    e.stat_idx = old->stat_idx;  // a changed route keeps its counters
+  } else {
+    if (free_stats_.empty()) reclaim();
+    if (free_stats_.empty() || live_routes_ >= cfg_.capacity) {
+      if (e.nve_idx != kNone) {
+        Deferred d;
+        release_nve_ref(e.nve_idx, d);
+        if (d.nve_idx != kNone) defer(d);
+      }
+      why = "route table full (" + std::to_string(cfg_.capacity) + " routes)";
+      return false;
+    }
+    e.stat_idx = free_stats_.back();
+    free_stats_.pop_back();
+  }
+
+  const uint32_t idx = alloc_entry();
+  entries_[idx] = e;
+  // rte_hash publishes the data pointer with release semantics in LF mode.
+  const int rc = rte_hash_add_key_data(hash_, &key, &entries_[idx]);
+  if (rc < 0) {
+    free_entries_.push_back(idx);
+    if (!old) free_stats_.push_back(e.stat_idx);
+    if (e.nve_idx != kNone) {
+      Deferred d;
+      release_nve_ref(e.nve_idx, d);
+      if (d.nve_idx != kNone) defer(d);
+    }
+    why = std::string("hash insert failed: ") + rte_strerror(-rc);
+    return false;
+  }
+  if (old) {
+    Deferred d;
+    d.entry_idx = static_cast<uint32_t>(old - entries_);
+    if (old->kind == kRouteTunnel) release_nve_ref(old->nve_idx, d);
+    defer(d);
+  } else {
+    live_routes_++;
+  }
+  return true;
+}
+
+bool RouteTable::remove(const HostRoute &r, std::string &why) {
+  RouteKey key;
+  if (!to_key(r, key)) {
+    why = "route address unset";
+    return false;
+  }
+  void *data = nullptr;
+  if (rte_hash_lookup_data(hash_, &key, &data) < 0) {
+    why = "no such route";
+    return false;
+  }
+  const int pos = rte_hash_del_key(hash_, &key);
+  if (pos < 0) {
+    why = std::string("hash delete failed: ") + rte_strerror(-pos);
+    return false;
+  }
+  const auto *old = static_cast<const RouteEntry *>(data);
+  Deferred d;
+  d.entry_idx = static_cast<uint32_t>(old - entries_);
+  d.key_pos = pos;
+  d.stat_idx = old->stat_idx;
+  if (old->kind == kRouteTunnel) release_nve_ref(old->nve_idx, d);
+  defer(d);
+  live_routes_--;
+  return true;
+}
+
+RouteBatchResult RouteTable::apply(std::span<const RouteChange> batch) {
+  RouteBatchResult res;
+  for (size_t i = 0; i < batch.size(); i++) {
+    std::string why;
+    const bool ok = batch[i].op == RouteChange::Op::Upsert ? upsert(batch[i], why)
+                                                           : remove(batch[i].route, why);
+    if (ok) res.applied++;
+    else res.errors.push_back({i, why});
+  }
+  res.table_version = version_.fetch_add(1, std::memory_order_release) + 1;
+  last_update_ns_ = now_unix_ns();
+  return res;
+}
+
+RouteView RouteTable::to_view(const RouteKey &key, const RouteEntry &e) const {
+  RouteView v;
+  v.route = from_key(key);
+  if (e.kind == kRouteLocal) {
+    DeliverLocal l;
+    l.port = e.port;
+    l.vlan = e.vlan_tci;
+    std::memcpy(l.vm_mac.data(), e.vm_mac, 6);
+    v.action = l;
+  } else {
+    v.action = TunnelToNve{nve_slots_[e.nve_idx].addr};
+  }
+  for (auto *s : stats_) {
+    v.hits += s[e.stat_idx].hits.load(std::memory_order_relaxed);
+    v.last_hit_tsc = std::max<uint64_t>(v.last_hit_tsc, s[e.stat_idx].last_tsc.load(std::memory_order_relaxed));
+  }
+  return v;
+}
+
+std::optional<RouteView> RouteTable::find(const HostRoute &route) const {
+  RouteKey key;
+  if (!to_key(route, key)) return std::nullopt;
+  void *data = nullptr;
+  if (rte_hash_lookup_data(hash_, &key, &data) < 0) return std::nullopt;
+  return to_view(key, *static_cast<const RouteEntry *>(data));
+}
+
+std::vector<RouteView> RouteTable::list() const {
+  std::vector<RouteView> out;
+  out.reserve(live_routes_);
+  const void *k;
+  void *data;
+  uint32_t it = 0;
+  while (rte_hash_iterate(hash_, &k, &data, &it) >= 0)
+    out.push_back(to_view(*static_cast<const RouteKey *>(k), *static_cast<const RouteEntry *>(data)));
+  return out;
+}
+
+RouteTableView RouteTable::view() const {
+  RouteTableView v;
+  v.hash = hash_;
+  v.stats = stats_.data();
+  v.nves = nves_;
+  v.max_nves = cfg_.max_nves;
+  v.gateway = &gateway_;
+  return v;
+}
+
+}  // namespace nvmove::dp

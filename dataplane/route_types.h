@@ -1,0 +1,83 @@
+// What the fast path reads: host route keys, entries, per-route statistics and
+// the outer-header templates of destination NVEs. Written only by the control
+// thread (RouteTable), read by workers without locks.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+namespace nvmove::dp {
+
+inline constexpr uint8_t kFamilyV4 = 4;
+inline constexpr uint8_t kFamilyV6 = 6;
+
+// 24 bytes, no padding holes left uninitialised: the hash compares raw bytes.
+struct RouteKey {
+  uint32_t vn;
+  uint8_t family;
+  uint8_t pad[3];
+  uint8_t addr[16];  // IPv4 in the first 4 bytes, rest zero
+};
+static_assert(sizeof(RouteKey) == 24);
+
+inline void make_key_v4(RouteKey &k, uint32_t vn, const void *addr4) {
+  std::memset(&k, 0, sizeof k);
+  k.vn = vn;
+  k.family = kFamilyV4;
+  std::memcpy(k.addr, addr4, 4);
+}
+
+inline void make_key_v6(RouteKey &k, uint32_t vn, const void *addr16) {
+  k.vn = vn;
+  k.family = kFamilyV6;
+  k.pad[0] = k.pad[1] = k.pad[2] = 0;
+  std::memcpy(k.addr, addr16, 16);
+}
+
+enum RouteKind : uint8_t { kRouteLocal = 1, kRouteTunnel = 2 };
+
+// Immutable once published: a change publishes a new entry and retires the old
+// one through RCU, so a worker never sees a half-written entry.
+struct alignas(32) RouteEntry {
+  uint8_t kind;
+  uint8_t pad0;
+  uint16_t port;      // kRouteLocal: access port
+  uint16_t vlan_tci;  // kRouteLocal: 0 = untagged
+  uint16_t pad1;
+  uint32_t stat_idx;  // index into each worker's RouteStat array
+  uint32_t nve_idx;   // kRouteTunnel: slot in the NVE template table
+  uint8_t vm_mac[6];  // kRouteLocal
+  uint8_t pad2[10];
+};
+static_assert(sizeof(RouteEntry) == 32);
+
+// Per worker, per route. Written by one worker only.
+struct RouteStat {
+  std::atomic<uint64_t> hits;
+  std::atomic<uint64_t> last_tsc;
+};
+
+// The precomputed Ethernet + outer IP header toward one destination NVE
+// (VPP's "rewrite"): the worker copies it and fixes lengths, TOS/traffic
+// class, DF, ID, flow label and checksum.
+struct alignas(64) TunnelTemplate {
+  uint8_t outer_family;  // kFamilyV4 or kFamilyV6
+  uint8_t hdr_len;       // 14 + 20 or 14 + 40
+  uint16_t out_port;
+  uint8_t resolved;      // 0 while the fabric gateway's MAC is unknown
+  uint8_t pad[3];
+  uint32_t ipv4_csum_partial;  // one's complement sum of the constant outer IPv4 words
+  uint8_t hdr[14 + 40];
+};
+
+// Where packets without a host route go (the fabric gateway), per family.
+struct GatewayL2 {
+  uint16_t port;
+  uint8_t resolved4;
+  uint8_t resolved6;
+  uint8_t eth4[12];  // dst MAC + src MAC toward the IPv4 gateway
+  uint8_t eth6[12];
+};
+
+}  // namespace nvmove::dp

@@ -1,0 +1,43 @@
+// Forwarding settings the workers read. Built by the control plane from the
+// configuration before workers start; constant while they run.
+#pragma once
+
+#include <cstdint>
+
+namespace nvmove::dp {
+
+inline constexpr uint16_t kMaxPorts = 16;
+
+enum class PortRole : uint8_t { Unused = 0, Fabric, Access };
+
+struct PortSettings {
+  PortRole role = PortRole::Unused;
+  uint32_t vn = 0;     // virtual network of traffic received here
+  uint16_t vlan = 0;   // access port: 802.1Q VID expected and pushed, 0 = untagged
+  uint8_t mac[6] = {};
+  bool tx_ipv4_cksum_offload = false;  // the port computes outer IPv4 checksums
+  bool proxy_arp = true;               // access port: answer ARP/NS as the VMs' gateway
+};
+
+struct DataplaneSettings {
+  PortSettings ports[kMaxPorts];
+  uint16_t fabric_port = 0;
+  uint32_t fabric_vn = 0;  // virtual network of native and decapsulated fabric traffic
+
+  bool has_v4 = false;
+  uint8_t own_v4[4] = {};
+  bool has_v6 = false;
+  uint8_t own_v6[16] = {};
+
+  uint16_t tunnel_mtu = 1500;  // largest outer IP packet on the fabric
+  int16_t dscp_set = -1;       // -1: copy the inner DSCP; 0..63: set this DSCP
+  bool default_forward = true; // no host route: to the fabric gateway (true) or drop
+  bool verify_ipv4_checksum = true;
+
+  // ICMP errors: token bucket per worker.
+  uint32_t icmp_rate_per_sec = 1000;
+  uint32_t icmp_burst = 100;
+  uint8_t icmp_ttl = 64;
+};
+
+}  // namespace nvmove::dp

@@ -1,0 +1,76 @@
+// One worker's private state (DPDK l3fwd's per-lcore context): its queues,
+// its per-port output stage, counters, ICMP rate limiter and table view.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <cstdint>
+
+#include "dataplane/counters.h"
+#include "dataplane/route_table.h"
+#include "dataplane/settings.h"
+
+struct rte_ring;
+struct rte_rcu_qsbr;
+struct rte_eth_dev_tx_buffer;
+
+namespace nvmove::dp {
+
+inline constexpr uint16_t kBurst = 32;
+// Room for one burst where every packet became the maximum fragment count.
+inline constexpr uint16_t kMaxFragments = 16;
+inline constexpr uint16_t kOutCapacity = kBurst * 4;
+
+struct RxQueue {
+  uint16_t port;
+  uint16_t queue;
+};
+
+struct OutQueue {
+  uint16_t n = 0;
+  rte_mbuf *pkts[kOutCapacity];
+};
+
+struct alignas(64) WorkerContext {
+  uint16_t worker_id = 0;
+  unsigned qsbr_thread_id = 0;
+  const DataplaneSettings *settings = nullptr;
+  RouteTableView routes;
+  RouteStat *my_stats = nullptr;  // routes.stats[worker_id]
+  rte_rcu_qsbr *qsbr = nullptr;
+  rte_ring *to_control = nullptr;       // packets for the control thread
+  rte_mempool *frag_direct = nullptr;   // IPv4 fragmentation pools
+  rte_mempool *frag_indirect = nullptr;
+
+  uint16_t n_rxq = 0;
+  RxQueue rxq[kMaxPorts * 4];
+  uint16_t tx_queue = 0;  // this worker's TX queue on every port
+  rte_eth_dev_tx_buffer *tx_buf[kMaxPorts] = {};
+
+  uint64_t now_tsc = 0;  // read once per burst
+  uint64_t tsc_hz = 1;
+  uint64_t icmp_tokens = 0;
+  uint64_t icmp_last_tsc = 0;
+  uint16_t next_ip_id = 0;
+
+  CounterBlock counters;
+  OutQueue out[kMaxPorts];
+};
+
+// Takes `m` for transmission on `port`; frees and counts it if the stage is full.
+inline void emit(WorkerContext &ctx, uint16_t port, rte_mbuf *m) {
+  OutQueue &q = ctx.out[port];
+  if (__builtin_expect(q.n == kOutCapacity, 0)) {
+    rte_pktmbuf_free(m);
+    ctx.counters.add(Counter::drop_tx_full);
+    return;
+  }
+  q.pkts[q.n++] = m;
+}
+
+inline void drop(WorkerContext &ctx, rte_mbuf *m, Counter why) {
+  rte_pktmbuf_free(m);
+  ctx.counters.add(why);
+}
+
+}  // namespace nvmove::dp
