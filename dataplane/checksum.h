@@ -25,19 +25,23 @@ inline uint16_t fold_csum(uint32_t s) {
 }
 
 // Decrements the IPv4 TTL and patches the header checksum.
+inline uint16_t load16(const void *p) {
+  uint16_t v;
+  __builtin_memcpy(&v, p, 2);
+  return v;
+}
+
 inline void ipv4_dec_ttl(rte_ipv4_hdr *ip) {
-  const uint16_t old_w = *reinterpret_cast<const uint16_t *>(&ip->time_to_live);
+  const uint16_t old_w = load16(&ip->time_to_live);
   ip->time_to_live--;
-  const uint16_t new_w = *reinterpret_cast<const uint16_t *>(&ip->time_to_live);
-  ip->hdr_checksum = csum_update16(ip->hdr_checksum, old_w, new_w);
+  ip->hdr_checksum = csum_update16(ip->hdr_checksum, old_w, load16(&ip->time_to_live));
 }
 
 // Sets the IPv4 TOS byte and patches the header checksum.
 inline void ipv4_set_tos(rte_ipv4_hdr *ip, uint8_t tos) {
-  const uint16_t old_w = *reinterpret_cast<const uint16_t *>(&ip->version_ihl);
+  const uint16_t old_w = load16(&ip->version_ihl);
   ip->type_of_service = tos;
-  const uint16_t new_w = *reinterpret_cast<const uint16_t *>(&ip->version_ihl);
-  ip->hdr_checksum = csum_update16(ip->hdr_checksum, old_w, new_w);
+  ip->hdr_checksum = csum_update16(ip->hdr_checksum, old_w, load16(&ip->version_ihl));
 }
 
 inline uint8_t ipv6_tclass(const rte_ipv6_hdr *ip6) {

@@ -143,9 +143,9 @@ void handle_echo(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
     ip->hdr_checksum = rte_ipv4_cksum(ip);
     uint16_t ck;
     std::memcpy(&ck, icmp + 2, 2);
-    const uint16_t old_w = *reinterpret_cast<uint16_t *>(icmp);
+    const uint16_t old_w = load16(icmp);
     icmp[0] = RTE_IP_ICMP_ECHO_REPLY;
-    ck = csum_update16(ck, old_w, *reinterpret_cast<uint16_t *>(icmp));
+    ck = csum_update16(ck, old_w, load16(icmp));
     std::memcpy(icmp + 2, &ck, 2);
   } else {
     auto *ip6 = reinterpret_cast<rte_ipv6_hdr *>(pm.l3);
@@ -158,9 +158,9 @@ void handle_echo(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
     // Swapping the addresses leaves the pseudo-header sum unchanged.
     uint16_t ck;
     std::memcpy(&ck, icmp + 2, 2);
-    const uint16_t old_w = *reinterpret_cast<uint16_t *>(icmp);
+    const uint16_t old_w = load16(icmp);
     icmp[0] = kIcmp6EchoReply;
-    ck = csum_update16(ck, old_w, *reinterpret_cast<uint16_t *>(icmp));
+    ck = csum_update16(ck, old_w, load16(icmp));
     std::memcpy(icmp + 2, &ck, 2);
   }
   reply_l2(m, s.ports[pm.in_port].mac);

@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include "dataplane/forward.h"
 
@@ -66,6 +67,17 @@ void worker_run(WorkerContext &ctx, const WorkerLoopParams &p) {
       if (n == 0) continue;
       got += n;
       process_burst(ctx, q.port, pkts, n);
+      transmit_outputs(ctx, p.n_ports);
+    }
+    // Packets the control thread originates (ARP/ND requests) leave through
+    // this worker's TX queues, so ports need no queue of their own for it.
+    if (ctx.from_control && !rte_ring_empty(ctx.from_control)) {
+      void *objs[kBurst];
+      const unsigned k = rte_ring_dequeue_burst(ctx.from_control, objs, kBurst, nullptr);
+      for (unsigned i = 0; i < k; i++) {
+        auto *m = static_cast<rte_mbuf *>(objs[i]);
+        emit(ctx, m->port < p.n_ports ? m->port : 0, m);
+      }
       transmit_outputs(ctx, p.n_ports);
     }
     const uint64_t now = rte_rdtsc();

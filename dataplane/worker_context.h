@@ -39,6 +39,7 @@ struct alignas(64) WorkerContext {
   RouteStat *my_stats = nullptr;  // routes.stats[worker_id]
   rte_rcu_qsbr *qsbr = nullptr;
   rte_ring *to_control = nullptr;       // packets for the control thread
+  rte_ring *from_control = nullptr;     // worker 0 only: packets the control thread sends (m->port)
   rte_mempool *frag_direct = nullptr;   // IPv4 fragmentation pools
   rte_mempool *frag_indirect = nullptr;
 

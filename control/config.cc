@@ -1,0 +1,337 @@
+#include "control/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace nvmove {
+
+namespace {
+
+// Reads one mapping, remembering which keys were used so unknown keys (typos)
+// are reported instead of ignored.
+class Section {
+ public:
+  Section(const YAML::Node &node, std::string path, const std::string &origin)
+      : node_(node), path_(std::move(path)), origin_(origin) {
+    if (node_ && !node_.IsMap()) fail(path_, node_, "expected a mapping");
+  }
+
+  [[noreturn]] void fail(const std::string &key, const YAML::Node &at, const std::string &what) const {
+    std::ostringstream o;
+    o << origin_;
+    if (at && at.Mark().line >= 0) o << ":" << at.Mark().line + 1;
+    o << ": " << key << ": " << what;
+    throw ConfigError(o.str());
+  }
+
+  std::string key(const std::string &k) const { return path_.empty() ? k : path_ + "." + k; }
+  YAML::Node get(const std::string &k) {
+    used_.insert(k);
+    // Const access: a missing key must not be created by looking at it.
+    const YAML::Node &n = node_;
+    return n ? n[k] : YAML::Node(YAML::NodeType::Undefined);
+  }
+  bool has(const std::string &k) {
+    used_.insert(k);
+    const YAML::Node &n = node_;
+    return n && n[k];
+  }
+
+  std::string str(const std::string &k, const std::string &dflt, bool required = false) {
+    YAML::Node n = get(k);
+    if (!n) {
+      if (required) fail(key(k), node_, "missing (required)");
+      return dflt;
+    }
+    if (!n.IsScalar()) fail(key(k), n, "expected a single value");
+    return n.Scalar();
+  }
+
+  uint64_t num(const std::string &k, uint64_t dflt, uint64_t lo, uint64_t hi, bool required = false) {
+    YAML::Node n = get(k);
+    if (!n) {
+      if (required) fail(key(k), node_, "missing (required)");
+      return dflt;
+    }
+    if (!n.IsScalar()) fail(key(k), n, "expected a number");
+    const std::string &s = n.Scalar();
+    uint64_t v = 0;
+    size_t pos = 0;
+    try {
+      if (s.empty() || s[0] == '-') throw std::invalid_argument(s);
+      v = std::stoull(s, &pos, 0);
+    } catch (const std::exception &) {
+      fail(key(k), n, "expected a whole number, got '" + s + "'");
+    }
+    if (pos != s.size()) fail(key(k), n, "expected a whole number, got '" + s + "'");
+    if (v < lo || v > hi)
+      fail(key(k), n, "value " + s + " out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+    return v;
+  }
+
+  bool boolean(const std::string &k, bool dflt) {
+    YAML::Node n = get(k);
+    if (!n) return dflt;
+    const std::string s = n.IsScalar() ? n.Scalar() : "";
+    if (s == "true" || s == "yes" || s == "on") return true;
+    if (s == "false" || s == "no" || s == "off") return false;
+    fail(key(k), n, "expected true or false, got '" + s + "'");
+  }
+
+  IpAddress ip(const std::string &k, uint8_t family, bool required = false) {
+    YAML::Node n = get(k);
+    if (!n) {
+      if (required) fail(key(k), node_, "missing (required)");
+      return {};
+    }
+    return parse_ip(key(k), n, family);
+  }
+
+  IpAddress parse_ip(const std::string &where, const YAML::Node &n, uint8_t family) const {
+    const std::string s = n.IsScalar() ? n.Scalar() : "";
+    auto a = IpAddress::parse(s);
+    if (!a) fail(where, n, "'" + s + "' is not an IPv4 or IPv6 address");
+    if (family && a->family != family)
+      fail(where, n, "'" + s + "' is not an IPv" + std::to_string(family) + " address");
+    return *a;
+  }
+
+  std::optional<MacAddress> mac(const std::string &k, bool required = false) {
+    YAML::Node n = get(k);
+    if (!n) {
+      if (required) fail(key(k), node_, "missing (required)");
+      return std::nullopt;
+    }
+    const std::string s = n.IsScalar() ? n.Scalar() : "";
+    auto m = parse_mac(s);
+    if (!m) fail(key(k), n, "'" + s + "' is not a MAC address (xx:xx:xx:xx:xx:xx)");
+    if ((*m)[0] & 1) fail(key(k), n, "'" + s + "' is a multicast MAC address");
+    return m;
+  }
+
+  std::vector<IpAddress> ip_list(const std::string &k) {
+    YAML::Node n = get(k);
+    if (!n) fail(key(k), node_, "missing (required)");
+    if (!n.IsSequence() || n.size() == 0) fail(key(k), n, "expected a non-empty list of addresses");
+    std::vector<IpAddress> out;
+    for (size_t i = 0; i < n.size(); i++) out.push_back(parse_ip(key(k) + "[" + std::to_string(i) + "]", n[i], 0));
+    return out;
+  }
+
+  // Call last: anything not read is a key we do not know.
+  void no_unknown_keys() const {
+    if (!node_) return;
+    for (const auto &kv : node_) {
+      const std::string k = kv.first.Scalar();
+      if (!used_.count(k)) fail(key(k), kv.first, "unknown key");
+    }
+  }
+
+  const YAML::Node &node() const { return node_; }
+  const std::string &origin() const { return origin_; }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+  const std::string &origin_;
+  std::set<std::string> used_;
+};
+
+std::vector<YAML::Node> sequence(Section &parent, const std::string &k, bool required) {
+  YAML::Node n = parent.get(k);
+  if (!n) {
+    if (required) parent.fail(parent.key(k), parent.node(), "missing (required)");
+    return {};
+  }
+  if (!n.IsSequence()) parent.fail(parent.key(k), n, "expected a list");
+  return {n.begin(), n.end()};
+}
+
+void parse_ports(Section &top, NvedConfig &cfg) {
+  const auto items = sequence(top, "ports", true);
+  std::set<std::string> names;
+  std::set<uint16_t> ids;
+  int fabrics = 0;
+  for (size_t i = 0; i < items.size(); i++) {
+    Section s(items[i], "ports[" + std::to_string(i) + "]", top.origin());
+    PortConfig p;
+    p.name = s.str("name", "", true);
+    const std::string role = s.str("role", "", true);
+    if (role == "fabric") p.role = PortConfig::Role::Fabric, fabrics++;
+    else if (role == "access") p.role = PortConfig::Role::Access;
+    else s.fail(s.key("role"), s.get("role"), "expected 'fabric' or 'access', got '" + role + "'");
+    p.port_id = static_cast<uint16_t>(s.num("port_id", 0, 0, 15, true));
+    p.vn = static_cast<uint32_t>(s.num("vn", 0, 0, 0xffffff));
+    p.vlan = static_cast<uint16_t>(s.num("vlan", 0, 0, 4094));
+    p.proxy_arp = s.boolean("proxy_arp", true);
+    if (p.role == PortConfig::Role::Fabric && p.vlan)
+      s.fail(s.key("vlan"), s.get("vlan"), "VLAN tagging is supported on access ports only");
+    if (!names.insert(p.name).second) s.fail(s.key("name"), s.get("name"), "duplicate port name '" + p.name + "'");
+    if (!ids.insert(p.port_id).second)
+      s.fail(s.key("port_id"), s.get("port_id"), "port_id " + std::to_string(p.port_id) + " used twice");
+    s.no_unknown_keys();
+    cfg.ports.push_back(p);
+  }
+  if (fabrics != 1) top.fail("ports", top.get("ports"), "exactly one port must have role 'fabric' (found " + std::to_string(fabrics) + ")");
+  for (uint16_t id = 0; id < cfg.ports.size(); id++)
+    if (!ids.count(id))
+      top.fail("ports", top.get("ports"), "port ids must be 0.." + std::to_string(cfg.ports.size() - 1) +
+                                             " (one entry per DPDK port); " + std::to_string(id) + " is missing");
+}
+
+void parse_vms(Section &top, NvedConfig &cfg) {
+  const auto locals = sequence(top, "local_vms", false);
+  for (size_t i = 0; i < locals.size(); i++) {
+    Section s(locals[i], "local_vms[" + std::to_string(i) + "]", top.origin());
+    LocalVmConfig vm;
+    vm.port = s.str("port", "", true);
+    const PortConfig *p = cfg.port_by_name(vm.port);
+    if (!p) s.fail(s.key("port"), s.get("port"), "no port named '" + vm.port + "'");
+    if (p->role != PortConfig::Role::Access)
+      s.fail(s.key("port"), s.get("port"), "'" + vm.port + "' is not an access port");
+    vm.mac = *s.mac("mac", true);
+    vm.addresses = s.ip_list("addresses");
+    if (s.has("vn")) vm.vn = static_cast<uint32_t>(s.num("vn", 0, 0, 0xffffff));
+    s.no_unknown_keys();
+    cfg.local_vms.push_back(vm);
+  }
+  const auto moved = sequence(top, "moved_vms", false);
+  for (size_t i = 0; i < moved.size(); i++) {
+    Section s(moved[i], "moved_vms[" + std::to_string(i) + "]", top.origin());
+    MovedVmConfig vm;
+    vm.vn = static_cast<uint32_t>(s.num("vn", cfg.fabric_vn, 0, 0xffffff));
+    vm.addresses = s.ip_list("addresses");
+    vm.nve = s.ip("nve", 0, true);
+    if (vm.nve.is_v4() && !cfg.nve_ipv4.is_v4())
+      s.fail(s.key("nve"), s.get("nve"), "IPv4 NVE but nve.ipv4 (our outer source address) is not set");
+    if (vm.nve.is_v6() && !cfg.nve_ipv6.is_v6())
+      s.fail(s.key("nve"), s.get("nve"), "IPv6 NVE but nve.ipv6 (our outer source address) is not set");
+    if (vm.nve == cfg.nve_ipv4 || vm.nve == cfg.nve_ipv6)
+      s.fail(s.key("nve"), s.get("nve"), "is this NVE's own address");
+    s.no_unknown_keys();
+    cfg.moved_vms.push_back(vm);
+  }
+}
+
+}  // namespace
+
+const PortConfig *NvedConfig::fabric_port() const {
+  for (const auto &p : ports)
+    if (p.role == PortConfig::Role::Fabric) return &p;
+  return nullptr;
+}
+
+const PortConfig *NvedConfig::port_by_name(const std::string &name) const {
+  for (const auto &p : ports)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+NvedConfig load_config_text(const std::string &text, const std::string &origin) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception &e) {
+    throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax: " + e.msg);
+  }
+  if (!root || root.IsNull()) throw ConfigError(origin + ": empty configuration");
+  NvedConfig cfg;
+  Section top(root, "", origin);
+  parse_ports(top, cfg);
+
+  Section nve(top.get("nve"), "nve", origin);
+  if (!top.has("nve")) top.fail("nve", root, "missing (required): this NVE's underlay addresses");
+  cfg.nve_ipv4 = nve.ip("ipv4", 4);
+  cfg.nve_ipv6 = nve.ip("ipv6", 6);
+  cfg.fabric_vn = static_cast<uint32_t>(nve.num("fabric_vn", 0, 0, 0xffffff));
+  if (!cfg.nve_ipv4.family && !cfg.nve_ipv6.family)
+    nve.fail("nve", nve.node(), "set at least one of ipv4 and ipv6");
+  nve.no_unknown_keys();
+
+  Section gw(top.get("fabric_gateway"), "fabric_gateway", origin);
+  cfg.gateway_ipv4 = gw.ip("ipv4", 4);
+  cfg.gateway_ipv6 = gw.ip("ipv6", 6);
+  cfg.gateway_mac_ipv4 = gw.mac("mac");
+  cfg.gateway_mac_ipv6 = cfg.gateway_mac_ipv4;
+  if (gw.has("mac_ipv6")) cfg.gateway_mac_ipv6 = gw.mac("mac_ipv6");
+  cfg.neighbour_refresh_s = static_cast<uint32_t>(gw.num("refresh_s", 30, 1, 3600));
+  if (cfg.nve_ipv4.family && !cfg.gateway_ipv4.family && !cfg.gateway_mac_ipv4)
+    gw.fail("fabric_gateway", gw.node(), "nve.ipv4 is set: give fabric_gateway.ipv4 (resolved by ARP) or a static mac");
+  if (cfg.nve_ipv6.family && !cfg.gateway_ipv6.family && !cfg.gateway_mac_ipv6)
+    gw.fail("fabric_gateway", gw.node(), "nve.ipv6 is set: give fabric_gateway.ipv6 (resolved by ND) or a static mac");
+  gw.no_unknown_keys();
+
+  Section tun(top.get("tunnel"), "tunnel", origin);
+  cfg.tunnel_mtu = static_cast<uint16_t>(tun.num("mtu", 1500, 576, 9600));
+  cfg.tunnel_ttl = static_cast<uint8_t>(tun.num("ttl", 64, 1, 255));
+  const std::string dscp = tun.str("dscp", "copy");
+  if (dscp != "copy") cfg.tunnel_dscp = static_cast<int16_t>(tun.num("dscp", 0, 0, 63));
+  if (cfg.nve_ipv6.family && cfg.tunnel_mtu < 1280 + 40)
+    tun.fail("tunnel.mtu", tun.get("mtu"), "must be at least 1320 when IPv6 is tunnelled (1280 inner + 40 outer)");
+  tun.no_unknown_keys();
+
+  Section icmp(top.get("icmp"), "icmp", origin);
+  cfg.icmp_rate_per_sec = static_cast<uint32_t>(icmp.num("rate_per_sec", 1000, 0, 10000000));
+  cfg.icmp_burst = static_cast<uint32_t>(icmp.num("burst", 100, 1, 1000000));
+  icmp.no_unknown_keys();
+
+  const std::string def = top.str("default_action", "forward");
+  if (def == "forward") cfg.default_forward = true;
+  else if (def == "drop") cfg.default_forward = false;
+  else top.fail("default_action", top.get("default_action"), "expected 'forward' or 'drop', got '" + def + "'");
+
+  Section rt(top.get("route_table"), "route_table", origin);
+  cfg.route_capacity = static_cast<uint32_t>(rt.num("capacity", 1u << 20, 64, 1u << 26));
+  cfg.max_nves = static_cast<uint32_t>(rt.num("max_nves", 4096, 1, 1u << 20));
+  rt.no_unknown_keys();
+
+  Section w(top.get("workers"), "workers", origin);
+  cfg.rx_desc = static_cast<uint16_t>(w.num("rx_desc", 1024, 64, 16384));
+  cfg.tx_desc = static_cast<uint16_t>(w.num("tx_desc", 1024, 64, 16384));
+  cfg.mbufs = static_cast<uint32_t>(w.num("mbufs", 32767, 1023, 1u << 24));
+  cfg.idle_sleep_us = static_cast<uint32_t>(w.num("idle_sleep_us", 0, 0, 100000));
+  cfg.tx_drain_us = static_cast<uint32_t>(w.num("tx_drain_us", 100, 1, 100000));
+  cfg.control_ring_size = static_cast<uint32_t>(w.num("control_ring", 1024, 64, 1u << 20));
+  if (cfg.control_ring_size & (cfg.control_ring_size - 1))
+    w.fail("workers.control_ring", w.get("control_ring"), "must be a power of two");
+  w.no_unknown_keys();
+
+  parse_vms(top, cfg);
+  top.no_unknown_keys();
+  return cfg;
+}
+
+NvedConfig load_config_file(const std::string &path) {
+  std::ifstream f(path);
+  if (!f) throw ConfigError(path + ": cannot open configuration file");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return load_config_text(ss.str(), path);
+}
+
+std::vector<RouteChange> static_routes(const NvedConfig &cfg) {
+  std::vector<RouteChange> out;
+  for (const auto &vm : cfg.local_vms) {
+    const PortConfig *p = cfg.port_by_name(vm.port);
+    for (const auto &a : vm.addresses) {
+      RouteChange c;
+      c.route = HostRoute{vm.vn.value_or(p->vn), a};
+      c.action = DeliverLocal{p->port_id, vm.mac, p->vlan};
+      out.push_back(c);
+    }
+  }
+  for (const auto &vm : cfg.moved_vms) {
+    for (const auto &a : vm.addresses) {
+      RouteChange c;
+      c.route = HostRoute{vm.vn, a};
+      c.action = TunnelToNve{vm.nve};
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace nvmove

@@ -1,0 +1,88 @@
+// nved's configuration file: types and loader. The loader checks every key and
+// value; a mistake is reported as "<file>:<line>: <key path>: <what is wrong>"
+// and nved does not start. docs/configuration.md documents every key.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/route_change.h"
+
+namespace nvmove {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct PortConfig {
+  std::string name;
+  enum class Role { Fabric, Access } role = Role::Access;
+  uint16_t port_id = 0;
+  uint32_t vn = 0;
+  uint16_t vlan = 0;
+  bool proxy_arp = true;
+};
+
+struct LocalVmConfig {
+  std::string port;  // access port name
+  MacAddress mac{};
+  std::vector<IpAddress> addresses;
+  std::optional<uint32_t> vn;  // default: the port's
+};
+
+struct MovedVmConfig {
+  uint32_t vn = 0;
+  std::vector<IpAddress> addresses;
+  IpAddress nve;
+};
+
+struct NvedConfig {
+  std::vector<PortConfig> ports;
+
+  IpAddress nve_ipv4;  // family 0 when absent
+  IpAddress nve_ipv6;
+  uint32_t fabric_vn = 0;
+
+  IpAddress gateway_ipv4;
+  IpAddress gateway_ipv6;
+  std::optional<MacAddress> gateway_mac_ipv4;  // static; else resolved by ARP
+  std::optional<MacAddress> gateway_mac_ipv6;  // static; else resolved by ND
+  uint32_t neighbour_refresh_s = 30;
+
+  uint16_t tunnel_mtu = 1500;
+  uint8_t tunnel_ttl = 64;
+  int16_t tunnel_dscp = -1;  // -1 = copy
+
+  uint32_t icmp_rate_per_sec = 1000;
+  uint32_t icmp_burst = 100;
+
+  bool default_forward = true;
+
+  uint32_t route_capacity = 1u << 20;
+  uint32_t max_nves = 4096;
+
+  uint16_t rx_desc = 1024;
+  uint16_t tx_desc = 1024;
+  uint32_t mbufs = 32767;
+  uint32_t idle_sleep_us = 0;
+  uint32_t tx_drain_us = 100;
+  uint32_t control_ring_size = 1024;
+
+  std::vector<LocalVmConfig> local_vms;
+  std::vector<MovedVmConfig> moved_vms;
+
+  const PortConfig *fabric_port() const;
+  const PortConfig *port_by_name(const std::string &name) const;
+};
+
+// Throws ConfigError.
+NvedConfig load_config_file(const std::string &path);
+NvedConfig load_config_text(const std::string &text, const std::string &origin = "<config>");
+
+// The routes the configuration asks for (local VMs and static moved VMs).
+std::vector<RouteChange> static_routes(const NvedConfig &cfg);
+
+}  // namespace nvmove

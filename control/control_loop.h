@@ -1,0 +1,42 @@
+// The control thread of nved (the EAL main lcore): takes packets the workers
+// pass up, resolves the fabric gateway, reclaims retired routes after their
+// RCU grace period, and watches for shutdown.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "control/config.h"
+#include "control/neighbour_resolver.h"
+
+namespace nvmove {
+
+class NvedRuntime;
+
+struct ControlLoopOptions {
+  // Exit once no packet has been received for this long (capture-file runs).
+  // 0 = run until signalled.
+  uint32_t exit_when_idle_ms = 0;
+};
+
+class ControlLoop {
+ public:
+  ControlLoop(NvedRuntime &rt, const NvedConfig &cfg, const std::atomic<bool> &stop);
+
+  // Returns when `stop` is set or the idle timeout fires.
+  void run(const ControlLoopOptions &opt);
+
+  uint64_t packets_learnt() const { return learnt_; }
+  uint64_t packets_unhandled() const { return unhandled_; }
+
+ private:
+  void drain_ring();
+
+  NvedRuntime &rt_;
+  NeighbourResolver neighbours_;
+  const std::atomic<bool> &stop_;
+  uint64_t learnt_ = 0;
+  uint64_t unhandled_ = 0;
+};
+
+}  // namespace nvmove

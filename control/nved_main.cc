@@ -1,0 +1,166 @@
+// nved: the NVE fast path. EAL arguments first, then `--`, then nved's own:
+//   nved -l 0,1 --no-huge -m 512 --vdev net_pcap0,... -- -c nved.yaml
+#include <getopt.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_pdump.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "control/config.h"
+#include "control/control_loop.h"
+#include "control/counters_report.h"
+#include "control/nved_runtime.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop.store(true, std::memory_order_release); }
+
+struct Options {
+  std::string config;
+  uint32_t exit_when_idle_ms = 0;
+  std::string counters_json;
+  bool check_only = false;
+  std::string log_level = "info";
+};
+
+void usage(std::ostream &o) {
+  o << "usage: nved [EAL options] -- -c FILE [options]\n"
+       "  -c, --config FILE         configuration (YAML), see docs/configuration.md\n"
+       "      --check-config        validate the configuration and exit\n"
+       "      --exit-when-idle MS   exit once no packet arrived for MS milliseconds\n"
+       "                            (capture-file runs), printing the counters\n"
+       "      --counters-json FILE  write all counters as JSON to FILE at exit\n"
+       "      --log-level LEVEL     trace, debug, info, warn, error (default info)\n"
+       "  -h, --help                this text\n";
+}
+
+// Returns 0 to go on, or an exit code.
+int parse_options(int argc, char **argv, Options &o) {
+  static const option longopts[] = {{"config", required_argument, nullptr, 'c'},
+                                    {"check-config", no_argument, nullptr, 'k'},
+                                    {"exit-when-idle", required_argument, nullptr, 'i'},
+                                    {"counters-json", required_argument, nullptr, 'j'},
+                                    {"log-level", required_argument, nullptr, 'l'},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {nullptr, 0, nullptr, 0}};
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "c:h", longopts, nullptr)) != -1) {
+    switch (c) {
+      case 'c': o.config = optarg; break;
+      case 'k': o.check_only = true; break;
+      case 'i': {
+        char *end;
+        const unsigned long v = std::strtoul(optarg, &end, 10);
+        if (*end || v == 0 || v > 3600000) {
+          std::cerr << "nved: --exit-when-idle: expected milliseconds 1..3600000, got '" << optarg << "'\n";
+          return 2;
+        }
+        o.exit_when_idle_ms = static_cast<uint32_t>(v);
+        break;
+      }
+      case 'j': o.counters_json = optarg; break;
+      case 'l': o.log_level = optarg; break;
+      case 'h': usage(std::cout); return -1;
+      default: usage(std::cerr); return 2;
+    }
+  }
+  if (optind < argc) {
+    std::cerr << "nved: unexpected argument '" << argv[optind] << "'\n";
+    return 2;
+  }
+  if (o.config.empty()) {
+    std::cerr << "nved: missing -c/--config\n";
+    usage(std::cerr);
+    return 2;
+  }
+  const auto lvl = spdlog::level::from_str(o.log_level);
+  if (lvl == spdlog::level::off && o.log_level != "off") {
+    std::cerr << "nved: --log-level: unknown level '" << o.log_level << "'\n";
+    return 2;
+  }
+  spdlog::set_level(lvl);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  // Split at "--": EAL gets what is before, nved what is after. The
+  // configuration is checked before EAL starts, so a typo costs no hugepages.
+  int split = argc;
+  for (int i = 1; i < argc; i++)
+    if (std::strcmp(argv[i], "--") == 0) {
+      split = i;
+      break;
+    }
+  std::vector<char *> app{argv[0]};
+  for (int i = split + 1; i < argc; i++) app.push_back(argv[i]);
+  app.push_back(nullptr);
+  Options opt;
+  if (const int rc = parse_options(static_cast<int>(app.size() - 1), app.data(), opt)) return rc < 0 ? 0 : rc;
+
+  nvmove::NvedConfig cfg;
+  try {
+    cfg = nvmove::load_config_file(opt.config);
+  } catch (const nvmove::ConfigError &e) {
+    std::cerr << "nved: configuration error: " << e.what() << "\n";
+    return 2;
+  }
+  if (opt.check_only) {
+    std::cout << opt.config << ": OK (" << cfg.ports.size() << " ports, " << cfg.local_vms.size()
+              << " local VMs, " << cfg.moved_vms.size() << " moved VMs)\n";
+    return 0;
+  }
+
+  std::vector<char *> eal(argv, argv + split);
+  const int used = rte_eal_init(static_cast<int>(eal.size()), eal.data());
+  if (used < 0) {
+    std::cerr << "nved: EAL initialisation failed: " << rte_strerror(rte_errno) << "\n";
+    return 3;
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  int rc = 0;
+  try {
+    // Lets dpdk-dumpcap capture on our ports (needs multi-process support).
+    if (rte_pdump_init() != 0) spdlog::warn("packet capture (rte_pdump) unavailable: {}", rte_strerror(rte_errno));
+
+    nvmove::NvedRuntime rt(cfg);
+    const auto res = rt.routes().apply(nvmove::static_routes(cfg));
+    for (const auto &e : res.errors) spdlog::error("static route {}: {}", e.index, e.reason);
+    if (!res.errors.empty()) throw std::runtime_error("static routes from the configuration failed");
+    spdlog::info("{} routes installed (table version {})", res.applied, res.table_version);
+
+    rt.start_workers();
+    nvmove::ControlLoop loop(rt, cfg, g_stop);
+    nvmove::ControlLoopOptions lo;
+    lo.exit_when_idle_ms = opt.exit_when_idle_ms;
+    loop.run(lo);
+    rt.stop_workers();
+
+    auto j = nvmove::counters_json(rt);
+    j["control"] = {{"learnt", loop.packets_learnt()}, {"control_unhandled", loop.packets_unhandled()}};
+    if (!opt.counters_json.empty()) {
+      std::ofstream f(opt.counters_json);
+      f << j.dump(2) << "\n";
+      if (!f) spdlog::error("cannot write {}", opt.counters_json);
+    }
+    std::cout << "counters:\n" << nvmove::counters_text(rt);
+    if (rte_pdump_uninit() != 0) spdlog::debug("rte_pdump_uninit failed");
+  } catch (const std::exception &e) {
+    std::cerr << "nved: " << e.what() << "\n";
+    rc = 1;
+  }
+  rte_eal_cleanup();
+  return rc;
+}

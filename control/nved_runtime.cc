@@ -1,0 +1,239 @@
+#include "control/nved_runtime.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "dataplane/worker.h"
+
+namespace nvmove {
+
+namespace {
+[[noreturn]] void fail(const std::string &what) {
+  throw std::runtime_error(what + ": " + rte_strerror(rte_errno));
+}
+
+struct LaunchArg {
+  dp::WorkerContext *ctx;
+  dp::WorkerLoopParams params;
+};
+std::vector<LaunchArg> g_launch;  // lives while workers run
+
+int worker_entry(void *arg) {
+  auto *a = static_cast<LaunchArg *>(arg);
+  dp::worker_run(*a->ctx, a->params);
+  return 0;
+}
+}  // namespace
+
+NvedRuntime::NvedRuntime(const NvedConfig &cfg) : cfg_(cfg) {
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) lcores_.push_back(lcore);
+  if (lcores_.empty())
+    throw std::runtime_error("no worker lcore: give EAL at least two lcores (e.g. -l 0,1); "
+                             "the main lcore runs the control thread");
+  if (rte_eth_dev_count_avail() != cfg_.ports.size())
+    throw std::runtime_error("configuration names " + std::to_string(cfg_.ports.size()) +
+                             " ports but EAL found " + std::to_string(rte_eth_dev_count_avail()) +
+                             " (check -a / --vdev)");
+  create_pools();
+
+  const size_t sz = rte_rcu_qsbr_get_memsize(static_cast<uint32_t>(lcores_.size()));
+  qsbr_ = static_cast<rte_rcu_qsbr *>(rte_zmalloc("nve_qsbr", sz, RTE_CACHE_LINE_SIZE));
+  if (!qsbr_) fail("cannot allocate RCU variable");
+  rte_rcu_qsbr_init(qsbr_, static_cast<uint32_t>(lcores_.size()));
+
+  to_control_ = rte_ring_create("nve_to_control", cfg_.control_ring_size, rte_socket_id(), RING_F_SC_DEQ);
+  if (!to_control_) fail("cannot create control ring");
+  from_control_ = rte_ring_create("nve_from_control", 256, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (!from_control_) fail("cannot create control TX ring");
+
+  start_ports();
+  build_settings();
+
+  dp::RouteTableConfig rc;
+  rc.capacity = cfg_.route_capacity;
+  rc.max_nves = cfg_.max_nves;
+  rc.workers = static_cast<uint32_t>(lcores_.size());
+  rc.socket_id = static_cast<int>(rte_socket_id());
+  routes_ = std::make_unique<dp::RouteTable>(rc, qsbr_);
+
+  dp::FabricParams fp;
+  const PortConfig *fabric = cfg_.fabric_port();
+  fp.port = fabric->port_id;
+  fp.port_mac = ports_[fabric->port_id].mac;
+  fp.gateway_mac_v4 = cfg_.gateway_mac_ipv4;
+  fp.gateway_mac_v6 = cfg_.gateway_mac_ipv6;
+  fp.own_v4 = cfg_.nve_ipv4;
+  fp.own_v6 = cfg_.nve_ipv6;
+  fp.outer_ttl = cfg_.tunnel_ttl;
+  routes_->set_fabric(fp);
+
+  build_workers();
+}
+
+NvedRuntime::~NvedRuntime() {
+  stop_workers();
+  if (ports_started_)
+    for (const auto &p : cfg_.ports) drivers::port_stop(p.port_id);
+  for (size_t i = 0; i < workers_.size(); i++) {
+    dp::worker_free_tx(*workers_[i], n_ports());
+    rte_free(workers_[i]);
+  }
+  routes_.reset();
+  if (to_control_) {
+    void *m;
+    while (rte_ring_dequeue(to_control_, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
+    rte_ring_free(to_control_);
+  }
+  if (from_control_) {
+    void *m;
+    while (rte_ring_dequeue(from_control_, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf *>(m));
+    rte_ring_free(from_control_);
+  }
+  rte_free(qsbr_);
+  rte_mempool_free(frag_indirect_);
+  rte_mempool_free(frag_direct_);
+  rte_mempool_free(pool_);
+}
+
+void NvedRuntime::create_pools() {
+  const int socket = static_cast<int>(rte_socket_id());
+  pool_ = rte_pktmbuf_pool_create("nve_mbufs", cfg_.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  if (!pool_) fail("cannot create mbuf pool of " + std::to_string(cfg_.mbufs) + " mbufs (more memory: -m, or fewer workers.mbufs)");
+  // Fragmentation: a small header mbuf per fragment plus an indirect mbuf
+  // pointing into the original packet.
+  frag_direct_ = rte_pktmbuf_pool_create("nve_frag_direct", 4095, 128, 0, RTE_PKTMBUF_HEADROOM + 128, socket);
+  frag_indirect_ = rte_pktmbuf_pool_create("nve_frag_indirect", 4095, 128, 0, 0, socket);
+  if (!frag_direct_ || !frag_indirect_) fail("cannot create fragmentation pools");
+}
+
+void NvedRuntime::start_ports() {
+  ports_.resize(cfg_.ports.size());
+  const auto workers = static_cast<uint16_t>(lcores_.size());
+  for (const auto &p : cfg_.ports) {
+    drivers::PortSetup s;
+    s.port_id = p.port_id;
+    s.rx_queues = workers;
+    s.tx_queues = workers;
+    s.rx_desc = cfg_.rx_desc;
+    s.tx_desc = cfg_.tx_desc;
+    s.pool = pool_;
+    ports_[p.port_id] = drivers::port_start(s);
+    ports_started_ = true;
+  }
+}
+
+void NvedRuntime::build_settings() {
+  dp::DataplaneSettings &s = settings_;
+  for (const auto &p : cfg_.ports) {
+    dp::PortSettings &ps = s.ports[p.port_id];
+    ps.role = p.role == PortConfig::Role::Fabric ? dp::PortRole::Fabric : dp::PortRole::Access;
+    ps.vn = p.vn;
+    ps.vlan = p.vlan;
+    ps.proxy_arp = p.proxy_arp;
+    std::memcpy(ps.mac, ports_[p.port_id].mac.data(), 6);
+    ps.tx_ipv4_cksum_offload = ports_[p.port_id].tx_ipv4_cksum;
+  }
+  s.fabric_port = cfg_.fabric_port()->port_id;
+  s.fabric_vn = cfg_.fabric_vn;
+  if (cfg_.nve_ipv4.is_v4()) {
+    s.has_v4 = true;
+    std::memcpy(s.own_v4, cfg_.nve_ipv4.bytes.data(), 4);
+  }
+  if (cfg_.nve_ipv6.is_v6()) {
+    s.has_v6 = true;
+    std::memcpy(s.own_v6, cfg_.nve_ipv6.bytes.data(), 16);
+  }
+  s.tunnel_mtu = cfg_.tunnel_mtu;
+  s.dscp_set = cfg_.tunnel_dscp;
+  s.default_forward = cfg_.default_forward;
+  s.icmp_rate_per_sec = cfg_.icmp_rate_per_sec;
+  s.icmp_burst = cfg_.icmp_burst;
+}
+
+void NvedRuntime::build_workers() {
+  const auto view = routes_->view();
+  for (size_t w = 0; w < lcores_.size(); w++) {
+    auto *ctx = static_cast<dp::WorkerContext *>(rte_zmalloc_socket(
+        "nve_worker", sizeof(dp::WorkerContext), RTE_CACHE_LINE_SIZE,
+        static_cast<int>(rte_lcore_to_socket_id(lcores_[w]))));
+    if (!ctx) fail("cannot allocate worker context");
+    new (ctx) dp::WorkerContext();
+    ctx->worker_id = static_cast<uint16_t>(w);
+    ctx->qsbr_thread_id = static_cast<unsigned>(w);
+    ctx->settings = &settings_;
+    ctx->routes = view;
+    ctx->my_stats = view.stats[w];
+    ctx->qsbr = qsbr_;
+    ctx->to_control = to_control_;
+    ctx->from_control = w == 0 ? from_control_ : nullptr;
+    ctx->frag_direct = frag_direct_;
+    ctx->frag_indirect = frag_indirect_;
+    ctx->tx_queue = static_cast<uint16_t>(w);
+    ctx->tsc_hz = rte_get_tsc_hz();
+    workers_.push_back(ctx);
+    if (!dp::worker_init_tx(*ctx, n_ports(), static_cast<int>(rte_lcore_to_socket_id(lcores_[w]))))
+      fail("cannot allocate TX buffers");
+  }
+  // Spread every (port, RX queue) over the workers.
+  size_t next = 0;
+  for (const auto &p : cfg_.ports) {
+    for (uint16_t q = 0; q < ports_[p.port_id].rx_queues; q++) {
+      dp::WorkerContext &ctx = *workers_[next++ % workers_.size()];
+      ctx.rxq[ctx.n_rxq++] = dp::RxQueue{p.port_id, q};
+    }
+  }
+}
+
+void NvedRuntime::start_workers() {
+  quit_.store(false, std::memory_order_release);
+  g_launch.clear();
+  g_launch.reserve(workers_.size());
+  for (size_t w = 0; w < workers_.size(); w++) {
+    dp::WorkerLoopParams p;
+    p.quit = &quit_;
+    p.n_ports = n_ports();
+    p.tx_drain_us = cfg_.tx_drain_us;
+    p.idle_sleep_us = cfg_.idle_sleep_us;
+    g_launch.push_back(LaunchArg{workers_[w], p});
+  }
+  for (size_t w = 0; w < workers_.size(); w++) {
+    const int rc = rte_eal_remote_launch(worker_entry, &g_launch[w], lcores_[w]);
+    if (rc != 0) throw std::runtime_error("cannot launch worker on lcore " + std::to_string(lcores_[w]));
+    spdlog::info("worker {} on lcore {}: {} RX queue(s)", w, lcores_[w], workers_[w]->n_rxq);
+  }
+  running_ = true;
+}
+
+void NvedRuntime::stop_workers() {
+  if (!running_) return;
+  quit_.store(true, std::memory_order_release);
+  rte_eal_mp_wait_lcore();
+  running_ = false;
+}
+
+bool NvedRuntime::send_from_control(rte_mbuf *m) {
+  if (rte_ring_enqueue(from_control_, m) != 0) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  return true;
+}
+
+uint64_t NvedRuntime::total(dp::Counter c) const {
+  uint64_t t = 0;
+  for (const auto *w : workers_) t += w->counters.get(c);
+  return t;
+}
+
+}  // namespace nvmove

@@ -1,0 +1,74 @@
+// Brings nved's dataplane up from a configuration: mbuf pools, ports, the RCU
+// variable, the route table, the workers' contexts, and takes it down again.
+// It owns nothing protocol-related; the control loop drives it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/config.h"
+#include "dataplane/counters.h"
+#include "dataplane/route_table.h"
+#include "dataplane/settings.h"
+#include "dataplane/worker_context.h"
+#include "drivers/port.h"
+
+struct rte_mempool;
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+namespace nvmove {
+
+class NvedRuntime {
+ public:
+  // Needs rte_eal_init done. Throws std::runtime_error with a clear message.
+  explicit NvedRuntime(const NvedConfig &cfg);
+  ~NvedRuntime();
+  NvedRuntime(const NvedRuntime &) = delete;
+  NvedRuntime &operator=(const NvedRuntime &) = delete;
+
+  void start_workers();
+  void stop_workers();  // idempotent
+
+  dp::RouteTable &routes() { return *routes_; }
+  const dp::DataplaneSettings &settings() const { return settings_; }
+  rte_ring *control_ring() { return to_control_; }
+  // Queues a packet the control thread built for transmission on m->port
+  // (worker 0 sends it). Frees it and returns false if the ring is full.
+  bool send_from_control(rte_mbuf *m);
+  uint16_t n_ports() const { return static_cast<uint16_t>(cfg_.ports.size()); }
+  const drivers::PortInfo &port_info(uint16_t port) const { return ports_[port]; }
+  rte_mempool *pool() { return pool_; }
+  size_t worker_count() const { return workers_.size(); }
+  const dp::WorkerContext &worker(size_t i) const { return *workers_[i]; }
+  unsigned worker_lcore(size_t i) const { return lcores_[i]; }
+
+  // Sum of one counter over all workers.
+  uint64_t total(dp::Counter c) const;
+
+ private:
+  void create_pools();
+  void start_ports();
+  void build_settings();
+  void build_workers();
+
+  NvedConfig cfg_;
+  rte_mempool *pool_ = nullptr;
+  rte_mempool *frag_direct_ = nullptr;
+  rte_mempool *frag_indirect_ = nullptr;
+  rte_ring *to_control_ = nullptr;
+  rte_ring *from_control_ = nullptr;
+  rte_rcu_qsbr *qsbr_ = nullptr;
+  std::unique_ptr<dp::RouteTable> routes_;
+  dp::DataplaneSettings settings_;
+  std::vector<drivers::PortInfo> ports_;
+  std::vector<dp::WorkerContext *> workers_;
+  std::vector<unsigned> lcores_;
+  std::atomic<bool> quit_{false};
+  bool running_ = false;
+  bool ports_started_ = false;
+};
+
+}  // namespace nvmove

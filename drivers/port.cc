@@ -1,0 +1,128 @@
+#include "drivers/port.h"
+
+#include <rte_ethdev.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace nvmove::drivers {
+
+namespace {
+
+std::string port_name(uint16_t port_id) {
+  char name[RTE_ETH_NAME_MAX_LEN] = {};
+  rte_eth_dev_get_name_by_port(port_id, name);
+  return "port " + std::to_string(port_id) + " (" + name + ")";
+}
+
+[[noreturn]] void fail(uint16_t port_id, const std::string &what, int rc) {
+  throw std::runtime_error(port_name(port_id) + ": " + what + ": " + rte_strerror(-rc));
+}
+
+int on_link_change(uint16_t port_id, rte_eth_event_type, void *, void *) {
+  rte_eth_link link{};
+  if (rte_eth_link_get_nowait(port_id, &link) == 0) {
+    char text[RTE_ETH_LINK_MAX_STR_LEN];
+    rte_eth_link_to_str(text, sizeof text, &link);
+    spdlog::info("{}: {}", port_name(port_id), text);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void port_queue_limits(uint16_t port_id, uint16_t &max_rx, uint16_t &max_tx) {
+  rte_eth_dev_info info{};
+  if (rte_eth_dev_info_get(port_id, &info) != 0) {
+    max_rx = max_tx = 1;
+    return;
+  }
+  max_rx = info.max_rx_queues;
+  max_tx = info.max_tx_queues;
+}
+
+PortInfo port_start(const PortSetup &s) {
+  if (!rte_eth_dev_is_valid_port(s.port_id))
+    throw std::runtime_error("port " + std::to_string(s.port_id) +
+                             " does not exist: give one -a/--vdev per configured port");
+  rte_eth_dev_info info{};
+  int rc = rte_eth_dev_info_get(s.port_id, &info);
+  if (rc != 0) fail(s.port_id, "cannot read device info", rc);
+
+  PortInfo out;
+  out.driver = info.driver_name ? info.driver_name : "?";
+  out.rx_queues = std::min<uint16_t>(s.rx_queues, info.max_rx_queues);
+  out.tx_queues = s.tx_queues;
+  if (s.tx_queues > info.max_tx_queues)
+    throw std::runtime_error(port_name(s.port_id) + ": needs " + std::to_string(s.tx_queues) +
+                             " TX queues (one per worker), has " +
+                             std::to_string(info.max_tx_queues));
+
+  rte_eth_conf conf{};
+  if (out.rx_queues > 1 && info.flow_type_rss_offloads) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+    out.rss = true;
+  }
+  // Offload only what the port says it can do; the fast path computes in
+  // software otherwise.
+  if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+    out.tx_ipv4_cksum = true;
+  }
+  if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+  if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  // Fragments we produce are chained mbufs: never free them as if simple.
+  conf.txmode.offloads &= ~RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+  if (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) {
+    conf.intr_conf.lsc = 1;
+    out.lsc_interrupt = true;
+  }
+
+  rc = rte_eth_dev_configure(s.port_id, out.rx_queues, out.tx_queues, &conf);
+  if (rc != 0) fail(s.port_id, "configure", rc);
+  uint16_t rxd = s.rx_desc, txd = s.tx_desc;
+  rc = rte_eth_dev_adjust_nb_rx_tx_desc(s.port_id, &rxd, &txd);
+  if (rc != 0) fail(s.port_id, "adjust descriptors", rc);
+  const int socket = rte_eth_dev_socket_id(s.port_id);
+  const unsigned sock = socket < 0 ? 0 : static_cast<unsigned>(socket);
+  for (uint16_t q = 0; q < out.rx_queues; q++) {
+    rc = rte_eth_rx_queue_setup(s.port_id, q, rxd, sock, nullptr, s.pool);
+    if (rc != 0) fail(s.port_id, "RX queue " + std::to_string(q), rc);
+  }
+  rte_eth_txconf txc = info.default_txconf;
+  txc.offloads = conf.txmode.offloads;
+  for (uint16_t q = 0; q < out.tx_queues; q++) {
+    rc = rte_eth_tx_queue_setup(s.port_id, q, txd, sock, &txc);
+    if (rc != 0) fail(s.port_id, "TX queue " + std::to_string(q), rc);
+  }
+  if (out.lsc_interrupt)
+    rte_eth_dev_callback_register(s.port_id, RTE_ETH_EVENT_INTR_LSC, on_link_change, nullptr);
+
+  rte_ether_addr mac{};
+  rc = rte_eth_macaddr_get(s.port_id, &mac);
+  if (rc != 0) fail(s.port_id, "read MAC address", rc);
+  std::memcpy(out.mac.data(), mac.addr_bytes, 6);
+
+  rc = rte_eth_dev_start(s.port_id);
+  if (rc != 0) fail(s.port_id, "start", rc);
+  // Access ports receive frames for every VM MAC behind them; the fabric port
+  // is addressed to our MAC, but promiscuous costs nothing on a VF that
+  // filters anyway and is needed on virtual ports.
+  rte_eth_promiscuous_enable(s.port_id);
+  spdlog::info("{}: driver {}, MAC {}, {} RX / {} TX queues{}{}", port_name(s.port_id), out.driver,
+               mac_to_string(out.mac), out.rx_queues, out.tx_queues, out.rss ? ", RSS" : "",
+               out.tx_ipv4_cksum ? ", IPv4 checksum offload" : ", software checksums");
+  return out;
+}
+
+void port_stop(uint16_t port_id) {
+  rte_eth_dev_stop(port_id);
+  rte_eth_dev_close(port_id);
+}
+
+}  // namespace nvmove::drivers

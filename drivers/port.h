@@ -1,0 +1,43 @@
+// Ethernet port bring-up: queues, RSS where the port has several RX queues,
+// checksum offload only where the port reports it, link-state logging.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/route_change.h"
+
+struct rte_mempool;
+
+namespace nvmove::drivers {
+
+struct PortSetup {
+  uint16_t port_id = 0;
+  uint16_t rx_queues = 1;
+  uint16_t tx_queues = 1;
+  uint16_t rx_desc = 1024;
+  uint16_t tx_desc = 1024;
+  rte_mempool *pool = nullptr;
+};
+
+struct PortInfo {
+  std::string driver;
+  MacAddress mac{};
+  uint16_t rx_queues = 0;  // as configured (may be fewer than asked)
+  uint16_t tx_queues = 0;
+  bool tx_ipv4_cksum = false;
+  bool lsc_interrupt = false;
+  bool rss = false;
+};
+
+// Highest RX / TX queue counts the port supports.
+void port_queue_limits(uint16_t port_id, uint16_t &max_rx, uint16_t &max_tx);
+
+// Configures and starts the port. Throws std::runtime_error naming the port
+// and DPDK's reason.
+PortInfo port_start(const PortSetup &setup);
+
+// Stops and closes (net_pcap writes its output file on close).
+void port_stop(uint16_t port_id);
+
+}  // namespace nvmove::drivers
