@@ -145,7 +145,12 @@ void RouteTable::dq_free(void *p, void *elems, unsigned n) {
 }
 
 void RouteTable::free_deferred(const Deferred &d) {
-  if (d.entry_idx != kNone) free_entries_.push_back(d.entry_idx);
+  if (d.entry_idx != kNone) {
+    // Poison: a reader that still held this entry past its grace period would
+    // see kind 0, which no code path accepts (the concurrency test checks).
+    std::memset(&entries_[d.entry_idx], 0, sizeof(RouteEntry));
+    free_entries_.push_back(d.entry_idx);
+  }
   if (d.key_pos >= 0) rte_hash_free_key_with_position(hash_, d.key_pos);
   if (d.stat_idx != kNone) {
     for (auto *s : stats_) {

@@ -1,0 +1,90 @@
+#include <gtest/gtest.h>
+
+#include "control/config.h"
+
+using namespace nvmove;
+
+namespace {
+const char *kGood = R"(
+ports:
+  - {name: fabric, role: fabric, port_id: 0}
+  - {name: vms, role: access, port_id: 1, vlan: 100, vn: 7}
+nve: {ipv4: 192.0.2.1, ipv6: "2001:db8::1"}
+fabric_gateway: {ipv4: 192.0.2.254, mac: "02:00:00:00:00:fe"}
+tunnel: {mtu: 1400, ttl: 32, dscp: 10}
+default_action: drop
+route_table: {capacity: 4096, max_nves: 16}
+local_vms:
+  - {port: vms, mac: "02:00:00:00:01:01", addresses: [10.0.0.5, "fd00::5"]}
+moved_vms:
+  - {addresses: [10.0.0.9], nve: 198.51.100.2, vn: 7}
+)";
+
+std::string error_of(const std::string &text) {
+  try {
+    load_config_text(text, "t.yaml");
+  } catch (const ConfigError &e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string replace(std::string s, const std::string &from, const std::string &to) {
+  const auto pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  return s.replace(pos, from.size(), to);
+}
+}  // namespace
+
+TEST(Config, LoadsEveryKey) {
+  const NvedConfig c = load_config_text(kGood);
+  ASSERT_EQ(c.ports.size(), 2u);
+  EXPECT_EQ(c.ports[1].vlan, 100);
+  EXPECT_EQ(c.ports[1].vn, 7u);
+  EXPECT_EQ(c.nve_ipv4.to_string(), "192.0.2.1");
+  EXPECT_EQ(c.nve_ipv6.to_string(), "2001:db8::1");
+  EXPECT_EQ(c.tunnel_mtu, 1400);
+  EXPECT_EQ(c.tunnel_ttl, 32);
+  EXPECT_EQ(c.tunnel_dscp, 10);
+  EXPECT_FALSE(c.default_forward);
+  EXPECT_EQ(c.route_capacity, 4096u);
+  ASSERT_TRUE(c.gateway_mac_ipv4.has_value());
+  EXPECT_EQ(mac_to_string(*c.gateway_mac_ipv6), "02:00:00:00:00:fe");
+  const auto routes = static_routes(c);
+  ASSERT_EQ(routes.size(), 3u);
+  EXPECT_EQ(routes[0].route.vn, 7u);  // the port's virtual network
+  EXPECT_EQ(std::get<DeliverLocal>(routes[0].action).vlan, 100);
+  EXPECT_EQ(std::get<TunnelToNve>(routes[2].action).nve.to_string(), "198.51.100.2");
+}
+
+TEST(Config, ErrorsNameTheKeyAndLine) {
+  EXPECT_EQ(error_of(replace(kGood, "role: access", "role: acces")),
+            "t.yaml:4: ports[1].role: expected 'fabric' or 'access', got 'acces'");
+  EXPECT_EQ(error_of(replace(kGood, "mtu: 1400", "mtu: 99999")),
+            "t.yaml:7: tunnel.mtu: value 99999 out of range 576..9600");
+  EXPECT_EQ(error_of(replace(kGood, "ttl: 32", "ttl: many")),
+            "t.yaml:7: tunnel.ttl: expected a whole number, got 'many'");
+  EXPECT_EQ(error_of(replace(kGood, "ipv4: 192.0.2.1,", "ipv4: 192.0.2.300,")),
+            "t.yaml:5: nve.ipv4: '192.0.2.300' is not an IPv4 or IPv6 address");
+  EXPECT_EQ(error_of(replace(kGood, "default_action: drop", "default_acton: drop")),
+            "t.yaml:8: default_acton: unknown key");
+  EXPECT_EQ(error_of(replace(kGood, "port: vms,", "port: vm,")),
+            "t.yaml:11: local_vms[0].port: no port named 'vm'");
+  EXPECT_EQ(error_of(replace(kGood, "nve: 198.51.100.2", "nve: 192.0.2.1")),
+            "t.yaml:13: moved_vms[0].nve: is this NVE's own address");
+  EXPECT_EQ(error_of(replace(kGood, "\"02:00:00:00:01:01\"", "\"03:00:00:00:01:01\"")),
+            "t.yaml:11: local_vms[0].mac: '03:00:00:00:01:01' is a multicast MAC address");
+  EXPECT_EQ(error_of(replace(kGood, "role: fabric", "role: access")),
+            "t.yaml:3: ports: exactly one port must have role 'fabric' (found 0)");
+  EXPECT_EQ(error_of("ports: [\n"), "t.yaml:2: YAML syntax: end of sequence flow not found");
+  EXPECT_NE(error_of(replace(kGood, "mtu: 1400", "mtu: 1300")).find("at least 1320"), std::string::npos);
+}
+
+TEST(Config, MissingFileIsAClearError) {
+  try {
+    load_config_file("/nonexistent/nved.yaml");
+    FAIL();
+  } catch (const ConfigError &e) {
+    EXPECT_STREQ(e.what(), "/nonexistent/nved.yaml: cannot open configuration file");
+  }
+}
