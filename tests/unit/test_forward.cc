@@ -1,0 +1,298 @@
+// The burst pipeline on prebuilt packets, no ports: golden bytes for each
+// encapsulation and decapsulation, TTL expiry, MTU handling and ARP. The
+// golden packets were built with scapy (the expected side is an independent
+// model, not nved's output).
+#include <gtest/gtest.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/forward.h"
+#include "dataplane/route_table.h"
+
+using namespace nvmove;
+using namespace nvmove::dp;
+
+namespace {
+
+std::vector<uint8_t> unhex(const std::string &s) {
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i + 1 < s.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+std::string hex(const uint8_t *p, size_t n) {
+  static const char *d = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; i++) {
+    s += d[p[i] >> 4];
+    s += d[p[i] & 15];
+  }
+  return s;
+}
+
+IpAddress addr(const char *s) { return *IpAddress::parse(s); }
+const MacAddress kFabricMac{2, 0, 0, 0, 0, 1}, kAccessMac{2, 0, 0, 0, 0, 2}, kGwMac{2, 0, 0, 0, 0, 0xfe},
+    kVmMac{2, 0, 0, 0, 1, 1};
+
+class ForwardTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string tag = std::to_string(reinterpret_cast<uintptr_t>(this));
+    pool_ = rte_pktmbuf_pool_create(("t_pool" + tag).c_str(), 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    direct_ = rte_pktmbuf_pool_create(("t_dir" + tag).c_str(), 255, 0, 0, RTE_PKTMBUF_HEADROOM + 128, 0);
+    indirect_ = rte_pktmbuf_pool_create(("t_ind" + tag).c_str(), 255, 0, 0, 0, 0);
+    ASSERT_TRUE(pool_ && direct_ && indirect_);
+    qsbr_ = static_cast<rte_rcu_qsbr *>(rte_zmalloc("t_fq", rte_rcu_qsbr_get_memsize(1), 64));
+    rte_rcu_qsbr_init(qsbr_, 1);
+    RouteTableConfig rc;
+    rc.name = "t_fwd" + tag;
+    rc.capacity = 256;
+    routes_ = std::make_unique<RouteTable>(rc, qsbr_);
+    FabricParams f;
+    f.port = 0;
+    f.port_mac = kFabricMac;
+    f.gateway_mac_v4 = kGwMac;
+    f.gateway_mac_v6 = kGwMac;
+    f.own_v4 = addr("192.0.2.1");
+    f.own_v6 = addr("2001:db8::1");
+    routes_->set_fabric(f);
+    std::vector<RouteChange> b(4);
+    b[0].route = {0, addr("10.0.0.5")};
+    b[0].action = DeliverLocal{1, kVmMac, 0};
+    b[1].route = {0, addr("10.0.0.9")};
+    b[1].action = TunnelToNve{addr("198.51.100.2")};
+    b[2].route = {0, addr("fd00::9")};
+    b[2].action = TunnelToNve{addr("2001:db8::2")};
+    b[3].route = {0, addr("fd00::5")};
+    b[3].action = DeliverLocal{1, kVmMac, 0};
+    ASSERT_EQ(routes_->apply(b).applied, 4u);
+
+    settings_.ports[0].role = PortRole::Fabric;
+    std::memcpy(settings_.ports[0].mac, kFabricMac.data(), 6);
+    settings_.ports[1].role = PortRole::Access;
+    std::memcpy(settings_.ports[1].mac, kAccessMac.data(), 6);
+    settings_.has_v4 = settings_.has_v6 = true;
+    std::memcpy(settings_.own_v4, f.own_v4.bytes.data(), 4);
+    std::memcpy(settings_.own_v6, f.own_v6.bytes.data(), 16);
+
+    ctx_ = std::make_unique<WorkerContext>();
+    ctx_->settings = &settings_;
+    ctx_->routes = routes_->view();
+    ctx_->my_stats = ctx_->routes.stats[0];
+    ctx_->qsbr = qsbr_;
+    ctx_->frag_direct = direct_;
+    ctx_->frag_indirect = indirect_;
+    ctx_->tsc_hz = 1000000000;
+  }
+
+  void TearDown() override {
+    for (auto &q : ctx_->out) {
+      rte_pktmbuf_free_bulk(q.pkts, q.n);
+      q.n = 0;
+    }
+    ctx_.reset();
+    routes_.reset();
+    rte_free(qsbr_);
+    rte_mempool_free(indirect_);
+    rte_mempool_free(direct_);
+    rte_mempool_free(pool_);
+  }
+
+  rte_mbuf *mbuf(const std::vector<uint8_t> &bytes) {
+    rte_mbuf *m = rte_pktmbuf_alloc(pool_);
+    EXPECT_NE(m, nullptr);
+    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(bytes.size())), bytes.data(), bytes.size());
+    return m;
+  }
+
+  // Sends one packet in on `port`; returns what left on each port, as hex.
+  void send(uint16_t port, const std::string &hexframe) {
+    rte_mbuf *m = mbuf(unhex(hexframe));
+    process_burst(*ctx_, port, &m, 1);
+  }
+
+  std::string out_hex(uint16_t port, uint16_t i = 0) {
+    const OutQueue &q = ctx_->out[port];
+    if (i >= q.n) return "<none>";
+    std::vector<uint8_t> buf(rte_pktmbuf_pkt_len(q.pkts[i]));
+    const uint8_t *p = static_cast<const uint8_t *>(
+        rte_pktmbuf_read(q.pkts[i], 0, static_cast<uint32_t>(buf.size()), buf.data()));
+    return hex(p, buf.size());
+  }
+
+  uint64_t count(Counter c) const { return ctx_->counters.get(c); }
+
+  rte_mempool *pool_ = nullptr, *direct_ = nullptr, *indirect_ = nullptr;
+  rte_rcu_qsbr *qsbr_ = nullptr;
+  std::unique_ptr<RouteTable> routes_;
+  DataplaneSettings settings_;
+  std::unique_ptr<WorkerContext> ctx_;
+};
+
+// Eth/IPv4(ttl 10, DF, tos 0xb9)/UDP from the fabric to a moved VM.
+const char *kV4In =
+    "0200000000010200000000fe080045b90028004d40000a1129afcb0071070a00000904d2005000141e4968656c6c6f2d6e766d6f7665";
+const char *kV4Out =
+    "0200000000fe020000000001080045b9003c0000400040044dcec0000201c633640245b90028004d400009112aafcb0071070a000009"
+    "04d2005000141e4968656c6c6f2d6e766d6f7665";
+
+}  // namespace
+
+TEST_F(ForwardTest, Ipv4InIpv4GoldenBytes) {
+  send(0, kV4In);
+  ASSERT_EQ(ctx_->out[0].n, 1);
+  EXPECT_EQ(out_hex(0), kV4Out);
+  EXPECT_EQ(count(Counter::encap_ipv4_in_ipv4), 1u);
+  EXPECT_EQ(routes_->find({0, addr("10.0.0.9")})->hits, 1u);
+}
+
+TEST_F(ForwardTest, Ipv6InIpv6GoldenBytesWithFlowLabel) {
+  send(0,
+       "0200000000010200000000fe86dd62a00000000b110520010db8009900000000000000000007fd000000000000000000000000000"
+       "0090fa00035000b003e616263");
+  ASSERT_EQ(ctx_->out[0].n, 1);
+  EXPECT_EQ(out_hex(0),
+            "0200000000fe02000000000186dd62ad0a3e0033294020010db800000000000000000000000120010db80000000000000000"
+            "0000000262a00000000b110420010db8009900000000000000000007fd0000000000000000000000000000090fa00035000b"
+            "003e616263");
+  EXPECT_EQ(count(Counter::encap_ipv6_in_ipv6), 1u);
+}
+
+TEST_F(ForwardTest, DecapsulatesCombinesEcnAndDelivers) {
+  // Outer ECT(1) over inner ECT(0): the inner leaves as ECT(1) (RFC 6040).
+  send(0,
+       "0200000000010200000000fe0800450100350001000040048e8cc6336402c00002014502002100010000141160bdcb0071070a0000"
+       "0500090009000d4ac07a7a7a7a7a");
+  ASSERT_EQ(ctx_->out[1].n, 1);
+  EXPECT_EQ(out_hex(1),
+            "02000000010102000000000208004501002100010000131161becb0071070a00000500090009000d4ac07a7a7a7a7a");
+  EXPECT_EQ(count(Counter::decap_ipv4_outer), 1u);
+  EXPECT_EQ(count(Counter::delivered_local), 1u);
+}
+
+TEST_F(ForwardTest, CeOnNotEctIsDropped) {
+  // Same frame, inner Not-ECT (tos 0x00, checksum adjusted), outer CE (tos 0x03).
+  send(0,
+       "0200000000010200000000fe0800450300350001000040048e8ac6336402c00002014500002100010000141160bfcb0071070a0000"
+       "0500090009000d4ac07a7a7a7a7a");
+  EXPECT_EQ(ctx_->out[1].n, 0);
+  EXPECT_EQ(count(Counter::drop_decap_ecn_ce_not_ect), 1u);
+}
+
+TEST_F(ForwardTest, TtlOneGetsTimeExceeded) {
+  std::vector<uint8_t> f = unhex(kV4In);
+  f[14 + 8] = 1;   // TTL
+  f[14 + 10] = 0;  // checksum recomputed below
+  f[14 + 11] = 0;
+  auto *iph = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
+  iph->hdr_checksum = rte_ipv4_cksum(iph);
+  send(0, hex(f.data(), f.size()));
+  ASSERT_EQ(ctx_->out[0].n, 1);
+  const std::string o = out_hex(0);
+  // Back to the sender's MAC, from ours; ICMP type 11 code 0 from 192.0.2.1.
+  EXPECT_EQ(o.substr(0, 24), "0200000000fe020000000001");
+  EXPECT_EQ(o.substr(2 * (14 + 12), 16), "c0000201cb007107");
+  EXPECT_EQ(o.substr(2 * (14 + 20), 4), "0b00");
+  EXPECT_EQ(count(Counter::drop_ttl_exceeded), 1u);
+  EXPECT_EQ(count(Counter::icmp_time_exceeded_sent), 1u);
+  // The quote is the original header + 8 bytes, TTL as received.
+  EXPECT_EQ(o.substr(2 * (14 + 28)), hex(f.data() + 14, 28));
+}
+
+TEST_F(ForwardTest, OversizeWithDfGetsFragNeededAndWithoutDfIsFragmented) {
+  settings_.tunnel_mtu = 600;
+  // 1000-byte IPv4/UDP with DF.
+  std::vector<uint8_t> f = unhex(kV4In);
+  f.resize(14 + 1000, 0x5a);
+  auto *iph = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
+  iph->total_length = rte_cpu_to_be_16(1000);
+  iph->hdr_checksum = 0;
+  iph->hdr_checksum = rte_ipv4_cksum(iph);
+  send(0, hex(f.data(), f.size()));
+  ASSERT_EQ(ctx_->out[0].n, 1);
+  const std::string o = out_hex(0);
+  EXPECT_EQ(o.substr(2 * (14 + 20), 4), "0304");               // unreachable / frag needed
+  EXPECT_EQ(o.substr(2 * (14 + 26), 4), "0244");               // next-hop MTU 580 = 600 - 20
+  EXPECT_EQ(count(Counter::icmp_frag_needed_sent), 1u);
+
+  // Without DF: fragmented to fit 580 bytes of inner, each fragment tunnelled.
+  iph->fragment_offset = 0;
+  iph->hdr_checksum = 0;
+  iph->hdr_checksum = rte_ipv4_cksum(iph);
+  send(0, hex(f.data(), f.size()));
+  const OutQueue &q = ctx_->out[0];
+  ASSERT_EQ(q.n, 1 + 2);
+  uint32_t payload = 0;
+  for (uint16_t i = 1; i < q.n; i++) {
+    EXPECT_LE(rte_pktmbuf_pkt_len(q.pkts[i]), 14u + 600u);
+    payload += rte_pktmbuf_pkt_len(q.pkts[i]) - 14 - 20 - 20;
+  }
+  EXPECT_EQ(payload, 1000u - 20u);
+  EXPECT_EQ(count(Counter::ipv4_fragmented), 1u);
+  EXPECT_EQ(count(Counter::ipv4_fragments_out), 2u);
+}
+
+TEST_F(ForwardTest, AnswersArpForOwnAddress) {
+  // who-has 192.0.2.1 tell 192.0.2.254, padded to 60 bytes.
+  send(0,
+       "ffffffffffff0200000000fe08060001080006040001"
+       "0200000000fec00002fe000000000000c0000201000000000000000000000000000000000000");
+  ASSERT_EQ(ctx_->out[0].n, 1);
+  EXPECT_EQ(out_hex(0),
+            "0200000000fe02000000000108060001080006040002020000000001c00002010200000000fec00002fe");
+  EXPECT_EQ(count(Counter::arp_replied), 1u);
+}
+
+TEST_F(ForwardTest, MalformedPacketsLandOnNamedCounters) {
+  std::vector<uint8_t> f = unhex(kV4In);
+  struct Case {
+    const char *what;
+    std::vector<uint8_t> frame;
+    Counter expect;
+  };
+  auto with = [&](size_t off, uint8_t v) {
+    auto g = f;
+    g[off] = v;
+    return g;
+  };
+  std::vector<Case> cases = {
+      {"short ethernet", std::vector<uint8_t>(f.begin(), f.begin() + 10), Counter::drop_l2_truncated},
+      {"short ipv4", std::vector<uint8_t>(f.begin(), f.begin() + 30), Counter::drop_ipv4_truncated},
+      {"ihl 4", with(14, 0x44), Counter::drop_ipv4_bad_ihl},
+      {"version 6 in ipv4", with(14, 0x65), Counter::drop_ipv4_bad_version},
+      {"length beyond frame", with(14 + 2, 0x10), Counter::drop_ipv4_bad_length},
+      {"bad checksum", with(14 + 11, 0x00), Counter::drop_ipv4_bad_checksum},
+      {"unknown ethertype", with(12, 0x88), Counter::drop_l2_unsupported},
+  };
+  for (const auto &c : cases) {
+    const uint64_t before = count(c.expect);
+    send(0, hex(c.frame.data(), c.frame.size()));
+    EXPECT_EQ(count(c.expect), before + 1) << c.what;
+  }
+  EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 0);
+}
+
+TEST_F(ForwardTest, FullBurstMixedDestinations) {
+  // 31 packets (a full burst's unrolled tail): alternating local and tunnel.
+  std::vector<uint8_t> f = unhex(kV4In);
+  rte_mbuf *pkts[31];
+  for (int i = 0; i < 31; i++) {
+    auto g = f;
+    g[14 + 19] = (i % 2) ? 5 : 9;  // 10.0.0.5 local, 10.0.0.9 tunnel
+    auto *iph = reinterpret_cast<rte_ipv4_hdr *>(g.data() + 14);
+    iph->hdr_checksum = 0;
+    iph->hdr_checksum = rte_ipv4_cksum(iph);
+    pkts[i] = mbuf(g);
+  }
+  process_burst(*ctx_, 0, pkts, 31);
+  EXPECT_EQ(ctx_->out[0].n, 16);
+  EXPECT_EQ(ctx_->out[1].n, 15);
+  EXPECT_EQ(count(Counter::rx_packets), 31u);
+}
