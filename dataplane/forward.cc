@@ -18,6 +18,7 @@
 #include "dataplane/ip_validate.h"
 #include "dataplane/local_reply.h"
 #include "dataplane/packet_meta.h"
+#include "dataplane/rcu.h"
 
 namespace nvmove::dp {
 
@@ -374,6 +375,7 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
       continue;
     }
     const auto &e = *static_cast<const RouteEntry *>(data[i]);
+    tsan_consume(&e);  // no code outside ThreadSanitizer builds
     RouteStat &st = stats[e.stat_idx];
     st.hits.store(st.hits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     st.last_tsc.store(ctx.now_tsc, std::memory_order_relaxed);

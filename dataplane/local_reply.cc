@@ -15,8 +15,8 @@
 namespace nvmove::dp {
 
 namespace {
-constexpr uint8_t kNdNs = 135, kNdNa = 136;
-constexpr uint8_t kIcmp6EchoRequest = 128, kIcmp6EchoReply = 129;
+constexpr uint8_t kNdNa = 136;
+constexpr uint8_t kIcmp6EchoReply = 129;
 
 // Turns the received frame's Ethernet header around: to the sender, from us.
 void reply_l2(rte_mbuf *m, const uint8_t *our_mac) {

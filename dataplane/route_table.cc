@@ -12,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "dataplane/rcu.h"
 #include "dataplane/tunnel_template.h"
 
 namespace nvmove::dp {
@@ -140,6 +141,7 @@ RouteTable::~RouteTable() {
 
 void RouteTable::dq_free(void *p, void *elems, unsigned n) {
   auto *self = static_cast<RouteTable *>(p);
+  rcu_grace_period_over(self->qsbr_);
   auto *d = static_cast<Deferred *>(elems);
   for (unsigned i = 0; i < n; i++) self->free_deferred(d[i]);
 }
@@ -315,6 +317,7 @@ bool RouteTable::upsert(const RouteChange &c, std::string &why) {
 
   const uint32_t idx = alloc_entry();
   entries_[idx] = e;
+  tsan_publish(&entries_[idx]);
   // rte_hash publishes the data pointer with release semantics in LF mode.
   const int rc = rte_hash_add_key_data(hash_, &key, &entries_[idx]);
   if (rc < 0) {

@@ -7,6 +7,7 @@
 #include <rte_ring.h>
 
 #include "dataplane/forward.h"
+#include "dataplane/rcu.h"
 
 namespace nvmove::dp {
 
@@ -86,7 +87,7 @@ void worker_run(WorkerContext &ctx, const WorkerLoopParams &p) {
       last_drain = now;
     }
     // Nothing read from the route table survives this point.
-    rte_rcu_qsbr_quiescent(ctx.qsbr, ctx.qsbr_thread_id);
+    rcu_quiescent(ctx.qsbr, ctx.qsbr_thread_id);
     if (got == 0 && p.idle_sleep_us) {
       drain(ctx, p.n_ports);
       // Offline while asleep, so a route writer never waits for us.

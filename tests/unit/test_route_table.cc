@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/rcu.h"
 #include "dataplane/route_table.h"
 
 using namespace nvmove;
@@ -200,6 +201,7 @@ TEST(RouteTable, ConcurrentReaderNeverSeesFreedOrTornEntries) {
         if (!(mask & (1ull << i))) continue;
         hits.fetch_add(1, std::memory_order_relaxed);
         const auto *e = static_cast<const RouteEntry *>(data[i]);
+        tsan_consume(e);
         if (e->kind == kRouteLocal) {
           if (std::memcmp(e->vm_mac, keys[i].addr, 4) != 0) bad++;
         } else if (e->kind == kRouteTunnel) {
@@ -213,7 +215,7 @@ TEST(RouteTable, ConcurrentReaderNeverSeesFreedOrTornEntries) {
         }
       }
       lookups.fetch_add(32, std::memory_order_relaxed);
-      rte_rcu_qsbr_quiescent(q.v, 0);
+      rcu_quiescent(q.v, 0);
     }
     rte_rcu_qsbr_thread_offline(q.v, 0);
     rte_rcu_qsbr_thread_unregister(q.v, 0);

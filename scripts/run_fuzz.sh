@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target for a bounded time on a scratch copy of its seed
+# corpus (new inputs stay out of the repository). Usage: run_fuzz.sh EXE CORPUS SECONDS
+set -euo pipefail
+exe=$1 corpus=$2 seconds=${3:-20}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+"$exe" -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=1 "$work"
