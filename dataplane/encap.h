@@ -37,7 +37,14 @@ inline uint32_t inner_flow_label(const uint8_t *l3, uint8_t family, uint16_t l3_
     proto = ip6->proto;
     if ((proto == 6 || proto == 17 || proto == 132) && 40u + 4 <= l3_len)
       __builtin_memcpy(&ports, l3 + 40, 4);
-    h = rte_hash_crc(l3 + 8, 32, 0);  // source then destination address
+    // Source then destination address, 8 bytes at a time (memcpy: the
+    // header need not be 8-byte aligned).
+    h = 0;
+    for (int i = 0; i < 4; i++) {
+      uint64_t w;
+      __builtin_memcpy(&w, l3 + 8 + 8 * i, 8);
+      h = rte_hash_crc_8byte(w, h);
+    }
   }
   h = rte_hash_crc_4byte(ports, h);
   h = rte_hash_crc_4byte(proto, h);

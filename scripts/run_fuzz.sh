@@ -3,6 +3,8 @@
 # corpus (new inputs stay out of the repository). Usage: run_fuzz.sh EXE CORPUS SECONDS
 set -euo pipefail
 exe=$1 corpus=$2 seconds=${3:-20}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$corpus"/. "$work"/ 2>/dev/null || true
