@@ -28,7 +28,9 @@ import os
 import struct
 
 from scapy.layers.inet import IP
-from scapy.layers.inet6 import IPv6, ICMPv6PacketTooBig, ICMPv6TimeExceeded
+from scapy.layers.inet6 import (IPv6, ICMPv6ND_NA, ICMPv6NDOptDstLLAddr, ICMPv6PacketTooBig,
+                                ICMPv6TimeExceeded, in6_chksum)
+from scapy.layers.l2 import ARP
 from scapy.packet import Packet, Raw
 from scapy.utils import RawPcapWriter, checksum
 
@@ -437,7 +439,71 @@ def icmp_error(frame_rx, in_port, icmp_type, code=0, mtu=0):
         else:
             msg = ICMPv6TimeExceeded(code=code)
         out = bytes(IPv6(tc=0, fl=0, hlim=64, nh=58, src=NVE6, dst=IPv6(ip).src) / msg / Raw(quote))
-    return l2(":".join("%02x" % x for x in src_mac), port_mac(in_port), ethertype_for(out), tci) + out
+    return l2(mac_str(src_mac), port_mac(in_port), ethertype_for(out), tci) + out
+
+
+# --------------------------------------------------------------------------
+# Answers nved gives itself: ARP, Neighbour Advertisement, echo reply
+# --------------------------------------------------------------------------
+
+def mac_str(b):
+    return ":".join("%02x" % x for x in b)
+
+
+def arp_reply(frame_rx, port):
+    """RFC 826 reply to an ARP request, from the port's MAC, sent back to the
+    requester; the reply is exactly L2 header + 28 bytes (no padding)."""
+    _dst, src_mac, tci, et, l3 = parse_frame(frame_rx)
+    assert et == ETH_ARP
+    req = ARP(l3[:28])
+    rep = ARP(hwtype=1, ptype=0x0800, hwlen=6, plen=4, op=2, hwsrc=port_mac(port), psrc=req.pdst,
+              hwdst=req.hwsrc, pdst=req.psrc)
+    return l2(mac_str(src_mac), port_mac(port), ETH_ARP, tci) + bytes(rep)
+
+
+def nd_advert(frame_rx, port):
+    """RFC 4861 7.2.4 Neighbour Advertisement answering a Neighbour
+    Solicitation for one of our addresses: Router, Solicited (not for DAD),
+    Override, target link-layer address option; to the solicitation's
+    source, or to all-nodes (ff02::1, MAC 33:33:00:00:00:01 per RFC 2464)
+    for DAD (source ::)."""
+    _dst, src_mac, tci, et, l3 = parse_frame(frame_rx)
+    ns = IPv6(l3[:ip_len(l3)])
+    target = ns.payload.tgt
+    dad = ns.src == "::"
+    na = (IPv6(tc=0, fl=0, hlim=255, src=target, dst="ff02::1" if dad else ns.src)
+          / ICMPv6ND_NA(R=1, S=0 if dad else 1, O=1, tgt=target)
+          / ICMPv6NDOptDstLLAddr(lladdr=port_mac(port)))
+    dst_mac = "33:33:00:00:00:01" if dad else mac_str(src_mac)
+    return l2(dst_mac, port_mac(port), ETH_IPV6, tci) + bytes(na)
+
+
+def echo_reply(frame_rx, port):
+    """Echo reply (RFC 792 / RFC 4443 4.2) to an echo request addressed to us:
+    addresses swapped, TTL / hop limit 64, type 0 / 129, same identifier,
+    sequence and data, checksums recomputed; Ethernet back to the sender."""
+    _dst, src_mac, tci, _et, l3 = parse_frame(frame_rx)
+    ip = bytearray(l3[:ip_len(l3)])
+    if ip_version(ip) == 4:
+        ihl = ipv4_ihl(ip)
+        ip[12:16], ip[16:20] = ip[16:20], ip[12:16]
+        ip[8] = 64
+        ipv4_fix_checksum(ip)
+        icmp = ip[ihl:]
+        assert icmp[0] == 8
+        icmp[0] = 0
+        icmp[2:4] = b"\0\0"
+        icmp[2:4] = struct.pack("!H", inet_csum(bytes(icmp)))
+        ip[ihl:] = icmp
+    else:
+        assert ip[6] == 58 and ip[40] == 128
+        ip[8:24], ip[24:40] = ip[24:40], ip[8:24]
+        ip[7] = 64
+        ip[40] = 129
+        ip[42:44] = b"\0\0"
+        hdr = IPv6(bytes(ip[:40]))
+        ip[42:44] = struct.pack("!H", in6_chksum(58, hdr, bytes(ip[40:])))
+    return l2(mac_str(src_mac), port_mac(port), ethertype_for(ip), tci) + bytes(ip)
 
 
 # --------------------------------------------------------------------------
