@@ -304,13 +304,15 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
   return cfg;
 }
 
-NvedConfig load_config_file(const std::string &path) {
+std::string read_config_file(const std::string &path) {
   std::ifstream f(path);
   if (!f) throw ConfigError(path + ": cannot open configuration file");
   std::stringstream ss;
   ss << f.rdbuf();
-  return load_config_text(ss.str(), path);
+  return ss.str();
 }
+
+NvedConfig load_config_file(const std::string &path) { return load_config_text(read_config_file(path), path); }
 
 std::vector<RouteChange> static_routes(const NvedConfig &cfg) {
   std::vector<RouteChange> out;

@@ -80,6 +80,7 @@ struct NvedConfig {
 
 // Throws ConfigError.
 NvedConfig load_config_file(const std::string &path);
+std::string read_config_file(const std::string &path);  // throws ConfigError
 NvedConfig load_config_text(const std::string &text, const std::string &origin = "<config>");
 
 // The routes the configuration asks for (local VMs and static moved VMs).

@@ -41,6 +41,7 @@ void ControlLoop::run(const ControlLoopOptions &opt) {
     const uint64_t now = now_ms();
     neighbours_.tick(now);
     rt_.routes().reclaim();
+    if (ctl_) ctl_->poll();
     if (opt.exit_when_idle_ms) {
       const uint64_t rx = rt_.total(dp::Counter::rx_packets);
       if (rx != last_rx) {

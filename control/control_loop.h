@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "control/config.h"
+#include "control/ctl/ctl_socket.h"
 #include "control/neighbour_resolver.h"
 
 namespace nvmove {
@@ -23,6 +24,10 @@ class ControlLoop {
  public:
   ControlLoop(NvedRuntime &rt, const NvedConfig &cfg, const std::atomic<bool> &stop);
 
+  // Serves nvectl from this loop (optional).
+  void set_ctl_server(ctl::CtlServer *s) { ctl_ = s; }
+  const NeighbourResolver &neighbours() const { return neighbours_; }
+
   // Returns when `stop` is set or the idle timeout fires.
   void run(const ControlLoopOptions &opt);
 
@@ -35,6 +40,7 @@ class ControlLoop {
   NvedRuntime &rt_;
   NeighbourResolver neighbours_;
   const std::atomic<bool> &stop_;
+  ctl::CtlServer *ctl_ = nullptr;
   uint64_t learnt_ = 0;
   uint64_t unhandled_ = 0;
 };

@@ -16,6 +16,8 @@
 #include "control/config.h"
 #include "control/control_loop.h"
 #include "control/counters_report.h"
+#include "control/ctl/ctl_socket.h"
+#include "control/nved_commands.h"
 #include "control/nved_runtime.h"
 
 namespace {
@@ -29,6 +31,7 @@ struct Options {
   std::string counters_json;
   bool check_only = false;
   std::string log_level = "info";
+  std::string ctl_socket;  // default: <EAL runtime dir>/nved.sock
 };
 
 void usage(std::ostream &o) {
@@ -39,6 +42,7 @@ void usage(std::ostream &o) {
        "                            (capture-file runs), printing the counters\n"
        "      --counters-json FILE  write all counters as JSON to FILE at exit\n"
        "      --log-level LEVEL     trace, debug, info, warn, error (default info)\n"
+       "      --ctl-socket PATH     nvectl socket (default /var/run/dpdk/<file-prefix>/nved.sock)\n"
        "  -h, --help                this text\n";
 }
 
@@ -49,6 +53,7 @@ int parse_options(int argc, char **argv, Options &o) {
                                     {"exit-when-idle", required_argument, nullptr, 'i'},
                                     {"counters-json", required_argument, nullptr, 'j'},
                                     {"log-level", required_argument, nullptr, 'l'},
+                                    {"ctl-socket", required_argument, nullptr, 's'},
                                     {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   optind = 1;
@@ -69,6 +74,7 @@ int parse_options(int argc, char **argv, Options &o) {
       }
       case 'j': o.counters_json = optarg; break;
       case 'l': o.log_level = optarg; break;
+      case 's': o.ctl_socket = optarg; break;
       case 'h': usage(std::cout); return -1;
       default: usage(std::cerr); return 2;
     }
@@ -109,8 +115,10 @@ int main(int argc, char **argv) {
   if (const int rc = parse_options(static_cast<int>(app.size() - 1), app.data(), opt)) return rc < 0 ? 0 : rc;
 
   nvmove::NvedConfig cfg;
+  std::string config_text;
   try {
-    cfg = nvmove::load_config_file(opt.config);
+    config_text = nvmove::read_config_file(opt.config);
+    cfg = nvmove::load_config_text(config_text, opt.config);
   } catch (const nvmove::ConfigError &e) {
     std::cerr << "nved: configuration error: " << e.what() << "\n";
     return 2;
@@ -143,6 +151,13 @@ int main(int argc, char **argv) {
 
     rt.start_workers();
     nvmove::ControlLoop loop(rt, cfg, g_stop);
+    const std::string sock = opt.ctl_socket.empty() ? std::string(rte_eal_get_runtime_dir()) + "/nved.sock" : opt.ctl_socket;
+    nvmove::ctl::CtlServer ctl(sock, nvmove::ctl::nved_commands());
+    nvmove::NvedCommands commands(rt, cfg, loop.neighbours(), config_text);
+    commands.register_all(ctl);
+    ctl.open();
+    loop.set_ctl_server(&ctl);
+    spdlog::info("control socket {}", sock);
     nvmove::ControlLoopOptions lo;
     lo.exit_when_idle_ms = opt.exit_when_idle_ms;
     loop.run(lo);

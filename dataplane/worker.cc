@@ -86,6 +86,8 @@ void worker_run(WorkerContext &ctx, const WorkerLoopParams &p) {
       drain(ctx, p.n_ports);
       last_drain = now;
     }
+    ctx.polls.store(ctx.polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (got == 0) ctx.empty_polls.store(ctx.empty_polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     // Nothing read from the route table survives this point.
     rcu_quiescent(ctx.qsbr, ctx.qsbr_thread_id);
     if (got == 0 && p.idle_sleep_us) {

@@ -4,6 +4,7 @@
 
 #include <rte_mbuf.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "dataplane/counters.h"
@@ -55,6 +56,9 @@ struct alignas(64) WorkerContext {
   uint16_t next_ip_id = 0;
 
   CounterBlock counters;
+  // Loop passes and passes that received nothing (idle ratio for show workers).
+  std::atomic<uint64_t> polls{0};
+  std::atomic<uint64_t> empty_polls{0};
   OutQueue out[kMaxPorts];
 };
 

@@ -9,9 +9,9 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   build-essential g++ clang meson ninja-build pkg-config git \
-  libdpdk-dev dpdk libpcap-dev libbpf-dev libnuma-dev \
+  libdpdk-dev dpdk dpdk-dev libpcap-dev libbpf-dev libnuma-dev \
   libgtest-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev \
-  libssl-dev libsqlite3-dev libreadline-dev \
+  libssl-dev libsqlite3-dev libreadline-dev libcli11-dev \
   python3 python3-scapy python3-yaml tshark \
   iproute2 ethtool procps psmisc valgrind
 echo "nvmove: dependencies installed"

@@ -1,27 +1,10 @@
 #include "control/protocol/mandatory_options.h"
 
-#include <algorithm>
-
 namespace nvmove::proto {
 namespace {
 
 std::optional<MissingOption> missing(OptionType option, std::string reason) {
   return MissingOption{option, std::move(reason)};
-}
-
-// A VM address is reachable only through a tunnel of its own family
-// (IPv4-in-IPv4, IPv6-in-IPv6), so the serving NVE must have one of each
-// family the VM uses.
-std::optional<MissingOption> check_tunnel_families(const Message &message) {
-  auto uses = [&](uint8_t family) {
-    return std::ranges::any_of(message.vm_addresses,
-                               [&](const IpAddress &a) { return a.family == family; });
-  };
-  if (uses(4) && !message.serving_nve.ipv4)
-    return missing(OptionType::ServingNve, "an IPv4 VM address needs an IPv4 serving NVE address");
-  if (uses(6) && !message.serving_nve.ipv6)
-    return missing(OptionType::ServingNve, "an IPv6 VM address needs an IPv6 serving NVE address");
-  return std::nullopt;
 }
 
 std::optional<MissingOption> check_request(const Message &message) {
@@ -39,7 +22,9 @@ std::optional<MissingOption> check_request(const Message &message) {
     return missing(OptionType::VmAddress, "a registration needs at least one VM Address");
   if (!message.notification && !message.vm_mac)
     return missing(OptionType::VmMacAddress, "a registration needs a VM MAC Address");
-  return check_tunnel_families(message);
+  // No per-family rule: the dataplane tunnels either VM family inside either
+  // outer family (IPv4-in-IPv6 included), so one serving NVE address is enough.
+  return std::nullopt;
 }
 
 }  // namespace

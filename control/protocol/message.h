@@ -60,8 +60,9 @@ inline constexpr std::array<Status, 10> kRejectionStatuses = {
 // Opaque, 1..253 bytes; a 16-byte UUID (libvirt, OpenStack) is the usual case.
 using VmId = std::vector<uint8_t>;
 
-// An NVE's tunnel endpoints, at most one per family: IPv4 VM addresses are
-// reached by IPv4-in-IPv4 to `ipv4`, IPv6 ones by IPv6-in-IPv6 to `ipv6`.
+// An NVE's tunnel endpoints, at most one per family. A sender tunnels a VM
+// address to the endpoint of the same family when there is one, else to the
+// other (the dataplane also does IPv4-in-IPv6 and IPv6-in-IPv4).
 struct NveAddresses {
   std::optional<IpAddress> ipv4;
   std::optional<IpAddress> ipv6;

@@ -1,0 +1,88 @@
+#include "control/ctl/command_table.h"
+
+#include <set>
+#include <sstream>
+
+namespace nvmove::ctl {
+
+namespace {
+constexpr CommandSpec kNved[] = {
+    {"show version", "", "nved's version and DPDK's", false},
+    {"show config", "", "the configuration in effect", false},
+    {"show counters", "[worker N]", "every outcome and drop counter (totals, or one worker)", false},
+    {"clear counters", "", "start counters (and port statistics) from zero", true},
+    {"show ports", "", "ports, roles, MACs, link state, queues", false},
+    {"show port stats", "[PORT|all]", "testpmd-style port statistics with throughput since last show", false},
+    {"show port xstats", "PORT", "the driver's extended statistics of a port", false},
+    {"show workers", "", "worker lcores, their queues, packets and idle ratio", false},
+    {"show routes", "[vn N] [ADDRESS]", "host routes: kind, destination, hits, last hit", false},
+    {"show route-table", "", "capacity, routes, memory, table version, last update", false},
+    {"route add", "vn N ADDRESS (local PORT MAC [vlan V] | tunnel NVE)", "add or change a host route", true},
+    {"route del", "vn N ADDRESS", "delete a host route", true},
+    {"show neighbours", "", "fabric gateway addresses and MACs", false},
+    {"set log level", "trace|debug|info|warn|error", "change the log level", true},
+    {"help", "", "this list", false},
+};
+
+constexpr CommandSpec kNvad[] = {
+    {"show version", "", "nvad's version", false},
+    {"show bindings", "[VM-ID]", "binding cache: serving NVE, previous NVEs, lifetime left", false},
+    {"show peers", "", "known NVEs and their keys' ids", false},
+    {"show protocol stats", "", "messages, retransmissions, rejections by status", false},
+    {"help", "", "this list", false},
+};
+
+std::vector<std::string> split(std::string_view s) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(s)};
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+}  // namespace
+
+std::span<const CommandSpec> nved_commands() { return kNved; }
+std::span<const CommandSpec> nvad_commands() { return kNvad; }
+
+const CommandSpec *match_command(std::span<const CommandSpec> table, const std::vector<std::string> &argv,
+                                 size_t &nwords) {
+  const CommandSpec *best = nullptr;
+  nwords = 0;
+  for (const auto &c : table) {
+    const auto words = split(c.words);
+    if (words.size() > argv.size() || words.size() <= nwords) continue;
+    bool ok = true;
+    for (size_t i = 0; i < words.size() && ok; i++) ok = words[i] == argv[i];
+    if (ok) {
+      best = &c;
+      nwords = words.size();
+    }
+  }
+  return best;
+}
+
+std::vector<std::string> complete(std::span<const CommandSpec> table, const std::vector<std::string> &typed,
+                                  const std::string &partial) {
+  std::set<std::string> out;
+  for (const auto &c : table) {
+    const auto words = split(c.words);
+    if (words.size() <= typed.size()) continue;
+    bool ok = true;
+    for (size_t i = 0; i < typed.size() && ok; i++) ok = words[i] == typed[i];
+    if (ok && words[typed.size()].rfind(partial, 0) == 0) out.insert(words[typed.size()]);
+  }
+  return {out.begin(), out.end()};
+}
+
+std::string help_text(std::span<const CommandSpec> table) {
+  std::ostringstream o;
+  for (const auto &c : table) {
+    std::string left(c.words);
+    if (!c.usage.empty()) left += " " + std::string(c.usage);
+    o << "  " << left;
+    o << std::string(left.size() < 58 ? 58 - left.size() : 1, ' ') << c.help << "\n";
+  }
+  return o.str();
+}
+
+}  // namespace nvmove::ctl

@@ -1,0 +1,34 @@
+// The commands of nved and nvad: one table with words, usage and help, shared
+// by the daemons (dispatch, `help`) and nvectl (parsing, completion, the
+// read-only check). Behaviour lives in the daemons' handlers only.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nvmove::ctl {
+
+struct CommandSpec {
+  std::string_view words;  // fixed words, e.g. "show port stats"
+  std::string_view usage;  // arguments after the words
+  std::string_view help;
+  bool mutating;           // refused in read-only mode
+};
+
+std::span<const CommandSpec> nved_commands();
+std::span<const CommandSpec> nvad_commands();
+
+// Finds the command whose words are the longest prefix of `argv`; `nargs`
+// receives how many leading words it took. nullptr if none matches.
+const CommandSpec *match_command(std::span<const CommandSpec> table, const std::vector<std::string> &argv,
+                                 size_t &nwords);
+
+// Words that can follow `typed` (for tab completion).
+std::vector<std::string> complete(std::span<const CommandSpec> table, const std::vector<std::string> &typed,
+                                  const std::string &partial);
+
+std::string help_text(std::span<const CommandSpec> table);
+
+}  // namespace nvmove::ctl

@@ -1,0 +1,203 @@
+#include "control/ctl/ctl_socket.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+namespace nvmove::ctl {
+
+namespace {
+bool make_addr(const std::string &path, sockaddr_un &a) {
+  std::memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof a.sun_path) return false;
+  std::memcpy(a.sun_path, path.c_str(), path.size());
+  return true;
+}
+
+// Reads until newline/EOF or the deadline. False on timeout or error.
+bool read_line(int fd, std::string &out, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  char buf[4096];
+  while (out.find('\n') == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return !out.empty();
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > 64 * 1024 * 1024) return false;
+  }
+  out.resize(out.find('\n'));
+  return true;
+}
+
+bool write_all(int fd, const std::string &s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, 1000) <= 0) return false;
+      continue;
+    }
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+nlohmann::json to_json(const Reply &r) {
+  if (!r.ok) return {{"ok", false}, {"error", r.error}, {"usage", r.usage_error}};
+  return {{"ok", true}, {"text", r.text}, {"data", r.data}};
+}
+}  // namespace
+
+std::string default_nved_socket(const std::string &file_prefix) {
+  return "/var/run/dpdk/" + (file_prefix.empty() ? std::string("rte") : file_prefix) + "/nved.sock";
+}
+
+CtlServer::CtlServer(std::string path, std::span<const CommandSpec> table) : path_(std::move(path)), table_(table) {}
+
+CtlServer::~CtlServer() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+}
+
+void CtlServer::open() {
+  sockaddr_un a;
+  if (!make_addr(path_, a)) throw std::runtime_error("control socket path too long: " + path_);
+  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error("control socket: " + std::string(std::strerror(errno)));
+  // A socket file left by a crashed instance: remove it only if nobody answers.
+  if (::connect(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0)
+    throw std::runtime_error("control socket " + path_ + " is in use by another process");
+  ::close(fd_);
+  ::unlink(path_.c_str());
+  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const mode_t old = ::umask(0117);
+  const int rc = ::bind(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a);
+  ::umask(old);
+  if (rc != 0 || ::listen(fd_, 16) != 0) {
+    const std::string why = std::strerror(errno);
+    ::close(fd_);
+    fd_ = -1;
+    throw std::runtime_error("control socket " + path_ + ": " + why);
+  }
+}
+
+void CtlServer::on(std::string_view words, Handler h) { handlers_.emplace(std::string(words), std::move(h)); }
+
+int CtlServer::poll() {
+  int served = 0;
+  for (;;) {
+    const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) break;
+    serve(c);
+    ::close(c);
+    served++;
+  }
+  return served;
+}
+
+void CtlServer::serve(int client) {
+  std::string line;
+  Reply r;
+  // Bounded: the control thread also runs the protocol and must not stall.
+  if (!read_line(client, line, 200)) {
+    r = Reply::fail("no request line within 200 ms");
+  } else if (line.size() > kMaxRequestBytes) {
+    r = Reply::fail("request too large");
+  } else {
+    nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
+    r = req.is_discarded() ? Reply::fail("request is not JSON", true) : dispatch(req);
+  }
+  write_all(client, to_json(r).dump() + "\n");
+}
+
+Reply CtlServer::dispatch(const nlohmann::json &req) {
+  if (!req.is_object() || !req.contains("command") || !req["command"].is_string())
+    return Reply::fail("request has no \"command\" string", true);
+  std::vector<std::string> argv;
+  {
+    std::string w;
+    for (char ch : req["command"].get<std::string>()) {
+      if (ch == ' ') {
+        if (!w.empty()) argv.push_back(w);
+        w.clear();
+      } else {
+        w += ch;
+      }
+    }
+    if (!w.empty()) argv.push_back(w);
+  }
+  if (req.contains("args")) {
+    if (!req["args"].is_array()) return Reply::fail("\"args\" must be a list of strings", true);
+    for (const auto &a : req["args"]) {
+      if (!a.is_string()) return Reply::fail("\"args\" must be a list of strings", true);
+      argv.push_back(a.get<std::string>());
+    }
+  }
+  size_t nwords = 0;
+  const CommandSpec *spec = match_command(table_, argv, nwords);
+  if (!spec) return Reply::fail("unknown command '" + req["command"].get<std::string>() + "' (try: help)", true);
+  if (spec->mutating && req.value("read_only", false))
+    return Reply::fail("'" + std::string(spec->words) + "' changes state: refused in read-only mode");
+  auto it = handlers_.find(spec->words);
+  if (it == handlers_.end()) return Reply::fail("'" + std::string(spec->words) + "' is not available in this daemon");
+  const std::vector<std::string> args(argv.begin() + static_cast<long>(nwords), argv.end());
+  try {
+    return it->second(args);
+  } catch (const std::exception &e) {
+    return Reply::fail(e.what());
+  }
+}
+
+std::optional<nlohmann::json> call(const std::string &path, const nlohmann::json &request, int timeout_ms,
+                                   std::string &why) {
+  sockaddr_un a;
+  if (!make_addr(path, a)) {
+    why = "socket path too long: " + path;
+    return std::nullopt;
+  }
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  if (::connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0) {
+    why = "cannot connect to " + path + ": " + std::strerror(errno);
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::string line;
+  const bool ok = write_all(fd, request.dump() + "\n") && read_line(fd, line, timeout_ms);
+  ::close(fd);
+  if (!ok) {
+    why = "no answer from " + path + " within " + std::to_string(timeout_ms) + " ms";
+    return std::nullopt;
+  }
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded()) {
+    why = "daemon answered something that is not JSON";
+    return std::nullopt;
+  }
+  return j;
+}
+
+}  // namespace nvmove::ctl

@@ -1,0 +1,420 @@
+#include "control/nved_commands.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_version.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <iomanip>
+#include <sstream>
+
+#include "control/neighbour_resolver.h"
+#include "control/nved_runtime.h"
+#include "dataplane/counters.h"
+
+namespace nvmove {
+
+using ctl::Reply;
+using Args = std::vector<std::string>;
+
+namespace {
+
+// Whole number argument with a clear message.
+uint64_t parse_num(const std::string &s, const char *what, uint64_t max) {
+  size_t pos = 0;
+  uint64_t v = 0;
+  try {
+    if (s.empty() || s[0] == '-') throw std::invalid_argument(s);
+    v = std::stoull(s, &pos, 10);
+  } catch (const std::exception &) {
+    pos = 0;
+  }
+  if (pos != s.size() || v > max)
+    throw std::invalid_argument(std::string(what) + ": expected a number 0.." + std::to_string(max) + ", got '" + s + "'");
+  return v;
+}
+
+Reply usage(const std::string &why) { return Reply::fail(why, true); }
+
+std::string action_kind(const RouteAction &a) { return std::holds_alternative<DeliverLocal>(a) ? "local" : "tunnel"; }
+
+}  // namespace
+
+NvedCommands::NvedCommands(NvedRuntime &rt, const NvedConfig &cfg, const NeighbourResolver &neigh,
+                           std::string config_text)
+    : rt_(rt), cfg_(cfg), neigh_(neigh), config_text_(std::move(config_text)) {
+  base_.assign(rt_.worker_count(), std::vector<uint64_t>(dp::kCounterCount, 0));
+  last_show_.resize(rt_.n_ports());
+}
+
+void NvedCommands::register_all(ctl::CtlServer &s) {
+  auto bind = [this](Reply (NvedCommands::*f)(const Args &)) { return [this, f](const Args &a) { return (this->*f)(a); }; };
+  s.on("show version", bind(&NvedCommands::show_version));
+  s.on("show config", bind(&NvedCommands::show_config));
+  s.on("show counters", bind(&NvedCommands::show_counters));
+  s.on("clear counters", bind(&NvedCommands::clear_counters));
+  s.on("show ports", bind(&NvedCommands::show_ports));
+  s.on("show port stats", bind(&NvedCommands::show_port_stats));
+  s.on("show port xstats", bind(&NvedCommands::show_port_xstats));
+  s.on("show workers", bind(&NvedCommands::show_workers));
+  s.on("show routes", bind(&NvedCommands::show_routes));
+  s.on("show route-table", bind(&NvedCommands::show_route_table));
+  s.on("route add", bind(&NvedCommands::route_add));
+  s.on("route del", bind(&NvedCommands::route_del));
+  s.on("show neighbours", bind(&NvedCommands::show_neighbours));
+  s.on("set log level", bind(&NvedCommands::set_log_level));
+  s.on("help", [](const Args &) {
+    Reply r;
+    r.text = ctl::help_text(ctl::nved_commands());
+    return r;
+  });
+}
+
+uint64_t NvedCommands::counter(size_t w, size_t c) const {
+  return rt_.worker(w).counters.get(static_cast<dp::Counter>(c)) - base_[w][c];
+}
+
+Reply NvedCommands::show_counters(const Args &a) {
+  size_t first = 0, last = rt_.worker_count();
+  if (!a.empty()) {
+    if (a.size() != 2 || a[0] != "worker") return usage("usage: show counters [worker N]");
+    first = parse_num(a[1], "worker", rt_.worker_count() ? rt_.worker_count() - 1 : 0);
+    last = first + 1;
+  }
+  Reply r;
+  std::ostringstream o;
+  uint64_t drops = 0;
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t c = 0; c < dp::kCounterCount; c++) {
+    uint64_t v = 0;
+    for (size_t w = first; w < last; w++) v += counter(w, c);
+    j[dp::kCounterInfo[c].name] = v;
+    if (dp::kCounterInfo[c].is_drop) drops += v;
+    if (v) o << std::left << std::setw(34) << dp::kCounterInfo[c].name << std::right << std::setw(20) << v
+             << (dp::kCounterInfo[c].is_drop ? "  drop" : "") << "\n";
+  }
+  o << std::left << std::setw(34) << "drops (all reasons)" << std::right << std::setw(20) << drops << "\n";
+  r.text = o.str();
+  r.data = {{"counters", j}, {"drops_total", drops}};
+  if (last - first == 1) r.data["worker"] = first;
+  return r;
+}
+
+Reply NvedCommands::clear_counters(const Args &a) {
+  if (!a.empty()) return usage("usage: clear counters");
+  for (size_t w = 0; w < rt_.worker_count(); w++)
+    for (size_t c = 0; c < dp::kCounterCount; c++) base_[w][c] = rt_.worker(w).counters.get(static_cast<dp::Counter>(c));
+  for (uint16_t p = 0; p < rt_.n_ports(); p++) rte_eth_stats_reset(p);
+  last_show_.assign(rt_.n_ports(), PortSnapshot{});
+  spdlog::info("counters cleared");
+  Reply r;
+  r.text = "counters cleared\n";
+  return r;
+}
+
+Reply NvedCommands::show_ports(const Args &a) {
+  if (!a.empty()) return usage("usage: show ports");
+  Reply r;
+  std::ostringstream o;
+  r.data = nlohmann::json::array();
+  o << "PORT  NAME          ROLE    DRIVER          MAC                LINK  RXQ  TXQ  VN        VLAN\n";
+  for (const auto &p : cfg_.ports) {
+    const auto &info = rt_.port_info(p.port_id);
+    rte_eth_link link{};
+    rte_eth_link_get_nowait(p.port_id, &link);
+    const char *role = p.role == PortConfig::Role::Fabric ? "fabric" : "access";
+    o << std::left << std::setw(6) << p.port_id << std::setw(14) << p.name << std::setw(8) << role << std::setw(16)
+      << info.driver << std::setw(19) << mac_to_string(info.mac) << std::setw(6) << (link.link_status ? "up" : "down")
+      << std::setw(5) << info.rx_queues << std::setw(5) << info.tx_queues << std::setw(10) << p.vn << p.vlan << "\n";
+    r.data.push_back({{"port", p.port_id}, {"name", p.name}, {"role", role}, {"driver", info.driver},
+                      {"mac", mac_to_string(info.mac)}, {"link_up", link.link_status == 1},
+                      {"link_speed_mbps", link.link_speed}, {"rx_queues", info.rx_queues},
+                      {"tx_queues", info.tx_queues}, {"vn", p.vn}, {"vlan", p.vlan},
+                      {"tx_ipv4_cksum_offload", info.tx_ipv4_cksum}});
+  }
+  r.text = o.str();
+  return r;
+}
+
+Reply NvedCommands::show_port_stats(const Args &a) {
+  std::vector<uint16_t> ports;
+  if (a.empty() || (a.size() == 1 && a[0] == "all")) {
+    for (uint16_t p = 0; p < rt_.n_ports(); p++) ports.push_back(p);
+  } else if (a.size() == 1) {
+    ports.push_back(static_cast<uint16_t>(parse_num(a[0], "port", rt_.n_ports() - 1u)));
+  } else {
+    return usage("usage: show port stats [PORT|all]");
+  }
+  Reply r;
+  std::ostringstream o;
+  r.data = nlohmann::json::array();
+  const uint64_t now = rte_rdtsc();
+  for (uint16_t p : ports) {
+    rte_eth_stats st{};
+    rte_eth_stats_get(p, &st);
+    PortSnapshot &last = last_show_[p];
+    const double secs = last.tsc ? double(now - last.tsc) / double(rte_get_tsc_hz()) : 0.0;
+    auto rate = [&](uint64_t cur, uint64_t prev) -> uint64_t {
+      return secs > 0 && cur >= prev ? static_cast<uint64_t>(double(cur - prev) / secs) : 0;
+    };
+    const uint64_t rx_pps = rate(st.ipackets, last.ipackets), tx_pps = rate(st.opackets, last.opackets);
+    const uint64_t rx_bps = rate(st.ibytes, last.ibytes) * 8, tx_bps = rate(st.obytes, last.obytes) * 8;
+    last = PortSnapshot{st.ipackets, st.opackets, st.ibytes, st.obytes, now};
+    // testpmd's "show port stats" block, which operators' scripts parse.
+    o << "\n  ######################## NIC statistics for port " << std::left << std::setw(2) << p
+      << " ########################\n"
+      << "  RX-packets: " << std::setw(10) << st.ipackets << " RX-missed: " << std::setw(10) << st.imissed
+      << " RX-bytes:  " << st.ibytes << "\n"
+      << "  RX-errors: " << st.ierrors << "\n"
+      << "  RX-nombuf:  " << std::setw(10) << st.rx_nombuf << "\n"
+      << "  TX-packets: " << std::setw(10) << st.opackets << " TX-errors: " << std::setw(10) << st.oerrors
+      << " TX-bytes:  " << st.obytes << "\n\n"
+      << "  Throughput (since last show)\n"
+      << "  Rx-pps: " << std::right << std::setw(12) << rx_pps << "          Rx-bps: " << std::setw(12) << rx_bps << "\n"
+      << "  Tx-pps: " << std::setw(12) << tx_pps << "          Tx-bps: " << std::setw(12) << tx_bps << "\n"
+      << "  ############################################################################\n";
+    r.data.push_back({{"port", p}, {"rx_packets", st.ipackets}, {"rx_missed", st.imissed}, {"rx_bytes", st.ibytes},
+                      {"rx_errors", st.ierrors}, {"rx_nombuf", st.rx_nombuf}, {"tx_packets", st.opackets},
+                      {"tx_errors", st.oerrors}, {"tx_bytes", st.obytes}, {"rx_pps", rx_pps}, {"rx_bps", rx_bps},
+                      {"tx_pps", tx_pps}, {"tx_bps", tx_bps}, {"interval_s", secs}});
+  }
+  r.text = o.str();
+  return r;
+}
+
+Reply NvedCommands::show_port_xstats(const Args &a) {
+  if (a.size() != 1) return usage("usage: show port xstats PORT");
+  const auto p = static_cast<uint16_t>(parse_num(a[0], "port", rt_.n_ports() - 1u));
+  const int n = rte_eth_xstats_get(p, nullptr, 0);
+  if (n < 0) return Reply::fail("port " + std::to_string(p) + ": extended statistics unavailable");
+  std::vector<rte_eth_xstat> xs(static_cast<size_t>(n));
+  std::vector<rte_eth_xstat_name> names(static_cast<size_t>(n));
+  rte_eth_xstats_get(p, xs.data(), static_cast<unsigned>(n));
+  rte_eth_xstats_get_names(p, names.data(), static_cast<unsigned>(n));
+  Reply r;
+  std::ostringstream o;
+  r.data = nlohmann::json::object();
+  for (int i = 0; i < n; i++) {
+    o << std::left << std::setw(40) << names[static_cast<size_t>(xs[i].id)].name << std::right << std::setw(20) << xs[i].value << "\n";
+    r.data[names[static_cast<size_t>(xs[i].id)].name] = xs[i].value;
+  }
+  r.text = o.str();
+  return r;
+}
+
+Reply NvedCommands::show_workers(const Args &a) {
+  if (!a.empty()) return usage("usage: show workers");
+  Reply r;
+  std::ostringstream o;
+  r.data = nlohmann::json::array();
+  o << "WORKER  LCORE  QUEUES (port:queue)          RX-PACKETS            TX-PACKETS            IDLE\n";
+  for (size_t w = 0; w < rt_.worker_count(); w++) {
+    const auto &ctx = rt_.worker(w);
+    std::string qs;
+    nlohmann::json jq = nlohmann::json::array();
+    for (uint16_t i = 0; i < ctx.n_rxq; i++) {
+      qs += (i ? " " : "") + std::to_string(ctx.rxq[i].port) + ":" + std::to_string(ctx.rxq[i].queue);
+      jq.push_back({{"port", ctx.rxq[i].port}, {"queue", ctx.rxq[i].queue}});
+    }
+    const uint64_t polls = ctx.polls.load(std::memory_order_relaxed);
+    const uint64_t empty = ctx.empty_polls.load(std::memory_order_relaxed);
+    const double idle = polls ? double(empty) / double(polls) : 1.0;
+    const uint64_t rx = counter(w, static_cast<size_t>(dp::Counter::rx_packets));
+    const uint64_t tx = counter(w, static_cast<size_t>(dp::Counter::tx_packets));
+    std::ostringstream idle_s;
+    idle_s << std::fixed << std::setprecision(1) << idle * 100 << "%";
+    o << std::left << std::setw(8) << w << std::setw(7) << rt_.worker_lcore(w) << std::setw(29) << qs << std::setw(22)
+      << rx << std::setw(22) << tx << idle_s.str() << "\n";
+    r.data.push_back({{"worker", w}, {"lcore", rt_.worker_lcore(w)}, {"queues", jq}, {"rx_packets", rx},
+                      {"tx_packets", tx}, {"loop_passes", polls}, {"empty_passes", empty}, {"idle_ratio", idle}});
+  }
+  r.text = o.str();
+  return r;
+}
+
+Reply NvedCommands::show_routes(const Args &a) {
+  std::optional<uint32_t> vn;
+  std::optional<IpAddress> addr;
+  for (size_t i = 0; i < a.size(); i++) {
+    if (a[i] == "vn" && i + 1 < a.size()) {
+      vn = static_cast<uint32_t>(parse_num(a[++i], "vn", 0xffffff));
+    } else if (auto ip = IpAddress::parse(a[i])) {
+      addr = *ip;
+    } else {
+      return usage("usage: show routes [vn N] [ADDRESS]: '" + a[i] + "' is not an address");
+    }
+  }
+  std::vector<RouteView> routes;
+  if (addr) {
+    for (uint32_t v : vn ? std::vector<uint32_t>{*vn} : std::vector<uint32_t>{cfg_.fabric_vn}) {
+      if (auto r = rt_.routes().find({v, *addr})) routes.push_back(*r);
+    }
+    if (!vn) {  // any virtual network: walk
+      routes.clear();
+      for (auto &r : rt_.routes().list())
+        if (r.route.address == *addr) routes.push_back(r);
+    }
+  } else {
+    for (auto &r : rt_.routes().list())
+      if (!vn || r.route.vn == *vn) routes.push_back(r);
+  }
+  std::sort(routes.begin(), routes.end(), [](const RouteView &x, const RouteView &y) { return x.route < y.route; });
+  const uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+  Reply r;
+  std::ostringstream o;
+  r.data = nlohmann::json::array();
+  o << "VN        ADDRESS                                  KIND    DESTINATION                              HITS          LAST-HIT\n";
+  for (const auto &v : routes) {
+    std::string dest;
+    nlohmann::json j = {{"vn", v.route.vn}, {"address", v.route.address.to_string()}, {"kind", action_kind(v.action)},
+                        {"hits", v.hits}};
+    if (const auto *l = std::get_if<DeliverLocal>(&v.action)) {
+      dest = "port " + std::to_string(l->port) + " " + mac_to_string(l->vm_mac) + (l->vlan ? " vlan " + std::to_string(l->vlan) : "");
+      j["port"] = l->port;
+      j["mac"] = mac_to_string(l->vm_mac);
+      j["vlan"] = l->vlan;
+    } else {
+      dest = std::get<TunnelToNve>(v.action).nve.to_string();
+      j["nve"] = dest;
+    }
+    std::string last = "never";
+    if (v.last_hit_tsc) {
+      const double ago = double(now > v.last_hit_tsc ? now - v.last_hit_tsc : 0) / double(hz);
+      std::ostringstream s;
+      s << std::fixed << std::setprecision(3) << ago << "s ago";
+      last = s.str();
+      j["last_hit_seconds_ago"] = ago;
+    } else {
+      j["last_hit_seconds_ago"] = nullptr;
+    }
+    o << std::left << std::setw(10) << v.route.vn << std::setw(41) << v.route.address.to_string() << std::setw(8)
+      << action_kind(v.action) << std::setw(41) << dest << std::setw(14) << v.hits << last << "\n";
+    r.data.push_back(j);
+  }
+  r.text = o.str();
+  return r;
+}
+
+Reply NvedCommands::show_route_table(const Args &a) {
+  if (!a.empty()) return usage("usage: show route-table");
+  const auto &t = rt_.routes();
+  Reply r;
+  r.data = {{"capacity", t.capacity()}, {"routes", t.size()}, {"destination_nves", t.nve_count()},
+            {"memory_bytes", t.memory_bytes()}, {"version", t.version()},
+            {"last_update_unix_ns", t.last_update_unix_ns()}};
+  std::ostringstream o;
+  o << "capacity           " << t.capacity() << "\nroutes             " << t.size() << "\ndestination NVEs   "
+    << t.nve_count() << "\nmemory (bytes)     " << t.memory_bytes() << "\ntable version      " << t.version()
+    << "\nlast update (ns)   " << t.last_update_unix_ns() << "\n";
+  r.text = o.str();
+  return r;
+}
+
+Reply NvedCommands::route_add(const Args &a) {
+  const char *u = "usage: route add vn N ADDRESS (local PORT MAC [vlan V] | tunnel NVE)";
+  if (a.size() < 5 || a[0] != "vn") return usage(u);
+  RouteChange c;
+  c.route.vn = static_cast<uint32_t>(parse_num(a[1], "vn", 0xffffff));
+  auto ip = IpAddress::parse(a[2]);
+  if (!ip) return usage("'" + a[2] + "' is not an IPv4 or IPv6 address");
+  c.route.address = *ip;
+  if (a[3] == "tunnel" && a.size() == 5) {
+    auto nve = IpAddress::parse(a[4]);
+    if (!nve) return usage("'" + a[4] + "' is not an NVE address");
+    c.action = TunnelToNve{*nve};
+  } else if (a[3] == "local" && (a.size() == 6 || (a.size() == 8 && a[6] == "vlan"))) {
+    const PortConfig *p = cfg_.port_by_name(a[4]);
+    if (!p) {
+      uint64_t id = UINT64_MAX;
+      try {
+        id = parse_num(a[4], "port", cfg_.ports.size() - 1);
+      } catch (const std::exception &) {
+      }
+      for (const auto &q : cfg_.ports)
+        if (q.port_id == id) p = &q;
+    }
+    if (!p) return usage("no port '" + a[4] + "'");
+    if (p->role != PortConfig::Role::Access) return usage("port '" + a[4] + "' is not an access port");
+    auto mac = parse_mac(a[5]);
+    if (!mac || ((*mac)[0] & 1)) return usage("'" + a[5] + "' is not a unicast MAC address");
+    DeliverLocal l{p->port_id, *mac, p->vlan};
+    if (a.size() == 8) l.vlan = static_cast<uint16_t>(parse_num(a[7], "vlan", 4094));
+    c.action = l;
+  } else {
+    return usage(u);
+  }
+  const auto res = rt_.routes().apply(std::span<const RouteChange>(&c, 1));
+  if (!res.errors.empty()) return Reply::fail(res.errors[0].reason);
+  spdlog::info("route vn {} {} -> {} (operator, table version {})", c.route.vn, c.route.address.to_string(),
+               action_kind(c.action), res.table_version);
+  Reply r;
+  r.text = "route vn " + std::to_string(c.route.vn) + " " + c.route.address.to_string() + " installed (table version " +
+           std::to_string(res.table_version) + ")\n";
+  r.data = {{"table_version", res.table_version}};
+  return r;
+}
+
+Reply NvedCommands::route_del(const Args &a) {
+  if (a.size() != 3 || a[0] != "vn") return usage("usage: route del vn N ADDRESS");
+  RouteChange c;
+  c.op = RouteChange::Op::Remove;
+  c.route.vn = static_cast<uint32_t>(parse_num(a[1], "vn", 0xffffff));
+  auto ip = IpAddress::parse(a[2]);
+  if (!ip) return usage("'" + a[2] + "' is not an IPv4 or IPv6 address");
+  c.route.address = *ip;
+  const auto res = rt_.routes().apply(std::span<const RouteChange>(&c, 1));
+  if (!res.errors.empty()) return Reply::fail("route vn " + a[1] + " " + a[2] + ": " + res.errors[0].reason);
+  spdlog::info("route vn {} {} deleted (operator, table version {})", c.route.vn, c.route.address.to_string(),
+               res.table_version);
+  Reply r;
+  r.text = "route vn " + std::to_string(c.route.vn) + " " + c.route.address.to_string() + " deleted (table version " +
+           std::to_string(res.table_version) + ")\n";
+  r.data = {{"table_version", res.table_version}};
+  return r;
+}
+
+Reply NvedCommands::show_neighbours(const Args &a) {
+  if (!a.empty()) return usage("usage: show neighbours");
+  Reply r;
+  std::ostringstream o;
+  r.data = nlohmann::json::array();
+  o << "GATEWAY                                  MAC                SOURCE\n";
+  auto row = [&](const IpAddress &ip, const std::optional<MacAddress> &mac, bool is_static) {
+    const std::string ips = ip.family ? ip.to_string() : "-";
+    const std::string macs = mac ? mac_to_string(*mac) : "unresolved";
+    const std::string src = is_static ? "static" : "arp/nd";
+    o << std::left << std::setw(41) << ips << std::setw(19) << macs << src << "\n";
+    r.data.push_back({{"address", ips}, {"mac", mac ? nlohmann::json(macs) : nlohmann::json(nullptr)}, {"source", src}});
+  };
+  if (cfg_.nve_ipv4.family) row(cfg_.gateway_ipv4, neigh_.mac_v4(), cfg_.gateway_mac_ipv4.has_value());
+  if (cfg_.nve_ipv6.family) row(cfg_.gateway_ipv6, neigh_.mac_v6(), cfg_.gateway_mac_ipv6.has_value());
+  r.text = o.str();
+  return r;
+}
+
+Reply NvedCommands::show_version(const Args &) {
+  Reply r;
+  r.text = std::string("nved ") + NVMOVE_VERSION + " (" + rte_version() + ")\n";
+  r.data = {{"nved", NVMOVE_VERSION}, {"dpdk", rte_version()}};
+  return r;
+}
+
+Reply NvedCommands::show_config(const Args &) {
+  Reply r;
+  r.text = config_text_;
+  r.data = {{"text", config_text_}};
+  return r;
+}
+
+Reply NvedCommands::set_log_level(const Args &a) {
+  if (a.size() != 1) return usage("usage: set log level trace|debug|info|warn|error");
+  const auto lvl = spdlog::level::from_str(a[0]);
+  if (lvl == spdlog::level::off && a[0] != "off") return usage("unknown log level '" + a[0] + "'");
+  spdlog::set_level(lvl);
+  Reply r;
+  r.text = "log level " + a[0] + "\n";
+  return r;
+}
+
+}  // namespace nvmove

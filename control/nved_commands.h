@@ -1,0 +1,51 @@
+// nved's answers to nvectl: one handler per command of ctl::nved_commands().
+// Each reads or changes the runtime through the same functions the rest of
+// the control thread uses; the text and the JSON come from the same data.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "control/config.h"
+#include "control/ctl/ctl_socket.h"
+
+namespace nvmove {
+
+class NvedRuntime;
+class NeighbourResolver;
+
+class NvedCommands {
+ public:
+  NvedCommands(NvedRuntime &rt, const NvedConfig &cfg, const NeighbourResolver &neigh, std::string config_text);
+  void register_all(ctl::CtlServer &server);
+
+  ctl::Reply show_counters(const std::vector<std::string> &args);
+  ctl::Reply clear_counters(const std::vector<std::string> &args);
+  ctl::Reply show_ports(const std::vector<std::string> &args);
+  ctl::Reply show_port_stats(const std::vector<std::string> &args);
+  ctl::Reply show_port_xstats(const std::vector<std::string> &args);
+  ctl::Reply show_workers(const std::vector<std::string> &args);
+  ctl::Reply show_routes(const std::vector<std::string> &args);
+  ctl::Reply show_route_table(const std::vector<std::string> &args);
+  ctl::Reply route_add(const std::vector<std::string> &args);
+  ctl::Reply route_del(const std::vector<std::string> &args);
+  ctl::Reply show_neighbours(const std::vector<std::string> &args);
+  ctl::Reply show_version(const std::vector<std::string> &args);
+  ctl::Reply show_config(const std::vector<std::string> &args);
+  ctl::Reply set_log_level(const std::vector<std::string> &args);
+
+ private:
+  uint64_t counter(size_t worker, size_t c) const;
+  struct PortSnapshot {
+    uint64_t ipackets = 0, opackets = 0, ibytes = 0, obytes = 0, tsc = 0;
+  };
+
+  NvedRuntime &rt_;
+  const NvedConfig &cfg_;
+  const NeighbourResolver &neigh_;
+  std::string config_text_;
+  std::vector<std::vector<uint64_t>> base_;  // [worker][counter] at the last clear
+  std::vector<PortSnapshot> last_show_;      // per port, for throughput
+};
+
+}  // namespace nvmove
