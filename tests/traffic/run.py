@@ -116,7 +116,8 @@ def scapy_ether():
     if _scapy is None:
         import logging
         logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-        from scapy.layers.l2 import Ether  # slow import: only when needed
+        import scapy.all  # noqa: F401  slow; binds every layer (IPv6, ARP, SCTP...) for dissection
+        from scapy.layers.l2 import Ether
         _scapy = Ether
     return _scapy
 
