@@ -9,6 +9,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "control/metrics.h"
 #include "control/neighbour_resolver.h"
 #include "control/nved_runtime.h"
 #include "dataplane/counters.h"
@@ -63,6 +64,7 @@ void NvedCommands::register_all(ctl::CtlServer &s) {
   s.on("route add", bind(&NvedCommands::route_add));
   s.on("route del", bind(&NvedCommands::route_del));
   s.on("show neighbours", bind(&NvedCommands::show_neighbours));
+  s.on("show metrics", bind(&NvedCommands::show_metrics));
   s.on("set log level", bind(&NvedCommands::set_log_level));
   s.on("help", [](const Args &) {
     Reply r;
@@ -404,6 +406,29 @@ Reply NvedCommands::show_config(const Args &) {
   Reply r;
   r.text = config_text_;
   r.data = {{"text", config_text_}};
+  return r;
+}
+
+Reply NvedCommands::show_metrics(const Args &a) {
+  if (!a.empty()) return usage("usage: show metrics");
+  MetricsInput in;
+  for (size_t w = 0; w < rt_.worker_count(); w++) {
+    std::vector<uint64_t> v(dp::kCounterCount);
+    for (size_t c = 0; c < dp::kCounterCount; c++) v[c] = counter(w, c);
+    in.workers.push_back(std::move(v));
+  }
+  for (uint16_t p = 0; p < rt_.n_ports(); p++) {
+    rte_eth_stats st{};
+    rte_eth_stats_get(p, &st);
+    in.ports.push_back(st);
+  }
+  in.routes = rt_.routes().size();
+  in.route_capacity = rt_.routes().capacity();
+  in.table_version = rt_.routes().version();
+  in.route_memory_bytes = rt_.routes().memory_bytes();
+  Reply r;
+  r.text = prometheus_text(in);
+  r.data = {{"text", r.text}};
   return r;
 }
 

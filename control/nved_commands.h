@@ -32,6 +32,7 @@ class NvedCommands {
   ctl::Reply show_neighbours(const std::vector<std::string> &args);
   ctl::Reply show_version(const std::vector<std::string> &args);
   ctl::Reply show_config(const std::vector<std::string> &args);
+  ctl::Reply show_metrics(const std::vector<std::string> &args);
   ctl::Reply set_log_level(const std::vector<std::string> &args);
 
  private:

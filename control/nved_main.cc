@@ -18,6 +18,7 @@
 #include "control/counters_report.h"
 #include "control/ctl/ctl_socket.h"
 #include "control/nved_commands.h"
+#include "control/telemetry.h"
 #include "control/nved_runtime.h"
 
 namespace {
@@ -157,6 +158,7 @@ int main(int argc, char **argv) {
     commands.register_all(ctl);
     ctl.open();
     loop.set_ctl_server(&ctl);
+    nvmove::register_telemetry(sock);
     spdlog::info("control socket {}", sock);
     nvmove::ControlLoopOptions lo;
     lo.exit_when_idle_ms = opt.exit_when_idle_ms;

@@ -64,7 +64,6 @@ namespace nvmove::dp {
   X(drop_multisegment, true, "multi-segment mbuf on a path that needs a contiguous packet")       \
   X(drop_arp_malformed, true, "ARP that is not Ethernet/IPv4 or is cut short")                    \
   X(drop_nd_malformed, true, "Neighbour Discovery message failing RFC 4861 validity checks")     \
-  X(drop_not_for_us, true, "ARP/ND/echo for an address that is not ours")                         \
   X(drop_control_ring_full, true, "control-thread ring full")                                     \
   X(drop_tx_full, true, "port TX queue full")
 

@@ -20,6 +20,7 @@ constexpr CommandSpec kNved[] = {
     {"route add", "vn N ADDRESS (local PORT MAC [vlan V] | tunnel NVE)", "add or change a host route", true},
     {"route del", "vn N ADDRESS", "delete a host route", true},
     {"show neighbours", "", "fabric gateway addresses and MACs", false},
+    {"show metrics", "", "every counter in Prometheus text format", false},
     {"set log level", "trace|debug|info|warn|error", "change the log level", true},
     {"help", "", "this list", false},
 };

@@ -1,0 +1,58 @@
+#include "control/metrics.h"
+
+#include <sstream>
+#include <string_view>
+
+#include "dataplane/counters.h"
+
+namespace nvmove {
+
+std::string prometheus_text(const MetricsInput &in) {
+  std::ostringstream o;
+  auto family = [&](const char *name, const char *type, const char *help) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+  };
+  family("nve_packets_total", "counter", "Packets by outcome, per worker.");
+  for (size_t w = 0; w < in.workers.size(); w++)
+    for (size_t c = 0; c < dp::kCounterCount; c++)
+      if (!dp::kCounterInfo[c].is_drop)
+        o << "nve_packets_total{worker=\"" << w << "\",outcome=\"" << dp::kCounterInfo[c].name << "\"} "
+          << in.workers[w][c] << "\n";
+  family("nve_drop_packets_total", "counter", "Dropped packets by reason, per worker.");
+  for (size_t w = 0; w < in.workers.size(); w++)
+    for (size_t c = 0; c < dp::kCounterCount; c++)
+      if (dp::kCounterInfo[c].is_drop) {
+        const std::string_view n = dp::kCounterInfo[c].name;
+        o << "nve_drop_packets_total{worker=\"" << w << "\",reason=\"" << n.substr(5) << "\"} " << in.workers[w][c]
+          << "\n";
+      }
+  struct PortField {
+    const char *name, *help;
+    uint64_t rte_eth_stats::*field;
+  };
+  const PortField fields[] = {
+      {"nve_port_rx_packets_total", "Packets received by the port.", &rte_eth_stats::ipackets},
+      {"nve_port_tx_packets_total", "Packets sent by the port.", &rte_eth_stats::opackets},
+      {"nve_port_rx_bytes_total", "Bytes received by the port.", &rte_eth_stats::ibytes},
+      {"nve_port_tx_bytes_total", "Bytes sent by the port.", &rte_eth_stats::obytes},
+      {"nve_port_rx_missed_total", "Packets the port dropped for lack of RX descriptors.", &rte_eth_stats::imissed},
+      {"nve_port_rx_errors_total", "Erroneous received packets.", &rte_eth_stats::ierrors},
+      {"nve_port_tx_errors_total", "Failed transmissions.", &rte_eth_stats::oerrors},
+      {"nve_port_rx_nombuf_total", "RX mbuf allocation failures.", &rte_eth_stats::rx_nombuf},
+  };
+  for (const auto &f : fields) {
+    family(f.name, "counter", f.help);
+    for (size_t p = 0; p < in.ports.size(); p++) o << f.name << "{port=\"" << p << "\"} " << in.ports[p].*f.field << "\n";
+  }
+  family("nve_routes", "gauge", "Host routes installed.");
+  o << "nve_routes " << in.routes << "\n";
+  family("nve_route_table_capacity", "gauge", "Host routes the table can hold.");
+  o << "nve_route_table_capacity " << in.route_capacity << "\n";
+  family("nve_route_table_version", "gauge", "Published route table version (grows with each batch).");
+  o << "nve_route_table_version " << in.table_version << "\n";
+  family("nve_route_table_memory_bytes", "gauge", "Memory reserved by the route table.");
+  o << "nve_route_table_memory_bytes " << in.route_memory_bytes << "\n";
+  return o.str();
+}
+
+}  // namespace nvmove

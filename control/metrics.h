@@ -1,0 +1,22 @@
+// Prometheus text exposition (format 0.0.4) of nved's counters.
+#pragma once
+
+#include <rte_ethdev.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nvmove {
+
+struct MetricsInput {
+  std::vector<std::vector<uint64_t>> workers;  // [worker][dp::Counter]
+  std::vector<rte_eth_stats> ports;
+  uint64_t routes = 0, route_capacity = 0, table_version = 0, route_memory_bytes = 0;
+};
+
+// nve_packets_total{worker,outcome}, nve_drop_packets_total{worker,reason},
+// nve_port_*_total{port}, nve_routes, nve_route_table_*.
+std::string prometheus_text(const MetricsInput &in);
+
+}  // namespace nvmove
