@@ -1,0 +1,279 @@
+// The NVE agent against fakes of its three edges (routes, network, clock):
+// RFC 8394 lifecycle, registration and refresh, retransmission, move
+// notifications and their authentication, binding update list expiry.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "control/agent/nve_agent.h"
+#include "control/protocol/codec.h"
+
+using namespace nvmove;
+using namespace nvmove::agent;
+
+namespace {
+
+IpAddress ip(const char *s) { return *IpAddress::parse(s); }
+
+// In-memory RouteBackend: the real one is tested with DPDK elsewhere.
+class MapRoutes : public RouteBackend {
+ public:
+  RouteBatchResult apply(std::span<const RouteChange> batch) override {
+    RouteBatchResult r;
+    for (size_t i = 0; i < batch.size(); i++) {
+      const auto &c = batch[i];
+      if (c.op == RouteChange::Op::Upsert) {
+        auto &v = routes[c.route];
+        v.route = c.route;
+        v.action = c.action;
+        r.applied++;
+      } else if (routes.erase(c.route)) {
+        r.applied++;
+      } else {
+        r.errors.push_back({i, "no such route"});
+      }
+    }
+    r.table_version = ++version;
+    return r;
+  }
+  std::optional<RouteView> find(const HostRoute &h) const override {
+    auto it = routes.find(h);
+    if (it == routes.end()) return std::nullopt;
+    return it->second;
+  }
+  size_t size() const override { return routes.size(); }
+  std::map<HostRoute, RouteView> routes;
+  uint64_t version = 0;
+};
+
+struct Sent {
+  IpAddress to;
+  uint16_t port;
+  std::vector<uint8_t> data;
+};
+
+class CaptureNet : public AgentTransport {
+ public:
+  void send(const IpAddress &to, uint16_t port, std::span<const uint8_t> d) override {
+    sent.push_back({to, port, {d.begin(), d.end()}});
+  }
+  std::vector<Sent> sent;
+};
+
+class FakeClock : public AgentClock {
+ public:
+  uint64_t now_ms() override { return ms; }
+  uint64_t wall_ns() override { return 1'800'000'000'000'000'000ull + ms * 1'000'000ull; }
+  uint64_t ms = 1000;
+};
+
+const IpAddress kNvad = ip("10.255.0.1");
+const IpAddress kSelf = ip("192.0.2.1");
+const IpAddress kOther = ip("192.0.2.2");
+
+proto::AuthKey key(uint32_t id, uint8_t fill) { return {id, std::vector<uint8_t>(32, fill)}; }
+
+class AgentTest : public ::testing::Test {
+ protected:
+  AgentTest() {
+    keys.add(kNvad, key(7, 0xab));
+    cfg.nvad = kNvad;
+    cfg.self.ipv4 = kSelf;
+    cfg.bul_idle_ms = 30000;
+    agent = std::make_unique<NveAgent>(cfg, routes, net, keys, clock);
+    vm.id = vm_id_from_text("vm-1");
+    vm.mac = {2, 0, 0, 0, 1, 1};
+    vm.addresses = {ip("10.0.0.5")};
+    vm.port = 1;
+  }
+
+  proto::Message last_sent() {
+    EXPECT_FALSE(net.sent.empty());
+    auto d = proto::decode(net.sent.back().data);
+    EXPECT_TRUE(d.ok());
+    return d->message;
+  }
+
+  void deliver(const proto::Message &m, const proto::AuthKey &k, IpAddress from = kNvad) {
+    auto wire = proto::encode(m, k);
+    ASSERT_TRUE(wire.ok()) << wire.error().describe();
+    agent->on_datagram(from, 61434, wire.value());
+  }
+
+  proto::Message reply_to(const proto::Message &req, proto::Status s, uint16_t lifetime) {
+    proto::Message r;
+    r.type = proto::MessageType::RegistrationReply;
+    r.sequence = req.sequence;
+    r.status = s;
+    r.lifetime = lifetime;
+    r.vm_id = req.vm_id;
+    r.virtual_network = req.virtual_network;
+    r.timestamp_ns = req.timestamp_ns;
+    return r;
+  }
+
+  proto::Message notification(uint16_t seq, const char *new_nve, proto::MobilityMode mode = proto::MobilityMode::Hot) {
+    clock.ms += 1;  // nvad's timestamps increase
+    proto::Message m;
+    m.type = proto::MessageType::RegistrationRequest;
+    m.notification = true;
+    m.mobility = mode;
+    m.sequence = seq;
+    m.lifetime = 75;
+    m.vm_id = vm.id;
+    m.vm_mac = vm.mac;
+    m.virtual_network = 0;
+    m.vm_addresses = vm.addresses;
+    m.serving_nve.ipv4 = ip(new_nve);
+    m.previous_nve.ipv4 = kSelf;
+    m.timestamp_ns = clock.wall_ns();
+    return m;
+  }
+
+  proto::KeyTable keys;
+  AgentConfig cfg;
+  MapRoutes routes;
+  CaptureNet net;
+  FakeClock clock;
+  std::unique_ptr<NveAgent> agent;
+  VmSpec vm;
+};
+
+}  // namespace
+
+TEST_F(AgentTest, LifecycleFollowsRfc8394) {
+  EXPECT_EQ(*agent->vm_event(VmEvent::Activate, vm), "VM is not associated");
+  EXPECT_FALSE(agent->vm_event(VmEvent::Associate, vm));
+  EXPECT_EQ(agent->vm_state(vm.id), VmState::Associated);
+  EXPECT_EQ(routes.size(), 0u);  // associated: forwarding not populated
+  EXPECT_FALSE(agent->vm_event(VmEvent::Activate, vm));
+  EXPECT_EQ(routes.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<DeliverLocal>(routes.find({0, ip("10.0.0.5")})->action));
+  EXPECT_EQ(*agent->vm_event(VmEvent::Associate, vm), "VM is activated: deactivate it before associating again");
+  EXPECT_FALSE(agent->vm_event(VmEvent::Deactivate, vm));
+  EXPECT_EQ(agent->vm_state(vm.id), VmState::Associated);
+  EXPECT_EQ(routes.size(), 0u);
+  EXPECT_FALSE(agent->vm_event(VmEvent::Disassociate, vm));
+  EXPECT_EQ(*agent->vm_event(VmEvent::Disassociate, vm), "VM is not associated");
+}
+
+TEST_F(AgentTest, RegistersOnActivateAndRefreshesBeforeLifetimeEnds) {
+  agent->vm_event(VmEvent::Associate, vm);
+  agent->vm_event(VmEvent::Activate, vm);
+  ASSERT_EQ(net.sent.size(), 1u);
+  EXPECT_EQ(net.sent[0].to, kNvad);
+  const auto req = last_sent();
+  EXPECT_EQ(req.type, proto::MessageType::RegistrationRequest);
+  EXPECT_EQ(req.vm_id, vm.id);
+  EXPECT_EQ(req.serving_nve.ipv4, kSelf);
+  EXPECT_EQ(req.lifetime, cfg.lifetime_units);
+  deliver(reply_to(req, proto::Status::Accepted, 25), keys.sending_key(kNvad)[0]);  // 100 s granted
+  EXPECT_TRUE(agent->registered(vm.id));
+  clock.ms += 74000;
+  agent->tick();
+  EXPECT_EQ(net.sent.size(), 1u);  // not yet: refresh at 3/4 of 100 s
+  clock.ms += 2000;
+  agent->tick();
+  ASSERT_EQ(net.sent.size(), 2u);
+  EXPECT_TRUE(proto::seq_newer(last_sent().sequence, req.sequence));
+}
+
+TEST_F(AgentTest, RetransmitsWithBackoffThenGivesUp) {
+  agent->vm_event(VmEvent::Associate, vm);
+  agent->vm_event(VmEvent::Activate, vm);
+  std::vector<uint64_t> sent_at = {clock.ms};
+  for (int i = 0; i < 200000 && agent->counters().registrations_failed == 0; i++) {
+    clock.ms += 100;
+    const size_t before = net.sent.size();
+    agent->tick();
+    if (net.sent.size() != before) sent_at.push_back(clock.ms);
+  }
+  ASSERT_EQ(sent_at.size(), 1u + cfg.retransmit_count);  // then it gave up
+  // It tries again later (the VM is still active), starting a new series.
+  clock.ms += cfg.retransmit_max_ms;
+  agent->tick();
+  EXPECT_EQ(net.sent.size(), 2u + cfg.retransmit_count);
+  for (size_t i = 1; i < sent_at.size(); i++)
+    EXPECT_EQ(sent_at[i] - sent_at[i - 1], std::min<uint64_t>(1000ull << (i - 1), 32000)) << i;
+  EXPECT_EQ(agent->counters().registrations_failed, 1u);
+}
+
+TEST_F(AgentTest, MoveNotificationTunnelsThenIdleExpiryRemovesTheTunnel) {
+  agent->vm_event(VmEvent::Associate, vm);
+  agent->vm_event(VmEvent::Activate, vm);
+  deliver(reply_to(last_sent(), proto::Status::Accepted, 150), keys.sending_key(kNvad)[0]);
+  agent->vm_event(VmEvent::Deactivate, vm);
+
+  deliver(notification(100, "198.51.100.2"), keys.sending_key(kNvad)[0]);
+  auto r = routes.find({0, ip("10.0.0.5")});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<TunnelToNve>(r->action).nve, ip("198.51.100.2"));
+  EXPECT_EQ(agent->bul_size(), 1u);
+  const auto ack = last_sent();
+  EXPECT_EQ(ack.type, proto::MessageType::RegistrationReply);
+  EXPECT_EQ(ack.status, proto::Status::Accepted);
+  EXPECT_EQ(ack.sequence, 100);
+
+  // Traffic keeps the tunnel; silence removes it.
+  clock.ms += 20000;
+  routes.routes[{0, ip("10.0.0.5")}].hits = 10;
+  agent->tick();
+  clock.ms += 20000;
+  agent->tick();
+  EXPECT_EQ(agent->bul_size(), 1u);
+  clock.ms += 11000;
+  agent->tick();
+  EXPECT_EQ(agent->bul_size(), 0u);
+  EXPECT_FALSE(routes.find({0, ip("10.0.0.5")}));
+  EXPECT_EQ(agent->counters().bul_idle_expired, 1u);
+}
+
+TEST_F(AgentTest, SecondMoveRetargetsTheTunnelAndColdMoveRemovesIt) {
+  deliver(notification(100, "198.51.100.2"), keys.sending_key(kNvad)[0]);
+  deliver(notification(101, "198.51.100.3"), keys.sending_key(kNvad)[0]);
+  EXPECT_EQ(std::get<TunnelToNve>(routes.find({0, ip("10.0.0.5")})->action).nve, ip("198.51.100.3"));
+  deliver(notification(102, "198.51.100.4", proto::MobilityMode::Cold), keys.sending_key(kNvad)[0]);
+  EXPECT_FALSE(routes.find({0, ip("10.0.0.5")}));
+  EXPECT_EQ(agent->bul_size(), 0u);
+}
+
+TEST_F(AgentTest, ForgedAndReplayedNotificationsAreRejected) {
+  // Wrong key: dropped without a word.
+  deliver(notification(100, "198.51.100.2"), key(7, 0xcd));
+  // Known key, wrong sender.
+  deliver(notification(100, "198.51.100.2"), keys.sending_key(kNvad)[0], kOther);
+  EXPECT_EQ(routes.size(), 0u);
+  EXPECT_TRUE(net.sent.empty());
+  EXPECT_EQ(agent->counters().dropped_datagrams, 2u);
+
+  // Accepted once.
+  const auto good = notification(100, "198.51.100.2");
+  deliver(good, keys.sending_key(kNvad)[0]);
+  EXPECT_EQ(agent->counters().notifications_accepted, 1u);
+  // The same bytes again: a duplicate, answered already: silently dropped.
+  deliver(good, keys.sending_key(kNvad)[0]);
+  EXPECT_EQ(net.sent.size(), 1u);
+  // Old sequence, new timestamp: bad sequence number with the expected one.
+  clock.ms += 10;
+  deliver(notification(99, "198.51.100.9"), keys.sending_key(kNvad)[0]);
+  EXPECT_EQ(last_sent().status, proto::Status::BadSequenceNumber);
+  EXPECT_EQ(last_sent().expected_sequence, 101);
+  // Timestamp outside the window.
+  auto stale = notification(150, "198.51.100.9");
+  *stale.timestamp_ns -= 5'000'000'000ull;
+  deliver(stale, keys.sending_key(kNvad)[0]);
+  EXPECT_EQ(last_sent().status, proto::Status::TimestampMismatch);
+  EXPECT_EQ(std::get<TunnelToNve>(routes.find({0, ip("10.0.0.5")})->action).nve, ip("198.51.100.2"));
+  EXPECT_EQ(agent->counters().notifications_rejected, 2u);
+}
+
+TEST_F(AgentTest, BadSequenceReplyResynchronises) {
+  agent->vm_event(VmEvent::Associate, vm);
+  agent->vm_event(VmEvent::Activate, vm);
+  const auto req = last_sent();
+  proto::Message r = reply_to(req, proto::Status::BadSequenceNumber, 0);
+  r.expected_sequence = 5000;
+  deliver(r, keys.sending_key(kNvad)[0]);
+  ASSERT_EQ(net.sent.size(), 2u);
+  EXPECT_EQ(last_sent().sequence, 5000);
+}
