@@ -34,6 +34,11 @@ std::optional<CodecError> check_header_fields(const Message &message) {
   if (static_cast<uint8_t>(message.mobility) > static_cast<uint8_t>(MobilityMode::Hot))
     return CodecError{CodecErrc::BadHeaderField, 2, 0,
                       "mobility mode " + std::to_string(static_cast<unsigned>(message.mobility))};
+  // Section 3: fields that mean nothing in this message type are sent as 0.
+  if (message.is_request() && message.status != Status::Accepted)
+    return CodecError{CodecErrc::BadHeaderField, 8, 0, "Status is sent as 0 in a request"};
+  if (message.is_reply() && (message.notification || message.mobility != MobilityMode::None))
+    return CodecError{CodecErrc::BadHeaderField, 2, 0, "flags are sent as 0 in a reply"};
   return std::nullopt;
 }
 
@@ -106,11 +111,15 @@ Result<DecodedMessage, CodecError> decode(std::span<const uint8_t> wire) {
   DecodedMessage out;
   Message &message = out.message;
   message.type = static_cast<MessageType>(type);
-  unpack_flags(in.u16(), message);
+  uint16_t flags = in.u16();
   message.sequence = in.u16();
   message.lifetime = in.u16();
-  message.status = static_cast<Status>(in.u8());
+  uint8_t status = in.u8();
   in.skip(1);  // reserved
+  // Ignored on receipt where they mean nothing (flags in replies, Status in
+  // requests), so that they cannot reach the caller.
+  if (message.is_request()) unpack_flags(flags, message);
+  else message.status = static_cast<Status>(status);
   uint16_t length = in.u16();
   if (length != wire.size())
     return header_error(CodecErrc::LengthMismatch, kLengthFieldOffset,

@@ -73,11 +73,12 @@ struct NveAddresses {
 
 struct Message {
   MessageType type = MessageType::RegistrationRequest;
+  // Requests only (encode() refuses them in a reply, decode() ignores them).
   bool notification = false;  // N flag: nvad telling a previous NVE of a move
   MobilityMode mobility = MobilityMode::None;
   uint16_t sequence = 0;
   uint16_t lifetime = 0;  // units of 4 s; 0 = de-register
-  Status status = Status::Accepted;  // meaningful in replies only
+  Status status = Status::Accepted;  // replies only, likewise
 
   std::optional<VmId> vm_id;
   std::optional<MacAddress> vm_mac;

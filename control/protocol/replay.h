@@ -63,7 +63,9 @@ class PeerReplayState {
   ReplayVerdict check(uint16_t sequence, uint64_t timestamp_ns, uint64_t now_ns,
                       const TimestampWindow &window) const;
   // Call for an authenticated request that check() found Fresh, whatever the
-  // status of the reply, so that a replay of it is refused cheaply.
+  // status of the reply, so that a replay of it is refused cheaply. Never for
+  // an unauthenticated one: that keeps ReplayGuard's peers bounded by the
+  // key table, and lets no forger move a peer's counters.
   void record(uint16_t sequence, uint64_t timestamp_ns);
 
   bool has_history() const { return last_sequence_.has_value(); }

@@ -103,6 +103,33 @@ TEST(ProtocolCodec, ReservedFlagBitsAreIgnoredOnReceipt) {
   EXPECT_EQ(decoded->message.mobility, MobilityMode::None);
 }
 
+TEST(ProtocolCodec, FieldsMeaninglessForTheTypeAreIgnoredOnReceipt) {
+  auto request = encode(registration(), kKey).value();
+  request[8] = 135;  // Status in a request
+  auto decoded_request = decode(request);
+  ASSERT_TRUE(decoded_request.ok());
+  EXPECT_EQ(decoded_request->message.status, Status::Accepted);
+
+  auto wire = encode(reply(Status::Accepted), kKey).value();
+  wire[2] = 0xE0;  // N and M = hot in a reply
+  auto decoded_reply = decode(wire);
+  ASSERT_TRUE(decoded_reply.ok());
+  EXPECT_FALSE(decoded_reply->message.notification);
+  EXPECT_EQ(decoded_reply->message.mobility, MobilityMode::None);
+}
+
+TEST(ProtocolCodec, FieldsMeaninglessForTheTypeAreNotSent) {
+  Message request = registration();
+  request.status = Status::NotAuthorized;
+  EXPECT_EQ(encode_error(request), CodecErrc::BadHeaderField);
+  Message r = reply(Status::Accepted);
+  r.notification = true;
+  EXPECT_EQ(encode_error(r), CodecErrc::BadHeaderField);
+  r = reply(Status::Accepted);
+  r.mobility = MobilityMode::Cold;
+  EXPECT_EQ(encode_error(r), CodecErrc::BadHeaderField);
+}
+
 TEST(ProtocolCodec, EveryStatusRoundTrips) {
   EXPECT_EQ(round_trip(reply(Status::Accepted)), reply(Status::Accepted));
   for (Status status : kRejectionStatuses) {
