@@ -38,6 +38,8 @@ namespace nvmove::dp {
   X(ipv4_options_seen, false, "IPv4 packets with options (forwarded as they are)")                \
   X(drop_l2_truncated, true, "frame shorter than its Ethernet/VLAN header")                        \
   X(drop_l2_unsupported, true, "EtherType neither IPv4, IPv6 nor ARP")                            \
+  X(drop_l2_not_for_us, true, "unicast IP in a frame not addressed to our MAC (broadcast, multicast or another host)")\
+  X(drop_ip_multicast, true, "multicast or broadcast IP destination (nved does not route multicast)")\
   X(drop_vlan_mismatch, true, "VLAN tag absent or different from the access port's")              \
   X(drop_ipv4_truncated, true, "IPv4 header cut short")                                           \
   X(drop_ipv4_bad_version, true, "IPv4 EtherType with a version other than 4")                   \

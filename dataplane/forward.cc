@@ -133,12 +133,20 @@ Verdict classify(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketMeta &
   uint8_t *l3 = frame + pm.l2_len;
   const uint32_t avail = len - pm.l2_len;
   pm.l3 = l3;
+  // Routed traffic must be addressed to our MAC: a unicast IP packet in a
+  // broadcast/multicast frame, or in a frame for another host seen because
+  // the port is promiscuous, is not ours to forward (RFC 1812 5.3.4).
+  // ARP and ND are checked by their handlers; IP multicast goes to control.
+  const bool to_our_mac = std::memcmp(frame, port.mac, 6) == 0;
   if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
     const Counter bad = validate_ipv4(l3, avail, s.verify_ipv4_checksum);
     if (bad != kValid) return drop(ctx, m, bad), Verdict::Consumed;
     auto *ip = reinterpret_cast<rte_ipv4_hdr *>(l3);
     pm.family = kFamilyV4;
     pm.l3_len = ipv4_len(l3);
+    const uint8_t d0 = reinterpret_cast<const uint8_t *>(&ip->dst_addr)[0];
+    if (d0 >= 224) return drop(ctx, m, Counter::drop_ip_multicast), Verdict::Consumed;
+    if (!to_our_mac) return drop(ctx, m, Counter::drop_l2_not_for_us), Verdict::Consumed;
     const uint16_t hl = (ip->version_ihl & 0xf) * 4;
     if (hl > sizeof(rte_ipv4_hdr)) ctx.counters.add(Counter::ipv4_options_seen);
     if (is_own_v4(s, &ip->dst_addr)) {
@@ -163,6 +171,9 @@ Verdict classify(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketMeta &
     if (ip6->proto == IPPROTO_ICMPV6 && pm.l3_len >= 40 + 4 &&
         (l3[40] == kIcmp6Ns || l3[40] == kIcmp6Na))
       return handle_nd(ctx, m, pm), Verdict::Consumed;
+    if (ipv6_src_unspecified(l3)) return drop(ctx, m, Counter::drop_ipv6_bad_source), Verdict::Consumed;
+    if (ip6->dst_addr[0] == 0xff) return drop(ctx, m, Counter::drop_ip_multicast), Verdict::Consumed;  // MLD, RS, ...
+    if (!to_our_mac) return drop(ctx, m, Counter::drop_l2_not_for_us), Verdict::Consumed;
     if (is_own_v6(s, ip6->dst_addr)) {
       const uint8_t proto = ip6->proto;
       if ((proto == IPPROTO_IPIP || proto == IPPROTO_IPV6) && port.role == PortRole::Fabric) {
@@ -173,9 +184,6 @@ Verdict classify(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketMeta &
       } else {
         return to_control(ctx, m), Verdict::Consumed;
       }
-    } else if (ip6->dst_addr[0] == 0xff) {
-      // Link-local multicast other than ND (MLD, router solicitations): ours.
-      return to_control(ctx, m), Verdict::Consumed;
     }
   } else if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
     return handle_arp(ctx, m, pm), Verdict::Consumed;
@@ -299,6 +307,7 @@ void fragment_and_encap(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, c
     ctx.counters.add(encap_counter(kFamilyV4, t.outer_family));
     emit(ctx, t.out_port, f);
   }
+  if (pm.decapped) ctx.counters.add(Counter::reencap);  // once per packet, as unfragmented
 }
 
 void tunnel(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, const RouteEntry &e) {

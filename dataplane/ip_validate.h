@@ -21,7 +21,9 @@ inline Counter validate_ipv4(const uint8_t *l3, uint32_t avail, bool verify_csum
   if (tot < ihl || tot > avail) return Counter::drop_ipv4_bad_length;
   if (verify_csum && rte_raw_cksum(ip, ihl) != 0xffff) return Counter::drop_ipv4_bad_checksum;
   const uint8_t s0 = reinterpret_cast<const uint8_t *>(&ip->src_addr)[0];
-  if (s0 >= 224 || s0 == 127) return Counter::drop_ipv4_bad_source;
+  // Multicast, broadcast, loopback and 0.0.0.0 never source a routed packet
+  // (RFC 1812 5.3.7).
+  if (s0 >= 224 || s0 == 127 || ip->src_addr == 0) return Counter::drop_ipv4_bad_source;
   return kValid;
 }
 
@@ -35,6 +37,13 @@ inline Counter validate_ipv6(const uint8_t *l3, uint32_t avail) {
   if (ip6->src_addr[0] == 0xff || __builtin_memcmp(ip6->src_addr, kLoopback, 16) == 0)
     return Counter::drop_ipv6_bad_source;
   return kValid;
+}
+
+// The unspecified address ::. Valid only as the source of a DAD Neighbour
+// Solicitation, so the caller checks it after ND handling (RFC 4291 2.5.2).
+inline bool ipv6_src_unspecified(const uint8_t *l3) {
+  static constexpr uint8_t kZero[16] = {};
+  return __builtin_memcmp(l3 + 8, kZero, 16) == 0;
 }
 
 inline uint16_t ipv4_len(const uint8_t *l3) {

@@ -84,10 +84,19 @@ void handle_nd(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   // RFC 4861 7.1.1: hop limit 255, code 0, ICMP length >= 24.
   if (ip6->hop_limits != 255 || icmp[1] != 0 || pm.l3_len < 40 + 24)
     return drop(ctx, m, Counter::drop_nd_malformed);
-  if (icmp[0] == kNdNa) return to_control(ctx, m);
-  const uint8_t *target = icmp + 8;
+  if (rte_ipv6_udptcp_cksum_verify(ip6, icmp) != 0) return drop(ctx, m, Counter::drop_nd_malformed);
   static constexpr uint8_t kUnspecified[16] = {};
   const bool dad = std::memcmp(ip6->src_addr, kUnspecified, 16) == 0;
+  // Options: each at least 8 bytes and inside the message; a DAD probe
+  // (source ::) carries no source link-layer address (RFC 4861 7.1.1).
+  for (uint32_t off = 40 + 24; off < pm.l3_len;) {
+    if (off + 2 > pm.l3_len || pm.l3[off + 1] == 0 || off + pm.l3[off + 1] * 8u > pm.l3_len)
+      return drop(ctx, m, Counter::drop_nd_malformed);
+    if (dad && pm.l3[off] == 1 && icmp[0] != kNdNa) return drop(ctx, m, Counter::drop_nd_malformed);
+    off += pm.l3[off + 1] * 8u;
+  }
+  if (icmp[0] == kNdNa) return to_control(ctx, m);
+  const uint8_t *target = icmp + 8;
   bool answer;
   if (port.role == PortRole::Fabric) {
     answer = s.has_v6 && std::memcmp(target, s.own_v6, 16) == 0;
@@ -125,6 +134,11 @@ void handle_nd(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   const uint16_t ck = rte_ipv6_udptcp_cksum(ip6, icmp);
   std::memcpy(icmp + 2, &ck, 2);
   reply_l2(m, port.mac);
+  if (dad) {
+    // To all-nodes: its multicast MAC 33:33:00:00:00:01 (RFC 2464 7).
+    static constexpr uint8_t kAllNodesMac[6] = {0x33, 0x33, 0, 0, 0, 1};
+    std::memcpy(rte_pktmbuf_mtod(m, uint8_t *), kAllNodesMac, 6);
+  }
   set_len(m, frame);
   ctx.counters.add(Counter::nd_replied);
   emit(ctx, pm.in_port, m);
