@@ -299,6 +299,26 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
     w.fail("workers.control_ring", w.get("control_ring"), "must be a power of two");
   w.no_unknown_keys();
 
+  if (top.has("agent")) {
+    Section ag(top.get("agent"), "agent", origin);
+    AgentSettings &a = cfg.agent;
+    a.enabled = true;
+    a.nvad = ag.ip("nvad", 0, true);
+    a.nvad_port = static_cast<uint16_t>(ag.num("nvad_port", 61434, 1, 65535));
+    a.listen = ag.ip("listen", 0, true);
+    if (a.listen.family != a.nvad.family)
+      ag.fail("agent.listen", ag.get("listen"), "must be of the same family as agent.nvad");
+    a.listen_port = static_cast<uint16_t>(ag.num("listen_port", 61434, 0, 65535));
+    a.key_file = ag.str("key_file", "", true);
+    a.lifetime_s = static_cast<uint32_t>(ag.num("lifetime_s", 600, 4, 65535 * 4));
+    a.idle_timeout_s = static_cast<uint32_t>(ag.num("idle_timeout_s", 30, 1, 86400));
+    a.retransmit_initial_ms = static_cast<uint32_t>(ag.num("retransmit_initial_ms", 1000, 10, 60000));
+    a.retransmit_max_ms = static_cast<uint32_t>(ag.num("retransmit_max_ms", 32000, 10, 600000));
+    a.retransmit_count = static_cast<uint32_t>(ag.num("retransmit_count", 6, 0, 100));
+    a.timestamp_window_ms = static_cast<uint32_t>(ag.num("timestamp_window_ms", 300, 1, 600000));
+    ag.no_unknown_keys();
+  }
+
   parse_vms(top, cfg);
   top.no_unknown_keys();
   return cfg;

@@ -39,6 +39,22 @@ struct MovedVmConfig {
   IpAddress nve;
 };
 
+// The mobility agent (registration with nvad). Absent: static routes only.
+struct AgentSettings {
+  bool enabled = false;
+  IpAddress nvad;
+  uint16_t nvad_port = 61434;
+  IpAddress listen;            // local address of the protocol socket
+  uint16_t listen_port = 61434;
+  std::string key_file;
+  uint32_t lifetime_s = 600;
+  uint32_t idle_timeout_s = 30;
+  uint32_t retransmit_initial_ms = 1000;
+  uint32_t retransmit_max_ms = 32000;
+  uint32_t retransmit_count = 6;
+  uint32_t timestamp_window_ms = 300;
+};
+
 struct NvedConfig {
   std::vector<PortConfig> ports;
 
@@ -70,6 +86,8 @@ struct NvedConfig {
   uint32_t idle_sleep_us = 0;
   uint32_t tx_drain_us = 100;
   uint32_t control_ring_size = 1024;
+
+  AgentSettings agent;
 
   std::vector<LocalVmConfig> local_vms;
   std::vector<MovedVmConfig> moved_vms;

@@ -42,6 +42,7 @@ void ControlLoop::run(const ControlLoopOptions &opt) {
     neighbours_.tick(now);
     rt_.routes().reclaim();
     if (ctl_) ctl_->poll();
+    for (auto &f : pollers_) f();
     if (opt.exit_when_idle_ms) {
       const uint64_t rx = rt_.total(dp::Counter::rx_packets);
       if (rx != last_rx) {

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include "control/config.h"
 #include "control/ctl/ctl_socket.h"
@@ -27,6 +29,8 @@ class ControlLoop {
   // Serves nvectl from this loop (optional).
   void set_ctl_server(ctl::CtlServer *s) { ctl_ = s; }
   const NeighbourResolver &neighbours() const { return neighbours_; }
+  // Called every loop pass (the mobility agent's socket and timers).
+  void add_poller(std::function<void()> f) { pollers_.push_back(std::move(f)); }
 
   // Returns when `stop` is set or the idle timeout fires.
   void run(const ControlLoopOptions &opt);
@@ -41,6 +45,7 @@ class ControlLoop {
   NeighbourResolver neighbours_;
   const std::atomic<bool> &stop_;
   ctl::CtlServer *ctl_ = nullptr;
+  std::vector<std::function<void()>> pollers_;
   uint64_t learnt_ = 0;
   uint64_t unhandled_ = 0;
 };

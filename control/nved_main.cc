@@ -18,12 +18,28 @@
 #include "control/counters_report.h"
 #include "control/ctl/ctl_socket.h"
 #include "control/nved_commands.h"
+#include "control/agent/udp_transport.h"
+#include "control/agent_commands.h"
+#include "control/protocol/clock.h"
+#include "control/protocol/keys.h"
 #include "control/telemetry.h"
+
+#include <chrono>
+#include <memory>
 #include "control/nved_runtime.h"
 
 namespace {
 
 std::atomic<bool> g_stop{false};
+
+struct SystemAgentClock final : nvmove::agent::AgentClock {
+  uint64_t now_ms() override {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+  }
+  uint64_t wall_ns() override { return nvmove::proto::wall_clock_ns(); }
+};
 void on_signal(int) { g_stop.store(true, std::memory_order_release); }
 
 struct Options {
@@ -159,6 +175,41 @@ int main(int argc, char **argv) {
     ctl.open();
     loop.set_ctl_server(&ctl);
     nvmove::register_telemetry(sock);
+
+    // The mobility agent: registration with nvad, move notifications.
+    std::unique_ptr<nvmove::agent::UdpTransport> transport;
+    std::unique_ptr<nvmove::agent::NveAgent> mobility;
+    nvmove::proto::KeyTable keys;
+    SystemAgentClock clock;
+    if (cfg.agent.enabled) {
+      auto loaded = nvmove::proto::load_key_file(cfg.agent.key_file);
+      if (!loaded) throw std::runtime_error("agent.key_file: " + loaded.error().message);
+      keys = std::move(loaded.value());
+      if (!keys.sending_key(cfg.agent.nvad))
+        throw std::runtime_error("agent.key_file has no key for the management node " + cfg.agent.nvad.to_string());
+      transport = std::make_unique<nvmove::agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
+      nvmove::agent::AgentConfig ac;
+      ac.nvad = cfg.agent.nvad;
+      ac.nvad_port = cfg.agent.nvad_port;
+      if (cfg.nve_ipv4.is_v4()) ac.self.ipv4 = cfg.nve_ipv4;
+      if (cfg.nve_ipv6.is_v6()) ac.self.ipv6 = cfg.nve_ipv6;
+      ac.lifetime_units = static_cast<uint16_t>(cfg.agent.lifetime_s / 4);
+      ac.retransmit_initial_ms = cfg.agent.retransmit_initial_ms;
+      ac.retransmit_max_ms = cfg.agent.retransmit_max_ms;
+      ac.retransmit_count = cfg.agent.retransmit_count;
+      ac.bul_idle_ms = cfg.agent.idle_timeout_s * 1000;
+      ac.timestamp_window = std::chrono::milliseconds(cfg.agent.timestamp_window_ms);
+      mobility = std::make_unique<nvmove::agent::NveAgent>(ac, rt.routes(), *transport, keys, clock);
+      nvmove::register_agent_commands(ctl, *mobility, cfg);
+      loop.add_poller([&] {
+        transport->poll([&](const nvmove::IpAddress &from, uint16_t port, std::span<const uint8_t> d) {
+          mobility->on_datagram(from, port, d);
+        });
+        mobility->tick();
+      });
+      spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", cfg.agent.nvad.to_string(),
+                   cfg.agent.nvad_port, cfg.agent.listen.to_string(), transport->local_port());
+    }
     spdlog::info("control socket {}", sock);
     nvmove::ControlLoopOptions lo;
     lo.exit_when_idle_ms = opt.exit_when_idle_ms;

@@ -33,7 +33,7 @@ step "AddressSanitizer+UBSan (clang): unit tests and fuzz targets"
 [ -f build-fuzz/build.ninja ] || CXX=clang++ meson setup build-fuzz -Dfuzz=true \
   -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized \
   -Dfuzz_seconds="$FUZZ_SECONDS"
-ninja -C build-fuzz -j "$JOBS" tests/unit_tests tests/fuzz_packet tests/fuzz_config
+ninja -C build-fuzz -j "$JOBS" tests/unit_tests tests/fuzz_packet tests/fuzz_config tests/fuzz_protocol
 ASAN_OPTIONS="detect_leaks=0" UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" \
   build-fuzz/tests/unit_tests
 meson test -C build-fuzz --print-errorlogs --num-processes 1 --suite fuzz

@@ -1,0 +1,66 @@
+// Time as nvad sees it. Two clocks, because they answer different questions:
+//  - a monotonic one for timers (lifetimes, retransmissions, flap windows):
+//    it never jumps when NTP steps the wall clock, so a binding never
+//    expires early or late because someone fixed the date;
+//  - the wall clock for protocol timestamps (docs/protocol.md: ns since the
+//    Unix epoch) and for what the store writes to disk, since a monotonic
+//    time means nothing after a reboot.
+// Everything that depends on time takes a `const Clock &`, so tests drive it
+// with FakeClock and never sleep.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "control/protocol/clock.h"
+
+namespace nvmove::nvad {
+
+using Instant = std::chrono::steady_clock::time_point;
+using Duration = std::chrono::steady_clock::duration;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Instant now() const = 0;
+  virtual uint64_t wall_ns() const = 0;  // ns since 1970-01-01T00:00:00Z
+};
+
+class SystemClock final : public Clock {
+ public:
+  Instant now() const override { return std::chrono::steady_clock::now(); }
+  uint64_t wall_ns() const override { return proto::wall_clock_ns(); }
+};
+
+// Both clocks move together, and only when the test says so.
+class FakeClock final : public Clock {
+ public:
+  // An arbitrary but realistic start (2026-01-01), far from both epochs so
+  // that "now minus a window" never underflows.
+  static constexpr uint64_t kStartWallNs = 1'767'225'600'000'000'000ULL;
+
+  Instant now() const override { return now_; }
+  uint64_t wall_ns() const override { return wall_ns_; }
+  void advance(Duration step) {
+    now_ += step;
+    wall_ns_ += static_cast<uint64_t>(std::chrono::nanoseconds(step).count());
+  }
+
+ private:
+  Instant now_ = Instant{} + std::chrono::hours(1000);
+  uint64_t wall_ns_ = kStartWallNs;
+};
+
+// Converting a monotonic instant to wall-clock time and back, relative to the
+// clock's current reading: how the store keeps deadlines across a restart.
+inline uint64_t to_wall_ns(Instant when, const Clock &clock) {
+  auto offset = std::chrono::duration_cast<std::chrono::nanoseconds>(when - clock.now()).count();
+  return static_cast<uint64_t>(static_cast<int64_t>(clock.wall_ns()) + offset);
+}
+
+inline Instant from_wall_ns(uint64_t wall_ns, const Clock &clock) {
+  auto offset = static_cast<int64_t>(wall_ns) - static_cast<int64_t>(clock.wall_ns());
+  return clock.now() + std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(offset));
+}
+
+}  // namespace nvmove::nvad

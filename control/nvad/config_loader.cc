@@ -1,0 +1,128 @@
+#include "control/nvad/config_loader.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "control/nvad/yaml_fields.h"
+
+namespace nvmove::nvad {
+namespace {
+
+constexpr uint64_t kMaxLifetimeSeconds = uint64_t{0xffff} * proto::kLifetimeUnitSeconds;
+
+void read_listen(YamlSection listen, ListenConfig &out) {
+  if (auto addresses = listen.addresses("addresses")) {
+    if (addresses->empty()) listen.errors().add(listen.node()["addresses"], listen.key_path("addresses"),
+                                                "list at least one address (\"::\" for all)");
+    out.addresses = std::move(*addresses);
+  }
+  if (auto port = listen.number("port", 0, 65535)) out.port = static_cast<uint16_t>(*port);
+  listen.reject_unknown_keys();
+}
+
+void read_lifetime(YamlSection lifetime, RegistrationPolicy &out) {
+  if (lifetime.has("max")) {
+    if (auto max = lifetime.duration("max", 4s, std::chrono::seconds(kMaxLifetimeSeconds))) {
+      auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*max).count();
+      if (*max != std::chrono::seconds(seconds) || seconds % proto::kLifetimeUnitSeconds != 0)
+        lifetime.errors().add(lifetime.node()["max"], lifetime.key_path("max"),
+                              "must be a whole multiple of 4 s (the protocol's lifetime unit)");
+      else
+        out.max_lifetime = static_cast<uint16_t>(seconds / proto::kLifetimeUnitSeconds);
+    }
+  }
+  if (auto grace = lifetime.duration("deregistration_grace", 0s, 1h)) out.deregistration_grace = *grace;
+  lifetime.reject_unknown_keys();
+}
+
+void read_notifications(YamlSection section, RegistrationPolicy &out) {
+  auto &timers = out.notifications;
+  if (auto initial = section.duration("initial_timeout", 10ms, 1h)) timers.initial_timeout = *initial;
+  if (auto max = section.duration("max_timeout", 10ms, 1h)) timers.max_timeout = *max;
+  if (auto retries = section.number("retries", 0, 100)) timers.retries = static_cast<unsigned>(*retries);
+  if (auto previous = section.number("max_previous_nves", 1, 1024)) out.max_previous_nves = *previous;
+  if (timers.max_timeout < timers.initial_timeout)
+    section.errors().add(section.node()["max_timeout"], section.key_path("max_timeout"),
+                         duration_text(timers.max_timeout) + " is less than initial_timeout " +
+                             duration_text(timers.initial_timeout));
+  section.reject_unknown_keys();
+}
+
+void read_flap_detection(YamlSection section, FlapPolicy &out) {
+  if (auto enabled = section.flag("enabled")) out.enabled = *enabled;
+  if (auto moves = section.number("max_moves", 1, 1000)) out.max_moves = static_cast<unsigned>(*moves);
+  if (auto window = section.duration("window", 1s, 24h)) out.window = *window;
+  section.reject_unknown_keys();
+}
+
+void read_peers(std::vector<YamlSection> entries, RegistrationPolicy &out) {
+  std::map<IpAddress, PeerPolicy> peers;
+  for (auto &entry : entries) {
+    auto address = entry.address("address");
+    if (!entry.has("address"))
+      entry.errors().add(entry.node(), entry.key_path("address"), "missing (each peer needs one)");
+    PeerPolicy policy;
+    if (auto endpoints = entry.addresses("endpoints")) policy.endpoints = std::move(*endpoints);
+    if (address && !peers.emplace(*address, std::move(policy)).second)
+      entry.errors().add(entry.node()["address"], entry.key_path("address"), "peer listed twice");
+    entry.reject_unknown_keys();
+  }
+  out.peers = std::move(peers);
+}
+
+void read_log(YamlSection log, NvadConfig &out) {
+  if (auto level = log.text("level")) {
+    static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
+    if (kLevels.contains(*level)) out.log_level = *level;
+    else log.errors().add(log.node()["level"], log.key_path("level"),
+                          "'" + *level + "' is not one of trace, debug, info, warn, error");
+  }
+  if (auto interval = log.duration("rejection_interval", 0s, 1h)) out.rejection_log_interval = *interval;
+  log.reject_unknown_keys();
+}
+
+NvadConfig read_top(YamlSection top) {
+  NvadConfig config;
+  read_listen(top.section("listen"), config.listen);
+  if (auto path = top.text("key_file")) config.key_file = *path;
+  if (auto path = top.text("db_path")) config.db_path = *path;
+  read_lifetime(top.section("lifetime"), config.policy);
+  read_notifications(top.section("notifications"), config.policy);
+  read_flap_detection(top.section("flap_detection"), config.policy.flap);
+  if (auto window = top.duration("timestamp_window", 1ms, 1h))
+    config.policy.timestamp_window.half_width = *window;
+  if (auto max = top.number("max_bindings", 1, 100'000'000)) config.policy.max_bindings = *max;
+  if (auto vns = top.numbers("allowed_virtual_networks", 0, 0xffffffff))
+    config.policy.allowed_virtual_networks = std::move(*vns);
+  if (auto peers = top.sections("peers")) read_peers(std::move(*peers), config.policy);
+  read_log(top.section("log"), config);
+  top.reject_unknown_keys();
+  return config;
+}
+
+}  // namespace
+
+proto::Result<NvadConfig, ConfigErrors> parse_config(std::string_view text, const std::string &origin) {
+  YamlErrors errors(origin);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception &e) {
+    errors.add_line(e.mark.line >= 0 ? e.mark.line + 1 : 0, "(syntax)", e.msg);
+    return ConfigErrors{errors.all()};
+  }
+  NvadConfig config = read_top(YamlSection(root, "", errors));
+  if (!errors.all().empty()) return ConfigErrors{errors.all()};
+  return config;
+}
+
+proto::Result<NvadConfig, ConfigErrors> load_config(const std::string &path) {
+  std::ifstream file(path);
+  if (!file) return ConfigErrors{{path + ": cannot open"}};
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) return ConfigErrors{{path + ": cannot read"}};
+  return parse_config(text.str(), path);
+}
+
+}  // namespace nvmove::nvad

@@ -1,0 +1,121 @@
+// nvad: the management node of the VM mobility protocol (docs/nvad.md).
+//
+//   nvad -c /etc/nvmove/nvad.yaml            run until SIGTERM / SIGINT
+//   nvad -c /etc/nvmove/nvad.yaml --check    check the configuration and key file, then exit
+//
+// Exit status: 0 clean stop or good configuration, 1 runtime failure
+// (socket, store), 2 bad command line, configuration or key file.
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "control/nvad/clock.h"
+#include "control/nvad/config_loader.h"
+#include "control/nvad/server.h"
+#include "control/nvad/text_format.h"
+#include "control/protocol/keys.h"
+
+namespace {
+
+using namespace nvmove;
+
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+
+nvad::Server *g_server = nullptr;
+
+void on_stop_signal(int) {
+  if (g_server) g_server->request_stop();
+}
+
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+void usage(FILE *to) {
+  std::fprintf(to,
+               "usage: nvad -c <config.yaml> [--check]\n"
+               "  -c, --config <file>  configuration (docs/nvad.md)\n"
+               "      --check          check the configuration and key file, then exit\n"
+               "  -h, --help           this text\n");
+}
+
+// A listed peer without a key can never authenticate: almost certainly a
+// mistake in one of the two files, but not one that stops nvad.
+void warn_about_keyless_peers(const nvad::NvadConfig &config, const proto::KeyTable &keys) {
+  if (!config.policy.peers) return;
+  for (const auto &[peer, policy] : *config.policy.peers)
+    if (!keys.sending_key(peer))
+      spdlog::warn("peer {} is in the peers list but has no key in {}: it cannot register",
+                   nvad::address_text(peer), config.key_file);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::string config_path;
+  bool check_only = false;
+  for (int i = 1; i < argc; i++) {
+    std::string arg = argv[i];
+    if ((arg == "-c" || arg == "--config") && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--check") {
+      check_only = true;
+    } else if (arg == "-h" || arg == "--help") {
+      usage(stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "nvad: unexpected argument '%s'\n", arg.c_str());
+      usage(stderr);
+      return kExitUsage;
+    }
+  }
+  if (config_path.empty()) {
+    usage(stderr);
+    return kExitUsage;
+  }
+
+  auto config = nvad::load_config(config_path);
+  if (!config) {
+    for (const auto &message : config.error().messages) std::fprintf(stderr, "%s\n", message.c_str());
+    std::fprintf(stderr, "nvad: %zu error(s) in the configuration; not starting\n",
+                 config.error().messages.size());
+    return kExitUsage;
+  }
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+
+  auto keys = proto::load_key_file(config->key_file);
+  if (!keys) {
+    std::fprintf(stderr, "%s\nnvad: bad key file; not starting\n", keys.error().message.c_str());
+    return kExitUsage;
+  }
+  warn_about_keyless_peers(config.value(), keys.value());
+  if (check_only) {
+    std::printf("%s: configuration and key file (%zu keys) are valid\n", config_path.c_str(), keys->size());
+    return 0;
+  }
+
+  nvad::SystemClock clock;
+  auto store = nvad::open_sqlite_store(config->db_path, clock);
+  if (!store) {
+    spdlog::critical("{}", store.error().message);
+    return kExitRuntime;
+  }
+  auto server = nvad::Server::start(config.value(), std::move(keys).value(), std::move(store).value(), clock);
+  if (!server) {
+    spdlog::critical("cannot start: {}", server.error());
+    return kExitRuntime;
+  }
+  g_server = server->get();
+  install_signal_handlers();
+  server.value()->run();
+  g_server = nullptr;
+  return 0;
+}

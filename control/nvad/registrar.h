@@ -1,0 +1,87 @@
+// The management node's logic: Registration Requests in, replies, move
+// notifications and store writes out (outcome.h). No sockets, no files, no
+// threads; time comes from the injected Clock, so every rule is testable
+// with FakeClock.
+//
+// Request handling, in order (each refusal names the reply's status):
+//   peer in the peers list (154), no N flag (128), mandatory options (158),
+//   replay per VM and NVE (silent drop, 156, 157, 135 + expected sequence),
+//   announced endpoints allowed (154), virtual network allowed (192),
+//   same VM identity and no other VM's MAC or address (159), then
+//   de-registration, first registration (130 when full), refresh, or move
+//   (129 while the VM is frozen for flapping).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "control/nvad/binding_cache.h"
+#include "control/nvad/counters.h"
+#include "control/nvad/notifier.h"
+#include "control/nvad/nvad_config.h"
+#include "control/nvad/outcome.h"
+#include "control/nvad/request_checks.h"
+#include "control/nvad/store.h"
+#include "control/nvad/timer_queue.h"
+
+namespace nvmove::nvad {
+
+// A decoded message whose authentication trailer the server has verified
+// with the key of `peer`, its UDP source address.
+struct Inbound {
+  IpAddress peer;
+  uint16_t port = 0;
+  proto::Message message;
+};
+
+class Registrar {
+ public:
+  Registrar(RegistrationPolicy policy, const Clock &clock);
+  Registrar(const Registrar &) = delete;
+  Registrar &operator=(const Registrar &) = delete;
+
+  Outcome handle_request(const Inbound &in);
+  // Acknowledgements of move notifications.
+  Outcome handle_reply(const Inbound &in);
+  // Lifetimes, grace periods and retransmissions that are due now.
+  Outcome on_timers();
+  std::optional<Instant> next_deadline() const { return timers_.next_deadline(); }
+
+  // Operator action: accept moves of a VM frozen for flapping again.
+  // nullopt if there is no such VM or it is not flapping.
+  std::optional<Outcome> clear_flap(const VmId &vm);
+
+  // After a restart, before the first message: bindings and per-peer state
+  // from the store; timers resume (deadlines already past fire at once).
+  void restore(StoredState state);
+
+  const BindingCache &cache() const { return cache_; }
+  const Counters &counters() const { return counters_; }
+  Counters &counters() { return counters_; }
+  const RegistrationPolicy &policy() const { return policy_; }
+  const Notifier &notifier() const { return notifier_; }
+
+ private:
+  Outcome reject(const Inbound &in, Refusal refusal, Outcome out);
+  Outcome reject_replay(const Inbound &in, proto::ReplayVerdict verdict,
+                        const proto::PeerReplayState &replay, Outcome out);
+  Outcome deregister(const Inbound &in, std::optional<Binding> binding, Outcome out);
+  Outcome create(const Inbound &in, Outcome out);
+  Outcome refresh(const Inbound &in, Binding binding, Outcome out);
+  Outcome move(const Inbound &in, Binding binding, Outcome out);
+
+  void grant_lifetime(Binding &binding, const proto::Message &request);
+  void accept(const Inbound &in, uint16_t granted_lifetime, Outcome &out);
+  void save(Binding binding, Outcome &out);
+  void schedule_deadline(const Binding &binding);
+  void remove(const Binding &binding, Outcome &out);
+
+  RegistrationPolicy policy_;
+  const Clock &clock_;
+  Counters counters_;
+  BindingCache cache_;
+  TimerQueue timers_;
+  Notifier notifier_;
+};
+
+}  // namespace nvmove::nvad

@@ -1,0 +1,79 @@
+// The registrar's work that is not a Registration Request: acknowledgements
+// of move notifications, timers, operator actions and restoring after a
+// restart.
+#include <spdlog/spdlog.h>
+
+#include "control/nvad/flap_detection.h"
+#include "control/nvad/registrar.h"
+#include "control/nvad/text_format.h"
+
+namespace nvmove::nvad {
+
+Outcome Registrar::handle_reply(const Inbound &in) {
+  counters_.replies_received++;
+  Outcome out;
+  notifier_.heard_from(in.peer, in.port, out);
+  auto vm = notifier_.find_outstanding(in.peer, in.message.sequence);
+  const Binding *existing = vm ? cache_.find(*vm) : nullptr;
+  if (existing) {
+    Binding binding = *existing;
+    if (notifier_.on_reply(binding, in.peer, in.message, out)) {
+      save(std::move(binding), out);
+      return out;
+    }
+  }
+  counters_.drop(DropReason::UnexpectedReply);
+  out.dropped = DropReason::UnexpectedReply;
+  return out;
+}
+
+Outcome Registrar::on_timers() {
+  Outcome out;
+  Instant now = clock_.now();
+  while (auto event = timers_.pop_due(now)) {
+    const Binding *existing = cache_.find(event->vm_id);
+    if (!existing) continue;  // deleted since: a stale entry
+    if (event->kind == TimerKind::BindingDeadline) {
+      if (existing->expires_at > now) continue;  // refreshed since
+      if (existing->state == BindingState::Active) {
+        counters_.expirations++;
+        spdlog::info("VM {} expired: NVE {} did not refresh it", vm_id_text(existing->vm_id),
+                     address_text(existing->serving.control));
+      } else {
+        counters_.grace_deletions++;
+      }
+      remove(*existing, out);
+      continue;
+    }
+    Binding binding = *existing;
+    PreviousNve *previous = binding.find_previous(event->peer);
+    if (!previous || previous->state != NotificationState::Pending || previous->next_retransmit > now)
+      continue;  // acknowledged, re-armed or removed since
+    notifier_.on_retransmit_due(binding, *previous, out);
+    save(std::move(binding), out);
+  }
+  return out;
+}
+
+std::optional<Outcome> Registrar::clear_flap(const VmId &vm) {
+  const Binding *existing = cache_.find(vm);
+  if (!existing || !existing->flapping) return std::nullopt;
+  Binding binding = *existing;
+  clear_flap_state(binding);
+  counters_.flaps_cleared++;
+  spdlog::info("VM {}: flap state cleared by an operator; moves accepted again", vm_id_text(vm));
+  Outcome out;
+  save(std::move(binding), out);
+  return out;
+}
+
+void Registrar::restore(StoredState state) {
+  notifier_.restore_peers(std::move(state.peers));
+  for (auto &binding : state.bindings) {
+    schedule_deadline(binding);
+    notifier_.restore_binding(binding);
+    cache_.put(std::move(binding));
+  }
+}
+
+}  // namespace nvmove::nvad

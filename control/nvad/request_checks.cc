@@ -1,0 +1,89 @@
+#include "control/nvad/request_checks.h"
+
+#include <algorithm>
+
+#include "control/nvad/text_format.h"
+#include "control/protocol/mandatory_options.h"
+#include "control/protocol/names.h"
+
+namespace nvmove::nvad {
+namespace {
+
+Refusal refuse(proto::Status status, std::string reason) { return Refusal{status, std::move(reason)}; }
+
+}  // namespace
+
+std::optional<Refusal> check_peer_listed(const RegistrationPolicy &policy, const IpAddress &peer) {
+  if (!policy.peers || policy.peers->contains(peer)) return std::nullopt;
+  return refuse(proto::Status::NotAuthorized, "NVE " + address_text(peer) + " is not in the peers list");
+}
+
+std::optional<Refusal> check_not_a_notification(const proto::Message &request) {
+  if (!request.notification) return std::nullopt;
+  return refuse(proto::Status::Unspecified,
+                "request has the Notification flag, which only nvad may set");
+}
+
+std::optional<Refusal> check_mandatory_options(const proto::Message &request) {
+  auto missing = proto::find_missing_option(request);
+  if (!missing) return std::nullopt;
+  return refuse(proto::Status::MissingMandatoryOption,
+                std::string(proto::option_type_name(static_cast<uint8_t>(missing->option))) +
+                    " missing: " + missing->reason);
+}
+
+std::optional<Refusal> check_endpoints(const RegistrationPolicy &policy, const IpAddress &peer,
+                                       const proto::Message &request) {
+  if (!policy.peers) return std::nullopt;
+  auto it = policy.peers->find(peer);
+  if (it == policy.peers->end() || it->second.endpoints.empty()) return std::nullopt;
+  const auto &allowed = it->second.endpoints;
+  for (const auto &endpoint : {request.serving_nve.ipv4, request.serving_nve.ipv6}) {
+    if (endpoint && std::ranges::find(allowed, *endpoint) == allowed.end())
+      return refuse(proto::Status::NotAuthorized, "NVE " + address_text(peer) +
+                                                      " may not announce tunnel endpoint " +
+                                                      address_text(*endpoint));
+  }
+  return std::nullopt;
+}
+
+std::optional<Refusal> check_virtual_network(const RegistrationPolicy &policy,
+                                             const proto::Message &request) {
+  uint32_t vn = request.virtual_network.value_or(0);
+  if (!policy.allowed_virtual_networks || policy.allowed_virtual_networks->contains(vn))
+    return std::nullopt;
+  return refuse(proto::Status::UnknownVirtualNetwork,
+                "virtual network " + std::to_string(vn) + " is not in allowed_virtual_networks");
+}
+
+std::optional<Refusal> check_identity(const BindingCache &cache, const Binding *existing,
+                                      const proto::Message &request) {
+  const VmId &vm = *request.vm_id;
+  uint32_t vn = *request.virtual_network;
+  if (existing && existing->virtual_network != vn)
+    return refuse(proto::Status::VmIdentityMismatch,
+                  "VM " + vm_id_text(vm) + " is bound in virtual network " +
+                      std::to_string(existing->virtual_network) + ", request says " +
+                      std::to_string(vn));
+  if (existing && request.vm_mac && *request.vm_mac != existing->mac)
+    return refuse(proto::Status::VmIdentityMismatch,
+                  "VM " + vm_id_text(vm) + " has MAC " + mac_text(existing->mac) +
+                      ", request says " + mac_text(*request.vm_mac));
+  if (request.lifetime == 0) return std::nullopt;  // a de-registration claims nothing
+
+  if (request.vm_mac) {
+    if (auto owner = cache.other_active_owner_of_mac(vn, *request.vm_mac, vm))
+      return refuse(proto::Status::VmIdentityMismatch,
+                    "MAC " + mac_text(*request.vm_mac) + " in virtual network " +
+                        std::to_string(vn) + " belongs to VM " + vm_id_text(*owner));
+  }
+  for (const auto &address : request.vm_addresses) {
+    if (auto owner = cache.other_active_owner_of_address(vn, address, vm))
+      return refuse(proto::Status::VmIdentityMismatch,
+                    "address " + address_text(address) + " in virtual network " +
+                        std::to_string(vn) + " belongs to VM " + vm_id_text(*owner));
+  }
+  return std::nullopt;
+}
+
+}  // namespace nvmove::nvad

@@ -1,0 +1,225 @@
+#include "control/nvad/server.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "control/nvad/state_json.h"
+#include "control/nvad/text_format.h"
+#include "control/nvad/wire_gate.h"
+#include "control/protocol/address_text.h"
+#include "control/protocol/names.h"
+
+namespace nvmove::nvad {
+namespace {
+
+// Datagrams read from one socket per wakeup before timers get a turn, so a
+// flood cannot starve retransmissions.
+constexpr int kReceiveBatch = 64;
+// Larger than any datagram: an oversized one arrives whole and decode()
+// rejects it by its size instead of seeing it truncated.
+constexpr size_t kReceiveBufferBytes = 65536;
+
+std::vector<IpAddress> listen_addresses(const ListenConfig &listen) {
+  if (!listen.addresses.empty()) return listen.addresses;
+  return {*proto::parse_ip_address("::")};
+}
+
+}  // namespace
+
+proto::Result<std::unique_ptr<Server>, std::string> Server::start(const NvadConfig &config,
+                                                                   proto::KeyTable keys,
+                                                                   std::unique_ptr<Store> store,
+                                                                   const Clock &clock) {
+  int stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (stop_fd < 0) return std::string("eventfd: ") + std::strerror(errno);
+  std::unique_ptr<Server> server(new Server(config, std::move(keys), std::move(store), clock, stop_fd));
+  if (server->store_) {
+    auto loaded = server->store_->load();
+    if (!loaded) return loaded.error().message;
+    size_t bindings = loaded->bindings.size();
+    server->registrar_.restore(std::move(loaded).value());
+    size_t pending = 0;
+    for (const auto &[vm, binding] : server->registrar_.cache()) pending += binding.pending_notifications();
+    spdlog::info("restored {} binding(s) with {} pending notification(s) from {}", bindings, pending,
+                 config.db_path);
+  }
+  if (auto error = server->open_sockets()) return *error;
+  return server;
+}
+
+Server::Server(const NvadConfig &config, proto::KeyTable keys, std::unique_ptr<Store> store,
+               const Clock &clock, int stop_fd)
+    : config_(config),
+      keys_(std::move(keys)),
+      store_(std::move(store)),
+      clock_(clock),
+      registrar_(config.policy, clock),
+      stop_fd_(stop_fd),
+      limited_log_(config.rejection_log_interval, clock),
+      buffer_(kReceiveBufferBytes) {}
+
+Server::~Server() {
+  if (stop_fd_ >= 0) close(stop_fd_);
+}
+
+std::optional<std::string> Server::open_sockets() {
+  auto addresses = listen_addresses(config_.listen);
+  // "::" and an IPv4 address on the same port would collide unless the IPv6
+  // socket leaves IPv4 alone.
+  bool has_ipv4 = std::ranges::any_of(addresses, [](const IpAddress &a) { return a.is_v4(); });
+  for (const auto &address : addresses) {
+    auto socket = UdpSocket::open(address, config_.listen.port, has_ipv4);
+    if (!socket) return socket.error();
+    spdlog::info("listening on {} port {}", address_text(address), socket->local_port());
+    sockets_.push_back(std::move(socket).value());
+  }
+  return std::nullopt;
+}
+
+std::vector<uint16_t> Server::local_ports() const {
+  std::vector<uint16_t> ports;
+  for (const auto &socket : sockets_) ports.push_back(socket.local_port());
+  return ports;
+}
+
+void Server::request_stop() {
+  stop_.store(true);
+  uint64_t one = 1;
+  // write() is async-signal-safe; if the counter is somehow full, poll()
+  // is awake already.
+  [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof one);
+}
+
+void Server::run() {
+  while (!stop_.load()) run_once(std::nullopt);
+  spdlog::info("nvad stopping: {} binding(s) kept in the store", registrar_.cache().size());
+}
+
+int Server::poll_timeout_ms(std::optional<std::chrono::milliseconds> max_wait) const {
+  int cap = max_wait ? static_cast<int>(max_wait->count()) : -1;
+  auto deadline = registrar_.next_deadline();
+  if (!deadline) return cap;
+  // Rounded up: waking before the deadline would find nothing due and spin.
+  auto wait = std::chrono::ceil<std::chrono::milliseconds>(*deadline - clock_.now()).count();
+  int timeout = static_cast<int>(std::clamp<int64_t>(wait, 0, 24 * 3600 * 1000));
+  return cap < 0 ? timeout : std::min(timeout, cap);
+}
+
+void Server::run_once(std::optional<std::chrono::milliseconds> max_wait) {
+  std::vector<pollfd> fds;
+  for (const auto &socket : sockets_) fds.push_back({socket.fd(), POLLIN, 0});
+  fds.push_back({stop_fd_, POLLIN, 0});
+  int ready = poll(fds.data(), fds.size(), poll_timeout_ms(max_wait));
+  if (ready < 0 && errno != EINTR) spdlog::error("poll: {}", std::strerror(errno));
+  for (size_t i = 0; ready > 0 && i < sockets_.size(); i++)
+    if (fds[i].revents & POLLIN) receive_batch(sockets_[i]);
+  if (fds.back().revents & POLLIN) {
+    uint64_t count = 0;
+    [[maybe_unused]] ssize_t n = read(stop_fd_, &count, sizeof count);
+  }
+  execute(registrar_.on_timers(), nullptr);
+}
+
+void Server::receive_batch(UdpSocket &socket) {
+  std::string error;
+  for (int i = 0; i < kReceiveBatch; i++) {
+    auto datagram = socket.receive(buffer_, error);
+    if (!datagram) {
+      if (!error.empty()) spdlog::warn("{}", error);
+      return;
+    }
+    handle_datagram(socket, std::span(buffer_).first(datagram->size), *datagram);
+  }
+}
+
+void Server::handle_datagram(UdpSocket &socket, std::span<const uint8_t> bytes,
+                             const ReceivedDatagram &from) {
+  Counters &counters = registrar_.counters();
+  counters.datagrams_received++;
+  auto admitted = admit(bytes, from.from, from.port, keys_);
+  if (!admitted) {
+    const GateDrop &drop = admitted.error();
+    counters.drop(drop.reason);
+    // No key, no signed answer: a rejection nobody can be told about.
+    if (drop.reason == DropReason::UnknownPeer) counters.reject(proto::Status::NotAuthorized);
+    log_limited(spdlog::level::warn, from.from, drop_reason_name(drop.reason),
+                "dropped datagram from " + address_text(from.from) + " port " +
+                    std::to_string(from.port) + ": " + drop_reason_name(drop.reason) + ": " + drop.detail);
+    return;
+  }
+  const Inbound &in = admitted.value();
+  Outcome outcome = in.message.is_request() ? registrar_.handle_request(in) : registrar_.handle_reply(in);
+  if (outcome.dropped)  // a duplicate or a late reply: routine, hence debug
+    log_limited(spdlog::level::debug, in.peer, drop_reason_name(*outcome.dropped),
+                "ignored message from " + address_text(in.peer) + ": " +
+                    drop_reason_name(*outcome.dropped));
+  execute(std::move(outcome), &socket);
+}
+
+void Server::execute(Outcome outcome, UdpSocket *arrived_on) {
+  Counters &counters = registrar_.counters();
+  // Persist before telling anyone: an NVE must never hold a reply for a
+  // binding that a crash right now would lose.
+  if (store_ && !outcome.writes.empty()) {
+    if (auto error = store_->apply(outcome.writes)) {
+      counters.store_errors++;
+      spdlog::error("{} (the binding cache in memory stays authoritative)", error->message);
+    }
+  }
+  if (outcome.rejection) {
+    const Rejection &r = *outcome.rejection;
+    log_limited(spdlog::level::warn, r.peer, proto::status_name(r.status),
+                "rejected request from " + address_text(r.peer) + ": " + proto::status_name(r.status) +
+                    ": " + r.reason);
+  }
+  if (outcome.reply && send(*outcome.reply, arrived_on)) counters.replies_sent++;
+  for (const auto &notification : outcome.notifications) send(notification, nullptr);
+}
+
+UdpSocket *Server::socket_for(const IpAddress &peer, UdpSocket *preferred) {
+  if (preferred && preferred->can_reach(peer)) return preferred;
+  for (auto &socket : sockets_)
+    if (socket.can_reach(peer)) return &socket;
+  return nullptr;
+}
+
+bool Server::send(const Outgoing &outgoing, UdpSocket *preferred) {
+  const IpAddress &peer = outgoing.to.address;
+  std::optional<std::string> error;
+  auto wire = seal(outgoing.message, peer, keys_);
+  UdpSocket *socket = socket_for(peer, preferred);
+  if (!wire) error = wire.error();
+  else if (!socket) error = "no listening socket of the family of " + address_text(peer);
+  else error = socket->send(wire.value(), outgoing.to);
+  if (!error) return true;
+  registrar_.counters().send_errors++;
+  log_limited(spdlog::level::warn, peer, "send", "cannot send to " + address_text(peer) + ": " + *error);
+  return false;
+}
+
+void Server::log_limited(spdlog::level::level_enum level, const IpAddress &peer,
+                         const std::string &reason, const std::string &line) {
+  if (!spdlog::should_log(level)) return;
+  if (auto admitted = limited_log_.admit(peer, reason, line)) spdlog::log(level, "{}", *admitted);
+}
+
+bool Server::clear_flap(const VmId &vm) {
+  auto outcome = registrar_.clear_flap(vm);
+  if (!outcome) return false;
+  execute(std::move(*outcome), nullptr);
+  return true;
+}
+
+nlohmann::json Server::state_json() const {
+  return {{"bindings", bindings_json(registrar_.cache(), clock_)},
+          {"peers", peers_json(registrar_, &keys_)},
+          {"protocol_stats", protocol_stats_json(registrar_)}};
+}
+
+}  // namespace nvmove::nvad

@@ -1,0 +1,86 @@
+// nvad's daemon side: UDP sockets, a poll() loop that sleeps until the next
+// datagram or the next timer deadline (never a busy loop), and the glue that
+// takes each message through the wire gate and the registrar, persists the
+// outcome, then sends its reply and notifications.
+//
+// Single-threaded: everything but request_stop() is called from the thread
+// running the loop.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/common.h>
+
+#include "control/nvad/nvad_config.h"
+#include "control/nvad/rate_limited_log.h"
+#include "control/nvad/registrar.h"
+#include "control/nvad/store.h"
+#include "control/nvad/udp_socket.h"
+#include "control/protocol/keys.h"
+
+namespace nvmove::nvad {
+
+class Server {
+ public:
+  // Loads the store (if any: null means nothing persists), restores the
+  // binding cache and opens the sockets. The error says what failed.
+  static proto::Result<std::unique_ptr<Server>, std::string> start(const NvadConfig &config,
+                                                                   proto::KeyTable keys,
+                                                                   std::unique_ptr<Store> store,
+                                                                   const Clock &clock);
+  ~Server();
+  Server(const Server &) = delete;
+  Server &operator=(const Server &) = delete;
+
+  // Runs until request_stop().
+  void run();
+  // One wait (at most `max_wait`, or until the next timer when nullopt) and
+  // whatever became ready: datagrams, due timers.
+  void run_once(std::optional<std::chrono::milliseconds> max_wait);
+  // Async-signal-safe and callable from any thread.
+  void request_stop();
+  bool stopping() const { return stop_.load(); }
+
+  // The port each listening socket got (useful when configured as 0).
+  std::vector<uint16_t> local_ports() const;
+  // Operator action (see Registrar::clear_flap); false if not flapping.
+  bool clear_flap(const VmId &vm);
+  // {"bindings": [...], "peers": [...], "protocol_stats": {...}}.
+  nlohmann::json state_json() const;
+  const Registrar &registrar() const { return registrar_; }
+
+ private:
+  Server(const NvadConfig &config, proto::KeyTable keys, std::unique_ptr<Store> store,
+         const Clock &clock, int stop_fd);
+  std::optional<std::string> open_sockets();
+
+  int poll_timeout_ms(std::optional<std::chrono::milliseconds> max_wait) const;
+  void receive_batch(UdpSocket &socket);
+  void handle_datagram(UdpSocket &socket, std::span<const uint8_t> bytes,
+                       const ReceivedDatagram &from);
+  void execute(Outcome outcome, UdpSocket *arrived_on);
+  bool send(const Outgoing &outgoing, UdpSocket *preferred);
+  UdpSocket *socket_for(const IpAddress &peer, UdpSocket *preferred);
+  void log_limited(spdlog::level::level_enum level, const IpAddress &peer, const std::string &reason,
+                   const std::string &line);
+
+  NvadConfig config_;
+  proto::KeyTable keys_;
+  std::unique_ptr<Store> store_;
+  const Clock &clock_;
+  Registrar registrar_;
+  std::vector<UdpSocket> sockets_;
+  int stop_fd_ = -1;  // eventfd: wakes poll() when a stop is requested
+  std::atomic<bool> stop_{false};
+  RateLimitedLog limited_log_;
+  std::vector<uint8_t> buffer_;
+};
+
+}  // namespace nvmove::nvad

@@ -1,0 +1,110 @@
+#include "control/nvad/state_json.h"
+
+#include <map>
+
+#include "control/nvad/text_format.h"
+#include "control/protocol/names.h"
+
+namespace nvmove::nvad {
+namespace {
+
+using nlohmann::json;
+
+int64_t ms_from_now(Instant when, const Clock &clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(when - clock.now()).count();
+}
+
+json nve_json(const NveRef &nve) {
+  return {{"address", address_text(nve.control)}, {"port", nve.port}, {"endpoints", endpoints_text(nve.endpoints)}};
+}
+
+json previous_json(const PreviousNve &previous, const Clock &clock) {
+  json out = nve_json(previous.nve);
+  out["notification"] = notification_state_name(previous.state);
+  out["retries"] = previous.retries;
+  if (previous.state == NotificationState::Pending)
+    out["next_retransmit_in_ms"] = ms_from_now(previous.next_retransmit, clock);
+  if (previous.rejected_with) out["rejected_with"] = proto::status_name(*previous.rejected_with);
+  return out;
+}
+
+struct PeerSummary {
+  bool listed = false;
+  size_t serving = 0;
+  size_t pending = 0;
+  size_t failed = 0;
+};
+
+}  // namespace
+
+json binding_json(const Binding &b, const Clock &clock) {
+  json previous = json::array();
+  for (const auto &p : b.previous) previous.push_back(previous_json(p, clock));
+  json out = {
+      {"vm_id", vm_id_text(b.vm_id)},
+      {"virtual_network", b.virtual_network},
+      {"mac", mac_text(b.mac)},
+      {"addresses", addresses_text(b.addresses)},
+      {"state", binding_state_name(b.state)},
+      {"serving_nve", nve_json(b.serving)},
+      {"previous_nves", std::move(previous)},
+      {"granted_lifetime_s", proto::lifetime_seconds(b.granted_lifetime)},
+      {"expires_in_ms", ms_from_now(b.expires_at, clock)},
+      {"last_move_mode", proto::mobility_mode_name(b.last_move_mode)},
+      {"moves", b.move_count},
+      {"recent_moves", b.recent_moves.size()},
+      {"flapping", b.flapping},
+  };
+  if (b.flap_detected_at) out["flap_detected_ms_ago"] = -ms_from_now(*b.flap_detected_at, clock);
+  return out;
+}
+
+json bindings_json(const BindingCache &cache, const Clock &clock) {
+  json out = json::array();
+  for (const auto &[vm, binding] : cache) out.push_back(binding_json(binding, clock));
+  return out;
+}
+
+json peers_json(const Registrar &registrar, const proto::KeyTable *keys) {
+  std::map<IpAddress, PeerSummary> peers;
+  if (const auto &listed = registrar.policy().peers)
+    for (const auto &[address, policy] : *listed) peers[address].listed = true;
+  for (const auto &[address, state] : registrar.notifier().peers()) peers[address];
+  for (const auto &[vm, binding] : registrar.cache()) {
+    peers[binding.serving.control].serving++;
+    for (const auto &p : binding.previous) {
+      if (p.state == NotificationState::Pending) peers[p.nve.control].pending++;
+      if (p.state == NotificationState::Failed) peers[p.nve.control].failed++;
+    }
+  }
+  json out = json::array();
+  for (auto &[address, summary] : peers) {
+    const auto &send_states = registrar.notifier().peers();
+    auto send = send_states.find(address);
+    bool has_key = keys && keys->sending_key(address) != nullptr;
+    // Without a peers list, every peer with a key may register.
+    bool authorized = has_key && (!registrar.policy().peers || summary.listed);
+    json entry = {
+        {"address", address_text(address)},
+        {"has_key", has_key},
+        {"authorized", authorized},
+        {"vms_served", summary.serving},
+        {"notifications_pending", summary.pending},
+        {"notifications_failed", summary.failed},
+    };
+    if (send != send_states.end()) {
+      entry["port"] = send->second.port;
+      entry["next_sequence"] = send->second.next_sequence;
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+json protocol_stats_json(const Registrar &registrar) {
+  json out = counters_json(registrar.counters());
+  out["bindings"] = registrar.cache().size();
+  return out;
+}
+
+}  // namespace nvmove::nvad

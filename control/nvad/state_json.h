@@ -1,0 +1,20 @@
+// The binding cache, the peers and the counters as JSON: what the CLI's
+// `show bindings`, `show peers` and `show protocol stats` will print (and
+// `--json` will pass through). Times are relative to now, in milliseconds,
+// so the output reads the same on any host and in any time zone.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "control/nvad/registrar.h"
+#include "control/protocol/keys.h"
+
+namespace nvmove::nvad {
+
+nlohmann::json binding_json(const Binding &binding, const Clock &clock);
+nlohmann::json bindings_json(const BindingCache &cache, const Clock &clock);
+// Every NVE nvad knows of: from the key file, the peers list and the cache.
+nlohmann::json peers_json(const Registrar &registrar, const proto::KeyTable *keys);
+nlohmann::json protocol_stats_json(const Registrar &registrar);
+
+}  // namespace nvmove::nvad

@@ -1,0 +1,132 @@
+#include "control/nvad/udp_socket.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "control/nvad/text_format.h"
+
+namespace nvmove::nvad {
+namespace {
+
+constexpr std::array<uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+socklen_t to_sockaddr(const IpAddress &address, uint16_t port, bool as_v6, sockaddr_storage &out) {
+  std::memset(&out, 0, sizeof out);
+  if (!as_v6) {
+    auto &sin = reinterpret_cast<sockaddr_in &>(out);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    std::memcpy(&sin.sin_addr, address.bytes.data(), 4);
+    return sizeof sin;
+  }
+  auto &sin6 = reinterpret_cast<sockaddr_in6 &>(out);
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(port);
+  if (address.is_v4()) {  // IPv4-mapped, through a dual-stack socket
+    std::memcpy(sin6.sin6_addr.s6_addr, kMappedPrefix.data(), kMappedPrefix.size());
+    std::memcpy(sin6.sin6_addr.s6_addr + 12, address.bytes.data(), 4);
+  } else {
+    std::memcpy(sin6.sin6_addr.s6_addr, address.bytes.data(), 16);
+  }
+  return sizeof sin6;
+}
+
+std::pair<IpAddress, uint16_t> from_sockaddr(const sockaddr_storage &in) {
+  IpAddress address;
+  if (in.ss_family == AF_INET) {
+    const auto &sin = reinterpret_cast<const sockaddr_in &>(in);
+    address.family = 4;
+    std::memcpy(address.bytes.data(), &sin.sin_addr, 4);
+    return {address, ntohs(sin.sin_port)};
+  }
+  const auto &sin6 = reinterpret_cast<const sockaddr_in6 &>(in);
+  const uint8_t *raw = sin6.sin6_addr.s6_addr;
+  if (std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), raw)) {
+    address.family = 4;
+    std::memcpy(address.bytes.data(), raw + 12, 4);
+  } else {
+    address.family = 6;
+    std::memcpy(address.bytes.data(), raw, 16);
+  }
+  return {address, ntohs(sin6.sin6_port)};
+}
+
+std::string errno_text(const std::string &what) { return what + ": " + std::strerror(errno); }
+
+}  // namespace
+
+proto::Result<UdpSocket, std::string> UdpSocket::open(const IpAddress &address, uint16_t port,
+                                                      bool v6_only) {
+  std::string where = address_text(address) + " port " + std::to_string(port);
+  int fd = socket(address.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno_text("socket for " + where);
+  UdpSocket sock(fd, address, address.is_v4() || v6_only, 0);
+  if (address.is_v6()) {
+    // Explicit either way: the system default (net.ipv6.bindv6only) varies.
+    int only = v6_only ? 1 : 0;
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only) != 0)
+      return errno_text("IPV6_V6ONLY on " + where);
+  }
+  sockaddr_storage local{};
+  socklen_t length = to_sockaddr(address, port, address.is_v6(), local);
+  if (bind(fd, reinterpret_cast<sockaddr *>(&local), length) != 0) return errno_text("bind to " + where);
+  length = sizeof local;
+  if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &length) != 0)
+    return errno_text("getsockname on " + where);
+  sock.local_port_ = from_sockaddr(local).second;
+  return sock;
+}
+
+UdpSocket::UdpSocket(UdpSocket &&other) noexcept { *this = std::move(other); }
+
+UdpSocket &UdpSocket::operator=(UdpSocket &&other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    address_ = other.address_;
+    v6_only_ = other.v6_only_;
+    local_port_ = other.local_port_;
+  }
+  return *this;
+}
+
+UdpSocket::~UdpSocket() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool UdpSocket::can_reach(const IpAddress &peer) const {
+  if (address_.is_v4()) return peer.is_v4();
+  return peer.is_v6() || !v6_only_;
+}
+
+std::optional<ReceivedDatagram> UdpSocket::receive(std::span<uint8_t> buffer, std::string &error) {
+  error.clear();
+  sockaddr_storage from{};
+  socklen_t length = sizeof from;
+  ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr *>(&from), &length);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) error = errno_text("recvfrom");
+    return std::nullopt;
+  }
+  auto [address, port] = from_sockaddr(from);
+  return ReceivedDatagram{address, port, static_cast<size_t>(n)};
+}
+
+std::optional<std::string> UdpSocket::send(std::span<const uint8_t> bytes, const Destination &to) {
+  if (!can_reach(to.address))
+    return "socket on " + address_text(address_) + " cannot reach " + address_text(to.address);
+  sockaddr_storage remote{};
+  socklen_t length = to_sockaddr(to.address, to.port, address_.is_v6(), remote);
+  ssize_t n = sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr *>(&remote), length);
+  if (n < 0) return errno_text("sendto " + address_text(to.address) + " port " + std::to_string(to.port));
+  return std::nullopt;
+}
+
+}  // namespace nvmove::nvad

@@ -1,0 +1,54 @@
+// A non-blocking UDP socket bound to one address, speaking IpAddress. An
+// IPv6 socket bound to "::" without v6_only also serves IPv4 peers, which it
+// sees as IPv4-mapped addresses (::ffff:a.b.c.d); those are turned back into
+// plain IPv4 here, so the key file and the binding cache see one spelling.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "control/nvad/outcome.h"
+#include "control/protocol/result.h"
+
+namespace nvmove::nvad {
+
+struct ReceivedDatagram {
+  IpAddress from;
+  uint16_t port = 0;
+  size_t size = 0;
+};
+
+class UdpSocket {
+ public:
+  static proto::Result<UdpSocket, std::string> open(const IpAddress &address, uint16_t port,
+                                                    bool v6_only);
+  UdpSocket(UdpSocket &&other) noexcept;
+  UdpSocket &operator=(UdpSocket &&other) noexcept;
+  UdpSocket(const UdpSocket &) = delete;
+  UdpSocket &operator=(const UdpSocket &) = delete;
+  ~UdpSocket();
+
+  int fd() const { return fd_; }
+  uint16_t local_port() const { return local_port_; }
+  const IpAddress &local_address() const { return address_; }
+  // Whether a datagram to `peer` can leave through this socket.
+  bool can_reach(const IpAddress &peer) const;
+
+  // One waiting datagram into `buffer`; nullopt when none is waiting, or on
+  // an error (put in `error`, empty when simply none was waiting).
+  std::optional<ReceivedDatagram> receive(std::span<uint8_t> buffer, std::string &error);
+  std::optional<std::string> send(std::span<const uint8_t> bytes, const Destination &to);
+
+ private:
+  UdpSocket(int fd, IpAddress address, bool v6_only, uint16_t local_port)
+      : fd_(fd), address_(address), v6_only_(v6_only), local_port_(local_port) {}
+
+  int fd_ = -1;
+  IpAddress address_;
+  bool v6_only_ = true;
+  uint16_t local_port_ = 0;
+};
+
+}  // namespace nvmove::nvad

@@ -1,0 +1,228 @@
+#include "control/nvad/yaml_fields.h"
+
+#include <charconv>
+
+#include "control/protocol/address_text.h"
+
+namespace nvmove::nvad {
+namespace {
+
+std::optional<uint64_t> parse_unsigned(const std::string &text) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+// yaml-cpp keeps a mark on every node it parsed; a node built by the program
+// (a missing key) has line -1.
+int line_of(const YAML::Node &node) {
+  if (!node.IsDefined()) return 0;
+  int line = node.Mark().line;
+  return line >= 0 ? line + 1 : 0;
+}
+
+}  // namespace
+
+void YamlErrors::add(const YAML::Node &at, const std::string &key, const std::string &what) {
+  add_line(line_of(at), key, what);
+}
+
+void YamlErrors::add_line(int line, const std::string &key, const std::string &what) {
+  std::string where = origin_;
+  if (line > 0) where += ":" + std::to_string(line);
+  errors_.push_back(where + ": " + key + ": " + what);
+}
+
+YamlSection::YamlSection(YAML::Node node, std::string path, YamlErrors &errors)
+    : node_(std::move(node)), path_(std::move(path)), errors_(errors) {
+  if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
+    errors_.add(node_, path_.empty() ? "(top level)" : path_, "expected a mapping of keys to values");
+    node_ = YAML::Node(YAML::NodeType::Undefined);
+  }
+}
+
+YAML::Node YamlSection::get(const std::string &key) {
+  asked_.insert(key);
+  if (!node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  // Through a const reference: operator[] on a non-const node inserts the key.
+  const YAML::Node &map = node_;
+  return map[key];
+}
+
+bool YamlSection::has(const std::string &key) {
+  YAML::Node value = get(key);
+  return value.IsDefined();
+}
+
+std::optional<std::string> YamlSection::scalar(const std::string &key, const YAML::Node &value,
+                                               const char *expected) {
+  if (!value.IsDefined()) return std::nullopt;
+  if (!value.IsScalar()) {
+    errors_.add(value, key_path(key), std::string("expected ") + expected);
+    return std::nullopt;
+  }
+  return value.Scalar();
+}
+
+std::optional<std::string> YamlSection::text(const std::string &key) {
+  auto value = scalar(key, get(key), "a string");
+  if (value && value->empty()) {
+    errors_.add(get(key), key_path(key), "must not be empty");
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<uint64_t> YamlSection::number(const std::string &key, uint64_t min, uint64_t max) {
+  YAML::Node value = get(key);
+  auto raw = scalar(key, value, "a whole number");
+  if (!raw) return std::nullopt;
+  auto parsed = parse_unsigned(*raw);
+  if (!parsed) {
+    errors_.add(value, key_path(key), "'" + *raw + "' is not a whole number");
+    return std::nullopt;
+  }
+  if (*parsed < min || *parsed > max) {
+    errors_.add(value, key_path(key),
+                *raw + " is out of range " + std::to_string(min) + ".." + std::to_string(max));
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+std::optional<bool> YamlSection::flag(const std::string &key) {
+  YAML::Node value = get(key);
+  auto raw = scalar(key, value, "true or false");
+  if (!raw) return std::nullopt;
+  if (*raw == "true" || *raw == "yes" || *raw == "on") return true;
+  if (*raw == "false" || *raw == "no" || *raw == "off") return false;
+  errors_.add(value, key_path(key), "'" + *raw + "' is not true or false");
+  return std::nullopt;
+}
+
+std::optional<Duration> YamlSection::duration(const std::string &key, Duration min, Duration max) {
+  YAML::Node value = get(key);
+  auto raw = scalar(key, value, "a duration such as 500ms, 10s or 3m");
+  if (!raw) return std::nullopt;
+  auto parsed = parse_duration(*raw);
+  if (!parsed) {
+    errors_.add(value, key_path(key),
+                "'" + *raw + "' is not a duration (a whole number and a unit: ms, s, m or h)");
+    return std::nullopt;
+  }
+  if (*parsed < min || *parsed > max) {
+    errors_.add(value, key_path(key),
+                *raw + " is out of range " + duration_text(min) + ".." + duration_text(max));
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+std::optional<proto::IpAddress> YamlSection::address(const std::string &key) {
+  YAML::Node value = get(key);
+  auto raw = scalar(key, value, "an IPv4 or IPv6 address");
+  if (!raw) return std::nullopt;
+  auto parsed = proto::parse_ip_address(*raw);
+  if (!parsed) errors_.add(value, key_path(key), "'" + *raw + "' is not an IPv4 or IPv6 address");
+  return parsed;
+}
+
+std::optional<std::vector<proto::IpAddress>> YamlSection::addresses(const std::string &key) {
+  YAML::Node value = get(key);
+  if (!value.IsDefined()) return std::nullopt;
+  if (!value.IsSequence()) {
+    errors_.add(value, key_path(key), "expected a list of addresses");
+    return std::nullopt;
+  }
+  std::vector<proto::IpAddress> out;
+  bool ok = true;
+  for (size_t i = 0; i < value.size(); i++) {
+    std::string item_key = key_path(key) + "[" + std::to_string(i) + "]";
+    std::optional<proto::IpAddress> parsed;
+    if (value[i].IsScalar()) parsed = proto::parse_ip_address(value[i].Scalar());
+    if (!parsed) {
+      errors_.add(value[i], item_key, "not an IPv4 or IPv6 address");
+      ok = false;
+    } else {
+      out.push_back(*parsed);
+    }
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<std::set<uint32_t>> YamlSection::numbers(const std::string &key, uint64_t min,
+                                                       uint64_t max) {
+  YAML::Node value = get(key);
+  if (!value.IsDefined()) return std::nullopt;
+  if (!value.IsSequence()) {
+    errors_.add(value, key_path(key), "expected a list of whole numbers");
+    return std::nullopt;
+  }
+  std::set<uint32_t> out;
+  bool ok = true;
+  for (size_t i = 0; i < value.size(); i++) {
+    std::string item_key = key_path(key) + "[" + std::to_string(i) + "]";
+    std::optional<uint64_t> parsed;
+    if (value[i].IsScalar()) parsed = parse_unsigned(value[i].Scalar());
+    if (!parsed || *parsed < min || *parsed > max) {
+      errors_.add(value[i], item_key,
+                  "not a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+      ok = false;
+    } else {
+      out.insert(static_cast<uint32_t>(*parsed));
+    }
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+YamlSection YamlSection::section(const std::string &key) {
+  return YamlSection(get(key), key_path(key), errors_);
+}
+
+std::optional<std::vector<YamlSection>> YamlSection::sections(const std::string &key) {
+  YAML::Node value = get(key);
+  if (!value.IsDefined()) return std::nullopt;
+  if (value.IsNull()) return std::vector<YamlSection>{};
+  if (!value.IsSequence()) {
+    errors_.add(value, key_path(key), "expected a list");
+    return std::nullopt;
+  }
+  std::vector<YamlSection> out;
+  for (size_t i = 0; i < value.size(); i++)
+    out.emplace_back(value[i], key_path(key) + "[" + std::to_string(i) + "]", errors_);
+  return out;
+}
+
+void YamlSection::reject_unknown_keys() {
+  if (!node_.IsMap()) return;
+  for (const auto &entry : node_) {
+    std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "?";
+    if (!asked_.contains(key)) errors_.add(entry.first, key_path(key), "unknown key");
+  }
+}
+
+std::optional<Duration> parse_duration(const std::string &text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') digits++;
+  auto count = parse_unsigned(text.substr(0, digits));
+  // Bounded so that the conversion to nanoseconds cannot overflow.
+  if (!count || *count > 1'000'000'000) return std::nullopt;
+  std::string unit = text.substr(digits);
+  auto n = static_cast<int64_t>(*count);
+  if (unit == "ms") return std::chrono::milliseconds(n);
+  if (unit == "s") return std::chrono::seconds(n);
+  if (unit == "m") return std::chrono::minutes(n);
+  if (unit == "h") return std::chrono::hours(n);
+  return std::nullopt;
+}
+
+std::string duration_text(Duration duration) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+  if (ms % 1000 != 0) return std::to_string(ms) + "ms";
+  return std::to_string(ms / 1000) + "s";
+}
+
+}  // namespace nvmove::nvad

@@ -1,0 +1,75 @@
+// Typed reading of a YAML configuration that reports every mistake, not just
+// the first, each as "<file>:<line>: <key path>: <what is wrong>", and notices
+// keys nobody asked for (a typo would otherwise silently keep a default).
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "control/nvad/clock.h"
+#include "control/protocol/message.h"
+
+namespace nvmove::nvad {
+
+class YamlErrors {
+ public:
+  explicit YamlErrors(std::string origin) : origin_(std::move(origin)) {}
+  void add(const YAML::Node &at, const std::string &key, const std::string &what);
+  void add_line(int line, const std::string &key, const std::string &what);  // line: 1-based, 0 = none
+  const std::vector<std::string> &all() const { return errors_; }
+  const std::string &origin() const { return origin_; }
+
+ private:
+  std::string origin_;
+  std::vector<std::string> errors_;
+};
+
+// One mapping of the file. Every getter records the key as known, returns
+// nullopt when the key is absent or its value is wrong (after recording an
+// error), and never throws.
+class YamlSection {
+ public:
+  // `path` is the key path of this mapping ("" at the top).
+  YamlSection(YAML::Node node, std::string path, YamlErrors &errors);
+  ~YamlSection() = default;
+
+  bool has(const std::string &key);
+  std::optional<std::string> text(const std::string &key);
+  std::optional<uint64_t> number(const std::string &key, uint64_t min, uint64_t max);
+  std::optional<bool> flag(const std::string &key);
+  // "250ms", "10s", "3m", "1h": whole numbers with a unit, from min to max.
+  std::optional<Duration> duration(const std::string &key, Duration min, Duration max);
+  std::optional<proto::IpAddress> address(const std::string &key);
+  std::optional<std::vector<proto::IpAddress>> addresses(const std::string &key);
+  std::optional<std::set<uint32_t>> numbers(const std::string &key, uint64_t min, uint64_t max);
+  // A nested mapping (absent: an empty one) or a sequence of mappings.
+  YamlSection section(const std::string &key);
+  std::optional<std::vector<YamlSection>> sections(const std::string &key);
+
+  // Reports the keys present in the file but never asked for. Call last.
+  void reject_unknown_keys();
+
+  std::string key_path(const std::string &key) const { return path_.empty() ? key : path_ + "." + key; }
+  const YAML::Node &node() const { return node_; }
+  YamlErrors &errors() { return errors_; }
+
+ private:
+  YAML::Node get(const std::string &key);
+  std::optional<std::string> scalar(const std::string &key, const YAML::Node &value,
+                                    const char *expected);
+
+  YAML::Node node_;
+  std::string path_;
+  YamlErrors &errors_;
+  std::set<std::string> asked_;
+};
+
+std::optional<Duration> parse_duration(const std::string &text);
+std::string duration_text(Duration duration);
+
+}  // namespace nvmove::nvad
