@@ -31,7 +31,21 @@ constexpr uint8_t kIcmp6EchoRequest = 128, kIcmp6Ns = 135, kIcmp6Na = 136;
 enum class Verdict : uint8_t { Consumed, Lookup };
 
 inline bool is_own_v4(const DataplaneSettings &s, const void *addr) {
-  return s.has_v4 && std::memcmp(addr, s.own_v4, 4) == 0;
+  uint32_t a, o;
+  std::memcpy(&a, addr, 4);
+  std::memcpy(&o, s.own_v4, 4);
+  return s.has_v4 && a == o;
+}
+
+// 6-byte compare without a libc call.
+inline bool mac_equal(const uint8_t *a, const uint8_t *b) {
+  uint32_t a4, b4;
+  uint16_t a2, b2;
+  std::memcpy(&a4, a, 4);
+  std::memcpy(&b4, b, 4);
+  std::memcpy(&a2, a + 4, 2);
+  std::memcpy(&b2, b + 4, 2);
+  return ((a4 ^ b4) | uint32_t(a2 ^ b2)) == 0;
 }
 inline bool is_own_v6(const DataplaneSettings &s, const void *addr) {
   return s.has_v6 && std::memcmp(addr, s.own_v6, 16) == 0;
@@ -137,7 +151,7 @@ Verdict classify(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketMeta &
   // broadcast/multicast frame, or in a frame for another host seen because
   // the port is promiscuous, is not ours to forward (RFC 1812 5.3.4).
   // ARP and ND are checked by their handlers; IP multicast goes to control.
-  const bool to_our_mac = std::memcmp(frame, port.mac, 6) == 0;
+  const bool to_our_mac = mac_equal(frame, port.mac);
   if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
     const Counter bad = validate_ipv4(l3, avail, s.verify_ipv4_checksum);
     if (bad != kValid) return drop(ctx, m, bad), Verdict::Consumed;
@@ -376,8 +390,15 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
   uint64_t hits = 0;
   rte_hash_lookup_bulk_data(ctx.routes.hash, key_ptrs, nl, &hits, data);
 
-  // Stage 3: act.
+  // Stage 3a: prefetch what the actions will touch, so the misses of the
+  // whole burst overlap: the entries, then their statistics slots.
   RouteStat *stats = ctx.my_stats;
+  for (uint16_t i = 0; i < nl; i++)
+    if (hits & (uint64_t{1} << i)) rte_prefetch0(data[i]);
+  for (uint16_t i = 0; i < nl; i++)
+    if (hits & (uint64_t{1} << i)) rte_prefetch0(&stats[static_cast<const RouteEntry *>(data[i])->stat_idx]);
+
+  // Stage 3b: act.
   for (uint16_t i = 0; i < nl; i++) {
     if (!(hits & (uint64_t{1} << i))) {
       forward_default(ctx, look[i], meta[i]);

@@ -12,14 +12,17 @@ namespace nvmove::dp {
 inline constexpr uint8_t kFamilyV4 = 4;
 inline constexpr uint8_t kFamilyV6 = 6;
 
-// 24 bytes, no padding holes left uninitialised: the hash compares raw bytes.
-struct RouteKey {
+// 32 bytes, no padding holes left uninitialised: the hash compares raw bytes.
+// 32 rather than 24: rte_hash has a vectorised compare for 16/32/48/64-byte
+// keys and falls back to memcmp() for any other length.
+struct alignas(16) RouteKey {
   uint32_t vn;
   uint8_t family;
   uint8_t pad[3];
   uint8_t addr[16];  // IPv4 in the first 4 bytes, rest zero
+  uint8_t pad2[8];
 };
-static_assert(sizeof(RouteKey) == 24);
+static_assert(sizeof(RouteKey) == 32);
 
 inline void make_key_v4(RouteKey &k, uint32_t vn, const void *addr4) {
   std::memset(&k, 0, sizeof k);
@@ -33,6 +36,7 @@ inline void make_key_v6(RouteKey &k, uint32_t vn, const void *addr16) {
   k.family = kFamilyV6;
   k.pad[0] = k.pad[1] = k.pad[2] = 0;
   std::memcpy(k.addr, addr16, 16);
+  std::memset(k.pad2, 0, sizeof k.pad2);
 }
 
 enum RouteKind : uint8_t { kRouteLocal = 1, kRouteTunnel = 2 };

@@ -1,0 +1,288 @@
+// Fast path cost without port I/O: the worker's burst function on prebuilt
+// packets, TSC cycles per packet, for a route table of N host routes with a
+// given share of moved-VM (tunnel) routes and uniformly random destinations.
+// Also: route installation rate while a worker forwards (and the worker's
+// dip), and the RCU grace period. Prints `RESULT name value unit` lines.
+//
+//   nve_bench_fastpath [--quick] [--routes N,N..] [--moved PCT,PCT..] [--family 4|6|both]
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/forward.h"
+#include "dataplane/rcu.h"
+#include "dataplane/route_table.h"
+
+using namespace nvmove;
+using namespace nvmove::dp;
+
+namespace {
+
+constexpr uint16_t kFrameLen = 64;
+constexpr uint32_t kPackets = 8192;  // distinct prebuilt packets, recycled
+
+IpAddress route_addr(uint8_t family, uint32_t i) {
+  IpAddress a;
+  a.family = family;
+  if (family == 4) {
+    const uint32_t v = 0x0a000000u + i;  // 10.0.0.0/8 holds 16M routes
+    a.bytes = {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+  } else {
+    a.bytes = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, uint8_t(i >> 24), uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i)};
+  }
+  return a;
+}
+
+std::vector<uint8_t> make_frame(uint8_t family, const IpAddress &dst) {
+  std::vector<uint8_t> f(kFrameLen, 0);
+  const uint8_t our[6] = {2, 0, 0, 0, 0, 1}, gw[6] = {2, 0, 0, 0, 0, 0xfe};
+  std::memcpy(f.data(), our, 6);
+  std::memcpy(f.data() + 6, gw, 6);
+  uint8_t *l3 = f.data() + 14;
+  if (family == 4) {
+    f[12] = 0x08;
+    auto *ip = reinterpret_cast<rte_ipv4_hdr *>(l3);
+    ip->version_ihl = 0x45;
+    ip->total_length = rte_cpu_to_be_16(kFrameLen - 14);
+    ip->time_to_live = 64;
+    ip->next_proto_id = 17;
+    const uint8_t src[4] = {203, 0, 113, 7};
+    std::memcpy(&ip->src_addr, src, 4);
+    std::memcpy(&ip->dst_addr, dst.bytes.data(), 4);
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    l3[20] = 0x30;
+    l3[22] = 0x00;
+    l3[23] = 0x50;
+  } else {
+    // 64-byte frames cannot hold IPv6+UDP with a payload length that fits:
+    // use the shortest valid one (14 + 40 + 8 + 2 = 64).
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    auto *ip6 = reinterpret_cast<rte_ipv6_hdr *>(l3);
+    ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+    ip6->payload_len = rte_cpu_to_be_16(kFrameLen - 14 - 40);
+    ip6->proto = 17;
+    ip6->hop_limits = 64;
+    const uint8_t src[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+    std::memcpy(ip6->src_addr, src, 16);
+    std::memcpy(ip6->dst_addr, dst.bytes.data(), 16);
+  }
+  return f;
+}
+
+struct Env {
+  rte_mempool *pool, *direct, *indirect;
+  rte_rcu_qsbr *qsbr;
+};
+
+FabricParams fabric() {
+  FabricParams f;
+  f.port = 0;
+  f.port_mac = {2, 0, 0, 0, 0, 1};
+  f.gateway_mac_v4 = f.gateway_mac_v6 = MacAddress{2, 0, 0, 0, 0, 0xfe};
+  f.own_v4 = *IpAddress::parse("192.0.2.1");
+  f.own_v6 = *IpAddress::parse("2001:db8::1");
+  return f;
+}
+
+void fill_routes(RouteTable &t, uint8_t family, uint32_t n, uint32_t moved_pct, uint32_t first = 0) {
+  std::vector<RouteChange> batch;
+  batch.reserve(4096);
+  for (uint32_t i = first; i < first + n; i++) {
+    RouteChange c;
+    c.route = {0, route_addr(family, i)};
+    if ((i * 2654435761u) % 100 < moved_pct) {
+      IpAddress nve = family == 4 ? *IpAddress::parse("198.51.100.10") : *IpAddress::parse("2001:db8::10");
+      nve.bytes[family == 4 ? 3 : 15] += static_cast<uint8_t>(i % 8);  // 8 remote NVEs
+      c.action = TunnelToNve{nve};
+    } else {
+      c.action = DeliverLocal{1, {2, 0, 0, 0, 1, 1}, 0};
+    }
+    batch.push_back(c);
+    if (batch.size() == 4096) {
+      t.apply(batch);
+      batch.clear();
+    }
+  }
+  if (!batch.empty()) t.apply(batch);
+}
+
+struct Worker {
+  DataplaneSettings settings;
+  WorkerContext ctx;
+  std::vector<rte_mbuf *> mbufs;
+  std::vector<std::vector<uint8_t>> frames;
+
+  Worker(Env &env, RouteTable &t, uint8_t family, uint32_t n_routes) {
+    settings.ports[0].role = PortRole::Fabric;
+    settings.ports[1].role = PortRole::Access;
+    const uint8_t our[6] = {2, 0, 0, 0, 0, 1};
+    std::memcpy(settings.ports[0].mac, our, 6);
+    settings.has_v4 = settings.has_v6 = true;
+    const auto f = fabric();
+    std::memcpy(settings.own_v4, f.own_v4.bytes.data(), 4);
+    std::memcpy(settings.own_v6, f.own_v6.bytes.data(), 16);
+    ctx.settings = &settings;
+    ctx.routes = t.view();
+    ctx.my_stats = ctx.routes.stats[0];
+    ctx.qsbr = env.qsbr;
+    ctx.frag_direct = env.direct;
+    ctx.frag_indirect = env.indirect;
+    ctx.tsc_hz = rte_get_tsc_hz();
+    std::mt19937 rng(42);
+    std::uniform_int_distribution<uint32_t> pick(0, n_routes - 1);
+    for (uint32_t i = 0; i < kPackets; i++) {
+      frames.push_back(make_frame(family, route_addr(family, pick(rng))));
+      mbufs.push_back(rte_pktmbuf_alloc(env.pool));
+    }
+  }
+  ~Worker() {
+    for (auto *m : mbufs) rte_pktmbuf_free(m);
+  }
+
+  // Recycle: restore packet i as received (untimed).
+  void reset(uint32_t i) {
+    rte_mbuf *m = mbufs[i];
+    m->data_off = RTE_PKTMBUF_HEADROOM;
+    m->data_len = m->pkt_len = kFrameLen;
+    m->ol_flags = 0;
+    std::memcpy(rte_pktmbuf_mtod(m, uint8_t *), frames[i].data(), kFrameLen);
+  }
+
+  // Cycles spent in process_burst for `packets` packets.
+  uint64_t run(uint64_t packets) {
+    uint64_t cycles = 0;
+    uint32_t next = 0;
+    rte_mbuf *burst[kBurst];
+    for (uint64_t done = 0; done < packets; done += kBurst) {
+      for (uint16_t j = 0; j < kBurst; j++) {
+        reset(next);
+        burst[j] = mbufs[next];
+        next = (next + 1) % kPackets;
+      }
+      const uint64_t t0 = rte_rdtsc_precise();
+      process_burst(ctx, 0, burst, kBurst);
+      cycles += rte_rdtsc_precise() - t0;
+      for (auto &q : ctx.out) q.n = 0;  // outputs are the same mbufs: recycled
+      rcu_quiescent(ctx.qsbr, 0);
+    }
+    return cycles;
+  }
+};
+
+uint64_t arg_list_value(const std::vector<uint64_t> &v, size_t i) { return v[i]; }
+
+std::vector<uint64_t> parse_list(const char *s) {
+  std::vector<uint64_t> out;
+  std::string str(s), item;
+  for (char c : str + ",") {
+    if (c == ',') {
+      if (!item.empty()) out.push_back(std::stoull(item));
+      item.clear();
+    } else {
+      item += c;
+    }
+  }
+  return out;
+}
+
+std::string size_name(uint64_t n) {
+  if (n >= 1000000 && n % 1000000 == 0) return std::to_string(n / 1000000) + "m";
+  if (n >= 1000 && n % 1000 == 0) return std::to_string(n / 1000) + "k";
+  return std::to_string(n);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  bool quick = false;
+  std::vector<uint64_t> sizes = {1000, 100000, 1000000, 4000000}, moved = {0, 50, 100};
+  std::vector<int> families = {4, 6};
+  uint64_t packets = 20'000'000;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--quick") quick = true;
+    else if (a == "--routes" && i + 1 < argc) sizes = parse_list(argv[++i]);
+    else if (a == "--moved" && i + 1 < argc) moved = parse_list(argv[++i]);
+    else if (a == "--family" && i + 1 < argc) {
+      std::string f = argv[++i];
+      families = f == "4" ? std::vector<int>{4} : f == "6" ? std::vector<int>{6} : std::vector<int>{4, 6};
+    } else if (a == "--packets" && i + 1 < argc) packets = std::stoull(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: %s [--quick] [--routes N,..] [--moved PCT,..] [--family 4|6|both] [--packets N]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (quick) {
+    packets = 2'000'000;
+    if (sizes.size() == 4) sizes = {1000, 1000000};
+    if (moved.size() == 3) moved = {100};
+  }
+  const std::string prefix = "--file-prefix=nvbench" + std::to_string(getpid());
+  std::vector<std::string> eal = {"bench", "--no-huge", "-m", "4096", "--no-pci", "-l", "0",
+                                  "--log-level", "*:error", prefix, "--no-shconf"};
+  std::vector<char *> av;
+  for (auto &s : eal) av.push_back(s.data());
+  if (rte_eal_init(static_cast<int>(av.size()), av.data()) < 0) {
+    std::fprintf(stderr, "EAL init failed\n");
+    return 1;
+  }
+  Env env;
+  env.pool = rte_pktmbuf_pool_create("b_pool", kPackets * 2, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  env.direct = rte_pktmbuf_pool_create("b_dir", 1023, 0, 0, RTE_PKTMBUF_HEADROOM + 128, 0);
+  env.indirect = rte_pktmbuf_pool_create("b_ind", 1023, 0, 0, 0, 0);
+  env.qsbr = static_cast<rte_rcu_qsbr *>(rte_zmalloc("b_q", rte_rcu_qsbr_get_memsize(2), 64));
+  rte_rcu_qsbr_init(env.qsbr, 2);
+  rte_rcu_qsbr_thread_register(env.qsbr, 0);
+  rte_rcu_qsbr_thread_online(env.qsbr, 0);
+  const double hz = double(rte_get_tsc_hz());
+  std::printf("# TSC %.0f MHz, %llu packets per measurement, 64-byte frames\n", hz / 1e6,
+              (unsigned long long)packets);
+
+  for (uint64_t n : sizes) {
+    for (int fam : families) {
+      RouteTableConfig rc;
+      rc.name = "b_rt" + std::to_string(n) + "_" + std::to_string(fam);
+      rc.capacity = static_cast<uint32_t>(std::max<uint64_t>(n + n / 8, 1024));
+      rc.max_nves = 64;
+      RouteTable table(rc, env.qsbr);
+      table.set_fabric(fabric());
+      const uint64_t t0 = rte_rdtsc();
+      for (uint64_t pct : moved) {
+        // (Re)fill with this mix: upserts over the same keys.
+        fill_routes(table, static_cast<uint8_t>(fam), static_cast<uint32_t>(n), static_cast<uint32_t>(pct));
+        if (pct == moved.front())
+          std::printf("# %s IPv%d routes installed in %.2f s (%.0f routes/s batched), %.1f bytes/route\n",
+                      size_name(n).c_str(), fam, double(rte_rdtsc() - t0) / hz,
+                      double(n) / (double(rte_rdtsc() - t0) / hz), double(table.memory_bytes()) / double(n));
+        Worker w(env, table, static_cast<uint8_t>(fam), static_cast<uint32_t>(n));
+        w.run(packets / 10);  // warm caches and branch predictors
+        const uint64_t cyc = w.run(packets);
+        const double cpp = double(cyc) / double(packets);
+        std::printf("RESULT fastpath_ipv%d_%s_%llupct %.1f cycles/pkt\n", fam, size_name(n).c_str(),
+                    (unsigned long long)pct, cpp);
+        std::printf("RESULT fastpath_ipv%d_%s_%llupct_mpps %.2f Mpps\n", fam, size_name(n).c_str(),
+                    (unsigned long long)pct, hz / cpp / 1e6);
+        const uint64_t drops = w.ctx.counters.get(Counter::drop_no_headroom) + w.ctx.counters.get(Counter::drop_neighbour_unresolved);
+        if (drops) std::printf("# WARNING: %llu drops\n", (unsigned long long)drops);
+      }
+      std::printf("RESULT memory_per_route_%s %.1f bytes\n", size_name(n).c_str(),
+                  double(table.memory_bytes()) / double(n));
+    }
+  }
+  rte_eal_cleanup();
+  return 0;
+}
