@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "control/nvad/clock.h"
 #include "control/protocol/message.h"
 
 namespace nvmove::nvad {
@@ -23,5 +24,8 @@ std::vector<std::string> addresses_text(const std::vector<proto::IpAddress> &add
 std::vector<std::string> endpoints_text(const proto::NveAddresses &endpoints);
 // "192.0.2.1" or "192.0.2.1,2001:db8::1", for log lines.
 std::string endpoints_line(const proto::NveAddresses &endpoints);
+
+// "250ms", "10s": the spelling the configuration file accepts.
+std::string duration_text(Duration duration);
 
 }  // namespace nvmove::nvad
