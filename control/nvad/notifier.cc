@@ -6,7 +6,6 @@
 
 #include "control/nvad/text_format.h"
 #include "control/protocol/names.h"
-#include "control/protocol/replay.h"
 
 namespace nvmove::nvad {
 
@@ -16,31 +15,34 @@ Duration NotificationTimers::timeout_after(unsigned sent_before) const {
   return std::min(timeout, max_timeout);
 }
 
-proto::Message make_move_notification(const Binding &binding, const RequestStamp &attempt) {
+proto::Message make_move_notification(const Binding &binding, const RequestStamp &stamp,
+                                      uint16_t lifetime) {
   proto::Message message;
   message.type = proto::MessageType::RegistrationRequest;
   message.notification = true;
-  // Cold tells the NVE to drop its entry; hot and warm to tunnel packets in
-  // flight to the new serving NVE.
   message.mobility = binding.last_move_mode;
-  message.sequence = attempt.sequence;
-  message.timestamp_ns = attempt.timestamp_ns;
-  // Lifetime 0 would read as a de-registration; the binding's own lifetime
-  // says how long the new location is good for.
-  message.lifetime = std::max<uint16_t>(binding.granted_lifetime, 1);
+  message.sequence = stamp.sequence;
+  message.timestamp_ns = stamp.timestamp_ns;
+  message.lifetime = lifetime;
   message.vm_id = binding.vm_id;
   message.vm_mac = binding.mac;
   message.virtual_network = binding.virtual_network;
   message.vm_addresses = binding.addresses;
   message.serving_nve = binding.serving.endpoints;
-  // Informational: the NVE the VM has just left.
-  if (!binding.previous.empty()) message.previous_nve = binding.previous.back().nve.endpoints;
   return message;
 }
 
+uint16_t Notifier::lifetime_asked(const Binding &binding) const {
+  // Lifetime 0 in a notification: remove the redirect now.
+  return binding.last_move_mode == proto::MobilityMode::Cold ? 0 : timers_.redirect_lifetime;
+}
+
 void Notifier::notify_previous(Binding &binding, Outcome &out) {
+  Instant now = clock_.now();
   for (auto &previous : binding.previous) {
-    forget(binding.vm_id, previous);
+    forget(binding.key(), previous);
+    // Its redirect ran out: it holds nothing for this VM any more.
+    if (previous.redirect_until <= now) continue;
     previous.state = NotificationState::Pending;
     previous.retries = 0;
     previous.rejected_with.reset();
@@ -51,21 +53,20 @@ void Notifier::notify_previous(Binding &binding, Outcome &out) {
 
 void Notifier::transmit(const Binding &binding, PreviousNve &previous, Outcome &out) {
   const IpAddress &peer = previous.nve.control;
-  PeerSendState &state = peers_[peer];
-  // Strictly increasing per peer even if the wall clock repeats a value
-  // (coarse clocks, or two notifications in the same nanosecond).
-  RequestStamp attempt{state.next_sequence, std::max(clock_.wall_ns(), state.last_timestamp_ns + 1)};
-  state.next_sequence = proto::seq_next(state.next_sequence);
-  state.last_timestamp_ns = attempt.timestamp_ns;
-  out.writes.push_back(PutPeerSendState{peer, state});
+  RequestStamp stamp = peers_.next_stamp(peer, clock_.wall_ns());
+  const PeerState &state = peers_.get(peer);
+  out.writes.push_back(PutPeerState{peer, state});
 
-  previous.attempts.push_back(attempt);
-  outstanding_[{peer, attempt.sequence}] = binding.vm_id;
-  previous.next_retransmit = clock_.now() + timers_.timeout_after(previous.retries);
-  queue_.schedule({previous.next_retransmit, TimerKind::Retransmit, binding.vm_id, peer});
+  uint16_t lifetime = lifetime_asked(binding);
+  Instant now = clock_.now();
+  if (lifetime > 0) previous.redirect_until = now + std::chrono::seconds(proto::lifetime_seconds(lifetime));
+  previous.attempts.push_back(stamp);
+  outstanding_[{peer, stamp.sequence}] = binding.key();
+  previous.next_retransmit = now + timers_.timeout_after(previous.retries);
+  queue_.schedule({previous.next_retransmit, TimerKind::Retransmit, binding.key(), peer});
 
   uint16_t port = state.port != 0 ? state.port : previous.nve.port;
-  out.notifications.push_back({{peer, port}, make_move_notification(binding, attempt)});
+  out.notifications.push_back({{peer, port}, make_move_notification(binding, stamp, lifetime)});
 }
 
 void Notifier::on_retransmit_due(Binding &binding, PreviousNve &previous, Outcome &out) {
@@ -84,7 +85,7 @@ void Notifier::retransmit_or_fail(Binding &binding, PreviousNve &previous, Outco
 }
 
 void Notifier::fail(Binding &binding, PreviousNve &previous, std::optional<proto::Status> status) {
-  forget(binding.vm_id, previous);
+  forget(binding.key(), previous);
   previous.state = NotificationState::Failed;
   previous.rejected_with = status;
   counters_.notifications_failed++;
@@ -97,7 +98,7 @@ void Notifier::fail(Binding &binding, PreviousNve &previous, std::optional<proto
                             " retransmissions");
 }
 
-std::optional<VmId> Notifier::find_outstanding(const IpAddress &peer, uint16_t sequence) const {
+std::optional<BindingKey> Notifier::find_outstanding(const IpAddress &peer, uint16_t sequence) const {
   auto it = outstanding_.find({peer, sequence});
   if (it == outstanding_.end()) return std::nullopt;
   return it->second;
@@ -107,16 +108,19 @@ bool Notifier::on_reply(Binding &binding, const IpAddress &peer, const proto::Me
                         Outcome &out) {
   PreviousNve *previous = binding.find_previous(peer);
   if (!previous || previous->state != NotificationState::Pending) return false;
-  // The echoed timestamp makes the match exact even after the 16-bit
-  // sequence number wraps (reply_builder.h, is_reply_to()).
+  // Same sequence number and same timestamp echoed (section 5.3): exact even
+  // after the 16-bit sequence number wraps.
   bool answers = std::ranges::any_of(previous->attempts, [&](const RequestStamp &a) {
     return a.sequence == reply.sequence && reply.timestamp_ns == a.timestamp_ns;
   });
   if (!answers) return false;
 
   if (proto::is_accepted(reply.status)) {
-    forget(binding.vm_id, *previous);
+    forget(binding.key(), *previous);
     previous->state = NotificationState::Acknowledged;
+    // The NVE may keep the redirect for less than asked, never more.
+    Instant granted_until = clock_.now() + std::chrono::seconds(proto::lifetime_seconds(reply.lifetime));
+    previous->redirect_until = std::min(previous->redirect_until, granted_until);
     counters_.notifications_acknowledged++;
     spdlog::debug("previous NVE {} acknowledged the move of VM {}", address_text(peer),
                   vm_id_text(binding.vm_id));
@@ -127,10 +131,12 @@ bool Notifier::on_reply(Binding &binding, const IpAddress &peer, const proto::Me
     return true;
   }
   if (reply.status == proto::Status::BadSequenceNumber && reply.expected_sequence) {
-    // The NVE remembers a later sequence from us than we do (our store was
-    // lost or restored from a backup): continue from its value.
-    PeerSendState &state = peers_[peer];
+    // The NVE remembers a later sequence number from us than we do (the
+    // store was lost or restored from a backup): continue from its value and
+    // retransmit at once (section 7).
+    PeerState &state = peers_.get(peer);
     state.next_sequence = *reply.expected_sequence;
+    out.writes.push_back(PutPeerState{peer, state});
     spdlog::info("previous NVE {} expects sequence {} from nvad: resynchronised", address_text(peer),
                  *reply.expected_sequence);
     retransmit_or_fail(binding, *previous, out);
@@ -140,31 +146,24 @@ bool Notifier::on_reply(Binding &binding, const IpAddress &peer, const proto::Me
   return true;
 }
 
-void Notifier::heard_from(const IpAddress &peer, uint16_t port, Outcome &out) {
-  PeerSendState &state = peers_[peer];
-  if (state.port == port) return;
-  state.port = port;
-  out.writes.push_back(PutPeerSendState{peer, state});
-}
-
-void Notifier::forget(const VmId &vm, PreviousNve &previous) {
+void Notifier::forget(const BindingKey &key, PreviousNve &previous) {
   for (const auto &attempt : previous.attempts) {
     auto it = outstanding_.find({previous.nve.control, attempt.sequence});
-    if (it != outstanding_.end() && it->second == vm) outstanding_.erase(it);
+    if (it != outstanding_.end() && it->second == key) outstanding_.erase(it);
   }
   previous.attempts.clear();
 }
 
 void Notifier::forget_all(Binding &binding) {
-  for (auto &previous : binding.previous) forget(binding.vm_id, previous);
+  for (auto &previous : binding.previous) forget(binding.key(), previous);
 }
 
 void Notifier::restore_binding(const Binding &binding) {
   for (const auto &previous : binding.previous) {
     if (previous.state != NotificationState::Pending) continue;
     for (const auto &attempt : previous.attempts)
-      outstanding_[{previous.nve.control, attempt.sequence}] = binding.vm_id;
-    queue_.schedule({previous.next_retransmit, TimerKind::Retransmit, binding.vm_id,
+      outstanding_[{previous.nve.control, attempt.sequence}] = binding.key();
+    queue_.schedule({previous.next_retransmit, TimerKind::Retransmit, binding.key(),
                      previous.nve.control});
   }
 }

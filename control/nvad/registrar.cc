@@ -12,58 +12,61 @@
 namespace nvmove::nvad {
 namespace {
 
-const proto::PeerReplayState &replay_state_of(const Binding *binding, const IpAddress &peer) {
-  static const proto::PeerReplayState kNoHistory;
-  if (!binding) return kNoHistory;
-  auto it = binding->replay.find(peer);
-  return it == binding->replay.end() ? kNoHistory : it->second;
-}
-
 NveRef nve_of(const Inbound &in) { return NveRef{in.peer, in.port, in.message.serving_nve}; }
+
+RequestStamp stamp_of(const proto::Message &request) {
+  return RequestStamp{request.sequence, request.timestamp_ns.value_or(0)};
+}
 
 }  // namespace
 
 Registrar::Registrar(RegistrationPolicy policy, const Clock &clock)
     : policy_(std::move(policy)),
       clock_(clock),
-      notifier_(policy_.notifications, clock_, counters_, timers_) {}
+      notifier_(policy_.notifications, clock_, counters_, timers_, peers_) {}
+
+void Registrar::heard_from(const Inbound &in, Outcome &out) {
+  // Notifications go to the port the NVE last sent from, which follows an
+  // NVE restart onto a new port.
+  PeerState &peer = peers_.get(in.peer);
+  if (peer.port == in.port) return;
+  peer.port = in.port;
+  out.writes.push_back(PutPeerState{in.peer, peer});
+}
 
 Outcome Registrar::handle_request(const Inbound &in) {
   counters_.requests_received++;
   Outcome out;
-  notifier_.heard_from(in.peer, in.port, out);
   const proto::Message &request = in.message;
-  if (auto refusal = check_peer_listed(policy_, in.peer)) return reject(in, *refusal, std::move(out));
-  if (auto refusal = check_not_a_notification(request)) return reject(in, *refusal, std::move(out));
   if (auto refusal = check_mandatory_options(request)) return reject(in, *refusal, std::move(out));
 
-  const Binding *existing = cache_.find(*request.vm_id);
-  const auto &replay = replay_state_of(existing, in.peer);
-  auto verdict = replay.check(request.sequence, *request.timestamp_ns, clock_.wall_ns(),
-                              policy_.timestamp_window);
+  PeerState &peer = peers_.get(in.peer);
+  auto verdict = peer.received.check(request.sequence, *request.timestamp_ns, clock_.wall_ns(),
+                                     policy_.timestamp_window);
   if (verdict == proto::ReplayVerdict::Duplicate) {
     // Answered already; answering again would make nvad a reflector.
     counters_.drop(DropReason::Duplicate);
     out.dropped = DropReason::Duplicate;
     return out;
   }
-  if (verdict != proto::ReplayVerdict::Fresh) return reject_replay(in, verdict, replay, std::move(out));
+  if (verdict != proto::ReplayVerdict::Fresh)
+    return reject_replay(in, verdict, peer.received.expected_sequence(), std::move(out));
+  // Recorded whatever the answer, so that a replay of this very request is
+  // dropped as a duplicate instead of being evaluated again.
+  peer.received.record(request.sequence, *request.timestamp_ns);
+  peer.port = in.port;
+  out.writes.push_back(PutPeerState{in.peer, peer});
 
-  // Fresh: remember it whatever the answer, so that a replay of this very
-  // request is dropped as a duplicate instead of being evaluated again.
-  std::optional<Binding> binding;
-  if (existing) {
-    binding = *existing;
-    binding->replay[in.peer].record(request.sequence, *request.timestamp_ns);
-  }
-  std::optional<Refusal> refusal = check_endpoints(policy_, in.peer, request);
-  if (!refusal) refusal = check_virtual_network(policy_, request);
+  std::optional<Refusal> refusal = check_not_a_notification(request);
+  if (!refusal) refusal = check_peer_listed(policy_, in.peer);
+  if (!refusal) refusal = check_endpoints(policy_, in.peer, request);
+  if (!refusal) refusal = check_virtual_network(policy_, in.peer, request);
+  const Binding *existing = cache_.find({*request.virtual_network, *request.vm_id});
   if (!refusal) refusal = check_identity(cache_, existing, request);
-  if (refusal) {
-    if (binding) save(std::move(*binding), out);
-    return reject(in, *refusal, std::move(out));
-  }
+  if (refusal) return reject(in, *refusal, std::move(out));
 
+  std::optional<Binding> binding;
+  if (existing) binding = *existing;
   if (request.lifetime == 0) return deregister(in, std::move(binding), std::move(out));
   if (!binding) return create(in, std::move(out));
   if (binding->serving.control == in.peer) return refresh(in, std::move(*binding), std::move(out));
@@ -78,18 +81,17 @@ Outcome Registrar::reject(const Inbound &in, Refusal refusal, Outcome out) {
 }
 
 Outcome Registrar::reject_replay(const Inbound &in, proto::ReplayVerdict verdict,
-                                 const proto::PeerReplayState &replay, Outcome out) {
+                                 std::optional<uint16_t> expected, Outcome out) {
   auto status = proto::rejection_status(verdict).value_or(proto::Status::Unspecified);
   std::string reason = proto::replay_verdict_name(verdict);
-  if (status == proto::Status::BadSequenceNumber) {
-    // Serial arithmetic (RFC 1982): the NVE resynchronises from this value.
-    uint16_t expected = replay.expected_sequence().value_or(0);
-    reason += ": got " + std::to_string(in.message.sequence) + ", expected " + std::to_string(expected);
-    out = reject(in, Refusal{status, std::move(reason)}, std::move(out));
-    out.reply->message = proto::make_bad_sequence_reply(in.message, expected);
-    return out;
-  }
-  return reject(in, Refusal{status, std::move(reason)}, std::move(out));
+  if (status != proto::Status::BadSequenceNumber)
+    return reject(in, Refusal{status, std::move(reason)}, std::move(out));
+  // Serial arithmetic (RFC 1982): the NVE resynchronises from this value.
+  uint16_t next = expected.value_or(0);
+  reason += ": got " + std::to_string(in.message.sequence) + ", expected " + std::to_string(next);
+  out = reject(in, Refusal{status, std::move(reason)}, std::move(out));
+  out.reply->message = proto::make_bad_sequence_reply(in.message, next);
+  return out;
 }
 
 void Registrar::accept(const Inbound &in, uint16_t granted_lifetime, Outcome &out) {
@@ -97,33 +99,34 @@ void Registrar::accept(const Inbound &in, uint16_t granted_lifetime, Outcome &ou
                        proto::make_reply(in.message, proto::Status::Accepted, granted_lifetime)};
 }
 
-void Registrar::grant_lifetime(Binding &binding, const proto::Message &request) {
-  binding.granted_lifetime = std::min(request.lifetime, policy_.max_lifetime);
+void Registrar::grant_lifetime(Binding &binding, const Inbound &in) {
+  binding.granted_lifetime = std::min(in.message.lifetime, policy_.max_lifetime);
   binding.registered_at = clock_.now();
   binding.expires_at = binding.registered_at +
                        std::chrono::seconds(proto::lifetime_seconds(binding.granted_lifetime));
   binding.state = BindingState::Active;
+  binding.last_requests[in.peer] = stamp_of(in.message);
 }
 
 Outcome Registrar::deregister(const Inbound &in, std::optional<Binding> binding, Outcome out) {
   if (!binding || binding->serving.control != in.peer) {
     // Nothing to remove, or the VM has moved on and this is its old NVE
-    // cleaning up late: the binding stays as the new NVE registered it
-    // (RFC 5213 section 5.3.5 treats a stale de-registration the same way).
+    // cleaning up late: answered 0, and the binding stays as the new NVE
+    // registered it (docs/protocol.md section 7).
     counters_.stale_deregistrations++;
-    if (binding) save(std::move(*binding), out);
     accept(in, 0, out);
     return out;
   }
   binding->state = BindingState::DeregisteredGrace;
   binding->granted_lifetime = 0;
-  // Kept a little while: the NVE the VM is moving to may register next and
-  // still needs to learn of the NVE the VM left.
+  binding->last_requests[in.peer] = stamp_of(in.message);
+  // Kept a little while, so that reordered messages about it are still
+  // recognised and an NVE the VM moves to next still learns of this one.
   binding->expires_at = clock_.now() + policy_.deregistration_grace;
   counters_.deregistrations++;
-  spdlog::info("VM {} de-registered by NVE {}; deleted in {} ms unless it registers again",
+  spdlog::info("VM {} de-registered by NVE {}; deleted in {} unless registered again",
                vm_id_text(binding->vm_id), address_text(in.peer),
-               std::chrono::duration_cast<std::chrono::milliseconds>(policy_.deregistration_grace).count());
+               duration_text(policy_.deregistration_grace));
   schedule_deadline(*binding);
   save(std::move(*binding), out);
   accept(in, 0, out);
@@ -143,8 +146,7 @@ Outcome Registrar::create(const Inbound &in, Outcome out) {
   binding.mac = *request.vm_mac;
   binding.addresses = request.vm_addresses;
   binding.serving = nve_of(in);
-  binding.replay[in.peer].record(request.sequence, *request.timestamp_ns);
-  grant_lifetime(binding, request);
+  grant_lifetime(binding, in);
   counters_.registrations++;
   spdlog::info("VM {} registered at NVE {} (endpoints {}), virtual network {}, lifetime {} s",
                vm_id_text(binding.vm_id), address_text(in.peer), endpoints_line(binding.serving.endpoints),
@@ -159,11 +161,11 @@ Outcome Registrar::refresh(const Inbound &in, Binding binding, Outcome out) {
   const proto::Message &request = in.message;
   bool endpoints_changed = binding.serving.endpoints != request.serving_nve;
   binding.serving = nve_of(in);
-  binding.addresses = request.vm_addresses;
-  grant_lifetime(binding, request);
+  binding.addresses = request.vm_addresses;  // a registration replaces the set
+  grant_lifetime(binding, in);
   counters_.refreshes++;
   accept(in, binding.granted_lifetime, out);
-  // Previous NVEs tunnel to the old endpoints: tell them the new ones.
+  // Previous NVEs redirect to the old endpoints: tell them the new ones.
   if (endpoints_changed) notifier_.notify_previous(binding, out);
   schedule_deadline(binding);
   save(std::move(binding), out);
@@ -171,49 +173,46 @@ Outcome Registrar::refresh(const Inbound &in, Binding binding, Outcome out) {
 }
 
 Outcome Registrar::move(const Inbound &in, Binding binding, Outcome out) {
-  const proto::Message &request = in.message;
-  if (binding.flapping) {
-    std::string reason = "VM " + vm_id_text(binding.vm_id) +
-                         " is frozen for flapping; moves are refused until an operator clears it";
-    save(std::move(binding), out);
-    return reject(in, Refusal{proto::Status::AdministrativelyProhibited, std::move(reason)},
+  if (binding.flapping)
+    return reject(in,
+                  Refusal{proto::Status::AdministrativelyProhibited,
+                          "VM " + vm_id_text(binding.vm_id) +
+                              " is frozen for flapping; moves are refused until an operator clears it"},
                   std::move(out));
-  }
-  NveRef left = binding.serving;
   // The NVE the VM comes back to is no longer a previous one, and the one it
   // left goes to the end: oldest first, each NVE once.
-  for (auto &previous : binding.previous) {
-    if (previous.nve.control == in.peer || previous.nve.control == left.control)
-      notifier_.forget(binding.vm_id, previous);
-  }
+  PreviousNve left{binding.serving};
+  // It still has the VM until it hears otherwise: its redirect starts now.
+  left.redirect_until =
+      clock_.now() + std::chrono::seconds(proto::lifetime_seconds(policy_.notifications.redirect_lifetime));
+  for (auto &previous : binding.previous)
+    if (previous.nve.control == in.peer || previous.nve.control == left.nve.control)
+      notifier_.forget(binding.key(), previous);
   std::erase_if(binding.previous, [&](const PreviousNve &p) {
-    return p.nve.control == in.peer || p.nve.control == left.control;
+    return p.nve.control == in.peer || p.nve.control == left.nve.control;
   });
-  binding.previous.push_back(PreviousNve{left});
+  binding.previous.push_back(std::move(left));
   while (binding.previous.size() > policy_.max_previous_nves) {
-    notifier_.forget(binding.vm_id, binding.previous.front());
+    notifier_.forget(binding.key(), binding.previous.front());
     binding.previous.erase(binding.previous.begin());
   }
 
+  const IpAddress from = binding.serving.control;
   binding.serving = nve_of(in);
-  binding.addresses = request.vm_addresses;
-  // No hint from the NVE: assume hot, the mode that loses no packet in flight.
-  binding.last_move_mode =
-      request.mobility == proto::MobilityMode::None ? proto::MobilityMode::Hot : request.mobility;
-  grant_lifetime(binding, request);
+  binding.addresses = in.message.vm_addresses;
+  binding.last_move_mode = in.message.mobility;  // copied into the notifications
+  grant_lifetime(binding, in);
   counters_.moves++;
-  spdlog::info("VM {} moved from NVE {} to NVE {} ({}), notifying {} previous NVE(s)",
-               vm_id_text(binding.vm_id), address_text(left.control), address_text(in.peer),
-               proto::mobility_mode_name(binding.last_move_mode), binding.previous.size());
+  spdlog::info("VM {} moved from NVE {} to NVE {} (mode {})", vm_id_text(binding.vm_id),
+               address_text(from), address_text(in.peer), proto::mobility_mode_name(binding.last_move_mode));
   if (record_move(binding, clock_.now(), policy_.flap)) {
     // This move is accepted (the VM is where it registered last); the next
     // ones are refused until an operator has looked.
     counters_.flaps_detected++;
-    spdlog::warn("VM {} is flapping: {} moves within {} s, now at NVE {}; further moves refused "
-                 "until cleared",
+    spdlog::warn("VM {} is flapping: {} moves within {}, now at NVE {}; further moves refused until "
+                 "cleared",
                  vm_id_text(binding.vm_id), binding.recent_moves.size(),
-                 std::chrono::duration_cast<std::chrono::seconds>(policy_.flap.window).count(),
-                 address_text(in.peer));
+                 duration_text(policy_.flap.window), address_text(in.peer));
   }
   accept(in, binding.granted_lifetime, out);
   notifier_.notify_previous(binding, out);
@@ -228,14 +227,14 @@ void Registrar::save(Binding binding, Outcome &out) {
 }
 
 void Registrar::schedule_deadline(const Binding &binding) {
-  timers_.schedule({binding.expires_at, TimerKind::BindingDeadline, binding.vm_id, {}});
+  timers_.schedule({binding.expires_at, TimerKind::BindingDeadline, binding.key(), {}});
 }
 
 void Registrar::remove(const Binding &binding, Outcome &out) {
   Binding doomed = binding;
   notifier_.forget_all(doomed);
-  out.writes.push_back(EraseBinding{doomed.vm_id});
-  cache_.erase(doomed.vm_id);
+  out.writes.push_back(EraseBinding{doomed.key()});
+  cache_.erase(doomed.key());
 }
 
 }  // namespace nvmove::nvad

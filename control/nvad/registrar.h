@@ -3,13 +3,15 @@
 // threads; time comes from the injected Clock, so every rule is testable
 // with FakeClock.
 //
-// Request handling, in order (each refusal names the reply's status):
-//   peer in the peers list (154), no N flag (128), mandatory options (158),
-//   replay per VM and NVE (silent drop, 156, 157, 135 + expected sequence),
-//   announced endpoints allowed (154), virtual network allowed (192),
-//   same VM identity and no other VM's MAC or address (159), then
-//   de-registration, first registration (130 when full), refresh, or move
-//   (129 while the VM is frozen for flapping).
+// Request handling follows docs/protocol.md section 5.3 (each refusal names
+// the reply's status): mandatory options (158); replay check against the
+// peer's state (silent drop of a duplicate, 156, 157, 135 + Expected
+// Sequence Number), then the request is recorded whatever follows; role and
+// policy: no N flag (154), peer in the peers list (154), Serving NVE Address
+// its own (154), virtual network configured (192) and allowed to this peer
+// (129), same VM identity and no other VM's MAC or address (159); then
+// de-registration, first registration (130 when full), refresh, or move
+// (129 while the VM is frozen for flapping).
 #pragma once
 
 #include <optional>
@@ -20,6 +22,7 @@
 #include "control/nvad/notifier.h"
 #include "control/nvad/nvad_config.h"
 #include "control/nvad/outcome.h"
+#include "control/nvad/peer_table.h"
 #include "control/nvad/request_checks.h"
 #include "control/nvad/store.h"
 #include "control/nvad/timer_queue.h"
@@ -49,7 +52,7 @@ class Registrar {
 
   // Operator action: accept moves of a VM frozen for flapping again.
   // nullopt if there is no such VM or it is not flapping.
-  std::optional<Outcome> clear_flap(const VmId &vm);
+  std::optional<Outcome> clear_flap(const BindingKey &key);
 
   // After a restart, before the first message: bindings and per-peer state
   // from the store; timers resume (deadlines already past fire at once).
@@ -59,18 +62,19 @@ class Registrar {
   const Counters &counters() const { return counters_; }
   Counters &counters() { return counters_; }
   const RegistrationPolicy &policy() const { return policy_; }
-  const Notifier &notifier() const { return notifier_; }
+  const PeerTable &peers() const { return peers_; }
 
  private:
   Outcome reject(const Inbound &in, Refusal refusal, Outcome out);
   Outcome reject_replay(const Inbound &in, proto::ReplayVerdict verdict,
-                        const proto::PeerReplayState &replay, Outcome out);
+                        std::optional<uint16_t> expected, Outcome out);
+  void heard_from(const Inbound &in, Outcome &out);
   Outcome deregister(const Inbound &in, std::optional<Binding> binding, Outcome out);
   Outcome create(const Inbound &in, Outcome out);
   Outcome refresh(const Inbound &in, Binding binding, Outcome out);
   Outcome move(const Inbound &in, Binding binding, Outcome out);
 
-  void grant_lifetime(Binding &binding, const proto::Message &request);
+  void grant_lifetime(Binding &binding, const Inbound &in);
   void accept(const Inbound &in, uint16_t granted_lifetime, Outcome &out);
   void save(Binding binding, Outcome &out);
   void schedule_deadline(const Binding &binding);
@@ -81,6 +85,7 @@ class Registrar {
   Counters counters_;
   BindingCache cache_;
   TimerQueue timers_;
+  PeerTable peers_;
   Notifier notifier_;
 };
 

@@ -12,9 +12,9 @@ namespace nvmove::nvad {
 Outcome Registrar::handle_reply(const Inbound &in) {
   counters_.replies_received++;
   Outcome out;
-  notifier_.heard_from(in.peer, in.port, out);
-  auto vm = notifier_.find_outstanding(in.peer, in.message.sequence);
-  const Binding *existing = vm ? cache_.find(*vm) : nullptr;
+  heard_from(in, out);
+  auto key = notifier_.find_outstanding(in.peer, in.message.sequence);
+  const Binding *existing = key ? cache_.find(*key) : nullptr;
   if (existing) {
     Binding binding = *existing;
     if (notifier_.on_reply(binding, in.peer, in.message, out)) {
@@ -31,7 +31,7 @@ Outcome Registrar::on_timers() {
   Outcome out;
   Instant now = clock_.now();
   while (auto event = timers_.pop_due(now)) {
-    const Binding *existing = cache_.find(event->vm_id);
+    const Binding *existing = cache_.find(event->key);
     if (!existing) continue;  // deleted since: a stale entry
     if (event->kind == TimerKind::BindingDeadline) {
       if (existing->expires_at > now) continue;  // refreshed since
@@ -55,20 +55,20 @@ Outcome Registrar::on_timers() {
   return out;
 }
 
-std::optional<Outcome> Registrar::clear_flap(const VmId &vm) {
-  const Binding *existing = cache_.find(vm);
+std::optional<Outcome> Registrar::clear_flap(const BindingKey &key) {
+  const Binding *existing = cache_.find(key);
   if (!existing || !existing->flapping) return std::nullopt;
   Binding binding = *existing;
   clear_flap_state(binding);
   counters_.flaps_cleared++;
-  spdlog::info("VM {}: flap state cleared by an operator; moves accepted again", vm_id_text(vm));
+  spdlog::info("VM {}: flap state cleared by an operator; moves accepted again", vm_id_text(key.vm_id));
   Outcome out;
   save(std::move(binding), out);
   return out;
 }
 
 void Registrar::restore(StoredState state) {
-  notifier_.restore_peers(std::move(state.peers));
+  peers_.restore(std::move(state.peers));
   for (auto &binding : state.bindings) {
     schedule_deadline(binding);
     notifier_.restore_binding(binding);

@@ -11,6 +11,12 @@ namespace {
 
 Refusal refuse(proto::Status status, std::string reason) { return Refusal{status, std::move(reason)}; }
 
+const PeerPolicy *peer_policy(const RegistrationPolicy &policy, const IpAddress &peer) {
+  if (!policy.peers) return nullptr;
+  auto it = policy.peers->find(peer);
+  return it == policy.peers->end() ? nullptr : &it->second;
+}
+
 }  // namespace
 
 std::optional<Refusal> check_peer_listed(const RegistrationPolicy &policy, const IpAddress &peer) {
@@ -20,9 +26,10 @@ std::optional<Refusal> check_peer_listed(const RegistrationPolicy &policy, const
 
 std::optional<Refusal> check_not_a_notification(const proto::Message &request) {
   if (!request.notification) return std::nullopt;
-  return refuse(proto::Status::Unspecified,
+  return refuse(proto::Status::NotAuthorized,
                 "request has the Notification flag, which only nvad may set");
 }
+
 
 std::optional<Refusal> check_mandatory_options(const proto::Message &request) {
   auto missing = proto::find_missing_option(request);
@@ -34,37 +41,35 @@ std::optional<Refusal> check_mandatory_options(const proto::Message &request) {
 
 std::optional<Refusal> check_endpoints(const RegistrationPolicy &policy, const IpAddress &peer,
                                        const proto::Message &request) {
-  if (!policy.peers) return std::nullopt;
-  auto it = policy.peers->find(peer);
-  if (it == policy.peers->end() || it->second.endpoints.empty()) return std::nullopt;
-  const auto &allowed = it->second.endpoints;
+  const PeerPolicy *configured = peer_policy(policy, peer);
+  std::vector<IpAddress> own = {peer};
+  const auto &allowed = configured && !configured->endpoints.empty() ? configured->endpoints : own;
   for (const auto &endpoint : {request.serving_nve.ipv4, request.serving_nve.ipv6}) {
     if (endpoint && std::ranges::find(allowed, *endpoint) == allowed.end())
-      return refuse(proto::Status::NotAuthorized, "NVE " + address_text(peer) +
-                                                      " may not announce tunnel endpoint " +
-                                                      address_text(*endpoint));
+      return refuse(proto::Status::NotAuthorized,
+                    "NVE " + address_text(peer) + " announced tunnel endpoint " +
+                        address_text(*endpoint) + ", which is not its own (list it in peers[].endpoints)");
   }
   return std::nullopt;
 }
 
-std::optional<Refusal> check_virtual_network(const RegistrationPolicy &policy,
+std::optional<Refusal> check_virtual_network(const RegistrationPolicy &policy, const IpAddress &peer,
                                              const proto::Message &request) {
-  uint32_t vn = request.virtual_network.value_or(0);
-  if (!policy.allowed_virtual_networks || policy.allowed_virtual_networks->contains(vn))
-    return std::nullopt;
-  return refuse(proto::Status::UnknownVirtualNetwork,
-                "virtual network " + std::to_string(vn) + " is not in allowed_virtual_networks");
+  uint32_t vn = *request.virtual_network;
+  if (policy.allowed_virtual_networks && !policy.allowed_virtual_networks->contains(vn))
+    return refuse(proto::Status::UnknownVirtualNetwork,
+                  "virtual network " + std::to_string(vn) + " is not in allowed_virtual_networks");
+  const PeerPolicy *configured = peer_policy(policy, peer);
+  if (configured && configured->virtual_networks && !configured->virtual_networks->contains(vn))
+    return refuse(proto::Status::AdministrativelyProhibited,
+                  "NVE " + address_text(peer) + " may not serve virtual network " + std::to_string(vn));
+  return std::nullopt;
 }
 
 std::optional<Refusal> check_identity(const BindingCache &cache, const Binding *existing,
                                       const proto::Message &request) {
   const VmId &vm = *request.vm_id;
   uint32_t vn = *request.virtual_network;
-  if (existing && existing->virtual_network != vn)
-    return refuse(proto::Status::VmIdentityMismatch,
-                  "VM " + vm_id_text(vm) + " is bound in virtual network " +
-                      std::to_string(existing->virtual_network) + ", request says " +
-                      std::to_string(vn));
   if (existing && request.vm_mac && *request.vm_mac != existing->mac)
     return refuse(proto::Status::VmIdentityMismatch,
                   "VM " + vm_id_text(vm) + " has MAC " + mac_text(existing->mac) +

@@ -1,6 +1,7 @@
-// The checks a Registration Request must pass before it may change the
-// binding cache, each answering with the status the reply carries. They only
-// read; registrar.cc runs them in order and acts on the first refusal.
+// The role and policy checks a Registration Request must pass before it may
+// change the binding cache (docs/protocol.md 5.3 step 7 and 6.4), each
+// answering with the status the reply carries. They only read; registrar.cc
+// runs them in order and acts on the first refusal.
 #pragma once
 
 #include <optional>
@@ -17,26 +18,28 @@ struct Refusal {
   std::string reason;
 };
 
-// The peer is in the configured peers list (when there is one).
-std::optional<Refusal> check_peer_listed(const RegistrationPolicy &policy, const IpAddress &peer);
+// Every mandatory option is present (mandatory_options.h); checked before
+// the replay check, which needs the Timestamp.
+std::optional<Refusal> check_mandatory_options(const proto::Message &request);
 
 // Only nvad sends notifications; an NVE sending one is confused or hostile.
 std::optional<Refusal> check_not_a_notification(const proto::Message &request);
 
-// Every mandatory option is present (mandatory_options.h).
-std::optional<Refusal> check_mandatory_options(const proto::Message &request);
+// The peer is in the configured peers list (when there is one).
+std::optional<Refusal> check_peer_listed(const RegistrationPolicy &policy, const IpAddress &peer);
 
-// The Serving NVE addresses are ones the peer may announce. Without this an
-// authenticated NVE could send a VM's traffic to any address it likes.
+// The Serving NVE Addresses belong to the peer: its configured endpoints, or
+// else its own address. Without this an authenticated NVE could point a
+// VM's traffic at any address it likes.
 std::optional<Refusal> check_endpoints(const RegistrationPolicy &policy, const IpAddress &peer,
                                        const proto::Message &request);
 
-// The virtual network is on the allow-list (when there is one).
-std::optional<Refusal> check_virtual_network(const RegistrationPolicy &policy,
+// The virtual network is configured (192), and this peer may serve it (129).
+std::optional<Refusal> check_virtual_network(const RegistrationPolicy &policy, const IpAddress &peer,
                                              const proto::Message &request);
 
-// The request describes the same VM as the binding (same network and MAC),
-// and claims no MAC or address another active VM holds in that network.
+// The request describes the same VM as the binding (same MAC), and claims
+// no MAC or address another active VM holds in that network.
 std::optional<Refusal> check_identity(const BindingCache &cache, const Binding *existing,
                                       const proto::Message &request);
 

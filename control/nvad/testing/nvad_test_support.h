@@ -24,17 +24,18 @@ inline IpAddress ip(const char *text) {
   return address.value_or(IpAddress{});
 }
 
-// An NVE: where its requests come from and the tunnel endpoint it announces.
+// An NVE: where its requests come from and the tunnel endpoint it announces
+// (the same address unless a test configures peers[].endpoints).
 struct Nve {
   IpAddress control;
   IpAddress endpoint;
   uint16_t port = 61434;
 };
 
-inline Nve nve_a() { return {ip("192.0.2.1"), ip("198.51.100.1")}; }
-inline Nve nve_b() { return {ip("192.0.2.2"), ip("198.51.100.2")}; }
-inline Nve nve_c() { return {ip("192.0.2.3"), ip("198.51.100.3")}; }
-inline Nve nve_d() { return {ip("192.0.2.4"), ip("198.51.100.4")}; }
+inline Nve nve_a() { return {ip("192.0.2.1"), ip("192.0.2.1")}; }
+inline Nve nve_b() { return {ip("192.0.2.2"), ip("192.0.2.2")}; }
+inline Nve nve_c() { return {ip("192.0.2.3"), ip("192.0.2.3")}; }
+inline Nve nve_d() { return {ip("192.0.2.4"), ip("192.0.2.4")}; }
 
 inline VmId vm_id(uint8_t n) {
   VmId id(16, 0x11);
@@ -45,6 +46,7 @@ inline MacAddress vm_mac(uint8_t n) { return {0x52, 0x54, 0x00, 0x00, 0x00, n}; 
 inline IpAddress vm_address(uint8_t n) { return ip(("10.0.0." + std::to_string(n)).c_str()); }
 
 inline constexpr uint32_t kVn = 100;
+inline BindingKey key(uint8_t vm) { return {kVn, vm_id(vm)}; }
 
 inline proto::Message registration(const Nve &nve, uint8_t vm, uint16_t sequence, uint64_t timestamp_ns,
                                    uint16_t lifetime) {
@@ -86,6 +88,7 @@ class RegistrarHarness {
     return send(nve, message);
   }
   Outcome deregister(const Nve &nve, uint8_t vm) { return register_vm(nve, vm, 0); }
+  bool has(uint8_t vm) const { return registrar.cache().find(key(vm)) != nullptr; }
 
   // The previous NVE answering a notification, as nved would.
   Outcome acknowledge(const Outgoing &notification, proto::Status status = proto::Status::Accepted) {
@@ -94,7 +97,7 @@ class RegistrarHarness {
   }
 
   const Binding &binding(uint8_t vm) {
-    const Binding *found = registrar.cache().find(vm_id(vm));
+    const Binding *found = registrar.cache().find(key(vm));
     EXPECT_NE(found, nullptr);
     static const Binding kMissing;
     return found ? *found : kMissing;
