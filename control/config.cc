@@ -269,8 +269,12 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
   cfg.tunnel_ttl = static_cast<uint8_t>(tun.num("ttl", 64, 1, 255));
   const std::string dscp = tun.str("dscp", "copy");
   if (dscp != "copy") cfg.tunnel_dscp = static_cast<int16_t>(tun.num("dscp", 0, 0, 63));
+  // An IPv6 packet of 1280 bytes (the IPv6 minimum MTU) must always fit:
+  // Packet Too Big cannot announce less (RFC 8200 5).
   if (cfg.nve_ipv6.family && cfg.tunnel_mtu < 1280 + 40)
-    tun.fail("tunnel.mtu", tun.get("mtu"), "must be at least 1320 when IPv6 is tunnelled (1280 inner + 40 outer)");
+    tun.fail("tunnel.mtu", tun.get("mtu"), "must be at least 1320 when there is an IPv6 underlay (1280 inner + 40 outer)");
+  if (cfg.tunnel_mtu < 1280 + 20)
+    tun.fail("tunnel.mtu", tun.get("mtu"), "must be at least 1300: IPv6 VM traffic tunnelled in IPv4 needs 1280 + 20");
   tun.no_unknown_keys();
 
   Section icmp(top.get("icmp"), "icmp", origin);
@@ -320,6 +324,7 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
   }
 
   parse_vms(top, cfg);
+  cfg.route_file = top.str("route_file", "");
   top.no_unknown_keys();
   return cfg;
 }
@@ -352,6 +357,56 @@ std::vector<RouteChange> static_routes(const NvedConfig &cfg) {
       c.action = TunnelToNve{vm.nve};
       out.push_back(c);
     }
+  }
+  if (cfg.route_file.empty()) return out;
+  std::ifstream f(cfg.route_file);
+  if (!f) throw ConfigError(cfg.route_file + ": cannot open route_file");
+  std::string line;
+  for (size_t lineno = 1; std::getline(f, line); lineno++) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream in(line);
+    std::vector<std::string> w;
+    for (std::string s; in >> s;) w.push_back(s);
+    if (w.empty()) continue;
+    auto bad = [&](const std::string &why) {
+      return ConfigError(cfg.route_file + ":" + std::to_string(lineno) + ": " + why);
+    };
+    RouteChange c;
+    try {
+      size_t pos = 0;
+      const unsigned long vn = std::stoul(w[0], &pos);
+      if (pos != w[0].size() || vn > 0xffffff) throw std::invalid_argument(w[0]);
+      c.route.vn = static_cast<uint32_t>(vn);
+    } catch (const std::exception &) {
+      throw bad("'" + w[0] + "' is not a virtual network number");
+    }
+    auto a = w.size() > 1 ? IpAddress::parse(w[1]) : std::nullopt;
+    if (!a) throw bad("expected: VN ADDRESS tunnel NVE | VN ADDRESS local PORT MAC [vlan V]");
+    c.route.address = *a;
+    if (w.size() == 4 && w[2] == "tunnel") {
+      auto nve = IpAddress::parse(w[3]);
+      if (!nve) throw bad("'" + w[3] + "' is not an NVE address");
+      if (*nve == cfg.nve_ipv4 || *nve == cfg.nve_ipv6) throw bad("tunnel to this NVE's own address");
+      c.action = TunnelToNve{*nve};
+    } else if ((w.size() == 5 || (w.size() == 7 && w[5] == "vlan")) && w[2] == "local") {
+      const PortConfig *p = cfg.port_by_name(w[3]);
+      if (!p || p->role != PortConfig::Role::Access) throw bad("no access port named '" + w[3] + "'");
+      auto mac = parse_mac(w[4]);
+      if (!mac || ((*mac)[0] & 1)) throw bad("'" + w[4] + "' is not a unicast MAC address");
+      uint16_t vlan = p->vlan;
+      if (w.size() == 7) {
+        try {
+          vlan = static_cast<uint16_t>(std::stoul(w[6]));
+        } catch (const std::exception &) {
+          throw bad("'" + w[6] + "' is not a VLAN id");
+        }
+        if (vlan > 4094) throw bad("VLAN id above 4094");
+      }
+      c.action = DeliverLocal{p->port_id, *mac, vlan};
+    } else {
+      throw bad("expected: VN ADDRESS tunnel NVE | VN ADDRESS local PORT MAC [vlan V]");
+    }
+    out.push_back(c);
   }
   return out;
 }

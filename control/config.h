@@ -91,6 +91,7 @@ struct NvedConfig {
 
   std::vector<LocalVmConfig> local_vms;
   std::vector<MovedVmConfig> moved_vms;
+  std::string route_file;  // bulk static routes, one per line (see static_routes)
 
   const PortConfig *fabric_port() const;
   const PortConfig *port_by_name(const std::string &name) const;
@@ -101,7 +102,9 @@ NvedConfig load_config_file(const std::string &path);
 std::string read_config_file(const std::string &path);  // throws ConfigError
 NvedConfig load_config_text(const std::string &text, const std::string &origin = "<config>");
 
-// The routes the configuration asks for (local VMs and static moved VMs).
+// The routes the configuration asks for: local VMs, static moved VMs, and the
+// lines of route_file:  VN ADDRESS tunnel NVE | VN ADDRESS local PORT MAC [vlan V]
+// (# comments). Throws ConfigError naming the file and line.
 std::vector<RouteChange> static_routes(const NvedConfig &cfg);
 
 }  // namespace nvmove

@@ -107,6 +107,9 @@ void NeighbourResolver::send_ns() {
 }
 
 bool NeighbourResolver::learn(const rte_mbuf *m) {
+  // Only the fabric can tell us where the fabric gateway is: a VM claiming
+  // the gateway's address on an access port must not redirect our tunnels.
+  if (m->port != rt_.settings().fabric_port) return false;
   const auto *p = rte_pktmbuf_mtod(m, const uint8_t *);
   const uint32_t len = m->data_len;
   if (len < 14) return false;

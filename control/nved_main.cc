@@ -161,7 +161,7 @@ int main(int argc, char **argv) {
     if (rte_pdump_init() != 0) spdlog::warn("packet capture (rte_pdump) unavailable: {}", rte_strerror(rte_errno));
 
     nvmove::NvedRuntime rt(cfg);
-    const auto res = rt.routes().apply(nvmove::static_routes(cfg));
+    const auto res = rt.routes().apply(nvmove::static_routes(cfg));  // ConfigError if route_file is bad
     for (const auto &e : res.errors) spdlog::error("static route {}: {}", e.index, e.reason);
     if (!res.errors.empty()) throw std::runtime_error("static routes from the configuration failed");
     spdlog::info("{} routes installed (table version {})", res.applied, res.table_version);

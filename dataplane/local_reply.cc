@@ -51,7 +51,8 @@ void handle_arp(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   if (op == RTE_ARP_OP_REQUEST) {
     if (port.role == PortRole::Fabric) {
       answer = s.has_v4 && std::memcmp(&tip, s.own_v4, 4) == 0;
-      // Requests from the gateway also teach us its MAC.
+      // Other requests go up: the control thread learns the gateway's MAC
+      // from the gateway's own requests.
       if (!answer) return to_control(ctx, m);
     } else {
       // As the VMs' gateway: any address but the asker's own (a probe or a

@@ -73,6 +73,7 @@ std::string default_nved_socket(const std::string &file_prefix) {
 CtlServer::CtlServer(std::string path, std::span<const CommandSpec> table) : path_(std::move(path)), table_(table) {}
 
 CtlServer::~CtlServer() {
+  for (auto &c : clients_) ::close(c.fd);
   if (fd_ >= 0) {
     ::close(fd_);
     ::unlink(path_.c_str());
@@ -104,30 +105,59 @@ void CtlServer::open() {
 void CtlServer::on(std::string_view words, Handler h) { handlers_.emplace(std::string(words), std::move(h)); }
 
 int CtlServer::poll() {
-  int served = 0;
+  // Never blocks the control thread: clients are read as their bytes come,
+  // over as many loop passes as it takes, and dropped after 2 s.
+  const uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::steady_clock::now().time_since_epoch())
+                                                 .count());
   for (;;) {
-    const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (c < 0) break;
-    serve(c);
-    ::close(c);
+    if (clients_.size() >= 64) {  // a flood of idle connections: refuse
+      ::close(c);
+      continue;
+    }
+    clients_.push_back({c, {}, now + 2000});
+  }
+  int served = 0;
+  for (size_t i = 0; i < clients_.size();) {
+    if (serve(clients_[i], now)) {
+      i++;
+      continue;
+    }
+    ::close(clients_[i].fd);
+    clients_.erase(clients_.begin() + static_cast<long>(i));
     served++;
   }
   return served;
 }
 
-void CtlServer::serve(int client) {
-  std::string line;
+bool CtlServer::serve(Client &c, uint64_t now_ms) {
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(c.fd, buf, sizeof buf);
+    if (n > 0) {
+      c.buf.append(buf, static_cast<size_t>(n));
+      if (c.buf.size() > kMaxRequestBytes) break;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (c.buf.find('\n') == std::string::npos && now_ms < c.deadline_ms) return true;  // more to come
+    }
+    break;  // EOF, error, line complete or deadline
+  }
   Reply r;
-  // Bounded: the control thread also runs the protocol and must not stall.
-  if (!read_line(client, line, 200)) {
-    r = Reply::fail("no request line within 200 ms");
-  } else if (line.size() > kMaxRequestBytes) {
+  const auto nl = c.buf.find('\n');
+  if (c.buf.size() > kMaxRequestBytes) {
     r = Reply::fail("request too large");
+  } else if (nl == std::string::npos && now_ms >= c.deadline_ms) {
+    r = Reply::fail("no request line within 2 s");
   } else {
-    nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
+    nlohmann::json req = nlohmann::json::parse(c.buf.substr(0, nl), nullptr, false);
     r = req.is_discarded() ? Reply::fail("request is not JSON", true) : dispatch(req);
   }
-  write_all(client, to_json(r).dump() + "\n");
+  write_all(c.fd, to_json(r).dump() + "\n");
+  return false;
 }
 
 Reply CtlServer::dispatch(const nlohmann::json &req) {

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <vector>
+#include <cstdint>
 
 #include "control/ctl/command_table.h"
 
@@ -61,7 +62,15 @@ class CtlServer {
   int fd() const { return fd_; }
 
  private:
-  void serve(int client);
+  struct Client {
+    int fd;
+    std::string buf;
+    uint64_t deadline_ms;
+  };
+  // False when the client is done (answered or given up).
+  bool serve(Client &c, uint64_t now_ms);
+
+  std::vector<Client> clients_;
 
   std::string path_;
   std::span<const CommandSpec> table_;
