@@ -1,0 +1,254 @@
+// nvad: move notifications to previous NVEs, their retransmission with
+// backoff, acknowledgement, give-up, and what they carry.
+#include <gtest/gtest.h>
+
+#include "control/nvad/testing/nvad_test_support.h"
+#include "control/nvad/text_format.h"
+#include "control/protocol/mandatory_options.h"
+
+namespace nvmove::nvad {
+namespace {
+
+using namespace testing;
+using namespace std::chrono_literals;
+using proto::MobilityMode;
+using proto::Status;
+
+// A VM registered at A that has just moved to B: one notification to A.
+struct MovedToB : RegistrarHarness {
+  explicit MovedToB(RegistrationPolicy policy = {}) : RegistrarHarness(std::move(policy)) {
+    register_vm(nve_a(), 1);
+    auto moved = register_vm(nve_b(), 1);
+    EXPECT_EQ(reply_status(moved), Status::Accepted);
+    EXPECT_EQ(moved.notifications.size(), 1u);
+    if (!moved.notifications.empty()) first = moved.notifications[0];
+  }
+  // Runs the timers at `at` (from the move) and returns what they sent.
+  std::vector<Outgoing> run_at(Duration at) {
+    clock.advance(at - elapsed);
+    elapsed = at;
+    return registrar.on_timers().notifications;
+  }
+  Outgoing first;
+  Duration elapsed{};
+};
+
+TEST(NvadNotifications, MoveNotificationCarriesTheNewServingNveAndTheVm) {
+  MovedToB h;
+  const proto::Message &m = h.first.message;
+  EXPECT_EQ(h.first.to, (Destination{nve_a().control, nve_a().port}));
+  EXPECT_TRUE(m.is_request());
+  EXPECT_TRUE(m.notification);
+  EXPECT_EQ(m.mobility, MobilityMode::None);  // copied from B's registration
+  EXPECT_EQ(m.lifetime, 8);                   // the redirect lifetime, 32 s
+  EXPECT_EQ(m.vm_id, vm_id(1));
+  EXPECT_EQ(m.virtual_network, kVn);
+  EXPECT_EQ(m.vm_mac, vm_mac(1));
+  EXPECT_EQ(m.vm_addresses, std::vector<IpAddress>{vm_address(1)});
+  EXPECT_EQ(m.serving_nve.ipv4, nve_b().endpoint);
+  EXPECT_EQ(proto::find_missing_option(m), std::nullopt);
+  EXPECT_EQ(h.registrar.counters().notifications_sent, 1u);
+}
+
+TEST(NvadNotifications, RetransmitsWithDoublingTimeoutCappedThenGivesUp) {
+  MovedToB h;  // defaults: 1 s initial, 32 s cap, 6 retries
+  std::vector<Duration> expected_sends = {1s, 3s, 7s, 15s, 31s, 63s};  // waits 1,2,4,8,16,32
+  uint16_t last_sequence = h.first.message.sequence;
+  uint64_t last_timestamp = *h.first.message.timestamp_ns;
+  for (Duration at : expected_sends) {
+    EXPECT_TRUE(h.run_at(at - 1ms).empty()) << "early at " << duration_text(at);
+    EXPECT_EQ(h.registrar.next_deadline(), h.clock.now() + 1ms);
+    auto sent = h.run_at(at);
+    ASSERT_EQ(sent.size(), 1u) << "at " << duration_text(at);
+    // Each retransmission is a new request: new sequence number and timestamp.
+    EXPECT_EQ(sent[0].message.sequence, proto::seq_next(last_sequence));
+    EXPECT_GT(*sent[0].message.timestamp_ns, last_timestamp);
+    last_sequence = sent[0].message.sequence;
+    last_timestamp = *sent[0].message.timestamp_ns;
+  }
+  // After the last retransmission the wait is capped at 32 s, not 64.
+  EXPECT_TRUE(h.run_at(95s - 1ms).empty());
+  EXPECT_EQ(h.binding(1).previous[0].state, NotificationState::Pending);
+  EXPECT_TRUE(h.run_at(95s).empty());
+  EXPECT_EQ(h.binding(1).previous[0].state, NotificationState::Failed);
+  EXPECT_EQ(h.registrar.counters().retransmissions, 6u);
+  EXPECT_EQ(h.registrar.counters().notifications_failed, 1u);
+  EXPECT_TRUE(h.run_at(200s).empty());
+}
+
+TEST(NvadNotifications, BackoffFollowsTheConfiguredTimers) {
+  RegistrationPolicy policy;
+  policy.notifications.initial_timeout = 200ms;
+  policy.notifications.max_timeout = 1s;
+  policy.notifications.retries = 3;
+  MovedToB h(policy);
+  EXPECT_EQ(h.run_at(200ms).size(), 1u);   // wait 200 ms
+  EXPECT_EQ(h.run_at(600ms).size(), 1u);   // wait 400 ms
+  EXPECT_EQ(h.run_at(1400ms).size(), 1u);  // wait 800 ms
+  EXPECT_TRUE(h.run_at(2400ms - 1ms).empty());
+  h.run_at(2400ms);  // wait capped at 1 s, then give up
+  EXPECT_EQ(h.binding(1).previous[0].state, NotificationState::Failed);
+  EXPECT_EQ(h.registrar.counters().retransmissions, 3u);
+}
+
+TEST(NvadNotifications, AcknowledgementStopsRetransmission) {
+  MovedToB h;
+  auto acked = h.acknowledge(h.first);
+  EXPECT_FALSE(acked.dropped);
+  EXPECT_EQ(h.binding(1).previous[0].state, NotificationState::Acknowledged);
+  EXPECT_EQ(h.registrar.counters().notifications_acknowledged, 1u);
+  EXPECT_TRUE(h.run_at(1s).empty());
+  EXPECT_TRUE(h.run_at(100s).empty());
+  EXPECT_EQ(h.registrar.counters().retransmissions, 0u);
+  // The same acknowledgement again matches nothing outstanding.
+  EXPECT_EQ(h.acknowledge(h.first).dropped, DropReason::UnexpectedReply);
+}
+
+TEST(NvadNotifications, LateAcknowledgementOfAnEarlierTransmissionCounts) {
+  MovedToB h;
+  ASSERT_EQ(h.run_at(1s).size(), 1u);
+  h.acknowledge(h.first);  // answers the first transmission, after the second left
+  EXPECT_EQ(h.binding(1).previous[0].state, NotificationState::Acknowledged);
+  EXPECT_TRUE(h.run_at(3s).empty());
+}
+
+TEST(NvadNotifications, ReplyMustComeFromThePeerAndEchoTheTimestamp) {
+  MovedToB h;
+  Outgoing wrong_peer = h.first;
+  wrong_peer.to.address = nve_c().control;
+  EXPECT_EQ(h.acknowledge(wrong_peer).dropped, DropReason::UnexpectedReply);
+
+  Outgoing wrong_timestamp = h.first;
+  *wrong_timestamp.message.timestamp_ns += 1;
+  EXPECT_EQ(h.acknowledge(wrong_timestamp).dropped, DropReason::UnexpectedReply);
+
+  EXPECT_EQ(h.binding(1).previous[0].state, NotificationState::Pending);
+  EXPECT_EQ(h.registrar.counters().dropped_for(DropReason::UnexpectedReply), 2u);
+}
+
+TEST(NvadNotifications, RejectionByThePreviousNveIsRecordedAsAFailure) {
+  MovedToB h;
+  h.acknowledge(h.first, Status::NotAuthorized);
+  const PreviousNve &a = h.binding(1).previous[0];
+  EXPECT_EQ(a.state, NotificationState::Failed);
+  EXPECT_EQ(a.rejected_with, Status::NotAuthorized);
+  EXPECT_TRUE(h.run_at(10s).empty());
+}
+
+TEST(NvadNotifications, BadSequenceReplyResynchronisesAndRetransmitsAtOnce) {
+  MovedToB h;
+  auto reply = proto::make_bad_sequence_reply(h.first.message, 4242);
+  auto outcome = h.registrar.handle_reply(Inbound{nve_a().control, nve_a().port, reply});
+  ASSERT_EQ(outcome.notifications.size(), 1u);
+  EXPECT_EQ(outcome.notifications[0].message.sequence, 4242);
+  h.acknowledge(outcome.notifications[0]);
+  EXPECT_EQ(h.binding(1).previous[0].state, NotificationState::Acknowledged);
+}
+
+TEST(NvadNotifications, EveryPreviousNveLearnsOfTheLastMoveInAChain) {
+  RegistrarHarness h;
+  h.register_vm(nve_a(), 1);
+  h.clock.advance(2s);
+  h.register_vm(nve_b(), 1);  // A -> B
+  h.clock.advance(2s);
+  h.register_vm(nve_c(), 1);  // B -> C
+  h.clock.advance(2s);
+  auto outcome = h.register_vm(nve_d(), 1, 150, MobilityMode::Hot);  // C -> D
+
+  std::vector<IpAddress> told;
+  for (const auto &n : outcome.notifications) {
+    told.push_back(n.to.address);
+    EXPECT_EQ(n.message.serving_nve.ipv4, nve_d().endpoint);
+    EXPECT_EQ(n.message.mobility, MobilityMode::Hot);
+    EXPECT_TRUE(n.message.notification);
+  }
+  EXPECT_EQ(told, (std::vector<IpAddress>{nve_a().control, nve_b().control, nve_c().control}));
+  const Binding &b = h.binding(1);
+  EXPECT_EQ(b.serving.control, nve_d().control);
+  ASSERT_EQ(b.previous.size(), 3u);
+  for (const auto &previous : b.previous) EXPECT_EQ(previous.state, NotificationState::Pending);
+  EXPECT_EQ(h.registrar.counters().moves, 3u);
+
+  for (const auto &n : outcome.notifications) h.acknowledge(n);
+  for (const auto &previous : h.binding(1).previous)
+    EXPECT_EQ(previous.state, NotificationState::Acknowledged);
+}
+
+TEST(NvadNotifications, PreviousNveWhoseRedirectRanOutIsNotToldAgain) {
+  RegistrarHarness h;  // redirect lifetime 8 units = 32 s
+  h.register_vm(nve_a(), 1);
+  auto to_a = h.register_vm(nve_b(), 1).notifications;
+  h.acknowledge(to_a.at(0));
+  h.clock.advance(33s);
+  auto outcome = h.register_vm(nve_c(), 1);
+  ASSERT_EQ(outcome.notifications.size(), 1u);
+  EXPECT_EQ(outcome.notifications[0].to.address, nve_b().control);
+  EXPECT_EQ(h.binding(1).previous.size(), 2u);  // A is still listed, as history
+}
+
+TEST(NvadNotifications, VmMovingBackIsNotItsOwnPreviousNve) {
+  RegistrarHarness h;
+  h.register_vm(nve_a(), 1);
+  h.register_vm(nve_b(), 1);
+  auto outcome = h.register_vm(nve_a(), 1);  // back to A
+  ASSERT_EQ(outcome.notifications.size(), 1u);
+  EXPECT_EQ(outcome.notifications[0].to.address, nve_b().control);
+  ASSERT_EQ(h.binding(1).previous.size(), 1u);
+  EXPECT_EQ(h.binding(1).previous[0].nve.control, nve_b().control);
+  // The notification that was still pending to A is gone with it.
+  EXPECT_TRUE(h.registrar.on_timers().notifications.empty());
+}
+
+TEST(NvadNotifications, PreviousNvesAreDeduplicatedAndBounded) {
+  RegistrationPolicy policy;
+  policy.max_previous_nves = 2;
+  RegistrarHarness h(policy);
+  for (const Nve &nve : {nve_a(), nve_b(), nve_c(), nve_b(), nve_d()}) h.register_vm(nve, 1);
+  // A, then B, C and B again (moved to the end), D serving: A is the oldest
+  // beyond the bound.
+  std::vector<IpAddress> previous;
+  for (const auto &p : h.binding(1).previous) previous.push_back(p.nve.control);
+  EXPECT_EQ(previous, (std::vector<IpAddress>{nve_c().control, nve_b().control}));
+}
+
+TEST(NvadNotifications, ColdMoveTellsPreviousNvesToDropTheirEntries) {
+  RegistrarHarness h;
+  h.register_vm(nve_a(), 1);
+  h.register_vm(nve_b(), 1);
+  auto outcome = h.register_vm(nve_c(), 1, 150, MobilityMode::Cold);
+  ASSERT_EQ(outcome.notifications.size(), 2u);
+  for (const auto &n : outcome.notifications) {
+    EXPECT_EQ(n.message.mobility, MobilityMode::Cold);
+    EXPECT_EQ(n.message.lifetime, 0);  // remove the redirect now
+    EXPECT_EQ(n.message.serving_nve.ipv4, nve_c().endpoint);
+  }
+  h.acknowledge(outcome.notifications[0]);
+  // An NVE that dropped its entry has nothing for a later move to update.
+  ASSERT_EQ(h.binding(1).previous.size(), 1u);
+  EXPECT_EQ(h.binding(1).previous[0].nve.control, outcome.notifications[1].to.address);
+}
+
+TEST(NvadNotifications, NotificationsGoToThePortThePeerLastSentFrom) {
+  RegistrarHarness h;
+  Nve a = nve_a();
+  a.port = 40000;
+  h.register_vm(a, 1);
+  a.port = 40001;  // nved restarted on another port, refreshed another VM
+  h.register_vm(a, 2);
+  auto outcome = h.register_vm(nve_b(), 1);
+  ASSERT_EQ(outcome.notifications.size(), 1u);
+  EXPECT_EQ(outcome.notifications[0].to, (Destination{a.control, 40001}));
+}
+
+TEST(NvadNotifications, SequenceNumbersTowardAPeerIncreaseAcrossVms) {
+  RegistrarHarness h;
+  h.register_vm(nve_a(), 1);
+  h.register_vm(nve_a(), 2);
+  auto first = h.register_vm(nve_b(), 1).notifications.at(0).message;
+  auto second = h.register_vm(nve_b(), 2).notifications.at(0).message;
+  EXPECT_EQ(second.sequence, proto::seq_next(first.sequence));
+  EXPECT_GT(*second.timestamp_ns, *first.timestamp_ns);
+}
+
+}  // namespace
+}  // namespace nvmove::nvad
