@@ -31,17 +31,27 @@ inline uint16_t load16(const void *p) {
   return v;
 }
 
+// The caller guarantees TTL > 0. The new word is computed in a register and
+// stored whole: storing the TTL byte and reloading the word would stall on
+// store-to-load forwarding (it did: a quarter of the fast path's time).
 inline void ipv4_dec_ttl(rte_ipv4_hdr *ip) {
-  const uint16_t old_w = load16(&ip->time_to_live);
-  ip->time_to_live--;
-  ip->hdr_checksum = csum_update16(ip->hdr_checksum, old_w, load16(&ip->time_to_live));
+  const uint16_t old_w = load16(&ip->time_to_live);  // TTL is the first byte
+  const uint8_t *b = reinterpret_cast<const uint8_t *>(&old_w);
+  uint16_t new_w;
+  uint8_t nb[2] = {static_cast<uint8_t>(b[0] - 1), b[1]};
+  __builtin_memcpy(&new_w, nb, 2);
+  __builtin_memcpy(&ip->time_to_live, &new_w, 2);
+  ip->hdr_checksum = csum_update16(ip->hdr_checksum, old_w, new_w);
 }
 
 // Sets the IPv4 TOS byte and patches the header checksum.
 inline void ipv4_set_tos(rte_ipv4_hdr *ip, uint8_t tos) {
   const uint16_t old_w = load16(&ip->version_ihl);
-  ip->type_of_service = tos;
-  ip->hdr_checksum = csum_update16(ip->hdr_checksum, old_w, load16(&ip->version_ihl));
+  uint8_t nb[2] = {ip->version_ihl, tos};
+  uint16_t new_w;
+  __builtin_memcpy(&new_w, nb, 2);
+  __builtin_memcpy(&ip->version_ihl, &new_w, 2);
+  ip->hdr_checksum = csum_update16(ip->hdr_checksum, old_w, new_w);
 }
 
 inline uint8_t ipv6_tclass(const rte_ipv6_hdr *ip6) {

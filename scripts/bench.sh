@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# nvmove's benchmark: the fast path without I/O, then nved against dpdk-testpmd
+# (io and macswap) on exactly the same ports and pcaps, and optionally against
+# OVS-DPDK. Ends with `RESULT name value unit` lines. See docs/PERFORMANCE.md.
+#   scripts/bench.sh [--quick] [--ovs] [--routes "1000 1000000"]
+# Stops every process it starts, by PID. Work files in $WORK (/tmp/nvbench).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+QUICK=0 OVS=0 ROUTES="1000 1000000"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) QUICK=1 ;;
+    --ovs) OVS=1 ;;
+    --routes) ROUTES=$2; shift ;;
+    *) echo "usage: $0 [--quick] [--ovs] [--routes \"N N\"]" >&2; exit 2 ;;
+  esac
+  shift
+done
+WARM=${WARM:-2} MEAS=${MEAS:-5}
+if [ "$QUICK" = 1 ]; then WARM=1 MEAS=2; [ "$ROUTES" = "1000 1000000" ] && ROUTES="1000"; fi
+W=${WORK:-/tmp/nvbench}; mkdir -p "$W"
+NVED=$ROOT/build/control/nved NVECTL=$ROOT/build/control/nvectl
+[ -x "$NVED" ] || { echo "build first: bash scripts/test.sh (or ninja -C build)" >&2; exit 1; }
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; sleep 0.5
+            for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; }
+trap cleanup EXIT; trap 'exit 130' INT TERM
+RESULTS=()
+result() { RESULTS+=("RESULT $1 $2 $3"); echo "RESULT $1 $2 $3"; }
+name() { if [ "$1" -ge 1000000 ]; then echo "$(( $1 / 1000000 ))m"; elif [ "$1" -ge 1000 ]; then echo "$(( $1 / 1000 ))k"; else echo "$1"; fi; }
+
+echo "# machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# 1. Fast path alone.
+fp_args=(); [ "$QUICK" = 1 ] && fp_args=(--quick)
+while read -r line; do
+  case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*) echo "$line" ;; esac
+done < <("$ROOT/build/tests/nve_bench_fastpath" "${fp_args[@]}" 2>/dev/null)
+
+# 2. With port I/O: pcap replay -> null, one forwarding core, no hugepages.
+make_inputs() {  # $1 = routes: pcap of min(routes, 100000) frames to random routes, route file
+  /usr/bin/python3 - "$1" "$W" <<'PY'
+import random, struct, sys
+n, w = int(sys.argv[1]), sys.argv[2]
+pk = min(n, 100000)
+random.seed(7)
+with open(f"{w}/r{n}.routes", "w") as f:
+    for i in range(n):
+        a = 0x0a000000 + i
+        f.write(f"0 {a>>24}.{(a>>16)&255}.{(a>>8)&255}.{a&255} tunnel 198.51.100.{10 + i % 8}\n")
+def csum(h):
+    s = sum(struct.unpack("!10H", h))
+    s = (s & 0xffff) + (s >> 16); s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+with open(f"{w}/r{n}.pcap", "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for _ in range(pk):
+        dst = 0x0a000000 + random.randrange(n)
+        ip = struct.pack("!BBHHHBBH4sI", 0x45, 0, 46, 0, 0, 64, 17, 0, bytes([203, 0, 113, 7]), dst)
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        udp = struct.pack("!HHHH", 1234, 80, 26, 0) + bytes(18)
+        frame = bytes.fromhex("027063617000" "0200000000fe" "0800") + ip + udp
+        f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
+PY
+}
+
+testpmd_mpps() {  # $1 = pcap, $2 = mode
+  local log=$W/testpmd_$2_$$.log
+  ( echo "set fwd $2"; echo start; sleep "$WARM"; echo "show port stats all"; sleep "$MEAS"
+    echo "show port stats all"; echo stop; sleep 0.5; echo quit ) |
+  timeout -k 5 $((WARM + MEAS + 60)) dpdk-testpmd --no-huge -m 2048 --no-pci --no-shconf --file-prefix=nvbtp$$ \
+    --vdev=net_pcap0,rx_pcap="$1",infinite_rx=1 --vdev=net_null1,no-rx=1 -l 0-1 --log-level=lib.eal:error \
+    -- -i --total-num-mbufs=163840 > "$log" 2>&1 &
+  PIDS+=($!); wait $!; PIDS=()
+  grep -E '^ +Rx-pps:' "$log" | tail -2 | awk '{s+=$2} END{printf "%.2f\n", s/1e6}'
+}
+
+nved_mpps() {  # $1 = routes
+  local n=$1 cfg=$W/nved_$1.yaml prefix=nvbn$$ log=$W/nved_$1.log
+  cat > "$cfg" <<EOF2
+ports:
+  - {name: vms, role: access, port_id: 0}
+  - {name: fabric, role: fabric, port_id: 1}
+nve: {ipv4: 192.0.2.1}
+fabric_gateway: {mac: "02:00:00:00:00:fe"}
+route_table: {capacity: $(( n + n / 4 + 1024 )), max_nves: 64}
+workers: {mbufs: 163839}
+route_file: $W/r$n.routes
+EOF2
+  "$NVED" -l 0,1 --no-huge -m 3072 --no-pci --file-prefix=$prefix \
+    --vdev=net_pcap0,rx_pcap="$W/r$n.pcap",infinite_rx=1 --vdev=net_null1,no-rx=1 \
+    -- -c "$cfg" --log-level warn > "$log" 2>&1 &
+  local pid=$!; PIDS+=($pid)
+  for _ in $(seq 1 300); do "$NVECTL" -p $prefix show version >/dev/null 2>&1 && break; sleep 0.1; done
+  sleep "$WARM"
+  "$NVECTL" -p $prefix show port stats 0 >/dev/null
+  sleep "$MEAS"
+  local pps; pps=$("$NVECTL" -p $prefix --json show port stats 0 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["rx_pps"])')
+  "$NVECTL" -p $prefix show counters > "$W/nved_$1.counters" 2>&1
+  kill "$pid"; wait "$pid" 2>/dev/null; PIDS=()
+  awk -v p="$pps" 'BEGIN{printf "%.2f\n", p/1e6}'
+}
+
+for n in $ROUTES; do
+  nm=$(name "$n")
+  [ -f "$W/r$n.pcap" ] || make_inputs "$n"
+  io=$(testpmd_mpps "$W/r$n.pcap" io)
+  ms=$(testpmd_mpps "$W/r$n.pcap" macswap)
+  nv=$(nved_mpps "$n")
+  result "testpmd_io_$nm" "$io" Mpps
+  result "testpmd_macswap_$nm" "$ms" Mpps
+  result "nved_encap_$nm" "$nv" Mpps
+  result "io_ratio_vs_testpmd_$nm" "$(awk -v a="$nv" -v b="$io" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')" x
+  if [ "$OVS" = 1 ]; then
+    if command -v ovs-vswitchd >/dev/null; then
+      ovs=$(ROUTES=$n bash /work/shared/bench/ovs_peer_bench.sh 2>/dev/null | awk '/Mpps/{for(i=1;i<=NF;i++) if($i ~ /^[0-9.]+$/ && $(i+1) ~ /Mpps/) v=$i} END{print v}')
+      result "ovs_dpdk_$nm" "${ovs:-0}" Mpps
+      result "ratio_vs_ovs_$nm" "$(awk -v a="$nv" -v b="${ovs:-0}" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')" x
+    else
+      echo "# --ovs: openvswitch-switch-dpdk not installed (apt-get install --no-install-recommends openvswitch-switch-dpdk)"
+    fi
+  fi
+done
+
+echo "# summary"
+printf '%s\n' "${RESULTS[@]}"
