@@ -38,7 +38,12 @@ while read -r line; do
   case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*) echo "$line" ;; esac
 done < <("$ROOT/build/tests/nve_bench_fastpath" "${fp_args[@]}" 2>/dev/null)
 
-# 2. With port I/O: pcap replay -> null, one forwarding core, no hugepages.
+# 2. Route updates under a forwarding reader, RCU grace periods, convergence.
+while read -r line; do
+  case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*) echo "$line" ;; esac
+done < <("$ROOT/build/tests/nve_bench_updates" "${fp_args[@]}" 2>/dev/null)
+
+# 3. With port I/O: pcap replay -> null, one forwarding core, no hugepages.
 make_inputs() {  # $1 = routes: pcap of min(routes, 100000) frames to random routes, route file
   /usr/bin/python3 - "$1" "$W" <<'PY'
 import random, struct, sys
