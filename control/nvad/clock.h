@@ -39,6 +39,11 @@ class FakeClock final : public Clock {
   // that "now minus a window" never underflows.
   static constexpr uint64_t kStartWallNs = 1'767'225'600'000'000'000ULL;
 
+  FakeClock() = default;
+  // A clock whose monotonic time starts elsewhere: a restarted process (or a
+  // rebooted host) sees the same wall clock but a new monotonic origin.
+  FakeClock(Instant now, uint64_t wall_ns) : now_(now), wall_ns_(wall_ns) {}
+
   Instant now() const override { return now_; }
   uint64_t wall_ns() const override { return wall_ns_; }
   void advance(Duration step) {

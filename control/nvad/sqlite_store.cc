@@ -23,8 +23,8 @@ constexpr int kSchemaVersion = 1;
 // prepare_schema(); an nvad never opens a database newer than it knows.
 constexpr const char *kSchemaV1 = R"sql(
 CREATE TABLE bindings (
-  vm_id BLOB PRIMARY KEY,
   virtual_network INTEGER NOT NULL,
+  vm_id BLOB NOT NULL,
   mac BLOB NOT NULL,
   addresses TEXT NOT NULL,
   serving_address TEXT NOT NULL,
@@ -38,32 +38,40 @@ CREATE TABLE bindings (
   move_count INTEGER NOT NULL,
   recent_moves_ns TEXT NOT NULL,
   flapping INTEGER NOT NULL,
-  flap_detected_at_ns INTEGER
+  flap_detected_at_ns INTEGER,
+  PRIMARY KEY (virtual_network, vm_id)
 ) WITHOUT ROWID;
 CREATE TABLE previous_nves (
-  vm_id BLOB NOT NULL REFERENCES bindings (vm_id) ON DELETE CASCADE,
+  virtual_network INTEGER NOT NULL,
+  vm_id BLOB NOT NULL,
   position INTEGER NOT NULL,
   address TEXT NOT NULL,
   port INTEGER NOT NULL,
   endpoints TEXT NOT NULL,
+  redirect_until_ns INTEGER NOT NULL,
   state INTEGER NOT NULL,
   retries INTEGER NOT NULL,
   next_retransmit_ns INTEGER NOT NULL,
   attempts TEXT NOT NULL,
   rejected_with INTEGER,
-  PRIMARY KEY (vm_id, position)
+  PRIMARY KEY (virtual_network, vm_id, position),
+  FOREIGN KEY (virtual_network, vm_id) REFERENCES bindings ON DELETE CASCADE
 ) WITHOUT ROWID;
-CREATE TABLE registering_nves (
-  vm_id BLOB NOT NULL REFERENCES bindings (vm_id) ON DELETE CASCADE,
+CREATE TABLE last_requests (
+  virtual_network INTEGER NOT NULL,
+  vm_id BLOB NOT NULL,
   address TEXT NOT NULL,
-  last_sequence INTEGER NOT NULL,
-  last_timestamp_ns INTEGER NOT NULL,
-  PRIMARY KEY (vm_id, address)
+  sequence INTEGER NOT NULL,
+  timestamp_ns INTEGER NOT NULL,
+  PRIMARY KEY (virtual_network, vm_id, address),
+  FOREIGN KEY (virtual_network, vm_id) REFERENCES bindings ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE TABLE peers (
   address TEXT PRIMARY KEY,
+  received_sequence INTEGER,
+  received_timestamp_ns INTEGER,
   next_sequence INTEGER NOT NULL,
-  last_timestamp_ns INTEGER NOT NULL,
+  last_sent_timestamp_ns INTEGER NOT NULL,
   port INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql";
@@ -120,20 +128,24 @@ class SqliteStore final : public Store {
 
   void execute(const EraseBinding &write) {
     // Children first: correct whether or not foreign keys are enforced.
-    for (const char *sql : {"DELETE FROM previous_nves WHERE vm_id = ?1",
-                            "DELETE FROM registering_nves WHERE vm_id = ?1",
-                            "DELETE FROM bindings WHERE vm_id = ?1"})
-      sqlite::Statement(db_.handle(), sql).bind(1, write.vm_id).run();
+    for (const char *sql :
+         {"DELETE FROM previous_nves WHERE virtual_network = ?1 AND vm_id = ?2",
+          "DELETE FROM last_requests WHERE virtual_network = ?1 AND vm_id = ?2",
+          "DELETE FROM bindings WHERE virtual_network = ?1 AND vm_id = ?2"})
+      sqlite::Statement(db_.handle(), sql)
+          .bind(1, int64_t{write.key.virtual_network})
+          .bind(2, write.key.vm_id)
+          .run();
   }
 
   void execute(const PutBinding &write) {
     const Binding &b = write.binding;
-    execute(EraseBinding{b.vm_id});
+    execute(EraseBinding{b.key()});
     sqlite::Statement insert(db_.handle(),
                              "INSERT INTO bindings VALUES "
                              "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
-    insert.bind(1, b.vm_id)
-        .bind(2, int64_t{b.virtual_network})
+    insert.bind(1, int64_t{b.virtual_network})
+        .bind(2, b.vm_id)
         .bind(3, b.mac)
         .bind(4, columns::addresses(b.addresses))
         .bind(5, proto::format_ip_address(b.serving.control))
@@ -150,46 +162,54 @@ class SqliteStore final : public Store {
     if (b.flap_detected_at) insert.bind(16, as_column(to_wall_ns(*b.flap_detected_at, clock_)));
     insert.run();
     insert_previous(b);
-    insert_replay(b);
+    insert_last_requests(b);
   }
 
   void insert_previous(const Binding &b) {
-    sqlite::Statement insert(db_.handle(),
-                             "INSERT INTO previous_nves VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    sqlite::Statement insert(
+        db_.handle(),
+        "INSERT INTO previous_nves VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     for (size_t i = 0; i < b.previous.size(); i++) {
       const PreviousNve &p = b.previous[i];
-      insert.bind(1, b.vm_id)
-          .bind(2, static_cast<int64_t>(i))
-          .bind(3, proto::format_ip_address(p.nve.control))
-          .bind(4, int64_t{p.nve.port})
-          .bind(5, columns::endpoints(p.nve.endpoints))
-          .bind(6, int64_t{static_cast<uint8_t>(p.state)})
-          .bind(7, int64_t{p.retries})
-          .bind(8, as_column(to_wall_ns(p.next_retransmit, clock_)))
-          .bind(9, columns::attempts(p.attempts));
-      if (p.rejected_with) insert.bind(10, int64_t{static_cast<uint8_t>(*p.rejected_with)});
+      insert.bind(1, int64_t{b.virtual_network})
+          .bind(2, b.vm_id)
+          .bind(3, static_cast<int64_t>(i))
+          .bind(4, proto::format_ip_address(p.nve.control))
+          .bind(5, int64_t{p.nve.port})
+          .bind(6, columns::endpoints(p.nve.endpoints))
+          .bind(7, as_column(to_wall_ns(p.redirect_until, clock_)))
+          .bind(8, int64_t{static_cast<uint8_t>(p.state)})
+          .bind(9, int64_t{p.retries})
+          .bind(10, as_column(to_wall_ns(p.next_retransmit, clock_)))
+          .bind(11, columns::attempts(p.attempts));
+      if (p.rejected_with) insert.bind(12, int64_t{static_cast<uint8_t>(*p.rejected_with)});
       insert.run();
     }
   }
 
-  void insert_replay(const Binding &b) {
-    sqlite::Statement insert(db_.handle(), "INSERT INTO registering_nves VALUES (?1, ?2, ?3, ?4)");
-    for (const auto &[peer, replay] : b.replay) {
-      if (!replay.has_history()) continue;
-      insert.bind(1, b.vm_id)
-          .bind(2, proto::format_ip_address(peer))
-          .bind(3, int64_t{*replay.last_sequence()})
-          .bind(4, as_column(*replay.last_timestamp_ns()))
+  void insert_last_requests(const Binding &b) {
+    sqlite::Statement insert(db_.handle(), "INSERT INTO last_requests VALUES (?1, ?2, ?3, ?4, ?5)");
+    for (const auto &[peer, stamp] : b.last_requests) {
+      insert.bind(1, int64_t{b.virtual_network})
+          .bind(2, b.vm_id)
+          .bind(3, proto::format_ip_address(peer))
+          .bind(4, int64_t{stamp.sequence})
+          .bind(5, as_column(stamp.timestamp_ns))
           .run();
     }
   }
 
-  void execute(const PutPeerSendState &write) {
-    sqlite::Statement(db_.handle(), "INSERT OR REPLACE INTO peers VALUES (?1, ?2, ?3, ?4)")
-        .bind(1, proto::format_ip_address(write.peer))
-        .bind(2, int64_t{write.state.next_sequence})
-        .bind(3, as_column(write.state.last_timestamp_ns))
-        .bind(4, int64_t{write.state.port})
+  void execute(const PutPeerState &write) {
+    const PeerState &peer = write.state;
+    sqlite::Statement upsert(db_.handle(), "INSERT OR REPLACE INTO peers VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    upsert.bind(1, proto::format_ip_address(write.peer));
+    if (peer.received.has_history()) {
+      upsert.bind(2, int64_t{*peer.received.last_sequence()});
+      upsert.bind(3, as_column(*peer.received.last_timestamp_ns()));
+    }
+    upsert.bind(4, int64_t{peer.next_sequence})
+        .bind(5, as_column(peer.last_sent_timestamp_ns))
+        .bind(6, int64_t{peer.port})
         .run();
   }
 
@@ -211,12 +231,12 @@ T require(std::optional<T> value, const std::string &what) {
 
 Binding SqliteStore::read_binding(const sqlite::Statement &row) {
   Binding b;
-  b.vm_id = row.blob(0);
+  b.virtual_network = static_cast<uint32_t>(row.integer(0));
+  b.vm_id = row.blob(1);
   std::string vm = vm_id_text(b.vm_id);
   auto mac = row.blob(2);
   if (mac.size() != b.mac.size()) throw sqlite::Error("damaged row: MAC of VM " + vm);
   std::copy(mac.begin(), mac.end(), b.mac.begin());
-  b.virtual_network = static_cast<uint32_t>(row.integer(1));
   b.addresses = require(columns::parse_addresses(row.text(3)), "addresses of VM " + vm);
   b.serving.control = require(proto::parse_ip_address(row.text(4)), "serving NVE of VM " + vm);
   b.serving.port = static_cast<uint16_t>(row.integer(5));
@@ -235,51 +255,61 @@ Binding SqliteStore::read_binding(const sqlite::Statement &row) {
 
 PreviousNve SqliteStore::read_previous(const sqlite::Statement &row, const std::string &vm) {
   PreviousNve p;
-  p.nve.control = require(proto::parse_ip_address(row.text(2)), "previous NVE of VM " + vm);
-  p.nve.port = static_cast<uint16_t>(row.integer(3));
-  p.nve.endpoints = require(columns::parse_endpoints(row.text(4)), "previous NVE endpoints of VM " + vm);
-  int64_t state = row.integer(5);
+  p.nve.control = require(proto::parse_ip_address(row.text(3)), "previous NVE of VM " + vm);
+  p.nve.port = static_cast<uint16_t>(row.integer(4));
+  p.nve.endpoints = require(columns::parse_endpoints(row.text(5)), "previous NVE endpoints of VM " + vm);
+  p.redirect_until = from_wall_ns(static_cast<uint64_t>(row.integer(6)), clock_);
+  int64_t state = row.integer(7);
   if (state < 0 || state > static_cast<int64_t>(NotificationState::Failed))
     throw sqlite::Error("damaged row: notification state of VM " + vm);
   p.state = static_cast<NotificationState>(state);
-  p.retries = static_cast<unsigned>(row.integer(6));
-  p.next_retransmit = from_wall_ns(static_cast<uint64_t>(row.integer(7)), clock_);
-  p.attempts = require(columns::parse_attempts(row.text(8)), "notification attempts of VM " + vm);
-  if (!row.is_null(9)) p.rejected_with = static_cast<proto::Status>(row.integer(9));
+  p.retries = static_cast<unsigned>(row.integer(8));
+  p.next_retransmit = from_wall_ns(static_cast<uint64_t>(row.integer(9)), clock_);
+  p.attempts = require(columns::parse_attempts(row.text(10)), "notification attempts of VM " + vm);
+  if (!row.is_null(11)) p.rejected_with = static_cast<proto::Status>(row.integer(11));
   return p;
 }
 
+BindingKey key_of(const sqlite::Statement &row) {
+  return BindingKey{static_cast<uint32_t>(row.integer(0)), row.blob(1)};
+}
+
 StoredState SqliteStore::load_all() {
-  std::map<VmId, Binding> bindings;
+  std::map<BindingKey, Binding> bindings;
   sqlite::Statement binding_rows(db_.handle(), "SELECT * FROM bindings");
   while (binding_rows.step()) {
     Binding b = read_binding(binding_rows);
-    bindings.emplace(b.vm_id, std::move(b));
+    bindings.emplace(b.key(), std::move(b));
   }
-  sqlite::Statement previous_rows(db_.handle(), "SELECT * FROM previous_nves ORDER BY vm_id, position");
+  sqlite::Statement previous_rows(
+      db_.handle(), "SELECT * FROM previous_nves ORDER BY virtual_network, vm_id, position");
   while (previous_rows.step()) {
-    auto it = bindings.find(previous_rows.blob(0));
+    auto it = bindings.find(key_of(previous_rows));
     if (it == bindings.end()) continue;  // orphan: its binding was deleted
-    it->second.previous.push_back(read_previous(previous_rows, vm_id_text(it->first)));
+    it->second.previous.push_back(read_previous(previous_rows, vm_id_text(it->first.vm_id)));
   }
-  sqlite::Statement replay_rows(db_.handle(), "SELECT * FROM registering_nves");
-  while (replay_rows.step()) {
-    auto it = bindings.find(replay_rows.blob(0));
+  sqlite::Statement request_rows(db_.handle(), "SELECT * FROM last_requests");
+  while (request_rows.step()) {
+    auto it = bindings.find(key_of(request_rows));
     if (it == bindings.end()) continue;
-    auto peer = require(proto::parse_ip_address(replay_rows.text(1)),
-                        "registering NVE of VM " + vm_id_text(it->first));
-    it->second.replay[peer].record(static_cast<uint16_t>(replay_rows.integer(2)),
-                                   static_cast<uint64_t>(replay_rows.integer(3)));
+    auto peer = require(proto::parse_ip_address(request_rows.text(2)),
+                        "registering NVE of VM " + vm_id_text(it->first.vm_id));
+    it->second.last_requests[peer] = RequestStamp{static_cast<uint16_t>(request_rows.integer(3)),
+                                                  static_cast<uint64_t>(request_rows.integer(4))};
   }
   StoredState state;
   sqlite::Statement peer_rows(db_.handle(), "SELECT * FROM peers");
   while (peer_rows.step()) {
     auto peer = require(proto::parse_ip_address(peer_rows.text(0)), "peer " + peer_rows.text(0));
-    state.peers[peer] = PeerSendState{static_cast<uint16_t>(peer_rows.integer(1)),
-                                      static_cast<uint64_t>(peer_rows.integer(2)),
-                                      static_cast<uint16_t>(peer_rows.integer(3))};
+    PeerState &loaded = state.peers[peer];
+    if (!peer_rows.is_null(1))
+      loaded.received.record(static_cast<uint16_t>(peer_rows.integer(1)),
+                             static_cast<uint64_t>(peer_rows.integer(2)));
+    loaded.next_sequence = static_cast<uint16_t>(peer_rows.integer(3));
+    loaded.last_sent_timestamp_ns = static_cast<uint64_t>(peer_rows.integer(4));
+    loaded.port = static_cast<uint16_t>(peer_rows.integer(5));
   }
-  for (auto &[vm, binding] : bindings) state.bindings.push_back(std::move(binding));
+  for (auto &[key, binding] : bindings) state.bindings.push_back(std::move(binding));
   return state;
 }
 
