@@ -99,7 +99,7 @@ Reply NvedCommands::show_counters(const Args &a) {
   o << std::left << std::setw(34) << "drops (all reasons)" << std::right << std::setw(20) << drops << "\n";
   r.text = o.str();
   r.data = {{"counters", j}, {"drops_total", drops}};
-  if (last - first == 1) r.data["worker"] = first;
+  if (!a.empty()) r.data["worker"] = first;
   return r;
 }
 

@@ -30,7 +30,8 @@ constexpr TelemetryCommand kCommands[] = {
 };
 
 void add_value(rte_tel_data *d, const std::string &key, const nlohmann::json &v) {
-  if (v.is_number_unsigned()) rte_tel_data_add_dict_u64(d, key.c_str(), v.get<uint64_t>());
+  if (v.is_boolean()) rte_tel_data_add_dict_u64(d, key.c_str(), v.get<bool>() ? 1 : 0);  // 22.11 has no bool
+  else if (v.is_number_unsigned()) rte_tel_data_add_dict_u64(d, key.c_str(), v.get<uint64_t>());
   else if (v.is_number_integer()) rte_tel_data_add_dict_int(d, key.c_str(), static_cast<int>(v.get<int64_t>()));
   else if (v.is_string()) rte_tel_data_add_dict_string(d, key.c_str(), v.get<std::string>().c_str());
   else rte_tel_data_add_dict_string(d, key.c_str(), v.dump().c_str());  // nested: as JSON text
@@ -58,7 +59,32 @@ int answer(const TelemetryCommand &c, const char *params, rte_tel_data *d) {
     for (auto it = obj.begin(); it != obj.end(); ++it) add_value(d, it.key(), it.value());
     if (&obj != &data && data.contains("drops_total")) add_value(d, "drops_total", data["drops_total"]);
   } else if (data.is_array()) {
-    for (size_t i = 0; i < data.size(); i++) add_value(d, std::to_string(i), data[i]);
+    // One nested dictionary per entry (telemetry strings are limited to
+    // 128 bytes, so entries are not flattened into JSON text).
+    for (size_t i = 0; i < data.size(); i++) {
+      if (!data[i].is_object()) {
+        add_value(d, std::to_string(i), data[i]);
+        continue;
+      }
+      rte_tel_data *entry = rte_tel_data_alloc();
+      if (!entry) return -1;
+      rte_tel_data_start_dict(entry);
+      for (auto it = data[i].begin(); it != data[i].end(); ++it) {
+        if (it.value().is_array() && !it.value().empty() && it.value()[0].is_object()) {
+          // e.g. a worker's queues: "port:queue port:queue"
+          std::string s;
+          for (const auto &q : it.value()) {
+            std::string one;
+            for (auto f = q.begin(); f != q.end(); ++f) one += (one.empty() ? "" : ":") + f.value().dump();
+            s += (s.empty() ? "" : " ") + one;
+          }
+          rte_tel_data_add_dict_string(entry, it.key().c_str(), s.c_str());
+        } else {
+          add_value(entry, it.key(), it.value());
+        }
+      }
+      rte_tel_data_add_dict_container(d, std::to_string(i).c_str(), entry, 0);
+    }
   }
   return 0;
 }

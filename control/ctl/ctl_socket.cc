@@ -154,7 +154,11 @@ bool CtlServer::serve(Client &c, uint64_t now_ms) {
     r = Reply::fail("no request line within 2 s");
   } else {
     nlohmann::json req = nlohmann::json::parse(c.buf.substr(0, nl), nullptr, false);
-    r = req.is_discarded() ? Reply::fail("request is not JSON", true) : dispatch(req);
+    try {
+      r = req.is_discarded() ? Reply::fail("request is not JSON", true) : dispatch(req);
+    } catch (const std::exception &e) {  // a client must never take the daemon down
+      r = Reply::fail(std::string("bad request: ") + e.what(), true);
+    }
   }
   write_all(c.fd, to_json(r).dump() + "\n");
   return false;
@@ -186,6 +190,8 @@ Reply CtlServer::dispatch(const nlohmann::json &req) {
   size_t nwords = 0;
   const CommandSpec *spec = match_command(table_, argv, nwords);
   if (!spec) return Reply::fail("unknown command '" + req["command"].get<std::string>() + "' (try: help)", true);
+  if (req.contains("read_only") && !req["read_only"].is_boolean())
+    return Reply::fail("\"read_only\" must be true or false", true);
   if (spec->mutating && req.value("read_only", false))
     return Reply::fail("'" + std::string(spec->words) + "' changes state: refused in read-only mode");
   auto it = handlers_.find(spec->words);
@@ -193,6 +199,8 @@ Reply CtlServer::dispatch(const nlohmann::json &req) {
   const std::vector<std::string> args(argv.begin() + static_cast<long>(nwords), argv.end());
   try {
     return it->second(args);
+  } catch (const std::invalid_argument &e) {
+    return Reply::fail(e.what(), true);  // a malformed argument: usage error
   } catch (const std::exception &e) {
     return Reply::fail(e.what());
   }
