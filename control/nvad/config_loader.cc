@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "control/nvad/text_format.h"
 #include "control/nvad/yaml_fields.h"
 
 namespace nvmove::nvad {
@@ -20,17 +21,20 @@ void read_listen(YamlSection listen, ListenConfig &out) {
   listen.reject_unknown_keys();
 }
 
-void read_lifetime(YamlSection lifetime, RegistrationPolicy &out) {
-  if (lifetime.has("max")) {
-    if (auto max = lifetime.duration("max", 4s, std::chrono::seconds(kMaxLifetimeSeconds))) {
-      auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*max).count();
-      if (*max != std::chrono::seconds(seconds) || seconds % proto::kLifetimeUnitSeconds != 0)
-        lifetime.errors().add(lifetime.node()["max"], lifetime.key_path("max"),
-                              "must be a whole multiple of 4 s (the protocol's lifetime unit)");
-      else
-        out.max_lifetime = static_cast<uint16_t>(seconds / proto::kLifetimeUnitSeconds);
-    }
+// A duration the protocol carries in its 16-bit Lifetime field.
+std::optional<uint16_t> lifetime_units(YamlSection &section, const std::string &key, Duration value) {
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(value).count();
+  if (value != std::chrono::seconds(seconds) || seconds % proto::kLifetimeUnitSeconds != 0) {
+    section.errors().add(section.node()[key], section.key_path(key),
+                         "must be a whole multiple of 4 s (the protocol's lifetime unit)");
+    return std::nullopt;
   }
+  return static_cast<uint16_t>(seconds / proto::kLifetimeUnitSeconds);
+}
+
+void read_lifetime(YamlSection lifetime, RegistrationPolicy &out) {
+  if (auto max = lifetime.duration("max", 4s, std::chrono::seconds(kMaxLifetimeSeconds)))
+    if (auto units = lifetime_units(lifetime, "max", *max)) out.max_lifetime = *units;
   if (auto grace = lifetime.duration("deregistration_grace", 0s, 1h)) out.deregistration_grace = *grace;
   lifetime.reject_unknown_keys();
 }
@@ -41,6 +45,10 @@ void read_notifications(YamlSection section, RegistrationPolicy &out) {
   if (auto max = section.duration("max_timeout", 10ms, 1h)) timers.max_timeout = *max;
   if (auto retries = section.number("retries", 0, 100)) timers.retries = static_cast<unsigned>(*retries);
   if (auto previous = section.number("max_previous_nves", 1, 1024)) out.max_previous_nves = *previous;
+  if (auto redirect = section.duration("redirect_lifetime", 4s, std::chrono::seconds(kMaxLifetimeSeconds))) {
+    auto units = lifetime_units(section, "redirect_lifetime", *redirect);
+    if (units) timers.redirect_lifetime = *units;
+  }
   if (timers.max_timeout < timers.initial_timeout)
     section.errors().add(section.node()["max_timeout"], section.key_path("max_timeout"),
                          duration_text(timers.max_timeout) + " is less than initial_timeout " +
@@ -63,6 +71,7 @@ void read_peers(std::vector<YamlSection> entries, RegistrationPolicy &out) {
       entry.errors().add(entry.node(), entry.key_path("address"), "missing (each peer needs one)");
     PeerPolicy policy;
     if (auto endpoints = entry.addresses("endpoints")) policy.endpoints = std::move(*endpoints);
+    if (auto vns = entry.numbers("virtual_networks", 0, 0xffffffff)) policy.virtual_networks = std::move(*vns);
     if (address && !peers.emplace(*address, std::move(policy)).second)
       entry.errors().add(entry.node()["address"], entry.key_path("address"), "peer listed twice");
     entry.reject_unknown_keys();
@@ -111,7 +120,14 @@ proto::Result<NvadConfig, ConfigErrors> parse_config(std::string_view text, cons
     errors.add_line(e.mark.line >= 0 ? e.mark.line + 1 : 0, "(syntax)", e.msg);
     return ConfigErrors{errors.all()};
   }
-  NvadConfig config = read_top(YamlSection(root, "", errors));
+  NvadConfig config;
+  try {
+    config = read_top(YamlSection(root, "", errors));
+  } catch (const YAML::Exception &e) {
+    // The readers check types before converting; this is a safety net so
+    // that no input, however odd, takes nvad down with an exception.
+    errors.add_line(e.mark.line >= 0 ? e.mark.line + 1 : 0, "(structure)", e.msg);
+  }
   if (!errors.all().empty()) return ConfigErrors{errors.all()};
   return config;
 }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "control/nvad/text_format.h"
 #include "control/protocol/address_text.h"
 
 namespace nvmove::nvad {
@@ -12,6 +13,13 @@ std::optional<uint64_t> parse_unsigned(const std::string &text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 10);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
   return value;
+}
+
+// yaml-cpp answers a lookup of a missing key with an "invalid" node on which
+// most calls throw; a fresh Undefined node answers every question safely.
+YAML::Node defined_or_undefined(const YAML::Node &node) {
+  if (node.IsDefined()) return node;
+  return YAML::Node(YAML::NodeType::Undefined);
 }
 
 // yaml-cpp keeps a mark on every node it parsed; a node built by the program
@@ -35,10 +43,10 @@ void YamlErrors::add_line(int line, const std::string &key, const std::string &w
 }
 
 YamlSection::YamlSection(YAML::Node node, std::string path, YamlErrors &errors)
-    : node_(std::move(node)), path_(std::move(path)), errors_(errors) {
+    : node_(defined_or_undefined(node)), path_(std::move(path)), errors_(errors) {
   if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
     errors_.add(node_, path_.empty() ? "(top level)" : path_, "expected a mapping of keys to values");
-    node_ = YAML::Node(YAML::NodeType::Undefined);
+    node_.reset(YAML::Node(YAML::NodeType::Undefined));
   }
 }
 
@@ -47,7 +55,7 @@ YAML::Node YamlSection::get(const std::string &key) {
   if (!node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
   // Through a const reference: operator[] on a non-const node inserts the key.
   const YAML::Node &map = node_;
-  return map[key];
+  return defined_or_undefined(map[key]);
 }
 
 bool YamlSection::has(const std::string &key) {
@@ -217,12 +225,6 @@ std::optional<Duration> parse_duration(const std::string &text) {
   if (unit == "m") return std::chrono::minutes(n);
   if (unit == "h") return std::chrono::hours(n);
   return std::nullopt;
-}
-
-std::string duration_text(Duration duration) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
-  if (ms % 1000 != 0) return std::to_string(ms) + "ms";
-  return std::to_string(ms / 1000) + "s";
 }
 
 }  // namespace nvmove::nvad

@@ -70,6 +70,5 @@ class YamlSection {
 };
 
 std::optional<Duration> parse_duration(const std::string &text);
-std::string duration_text(Duration duration);
 
 }  // namespace nvmove::nvad
