@@ -45,7 +45,7 @@ proto::Result<std::unique_ptr<Server>, std::string> Server::start(const NvadConf
     size_t bindings = loaded->bindings.size();
     server->registrar_.restore(std::move(loaded).value());
     size_t pending = 0;
-    for (const auto &[vm, binding] : server->registrar_.cache()) pending += binding.pending_notifications();
+    for (const auto &[key, binding] : server->registrar_.cache()) pending += binding.pending_notifications();
     spdlog::info("restored {} binding(s) with {} pending notification(s) from {}", bindings, pending,
                  config.db_path);
   }
@@ -209,8 +209,8 @@ void Server::log_limited(spdlog::level::level_enum level, const IpAddress &peer,
   if (auto admitted = limited_log_.admit(peer, reason, line)) spdlog::log(level, "{}", *admitted);
 }
 
-bool Server::clear_flap(const VmId &vm) {
-  auto outcome = registrar_.clear_flap(vm);
+bool Server::clear_flap(const BindingKey &key) {
+  auto outcome = registrar_.clear_flap(key);
   if (!outcome) return false;
   execute(std::move(*outcome), nullptr);
   return true;

@@ -51,7 +51,7 @@ class Server {
   // The port each listening socket got (useful when configured as 0).
   std::vector<uint16_t> local_ports() const;
   // Operator action (see Registrar::clear_flap); false if not flapping.
-  bool clear_flap(const VmId &vm);
+  bool clear_flap(const BindingKey &key);
   // {"bindings": [...], "peers": [...], "protocol_stats": {...}}.
   nlohmann::json state_json() const;
   const Registrar &registrar() const { return registrar_; }

@@ -1,5 +1,6 @@
 #include "control/nvad/state_json.h"
 
+#include <algorithm>
 #include <map>
 
 #include "control/nvad/text_format.h"
@@ -20,6 +21,7 @@ json nve_json(const NveRef &nve) {
 
 json previous_json(const PreviousNve &previous, const Clock &clock) {
   json out = nve_json(previous.nve);
+  out["redirect_expires_in_ms"] = std::max<int64_t>(ms_from_now(previous.redirect_until, clock), 0);
   out["notification"] = notification_state_name(previous.state);
   out["retries"] = previous.retries;
   if (previous.state == NotificationState::Pending)
@@ -61,7 +63,7 @@ json binding_json(const Binding &b, const Clock &clock) {
 
 json bindings_json(const BindingCache &cache, const Clock &clock) {
   json out = json::array();
-  for (const auto &[vm, binding] : cache) out.push_back(binding_json(binding, clock));
+  for (const auto &[key, binding] : cache) out.push_back(binding_json(binding, clock));
   return out;
 }
 
@@ -69,8 +71,8 @@ json peers_json(const Registrar &registrar, const proto::KeyTable *keys) {
   std::map<IpAddress, PeerSummary> peers;
   if (const auto &listed = registrar.policy().peers)
     for (const auto &[address, policy] : *listed) peers[address].listed = true;
-  for (const auto &[address, state] : registrar.notifier().peers()) peers[address];
-  for (const auto &[vm, binding] : registrar.cache()) {
+  for (const auto &[address, state] : registrar.peers().all()) peers[address];
+  for (const auto &[key, binding] : registrar.cache()) {
     peers[binding.serving.control].serving++;
     for (const auto &p : binding.previous) {
       if (p.state == NotificationState::Pending) peers[p.nve.control].pending++;
@@ -79,8 +81,7 @@ json peers_json(const Registrar &registrar, const proto::KeyTable *keys) {
   }
   json out = json::array();
   for (auto &[address, summary] : peers) {
-    const auto &send_states = registrar.notifier().peers();
-    auto send = send_states.find(address);
+    const PeerState *state = registrar.peers().find(address);
     bool has_key = keys && keys->sending_key(address) != nullptr;
     // Without a peers list, every peer with a key may register.
     bool authorized = has_key && (!registrar.policy().peers || summary.listed);
@@ -92,9 +93,10 @@ json peers_json(const Registrar &registrar, const proto::KeyTable *keys) {
         {"notifications_pending", summary.pending},
         {"notifications_failed", summary.failed},
     };
-    if (send != send_states.end()) {
-      entry["port"] = send->second.port;
-      entry["next_sequence"] = send->second.next_sequence;
+    if (state) {
+      entry["port"] = state->port;
+      entry["next_sequence_sent"] = state->next_sequence;
+      if (auto last = state->received.last_sequence()) entry["last_sequence_received"] = *last;
     }
     out.push_back(std::move(entry));
   }

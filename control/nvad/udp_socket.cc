@@ -60,6 +60,18 @@ std::pair<IpAddress, uint16_t> from_sockaddr(const sockaddr_storage &in) {
 
 std::string errno_text(const std::string &what) { return what + ": " + std::strerror(errno); }
 
+// DSCP CS6, network control (docs/protocol.md section 2): registrations are
+// most needed exactly when a move storm congests the fabric. Best effort: a
+// failure only loses the marking.
+constexpr int kTrafficClassCs6 = 48 << 2;
+
+void mark_cs6(int fd, bool ipv6) {
+  int value = kTrafficClassCs6;
+  // IP_TOS also applies to IPv4 traffic through a dual-stack IPv6 socket.
+  setsockopt(fd, IPPROTO_IP, IP_TOS, &value, sizeof value);
+  if (ipv6) setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &value, sizeof value);
+}
+
 }  // namespace
 
 proto::Result<UdpSocket, std::string> UdpSocket::open(const IpAddress &address, uint16_t port,
@@ -74,6 +86,7 @@ proto::Result<UdpSocket, std::string> UdpSocket::open(const IpAddress &address, 
     if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only) != 0)
       return errno_text("IPV6_V6ONLY on " + where);
   }
+  mark_cs6(fd, address.is_v6());
   sockaddr_storage local{};
   socklen_t length = to_sockaddr(address, port, address.is_v6(), local);
   if (bind(fd, reinterpret_cast<sockaddr *>(&local), length) != 0) return errno_text("bind to " + where);
