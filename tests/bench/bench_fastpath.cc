@@ -262,12 +262,16 @@ int main(int argc, char **argv) {
       table.set_fabric(fabric());
       const uint64_t t0 = rte_rdtsc();
       for (uint64_t pct : moved) {
-        // (Re)fill with this mix: upserts over the same keys.
+        // (Re)fill with this mix: upserts over the same keys. The measuring
+        // thread is an RCU reader: offline while it writes, or the retired
+        // entries would wait for it forever.
+        rte_rcu_qsbr_thread_offline(env.qsbr, 0);
         fill_routes(table, static_cast<uint8_t>(fam), static_cast<uint32_t>(n), static_cast<uint32_t>(pct));
         if (pct == moved.front())
           std::printf("# %s IPv%d routes installed in %.2f s (%.0f routes/s batched), %.1f bytes/route\n",
                       size_name(n).c_str(), fam, double(rte_rdtsc() - t0) / hz,
                       double(n) / (double(rte_rdtsc() - t0) / hz), double(table.memory_bytes()) / double(n));
+        rte_rcu_qsbr_thread_online(env.qsbr, 0);
         Worker w(env, table, static_cast<uint8_t>(fam), static_cast<uint32_t>(n));
         w.run(packets / 10);  // warm caches and branch predictors
         const uint64_t cyc = w.run(packets);
