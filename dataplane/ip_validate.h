@@ -11,6 +11,24 @@ namespace nvmove::dp {
 
 inline constexpr Counter kValid = Counter::kCount;
 
+// One's complement sum of an IPv4 header is 0xffff when its checksum is right.
+// The usual 20-byte header: five 32-bit words in a 64-bit accumulator (a few
+// instructions, against ~70 for the generic 16-bit loop of rte_raw_cksum).
+inline bool ipv4_header_checksum_ok(const uint8_t *l3, uint32_t ihl) {
+  if (ihl != 20) return rte_raw_cksum(l3, ihl) == 0xffff;
+  uint64_t s = 0;
+  for (int i = 0; i < 5; i++) {
+    uint32_t w;
+    __builtin_memcpy(&w, l3 + 4 * i, 4);
+    s += w;
+  }
+  s = (s & 0xffffffffu) + (s >> 32);
+  s = (s & 0xffffffffu) + (s >> 32);
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  return s == 0xffff;
+}
+
 inline Counter validate_ipv4(const uint8_t *l3, uint32_t avail, bool verify_csum) {
   if (avail < sizeof(rte_ipv4_hdr)) return Counter::drop_ipv4_truncated;
   const auto *ip = reinterpret_cast<const rte_ipv4_hdr *>(l3);
@@ -19,7 +37,7 @@ inline Counter validate_ipv4(const uint8_t *l3, uint32_t avail, bool verify_csum
   if (ihl < sizeof(rte_ipv4_hdr) || ihl > avail) return Counter::drop_ipv4_bad_ihl;
   const uint32_t tot = rte_be_to_cpu_16(ip->total_length);
   if (tot < ihl || tot > avail) return Counter::drop_ipv4_bad_length;
-  if (verify_csum && rte_raw_cksum(ip, ihl) != 0xffff) return Counter::drop_ipv4_bad_checksum;
+  if (verify_csum && !ipv4_header_checksum_ok(l3, ihl)) return Counter::drop_ipv4_bad_checksum;
   const uint8_t s0 = reinterpret_cast<const uint8_t *>(&ip->src_addr)[0];
   // Multicast, broadcast, loopback and 0.0.0.0 never source a routed packet
   // (RFC 1812 5.3.7).
