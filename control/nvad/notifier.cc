@@ -55,7 +55,7 @@ void Notifier::transmit(const Binding &binding, PreviousNve &previous, Outcome &
   const IpAddress &peer = previous.nve.control;
   RequestStamp stamp = peers_.next_stamp(peer, clock_.wall_ns());
   const PeerState &state = peers_.get(peer);
-  out.writes.push_back(PutPeerState{peer, state});
+  out.write(PutPeerState{peer, state});
 
   uint16_t lifetime = lifetime_asked(binding);
   Instant now = clock_.now();
@@ -136,7 +136,7 @@ bool Notifier::on_reply(Binding &binding, const IpAddress &peer, const proto::Me
     // retransmit at once (section 7).
     PeerState &state = peers_.get(peer);
     state.next_sequence = *reply.expected_sequence;
-    out.writes.push_back(PutPeerState{peer, state});
+    out.write(PutPeerState{peer, state});
     spdlog::info("previous NVE {} expects sequence {} from nvad: resynchronised", address_text(peer),
                  *reply.expected_sequence);
     retransmit_or_fail(binding, *previous, out);

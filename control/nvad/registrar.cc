@@ -31,7 +31,7 @@ void Registrar::heard_from(const Inbound &in, Outcome &out) {
   PeerState &peer = peers_.get(in.peer);
   if (peer.port == in.port) return;
   peer.port = in.port;
-  out.writes.push_back(PutPeerState{in.peer, peer});
+  out.write(PutPeerState{in.peer, peer});
 }
 
 Outcome Registrar::handle_request(const Inbound &in) {
@@ -55,7 +55,7 @@ Outcome Registrar::handle_request(const Inbound &in) {
   // dropped as a duplicate instead of being evaluated again.
   peer.received.record(request.sequence, *request.timestamp_ns);
   peer.port = in.port;
-  out.writes.push_back(PutPeerState{in.peer, peer});
+  out.write(PutPeerState{in.peer, peer});
 
   std::optional<Refusal> refusal = check_not_a_notification(request);
   if (!refusal) refusal = check_peer_listed(policy_, in.peer);
@@ -222,7 +222,7 @@ Outcome Registrar::move(const Inbound &in, Binding binding, Outcome out) {
 }
 
 void Registrar::save(Binding binding, Outcome &out) {
-  out.writes.push_back(PutBinding{binding});
+  out.write(PutBinding{binding});
   cache_.put(std::move(binding));
 }
 
@@ -233,7 +233,7 @@ void Registrar::schedule_deadline(const Binding &binding) {
 void Registrar::remove(const Binding &binding, Outcome &out) {
   Binding doomed = binding;
   notifier_.forget_all(doomed);
-  out.writes.push_back(EraseBinding{doomed.key()});
+  out.write(EraseBinding{doomed.key()});
   cache_.erase(doomed.key());
 }
 
