@@ -42,6 +42,11 @@ struct PeerSummary {
 json binding_json(const Binding &b, const Clock &clock) {
   json previous = json::array();
   for (const auto &p : b.previous) previous.push_back(previous_json(p, clock));
+  json registering = json::array();
+  for (const auto &[peer, stamp] : b.last_requests)
+    registering.push_back({{"address", address_text(peer)},
+                           {"last_sequence", stamp.sequence},
+                           {"last_timestamp_ns", stamp.timestamp_ns}});
   json out = {
       {"vm_id", vm_id_text(b.vm_id)},
       {"virtual_network", b.virtual_network},
@@ -50,6 +55,7 @@ json binding_json(const Binding &b, const Clock &clock) {
       {"state", binding_state_name(b.state)},
       {"serving_nve", nve_json(b.serving)},
       {"previous_nves", std::move(previous)},
+      {"registering_nves", std::move(registering)},
       {"granted_lifetime_s", proto::lifetime_seconds(b.granted_lifetime)},
       {"expires_in_ms", ms_from_now(b.expires_at, clock)},
       {"last_move_mode", proto::mobility_mode_name(b.last_move_mode)},
