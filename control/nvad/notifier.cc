@@ -40,9 +40,11 @@ uint16_t Notifier::lifetime_asked(const Binding &binding) const {
 void Notifier::notify_previous(Binding &binding, Outcome &out) {
   Instant now = clock_.now();
   for (auto &previous : binding.previous) {
+    // Its redirect ran out and nothing is being said to it: it holds nothing
+    // for this VM any more. One still pending (a cold "drop your entry" not
+    // yet acknowledged, say) is told the news instead.
+    if (previous.state != NotificationState::Pending && previous.redirect_until <= now) continue;
     forget(binding.key(), previous);
-    // Its redirect ran out: it holds nothing for this VM any more.
-    if (previous.redirect_until <= now) continue;
     previous.state = NotificationState::Pending;
     previous.retries = 0;
     previous.rejected_with.reset();

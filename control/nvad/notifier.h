@@ -33,8 +33,8 @@ class Notifier {
       : timers_(timers), clock_(clock), counters_(counters), queue_(queue), peers_(peers) {}
 
   // Starts a fresh notification to every previous NVE of `binding` whose
-  // redirect is still running, replacing any still pending from an earlier
-  // move (it would name an NVE the VM has left).
+  // redirect is still running or whose notification is still pending,
+  // replacing the pending one (it would name an NVE the VM has left).
   void notify_previous(Binding &binding, Outcome &out);
 
   // A retransmission timer for `previous` came due: send again or give up.
