@@ -1,0 +1,812 @@
+#!/usr/bin/python3
+"""End-to-end test of a VM move: two nveds, nvad, kernel sockets, namespaces.
+
+Run as root with the system Python (it has scapy, used by the ping helper of
+vm_namespace_test.py, whose helpers and process handling this test reuses):
+
+    sudo /usr/bin/python3 tests/e2e/vm_move_test.py [--nved P] [--nvectl P] [--nvad P] [--keep-logs]
+                                                     [--order activate-first|deactivate-first]
+
+--order deactivate-first (diagnostics) deactivates the VM on A before
+activating it on B instead of after.
+
+Topology (namespaces and interfaces carry this process's PID):
+
+  ns nvm<pid>nve: nved A, nved B and nvad. Control plane on loopback:
+      nvad 127.0.0.1 port 61434, agent of A 127.0.0.11, agent of B 127.0.0.12.
+  ns nvm<pid>fab: the fabric. A bridge joining A's and B's fabric veths; on it
+      the gateway / correspondent 192.0.2.254/24, forwarding on, no redirects,
+      and the route 10.0.0.0/24 via 192.0.2.1: the correspondent keeps
+      believing the VM is behind NVE A, so its packets stay "in flight" to A
+      after the move. A tunnels them to 192.0.2.2 through the gateway MAC; the
+      fab kernel routes them back onto the bridge to B.
+  ns nvm<pid>vmA / nvm<pid>vmB: the VM before and after the move, both
+      10.0.0.5/24 with the same MAC, each behind the access port of its NVE.
+
+      vmA --- nved A (192.0.2.1) ---+                 +--- nved B (192.0.2.2) --- vmB
+                                    +-- br (fab) -----+
+                                   192.0.2.254, 10.0.0.0/24 via 192.0.2.1
+
+Both nveds use `default_action: drop`: a packet for the VM is either
+delivered or tunnelled, never bounced back to the fabric (where the static
+route would return it to A until its TTL ran out).
+
+Steps: nvad, then both nveds; VM associated + activated on A (registration
+checked in `show vms` and in nvad's SQLite store); a UDP stream from the
+correspondent to 10.0.0.5 every 2 ms with a sequence number, received by
+kernel sockets in vmA and vmB; after ~1 s at vmA the move: associate +
+activate on B (B registers, nvad notifies A, A tunnels to 192.0.2.2), then
+deactivate on A. Sub-tests (each counts once in "N passed, M failed"):
+
+  registration   A's VM registered; nvad's store has it at 127.0.0.11 / 192.0.2.1
+  before move    vmA receives the stream (>= 90 % of what was sent before the move)
+  move           B registered; nvad's store has the VM at 127.0.0.12 / 192.0.2.2
+                 and its log the move; A's `show bul` lists vm1 toward 192.0.2.2
+  A's route      after the deactivation, A's route 10.0.0.5 is a tunnel to 192.0.2.2
+  in flight      >= 90 % of the datagrams sent after (move done + 100 ms) reach vmB
+  wire           tshark on B's fabric link sees IPv4-in-IPv4 192.0.2.1 -> 192.0.2.2
+                 (inner 192.0.2.254 -> 10.0.0.5), outer checksum valid, nothing malformed
+  counters       nveds and nvad exit 0 on SIGTERM; counters JSON: A encap_ipv4_in_ipv4
+                 > 0, B decap_ipv4_outer > 0 and delivered_local > 0
+
+The script also serves as its own helper inside the namespaces
+(`--helper NAME ...`).
+"""
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import vm_namespace_test as base  # noqa: E402  (helpers, process handling)
+
+REPO = base.REPO
+PYTHON = base.PYTHON
+DEFAULT_NVED = os.path.join(REPO, "build", "control", "nved")
+DEFAULT_NVECTL = os.path.join(REPO, "build", "control", "nvectl")
+DEFAULT_NVAD = os.path.join(REPO, "build", "control", "nvad", "nvad")
+
+NVE_A = "192.0.2.1"
+NVE_B = "192.0.2.2"
+GW_IP = "192.0.2.254"
+VM_IP = "10.0.0.5"
+VM_GW = "10.0.0.1"
+VM_MAC = "02:00:00:0a:00:05"
+VM_ID = "vm1"
+NVAD_CTL = "127.0.0.1"
+AGENT_A = "127.0.0.11"
+AGENT_B = "127.0.0.12"
+NVAD_PORT = 61434
+UDP_PORT = 40000
+INTERVAL_S = 0.002
+PRE_MOVE_S = 1.0       # traffic to vmA before the move
+POST_MOVE_S = 2.0      # traffic after the move is complete
+SETTLE_S = 0.1         # the 90 % criterion counts datagrams sent this long after the move
+MIN_SHARE = 0.90
+
+log = base.log
+
+
+def nvad_vm_text(vm_id):
+    """How nvad writes a VM-ID in its log: a UUID if 16 bytes, else hex:<bytes>
+    (control/nvad/text_format.cc; nved's agent writes printable IDs as is)."""
+    b = vm_id.encode()
+    if len(b) == 16:
+        h = b.hex()
+        return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+    return "hex:" + b.hex()
+
+
+NVAD_VM = nvad_vm_text(VM_ID)
+sh = base.sh
+wait_until = base.wait_until
+read = base.read
+
+
+# --------------------------------------------------------------------------
+# Helpers that run inside a namespace (ip netns exec ... this-file --helper).
+# --------------------------------------------------------------------------
+
+def helper_seqlisten(port, ready_path, stop_path, lifetime_s):
+    """One line per datagram: '<seq> <CLOCK_MONOTONIC receive time> <source>'."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    s.bind(("0.0.0.0", port))
+    s.settimeout(0.05)
+    with open(ready_path, "w") as f:
+        f.write("ready\n")
+    end = time.monotonic() + lifetime_s
+    while time.monotonic() < end and not os.path.exists(stop_path):
+        try:
+            data, addr = s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        t = time.monotonic()
+        tag = data.split(b" ", 1)[0].decode("ascii", "replace")
+        if tag.startswith("S-") and tag[2:].isdigit():
+            print("%s %.6f %s" % (tag[2:], t, addr[0]), flush=True)
+        else:
+            print("? %.6f %s" % (t, addr[0]), flush=True)
+    return 0
+
+
+def helper_stream(dst, port, interval_s, stop_path, max_s):
+    """Sends one datagram every interval_s until stop_path exists (or max_s).
+    Prints, at the end, one line per datagram '<seq> <send time> <ok|errno>'
+    and a JSON summary. No catching up in bursts after a scheduling delay."""
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rec = []
+    t0 = time.monotonic()
+    nxt = t0
+    seq = 0
+    errors = 0
+    while not stop and time.monotonic() < t0 + max_s:
+        now = time.monotonic()
+        if nxt > now:
+            time.sleep(nxt - now)
+        t = time.monotonic()
+        try:
+            s.sendto(("S-%d " % seq).encode() + b"m" * 64, (dst, port))
+            r = "ok"
+        except OSError as e:
+            r = "e%d" % e.errno
+            errors += 1
+        rec.append("%d %.6f %s" % (seq, t, r))
+        seq += 1
+        nxt += interval_s
+        if nxt < t - interval_s:  # late by more than one interval: do not burst
+            nxt = t + interval_s
+        if seq % 25 == 0 and os.path.exists(stop_path):
+            break
+    sys.stdout.write("\n".join(rec) + "\n")
+    print(json.dumps({"sent": seq, "errors": errors, "first": t0, "last": time.monotonic()}), flush=True)
+    return 0
+
+
+def run_helper(argv):
+    name, args = argv[0], argv[1:]
+    if name == "seqlisten":
+        return helper_seqlisten(int(args[0]), args[1], args[2], float(args[3]))
+    if name == "stream":
+        return helper_stream(args[0], int(args[1]), float(args[2]), args[3], float(args[4]))
+    print("unknown helper %r" % name, file=sys.stderr)
+    return 2
+
+
+# --------------------------------------------------------------------------
+# The driver.
+# --------------------------------------------------------------------------
+
+class MoveEnv(base.Env):
+    """Namespaces, links, configurations and processes of this test. Reuses
+    vm_namespace_test.Env's spawn() / helper() / stop() / cleanup()."""
+
+    def __init__(self, args, tmp):
+        super().__init__(args.nved, tmp)
+        pid = os.getpid()
+        self.nvectl_bin = args.nvectl
+        self.nvad_bin = args.nvad
+        p = "nvm%d" % pid
+        self.ns_nve, self.ns_fab, self.ns_vma, self.ns_vmb = p + "nve", p + "fab", p + "vmA", p + "vmB"
+        self.ns_vm = self.ns_vma  # (the base class's name for it)
+        # nve-side ends (read by DPDK) and their peers.
+        self.if_fa, self.if_ga = p + "fa", p + "ga"    # A fabric / bridge port A
+        self.if_fb, self.if_gb = p + "fb", p + "gb"    # B fabric / bridge port B
+        self.if_aa, self.if_va = p + "aa", p + "va"    # A access / vmA
+        self.if_ab, self.if_vb = p + "ab", p + "vb"    # B access / vmB
+        self.if_br = p + "br"
+        self.prefix = {"A": "nvmvA%d" % pid, "B": "nvmvB%d" % pid}
+        self.file_prefix = self.prefix["A"]  # base cleanup removes this one
+        self.nve_ip = {"A": NVE_A, "B": NVE_B}
+        self.agent_ip = {"A": AGENT_A, "B": AGENT_B}
+        self.fab_if = {"A": self.if_fa, "B": self.if_fb}
+        self.acc_if = {"A": self.if_aa, "B": self.if_ab}
+        self.nveds = {}
+        self.nvad = None
+        self.paths = {k: os.path.join(tmp, k) for k in (
+            "nvad.yaml", "nvad.keys", "nvad.log", "A.yaml", "B.yaml", "A.keys", "B.keys", "A.log", "B.log",
+            "A.counters.json", "B.counters.json")}
+        self.db = os.path.join(tmp, "nvad-db", "nvad.db")
+
+    # --- topology --------------------------------------------------------------
+    def setup(self):
+        for ns in (self.ns_nve, self.ns_fab, self.ns_vma, self.ns_vmb):
+            sh("ip", "netns", "add", ns)
+            self.namespaces.append(ns)
+            self.netns_sysctl(ns, "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1",
+                              "net.ipv4.ip_forward=0", "net.ipv4.conf.all.rp_filter=0",
+                              "net.ipv4.conf.default.rp_filter=0")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        pairs = [(self.ns_nve, self.if_fa, self.ns_fab, self.if_ga),
+                 (self.ns_nve, self.if_fb, self.ns_fab, self.if_gb),
+                 (self.ns_nve, self.if_aa, self.ns_vma, self.if_va),
+                 (self.ns_nve, self.if_ab, self.ns_vmb, self.if_vb)]
+        # DPDK 22.11's net_af_packet joins the fanout group (getpid() ^ ifindex)
+        # & 0xffff, and fanout groups are per network namespace: with both
+        # nveds in ns nve, A's group for one interface can equal B's for
+        # another (e.g. consecutive PIDs and adjacent ifindexes), and B's
+        # start fails with "could not set PACKET_FANOUT ...: Invalid
+        # argument". A's DPDK interfaces get ifindexes with bit 14 set, B's
+        # not: a collision then needs PIDs about 16384 apart.
+        index = {self.if_fa: 0x4002, self.if_aa: 0x4003, self.if_fb: 0x12, self.if_ab: 0x13}
+        for ns1, if1, ns2, if2 in pairs:
+            sh("ip", "link", "add", if1, "index", str(index[if1]), "netns", ns1, "type", "veth",
+               "peer", "name", if2, "netns", ns2)
+        # The same MAC for the VM on both sides, set before the link is up.
+        sh("ip", "-n", self.ns_vma, "link", "set", self.if_va, "address", VM_MAC)
+        sh("ip", "-n", self.ns_vmb, "link", "set", self.if_vb, "address", VM_MAC)
+        for ns1, if1, ns2, if2 in pairs:
+            for ns, ifn in ((ns1, if1), (ns2, if2)):
+                sh("ip", "netns", "exec", ns, "ethtool", "-K", ifn, "tx", "off", "rx", "off")
+                self.netns_sysctl(ns, "net.ipv6.conf.%s.disable_ipv6=1" % ifn, "net.ipv4.conf.%s.rp_filter=0" % ifn)
+        # The fabric: a bridge with the gateway's address, routing between its ports.
+        f = self.ns_fab
+        sh("ip", "-n", f, "link", "add", self.if_br, "type", "bridge", "stp_state", "0", "forward_delay", "0")
+        self.netns_sysctl(f, "net.ipv6.conf.%s.disable_ipv6=1" % self.if_br)
+        r = sh("ip", "netns", "exec", f, "ethtool", "-K", self.if_br, "tx", "off", check=False)
+        if r.returncode != 0:
+            log("note: ethtool -K %s tx off: %s" % (self.if_br, (r.stderr or "").strip()))
+        for ifn in (self.if_ga, self.if_gb):
+            sh("ip", "-n", f, "link", "set", ifn, "master", self.if_br)
+        self.netns_sysctl(f, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0",
+                          "net.ipv4.conf.default.send_redirects=0",
+                          "net.ipv4.conf.%s.send_redirects=0" % self.if_br,
+                          "net.ipv4.conf.%s.rp_filter=0" % self.if_br)
+        for ns, ifn in ((self.ns_nve, self.if_fa), (self.ns_nve, self.if_fb), (self.ns_nve, self.if_aa),
+                        (self.ns_nve, self.if_ab), (f, self.if_ga), (f, self.if_gb), (f, self.if_br),
+                        (self.ns_vma, self.if_va), (self.ns_vmb, self.if_vb)):
+            sh("ip", "-n", ns, "link", "set", ifn, "up")
+        sh("ip", "-n", f, "addr", "add", GW_IP + "/24", "dev", self.if_br)
+        sh("ip", "-n", f, "route", "add", "10.0.0.0/24", "via", NVE_A)
+        for ns, ifn in ((self.ns_vma, self.if_va), (self.ns_vmb, self.if_vb)):
+            sh("ip", "-n", ns, "addr", "add", VM_IP + "/24", "dev", ifn)
+            sh("ip", "-n", ns, "route", "add", "default", "via", VM_GW, "dev", ifn, "onlink")
+        self.gw_mac = self.mac(f, self.if_br)
+
+    # --- configuration -----------------------------------------------------------
+    @staticmethod
+    def write_secret(path, text):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.chmod(path, 0o600)
+
+    def write_configs(self):
+        key = {"A": secrets.token_hex(32), "B": secrets.token_hex(32)}
+        self.write_secret(self.paths["nvad.keys"],
+                          "# peer  key-id  key\n%s 1 %s\n%s 1 %s\n" % (AGENT_A, key["A"], AGENT_B, key["B"]))
+        for n in "AB":
+            self.write_secret(self.paths[n + ".keys"], "%s 1 %s\n" % (NVAD_CTL, key[n]))
+        os.makedirs(os.path.dirname(self.db), exist_ok=True)
+        with open(self.paths["nvad.yaml"], "w") as fh:
+            fh.write("""\
+listen: {addresses: [%(nvad)s], port: %(port)d}
+key_file: %(keys)s
+db_path: %(db)s
+notifications: {initial_timeout: 200ms, max_timeout: 2s, retries: 6}
+peers:
+  - {address: %(a)s, endpoints: [%(nve_a)s]}
+  - {address: %(b)s, endpoints: [%(nve_b)s]}
+log: {level: info}
+""" % dict(nvad=NVAD_CTL, port=NVAD_PORT, keys=self.paths["nvad.keys"], db=self.db, a=AGENT_A, b=AGENT_B,
+           nve_a=NVE_A, nve_b=NVE_B))
+        r = sh(self.nvad_bin, "-c", self.paths["nvad.yaml"], "--check", check=False)
+        if r.returncode != 0:
+            raise RuntimeError("nvad --check rejected its configuration:\n%s%s" % (r.stdout, r.stderr))
+        log("nvad config OK: %s" % r.stdout.strip())
+        for n in "AB":
+            with open(self.paths[n + ".yaml"], "w") as fh:
+                fh.write("""\
+ports:
+  - {name: fabric, role: fabric, port_id: 0}
+  - {name: vms, role: access, port_id: 1}
+nve: {ipv4: %(nve)s}
+fabric_gateway: {ipv4: %(gw)s}
+default_action: drop
+route_table: {capacity: 4096}
+workers: {mbufs: 4095, idle_sleep_us: 100}
+agent:
+  nvad: %(nvad)s
+  nvad_port: %(port)d
+  listen: %(listen)s
+  listen_port: %(port)d
+  key_file: %(keys)s
+  retransmit_initial_ms: 200
+  retransmit_max_ms: 2000
+""" % dict(nve=self.nve_ip[n], gw=GW_IP, nvad=NVAD_CTL, port=NVAD_PORT, listen=self.agent_ip[n],
+                keys=self.paths[n + ".keys"]))
+            r = sh(self.nved_bin, "--", "-c", self.paths[n + ".yaml"], "--check-config", check=False)
+            if r.returncode != 0:
+                raise RuntimeError("nved --check-config rejected %s.yaml:\n%s%s" % (n, r.stdout, r.stderr))
+        log("nved configs OK")
+
+    # --- processes ---------------------------------------------------------------
+    def start_nvad(self):
+        self.nvad = self.spawn("nvad", self.ns_nve, [self.nvad_bin, "-c", self.paths["nvad.yaml"]],
+                               self.paths["nvad.log"])
+        log("nvad started, pid %d" % self.nvad.pid)
+
+    def start_nved(self, n):
+        argv = [self.nved_bin, "-l", "0,1", "--no-huge", "-m", "256", "--no-pci", "--file-prefix", self.prefix[n],
+                "--vdev", "net_af_packet0,iface=%s" % self.fab_if[n],
+                "--vdev", "net_af_packet1,iface=%s" % self.acc_if[n],
+                "--", "-c", self.paths[n + ".yaml"], "--log-level", "info",
+                "--counters-json", self.paths[n + ".counters.json"]]
+        self.nveds[n] = self.spawn("nved " + n, self.ns_nve, argv, self.paths[n + ".log"])
+        log("nved %s started, pid %d" % (n, self.nveds[n].pid))
+
+    def nvectl(self, n, *words, json_out=False, timeout=5):
+        argv = [self.nvectl_bin, "-p", self.prefix[n], "-t", "2000"] + (["-j"] if json_out else []) + list(words)
+        r = sh(*argv, check=False, timeout=timeout)
+        if json_out:
+            try:
+                return r.returncode, json.loads(r.stdout)
+            except ValueError:
+                return r.returncode, None
+        return r.returncode, (r.stdout + r.stderr).strip()
+
+    def vm(self, n, name):
+        rc, vms = self.nvectl(n, "show", "vms", json_out=True)
+        for v in vms or []:
+            if v.get("vm_id") == name:
+                return v
+        return None
+
+    def bul(self, n, name):
+        rc, entries = self.nvectl(n, "show", "bul", json_out=True)
+        for b in entries or []:
+            if b.get("vm_id") == name:
+                return b
+        return None
+
+    def route(self, n, addr):
+        rc, routes = self.nvectl(n, "show", "routes", addr, json_out=True)
+        return (routes or [None])[0] if rc == 0 else None
+
+    def db_binding(self, name):
+        """nvad's stored binding of the VM (read-only; WAL lets us read while it runs)."""
+        if not os.path.exists(self.db):
+            return None
+        try:
+            con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=2)
+            try:
+                con.row_factory = sqlite3.Row
+                row = con.execute("SELECT * FROM bindings WHERE vm_id = ?", (name.encode(),)).fetchone()
+                if row is None:
+                    return None
+                out = {k: row[k] for k in row.keys() if k not in ("vm_id", "mac")}
+                out["previous_nves"] = [dict(p) for p in con.execute(
+                    "SELECT address, endpoints, state, retries FROM previous_nves WHERE vm_id = ? "
+                    "ORDER BY position", (name.encode(),))]
+                return out
+            finally:
+                con.close()
+        except sqlite3.Error as e:
+            return {"error": str(e)}
+
+    def cleanup(self):
+        super().cleanup()
+        for pfx in self.prefix.values():
+            runtime = "/var/run/dpdk/" + pfx
+            if os.path.isdir(runtime):
+                shutil.rmtree(runtime, ignore_errors=True)
+
+
+def read_seq_lines(path):
+    """Listener output: {seq: receive time}."""
+    out = {}
+    for line in read(path).splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].isdigit():
+            out.setdefault(int(parts[0]), float(parts[1]))
+    return out
+
+
+def stop_proc(p, sig=signal.SIGTERM, timeout=10.0):
+    """Signal, wait, SIGKILL after timeout; returns the exit status (never raises)."""
+    try:
+        if p.poll() is None:
+            p.send_signal(sig)
+            try:
+                return p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log("pid %d ignored signal %d for %.0fs: SIGKILL" % (p.pid, sig, timeout))
+                p.kill()
+                return p.wait(10)
+        return p.returncode
+    except Exception as e:  # noqa: cleanup goes on whatever happens
+        return "error: %s" % e
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--nved", default=DEFAULT_NVED)
+    ap.add_argument("--nvectl", default=DEFAULT_NVECTL)
+    ap.add_argument("--nvad", default=None, help="default: build/control/nvad/nvad, else any nvad under build/")
+    ap.add_argument("--keep-logs", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--order", choices=("activate-first", "deactivate-first"), default="activate-first",
+                    help="activate-first (default): B activates, then A deactivates (live migration); "
+                    "deactivate-first: A deactivates, then B activates (diagnostics)")
+    args = ap.parse_args()
+    if args.nvad is None:
+        args.nvad = DEFAULT_NVAD
+        if not os.access(args.nvad, os.X_OK):
+            found = subprocess.run(["find", os.path.join(REPO, "build"), "-name", "nvad", "-type", "f", "-perm",
+                                    "-u+x"], capture_output=True, text=True).stdout.split()
+            if found:
+                args.nvad = found[0]
+    if os.geteuid() != 0:
+        print("must run as root (network namespaces, DPDK)", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+    for tool in ("ip", "ethtool", "tshark"):
+        if not shutil.which(tool):
+            print("missing tool: %s" % tool, file=sys.stderr)
+            print("0 passed, 1 failed")
+            return 1
+    for what, path in (("nved", args.nved), ("nvectl", args.nvectl), ("nvad", args.nvad)):
+        if not os.access(path, os.X_OK):
+            print("%s not found at %s (build first)" % (what, path), file=sys.stderr)
+            print("0 passed, 1 failed")
+            return 1
+
+    def on_signal(signum, _frame):
+        raise base.Interrupted("signal %d" % signum)
+
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+    tmp = tempfile.mkdtemp(prefix="nvmove-move-e2e-")
+    env = MoveEnv(args, tmp)
+    res = base.Results()
+    expected_subtests = 7
+    stop_path = os.path.join(tmp, "stop")                # the sender
+    stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
+    listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
+    stream_out = os.path.join(tmp, "stream.out")
+    try:
+        env.setup()
+        log("namespaces %s %s %s %s; VM MAC %s; gateway (bridge) MAC %s" % (
+            env.ns_nve, env.ns_fab, env.ns_vma, env.ns_vmb, VM_MAC, env.gw_mac))
+        env.write_configs()
+
+        # tshark on B's fabric link (the bridge port toward B), started first:
+        # it takes a few seconds to load its dissectors.
+        cap_out = os.path.join(tmp, "capture.txt")
+        cap_err = os.path.join(tmp, "tshark.err")
+        tshark_cmd = ["tshark", "-n", "-l", "-i", env.if_gb, "-f", "ip proto 4 or icmp",
+                      "-w", os.path.join(tmp, "fabric-B.pcap"), "-P", "-a", "duration:80",
+                      "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+                      "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"]
+        for fld in base.CAPTURE_FIELDS:
+            tshark_cmd += ["-e", fld]
+        cap = env.spawn("tshark", env.ns_fab, tshark_cmd, cap_out, cap_err)
+
+        # ---- 1. nvad, then the two nveds ------------------------------------------
+        env.start_nvad()
+        if not wait_until(lambda: ("listening on %s port %d" % (NVAD_CTL, NVAD_PORT)) in read(env.paths["nvad.log"])
+                          or env.nvad.poll() is not None, 10):
+            raise RuntimeError("nvad not listening after 10 s:\n%s" % read(env.paths["nvad.log"]))
+        if env.nvad.poll() is not None:
+            raise RuntimeError("nvad exited (status %s):\n%s" % (env.nvad.returncode, read(env.paths["nvad.log"])))
+        log("nvad listening on %s port %d" % (NVAD_CTL, NVAD_PORT))
+        env.start_nved("A")
+        env.start_nved("B")
+
+        def ready(n):
+            p = env.nveds[n]
+            if p.poll() is not None:
+                raise RuntimeError("nved %s exited early (status %s):\n%s" % (n, p.returncode,
+                                                                            read(env.paths[n + ".log"])))
+            t = read(env.paths[n + ".log"])
+            return ("worker 0 on lcore" in t and ("fabric gateway %s is at" % GW_IP) in t
+                    and "mobility agent:" in t and env.nvectl(n, "show", "version")[0] == 0)
+        t_start = time.monotonic()
+        if not wait_until(lambda: ready("A") and ready("B"), 25, interval=0.2):
+            raise RuntimeError("nveds not ready after 25 s:\nA:\n%s\nB:\n%s" % (
+                read(env.paths["A.log"])[-3000:], read(env.paths["B.log"])[-3000:]))
+        for n in "AB":
+            line = [x for x in read(env.paths[n + ".log"]).splitlines() if "mobility agent:" in x]
+            log("nved %s ready: %s" % (n, line[0].split("] ")[-1] if line else "?"))
+        for ip in (NVE_A, NVE_B):
+            r = env.helper(env.ns_fab, "ping", ip, "5")
+            if r.returncode != 0:
+                raise RuntimeError("no echo reply from %s:\n%s%s" % (ip, r.stdout, r.stderr))
+        log("both nveds answer ARP and echo from the fabric (%.1fs after start)" % (time.monotonic() - t_start))
+
+        # The capture is live once it has seen an echo exchange with B.
+        if not wait_until(lambda: "Capturing on" in read(cap_err) or cap.poll() is not None, 20):
+            raise RuntimeError("tshark did not start:\n%s" % read(cap_err))
+
+        def capture_live():
+            if env.helper(env.ns_fab, "ping", NVE_B, "1").returncode != 0:
+                return False
+            return wait_until(lambda: any(row["ip.src"] == NVE_B and row["ip.proto"] == "1"
+                                          for row in base.capture_rows(cap_out)), 1)
+        if not wait_until(capture_live, 15, interval=0.1):
+            raise RuntimeError("the capture on B's fabric link never saw B's echo reply:\n%s" % read(cap_err))
+        log("capture on %s live" % env.if_gb)
+
+        # ---- 2. the VM on A ------------------------------------------------------------
+        assoc = ["vm", "associate", VM_ID, "port", "vms", "mac", VM_MAC, "addr", VM_IP]
+        for words in (assoc, ["vm", "activate", VM_ID]):
+            rc, out = env.nvectl("A", *words)
+            log("A: nvectl %s -> %d %s" % (" ".join(words), rc, out))
+            if rc != 0:
+                raise RuntimeError("A refused %s" % " ".join(words))
+        t_reg = time.monotonic()
+        va = wait_until(lambda: (lambda v: v if v and v.get("registered") else None)(env.vm("A", VM_ID)), 5)
+        log("A: show vms: %s (%.0f ms after activate)" % (env.vm("A", VM_ID), (time.monotonic() - t_reg) * 1000))
+        dbb = wait_until(lambda: (lambda b: b if b and b.get("serving_address") == AGENT_A else None)(
+            env.db_binding(VM_ID)), 3)
+        dbb = dbb or env.db_binding(VM_ID)
+        log("nvad store: %s" % dbb)
+        route_a0 = env.route("A", VM_IP)
+        checks = {
+            "A: vm1 activated and registered": bool(va) and va.get("state") == "activated",
+            "nvad store: vm1 served by %s, endpoints [%s]" % (AGENT_A, NVE_A):
+                bool(dbb) and dbb.get("serving_address") == AGENT_A
+                and json.loads(dbb.get("serving_endpoints") or "[]") == [NVE_A],
+            "nvad log: registered at NVE %s" % AGENT_A:
+                ("VM %s registered at NVE %s" % (NVAD_VM, AGENT_A)) in read(env.paths["nvad.log"]),
+            "A: route %s local" % VM_IP: bool(route_a0) and route_a0.get("kind") == "local"
+                and route_a0.get("mac") == VM_MAC,
+        }
+        for name, ok in checks.items():
+            log("  registration: %-60s %s" % (name, "ok" if ok else "NO"))
+        res.record("registration", all(checks.values()), "%d/%d checks" % (sum(checks.values()), len(checks)))
+
+        # ---- 3. listeners and the stream -----------------------------------------------
+        for n, ns in (("A", env.ns_vma), ("B", env.ns_vmb)):
+            ready_path = os.path.join(tmp, "vm%s.ready" % n)
+            env.spawn("listener vm" + n, ns, [PYTHON, os.path.abspath(__file__), "--helper", "seqlisten",
+                                              str(UDP_PORT), ready_path, stop_listeners, "60"],
+                      listen_out[n], os.path.join(tmp, "vm%s.err" % n))
+            if not wait_until(lambda: os.path.exists(ready_path), 10):
+                raise RuntimeError("listener in vm%s not ready:\n%s" % (n, read(os.path.join(tmp, "vm%s.err" % n))))
+        stream = env.spawn("stream", env.ns_fab, [PYTHON, os.path.abspath(__file__), "--helper", "stream", VM_IP,
+                                                  str(UDP_PORT), str(INTERVAL_S), stop_path, "30"],
+                           stream_out, os.path.join(tmp, "stream.err"))
+        t_stream = time.monotonic()
+        if not wait_until(lambda: len(read_seq_lines(listen_out["A"])) > 0, 5):
+            raise RuntimeError("no datagram reached vmA within 5 s of starting the stream:\n%s" %
+                               read(os.path.join(tmp, "stream.err")))
+        t_first_a = time.monotonic()
+        log("stream started; first datagram at vmA after %.0f ms" % ((t_first_a - t_stream) * 1000))
+        time.sleep(PRE_MOVE_S)
+
+        # ---- 4. the move -----------------------------------------------------------------
+        t_move0 = time.monotonic()
+        log("move (%s): vmA has %d datagrams" % (args.order, len(read_seq_lines(listen_out["A"]))))
+        move_ok = True
+
+        def deactivate_a():
+            rc, out = env.nvectl("A", "vm", "deactivate", VM_ID)
+            log("A: nvectl vm deactivate %s -> %d %s" % (VM_ID, rc, out))
+            return rc == 0, time.monotonic()
+        if args.order == "deactivate-first":
+            ok_d, t_a_deact = deactivate_a()
+            move_ok = move_ok and ok_d
+        for words in (assoc, ["vm", "activate", VM_ID]):
+            rc, out = env.nvectl("B", *words)
+            log("B: nvectl %s -> %d %s" % (" ".join(words), rc, out))
+            move_ok = move_ok and rc == 0
+        t_b_active = time.monotonic()
+        vb = wait_until(lambda: (lambda v: v if v and v.get("registered") else None)(env.vm("B", VM_ID)), 5)
+        t_b_reg = time.monotonic()
+        bul_a = wait_until(lambda: env.bul("A", VM_ID), 5, interval=0.02)
+        t_a_bul = time.monotonic()
+        route_a1 = env.route("A", VM_IP)
+        log("B registered %s (%.0f ms after activate); A's BUL %s (%.0f ms after activate); A's route now %s" % (
+            bool(vb), (t_b_reg - t_b_active) * 1000, bul_a, (t_a_bul - t_b_active) * 1000, route_a1))
+        if args.order == "activate-first":
+            ok_d, t_a_deact = deactivate_a()
+            move_ok = move_ok and ok_d
+        # The move is complete once A has deactivated the VM and tunnels to B.
+        t_move = max(t_a_deact, t_a_bul)
+        log("move complete %.0f ms after it began" % ((t_move - t_move0) * 1000))
+
+        # ---- 5. state after the move ----------------------------------------------------
+        route_a2 = env.route("A", VM_IP)
+        route_b = env.route("B", VM_IP)
+        bul_a2 = env.bul("A", VM_ID)
+        va2 = env.vm("A", VM_ID)
+        _, agent_a = env.nvectl("A", "show", "agent", json_out=True)
+        log("A after deactivate: route %s; BUL %s; vm %s" % (route_a2, bul_a2, va2))
+        log("A agent counters: %s" % agent_a)
+        log("B: route %s" % route_b)
+        dbm = wait_until(lambda: (lambda b: b if b and b.get("serving_address") == AGENT_B else None)(
+            env.db_binding(VM_ID)), 3)
+        dbm = dbm or env.db_binding(VM_ID)
+        log("nvad store after the move: %s" % dbm)
+        checks = {
+            "B accepted associate + activate, A deactivate": move_ok,
+            "B: vm1 registered": bool(vb),
+            "nvad store: vm1 served by %s, endpoints [%s], move_count 1" % (AGENT_B, NVE_B):
+                bool(dbm) and dbm.get("serving_address") == AGENT_B
+                and json.loads(dbm.get("serving_endpoints") or "[]") == [NVE_B] and dbm.get("move_count") == 1,
+            "nvad store: previous NVE %s" % AGENT_A: bool(dbm)
+                and [p.get("address") for p in dbm.get("previous_nves", [])] == [AGENT_A],
+            "nvad log: moved from NVE %s to NVE %s" % (AGENT_A, AGENT_B):
+                ("VM %s moved from NVE %s to NVE %s" % (NVAD_VM, AGENT_A, AGENT_B)) in read(env.paths["nvad.log"]),
+            "A: show bul lists vm1 toward %s" % NVE_B: bool(bul_a2) and bul_a2.get("new_nve_ipv4") == NVE_B
+                and VM_IP in bul_a2.get("addresses", []),
+            "A: notifications_accepted >= 1": bool(agent_a) and agent_a.get("notifications_accepted", 0) >= 1,
+            "A: vm1 back to associated": bool(va2) and va2.get("state") == "associated",
+            "B: route %s local to %s" % (VM_IP, VM_MAC): bool(route_b) and route_b.get("kind") == "local"
+                and route_b.get("mac") == VM_MAC,
+        }
+        for name, ok in checks.items():
+            log("  move: %-68s %s" % (name, "ok" if ok else "NO"))
+        res.record("move", all(checks.values()), "%d/%d checks" % (sum(checks.values()), len(checks)))
+        ok = bool(route_a2) and route_a2.get("kind") == "tunnel" and route_a2.get("nve") == NVE_B
+        res.record("A's route", ok, "after `vm deactivate` on A: %s (before it, after the notification: %s); "
+                   "expected a tunnel to %s" % (route_a2, route_a1, NVE_B))
+
+        # ---- 6. traffic after the move ----------------------------------------------------
+        time.sleep(POST_MOVE_S)
+        open(stop_path, "w").close()
+        summary = wait_until(lambda: next((json.loads(x) for x in read(stream_out).splitlines()
+                                           if x.startswith("{")), None), 5)
+        if not summary:
+            raise RuntimeError("the stream sender gave no summary:\n%s" % read(os.path.join(tmp, "stream.err")))
+        # Stragglers: wait until the listeners have been quiet for 200 ms (at most 2 s).
+        quiet = {"n": -1, "t": time.monotonic()}
+
+        def drained():
+            n = len(read(listen_out["A"])) + len(read(listen_out["B"]))
+            if n != quiet["n"]:
+                quiet["n"], quiet["t"] = n, time.monotonic()
+            return time.monotonic() - quiet["t"] >= 0.2
+        wait_until(drained, 2, interval=0.05)
+        open(stop_listeners, "w").close()
+        sent = {}
+        for line in read(stream_out).splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[0].isdigit():
+                sent[int(parts[0])] = (float(parts[1]), parts[2])
+        got_a = read_seq_lines(listen_out["A"])
+        got_b = read_seq_lines(listen_out["B"])
+        both = set(got_a) & set(got_b)
+        lost = sorted(set(sent) - set(got_a) - set(got_b))
+        before = [q for q, (t, _) in sent.items() if t < t_move0]
+        late = [q for q, (t, _) in sent.items() if t > t_move + SETTLE_S]
+        late_b = [q for q in late if q in got_b]
+        before_a = [q for q in before if q in got_a]
+        last_a = max(got_a.values()) if got_a else None
+        first_b = min(got_b.values()) if got_b else None
+        gap_ms = (first_b - last_a) * 1000 if got_a and got_b else None
+        t_rel = lambda t: "%+.0f ms" % ((t - t_move0) * 1000)  # noqa: E731
+        log("stream: sent %d (%d send errors) over %.2f s" % (summary["sent"], summary["errors"],
+                                                             summary["last"] - summary["first"]))
+        log("timeline (relative to the start of the move): B activated %s, B registered %s, A's BUL seen %s, "
+            "A deactivated %s" % (t_rel(t_b_active), t_rel(t_b_reg), t_rel(t_a_bul), t_rel(t_a_deact)))
+        during = [q for q, (t, _) in sent.items() if t_move0 <= t <= t_move + SETTLE_S]
+        log("sent during the move (from its start to move done + %d ms): %d; at vmA %d, at vmB %d, lost %d" % (
+            SETTLE_S * 1000, len(during), sum(q in got_a for q in during), sum(q in got_b for q in during),
+            sum(q not in got_a and q not in got_b for q in during)))
+        log("vmA received %d (last seq %s at %s); vmB received %d (first seq %s at %s); both: %d" % (
+            len(got_a), max(got_a) if got_a else "-", t_rel(last_a) if last_a else "-",
+            len(got_b), min(got_b) if got_b else "-", t_rel(first_b) if first_b else "-", len(both)))
+        log("lost %d around the move%s; gap between the last datagram at vmA and the first at vmB: %s" % (
+            len(lost), (" (seq %d..%d)" % (lost[0], lost[-1])) if lost else "",
+            "%.1f ms" % gap_ms if gap_ms is not None else "n/a"))
+        if lost:
+            ranges = []
+            for q in lost:
+                if ranges and q == ranges[-1][1] + 1:
+                    ranges[-1][1] = q
+                else:
+                    ranges.append([q, q])
+            log("lost: %s" % ", ".join(
+                ("seq %d" % a if a == b else "seq %d..%d" % (a, b)) + " (sent %s%s)" % (
+                    t_rel(sent[a][0]), "" if a == b else " to %s" % t_rel(sent[b][0])) for a, b in ranges[:12]))
+        ok = len(before) > 0 and len(before_a) >= MIN_SHARE * len(before) and not any(
+            t < t_move0 for t in got_b.values())
+        res.record("before move", ok, "vmA received %d of the %d datagrams sent before the move began; "
+                   "vmB nothing before it" % (len(before_a), len(before)))
+        share = len(late_b) / len(late) if late else 0.0
+        res.record("in flight", len(late) > 0 and share >= MIN_SHARE,
+                   "vmB received %d of the %d datagrams sent later than move + %d ms (%.1f %%, need %.0f %%)" % (
+                       len(late_b), len(late), SETTLE_S * 1000, share * 100, MIN_SHARE * 100))
+
+        # ---- wire: the tunnel on B's fabric link ---------------------------------------------
+        cap.send_signal(signal.SIGINT)
+        try:
+            cap.wait(5)
+        except subprocess.TimeoutExpired:
+            log("tshark still closing its capture; left to cleanup")
+        rows = base.capture_rows(cap_out)
+        tun = [row for row in rows if row["ip.proto"].startswith("4,")]
+        good = [row for row in tun if row["ip.src"] == "%s,%s" % (NVE_A, GW_IP)
+                and row["ip.dst"] == "%s,%s" % (NVE_B, VM_IP) and row["ip.proto"] == "4,17"
+                and row["ip.checksum.status"].split(",")[0] == "1"]
+        problems = [(row["frame.len"], base.row_problems(row)) for row in rows if base.row_problems(row)]
+        if tun:
+            log("  wire: first tunnelled frame: src %(ip.src)s dst %(ip.dst)s proto %(ip.proto)s ttl %(ip.ttl)s "
+                "ipcsum %(ip.checksum.status)s udpcsum %(udp.checksum.status)s" % tun[0])
+        if problems:
+            log("  wire: tshark found: %s" % problems[:5])
+        res.record("wire", bool(good) and len(good) == len(tun) and not problems,
+                   "%d IPv4-in-IPv4 frames on %s, %d of them %s -> %s carrying %s -> %s UDP with a verified "
+                   "outer checksum; %d frames with problems (vmB received %d)" % (
+                       len(tun), env.if_gb, len(good), NVE_A, NVE_B, GW_IP, VM_IP, len(problems), len(got_b)))
+
+        # ---- 7. stop, counters -------------------------------------------------------------------
+        rc_stream = stop_proc(stream, timeout=5)
+        rcs = {}
+        for n in "AB":
+            rcs[n] = stop_proc(env.nveds[n], timeout=20)
+        rcs["nvad"] = stop_proc(env.nvad, timeout=10)
+        tot = {}
+        for n in "AB":
+            try:
+                with open(env.paths[n + ".counters.json"]) as fh:
+                    tot[n] = json.load(fh).get("totals", {})
+            except (OSError, ValueError) as e:
+                log("counters of %s unreadable: %s" % (n, e))
+                tot[n] = {}
+            log("nved %s exit status %s; non-zero counters: %s" % (
+                n, rcs[n], json.dumps({k: v for k, v in tot[n].items() if v}, sort_keys=True)))
+        log("nvad exit status %s; stream sender %s" % (rcs["nvad"], rc_stream))
+        checks = {
+            "nved A exited 0": rcs["A"] == 0,
+            "nved B exited 0": rcs["B"] == 0,
+            "nvad exited 0": rcs["nvad"] == 0,
+            "counters JSON of A and B written": bool(tot["A"]) and bool(tot["B"]),
+            "A encap_ipv4_in_ipv4 > 0": tot["A"].get("encap_ipv4_in_ipv4", 0) > 0,
+            "A delivered_local >= vmA's datagrams": tot["A"].get("delivered_local", -1) >= len(got_a),
+            "B decap_ipv4_outer > 0": tot["B"].get("decap_ipv4_outer", 0) > 0,
+            "B delivered_local > 0": tot["B"].get("delivered_local", 0) > 0,
+        }
+        for name, ok in checks.items():
+            log("  counters: %-40s %s" % (name, "ok" if ok else "NO"))
+        res.record("counters", all(checks.values()), "%d/%d checks; A: encap %s, delivered %s, drop_no_route %s; "
+                   "B: decap %s, delivered %s" % (
+                       sum(checks.values()), len(checks), tot["A"].get("encap_ipv4_in_ipv4"),
+                       tot["A"].get("delivered_local"), tot["A"].get("drop_no_route"),
+                       tot["B"].get("decap_ipv4_outer"), tot["B"].get("delivered_local")))
+    except base.Interrupted as e:
+        log("interrupted (%s): cleaning up" % e)
+    except Exception as e:  # a setup failure: the remaining sub-tests count as failed
+        log("ERROR: %s: %s" % (type(e).__name__, e))
+    finally:
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
+        for path in (stop_path, stop_listeners):
+            try:
+                open(path, "w").close()
+            except OSError:
+                pass
+        try:
+            if res.failed or res.passed + res.failed < expected_subtests:
+                for name in ("nvad.log", "A.log", "B.log"):
+                    log("%s (last 25 lines):\n%s" % (name, "\n".join(read(env.paths[name]).splitlines()[-25:])))
+            env.cleanup()
+        finally:
+            if args.keep_logs or res.failed or res.passed + res.failed < expected_subtests:
+                log("logs kept in %s" % tmp)
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
+    res.failed += max(0, expected_subtests - res.passed - res.failed)
+    log("total time %.1fs" % (time.monotonic() - base.T0))
+    print("%d passed, %d failed" % (res.passed, res.failed))
+    return 1 if res.failed else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--helper":
+        sys.exit(run_helper(sys.argv[2:]))
+    sys.exit(main())
