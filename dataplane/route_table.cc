@@ -416,8 +416,11 @@ std::vector<RouteView> RouteTable::list() const {
   const void *k;
   void *data;
   uint32_t it = 0;
-  while (rte_hash_iterate(hash_, &k, &data, &it) >= 0)
-    out.push_back(to_view(*static_cast<const RouteKey *>(k), *static_cast<const RouteEntry *>(data)));
+  while (rte_hash_iterate(hash_, &k, &data, &it) >= 0) {
+    RouteKey key;  // the hash's key store is not aligned for RouteKey
+    std::memcpy(&key, k, sizeof key);
+    out.push_back(to_view(key, *static_cast<const RouteEntry *>(data)));
+  }
   return out;
 }
 

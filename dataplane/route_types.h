@@ -15,7 +15,7 @@ inline constexpr uint8_t kFamilyV6 = 6;
 // 32 bytes, no padding holes left uninitialised: the hash compares raw bytes.
 // 32 rather than 24: rte_hash has a vectorised compare for 16/32/48/64-byte
 // keys and falls back to memcmp() for any other length.
-struct alignas(16) RouteKey {
+struct RouteKey {
   uint32_t vn;
   uint8_t family;
   uint8_t pad[3];

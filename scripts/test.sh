@@ -25,9 +25,9 @@ fi
 
 step "ThreadSanitizer: route table concurrency"
 [ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread --buildtype=debugoptimized
-ninja -C build-tsan -j "$JOBS" tests/unit_tests
+ninja -C build-tsan -j "$JOBS" tests/route_table_tests
 TSAN_OPTIONS="halt_on_error=1 abort_on_error=1 suppressions=$PWD/tests/tsan.supp" \
-  build-tsan/tests/unit_tests --gtest_filter='RouteTable.*'
+  build-tsan/tests/route_table_tests
 
 step "AddressSanitizer+UBSan (clang): unit tests and fuzz targets"
 [ -f build-fuzz/build.ninja ] || CXX=clang++ meson setup build-fuzz -Dfuzz=true \

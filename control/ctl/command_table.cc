@@ -87,7 +87,10 @@ std::string help_text(std::span<const CommandSpec> table) {
   std::ostringstream o;
   for (const auto &c : table) {
     std::string left(c.words);
-    if (!c.usage.empty()) left += " " + std::string(c.usage);
+    if (!c.usage.empty()) {
+      left += ' ';
+      left.append(c.usage);
+    }
     o << "  " << left;
     o << std::string(left.size() < 58 ? 58 - left.size() : 1, ' ') << c.help << "\n";
   }

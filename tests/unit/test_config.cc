@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "control/config.h"
 
 using namespace nvmove;
@@ -87,4 +91,50 @@ TEST(Config, MissingFileIsAClearError) {
   } catch (const ConfigError &e) {
     EXPECT_STREQ(e.what(), "/nonexistent/nved.yaml: cannot open configuration file");
   }
+}
+
+TEST(Config, AgentSection) {
+  const std::string with_agent = std::string(kGood) + R"(agent:
+  nvad: 10.255.0.1
+  listen: 10.255.0.11
+  key_file: /etc/nvmove/keys
+  lifetime_s: 120
+)";
+  const NvedConfig c = load_config_text(with_agent);
+  EXPECT_TRUE(c.agent.enabled);
+  EXPECT_EQ(c.agent.nvad.to_string(), "10.255.0.1");
+  EXPECT_EQ(c.agent.nvad_port, 61434);
+  EXPECT_EQ(c.agent.lifetime_s, 120u);
+  EXPECT_FALSE(load_config_text(kGood).agent.enabled);
+  EXPECT_EQ(error_of(replace(with_agent, "listen: 10.255.0.11", "listen: \"fd00::11\"")),
+            "t.yaml:16: agent.listen: must be of the same family as agent.nvad");
+  EXPECT_EQ(error_of(replace(with_agent, "  key_file: /etc/nvmove/keys\n", "")),
+            "t.yaml:15: agent.key_file: missing (required)");
+}
+
+TEST(Config, RouteFileLinesAreCheckedWithTheirLineNumbers) {
+  char path[] = "/tmp/nvroutesXXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string text = "# bulk routes\n0 10.9.0.1 tunnel 198.51.100.9\n7 10.9.0.2 local vms 02:00:00:00:02:02\n"
+                           "7 fd00::2 local vms 02:00:00:00:02:02 vlan 5\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  NvedConfig c = load_config_text(std::string(kGood) + "route_file: " + path + "\n");
+  auto routes = static_routes(c);
+  ASSERT_EQ(routes.size(), 6u);
+  EXPECT_EQ(std::get<TunnelToNve>(routes[3].action).nve.to_string(), "198.51.100.9");
+  EXPECT_EQ(std::get<DeliverLocal>(routes[4].action).vlan, 100);  // the port's VLAN
+  EXPECT_EQ(std::get<DeliverLocal>(routes[5].action).vlan, 5);
+
+  FILE *f = std::fopen(path, "a");
+  std::fputs("0 10.9.0.3 tunnel 192.0.2.1\n", f);  // our own address
+  std::fclose(f);
+  try {
+    static_routes(c);
+    ADD_FAILURE() << "accepted a tunnel to ourselves";
+  } catch (const ConfigError &e) {
+    EXPECT_EQ(std::string(e.what()), std::string(path) + ":5: tunnel to this NVE's own address");
+  }
+  unlink(path);
 }
