@@ -47,7 +47,7 @@ std::optional<std::string> NveAgent::vm_event(VmEvent event, const VmSpec &spec,
   if (it == vms_.end()) it = vms_.emplace(spec.id, LocalVm{}).first;
   LocalVm &vm = it->second;
   if (event == VmEvent::Associate) {
-    if (from == VmState::Associated) remove_routes(vm.spec.vn, vm.spec.addresses);  // address change
+    if (from == VmState::Associated) remove_local_routes(vm.spec);  // address change
     vm.spec = spec;
   }
   vm.state = t.to;
@@ -65,10 +65,10 @@ std::optional<std::string> NveAgent::vm_event(VmEvent event, const VmSpec &spec,
       }
       break;
     case VmEvent::Deactivate:
-      remove_routes(vm.spec.vn, vm.spec.addresses);
+      remove_local_routes(vm.spec);
       break;
     case VmEvent::Disassociate:
-      remove_routes(vm.spec.vn, vm.spec.addresses);
+      remove_local_routes(vm.spec);
       if (vm.registered && !bul_.count(vm.spec.id)) {
         register_vm(vm, 0);  // de-register; the entry goes once nvad answers
       } else {
@@ -93,6 +93,20 @@ void NveAgent::install_local(const LocalVm &vm) {
                   vm.spec.addresses[e.index].to_string(), e.reason);
   // The VM came back to us: its old tunnel is gone with the routes above.
   if (bul_.erase(vm.spec.id)) spdlog::info("vm {}: back on this NVE, binding update entry removed", vm_id_text(vm.spec.id));
+}
+
+void NveAgent::remove_local_routes(const VmSpec &vm) {
+  std::vector<RouteChange> batch;
+  for (const auto &a : vm.addresses) {
+    auto v = routes_.find({vm.vn, a});
+    const auto *local = v ? std::get_if<DeliverLocal>(&v->action) : nullptr;
+    if (!local || local->port != vm.port || local->vm_mac != vm.mac) continue;
+    RouteChange c;
+    c.op = RouteChange::Op::Remove;
+    c.route = {vm.vn, a};
+    batch.push_back(c);
+  }
+  if (!batch.empty()) routes_.apply(batch);
 }
 
 void NveAgent::remove_routes(uint32_t vn, const std::vector<IpAddress> &addrs) {

@@ -132,6 +132,10 @@ class NveAgent {
   std::optional<IpAddress> tunnel_endpoint(const IpAddress &vm_addr, const proto::NveAddresses &nve) const;
   void expire_bul(uint64_t now);
   void remove_routes(uint32_t vn, const std::vector<IpAddress> &addrs);
+  // Removes only the routes that still deliver to this VM here: after a move
+  // notification the same addresses tunnel packets in flight, and a
+  // deactivate that arrives later must not take those away.
+  void remove_local_routes(const VmSpec &vm);
   // nve_agent.cc
   void install_local(const LocalVm &vm);
   void send_message(const proto::Message &m);

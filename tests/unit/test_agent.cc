@@ -277,3 +277,19 @@ TEST_F(AgentTest, BadSequenceReplyResynchronises) {
   ASSERT_EQ(net.sent.size(), 2u);
   EXPECT_EQ(last_sent().sequence, 5000);
 }
+
+// Live migration order: the new NVE activates (nvad notifies us), then the
+// hypervisor deactivates the VM here. The tunnel must survive the deactivate.
+TEST_F(AgentTest, DeactivateAfterTheMoveNotificationKeepsTheTunnel) {
+  agent->vm_event(VmEvent::Associate, vm);
+  agent->vm_event(VmEvent::Activate, vm);
+  deliver(reply_to(last_sent(), proto::Status::Accepted, 150), keys.sending_key(kNvad)[0]);
+  deliver(notification(100, "198.51.100.2"), keys.sending_key(kNvad)[0]);
+  EXPECT_FALSE(agent->vm_event(VmEvent::Deactivate, vm));
+  auto r = routes.find({0, ip("10.0.0.5")});
+  ASSERT_TRUE(r) << "deactivate removed the tunnel for packets in flight";
+  EXPECT_EQ(std::get<TunnelToNve>(r->action).nve, ip("198.51.100.2"));
+  EXPECT_FALSE(agent->vm_event(VmEvent::Disassociate, vm));
+  EXPECT_TRUE(routes.find({0, ip("10.0.0.5")}));
+  EXPECT_EQ(agent->bul_size(), 1u);
+}
