@@ -14,7 +14,11 @@
 
 #include "control/nvad/clock.h"
 #include "control/nvad/config_loader.h"
+#include "control/ctl/ctl_socket.h"
+#include "control/nvad/nvad_commands.h"
 #include "control/nvad/server.h"
+
+#include <filesystem>
 #include "control/nvad/text_format.h"
 #include "control/protocol/keys.h"
 
@@ -41,8 +45,9 @@ void install_signal_handlers() {
 
 void usage(FILE *to) {
   std::fprintf(to,
-               "usage: nvad -c <config.yaml> [--check]\n"
+               "usage: nvad -c <config.yaml> [--check] [--ctl-socket <path>]\n"
                "  -c, --config <file>  configuration (docs/nvad.md)\n"
+               "      --ctl-socket <path>  nvectl socket (default /run/nvmove/nvad.sock)\n"
                "      --check          check the configuration and key file, then exit\n"
                "  -h, --help           this text\n");
 }
@@ -62,10 +67,13 @@ void warn_about_keyless_peers(const nvad::NvadConfig &config, const proto::KeyTa
 int main(int argc, char **argv) {
   std::string config_path;
   bool check_only = false;
+  std::string ctl_path = nvmove::ctl::kDefaultNvadSocket;
   for (int i = 1; i < argc; i++) {
     std::string arg = argv[i];
     if ((arg == "-c" || arg == "--config") && i + 1 < argc) {
       config_path = argv[++i];
+    } else if (arg == "--ctl-socket" && i + 1 < argc) {
+      ctl_path = argv[++i];
     } else if (arg == "--check") {
       check_only = true;
     } else if (arg == "-h" || arg == "--help") {
@@ -115,6 +123,18 @@ int main(int argc, char **argv) {
   }
   g_server = server->get();
   install_signal_handlers();
+  // The operator's control socket (nvectl -d nvad), served from the loop.
+  std::filesystem::create_directories(std::filesystem::path(ctl_path).parent_path());
+  nvmove::ctl::CtlServer ctl(ctl_path, nvmove::ctl::nvad_commands());
+  try {
+    ctl.open();
+  } catch (const std::exception &e) {
+    spdlog::critical("{}", e.what());
+    return kExitRuntime;
+  }
+  nvad::register_nvad_commands(ctl, *server.value());
+  server.value()->watch(ctl.fd(), [&ctl] { ctl.poll(); });
+  spdlog::info("control socket {}", ctl_path);
   server.value()->run();
   g_server = nullptr;
   return 0;

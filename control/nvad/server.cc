@@ -115,11 +115,15 @@ void Server::run_once(std::optional<std::chrono::milliseconds> max_wait) {
   std::vector<pollfd> fds;
   for (const auto &socket : sockets_) fds.push_back({socket.fd(), POLLIN, 0});
   fds.push_back({stop_fd_, POLLIN, 0});
-  int ready = poll(fds.data(), fds.size(), poll_timeout_ms(max_wait));
+  for (const auto &w : watches_) fds.push_back({w.fd, POLLIN, 0});
+  int timeout = poll_timeout_ms(max_wait);
+  if (!watches_.empty()) timeout = timeout < 0 ? 50 : std::min(timeout, 50);
+  int ready = poll(fds.data(), fds.size(), timeout);
   if (ready < 0 && errno != EINTR) spdlog::error("poll: {}", std::strerror(errno));
   for (size_t i = 0; ready > 0 && i < sockets_.size(); i++)
     if (fds[i].revents & POLLIN) receive_batch(sockets_[i]);
-  if (fds.back().revents & POLLIN) {
+  for (auto &w : watches_) w.on_ready();  // cheap when idle: accept() fails at once
+  if (fds[sockets_.size()].revents & POLLIN) {
     uint64_t count = 0;
     [[maybe_unused]] ssize_t n = read(stop_fd_, &count, sizeof count);
   }

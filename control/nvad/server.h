@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -47,6 +48,10 @@ class Server {
   // Async-signal-safe and callable from any thread.
   void request_stop();
   bool stopping() const { return stop_.load(); }
+  // Another descriptor for the loop to wait on (the operator's control
+  // socket); `on_ready` runs on this thread. While any is watched the loop
+  // wakes at least every 50 ms, so a slow client is served in pieces.
+  void watch(int fd, std::function<void()> on_ready) { watches_.push_back({fd, std::move(on_ready)}); }
 
   // The port each listening socket got (useful when configured as 0).
   std::vector<uint16_t> local_ports() const;
@@ -57,6 +62,11 @@ class Server {
   const Registrar &registrar() const { return registrar_; }
 
  private:
+  struct Watch {
+    int fd;
+    std::function<void()> on_ready;
+  };
+  std::vector<Watch> watches_;
   Server(const NvadConfig &config, proto::KeyTable keys, std::unique_ptr<Store> store,
          const Clock &clock, int stop_fd);
   std::optional<std::string> open_sockets();

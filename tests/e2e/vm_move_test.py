@@ -334,7 +334,9 @@ agent:
 
     # --- processes ---------------------------------------------------------------
     def start_nvad(self):
-        self.nvad = self.spawn("nvad", self.ns_nve, [self.nvad_bin, "-c", self.paths["nvad.yaml"]],
+        self.nvad_sock = os.path.join(os.path.dirname(self.paths["nvad.yaml"]), "nvad.sock")
+        self.nvad = self.spawn("nvad", self.ns_nve, [self.nvad_bin, "-c", self.paths["nvad.yaml"],
+                                                    "--ctl-socket", self.nvad_sock],
                                self.paths["nvad.log"])
         log("nvad started, pid %d" % self.nvad.pid)
 
@@ -631,7 +633,17 @@ def main():
             env.db_binding(VM_ID)), 3)
         dbm = dbm or env.db_binding(VM_ID)
         log("nvad store after the move: %s" % dbm)
+        # The operator's view of the same binding: nvectl talking to nvad.
+        r = sh(env.nvectl_bin, "-d", "nvad", "-s", env.nvad_sock, "-j", "show", "bindings", check=False)
+        try:
+            cli_bindings = json.loads(r.stdout) if r.returncode == 0 else []
+        except ValueError:
+            cli_bindings = []
+        log("nvectl -d nvad show bindings: %s" % cli_bindings)
         checks = {
+            "nvectl -d nvad show bindings: vm1 served by %s, previous %s" % (AGENT_B, AGENT_A):
+                len(cli_bindings) == 1 and cli_bindings[0]["serving_nve"]["address"] == AGENT_B
+                and [p["address"] for p in cli_bindings[0]["previous_nves"]] == [AGENT_A],
             "B accepted associate + activate, A deactivate": move_ok,
             "B: vm1 registered": bool(vb),
             "nvad store: vm1 served by %s, endpoints [%s], move_count 1" % (AGENT_B, NVE_B):

@@ -1,0 +1,110 @@
+#include "control/nvad/nvad_commands.h"
+
+#include <iomanip>
+#include <sstream>
+
+namespace nvmove::nvad {
+
+using ctl::Reply;
+using Args = std::vector<std::string>;
+using nlohmann::json;
+
+namespace {
+
+std::string hex_of(const std::string &s) {
+  static const char *d = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out += d[c >> 4];
+    out += d[c & 15];
+  }
+  return out;
+}
+
+std::string str(const json &j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "-";
+  return j.dump();
+}
+
+Reply show_bindings(Server &server, const Args &a) {
+  if (a.size() > 1) return Reply::fail("usage: show bindings [VM-ID]", true);
+  json all = server.state_json()["bindings"];
+  Reply r;
+  r.data = json::array();
+  for (const auto &b : all) {
+    // nvad prints VM-IDs as hex:...; nved and operators use the text form.
+    if (!a.empty() && str(b["vm_id"]) != a[0] && str(b["vm_id"]) != "hex:" + a[0] &&
+        str(b["vm_id"]) != "hex:" + hex_of(a[0]))
+      continue;
+    r.data.push_back(b);
+  }
+  if (!a.empty() && r.data.empty()) return Reply::fail("no binding for VM " + a[0]);
+  std::ostringstream o;
+  o << "VM-ID                 VN        STATE         SERVING NVE                 LIFETIME LEFT(s)  MOVES  PREVIOUS NVEs (notification)\n";
+  for (const auto &b : r.data) {
+    std::string prev;
+    for (const auto &p : b["previous_nves"])
+      prev += (prev.empty() ? "" : ", ") + str(p["address"]) + " (" + str(p["notification"]) + ")";
+    const auto left = b["expires_in_ms"].get<int64_t>() / 1000;
+    o << std::left << std::setw(22) << str(b["vm_id"]) << std::setw(10) << b["virtual_network"].get<uint32_t>()
+      << std::setw(14) << str(b["state"]) << std::setw(28) << str(b["serving_nve"]["address"]) << std::setw(18)
+      << (left > 0 ? left : 0) << std::setw(7) << b["moves"].get<uint64_t>()
+      << (b.value("flapping", false) ? "FLAPPING " : "") << (prev.empty() ? "-" : prev) << "\n";
+  }
+  r.text = o.str();
+  return r;
+}
+
+Reply show_peers(Server &server, const Args &a) {
+  if (!a.empty()) return Reply::fail("usage: show peers", true);
+  Reply r;
+  r.data = server.state_json()["peers"];
+  std::ostringstream o;
+  o << "PEER                                     KEY   AUTHORIZED  VMS SERVED  PENDING  FAILED\n";
+  for (const auto &p : r.data)
+    o << std::left << std::setw(41) << str(p["address"]) << std::setw(6) << (p.value("has_key", false) ? "yes" : "no")
+      << std::setw(12) << (p.value("authorized", false) ? "yes" : "no") << std::setw(12) << str(p["vms_served"])
+      << std::setw(9) << str(p["notifications_pending"]) << str(p["notifications_failed"]) << "\n";
+  r.text = o.str();
+  return r;
+}
+
+void flatten(const json &j, const std::string &prefix, std::ostringstream &o) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string k = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it->is_object()) flatten(*it, k, o);
+    else o << std::left << std::setw(48) << k << std::right << std::setw(14) << str(*it) << "\n";
+  }
+}
+
+Reply show_protocol_stats(Server &server, const Args &a) {
+  if (!a.empty()) return Reply::fail("usage: show protocol stats", true);
+  Reply r;
+  r.data = server.state_json()["protocol_stats"];
+  std::ostringstream o;
+  flatten(r.data, "", o);
+  r.text = o.str();
+  return r;
+}
+
+}  // namespace
+
+void register_nvad_commands(ctl::CtlServer &ctl, Server &server) {
+  ctl.on("show version", [](const Args &) {
+    Reply r;
+    r.text = std::string("nvad ") + NVMOVE_VERSION + "\n";
+    r.data = {{"nvad", NVMOVE_VERSION}};
+    return r;
+  });
+  ctl.on("show bindings", [&server](const Args &a) { return show_bindings(server, a); });
+  ctl.on("show peers", [&server](const Args &a) { return show_peers(server, a); });
+  ctl.on("show protocol stats", [&server](const Args &a) { return show_protocol_stats(server, a); });
+  ctl.on("help", [](const Args &) {
+    Reply r;
+    r.text = ctl::help_text(ctl::nvad_commands());
+    return r;
+  });
+}
+
+}  // namespace nvmove::nvad
