@@ -119,7 +119,10 @@ for n in $ROUTES; do
   result "io_ratio_vs_testpmd_$nm" "$(awk -v a="$nv" -v b="$io" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')" x
   if [ "$OVS" = 1 ]; then
     if command -v ovs-vswitchd >/dev/null; then
-      ovs=$(ROUTES=$n bash /work/shared/bench/ovs_peer_bench.sh 2>/dev/null | awk '/Mpps/{for(i=1;i<=NF;i++) if($i ~ /^[0-9.]+$/ && $(i+1) ~ /Mpps/) v=$i} END{print v}')
+      # The reference OVS-DPDK run (exact host routes + tunnel push toward 8
+      # NVEs): shared/bench/ovs_peer_bench.sh beside the repository.
+      ovs=$(RUNS=${OVS_RUNS:-1} ROUTES=$n bash "$ROOT/../shared/bench/ovs_peer_bench.sh" 2>/dev/null |
+            sed -n 's/.*median Mpps=\([0-9.]*\).*/\1/p' | tail -1)
       result "ovs_dpdk_$nm" "${ovs:-0}" Mpps
       result "ratio_vs_ovs_$nm" "$(awk -v a="$nv" -v b="${ovs:-0}" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')" x
     else
