@@ -339,6 +339,50 @@ std::string read_config_file(const std::string &path) {
 
 NvedConfig load_config_file(const std::string &path) { return load_config_text(read_config_file(path), path); }
 
+std::optional<RouteChange> parse_route_words(uint32_t vn, std::span<const std::string> w,
+                                             const NvedConfig &cfg, RouteWordsError &err) {
+  auto fail = [&err](bool structural, std::string why) {
+    err = {structural, std::move(why)};
+    return std::nullopt;
+  };
+  if (w.size() < 3) return fail(true, "");
+  RouteChange c;
+  c.route.vn = vn;
+  auto addr = IpAddress::parse(w[0]);
+  if (!addr) return fail(false, "'" + w[0] + "' is not an IPv4 or IPv6 address");
+  c.route.address = *addr;
+  if (w[1] == "tunnel" && w.size() == 3) {
+    auto nve = IpAddress::parse(w[2]);
+    if (!nve) return fail(false, "'" + w[2] + "' is not an NVE address");
+    if (*nve == cfg.nve_ipv4 || *nve == cfg.nve_ipv6) return fail(false, "tunnel to this NVE's own address");
+    c.action = TunnelToNve{*nve};
+    return c;
+  }
+  if (w[1] != "local" || !(w.size() == 4 || (w.size() == 6 && w[4] == "vlan"))) return fail(true, "");
+  const PortConfig *p = cfg.port_by_name(w[2]);
+  if (!p)
+    for (const auto &q : cfg.ports)
+      if (std::to_string(q.port_id) == w[2]) p = &q;
+  if (!p) return fail(false, "no port '" + w[2] + "'");
+  if (p->role != PortConfig::Role::Access) return fail(false, "port '" + w[2] + "' is not an access port");
+  auto mac = parse_mac(w[3]);
+  if (!mac || ((*mac)[0] & 1)) return fail(false, "'" + w[3] + "' is not a unicast MAC address");
+  DeliverLocal l{p->port_id, *mac, p->vlan};
+  if (w.size() == 6) {
+    size_t pos = 0;
+    unsigned long v = 0;
+    try {
+      v = std::stoul(w[5], &pos);
+    } catch (const std::exception &) {
+      pos = 0;
+    }
+    if (pos != w[5].size() || v > 4094) return fail(false, "'" + w[5] + "' is not a VLAN id (0..4094)");
+    l.vlan = static_cast<uint16_t>(v);
+  }
+  c.action = l;
+  return c;
+}
+
 std::vector<RouteChange> static_routes(const NvedConfig &cfg) {
   std::vector<RouteChange> out;
   for (const auto &vm : cfg.local_vms) {
@@ -380,32 +424,11 @@ std::vector<RouteChange> static_routes(const NvedConfig &cfg) {
     } catch (const std::exception &) {
       throw bad("'" + w[0] + "' is not a virtual network number");
     }
-    auto a = w.size() > 1 ? IpAddress::parse(w[1]) : std::nullopt;
-    if (!a) throw bad("expected: VN ADDRESS tunnel NVE | VN ADDRESS local PORT MAC [vlan V]");
-    c.route.address = *a;
-    if (w.size() == 4 && w[2] == "tunnel") {
-      auto nve = IpAddress::parse(w[3]);
-      if (!nve) throw bad("'" + w[3] + "' is not an NVE address");
-      if (*nve == cfg.nve_ipv4 || *nve == cfg.nve_ipv6) throw bad("tunnel to this NVE's own address");
-      c.action = TunnelToNve{*nve};
-    } else if ((w.size() == 5 || (w.size() == 7 && w[5] == "vlan")) && w[2] == "local") {
-      const PortConfig *p = cfg.port_by_name(w[3]);
-      if (!p || p->role != PortConfig::Role::Access) throw bad("no access port named '" + w[3] + "'");
-      auto mac = parse_mac(w[4]);
-      if (!mac || ((*mac)[0] & 1)) throw bad("'" + w[4] + "' is not a unicast MAC address");
-      uint16_t vlan = p->vlan;
-      if (w.size() == 7) {
-        try {
-          vlan = static_cast<uint16_t>(std::stoul(w[6]));
-        } catch (const std::exception &) {
-          throw bad("'" + w[6] + "' is not a VLAN id");
-        }
-        if (vlan > 4094) throw bad("VLAN id above 4094");
-      }
-      c.action = DeliverLocal{p->port_id, *mac, vlan};
-    } else {
-      throw bad("expected: VN ADDRESS tunnel NVE | VN ADDRESS local PORT MAC [vlan V]");
-    }
+    RouteWordsError err;
+    auto parsed = parse_route_words(c.route.vn, std::span<const std::string>(w).subspan(1), cfg, err);
+    if (!parsed)
+      throw bad(err.structural ? "expected: VN ADDRESS tunnel NVE | VN ADDRESS local PORT MAC [vlan V]" : err.why);
+    c = *parsed;
     out.push_back(c);
   }
   return out;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -101,6 +102,17 @@ struct NvedConfig {
 NvedConfig load_config_file(const std::string &path);
 std::string read_config_file(const std::string &path);  // throws ConfigError
 NvedConfig load_config_text(const std::string &text, const std::string &origin = "<config>");
+
+// One host route in words, as nvectl's `route add` and route_file lines give
+// it after the virtual network: ADDRESS tunnel NVE | ADDRESS local PORT MAC
+// [vlan V] (PORT: an access port's name or id). On failure `why` says what is
+// wrong and `structural` whether the words do not even have that shape.
+struct RouteWordsError {
+  bool structural = false;
+  std::string why;
+};
+std::optional<RouteChange> parse_route_words(uint32_t vn, std::span<const std::string> words,
+                                             const NvedConfig &cfg, RouteWordsError &err);
 
 // The routes the configuration asks for: local VMs, static moved VMs, and the
 // lines of route_file:  VN ADDRESS tunnel NVE | VN ADDRESS local PORT MAC [vlan V]

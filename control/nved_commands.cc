@@ -316,36 +316,11 @@ Reply NvedCommands::show_route_table(const Args &a) {
 Reply NvedCommands::route_add(const Args &a) {
   const char *u = "usage: route add vn N ADDRESS (local PORT MAC [vlan V] | tunnel NVE)";
   if (a.size() < 5 || a[0] != "vn") return usage(u);
-  RouteChange c;
-  c.route.vn = static_cast<uint32_t>(parse_num(a[1], "vn", 0xffffff));
-  auto ip = IpAddress::parse(a[2]);
-  if (!ip) return usage("'" + a[2] + "' is not an IPv4 or IPv6 address");
-  c.route.address = *ip;
-  if (a[3] == "tunnel" && a.size() == 5) {
-    auto nve = IpAddress::parse(a[4]);
-    if (!nve) return usage("'" + a[4] + "' is not an NVE address");
-    c.action = TunnelToNve{*nve};
-  } else if (a[3] == "local" && (a.size() == 6 || (a.size() == 8 && a[6] == "vlan"))) {
-    const PortConfig *p = cfg_.port_by_name(a[4]);
-    if (!p) {
-      uint64_t id = UINT64_MAX;
-      try {
-        id = parse_num(a[4], "port", cfg_.ports.size() - 1);
-      } catch (const std::exception &) {
-      }
-      for (const auto &q : cfg_.ports)
-        if (q.port_id == id) p = &q;
-    }
-    if (!p) return usage("no port '" + a[4] + "'");
-    if (p->role != PortConfig::Role::Access) return usage("port '" + a[4] + "' is not an access port");
-    auto mac = parse_mac(a[5]);
-    if (!mac || ((*mac)[0] & 1)) return usage("'" + a[5] + "' is not a unicast MAC address");
-    DeliverLocal l{p->port_id, *mac, p->vlan};
-    if (a.size() == 8) l.vlan = static_cast<uint16_t>(parse_num(a[7], "vlan", 4094));
-    c.action = l;
-  } else {
-    return usage(u);
-  }
+  const auto vn = static_cast<uint32_t>(parse_num(a[1], "vn", 0xffffff));
+  RouteWordsError err;
+  auto parsed = parse_route_words(vn, std::span<const std::string>(a).subspan(2), cfg_, err);
+  if (!parsed) return usage(err.structural ? u : err.why);
+  const RouteChange c = *parsed;
   const auto res = rt_.routes().apply(std::span<const RouteChange>(&c, 1));
   if (!res.errors.empty()) return Reply::fail(res.errors[0].reason);
   spdlog::info("route vn {} {} -> {} (operator, table version {})", c.route.vn, c.route.address.to_string(),
