@@ -2,16 +2,19 @@
 # nvmove's benchmark: the fast path without I/O, then nved against dpdk-testpmd
 # (io and macswap) on exactly the same ports and pcaps, and optionally against
 # OVS-DPDK. Ends with `RESULT name value unit` lines. See docs/PERFORMANCE.md.
-#   scripts/bench.sh [--quick] [--ovs] [--routes "1000 1000000"]
+#   scripts/bench.sh [--quick] [--ovs] [--huge] [--routes "1000 1000000"]
+# --huge: 2 MiB hugepages for everything measured (reserved and mounted here,
+# restored afterwards); default: 4 KiB pages (--no-huge), as in the tests.
 # Stops every process it starts, by PID. Work files in $WORK (/tmp/nvbench).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-QUICK=0 OVS=0 ROUTES="1000 1000000"
+QUICK=0 OVS=0 HUGE=0 ROUTES="1000 1000000"
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
     --ovs) OVS=1 ;;
+    --huge) HUGE=1 ;;
     --routes) ROUTES=$2; shift ;;
     *) echo "usage: $0 [--quick] [--ovs] [--routes \"N N\"]" >&2; exit 2 ;;
   esac
@@ -23,9 +26,19 @@ W=${WORK:-/tmp/nvbench}; mkdir -p "$W"
 NVED=$ROOT/build/control/nved NVECTL=$ROOT/build/control/nvectl
 [ -x "$NVED" ] || { echo "build first: bash scripts/test.sh (or ninja -C build)" >&2; exit 1; }
 PIDS=()
+HP=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages OLDHP=
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; sleep 0.5
-            for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; }
+            for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+            if [ "$HUGE" = 1 ]; then umount "$W/huge" 2>/dev/null; [ -n "$OLDHP" ] && echo "$OLDHP" > $HP; fi; }
 trap cleanup EXIT; trap 'exit 130' INT TERM
+MEM_NVED="--no-huge -m 3072" MEM_TESTPMD="--no-huge -m 2048"
+if [ "$HUGE" = 1 ]; then
+  OLDHP=$(cat $HP); [ "$OLDHP" -lt 2600 ] && echo 2600 > $HP
+  mkdir -p "$W/huge"; mountpoint -q "$W/huge" || mount -t hugetlbfs -o pagesize=2M nodev "$W/huge"
+  export NVBENCH_HUGE_DIR=$W/huge
+  MEM_NVED="--huge-dir=$W/huge -m 2048" MEM_TESTPMD="--huge-dir=$W/huge -m 2048"
+  echo "# 2 MiB hugepages: $(cat $HP) reserved"
+fi
 RESULTS=()
 result() { RESULTS+=("RESULT $1 $2 $3"); echo "RESULT $1 $2 $3"; }
 name() { if [ "$1" -ge 1000000 ]; then echo "$(( $1 / 1000000 ))m"; elif [ "$1" -ge 1000 ]; then echo "$(( $1 / 1000 ))k"; else echo "$1"; fi; }
@@ -74,7 +87,7 @@ testpmd_mpps() {  # $1 = pcap, $2 = mode
   local log=$W/testpmd_$2_$$.log
   ( echo "set fwd $2"; echo start; sleep "$WARM"; echo "show port stats all"; sleep "$MEAS"
     echo "show port stats all"; echo stop; sleep 0.5; echo quit ) |
-  timeout -k 5 $((WARM + MEAS + 60)) dpdk-testpmd --no-huge -m 2048 --no-pci --no-shconf --file-prefix=nvbtp$$ \
+  timeout -k 5 $((WARM + MEAS + 60)) dpdk-testpmd $MEM_TESTPMD --no-pci --no-shconf --file-prefix=nvbtp$$ \
     --vdev=net_pcap0,rx_pcap="$1",infinite_rx=1 --vdev=net_null1,no-rx=1 -l 0-1 --log-level=lib.eal:error \
     -- -i --total-num-mbufs=163840 > "$log" 2>&1 &
   PIDS+=($!); wait $!; PIDS=()
@@ -93,7 +106,7 @@ route_table: {capacity: $(( n + n / 4 + 1024 )), max_nves: 64}
 workers: {mbufs: 163839}
 route_file: $W/r$n.routes
 EOF2
-  "$NVED" -l 0,1 --no-huge -m 3072 --no-pci --file-prefix=$prefix \
+  "$NVED" -l 0,1 $MEM_NVED --no-pci --file-prefix=$prefix \
     --vdev=net_pcap0,rx_pcap="$W/r$n.pcap",infinite_rx=1 --vdev=net_null1,no-rx=1 \
     -- -c "$cfg" --log-level warn > "$log" 2>&1 &
   local pid=$!; PIDS+=($pid)

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -232,8 +233,12 @@ int main(int argc, char **argv) {
     if (moved.size() == 3) moved = {100};
   }
   const std::string prefix = "--file-prefix=nvbench" + std::to_string(getpid());
-  std::vector<std::string> eal = {"bench", "--no-huge", "-m", "4096", "--no-pci", "-l", "0",
+  std::vector<std::string> eal = {"bench", "-m", "4096", "--no-pci", "-l", "0",
                                   "--log-level", "*:error", prefix, "--no-shconf"};
+  // NVBENCH_HUGE_DIR: a hugetlbfs mount to use (scripts/bench.sh --huge);
+  // without it, 4 KiB pages (--no-huge) like the rest of the test suite.
+  if (const char *huge = std::getenv("NVBENCH_HUGE_DIR")) eal.push_back(std::string("--huge-dir=") + huge);
+  else eal.push_back("--no-huge");
   std::vector<char *> av;
   for (auto &s : eal) av.push_back(s.data());
   if (rte_eal_init(static_cast<int>(av.size()), av.data()) < 0) {

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -109,8 +110,12 @@ int main(int argc, char **argv) {
   const uint32_t n_routes = quick ? 100000 : 1000000;
   const std::string prefix = "--file-prefix=nvbu" + std::to_string(getpid());
   // Two lcores: the reader must run on the other core, as a worker would.
-  std::vector<std::string> eal = {"bench", "--no-huge", "-m", "2048", "--no-pci", "-l", "0,1",
+  std::vector<std::string> eal = {"bench", "-m", "2048", "--no-pci", "-l", "0,1",
                                   "--log-level", "*:error", prefix, "--no-shconf"};
+  // NVBENCH_HUGE_DIR: a hugetlbfs mount to use (scripts/bench.sh --huge);
+  // without it, 4 KiB pages (--no-huge) like the rest of the test suite.
+  if (const char *huge = std::getenv("NVBENCH_HUGE_DIR")) eal.push_back(std::string("--huge-dir=") + huge);
+  else eal.push_back("--no-huge");
   std::vector<char *> av;
   for (auto &s : eal) av.push_back(s.data());
   if (rte_eal_init(static_cast<int>(av.size()), av.data()) < 0) return 1;
