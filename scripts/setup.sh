@@ -8,7 +8,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  build-essential g++ clang meson ninja-build pkg-config git \
+  build-essential g++ clang libclang-rt-14-dev meson ninja-build pkg-config git \
   libdpdk-dev dpdk dpdk-dev libpcap-dev libbpf-dev libnuma-dev \
   libgtest-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev \
   libssl-dev libsqlite3-dev libreadline-dev libcli11-dev \
