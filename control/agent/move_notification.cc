@@ -37,7 +37,8 @@ void NveAgent::on_notification(const std::vector<uint8_t> &, const proto::Messag
   const uint64_t now_ns = clock_.wall_ns();
   auto reject = [&](proto::Status s, const std::string &why) {
     counters_.notifications_rejected++;
-    spdlog::warn("move notification from {} rejected: {} ({})", from.to_string(), proto::status_name(s), why);
+    warn_limited(from, proto::status_name(s),
+                 "move notification from " + from.to_string() + " rejected: " + proto::status_name(s) + " (" + why + ")");
     reply_to_nvad(proto::make_reply(m, s, 0), from, from_port);
   };
   if (!m.timestamp_ns) return reject(proto::Status::MissingMandatoryOption, "no timestamp");

@@ -141,26 +141,34 @@ void NveAgent::on_datagram(const IpAddress &from, uint16_t from_port, std::span<
   // unanswered (answering would make us a reflector).
   if (from != cfg_.nvad) {
     counters_.dropped_datagrams++;
-    spdlog::debug("datagram from {} dropped: not the management node", from.to_string());
+    warn_limited(from, "not nvad", "datagram from " + from.to_string() + " dropped: not the management node");
     return;
   }
   auto decoded = proto::decode(data);
   if (!decoded) {
     counters_.dropped_datagrams++;
-    spdlog::warn("undecodable message from {}: {}", from.to_string(), decoded.error().describe());
+    warn_limited(from, "undecodable", "undecodable message from " + from.to_string() + ": " + decoded.error().describe());
     return;
   }
   const proto::AuthKey *key = keys_.find(from, decoded->auth.key_id);
   const auto verdict = proto::verify_authentication(data, decoded->auth, key);
   if (verdict != proto::AuthVerdict::Authentic) {
     counters_.dropped_datagrams++;
-    spdlog::warn("message from {} dropped: {}", from.to_string(), proto::auth_verdict_name(verdict));
+    warn_limited(from, proto::auth_verdict_name(verdict),
+                 "message from " + from.to_string() + " dropped: " + proto::auth_verdict_name(verdict));
     return;
   }
   const proto::Message &m = decoded->message;
   if (m.is_reply()) on_reply(m);
   else if (m.notification) on_notification(std::vector<uint8_t>(data.begin(), data.end()), m, from, from_port);
   else counters_.dropped_datagrams++;  // nvad sends us requests only as notifications
+}
+
+void NveAgent::warn_limited(const IpAddress &peer, const std::string &reason, const std::string &line) {
+  if (auto held = log_limiter_.admit(peer, reason, clock_.now_ms())) {
+    if (*held) spdlog::warn("{} ({} more like it not logged)", line, *held);
+    else spdlog::warn("{}", line);
+  }
 }
 
 void NveAgent::tick() {

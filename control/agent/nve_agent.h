@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/route_change.h"
+#include "control/agent/log_limiter.h"
 #include "control/agent/vm_lifecycle.h"
 #include "control/protocol/keys.h"
 #include "control/protocol/message.h"
@@ -150,6 +151,10 @@ class NveAgent {
   std::map<proto::VmId, BulEntry> bul_;
   uint16_t next_sequence_;
   AgentCounters counters_;
+  LogLimiter log_limiter_;
+
+  // Logs `line` at warn, at most once per interval per (peer, reason).
+  void warn_limited(const IpAddress &peer, const std::string &reason, const std::string &line);
 };
 
 std::string vm_id_text(const proto::VmId &id);
