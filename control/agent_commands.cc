@@ -1,6 +1,7 @@
 #include "control/agent_commands.h"
 
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 namespace nvmove {
@@ -11,6 +12,13 @@ using Args = std::vector<std::string>;
 namespace {
 
 Reply usage(const std::string &s) { return Reply::fail(s, true); }
+
+std::optional<uint64_t> whole_number(const std::string &s, uint64_t max) {
+  if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const uint64_t v = std::stoull(s);
+  if (v > max) return std::nullopt;
+  return v;
+}
 
 // vm associate ID port PORT mac MAC addr A[,B...] [vn N] [vlan V]
 Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, const Args &a) {
@@ -45,17 +53,13 @@ Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, co
           spec.addresses.push_back(*ip);
         }
       } else if (k == "vn") {
-        try {
-          vn = static_cast<uint32_t>(std::stoul(v));
-        } catch (...) {
-          return usage("vn: '" + v + "' is not a number");
-        }
+        auto n = whole_number(v, 0xffffff);
+        if (!n) return usage("vn: expected a number 0..16777215, got '" + v + "'");
+        vn = static_cast<uint32_t>(*n);
       } else if (k == "vlan") {
-        try {
-          vlan = static_cast<uint16_t>(std::stoul(v));
-        } catch (...) {
-          return usage("vlan: '" + v + "' is not a number");
-        }
+        auto n = whole_number(v, 4094);
+        if (!n) return usage("vlan: expected a number 0..4094, got '" + v + "'");
+        vlan = static_cast<uint16_t>(*n);
       } else {
         return usage(u);
       }

@@ -121,6 +121,7 @@ bool NeighbourResolver::learn(const rte_mbuf *m) {
       return false;
     MacAddress mac;
     std::memcpy(mac.data(), &arp->arp_data.arp_sha, 6);
+    if ((mac[0] & 1) || mac == MacAddress{}) return false;  // not a usable next hop
     if (mac4_ != mac) {
       spdlog::info("fabric gateway {} is at {}", cfg_.gateway_ipv4.to_string(), mac_to_string(mac));
       mac4_ = mac;
@@ -141,6 +142,7 @@ bool NeighbourResolver::learn(const rte_mbuf *m) {
       if (type == 2) {
         MacAddress mac;
         std::memcpy(mac.data(), p + off + 2, 6);
+        if ((mac[0] & 1) || mac == MacAddress{}) return false;
         if (mac6_ != mac) {
           spdlog::info("fabric gateway {} is at {}", cfg_.gateway_ipv6.to_string(), mac_to_string(mac));
           mac6_ = mac;

@@ -59,9 +59,14 @@ int answer(const TelemetryCommand &c, const char *params, rte_tel_data *d) {
     for (auto it = obj.begin(); it != obj.end(); ++it) add_value(d, it.key(), it.value());
     if (&obj != &data && data.contains("drops_total")) add_value(d, "drops_total", data["drops_total"]);
   } else if (data.is_array()) {
+    // At most 255 entries (the last slot says how many there were); use
+    // nvectl --json for the full list.
+    if (data.size() > 255) {
+      rte_tel_data_add_dict_u64(d, "total_entries", data.size());
+    }
     // One nested dictionary per entry (telemetry strings are limited to
     // 128 bytes, so entries are not flattened into JSON text).
-    for (size_t i = 0; i < data.size(); i++) {
+    for (size_t i = 0; i < data.size() && i < 255; i++) {
       if (!data[i].is_object()) {
         add_value(d, std::to_string(i), data[i]);
         continue;
@@ -83,7 +88,12 @@ int answer(const TelemetryCommand &c, const char *params, rte_tel_data *d) {
           add_value(entry, it.key(), it.value());
         }
       }
-      rte_tel_data_add_dict_container(d, std::to_string(i).c_str(), entry, 0);
+      // 22.11 dictionaries hold RTE_TEL_MAX_DICT_ENTRIES (256) entries and do
+      // not take ownership of a container they refuse.
+      if (rte_tel_data_add_dict_container(d, std::to_string(i).c_str(), entry, 0) != 0) {
+        rte_tel_data_free(entry);
+        break;
+      }
     }
   }
   return 0;

@@ -100,6 +100,11 @@ bool decapsulate(WorkerContext &ctx, rte_mbuf *m, PacketMeta &pm, uint8_t proto,
   pm.family = family;
   pm.l3_len = family == kFamilyV4 ? ipv4_len(inner) : ipv6_len(inner);
   pm.decapped = 1;
+  // The inner packet gets the checks a native one gets before routing: no
+  // multicast/broadcast destination (RFC 1812), no :: source (RFC 4291).
+  const bool mcast = family == kFamilyV4 ? inner[16] >= 224 : inner[24] == 0xff;
+  if (mcast) return drop(ctx, m, Counter::drop_ip_multicast), false;
+  if (family == kFamilyV6 && ipv6_src_unspecified(inner)) return drop(ctx, m, Counter::drop_ipv6_bad_source), false;
 
   const uint8_t tos = tos_of(pm);
   const EcnDecap e = ecn_decapsulate(tos & 3, outer_ecn);

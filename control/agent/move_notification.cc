@@ -82,7 +82,22 @@ void NveAgent::on_notification(const std::vector<uint8_t> &, const proto::Messag
       batch.push_back(c);
     }
     const auto res = routes_.apply(batch);
-    if (!res.errors.empty()) return reject(proto::Status::InsufficientResources, res.errors[0].reason);
+    if (!res.errors.empty()) {
+      // All or nothing: a tunnel without a binding update list entry would
+      // never expire, so take back the changes that did apply.
+      std::vector<RouteChange> undo;
+      for (size_t i = 0; i < batch.size(); i++) {
+        bool failed = false;
+        for (const auto &e : res.errors) failed = failed || e.index == i;
+        if (failed) continue;
+        RouteChange c;
+        c.op = RouteChange::Op::Remove;
+        c.route = batch[i].route;
+        undo.push_back(c);
+      }
+      if (!undo.empty()) routes_.apply(undo);
+      return reject(proto::Status::InsufficientResources, res.errors[0].reason);
+    }
     const uint64_t now = clock_.now_ms();
     BulEntry b{id, vn, m.vm_addresses, m.serving_nve, now,
                now + uint64_t{proto::lifetime_seconds(m.lifetime)} * 1000, now, 0};

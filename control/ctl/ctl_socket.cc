@@ -160,7 +160,9 @@ bool CtlServer::serve(Client &c, uint64_t now_ms) {
       r = Reply::fail(std::string("bad request: ") + e.what(), true);
     }
   }
-  write_all(c.fd, to_json(r).dump() + "\n");
+  // Replace, never throw, on text that is not UTF-8 (a config comment, a
+  // port name): a reply must not be able to stop the daemon.
+  write_all(c.fd, to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   return false;
 }
 

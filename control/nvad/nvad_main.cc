@@ -124,7 +124,13 @@ int main(int argc, char **argv) {
   g_server = server->get();
   install_signal_handlers();
   // The operator's control socket (nvectl -d nvad), served from the loop.
-  std::filesystem::create_directories(std::filesystem::path(ctl_path).parent_path());
+  std::error_code dir_error;
+  const auto ctl_dir = std::filesystem::path(ctl_path).parent_path();
+  if (!ctl_dir.empty()) std::filesystem::create_directories(ctl_dir, dir_error);
+  if (dir_error) {
+    spdlog::critical("control socket directory {}: {}", ctl_dir.string(), dir_error.message());
+    return kExitRuntime;
+  }
   nvmove::ctl::CtlServer ctl(ctl_path, nvmove::ctl::nvad_commands());
   try {
     ctl.open();

@@ -296,3 +296,19 @@ TEST_F(ForwardTest, FullBurstMixedDestinations) {
   EXPECT_EQ(ctx_->out[1].n, 15);
   EXPECT_EQ(count(Counter::rx_packets), 31u);
 }
+
+TEST_F(ForwardTest, DecapsulatedMulticastIsNotRouted) {
+  // The decapsulation golden frame with its inner destination made 224.0.0.9.
+  std::vector<uint8_t> f = unhex(
+      "0200000000010200000000fe0800450100350001000040048e8cc6336402c00002014502002100010000141160bdcb0071070a0000"
+      "0500090009000d4ac07a7a7a7a7a");
+  uint8_t *inner = f.data() + 14 + 20;
+  const uint8_t group[4] = {224, 0, 0, 9};
+  std::memcpy(inner + 16, group, 4);
+  auto *ip = reinterpret_cast<rte_ipv4_hdr *>(inner);
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  send(0, hex(f.data(), f.size()));
+  EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 0);
+  EXPECT_EQ(count(Counter::drop_ip_multicast), 1u);
+}
