@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     --ovs) OVS=1 ;;
     --huge) HUGE=1 ;;
     --routes) ROUTES=$2; shift ;;
-    *) echo "usage: $0 [--quick] [--ovs] [--routes \"N N\"]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--ovs] [--huge] [--routes \"N N\"]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -131,7 +131,9 @@ for n in $ROUTES; do
   result "nved_encap_$nm" "$nv" Mpps
   result "io_ratio_vs_testpmd_$nm" "$(awk -v a="$nv" -v b="$io" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')" x
   if [ "$OVS" = 1 ]; then
-    if command -v ovs-vswitchd >/dev/null; then
+    if ! [ -f "$ROOT/../shared/bench/ovs_peer_bench.sh" ]; then
+      echo "# --ovs: ../shared/bench/ovs_peer_bench.sh not found beside the repository"
+    elif command -v ovs-vswitchd >/dev/null; then
       # The reference OVS-DPDK run (exact host routes + tunnel push toward 8
       # NVEs): shared/bench/ovs_peer_bench.sh beside the repository.
       ovs=$(RUNS=${OVS_RUNS:-1} ROUTES=$n bash "$ROOT/../shared/bench/ovs_peer_bench.sh" 2>/dev/null |
