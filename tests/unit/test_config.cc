@@ -65,7 +65,7 @@ TEST(Config, ErrorsNameTheKeyAndLine) {
   EXPECT_EQ(error_of(replace(kGood, "role: access", "role: acces")),
             "t.yaml:4: ports[1].role: expected 'fabric' or 'access', got 'acces'");
   EXPECT_EQ(error_of(replace(kGood, "mtu: 1400", "mtu: 99999")),
-            "t.yaml:7: tunnel.mtu: value 99999 out of range 576..9600");
+            "t.yaml:7: tunnel.mtu: value 99999 out of range 1300..9600");
   EXPECT_EQ(error_of(replace(kGood, "ttl: 32", "ttl: many")),
             "t.yaml:7: tunnel.ttl: expected a whole number, got 'many'");
   EXPECT_EQ(error_of(replace(kGood, "ipv4: 192.0.2.1,", "ipv4: 192.0.2.300,")),
