@@ -98,6 +98,7 @@ void handle_nd(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   }
   if (icmp[0] == kNdNa) return to_control(ctx, m);
   const uint8_t *target = icmp + 8;
+  if (target[0] == 0xff) return drop(ctx, m, Counter::drop_nd_malformed);  // RFC 4861 7.1.1
   bool answer;
   if (port.role == PortRole::Fabric) {
     answer = s.has_v6 && std::memcmp(target, s.own_v6, 16) == 0;
@@ -125,8 +126,10 @@ void handle_nd(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   icmp[0] = kNdNa;
   icmp[1] = 0;
   icmp[2] = icmp[3] = 0;
-  // Router, Solicited (not for DAD), Override.
-  icmp[4] = static_cast<uint8_t>(0x80 | (dad ? 0 : 0x40) | 0x20);
+  // Router, Solicited (not for DAD), Override only for our own address: a
+  // proxy answer must not override a real owner's entry (RFC 4861 7.2.8).
+  const bool own = s.has_v6 && std::memcmp(tgt, s.own_v6, 16) == 0;
+  icmp[4] = static_cast<uint8_t>(0x80 | (dad ? 0 : 0x40) | (own ? 0x20 : 0));
   icmp[5] = icmp[6] = icmp[7] = 0;
   std::memcpy(icmp + 8, tgt, 16);
   icmp[24] = 2;  // target link-layer address

@@ -312,3 +312,21 @@ TEST_F(ForwardTest, DecapsulatedMulticastIsNotRouted) {
   EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 0);
   EXPECT_EQ(count(Counter::drop_ip_multicast), 1u);
 }
+
+TEST_F(ForwardTest, ProxyNeighbourAdvertisementDoesNotOverride) {
+  // A VM on the access port asks for another address: nved answers as its
+  // gateway with Router and Solicited set, Override clear (RFC 4861 7.2.8).
+  send(1,
+       "3333ff00123402000000010186dd6000000000203afffd000000000000000000000000000005ff0200000000000000000001ff"
+       "0012348700582f00000000fd0000000000000000000000000012340101020000000101");
+  ASSERT_EQ(ctx_->out[1].n, 1);
+  const std::string o = out_hex(1);
+  EXPECT_EQ(o.substr(2 * (14 + 40), 2), "88");      // Neighbour Advertisement
+  EXPECT_EQ(o.substr(2 * (14 + 40 + 4), 2), "c0");  // R|S, no O
+  EXPECT_EQ(count(Counter::nd_replied), 1u);
+  // A multicast target is invalid (RFC 4861 7.1.1).
+  send(1,
+       "3333ff00123402000000010186dd6000000000183afffd000000000000000000000000000005ff0200000000000000000001ff"
+       "00123487006c6a00000000ff020000000000000000000000000001");
+  EXPECT_EQ(count(Counter::drop_nd_malformed), 1u);
+}
