@@ -44,6 +44,9 @@ std::string prometheus_text(const MetricsInput &in) {
     family(f.name, "counter", f.help);
     for (size_t p = 0; p < in.ports.size(); p++) o << f.name << "{port=\"" << p << "\"} " << in.ports[p].*f.field << "\n";
   }
+  family("nve_control_packets_total", "counter", "Packets passed to the control thread, by what became of them.");
+  o << "nve_control_packets_total{outcome=\"learnt\"} " << in.control_learnt << "\n";
+  o << "nve_control_packets_total{outcome=\"unhandled\"} " << in.control_unhandled << "\n";
   family("nve_routes", "gauge", "Host routes installed.");
   o << "nve_routes " << in.routes << "\n";
   family("nve_route_table_capacity", "gauge", "Host routes the table can hold.");

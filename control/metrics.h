@@ -13,6 +13,7 @@ struct MetricsInput {
   std::vector<std::vector<uint64_t>> workers;  // [worker][dp::Counter]
   std::vector<rte_eth_stats> ports;
   uint64_t routes = 0, route_capacity = 0, table_version = 0, route_memory_bytes = 0;
+  uint64_t control_learnt = 0, control_unhandled = 0;
 };
 
 // nve_packets_total{worker,outcome}, nve_drop_packets_total{worker,reason},

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "control/metrics.h"
+#include "control/control_loop.h"
 #include "control/neighbour_resolver.h"
 #include "control/nved_runtime.h"
 #include "dataplane/counters.h"
@@ -42,9 +43,9 @@ std::string action_kind(const RouteAction &a) { return std::holds_alternative<De
 
 }  // namespace
 
-NvedCommands::NvedCommands(NvedRuntime &rt, const NvedConfig &cfg, const NeighbourResolver &neigh,
+NvedCommands::NvedCommands(NvedRuntime &rt, const NvedConfig &cfg, const ControlLoop &loop,
                            std::string config_text)
-    : rt_(rt), cfg_(cfg), neigh_(neigh), config_text_(std::move(config_text)) {
+    : rt_(rt), cfg_(cfg), loop_(loop), config_text_(std::move(config_text)) {
   base_.assign(rt_.worker_count(), std::vector<uint64_t>(dp::kCounterCount, 0));
   last_show_.resize(rt_.n_ports());
 }
@@ -96,10 +97,23 @@ Reply NvedCommands::show_counters(const Args &a) {
     if (v) o << std::left << std::setw(34) << dp::kCounterInfo[c].name << std::right << std::setw(20) << v
              << (dp::kCounterInfo[c].is_drop ? "  drop" : "") << "\n";
   }
+  nlohmann::json control;
+  if (a.empty()) {
+    // Packets the workers passed up: learnt from (ARP/ND of the gateway) or
+    // dropped by the control thread because nothing there wants them.
+    const uint64_t learnt = loop_.packets_learnt() - control_base_learnt_;
+    const uint64_t unhandled = loop_.packets_unhandled() - control_base_unhandled_;
+    if (learnt) o << std::left << std::setw(34) << "control_learnt" << std::right << std::setw(20) << learnt << "\n";
+    if (unhandled)
+      o << std::left << std::setw(34) << "control_unhandled" << std::right << std::setw(20) << unhandled << "  drop\n";
+    drops += unhandled;
+    control = {{"learnt", learnt}, {"unhandled", unhandled}};
+  }
   o << std::left << std::setw(34) << "drops (all reasons)" << std::right << std::setw(20) << drops << "\n";
   r.text = o.str();
   r.data = {{"counters", j}, {"drops_total", drops}};
-  if (!a.empty()) r.data["worker"] = first;
+  if (a.empty()) r.data["control"] = control;
+  else r.data["worker"] = first;
   return r;
 }
 
@@ -107,6 +121,8 @@ Reply NvedCommands::clear_counters(const Args &a) {
   if (!a.empty()) return usage("usage: clear counters");
   for (size_t w = 0; w < rt_.worker_count(); w++)
     for (size_t c = 0; c < dp::kCounterCount; c++) base_[w][c] = rt_.worker(w).counters.get(static_cast<dp::Counter>(c));
+  control_base_learnt_ = loop_.packets_learnt();
+  control_base_unhandled_ = loop_.packets_unhandled();
   for (uint16_t p = 0; p < rt_.n_ports(); p++) rte_eth_stats_reset(p);
   last_show_.assign(rt_.n_ports(), PortSnapshot{});
   spdlog::info("counters cleared");
@@ -364,8 +380,8 @@ Reply NvedCommands::show_neighbours(const Args &a) {
     o << std::left << std::setw(41) << ips << std::setw(19) << macs << src << "\n";
     r.data.push_back({{"address", ips}, {"mac", mac ? nlohmann::json(macs) : nlohmann::json(nullptr)}, {"source", src}});
   };
-  if (cfg_.nve_ipv4.family) row(cfg_.gateway_ipv4, neigh_.mac_v4(), cfg_.gateway_mac_ipv4.has_value());
-  if (cfg_.nve_ipv6.family) row(cfg_.gateway_ipv6, neigh_.mac_v6(), cfg_.gateway_mac_ipv6.has_value());
+  if (cfg_.nve_ipv4.family) row(cfg_.gateway_ipv4, loop_.neighbours().mac_v4(), cfg_.gateway_mac_ipv4.has_value());
+  if (cfg_.nve_ipv6.family) row(cfg_.gateway_ipv6, loop_.neighbours().mac_v6(), cfg_.gateway_mac_ipv6.has_value());
   r.text = o.str();
   return r;
 }
@@ -401,6 +417,8 @@ Reply NvedCommands::show_metrics(const Args &a) {
   in.route_capacity = rt_.routes().capacity();
   in.table_version = rt_.routes().version();
   in.route_memory_bytes = rt_.routes().memory_bytes();
+  in.control_learnt = loop_.packets_learnt() - control_base_learnt_;
+  in.control_unhandled = loop_.packets_unhandled() - control_base_unhandled_;
   Reply r;
   r.text = prometheus_text(in);
   r.data = {{"text", r.text}};

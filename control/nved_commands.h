@@ -12,11 +12,11 @@
 namespace nvmove {
 
 class NvedRuntime;
-class NeighbourResolver;
+class ControlLoop;
 
 class NvedCommands {
  public:
-  NvedCommands(NvedRuntime &rt, const NvedConfig &cfg, const NeighbourResolver &neigh, std::string config_text);
+  NvedCommands(NvedRuntime &rt, const NvedConfig &cfg, const ControlLoop &loop, std::string config_text);
   void register_all(ctl::CtlServer &server);
 
   ctl::Reply show_counters(const std::vector<std::string> &args);
@@ -43,7 +43,8 @@ class NvedCommands {
 
   NvedRuntime &rt_;
   const NvedConfig &cfg_;
-  const NeighbourResolver &neigh_;
+  const ControlLoop &loop_;
+  uint64_t control_base_learnt_ = 0, control_base_unhandled_ = 0;  // at the last clear
   std::string config_text_;
   std::vector<std::vector<uint64_t>> base_;  // [worker][counter] at the last clear
   std::vector<PortSnapshot> last_show_;      // per port, for throughput

@@ -170,7 +170,7 @@ int main(int argc, char **argv) {
     nvmove::ControlLoop loop(rt, cfg, g_stop);
     const std::string sock = opt.ctl_socket.empty() ? std::string(rte_eal_get_runtime_dir()) + "/nved.sock" : opt.ctl_socket;
     nvmove::ctl::CtlServer ctl(sock, nvmove::ctl::nved_commands());
-    nvmove::NvedCommands commands(rt, cfg, loop.neighbours(), config_text);
+    nvmove::NvedCommands commands(rt, cfg, loop, config_text);
     commands.register_all(ctl);
     ctl.open();
     loop.set_ctl_server(&ctl);

@@ -589,7 +589,8 @@ def run_checks(t, e, frames, t_start_ns):
     @t.check("show_counters_json")
     def _():
         j = e.json("show", "counters")
-        eq(sorted(j), ["counters", "drops_total"], "keys (totals have no worker)")
+        eq(sorted(j), ["control", "counters", "drops_total"], "keys (totals have no worker)")
+        eq(j["control"], {"learnt": 0, "unhandled": 0}, "control-thread packets")
         check_counter_json(j, want_counters, "show counters --json")
 
     @t.check("show_counters_worker_0_text")
@@ -854,7 +855,7 @@ def run_checks(t, e, frames, t_start_ns):
         types = {"nve_packets": "counter", "nve_drop_packets": "counter", "nve_port_rx_packets": "counter",
                  "nve_port_tx_packets": "counter", "nve_port_rx_bytes": "counter", "nve_port_tx_bytes": "counter",
                  "nve_port_rx_missed": "counter", "nve_port_rx_errors": "counter", "nve_port_tx_errors": "counter",
-                 "nve_port_rx_nombuf": "counter", "nve_routes": "gauge", "nve_route_table_capacity": "gauge",
+                 "nve_port_rx_nombuf": "counter", "nve_control_packets": "counter", "nve_routes": "gauge", "nve_route_table_capacity": "gauge",
                  "nve_route_table_version": "gauge", "nve_route_table_memory_bytes": "gauge"}
         eq({n: f.type for n, f in fams.items()}, types, "metric families and types")
 
