@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <charconv>
 #include <cstdio>
 
 namespace nvmove {
@@ -36,6 +37,15 @@ std::optional<MacAddress> parse_mac(const std::string &text) {
     return std::nullopt;
   for (int i = 0; i < 6; i++) m[i] = static_cast<uint8_t>(v[i]);
   return m;
+}
+
+std::optional<uint64_t> parse_decimal(std::string_view text, uint64_t max) {
+  uint64_t v = 0;
+  const char *end = text.data() + text.size();
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end || v > max) return std::nullopt;
+  return v;
 }
 
 std::string mac_to_string(const MacAddress &m) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct IpAddress {
 
 using MacAddress = std::array<uint8_t, 6>;
 std::optional<MacAddress> parse_mac(const std::string &text);
+// A decimal whole number 0..max: digits only (no sign, space or base prefix).
+std::optional<uint64_t> parse_decimal(std::string_view text, uint64_t max);
 std::string mac_to_string(const MacAddress &mac);
 
 // Host route key: a VM address inside one virtual network.

@@ -13,12 +13,6 @@ namespace {
 
 Reply usage(const std::string &s) { return Reply::fail(s, true); }
 
-std::optional<uint64_t> whole_number(const std::string &s, uint64_t max) {
-  if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  const uint64_t v = std::stoull(s);
-  if (v > max) return std::nullopt;
-  return v;
-}
 
 // vm associate ID port PORT mac MAC addr A[,B...] [vn N] [vlan V]
 Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, const Args &a) {
@@ -53,11 +47,11 @@ Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, co
           spec.addresses.push_back(*ip);
         }
       } else if (k == "vn") {
-        auto n = whole_number(v, 0xffffff);
+        auto n = parse_decimal(v, 0xffffff);
         if (!n) return usage("vn: expected a number 0..16777215, got '" + v + "'");
         vn = static_cast<uint32_t>(*n);
       } else if (k == "vlan") {
-        auto n = whole_number(v, 4094);
+        auto n = parse_decimal(v, 4094);
         if (!n) return usage("vlan: expected a number 0..4094, got '" + v + "'");
         vlan = static_cast<uint16_t>(*n);
       } else {

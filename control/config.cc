@@ -369,15 +369,9 @@ std::optional<RouteChange> parse_route_words(uint32_t vn, std::span<const std::s
   if (!mac || ((*mac)[0] & 1)) return fail(false, "'" + w[3] + "' is not a unicast MAC address");
   DeliverLocal l{p->port_id, *mac, p->vlan};
   if (w.size() == 6) {
-    size_t pos = 0;
-    unsigned long v = 0;
-    try {
-      v = std::stoul(w[5], &pos);
-    } catch (const std::exception &) {
-      pos = 0;
-    }
-    if (pos != w[5].size() || v > 4094) return fail(false, "'" + w[5] + "' is not a VLAN id (0..4094)");
-    l.vlan = static_cast<uint16_t>(v);
+    auto v = parse_decimal(w[5], 4094);
+    if (!v) return fail(false, "'" + w[5] + "' is not a VLAN id (0..4094)");
+    l.vlan = static_cast<uint16_t>(*v);
   }
   c.action = l;
   return c;
@@ -415,21 +409,13 @@ std::vector<RouteChange> static_routes(const NvedConfig &cfg) {
     auto bad = [&](const std::string &why) {
       return ConfigError(cfg.route_file + ":" + std::to_string(lineno) + ": " + why);
     };
-    RouteChange c;
-    try {
-      size_t pos = 0;
-      const unsigned long vn = std::stoul(w[0], &pos);
-      if (pos != w[0].size() || vn > 0xffffff) throw std::invalid_argument(w[0]);
-      c.route.vn = static_cast<uint32_t>(vn);
-    } catch (const std::exception &) {
-      throw bad("'" + w[0] + "' is not a virtual network number");
-    }
+    const auto vn = parse_decimal(w[0], 0xffffff);
+    if (!vn) throw bad("'" + w[0] + "' is not a virtual network number");
     RouteWordsError err;
-    auto parsed = parse_route_words(c.route.vn, std::span<const std::string>(w).subspan(1), cfg, err);
+    auto parsed = parse_route_words(static_cast<uint32_t>(*vn), std::span<const std::string>(w).subspan(1), cfg, err);
     if (!parsed)
       throw bad(err.structural ? "expected: VN ADDRESS tunnel NVE | VN ADDRESS local PORT MAC [vlan V]" : err.why);
-    c = *parsed;
-    out.push_back(c);
+    out.push_back(*parsed);
   }
   return out;
 }

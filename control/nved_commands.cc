@@ -23,18 +23,10 @@ using Args = std::vector<std::string>;
 namespace {
 
 // Whole number argument with a clear message.
+// Thrown as invalid_argument: the control socket turns it into a usage error.
 uint64_t parse_num(const std::string &s, const char *what, uint64_t max) {
-  size_t pos = 0;
-  uint64_t v = 0;
-  try {
-    if (s.empty() || s[0] == '-') throw std::invalid_argument(s);
-    v = std::stoull(s, &pos, 10);
-  } catch (const std::exception &) {
-    pos = 0;
-  }
-  if (pos != s.size() || v > max)
-    throw std::invalid_argument(std::string(what) + ": expected a number 0.." + std::to_string(max) + ", got '" + s + "'");
-  return v;
+  if (auto v = parse_decimal(s, max)) return *v;
+  throw std::invalid_argument(std::string(what) + ": expected a number 0.." + std::to_string(max) + ", got '" + s + "'");
 }
 
 Reply usage(const std::string &why) { return Reply::fail(why, true); }

@@ -138,3 +138,15 @@ TEST(Config, RouteFileLinesAreCheckedWithTheirLineNumbers) {
   }
   unlink(path);
 }
+
+TEST(TextParse, DecimalIsDigitsOnlyAndBounded) {
+  EXPECT_EQ(parse_decimal("4094", 4094), 4094u);
+  EXPECT_EQ(parse_decimal("0", 7), 0u);
+  EXPECT_FALSE(parse_decimal("4095", 4094));
+  EXPECT_FALSE(parse_decimal("", 10));
+  EXPECT_FALSE(parse_decimal("+5", 10));
+  EXPECT_FALSE(parse_decimal(" 5", 10));
+  EXPECT_FALSE(parse_decimal("12x", 100));
+  EXPECT_FALSE(parse_decimal("0x10", 100));
+  EXPECT_FALSE(parse_decimal("99999999999999999999999", UINT64_MAX));  // overflow
+}
