@@ -449,20 +449,8 @@ def main():
                                     "-u+x"], capture_output=True, text=True).stdout.split()
             if found:
                 args.nvad = found[0]
-    if os.geteuid() != 0:
-        print("must run as root (network namespaces, DPDK)", file=sys.stderr)
-        print("0 passed, 1 failed")
+    if not base.preflight([("nved", args.nved), ("nvectl", args.nvectl), ("nvad", args.nvad)]):
         return 1
-    for tool in ("ip", "ethtool", "tshark"):
-        if not shutil.which(tool):
-            print("missing tool: %s" % tool, file=sys.stderr)
-            print("0 passed, 1 failed")
-            return 1
-    for what, path in (("nved", args.nved), ("nvectl", args.nvectl), ("nvad", args.nvad)):
-        if not os.access(path, os.X_OK):
-            print("%s not found at %s (build first)" % (what, path), file=sys.stderr)
-            print("0 passed, 1 failed")
-            return 1
 
     def on_signal(signum, _frame):
         raise base.Interrupted("signal %d" % signum)

@@ -597,27 +597,33 @@ def row_problems(row):
     return probs
 
 
+def preflight(binaries):
+    """Root, the tools, scapy and the built binaries ((name, path) pairs).
+    Prints the reason and the closing line and returns False if any is
+    missing; shared with vm_move_test.py."""
+    def fail(why):
+        print(why, file=sys.stderr)
+        print("0 passed, 1 failed")
+        return False
+    if os.geteuid() != 0:
+        return fail("must run as root (network namespaces, DPDK)")
+    for tool in ("ip", "ethtool", "tshark"):
+        if not shutil.which(tool):
+            return fail("missing tool: %s (scripts/setup.sh installs it)" % tool)
+    if subprocess.run([PYTHON, "-c", "import scapy"], capture_output=True).returncode != 0:
+        return fail("%s cannot import scapy (apt-get install python3-scapy)" % PYTHON)
+    for what, path in binaries:
+        if not os.access(path, os.X_OK):
+            return fail("%s not found at %s (build first)" % (what, path))
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nved", default=DEFAULT_NVED)
     ap.add_argument("--keep-logs", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("must run as root (network namespaces, DPDK)", file=sys.stderr)
-        print("0 passed, 1 failed")
-        return 1
-    for tool in ("ip", "ethtool", "tshark"):
-        if not shutil.which(tool):
-            print("missing tool: %s (scripts/setup.sh installs it)" % tool, file=sys.stderr)
-            print("0 passed, 1 failed")
-            return 1
-    if subprocess.run([PYTHON, "-c", "import scapy"], capture_output=True).returncode != 0:
-        print("%s cannot import scapy (apt-get install python3-scapy)" % PYTHON, file=sys.stderr)
-        print("0 passed, 1 failed")
-        return 1
-    if not os.access(args.nved, os.X_OK):
-        print("nved not found at %s (build first)" % args.nved, file=sys.stderr)
-        print("0 passed, 1 failed")
+    if not preflight([("nved", args.nved)]):
         return 1
 
     def on_signal(signum, _frame):
