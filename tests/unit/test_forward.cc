@@ -143,6 +143,19 @@ const char *kV4Out =
     "0200000000fe020000000001080045b9003c0000400040044dcec0000201c633640245b90028004d400009112aafcb0071070a000009"
     "04d2005000141e4968656c6c6f2d6e766d6f7665";
 
+// IPv4-in-IPv4 from 198.51.100.2 to us, outer ECT(1), inner ECT(0) to the
+// local VM 10.0.0.5.
+const char *kDecapIn =
+    "0200000000010200000000fe0800450100350001000040048e8cc6336402c00002014502002100010000141160bdcb0071070a0000"
+    "0500090009000d4ac07a7a7a7a7a";
+
+// Recomputes the header checksum of the IPv4 header at l3 after an edit.
+void fix_ipv4_checksum(uint8_t *l3) {
+  auto *ip = reinterpret_cast<rte_ipv4_hdr *>(l3);
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
 }  // namespace
 
 TEST_F(ForwardTest, Ipv4InIpv4GoldenBytes) {
@@ -167,9 +180,7 @@ TEST_F(ForwardTest, Ipv6InIpv6GoldenBytesWithFlowLabel) {
 
 TEST_F(ForwardTest, DecapsulatesCombinesEcnAndDelivers) {
   // Outer ECT(1) over inner ECT(0): the inner leaves as ECT(1) (RFC 6040).
-  send(0,
-       "0200000000010200000000fe0800450100350001000040048e8cc6336402c00002014502002100010000141160bdcb0071070a0000"
-       "0500090009000d4ac07a7a7a7a7a");
+  send(0, kDecapIn);
   ASSERT_EQ(ctx_->out[1].n, 1);
   EXPECT_EQ(out_hex(1),
             "02000000010102000000000208004501002100010000131161becb0071070a00000500090009000d4ac07a7a7a7a7a");
@@ -188,11 +199,8 @@ TEST_F(ForwardTest, CeOnNotEctIsDropped) {
 
 TEST_F(ForwardTest, TtlOneGetsTimeExceeded) {
   std::vector<uint8_t> f = unhex(kV4In);
-  f[14 + 8] = 1;   // TTL
-  f[14 + 10] = 0;  // checksum recomputed below
-  f[14 + 11] = 0;
-  auto *iph = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
-  iph->hdr_checksum = rte_ipv4_cksum(iph);
+  f[14 + 8] = 1;  // TTL
+  fix_ipv4_checksum(f.data() + 14);
   send(0, hex(f.data(), f.size()));
   ASSERT_EQ(ctx_->out[0].n, 1);
   const std::string o = out_hex(0);
@@ -213,8 +221,7 @@ TEST_F(ForwardTest, OversizeWithDfGetsFragNeededAndWithoutDfIsFragmented) {
   f.resize(14 + 1000, 0x5a);
   auto *iph = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
   iph->total_length = rte_cpu_to_be_16(1000);
-  iph->hdr_checksum = 0;
-  iph->hdr_checksum = rte_ipv4_cksum(iph);
+  fix_ipv4_checksum(f.data() + 14);
   send(0, hex(f.data(), f.size()));
   ASSERT_EQ(ctx_->out[0].n, 1);
   const std::string o = out_hex(0);
@@ -224,8 +231,7 @@ TEST_F(ForwardTest, OversizeWithDfGetsFragNeededAndWithoutDfIsFragmented) {
 
   // Without DF: fragmented to fit 580 bytes of inner, each fragment tunnelled.
   iph->fragment_offset = 0;
-  iph->hdr_checksum = 0;
-  iph->hdr_checksum = rte_ipv4_cksum(iph);
+  fix_ipv4_checksum(f.data() + 14);
   send(0, hex(f.data(), f.size()));
   const OutQueue &q = ctx_->out[0];
   ASSERT_EQ(q.n, 1 + 2);
@@ -286,9 +292,7 @@ TEST_F(ForwardTest, FullBurstMixedDestinations) {
   for (int i = 0; i < 31; i++) {
     auto g = f;
     g[14 + 19] = (i % 2) ? 5 : 9;  // 10.0.0.5 local, 10.0.0.9 tunnel
-    auto *iph = reinterpret_cast<rte_ipv4_hdr *>(g.data() + 14);
-    iph->hdr_checksum = 0;
-    iph->hdr_checksum = rte_ipv4_cksum(iph);
+    fix_ipv4_checksum(g.data() + 14);
     pkts[i] = mbuf(g);
   }
   process_burst(*ctx_, 0, pkts, 31);
@@ -299,15 +303,11 @@ TEST_F(ForwardTest, FullBurstMixedDestinations) {
 
 TEST_F(ForwardTest, DecapsulatedMulticastIsNotRouted) {
   // The decapsulation golden frame with its inner destination made 224.0.0.9.
-  std::vector<uint8_t> f = unhex(
-      "0200000000010200000000fe0800450100350001000040048e8cc6336402c00002014502002100010000141160bdcb0071070a0000"
-      "0500090009000d4ac07a7a7a7a7a");
+  std::vector<uint8_t> f = unhex(kDecapIn);
   uint8_t *inner = f.data() + 14 + 20;
   const uint8_t group[4] = {224, 0, 0, 9};
   std::memcpy(inner + 16, group, 4);
-  auto *ip = reinterpret_cast<rte_ipv4_hdr *>(inner);
-  ip->hdr_checksum = 0;
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  fix_ipv4_checksum(inner);
   send(0, hex(f.data(), f.size()));
   EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 0);
   EXPECT_EQ(count(Counter::drop_ip_multicast), 1u);
