@@ -119,7 +119,8 @@ bool decapsulate(WorkerContext &ctx, rte_mbuf *m, PacketMeta &pm, uint8_t proto,
 }
 
 // Stage 1 for one packet.
-Verdict classify(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketMeta &pm, RouteKey &key) {
+Verdict classify(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketMeta &pm, RouteKey &key,
+                 hash_sig_t &sig) {
   const DataplaneSettings &s = *ctx.settings;
   const PortSettings &port = s.ports[in_port];
   if (__builtin_expect(!rte_pktmbuf_is_contiguous(m), 0))
@@ -221,8 +222,8 @@ Verdict classify(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketMeta &
   }
 
   const uint32_t vn = port.role == PortRole::Access ? port.vn : s.fabric_vn;
-  if (pm.family == kFamilyV4) make_key_v4(key, vn, pm.l3 + 16);
-  else make_key_v6(key, vn, pm.l3 + 24);
+  sig = pm.family == kFamilyV4 ? make_key_v4_hashed(key, vn, pm.l3 + 16)
+                               : make_key_v6_hashed(key, vn, pm.l3 + 24);
   return Verdict::Lookup;
 }
 
@@ -371,6 +372,7 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
   PacketMeta meta[kBurst];
   RouteKey keys[kBurst];
   const void *key_ptrs[kBurst];
+  hash_sig_t sigs[kBurst];
   rte_mbuf *look[kBurst];
   uint16_t nl = 0;
 
@@ -382,7 +384,7 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
   for (uint16_t i = 0; i < n && i < kPrefetch; i++) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
   for (uint16_t i = 0; i < n; i++) {
     if (i + kPrefetch < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetch], void *));
-    if (classify(ctx, pkts[i], in_port, meta[nl], keys[nl]) == Verdict::Lookup) {
+    if (classify(ctx, pkts[i], in_port, meta[nl], keys[nl], sigs[nl]) == Verdict::Lookup) {
       key_ptrs[nl] = &keys[nl];
       look[nl] = pkts[i];
       nl++;
@@ -390,10 +392,10 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
   }
   if (nl == 0) return;
 
-  // Stage 2: one bulk lookup for the burst.
+  // Stage 2: one bulk lookup for the burst, with the hashes stage 1 computed.
   void *data[kBurst];
   uint64_t hits = 0;
-  rte_hash_lookup_bulk_data(ctx.routes.hash, key_ptrs, nl, &hits, data);
+  rte_hash_lookup_with_hash_bulk_data(ctx.routes.hash, key_ptrs, sigs, nl, &hits, data);
 
   // Stage 3a: prefetch what the actions will touch, so the misses of the
   // whole burst overlap: the entries, then their statistics slots.

@@ -3,7 +3,6 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_jhash.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
@@ -19,6 +18,12 @@ namespace nvmove::dp {
 
 namespace {
 constexpr uint32_t kNone = UINT32_MAX;
+
+// rte_hash's hash-function signature around route_key_hash (keys are always
+// a RouteKey; the init value is 0).
+uint32_t route_hash_func(const void *key, uint32_t /*len*/, uint32_t /*init*/) {
+  return route_key_hash(*static_cast<const RouteKey *>(key));
+}
 
 uint64_t now_unix_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -63,7 +68,7 @@ RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(c
   hp.name = cfg_.name.c_str();
   hp.entries = cfg_.capacity;
   hp.key_len = sizeof(RouteKey);
-  hp.hash_func = rte_hash_crc;
+  hp.hash_func = route_hash_func;
   hp.hash_func_init_val = 0;
   hp.socket_id = cfg_.socket_id;
   // Lock-free readers with one writer; the extendable table guarantees that
