@@ -1,0 +1,84 @@
+#include "dataplane/actions.h"
+
+#include <rte_ip_frag.h>
+
+#include <algorithm>
+
+#include "dataplane/icmp_error.h"
+
+namespace nvmove::dp {
+
+namespace {
+
+// Fragments an IPv4 packet without DF so each piece fits the tunnel, then
+// encapsulates every fragment. The TTL is already decremented.
+void fragment_and_encap(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, const TunnelTemplate &t,
+                        uint16_t inner_mtu) {
+  // rte_ipv4_fragment_packet wants the mbuf to start at the IP header.
+  m->data_off = static_cast<uint16_t>(pm.l3 - static_cast<uint8_t *>(m->buf_addr));
+  m->data_len = m->pkt_len = pm.l3_len;
+  rte_mbuf *frags[kMaxFragments];
+  const int32_t n = rte_ipv4_fragment_packet(m, frags, kMaxFragments, inner_mtu, ctx.frag_direct,
+                                             ctx.frag_indirect);
+  rte_pktmbuf_free(m);  // fragments hold their own references to its data
+  if (n <= 0) return ctx.counters.add(Counter::drop_fragmentation_failed);
+  ctx.counters.add(Counter::ipv4_fragmented);
+  ctx.counters.add(Counter::ipv4_fragments_out, static_cast<uint64_t>(n));
+  const bool hw = ctx.settings->ports[t.out_port].tx_ipv4_cksum_offload;
+  for (int32_t i = 0; i < n; i++) {
+    rte_mbuf *f = frags[i];
+    auto *ip = rte_pktmbuf_mtod(f, rte_ipv4_hdr *);
+    ip->hdr_checksum = 0;  // the library leaves it for offload
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    const uint16_t flen = static_cast<uint16_t>(f->pkt_len);
+    const EncapInput in = encap_input(ctx, t, reinterpret_cast<uint8_t *>(ip), flen, kFamilyV4);
+    auto *hdr = reinterpret_cast<uint8_t *>(rte_pktmbuf_prepend(f, t.hdr_len));
+    if (!hdr) {
+      drop(ctx, f, Counter::drop_no_headroom);
+      continue;
+    }
+    write_outer(hdr, t, in, ctx.next_ip_id, hw, f);
+    ctx.counters.add(encap_counter(kFamilyV4, t.outer_family));
+    emit(ctx, t.out_port, f);
+  }
+  if (pm.decapped) ctx.counters.add(Counter::reencap);  // once per packet, as unfragmented
+}
+
+}  // namespace
+
+void forward_default(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
+  const DataplaneSettings &s = *ctx.settings;
+  if (!s.default_forward) return drop(ctx, m, Counter::drop_no_route);
+  const GatewayL2 *g = ctx.routes.gateway->load(std::memory_order_acquire);
+  const bool v4 = pm.family == kFamilyV4;
+  if (!(v4 ? g->resolved4 : g->resolved6)) return drop(ctx, m, Counter::drop_neighbour_unresolved);
+  uint8_t *p = reframe(m, pm, 14);
+  if (!p) return drop(ctx, m, Counter::drop_no_headroom);
+  dec_ttl(pm);
+  std::memcpy(p, v4 ? g->eth4 : g->eth6, 12);
+  const uint16_t et = rte_cpu_to_be_16(v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+  std::memcpy(p + 12, &et, 2);
+  m->ol_flags = 0;
+  ctx.counters.add(Counter::forwarded_default);
+  emit(ctx, g->port, m);
+}
+
+void tunnel_oversize(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, const TunnelTemplate &t) {
+  const uint16_t overhead = t.hdr_len - RTE_ETHER_HDR_LEN;
+  const uint16_t inner_mtu = static_cast<uint16_t>(ctx.settings->tunnel_mtu - overhead);
+  if (pm.family == kFamilyV4) {
+    const auto *ip = reinterpret_cast<const rte_ipv4_hdr *>(pm.l3);
+    if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
+      ctx.counters.add(Counter::drop_too_big);
+      return send_icmp_error(ctx, m, pm, kIcmpUnreach, kIcmpFragNeeded, inner_mtu,
+                             Counter::icmp_frag_needed_sent);
+    }
+    dec_ttl(pm);
+    return fragment_and_encap(ctx, m, pm, t, inner_mtu);
+  }
+  ctx.counters.add(Counter::drop_too_big);
+  send_icmp_error(ctx, m, pm, kIcmp6TooBig, 0, std::max<uint16_t>(inner_mtu, 1280),
+                  Counter::icmp6_too_big_sent);
+}
+
+}  // namespace nvmove::dp

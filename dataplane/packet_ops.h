@@ -1,0 +1,67 @@
+// Small operations on a classified packet that several pipeline stages share.
+#pragma once
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "dataplane/checksum.h"
+#include "dataplane/packet_meta.h"
+#include "dataplane/route_types.h"
+#include "dataplane/settings.h"
+
+namespace nvmove::dp {
+
+inline constexpr uint8_t kIcmpTimeExceeded = 11, kIcmpUnreach = 3, kIcmpFragNeeded = 4;
+inline constexpr uint8_t kIcmp6TooBig = 2, kIcmp6TimeExceeded = 3;
+inline constexpr uint8_t kIcmp6EchoRequest = 128, kIcmp6Ns = 135, kIcmp6Na = 136;
+
+inline bool is_own_v4(const DataplaneSettings &s, const void *addr) {
+  uint32_t a, o;
+  std::memcpy(&a, addr, 4);
+  std::memcpy(&o, s.own_v4, 4);
+  return s.has_v4 && a == o;
+}
+
+// 6-byte compare without a libc call.
+inline bool mac_equal(const uint8_t *a, const uint8_t *b) {
+  uint32_t a4, b4;
+  uint16_t a2, b2;
+  std::memcpy(&a4, a, 4);
+  std::memcpy(&b4, b, 4);
+  std::memcpy(&a2, a + 4, 2);
+  std::memcpy(&b2, b + 4, 2);
+  return ((a4 ^ b4) | uint32_t(a2 ^ b2)) == 0;
+}
+inline bool is_own_v6(const DataplaneSettings &s, const void *addr) {
+  return s.has_v6 && std::memcmp(addr, s.own_v6, 16) == 0;
+}
+
+inline uint8_t ttl_of(const PacketMeta &pm) {
+  return pm.family == kFamilyV4 ? reinterpret_cast<const rte_ipv4_hdr *>(pm.l3)->time_to_live
+                                : reinterpret_cast<const rte_ipv6_hdr *>(pm.l3)->hop_limits;
+}
+
+inline void dec_ttl(const PacketMeta &pm) {
+  if (pm.family == kFamilyV4) ipv4_dec_ttl(reinterpret_cast<rte_ipv4_hdr *>(pm.l3));
+  else reinterpret_cast<rte_ipv6_hdr *>(pm.l3)->hop_limits--;
+}
+
+inline uint8_t tos_of(const PacketMeta &pm) {
+  return pm.family == kFamilyV4 ? reinterpret_cast<const rte_ipv4_hdr *>(pm.l3)->type_of_service
+                                : ipv6_tclass(reinterpret_cast<const rte_ipv6_hdr *>(pm.l3));
+}
+
+// Sets the frame to start `l2` bytes before pm.l3 and end with the IP packet
+// (dropping any Ethernet padding). Returns the new frame start or nullptr.
+inline uint8_t *reframe(rte_mbuf *m, const PacketMeta &pm, uint16_t l2) {
+  uint8_t *start = pm.l3 - l2;
+  if (__builtin_expect(start < static_cast<uint8_t *>(m->buf_addr), 0)) return nullptr;
+  m->data_off = static_cast<uint16_t>(start - static_cast<uint8_t *>(m->buf_addr));
+  m->data_len = m->pkt_len = l2 + pm.l3_len;
+  return start;
+}
+
+}  // namespace nvmove::dp
