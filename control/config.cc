@@ -297,7 +297,6 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
   cfg.tx_desc = static_cast<uint16_t>(w.num("tx_desc", 1024, 64, 16384));
   cfg.mbufs = static_cast<uint32_t>(w.num("mbufs", 32767, 1023, 1u << 24));
   cfg.idle_sleep_us = static_cast<uint32_t>(w.num("idle_sleep_us", 0, 0, 100000));
-  cfg.tx_drain_us = static_cast<uint32_t>(w.num("tx_drain_us", 100, 1, 100000));
   cfg.control_ring_size = static_cast<uint32_t>(w.num("control_ring", 1024, 64, 1u << 20));
   if (cfg.control_ring_size & (cfg.control_ring_size - 1))
     w.fail("workers.control_ring", w.get("control_ring"), "must be a power of two");

@@ -85,7 +85,6 @@ struct NvedConfig {
   uint16_t tx_desc = 1024;
   uint32_t mbufs = 32767;
   uint32_t idle_sleep_us = 0;
-  uint32_t tx_drain_us = 100;
   uint32_t control_ring_size = 1024;
 
   AgentSettings agent;

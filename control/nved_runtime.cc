@@ -86,7 +86,6 @@ NvedRuntime::~NvedRuntime() {
   if (ports_started_)
     for (const auto &p : cfg_.ports) drivers::port_stop(p.port_id);
   for (size_t i = 0; i < workers_.size(); i++) {
-    dp::worker_free_tx(*workers_[i], n_ports());
     rte_free(workers_[i]);
   }
   routes_.reset();
@@ -182,8 +181,6 @@ void NvedRuntime::build_workers() {
     ctx->tx_queue = static_cast<uint16_t>(w);
     ctx->tsc_hz = rte_get_tsc_hz();
     workers_.push_back(ctx);
-    if (!dp::worker_init_tx(*ctx, n_ports(), static_cast<int>(rte_lcore_to_socket_id(lcores_[w]))))
-      fail("cannot allocate TX buffers");
   }
   // Spread every (port, RX queue) over the workers.
   size_t next = 0;
@@ -203,7 +200,6 @@ void NvedRuntime::start_workers() {
     dp::WorkerLoopParams p;
     p.quit = &quit_;
     p.n_ports = n_ports();
-    p.tx_drain_us = cfg_.tx_drain_us;
     p.idle_sleep_us = cfg_.idle_sleep_us;
     g_launch.push_back(LaunchArg{workers_[w], p});
   }

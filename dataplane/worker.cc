@@ -2,7 +2,6 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -12,50 +11,35 @@
 namespace nvmove::dp {
 
 namespace {
-void count_unsent(rte_mbuf **unsent, uint16_t count, void *userdata) {
-  auto *ctx = static_cast<WorkerContext *>(userdata);
-  rte_pktmbuf_free_bulk(unsent, count);
-  ctx->counters.add(Counter::drop_tx_full, count);
-}
-
+// Sends what the burst produced for each port: one rte_eth_tx_burst per port
+// per received burst, straight from the output stage (no second buffer, no
+// drain timer: a partial burst leaves at once). A PMD may take fewer packets
+// per call than offered, so it is called again while it makes progress; what
+// a full TX ring refuses is freed and counted.
 inline void transmit_outputs(WorkerContext &ctx, uint16_t n_ports) {
-  uint64_t sent = 0;
+  uint64_t sent = 0, refused = 0;
   for (uint16_t p = 0; p < n_ports; p++) {
     OutQueue &q = ctx.out[p];
-    for (uint16_t i = 0; i < q.n; i++) sent += rte_eth_tx_buffer(p, ctx.tx_queue, ctx.tx_buf[p], q.pkts[i]);
+    if (q.n == 0) continue;
+    uint16_t done = 0;
+    while (done < q.n) {
+      const uint16_t k = rte_eth_tx_burst(p, ctx.tx_queue, q.pkts + done, q.n - done);
+      if (k == 0) break;
+      done += k;
+    }
+    if (__builtin_expect(done < q.n, 0)) {
+      rte_pktmbuf_free_bulk(q.pkts + done, q.n - done);
+      refused += q.n - done;
+    }
+    sent += done;
     q.n = 0;
   }
   if (sent) ctx.counters.add(Counter::tx_packets, sent);
-}
-
-inline void drain(WorkerContext &ctx, uint16_t n_ports) {
-  uint64_t sent = 0;
-  for (uint16_t p = 0; p < n_ports; p++) sent += rte_eth_tx_buffer_flush(p, ctx.tx_queue, ctx.tx_buf[p]);
-  if (sent) ctx.counters.add(Counter::tx_packets, sent);
+  if (refused) ctx.counters.add(Counter::drop_tx_full, refused);
 }
 }  // namespace
 
-bool worker_init_tx(WorkerContext &ctx, uint16_t n_ports, int socket_id) {
-  for (uint16_t p = 0; p < n_ports; p++) {
-    ctx.tx_buf[p] = static_cast<rte_eth_dev_tx_buffer *>(
-        rte_zmalloc_socket("nve_tx_buffer", RTE_ETH_TX_BUFFER_SIZE(kBurst), 0, socket_id));
-    if (!ctx.tx_buf[p]) return false;
-    rte_eth_tx_buffer_init(ctx.tx_buf[p], kBurst);
-    rte_eth_tx_buffer_set_err_callback(ctx.tx_buf[p], count_unsent, &ctx);
-  }
-  return true;
-}
-
-void worker_free_tx(WorkerContext &ctx, uint16_t n_ports) {
-  for (uint16_t p = 0; p < n_ports; p++) {
-    rte_free(ctx.tx_buf[p]);
-    ctx.tx_buf[p] = nullptr;
-  }
-}
-
 void worker_run(WorkerContext &ctx, const WorkerLoopParams &p) {
-  const uint64_t drain_tsc = rte_get_tsc_hz() / 1000000 * p.tx_drain_us;
-  uint64_t last_drain = rte_rdtsc();
   rte_rcu_qsbr_thread_register(ctx.qsbr, ctx.qsbr_thread_id);
   rte_rcu_qsbr_thread_online(ctx.qsbr, ctx.qsbr_thread_id);
 
@@ -81,24 +65,17 @@ void worker_run(WorkerContext &ctx, const WorkerLoopParams &p) {
       }
       transmit_outputs(ctx, p.n_ports);
     }
-    const uint64_t now = rte_rdtsc();
-    if (now - last_drain > drain_tsc) {
-      drain(ctx, p.n_ports);
-      last_drain = now;
-    }
     ctx.polls.store(ctx.polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     if (got == 0) ctx.empty_polls.store(ctx.empty_polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     // Nothing read from the route table survives this point.
     rcu_quiescent(ctx.qsbr, ctx.qsbr_thread_id);
     if (got == 0 && p.idle_sleep_us) {
-      drain(ctx, p.n_ports);
       // Offline while asleep, so a route writer never waits for us.
       rte_rcu_qsbr_thread_offline(ctx.qsbr, ctx.qsbr_thread_id);
       rte_delay_us_sleep(p.idle_sleep_us);
       rte_rcu_qsbr_thread_online(ctx.qsbr, ctx.qsbr_thread_id);
     }
   }
-  drain(ctx, p.n_ports);
   rte_rcu_qsbr_thread_offline(ctx.qsbr, ctx.qsbr_thread_id);
   rte_rcu_qsbr_thread_unregister(ctx.qsbr, ctx.qsbr_thread_id);
 }

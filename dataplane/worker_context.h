@@ -13,7 +13,6 @@
 
 struct rte_ring;
 struct rte_rcu_qsbr;
-struct rte_eth_dev_tx_buffer;
 
 namespace nvmove::dp {
 
@@ -47,7 +46,6 @@ struct alignas(64) WorkerContext {
   uint16_t n_rxq = 0;
   RxQueue rxq[kMaxPorts * 4];
   uint16_t tx_queue = 0;  // this worker's TX queue on every port
-  rte_eth_dev_tx_buffer *tx_buf[kMaxPorts] = {};
 
   uint64_t now_tsc = 0;  // read once per burst
   uint64_t tsc_hz = 1;
