@@ -56,7 +56,7 @@ bool decapsulate(WorkerContext &ctx, rte_mbuf *m, PacketMeta &pm, uint8_t proto,
 
 // Stage 1 for one packet, every case.
 Verdict classify_full(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketMeta &pm, RouteKey &key,
-                      hash_sig_t &sig) {
+                      uint32_t &sig) {
   const DataplaneSettings &s = *ctx.settings;
   const PortSettings &port = s.ports[in_port];
   if (__builtin_expect(!rte_pktmbuf_is_contiguous(m), 0))

@@ -12,7 +12,6 @@
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
-#include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
@@ -26,7 +25,7 @@ enum class Verdict : uint8_t { Consumed, Lookup };
 
 // Every check of stage 1. Consumes the packet unless it returns Lookup.
 Verdict classify_full(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketMeta &pm,
-                      RouteKey &key, hash_sig_t &sig);
+                      RouteKey &key, uint32_t &sig);
 
 // The virtual network a packet received on `port` is looked up in.
 inline uint32_t ingress_vn(const DataplaneSettings &s, const PortSettings &port) {
@@ -48,7 +47,7 @@ inline void set_meta_untagged(PacketMeta &pm, const rte_mbuf *m, uint16_t in_por
 // The caller has checked that the port expects untagged frames.
 inline bool classify_common(const DataplaneSettings &s, const PortSettings &port, uint32_t vn,
                             uint16_t in_port, rte_mbuf *m, PacketMeta &pm, RouteKey &key,
-                            hash_sig_t &sig) {
+                            uint32_t &sig) {
   uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
   const uint32_t len = m->data_len;
   if (m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr)) return false;

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <rte_byteorder.h>
-#include <rte_hash_crc.h>
+#include <nmmintrin.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
@@ -30,8 +30,8 @@ inline uint32_t inner_flow_label(const uint8_t *l3, uint8_t family, uint16_t l3_
     const bool fragment = (ip->fragment_offset & rte_cpu_to_be_16(0x3fff)) != 0;
     if (!fragment && (proto == 6 || proto == 17 || proto == 132) && ihl + 4 <= l3_len)
       __builtin_memcpy(&ports, l3 + ihl, 4);
-    h = rte_hash_crc_4byte(ip->src_addr, 0);
-    h = rte_hash_crc_4byte(ip->dst_addr, h);
+    h = _mm_crc32_u32(0, ip->src_addr);
+    h = _mm_crc32_u32(h, ip->dst_addr);
   } else {
     const auto *ip6 = reinterpret_cast<const rte_ipv6_hdr *>(l3);
     proto = ip6->proto;
@@ -43,11 +43,11 @@ inline uint32_t inner_flow_label(const uint8_t *l3, uint8_t family, uint16_t l3_
     for (int i = 0; i < 4; i++) {
       uint64_t w;
       __builtin_memcpy(&w, l3 + 8 + 8 * i, 8);
-      h = rte_hash_crc_8byte(w, h);
+      h = static_cast<uint32_t>(_mm_crc32_u64(h, w));
     }
   }
-  h = rte_hash_crc_4byte(ports, h);
-  h = rte_hash_crc_4byte(proto, h);
+  h = _mm_crc32_u32(h, ports);
+  h = _mm_crc32_u32(h, proto);
   return h & 0xfffffu;
 }
 

@@ -1,20 +1,18 @@
 #include "dataplane/forward.h"
 
 #include <rte_cycles.h>
-#include <rte_hash.h>
 #include <rte_prefetch.h>
 
 #include "dataplane/actions.h"
 #include "dataplane/classify.h"
-#include "dataplane/rcu.h"
+#include "dataplane/route_hash.h"
 
 namespace nvmove::dp {
 
 void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16_t n) {
   PacketMeta meta[kBurst];
   RouteKey keys[kBurst];
-  const void *key_ptrs[kBurst];
-  hash_sig_t sigs[kBurst];
+  uint32_t hashes[kBurst];
   rte_mbuf *look[kBurst];
   uint16_t nl = 0;
 
@@ -33,10 +31,11 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
     if (i + kPrefetch < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetch], void *));
     rte_mbuf *m = pkts[i];
     const bool lookup =
-        (untagged_port && classify_common(s, port, vn, in_port, m, meta[nl], keys[nl], sigs[nl])) ||
-        classify_full(ctx, m, in_port, meta[nl], keys[nl], sigs[nl]) == Verdict::Lookup;
+        (untagged_port && classify_common(s, port, vn, in_port, m, meta[nl], keys[nl], hashes[nl])) ||
+        classify_full(ctx, m, in_port, meta[nl], keys[nl], hashes[nl]) == Verdict::Lookup;
     if (lookup) {
-      key_ptrs[nl] = &keys[nl];
+      // The bucket's miss overlaps the rest of the burst's classification.
+      route_prefetch_bucket(ctx.routes.hash, hashes[nl]);
       look[nl] = m;
       nl++;
     }
@@ -44,22 +43,19 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
   if (nl == 0) return;
 
   // Stage 2: one bulk lookup for the burst, with the hashes stage 1 computed.
-  void *data[kBurst];
-  uint64_t hits = 0;
-  rte_hash_lookup_with_hash_bulk_data(ctx.routes.hash, key_ptrs, sigs, nl, &hits, data);
+  const RouteEntry *found[kBurst];
+  const uint64_t hits = route_lookup_bulk(ctx.routes.hash, keys, hashes, nl, found);
 
   // Stage 3a: prefetch what the actions will touch, so the misses of the
-  // whole burst overlap: the entries, then their statistics slots and, for
-  // tunnels, the headroom line the outer header goes to (nothing has
-  // touched it since the mbuf was last used: a write miss per packet).
+  // whole burst overlap: the routes' statistics slots and, for tunnels, the
+  // headroom line the outer header goes to (nothing has touched it since the
+  // mbuf was last used: a write miss per packet).
   RouteStat *stats = ctx.my_stats;
-  for (uint16_t i = 0; i < nl; i++)
-    if (hits & (uint64_t{1} << i)) rte_prefetch0(data[i]);
   for (uint16_t i = 0; i < nl; i++) {
     if (!(hits & (uint64_t{1} << i))) continue;
-    const auto *e = static_cast<const RouteEntry *>(data[i]);
-    rte_prefetch0(&stats[e->stat_idx]);
-    if (e->kind == kRouteTunnel) rte_prefetch0_write(meta[i].l3 - (RTE_ETHER_HDR_LEN + sizeof(rte_ipv6_hdr)));
+    rte_prefetch0(&stats[found[i]->stat_idx]);
+    if (found[i]->kind == kRouteTunnel)
+      rte_prefetch0_write(meta[i].l3 - (RTE_ETHER_HDR_LEN + sizeof(rte_ipv6_hdr)));
   }
 
   // Stage 3b: act.
@@ -68,8 +64,7 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
       forward_default(ctx, look[i], meta[i]);
       continue;
     }
-    const auto &e = *static_cast<const RouteEntry *>(data[i]);
-    tsan_consume(&e);  // no code outside ThreadSanitizer builds
+    const RouteEntry &e = *found[i];
     RouteStat &st = stats[e.stat_idx];
     st.hits.store(st.hits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     st.last_tsc.store(ctx.now_tsc, std::memory_order_relaxed);

@@ -1,7 +1,7 @@
 // The burst pipeline of a worker, stage by stage:
 //   1. classify: parse L2/L3, validate, answer ARP/ND/echo, decapsulate
 //      tunnels addressed to us, build lookup keys;
-//   2. look up all keys in one rte_hash bulk call;
+//   2. look up all keys in one bulk call (route_hash.h);
 //   3. act: deliver locally, encapsulate toward the VM's new NVE, send to the
 //      fabric gateway, or drop with a named counter.
 // Output lands in ctx.out[port]; the caller transmits it (worker loop) or

@@ -38,17 +38,4 @@ inline void rcu_grace_period_over([[maybe_unused]] rte_rcu_qsbr *v) {
 #endif
 }
 
-// rte_hash publishes a data pointer with a release store and readers load it
-// with acquire, inside the library; these tell TSan the same about our entry.
-inline void tsan_publish([[maybe_unused]] const void *p) {
-#ifdef NVE_TSAN
-  __tsan_release(const_cast<void *>(p));
-#endif
-}
-inline void tsan_consume([[maybe_unused]] const void *p) {
-#ifdef NVE_TSAN
-  __tsan_acquire(const_cast<void *>(p));
-#endif
-}
-
 }  // namespace nvmove::dp

@@ -1,8 +1,6 @@
 #include "dataplane/route_table.h"
 
 #include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_jhash.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
@@ -18,12 +16,6 @@ namespace nvmove::dp {
 
 namespace {
 constexpr uint32_t kNone = UINT32_MAX;
-
-// rte_hash's hash-function signature around route_key_hash (keys are always
-// a RouteKey; the init value is 0).
-uint32_t route_hash_func(const void *key, uint32_t /*len*/, uint32_t /*init*/) {
-  return route_key_hash(*static_cast<const RouteKey *>(key));
-}
 
 uint64_t now_unix_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -54,7 +46,6 @@ HostRoute from_key(const RouteKey &k) {
 // What the defer queue carries: everything one retirement gives back.
 struct RouteTable::Deferred {
   uint32_t entry_idx = kNone;
-  int32_t key_pos = -1;
   uint32_t stat_idx = kNone;
   uint32_t nve_idx = kNone;  // NVE slot whose last user went away
   const TunnelTemplate *tmpl = nullptr;
@@ -64,28 +55,13 @@ RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(c
   if (cfg_.capacity < 8) cfg_.capacity = 8;
   if (cfg_.workers == 0) cfg_.workers = 1;
 
-  rte_hash_parameters hp{};
-  hp.name = cfg_.name.c_str();
-  hp.entries = cfg_.capacity;
-  hp.key_len = sizeof(RouteKey);
-  hp.hash_func = route_hash_func;
-  hp.hash_func_init_val = 0;
-  hp.socket_id = cfg_.socket_id;
-  // Lock-free readers with one writer; the extendable table guarantees that
-  // `capacity` routes fit whatever the key distribution. With RW_CONCURRENCY_LF
-  // the hash does not recycle a deleted key's slot by itself: we free it after
-  // the grace period (rte_hash_free_key_with_position).
-  hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-  hash_ = rte_hash_create(&hp);
-  if (!hash_) fail("cannot create route hash '" + cfg_.name + "' for " +
-                   std::to_string(cfg_.capacity) + " routes");
-
   // Replacements need a new entry before the old one comes back: keep spares.
   const uint32_t spare = std::max<uint32_t>(1024, cfg_.capacity / 16);
   pool_size_ = cfg_.capacity + spare;
   entries_ = static_cast<RouteEntry *>(
       rte_zmalloc_socket("nve_route_entries", sizeof(RouteEntry) * pool_size_, 64, cfg_.socket_id));
   if (!entries_) fail("cannot allocate route entries");
+  hash_ = std::make_unique<RouteHash>(cfg_.capacity, entries_, cfg_.socket_id);
   free_entries_.reserve(pool_size_);
   for (uint32_t i = pool_size_; i-- > 0;) free_entries_.push_back(i);
 
@@ -120,11 +96,7 @@ RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(c
   if (!dq_) fail("cannot create RCU defer queue");
 
   memory_bytes_ = sizeof(RouteEntry) * pool_size_ + sizeof(RouteStat) * cfg_.capacity * cfg_.workers +
-                  sizeof(void *) * cfg_.max_nves +
-                  // rte_hash: key store (key + data pointer) and 8-entry buckets
-                  // of 64 B, main and extendable tables.
-                  (sizeof(RouteKey) + sizeof(void *)) * (cfg_.capacity + 1) +
-                  2 * 64 * ((cfg_.capacity + 7) / 8);
+                  sizeof(void *) * cfg_.max_nves + hash_->memory_bytes();
 
   publish_gateway();
 }
@@ -140,8 +112,8 @@ RouteTable::~RouteTable() {
   }
   rte_free(const_cast<GatewayL2 *>(gateway_.load()));
   for (auto *s : stats_) rte_free(s);
+  hash_.reset();
   rte_free(entries_);
-  if (hash_) rte_hash_free(hash_);
 }
 
 void RouteTable::dq_free(void *p, void *elems, unsigned n) {
@@ -158,7 +130,6 @@ void RouteTable::free_deferred(const Deferred &d) {
     std::memset(&entries_[d.entry_idx], 0, sizeof(RouteEntry));
     free_entries_.push_back(d.entry_idx);
   }
-  if (d.key_pos >= 0) rte_hash_free_key_with_position(hash_, d.key_pos);
   if (d.stat_idx != kNone) {
     for (auto *s : stats_) {
       s[d.stat_idx].hits.store(0, std::memory_order_relaxed);
@@ -285,11 +256,12 @@ bool RouteTable::upsert(const RouteChange &c, std::string &why) {
     why = "route address unset";
     return false;
   }
-  void *old_data = nullptr;
-  const int old_pos = rte_hash_lookup_data(hash_, &key, &old_data);
-  const RouteEntry *old = old_pos >= 0 ? static_cast<const RouteEntry *>(old_data) : nullptr;
+  const uint32_t hash = route_key_hash(key);
+  const RouteHash::Slot slot = hash_->find(key, hash);
+  const RouteEntry *old = slot ? &entries_[hash_->entry_at(slot)] : nullptr;
 
   RouteEntry e{};
+  e.key = key;
   if (const auto *local = std::get_if<DeliverLocal>(&c.action)) {
     e.kind = kRouteLocal;
     e.port = local->port;
@@ -322,10 +294,9 @@ bool RouteTable::upsert(const RouteChange &c, std::string &why) {
 
   const uint32_t idx = alloc_entry();
   entries_[idx] = e;
-  tsan_publish(&entries_[idx]);
-  // rte_hash publishes the data pointer with release semantics in LF mode.
-  const int rc = rte_hash_add_key_data(hash_, &key, &entries_[idx]);
-  if (rc < 0) {
+  // Both publish the entry with release semantics.
+  if (old) hash_->replace(slot, idx);
+  else if (!hash_->insert(hash, idx)) {
     free_entries_.push_back(idx);
     if (!old) free_stats_.push_back(e.stat_idx);
     if (e.nve_idx != kNone) {
@@ -333,7 +304,8 @@ bool RouteTable::upsert(const RouteChange &c, std::string &why) {
       release_nve_ref(e.nve_idx, d);
       if (d.nve_idx != kNone) defer(d);
     }
-    why = std::string("hash insert failed: ") + rte_strerror(-rc);
+    why = "route hash overflow buckets exhausted (" + std::to_string(hash_->overflow_buckets_used()) +
+          " in use); restart with a larger route_table.capacity";
     return false;
   }
   if (old) {
@@ -353,20 +325,15 @@ bool RouteTable::remove(const HostRoute &r, std::string &why) {
     why = "route address unset";
     return false;
   }
-  void *data = nullptr;
-  if (rte_hash_lookup_data(hash_, &key, &data) < 0) {
+  const RouteHash::Slot slot = hash_->find(key, route_key_hash(key));
+  if (!slot) {
     why = "no such route";
     return false;
   }
-  const int pos = rte_hash_del_key(hash_, &key);
-  if (pos < 0) {
-    why = std::string("hash delete failed: ") + rte_strerror(-pos);
-    return false;
-  }
-  const auto *old = static_cast<const RouteEntry *>(data);
+  const RouteEntry *old = &entries_[hash_->entry_at(slot)];
+  hash_->erase(slot);
   Deferred d;
   d.entry_idx = static_cast<uint32_t>(old - entries_);
-  d.key_pos = pos;
   d.stat_idx = old->stat_idx;
   if (old->kind == kRouteTunnel) release_nve_ref(old->nve_idx, d);
   defer(d);
@@ -410,28 +377,21 @@ RouteView RouteTable::to_view(const RouteKey &key, const RouteEntry &e) const {
 std::optional<RouteView> RouteTable::find(const HostRoute &route) const {
   RouteKey key;
   if (!to_key(route, key)) return std::nullopt;
-  void *data = nullptr;
-  if (rte_hash_lookup_data(hash_, &key, &data) < 0) return std::nullopt;
-  return to_view(key, *static_cast<const RouteEntry *>(data));
+  const RouteHash::Slot slot = hash_->find(key, route_key_hash(key));
+  if (!slot) return std::nullopt;
+  return to_view(key, entries_[hash_->entry_at(slot)]);
 }
 
 std::vector<RouteView> RouteTable::list() const {
   std::vector<RouteView> out;
   out.reserve(live_routes_);
-  const void *k;
-  void *data;
-  uint32_t it = 0;
-  while (rte_hash_iterate(hash_, &k, &data, &it) >= 0) {
-    RouteKey key;  // the hash's key store is not aligned for RouteKey
-    std::memcpy(&key, k, sizeof key);
-    out.push_back(to_view(key, *static_cast<const RouteEntry *>(data)));
-  }
+  hash_->for_each([&](uint32_t idx) { out.push_back(to_view(entries_[idx].key, entries_[idx])); });
   return out;
 }
 
 RouteTableView RouteTable::view() const {
   RouteTableView v;
-  v.hash = hash_;
+  v.hash = hash_->view();
   v.stats = stats_.data();
   v.nves = nves_;
   v.max_nves = cfg_.max_nves;

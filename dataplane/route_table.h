@@ -1,9 +1,9 @@
-// The host route table: an rte_hash in lock-free read/write mode with one
-// writer (the control thread) and many readers (workers).
+// The host route table: a RouteHash (route_hash.h) with one writer (the
+// control thread) and many lock-free readers (workers).
 //
-// Entries are immutable. A change allocates a new entry, swaps the hash's data
-// pointer, and retires the old entry, its key slot, its statistics slot and any
-// NVE template it was the last user of through an rte_rcu_qsbr defer queue: they
+// Entries are immutable. A change allocates a new entry, swaps the slot's
+// entry index, and retires the old entry, its statistics slot and any NVE
+// template it was the last user of through an rte_rcu_qsbr defer queue: they
 // are reused only after every worker has reported a quiescent state.
 #pragma once
 
@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "common/route_change.h"
+#include "dataplane/route_hash.h"
 #include "dataplane/route_types.h"
 
-struct rte_hash;
 struct rte_rcu_qsbr;
 struct rte_rcu_qsbr_dq;
 
@@ -45,7 +45,7 @@ struct FabricParams {
 // Everything a worker needs to read the table; plain pointers, no methods that
 // allocate or lock.
 struct RouteTableView {
-  const rte_hash *hash = nullptr;
+  RouteHashView hash;
   RouteStat *const *stats = nullptr;  // [worker][stat_idx]
   const std::atomic<const TunnelTemplate *> *nves = nullptr;
   uint32_t max_nves = 0;
@@ -105,7 +105,7 @@ class RouteTable final : public RouteBackend {
 
   RouteTableConfig cfg_;
   rte_rcu_qsbr *qsbr_;
-  rte_hash *hash_ = nullptr;
+  std::unique_ptr<RouteHash> hash_;
   rte_rcu_qsbr_dq *dq_ = nullptr;
 
   RouteEntry *entries_ = nullptr;  // pool

@@ -14,9 +14,8 @@ namespace nvmove::dp {
 inline constexpr uint8_t kFamilyV4 = 4;
 inline constexpr uint8_t kFamilyV6 = 6;
 
-// 32 bytes, no padding holes left uninitialised: the hash compares raw bytes.
-// 32 rather than 24: rte_hash has a vectorised compare for 16/32/48/64-byte
-// keys and falls back to memcmp() for any other length.
+// 32 bytes, no padding holes left uninitialised: the hash compares raw bytes,
+// two 16-byte vector compares.
 struct RouteKey {
   uint32_t vn;
   uint8_t family;
@@ -42,9 +41,8 @@ inline void make_key_v6(RouteKey &k, uint32_t vn, const void *addr16) {
 }
 
 // The route hash: CRC32C (SSE4.2) of the key's four little-endian 64-bit
-// words. The table registers it as its hash function and the fast path
-// computes it inline while it builds the key (rte_hash_lookup_with_hash_bulk_data),
-// so both sides agree by construction and the worker makes no indirect call.
+// words. The fast path computes it inline while it builds the key, from
+// registers, and prefetches the key's bucket right away.
 inline uint32_t route_key_hash_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3) {
   uint64_t h = _mm_crc32_u64(0, w0);
   h = _mm_crc32_u64(h, w1);
@@ -88,8 +86,10 @@ inline uint32_t make_key_v6_hashed(RouteKey &k, uint32_t vn, const void *addr16)
 enum RouteKind : uint8_t { kRouteLocal = 1, kRouteTunnel = 2 };
 
 // Immutable once published: a change publishes a new entry and retires the old
-// one through RCU, so a worker never sees a half-written entry.
-struct alignas(32) RouteEntry {
+// one through RCU, so a worker never sees a half-written entry. The key lives
+// in the entry (one cache line for the lookup's compare and the action).
+struct alignas(64) RouteEntry {
+  RouteKey key;
   uint8_t kind;
   uint8_t pad0;
   uint16_t port;      // kRouteLocal: access port
@@ -100,7 +100,7 @@ struct alignas(32) RouteEntry {
   uint8_t vm_mac[6];  // kRouteLocal
   uint8_t pad2[10];
 };
-static_assert(sizeof(RouteEntry) == 32);
+static_assert(sizeof(RouteEntry) == 64);
 
 // Per worker, per route. Written by one worker only.
 struct RouteStat {

@@ -26,7 +26,7 @@ fi
 step "ThreadSanitizer: route table concurrency"
 [ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread --buildtype=debugoptimized
 ninja -C build-tsan -j "$JOBS" tests/route_table_tests
-TSAN_OPTIONS="halt_on_error=1 abort_on_error=1 suppressions=$PWD/tests/tsan.supp" \
+TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" \
   build-tsan/tests/route_table_tests
 
 step "AddressSanitizer+UBSan (clang): unit tests and fuzz targets"

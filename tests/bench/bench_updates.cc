@@ -7,7 +7,6 @@
 // Prints `RESULT name value unit` lines.   nve_bench_updates [--quick]
 #include <rte_cycles.h>
 #include <rte_eal.h>
-#include <rte_hash.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include <spdlog/spdlog.h>
@@ -71,8 +70,8 @@ struct Reader {
     rte_rcu_qsbr_thread_register(q, 1);
     rte_rcu_qsbr_thread_online(q, 1);
     RouteKey keys[32];
-    const void *kp[32];
-    void *data[32];
+    uint32_t hashes[32];
+    const RouteEntry *found[32];
     uint32_t x = 12345;
     uint64_t n = 0;
     while (!stop.load(std::memory_order_relaxed)) {
@@ -80,15 +79,12 @@ struct Reader {
         x = x * 1664525 + 1013904223;
         const IpAddress a = v4(0x0a000000 + (x >> 8) % n_keys);
         make_key_v4(keys[i], 0, a.bytes.data());
-        kp[i] = &keys[i];
+        hashes[i] = route_key_hash(keys[i]);
       }
-      uint64_t hit = 0;
-      rte_hash_lookup_bulk_data(view.hash, kp, 32, &hit, data);
+      route_lookup_bulk(view.hash, keys, hashes, 32, found);
       n += 32;
       if (const TunnelTemplate *want = watch_expect.load(std::memory_order_acquire)) {
-        void *d = nullptr;
-        if (rte_hash_lookup_data(view.hash, &watch_key, &d) >= 0) {
-          const auto *e = static_cast<const RouteEntry *>(d);
+        if (const RouteEntry *e = route_lookup_one(view.hash, watch_key, route_key_hash(watch_key))) {
           if (e->kind == kRouteTunnel && view.nves[e->nve_idx].load(std::memory_order_acquire) == want) {
             watch_seen_tsc.store(rte_rdtsc(), std::memory_order_release);
             watch_expect.store(nullptr, std::memory_order_relaxed);
@@ -225,11 +221,10 @@ int main(int argc, char **argv) {
     }
     // The template the worker must end up using: the NVE's slot, once known.
     table.apply(std::vector<RouteChange>{{RouteChange::Op::Upsert, {0, v4(0x0b000000 + i % 2)}, TunnelToNve{nve}}});
-    void *d = nullptr;
     RouteKey k;
     make_key_v4(k, 0, v4(0x0b000000 + i % 2).bytes.data());
-    rte_hash_lookup_data(reader.view.hash, &k, &d);
-    const TunnelTemplate *want = reader.view.nves[static_cast<RouteEntry *>(d)->nve_idx].load();
+    const RouteEntry *d = route_lookup_one(reader.view.hash, k, route_key_hash(k));
+    const TunnelTemplate *want = reader.view.nves[d->nve_idx].load();
     reader.watch_seen_tsc.store(0);
     reader.watch_expect.store(want, std::memory_order_release);
     const uint64_t s = rte_rdtsc();

@@ -90,7 +90,7 @@ void check_common_agrees_with_full(uint16_t port, const uint8_t *data, size_t si
   rte_mbuf *a = frame_mbuf(data, size);
   PacketMeta pa{}, pb{};
   RouteKey ka, kb;
-  hash_sig_t sa = 0, sb = 0;
+  uint32_t sa = 0, sb = 0;
   const bool common = classify_common(g_settings, ps, ingress_vn(g_settings, ps), port, a, pa, ka, sa);
   if (common) {
     rte_mbuf *b = frame_mbuf(data, size);

@@ -1,0 +1,104 @@
+// RouteHash on its own, with hashes chosen by the test so that buckets fill,
+// overflow chains form and signatures collide: the cases random keys rarely
+// reach. The route table tests cover it with real keys and a concurrent reader.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "dataplane/route_hash.h"
+
+using namespace nvmove::dp;
+
+namespace {
+
+struct Fixture {
+  std::vector<RouteEntry> entries;
+  RouteHash hash;
+  explicit Fixture(uint32_t capacity) : entries(capacity + 8), hash(capacity, entries.data(), -1) {
+    for (uint32_t i = 0; i < entries.size(); i++) {
+      make_key_v4(entries[i].key, 7, &i);  // distinct keys
+      entries[i].kind = kRouteLocal;
+    }
+  }
+  // Every entry's hash is chosen, not computed: `same` puts them all in one bucket.
+  static uint32_t forced_hash(uint32_t i, bool same) { return same ? 0x80000000u : i * 2654435761u; }
+};
+
+}  // namespace
+
+TEST(RouteHash, OneBucketOverflowsIntoAChainAndEveryKeyStaysReachable) {
+  constexpr uint32_t kKeys = 40;  // 6 buckets' worth, all in one main bucket
+  Fixture f(kKeys);
+  for (uint32_t i = 0; i < kKeys; i++) ASSERT_TRUE(f.hash.insert(Fixture::forced_hash(i, true), i));
+  EXPECT_EQ(f.hash.overflow_buckets_used(), 5u);
+  const RouteHashView v = f.hash.view();
+  for (uint32_t i = 0; i < kKeys; i++) {
+    const RouteHash::Slot s = f.hash.find(f.entries[i].key, Fixture::forced_hash(i, true));
+    ASSERT_TRUE(s) << i;
+    EXPECT_EQ(f.hash.entry_at(s), i);
+    EXPECT_EQ(route_lookup_one(v, f.entries[i].key, Fixture::forced_hash(i, true)), &f.entries[i]);
+  }
+  // The bulk path: every key shares one signature, so every lookup has many
+  // candidates and a chain to follow.
+  RouteKey keys[kKeys + 1];
+  uint32_t hashes[kKeys + 1];
+  const RouteEntry *out[kKeys + 1];
+  for (uint32_t i = 0; i < kKeys; i++) {
+    keys[i] = f.entries[i].key;
+    hashes[i] = Fixture::forced_hash(i, true);
+  }
+  make_key_v4(keys[kKeys], 8, &hashes[0]);  // absent: other VN
+  hashes[kKeys] = Fixture::forced_hash(0, true);
+  const uint64_t hits = route_lookup_bulk(v, keys, hashes, kKeys + 1, out);
+  EXPECT_EQ(hits, (uint64_t{1} << kKeys) - 1);
+  for (uint32_t i = 0; i < kKeys; i++) EXPECT_EQ(out[i], &f.entries[i]);
+  EXPECT_EQ(out[kKeys], nullptr);
+}
+
+TEST(RouteHash, EraseFreesTheSlotForTheNextInsertWithoutGrowingTheChain) {
+  constexpr uint32_t kKeys = 14;  // exactly two buckets
+  Fixture f(kKeys);
+  for (uint32_t i = 0; i < kKeys; i++) ASSERT_TRUE(f.hash.insert(Fixture::forced_hash(i, true), i));
+  EXPECT_EQ(f.hash.overflow_buckets_used(), 1u);
+  const RouteHash::Slot s3 = f.hash.find(f.entries[3].key, Fixture::forced_hash(3, true));
+  ASSERT_TRUE(s3);
+  f.hash.erase(s3);
+  EXPECT_FALSE(f.hash.find(f.entries[3].key, Fixture::forced_hash(3, true)));
+  EXPECT_EQ(route_lookup_one(f.hash.view(), f.entries[3].key, Fixture::forced_hash(3, true)), nullptr);
+  ASSERT_TRUE(f.hash.insert(Fixture::forced_hash(kKeys, true), kKeys));
+  EXPECT_EQ(f.hash.overflow_buckets_used(), 1u);  // reused the freed slot
+  uint32_t seen = 0;
+  f.hash.for_each([&](uint32_t idx) {
+    EXPECT_NE(idx, 3u);
+    seen++;
+  });
+  EXPECT_EQ(seen, kKeys);
+}
+
+TEST(RouteHash, ReplaceRepointsTheKey) {
+  Fixture f(16);
+  ASSERT_TRUE(f.hash.insert(Fixture::forced_hash(1, false), 1));
+  const RouteHash::Slot s = f.hash.find(f.entries[1].key, Fixture::forced_hash(1, false));
+  ASSERT_TRUE(s);
+  f.entries[9].key = f.entries[1].key;  // the new entry carries the same key
+  f.hash.replace(s, 9);
+  EXPECT_EQ(route_lookup_one(f.hash.view(), f.entries[1].key, Fixture::forced_hash(1, false)), &f.entries[9]);
+}
+
+TEST(RouteHash, CapacityKeysFitEvenAllInOneChain) {
+  constexpr uint32_t kCap = 1000;
+  Fixture f(kCap);
+  for (uint32_t i = 0; i < kCap; i++) ASSERT_TRUE(f.hash.insert(Fixture::forced_hash(i, true), i)) << i;
+  for (uint32_t i = 0; i < kCap; i += 97)
+    EXPECT_TRUE(f.hash.find(f.entries[i].key, Fixture::forced_hash(i, true))) << i;
+}
+
+TEST(RouteHash, SpreadKeysRarelyOverflow) {
+  constexpr uint32_t kCap = 100000;
+  Fixture f(kCap);
+  for (uint32_t i = 0; i < kCap; i++) ASSERT_TRUE(f.hash.insert(route_key_hash(f.entries[i].key), i));
+  // About 4 keys per 7-slot bucket: a few percent of buckets overflow.
+  EXPECT_LT(f.hash.overflow_buckets_used(), kCap / 4 / 10);
+  for (uint32_t i = 0; i < kCap; i++) ASSERT_TRUE(f.hash.find(f.entries[i].key, route_key_hash(f.entries[i].key)));
+}
