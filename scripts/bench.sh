@@ -20,8 +20,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-WARM=${WARM:-2} MEAS=${MEAS:-5}
-if [ "$QUICK" = 1 ]; then WARM=1 MEAS=2; [ "$ROUTES" = "1000 1000000" ] && ROUTES="1000"; fi
+WARM=${WARM:-2} MEAS=${MEAS:-5} ROUNDS=${ROUNDS:-3}
+if [ "$QUICK" = 1 ]; then WARM=1 MEAS=2 ROUNDS=1; [ "$ROUTES" = "1000 1000000" ] && ROUTES="1000"; fi
 W=${WORK:-/tmp/nvbench}; mkdir -p "$W"
 NVED=$ROOT/build/control/nved NVECTL=$ROOT/build/control/nvectl
 [ -x "$NVED" ] || { echo "build first: bash scripts/test.sh (or ninja -C build)" >&2; exit 1; }
@@ -120,26 +120,39 @@ EOF2
   awk -v p="$pps" 'BEGIN{printf "%.2f\n", p/1e6}'
 }
 
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{printf "%.2f", (NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", (b > 0 ? a / b : 0)}'; }
+
+# The machine's speed drifts by tens of percent over minutes (shared host):
+# testpmd and nved alternate, ROUNDS times, and the ratios are the medians of
+# each round's ratio, so both sides of a ratio ran under the same conditions.
 for n in $ROUTES; do
   nm=$(name "$n")
   [ -f "$W/r$n.pcap" ] || make_inputs "$n"
-  io=$(testpmd_mpps "$W/r$n.pcap" io)
-  ms=$(testpmd_mpps "$W/r$n.pcap" macswap)
-  nv=$(nved_mpps "$n")
-  result "testpmd_io_$nm" "$io" Mpps
-  result "testpmd_macswap_$nm" "$ms" Mpps
+  IOS=() MSS=() NVS=() RIO=() RMS=()
+  for r in $(seq 1 "$ROUNDS"); do
+    io=$(testpmd_mpps "$W/r$n.pcap" io)
+    ms=$(testpmd_mpps "$W/r$n.pcap" macswap)
+    nv=$(nved_mpps "$n")
+    echo "# $nm routes, round $r: testpmd io $io, testpmd macswap $ms, nved $nv Mpps"
+    IOS+=("$io") MSS+=("$ms") NVS+=("$nv") RIO+=("$(ratio "$nv" "$io")") RMS+=("$(ratio "$nv" "$ms")")
+  done
+  nv=$(median "${NVS[@]}")
+  result "testpmd_io_$nm" "$(median "${IOS[@]}")" Mpps
+  result "testpmd_macswap_$nm" "$(median "${MSS[@]}")" Mpps
   result "nved_encap_$nm" "$nv" Mpps
-  result "io_ratio_vs_testpmd_$nm" "$(awk -v a="$nv" -v b="$io" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')" x
+  result "io_ratio_vs_testpmd_$nm" "$(median "${RIO[@]}")" x
+  result "io_ratio_vs_macswap_$nm" "$(median "${RMS[@]}")" x
   if [ "$OVS" = 1 ]; then
     if ! [ -f "$ROOT/../shared/bench/ovs_peer_bench.sh" ]; then
       echo "# --ovs: ../shared/bench/ovs_peer_bench.sh not found beside the repository"
     elif command -v ovs-vswitchd >/dev/null; then
       # The reference OVS-DPDK run (exact host routes + tunnel push toward 8
       # NVEs): shared/bench/ovs_peer_bench.sh beside the repository.
-      ovs=$(RUNS=${OVS_RUNS:-1} ROUTES=$n bash "$ROOT/../shared/bench/ovs_peer_bench.sh" 2>/dev/null |
+      ovs=$(RUNS=${OVS_RUNS:-$ROUNDS} ROUTES=$n bash "$ROOT/../shared/bench/ovs_peer_bench.sh" 2>/dev/null |
             sed -n 's/.*median Mpps=\([0-9.]*\).*/\1/p' | tail -1)
       result "ovs_dpdk_$nm" "${ovs:-0}" Mpps
-      result "ratio_vs_ovs_$nm" "$(awk -v a="$nv" -v b="${ovs:-0}" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')" x
+      result "ratio_vs_ovs_$nm" "$(ratio "$nv" "${ovs:-0}")" x
     else
       echo "# --ovs: openvswitch-switch-dpdk not installed (apt-get install --no-install-recommends openvswitch-switch-dpdk)"
     fi
