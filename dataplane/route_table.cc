@@ -85,13 +85,13 @@ RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(c
   const std::string dq_name = cfg_.name + "_dq";
   dp.name = dq_name.c_str();
   dp.size = pool_size_ + cfg_.max_nves * 2;
-  dp.esize = sizeof(Deferred);
+  dp.esize = sizeof(std::vector<Deferred> *);  // one element per publication
   dp.trigger_reclaim_limit = 64;
   dp.max_reclaim_size = dp.size;
   dp.free_fn = &RouteTable::dq_free;
   dp.p = this;
   dp.v = qsbr_;
-  static_assert(sizeof(Deferred) % 4 == 0);
+  static_assert(sizeof(std::vector<Deferred> *) % 4 == 0);
   dq_ = rte_rcu_qsbr_dq_create(&dp);
   if (!dq_) fail("cannot create RCU defer queue");
 
@@ -104,6 +104,7 @@ RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(c
 RouteTable::~RouteTable() {
   if (dq_) {
     // Workers are stopped by now; whatever is left is ours to free.
+    flush_deferred();
     rte_rcu_qsbr_dq_delete(dq_);
   }
   if (nves_) {
@@ -119,8 +120,11 @@ RouteTable::~RouteTable() {
 void RouteTable::dq_free(void *p, void *elems, unsigned n) {
   auto *self = static_cast<RouteTable *>(p);
   rcu_grace_period_over(self->qsbr_);
-  auto *d = static_cast<Deferred *>(elems);
-  for (unsigned i = 0; i < n; i++) self->free_deferred(d[i]);
+  auto **batches = static_cast<std::vector<Deferred> **>(elems);
+  for (unsigned i = 0; i < n; i++) {
+    for (const Deferred &d : *batches[i]) self->free_deferred(d);
+    delete batches[i];
+  }
 }
 
 void RouteTable::free_deferred(const Deferred &d) {
@@ -145,18 +149,28 @@ void RouteTable::free_deferred(const Deferred &d) {
   rte_free(const_cast<TunnelTemplate *>(d.tmpl));
 }
 
-void RouteTable::defer(const Deferred &d) {
+void RouteTable::defer(const Deferred &d) { pending_.push_back(d); }
+
+void RouteTable::flush_deferred() {
+  if (pending_.empty()) return;
+  // One grace-period token for everything a publication retired: a token per
+  // change would write the RCU variable's shared token line once per route
+  // and make every worker's quiescent-state report miss its cache.
+  auto *batch = new std::vector<Deferred>(std::move(pending_));
+  pending_.clear();
   // A full queue only means workers have not passed a quiescent state since
   // the oldest retirement: reclaim until there is room (bounded by the time a
   // worker takes for one loop pass).
-  Deferred copy = d;
-  while (rte_rcu_qsbr_dq_enqueue(dq_, &copy) != 0) {
+  while (rte_rcu_qsbr_dq_enqueue(dq_, &batch) != 0) {
     rte_rcu_qsbr_dq_reclaim(dq_, UINT32_MAX, nullptr, nullptr, nullptr);
     rte_pause();
   }
 }
 
-void RouteTable::reclaim() { rte_rcu_qsbr_dq_reclaim(dq_, UINT32_MAX, nullptr, nullptr, nullptr); }
+void RouteTable::reclaim() {
+  flush_deferred();
+  rte_rcu_qsbr_dq_reclaim(dq_, UINT32_MAX, nullptr, nullptr, nullptr);
+}
 
 uint32_t RouteTable::alloc_entry() {
   if (free_entries_.empty()) {
@@ -246,6 +260,7 @@ void RouteTable::set_fabric(const FabricParams &fabric) {
     defer(d);
   }
   publish_gateway();
+  flush_deferred();
   version_.fetch_add(1, std::memory_order_release);
   last_update_ns_ = now_unix_ns();
 }
@@ -350,6 +365,7 @@ RouteBatchResult RouteTable::apply(std::span<const RouteChange> batch) {
     if (ok) res.applied++;
     else res.errors.push_back({i, why});
   }
+  flush_deferred();
   res.table_version = version_.fetch_add(1, std::memory_order_release) + 1;
   last_update_ns_ = now_unix_ns();
   return res;

@@ -96,7 +96,8 @@ class RouteTable final : public RouteBackend {
   uint32_t alloc_entry();
   uint32_t acquire_nve(const IpAddress &addr, std::string &why);
   void release_nve_ref(uint32_t idx, Deferred &d);
-  void defer(const Deferred &d);
+  void defer(const Deferred &d);  // retired with the current publication
+  void flush_deferred();          // hands the publication's retirements to RCU
   void free_deferred(const Deferred &d);
   const TunnelTemplate *build_template(const IpAddress &nve, std::string &why) const;
   void publish_gateway();
@@ -107,6 +108,7 @@ class RouteTable final : public RouteBackend {
   rte_rcu_qsbr *qsbr_;
   std::unique_ptr<RouteHash> hash_;
   rte_rcu_qsbr_dq *dq_ = nullptr;
+  std::vector<Deferred> pending_;  // retired by the publication in progress
 
   RouteEntry *entries_ = nullptr;  // pool
   uint32_t pool_size_ = 0;
