@@ -38,7 +38,7 @@ void fragment_and_encap(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, c
       continue;
     }
     write_outer(hdr, t, in, ctx.next_ip_id, hw, f);
-    ctx.counters.add(encap_counter(kFamilyV4, t.outer_family));
+    ctx.counters.add(static_cast<Counter>(t.encap_counter[0]));
     emit(ctx, t.out_port, f);
   }
   if (pm.decapped) ctx.counters.add(Counter::reencap);  // once per packet, as unfragmented

@@ -22,11 +22,6 @@ void forward_default(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm);
 // without DF) or answer Fragmentation Needed / Packet Too Big.
 void tunnel_oversize(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, const TunnelTemplate &t);
 
-inline Counter encap_counter(uint8_t inner, uint8_t outer) {
-  if (inner == kFamilyV4) return outer == kFamilyV4 ? Counter::encap_ipv4_in_ipv4 : Counter::encap_ipv4_in_ipv6;
-  return outer == kFamilyV6 ? Counter::encap_ipv6_in_ipv6 : Counter::encap_ipv6_in_ipv4;
-}
-
 // Builds the encapsulation parameters of an inner packet (after the TTL
 // decrement, before any fragmentation).
 inline EncapInput encap_input(const WorkerContext &ctx, const TunnelTemplate &t, uint8_t *l3,
@@ -89,7 +84,7 @@ inline void tunnel(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, const 
   m->ol_flags = 0;
   const EncapInput in = encap_input(ctx, *t, pm.l3, pm.l3_len, pm.family);
   write_outer(hdr, *t, in, ctx.next_ip_id, s.ports[t->out_port].tx_ipv4_cksum_offload, m);
-  ctx.counters.add(encap_counter(pm.family, t->outer_family));
+  ctx.counters.add(static_cast<Counter>(t->encap_counter[pm.family == kFamilyV6]));
   if (pm.decapped) ctx.counters.add(Counter::reencap);
   emit(ctx, t->out_port, m);
 }

@@ -13,6 +13,7 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
   PacketMeta meta[kBurst];
   RouteKey keys[kBurst];
   uint32_t hashes[kBurst];
+  const RouteBucket *buckets[kBurst];
   rte_mbuf *look[kBurst];
   uint16_t nl = 0;
 
@@ -35,32 +36,29 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
         classify_full(ctx, m, in_port, meta[nl], keys[nl], hashes[nl]) == Verdict::Lookup;
     if (lookup) {
       // The bucket's miss overlaps the rest of the burst's classification.
-      route_prefetch_bucket(ctx.routes.hash, hashes[nl]);
+      buckets[nl] = route_bucket(ctx.routes.hash, hashes[nl]);
+      rte_prefetch0(buckets[nl]);
       look[nl] = m;
       nl++;
     }
   }
   if (nl == 0) return;
 
-  // Stage 2: one bulk lookup for the burst, with the hashes stage 1 computed.
-  const RouteEntry *found[kBurst];
-  const uint64_t hits = route_lookup_bulk(ctx.routes.hash, keys, hashes, nl, found);
-
-  // Stage 3a: prefetch what the actions will touch, so the misses of the
-  // whole burst overlap: the routes' statistics slots and, for tunnels, the
-  // headroom line the outer header goes to (nothing has touched it since the
-  // mbuf was last used: a write miss per packet).
+  // Stage 2: one bulk lookup for the burst, with the hashes and buckets of
+  // stage 1. As each route is confirmed, prefetch what acting on it will
+  // touch, so the misses of the whole burst overlap: its statistics slot
+  // and, for a tunnel, the headroom line the outer header goes to (nothing
+  // has touched it since the mbuf was last used: a write miss per packet).
   RouteStat *stats = ctx.my_stats;
-  for (uint16_t i = 0; i < nl; i++) {
-    if (!(hits & (uint64_t{1} << i))) continue;
-    rte_prefetch0(&stats[found[i]->stat_idx]);
-    if (found[i]->kind == kRouteTunnel)
-      rte_prefetch0_write(meta[i].l3 - (RTE_ETHER_HDR_LEN + sizeof(rte_ipv6_hdr)));
-  }
+  const RouteEntry *found[kBurst];
+  route_lookup_bulk(ctx.routes.hash, keys, hashes, buckets, nl, found, [&](uint16_t i, const RouteEntry &e) {
+    rte_prefetch0(&stats[e.stat_idx]);
+    if (e.kind == kRouteTunnel) rte_prefetch0_write(meta[i].l3 - (RTE_ETHER_HDR_LEN + sizeof(rte_ipv6_hdr)));
+  });
 
   // Stage 3b: act.
   for (uint16_t i = 0; i < nl; i++) {
-    if (!(hits & (uint64_t{1} << i))) {
+    if (!found[i]) {
       forward_default(ctx, look[i], meta[i]);
       continue;
     }

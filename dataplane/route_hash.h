@@ -53,10 +53,6 @@ inline uint32_t route_bucket_of(uint32_t hash, uint32_t n_main) {
 }
 inline uint32_t route_sig_of(uint32_t hash) { return hash | 1u; }
 
-inline void route_prefetch_bucket(const RouteHashView &v, uint32_t hash) {
-  rte_prefetch0(&v.buckets[route_bucket_of(hash, v.n_main)]);
-}
-
 // Bit i set: slot i holds `sig`.
 inline uint32_t route_match_sigs(const RouteBucket &b, uint32_t sig) {
 #if NVE_TSAN
@@ -101,17 +97,25 @@ inline const RouteEntry *route_lookup_one(const RouteHashView &v, const RouteKey
   }
 }
 
-// Looks up n <= 64 keys (their hashes computed, their buckets ideally
-// prefetched); out[i] = entry or nullptr. Returns the hit mask. Two passes so
-// the entries' cache misses overlap: candidates and entry prefetches first,
-// key compares second; anything unusual (a second candidate, an overflow
-// chain) takes route_lookup_one.
+inline const RouteBucket *route_bucket(const RouteHashView &v, uint32_t hash) {
+  return &v.buckets[route_bucket_of(hash, v.n_main)];
+}
+
+// Looks up n <= 64 keys whose hashes and main buckets (route_bucket(),
+// ideally prefetched) the caller has; out[i] = entry or nullptr, and
+// on_hit(i, entry) runs as soon as a key is confirmed, so the caller can
+// start its own prefetches early. Returns the hit mask. Two passes so the
+// entries' cache misses overlap: candidates and entry prefetches first, key
+// compares second; anything unusual (a second candidate, an overflow chain)
+// takes route_lookup_one.
+template <typename OnHit>
 inline uint64_t route_lookup_bulk(const RouteHashView &v, const RouteKey *keys, const uint32_t *hashes,
-                                  uint16_t n, const RouteEntry **out) {
+                                  const RouteBucket *const *buckets, uint16_t n, const RouteEntry **out,
+                                  OnHit &&on_hit) {
   constexpr uint32_t kSlow = UINT32_MAX, kMiss = UINT32_MAX - 1;
   uint32_t first[64];
   for (uint16_t i = 0; i < n; i++) {
-    const RouteBucket &bk = v.buckets[route_bucket_of(hashes[i], v.n_main)];
+    const RouteBucket &bk = *buckets[i];
     const uint32_t m = route_match_sigs(bk, route_sig_of(hashes[i]));
     const bool simple = (m & (m - 1)) == 0 && bk.next.load(std::memory_order_acquire) == kNoRouteBucket;
     if (m == 0 && simple) {
@@ -130,9 +134,19 @@ inline uint64_t route_lookup_bulk(const RouteHashView &v, const RouteKey *keys, 
     else if (first[i] == kSlow) e = route_lookup_one(v, keys[i], hashes[i]);
     else e = route_key_equal(v.entries[first[i]].key, keys[i]) ? &v.entries[first[i]] : nullptr;
     out[i] = e;
-    hits |= uint64_t{e != nullptr} << i;
+    if (e) {
+      hits |= uint64_t{1} << i;
+      on_hit(i, *e);
+    }
   }
   return hits;
+}
+
+inline uint64_t route_lookup_bulk(const RouteHashView &v, const RouteKey *keys, const uint32_t *hashes,
+                                  uint16_t n, const RouteEntry **out) {
+  const RouteBucket *buckets[64];
+  for (uint16_t i = 0; i < n; i++) buckets[i] = route_bucket(v, hashes[i]);
+  return route_lookup_bulk(v, keys, hashes, buckets, n, out, [](uint16_t, const RouteEntry &) {});
 }
 
 // The writer's side. Not thread-safe: the control thread only.

@@ -118,6 +118,7 @@ struct alignas(64) TunnelTemplate {
   uint8_t resolved;      // 0 while the fabric gateway's MAC is unknown
   uint8_t pad[3];
   uint32_t ipv4_csum_partial;  // one's complement sum of the constant outer IPv4 words
+  uint16_t encap_counter[2];   // the Counter of an IPv4 [0] / IPv6 [1] inner packet
   uint8_t hdr[14 + 40];
 };
 

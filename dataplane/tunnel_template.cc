@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "dataplane/counters.h"
+
 namespace nvmove::dp {
 
 namespace {
@@ -30,6 +32,8 @@ bool build_tunnel_template(const FabricParams &fabric, const IpAddress &nve, Tun
     }
     t.outer_family = kFamilyV4;
     t.hdr_len = RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr);
+    t.encap_counter[0] = static_cast<uint16_t>(Counter::encap_ipv4_in_ipv4);
+    t.encap_counter[1] = static_cast<uint16_t>(Counter::encap_ipv6_in_ipv4);
     t.resolved = fabric.gateway_mac_v4.has_value();
     write_eth(t.hdr, fabric.gateway_mac_v4, fabric.port_mac, RTE_ETHER_TYPE_IPV4);
     auto *ip = reinterpret_cast<rte_ipv4_hdr *>(t.hdr + RTE_ETHER_HDR_LEN);
@@ -46,6 +50,8 @@ bool build_tunnel_template(const FabricParams &fabric, const IpAddress &nve, Tun
     }
     t.outer_family = kFamilyV6;
     t.hdr_len = RTE_ETHER_HDR_LEN + sizeof(rte_ipv6_hdr);
+    t.encap_counter[0] = static_cast<uint16_t>(Counter::encap_ipv4_in_ipv6);
+    t.encap_counter[1] = static_cast<uint16_t>(Counter::encap_ipv6_in_ipv6);
     t.resolved = fabric.gateway_mac_v6.has_value();
     write_eth(t.hdr, fabric.gateway_mac_v6, fabric.port_mac, RTE_ETHER_TYPE_IPV6);
     auto *ip6 = reinterpret_cast<rte_ipv6_hdr *>(t.hdr + RTE_ETHER_HDR_LEN);
