@@ -159,5 +159,31 @@ for n in $ROUTES; do
   fi
 done
 
+# The figures against the project's targets (docs/PERFORMANCE.md), as a
+# table for people; the RESULT lines below it are for scripts.
+printf '%s\n' "${RESULTS[@]}" | awk '
+  { v[$2] = $3; u[$2] = $4 }
+  function row(name, what, op, target,   x, met) {
+    if (!(name in v)) return
+    x = v[name] + 0
+    met = (op == "<=" ? x <= target : x >= target) ? "yes" : "no"
+    printf "%-48s %12s %-10s %s %-8s %s\n", what, v[name], u[name], op, target, met
+  }
+  END {
+    printf "\n%-48s %12s %-10s %s %-8s %s\n", "figure", "measured", "unit", "  ", "target", "met"
+    row("fastpath_ipv4_1k_100pct", "fast path, IPv4, 1k routes, all encapsulated", "<=", 60)
+    row("fastpath_ipv6_1k_100pct", "fast path, IPv6, 1k routes, all encapsulated", "<=", 60)
+    row("fastpath_ipv4_1m_100pct", "fast path, IPv4, 1M routes, all encapsulated", "<=", 110)
+    row("fastpath_ipv6_1m_100pct", "fast path, IPv6, 1M routes, all encapsulated", "<=", 110)
+    row("io_ratio_vs_testpmd_1k", "with I/O, nved / testpmd io, 1k routes", ">=", 0.65)
+    row("io_ratio_vs_testpmd_1m", "with I/O, nved / testpmd io, 1M routes", ">=", 0.5)
+    row("ratio_vs_ovs_1k", "with I/O, nved / OVS-DPDK, 1k routes", ">=", 3)
+    row("ratio_vs_ovs_100k", "with I/O, nved / OVS-DPDK, 100k routes", ">=", 10)
+    row("route_updates_batched", "route changes per second, batched", ">=", 2000000)
+    row("reader_rate_dip_batched", "worker dip during route changes", "<=", 5)
+    row("convergence_p99", "move notification -> route used, p99", "<=", 100)
+    row("memory_per_route_1m", "memory per route at 1M routes", "<=", 128)
+    print ""
+  }'
 echo "# summary"
 printf '%s\n' "${RESULTS[@]}"
