@@ -141,7 +141,8 @@ Reply NvedCommands::show_ports(const Args &a) {
                       {"mac", mac_to_string(info.mac)}, {"link_up", link.link_status == 1},
                       {"link_speed_mbps", link.link_speed}, {"rx_queues", info.rx_queues},
                       {"tx_queues", info.tx_queues}, {"vn", p.vn}, {"vlan", p.vlan},
-                      {"tx_ipv4_cksum_offload", info.tx_ipv4_cksum}});
+                      {"tx_ipv4_cksum_offload", info.tx_ipv4_cksum},
+                      {"rx_ipv4_cksum_offload", info.rx_ipv4_cksum}});
   }
   r.text = o.str();
   return r;

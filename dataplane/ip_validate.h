@@ -4,6 +4,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_ip.h>
+#include <rte_mbuf.h>
 
 #include "dataplane/counters.h"
 
@@ -27,6 +28,18 @@ inline bool ipv4_header_checksum_ok(const uint8_t *l3, uint32_t ihl) {
   s = (s & 0xffff) + (s >> 16);
   s = (s & 0xffff) + (s >> 16);
   return s == 0xffff;
+}
+
+// Whether the received frame's IPv4 header checksum still needs checking in
+// software: not when the port's RX offload found it good; a header the port
+// found bad is dropped like one the software finds bad. Only for the header
+// the frame arrived with, never for a decapsulated inner one.
+enum class RxChecksum : uint8_t { Unknown, Good, Bad };
+inline RxChecksum rx_ipv4_checksum(const rte_mbuf *m) {
+  const uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+  return f == RTE_MBUF_F_RX_IP_CKSUM_GOOD ? RxChecksum::Good
+         : f == RTE_MBUF_F_RX_IP_CKSUM_BAD ? RxChecksum::Bad
+                                           : RxChecksum::Unknown;
 }
 
 inline Counter validate_ipv4(const uint8_t *l3, uint32_t avail, bool verify_csum) {

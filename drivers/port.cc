@@ -72,6 +72,10 @@ PortInfo port_start(const PortSetup &s) {
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
     out.tx_ipv4_cksum = true;
   }
+  if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) {
+    conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+    out.rx_ipv4_cksum = true;
+  }
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
@@ -114,9 +118,10 @@ PortInfo port_start(const PortSetup &s) {
   // is addressed to our MAC, but promiscuous costs nothing on a VF that
   // filters anyway and is needed on virtual ports.
   rte_eth_promiscuous_enable(s.port_id);
-  spdlog::info("{}: driver {}, MAC {}, {} RX / {} TX queues{}{}", port_name(s.port_id), out.driver,
-               mac_to_string(out.mac), out.rx_queues, out.tx_queues, out.rss ? ", RSS" : "",
-               out.tx_ipv4_cksum ? ", IPv4 checksum offload" : ", software checksums");
+  spdlog::info("{}: driver {}, MAC {}, {} RX / {} TX queues{}, IPv4 checksums: RX {}, TX {}",
+               port_name(s.port_id), out.driver, mac_to_string(out.mac), out.rx_queues, out.tx_queues,
+               out.rss ? ", RSS" : "", out.rx_ipv4_cksum ? "offload" : "software",
+               out.tx_ipv4_cksum ? "offload" : "software");
   return out;
 }
 

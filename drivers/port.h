@@ -26,6 +26,7 @@ struct PortInfo {
   uint16_t rx_queues = 0;  // as configured (may be fewer than asked)
   uint16_t tx_queues = 0;
   bool tx_ipv4_cksum = false;
+  bool rx_ipv4_cksum = false;
   bool lsc_interrupt = false;
   bool rss = false;
 };

@@ -149,7 +149,7 @@ for n in $ROUTES; do
     elif command -v ovs-vswitchd >/dev/null; then
       # The reference OVS-DPDK run (exact host routes + tunnel push toward 8
       # NVEs): shared/bench/ovs_peer_bench.sh beside the repository.
-      ovs=$(RUNS=${OVS_RUNS:-$ROUNDS} ROUTES=$n bash "$ROOT/../shared/bench/ovs_peer_bench.sh" 2>/dev/null |
+      ovs=$(RUNS=${OVS_RUNS:-$ROUNDS} ROUTES=$n HUGE=$HUGE bash "$ROOT/../shared/bench/ovs_peer_bench.sh" 2>/dev/null |
             sed -n 's/.*median Mpps=\([0-9.]*\).*/\1/p' | tail -1)
       result "ovs_dpdk_$nm" "${ovs:-0}" Mpps
       result "ratio_vs_ovs_$nm" "$(ratio "$nv" "${ovs:-0}")" x

@@ -615,7 +615,8 @@ def run_checks(t, e, frames, t_start_ns):
     @t.check("show_ports_json")
     def _():
         common = {"driver": "net_pcap", "link_up": True, "link_speed_mbps": 10000, "rx_queues": 1, "tx_queues": 1,
-                  "vn": 0, "vlan": 0, "tx_ipv4_cksum_offload": False}
+                  "vn": 0, "vlan": 0, "tx_ipv4_cksum_offload": False,
+                  "rx_ipv4_cksum_offload": False}
         eq(e.json("show", "ports"),
            [dict(common, port=0, name="fabric", role="fabric", mac=PORT0_MAC),
             dict(common, port=1, name="vms", role="access", mac=PORT1_MAC)], "show ports --json")

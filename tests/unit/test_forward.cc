@@ -330,3 +330,26 @@ TEST_F(ForwardTest, ProxyNeighbourAdvertisementDoesNotOverride) {
        "00123487006c6a00000000ff020000000000000000000000000001");
   EXPECT_EQ(count(Counter::drop_nd_malformed), 1u);
 }
+
+// With RX checksum offload the port's verdict on the received IPv4 header
+// replaces the software check: BAD is dropped even if the checksum is right,
+// GOOD is forwarded without recomputing (the wrong checksum here proves the
+// software check was skipped); UNKNOWN (no offload) is checked in software.
+TEST_F(ForwardTest, RxChecksumOffloadFlagsDecideTheIpv4HeaderCheck) {
+  const std::vector<uint8_t> good = unhex(kV4In);
+  std::vector<uint8_t> wrong = good;
+  wrong[14 + 11] ^= 0x01;
+  auto send_flagged = [&](const std::vector<uint8_t> &f, uint64_t flags) {
+    rte_mbuf *m = mbuf(f);
+    m->ol_flags = flags;
+    process_burst(*ctx_, 0, &m, 1);
+  };
+  send_flagged(good, RTE_MBUF_F_RX_IP_CKSUM_BAD);
+  EXPECT_EQ(count(Counter::drop_ipv4_bad_checksum), 1u);
+  EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 0);
+  send_flagged(wrong, RTE_MBUF_F_RX_IP_CKSUM_GOOD);
+  EXPECT_EQ(count(Counter::drop_ipv4_bad_checksum), 1u);
+  EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 1);
+  send_flagged(wrong, RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN);
+  EXPECT_EQ(count(Counter::drop_ipv4_bad_checksum), 2u);
+}
