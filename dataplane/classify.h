@@ -82,12 +82,11 @@ inline bool classify_common(const DataplaneSettings &s, const PortSettings &port
     if (avail < sizeof(rte_ipv6_hdr) || (l3[0] >> 4) != 6) return false;
     const auto *ip6 = reinterpret_cast<const rte_ipv6_hdr *>(l3);
     const uint32_t tot = sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip6->payload_len);
-    static constexpr uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     // ICMPv6 may be Neighbour Discovery: classify_full decides.
     const bool bad = (tot > avail) | (ip6->proto == IPPROTO_ICMPV6) | (ip6->hop_limits <= 1) |
                      (ip6->src_addr[0] == 0xff) | (ip6->dst_addr[0] == 0xff);
-    if (bad || __builtin_memcmp(ip6->src_addr, kLoopback, 16) == 0 || ipv6_src_unspecified(l3) ||
-        is_own_v6(s, ip6->dst_addr))
+    const __m128i src = load_addr6(ip6->src_addr);
+    if (bad || ipv6_is_loopback(src) || ipv6_is_unspecified(src) || is_own_v6(s, ip6->dst_addr))
       return false;
     set_meta_untagged(pm, m, in_port, l3, static_cast<uint16_t>(tot), kFamilyV6);
     sig = make_key_v6_hashed(key, vn, l3 + 24);

@@ -5,6 +5,7 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <smmintrin.h>
 
 #include "dataplane/counters.h"
 
@@ -58,24 +59,29 @@ inline Counter validate_ipv4(const uint8_t *l3, uint32_t avail, bool verify_csum
   return kValid;
 }
 
+// IPv6 address tests on one 16-byte register (a byte-wise memcmp of 16 bytes
+// costs three times the instructions).
+inline __m128i load_addr6(const void *p) { return _mm_loadu_si128(static_cast<const __m128i *>(p)); }
+inline bool addr6_equal(__m128i a, __m128i b) { return _mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) == 0xffff; }
+inline bool ipv6_is_loopback(__m128i a) {  // ::1
+  return addr6_equal(a, _mm_set_epi64x(static_cast<long long>(0x0100000000000000ULL), 0));
+}
+inline bool ipv6_is_unspecified(__m128i a) { return _mm_testz_si128(a, a); }  // ::
+
 inline Counter validate_ipv6(const uint8_t *l3, uint32_t avail) {
   if (avail < sizeof(rte_ipv6_hdr)) return Counter::drop_ipv6_truncated;
   const auto *ip6 = reinterpret_cast<const rte_ipv6_hdr *>(l3);
   if ((l3[0] >> 4) != 6) return Counter::drop_ipv6_bad_version;
   if (sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip6->payload_len) > avail)
     return Counter::drop_ipv6_bad_length;
-  static constexpr uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  if (ip6->src_addr[0] == 0xff || __builtin_memcmp(ip6->src_addr, kLoopback, 16) == 0)
+  if (ip6->src_addr[0] == 0xff || ipv6_is_loopback(load_addr6(ip6->src_addr)))
     return Counter::drop_ipv6_bad_source;
   return kValid;
 }
 
 // The unspecified address ::. Valid only as the source of a DAD Neighbour
 // Solicitation, so the caller checks it after ND handling (RFC 4291 2.5.2).
-inline bool ipv6_src_unspecified(const uint8_t *l3) {
-  static constexpr uint8_t kZero[16] = {};
-  return __builtin_memcmp(l3 + 8, kZero, 16) == 0;
-}
+inline bool ipv6_src_unspecified(const uint8_t *l3) { return ipv6_is_unspecified(load_addr6(l3 + 8)); }
 
 inline uint16_t ipv4_len(const uint8_t *l3) {
   return rte_be_to_cpu_16(reinterpret_cast<const rte_ipv4_hdr *>(l3)->total_length);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "dataplane/checksum.h"
+#include "dataplane/ip_validate.h"
 #include "dataplane/packet_meta.h"
 #include "dataplane/route_types.h"
 #include "dataplane/settings.h"
@@ -36,7 +37,7 @@ inline bool mac_equal(const uint8_t *a, const uint8_t *b) {
   return ((a4 ^ b4) | uint32_t(a2 ^ b2)) == 0;
 }
 inline bool is_own_v6(const DataplaneSettings &s, const void *addr) {
-  return s.has_v6 && std::memcmp(addr, s.own_v6, 16) == 0;
+  return s.has_v6 && addr6_equal(load_addr6(addr), load_addr6(s.own_v6));
 }
 
 inline uint8_t ttl_of(const PacketMeta &pm) {
