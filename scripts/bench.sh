@@ -59,6 +59,28 @@ while read -r line; do
   case $line in RESULT\ memory*) ;; RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*IPv*) echo "$line (RX checksum offload)" ;; esac
 done < <("$ROOT/build/tests/nve_bench_fastpath" "${off_args[@]}" 2>/dev/null)
 
+# 1c. Instructions per packet (callgrind), which do not drift with machine
+# load: the fast path's instructions over every packet it processed.
+cg_result() {  # $1 family, $2 routes, $3 packets
+  local out=$W/callgrind.$1.$2 log=$W/callgrind.$1.$2.log
+  valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect='nvmove::dp::process_burst*' \
+    "$ROOT/build/tests/nve_bench_fastpath" --routes "$2" --moved 100 --family "$1" --packets "$3" > "$log" 2>&1
+  local ir pk
+  ir=$(awk '/^summary:/{print $2}' "$out" 2>/dev/null)
+  pk=$(awk '/^# process_burst packets:/{print $4}' "$log")
+  if [ -n "$ir" ] && [ -n "$pk" ] && [ "$pk" -gt 0 ]; then
+    result "instructions_ipv$1_$(name "$2")_100pct" "$(awk -v a="$ir" -v b="$pk" 'BEGIN{printf "%.0f", a / b}')" instr/pkt
+  else
+    echo "# callgrind run failed: $log"
+  fi
+}
+if command -v valgrind >/dev/null; then
+  cg_result 4 1000 320000
+  if [ "$QUICK" = 0 ]; then cg_result 6 1000 320000; cg_result 4 1000000 64000; fi
+else
+  echo "# valgrind not installed: no instruction counts (scripts/setup.sh installs it)"
+fi
+
 # 2. Route updates under a forwarding reader, RCU grace periods, convergence.
 while read -r line; do
   case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*) echo "$line" ;; esac
