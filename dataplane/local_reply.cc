@@ -10,13 +10,12 @@
 #include <cstring>
 
 #include "dataplane/checksum.h"
+#include "dataplane/packet_ops.h"
 #include "dataplane/route_types.h"
 
 namespace nvmove::dp {
 
 namespace {
-constexpr uint8_t kNdNa = 136;
-constexpr uint8_t kIcmp6EchoReply = 129;
 
 // Turns the received frame's Ethernet header around: to the sender, from us.
 void reply_l2(rte_mbuf *m, const uint8_t *our_mac) {
@@ -50,7 +49,7 @@ void handle_arp(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   bool answer = false;
   if (op == RTE_ARP_OP_REQUEST) {
     if (port.role == PortRole::Fabric) {
-      answer = s.has_v4 && std::memcmp(&tip, s.own_v4, 4) == 0;
+      answer = is_own_v4(s, &tip);
       // Other requests go up: the control thread learns the gateway's MAC
       // from the gateway's own requests.
       if (!answer) return to_control(ctx, m);
@@ -86,22 +85,21 @@ void handle_nd(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   if (ip6->hop_limits != 255 || icmp[1] != 0 || pm.l3_len < 40 + 24)
     return drop(ctx, m, Counter::drop_nd_malformed);
   if (rte_ipv6_udptcp_cksum_verify(ip6, icmp) != 0) return drop(ctx, m, Counter::drop_nd_malformed);
-  static constexpr uint8_t kUnspecified[16] = {};
-  const bool dad = std::memcmp(ip6->src_addr, kUnspecified, 16) == 0;
+  const bool dad = ipv6_src_unspecified(pm.l3);
   // Options: each at least 8 bytes and inside the message; a DAD probe
   // (source ::) carries no source link-layer address (RFC 4861 7.1.1).
   for (uint32_t off = 40 + 24; off < pm.l3_len;) {
     if (off + 2 > pm.l3_len || pm.l3[off + 1] == 0 || off + pm.l3[off + 1] * 8u > pm.l3_len)
       return drop(ctx, m, Counter::drop_nd_malformed);
-    if (dad && pm.l3[off] == 1 && icmp[0] != kNdNa) return drop(ctx, m, Counter::drop_nd_malformed);
+    if (dad && pm.l3[off] == 1 && icmp[0] != kIcmp6Na) return drop(ctx, m, Counter::drop_nd_malformed);
     off += pm.l3[off + 1] * 8u;
   }
-  if (icmp[0] == kNdNa) return to_control(ctx, m);
+  if (icmp[0] == kIcmp6Na) return to_control(ctx, m);
   const uint8_t *target = icmp + 8;
   if (target[0] == 0xff) return drop(ctx, m, Counter::drop_nd_malformed);  // RFC 4861 7.1.1
   bool answer;
   if (port.role == PortRole::Fabric) {
-    answer = s.has_v6 && std::memcmp(target, s.own_v6, 16) == 0;
+    answer = is_own_v6(s, target);
   } else {
     answer = port.proxy_arp && !dad && std::memcmp(target, ip6->src_addr, 16) != 0;
   }
@@ -123,12 +121,12 @@ void handle_nd(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
   ip6->payload_len = rte_cpu_to_be_16(kNaLen);
   ip6->hop_limits = 255;
-  icmp[0] = kNdNa;
+  icmp[0] = kIcmp6Na;
   icmp[1] = 0;
   icmp[2] = icmp[3] = 0;
   // Router, Solicited (not for DAD), Override only for our own address: a
   // proxy answer must not override a real owner's entry (RFC 4861 7.2.8).
-  const bool own = s.has_v6 && std::memcmp(tgt, s.own_v6, 16) == 0;
+  const bool own = is_own_v6(s, tgt);
   icmp[4] = static_cast<uint8_t>(0x80 | (dad ? 0 : 0x40) | (own ? 0x20 : 0));
   icmp[5] = icmp[6] = icmp[7] = 0;
   std::memcpy(icmp + 8, tgt, 16);

@@ -17,7 +17,7 @@ namespace nvmove::dp {
 
 inline constexpr uint8_t kIcmpTimeExceeded = 11, kIcmpUnreach = 3, kIcmpFragNeeded = 4;
 inline constexpr uint8_t kIcmp6TooBig = 2, kIcmp6TimeExceeded = 3;
-inline constexpr uint8_t kIcmp6EchoRequest = 128, kIcmp6Ns = 135, kIcmp6Na = 136;
+inline constexpr uint8_t kIcmp6EchoRequest = 128, kIcmp6EchoReply = 129, kIcmp6Ns = 135, kIcmp6Na = 136;
 
 inline bool is_own_v4(const DataplaneSettings &s, const void *addr) {
   uint32_t a, o;
