@@ -95,10 +95,7 @@ Verdict classify_full(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketM
   // ARP and ND are checked by their handlers; IP multicast goes to control.
   const bool to_our_mac = mac_equal(frame, port.mac);
   if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
-    const RxChecksum rx = rx_ipv4_checksum(m);
-    if (s.verify_ipv4_checksum && rx == RxChecksum::Bad)
-      return drop(ctx, m, Counter::drop_ipv4_bad_checksum), Verdict::Consumed;
-    const Counter bad = validate_ipv4(l3, avail, s.verify_ipv4_checksum && rx != RxChecksum::Good);
+    const Counter bad = validate_ipv4(l3, avail, s.verify_ipv4_checksum, rx_ipv4_checksum(m));
     if (bad != kValid) return drop(ctx, m, bad), Verdict::Consumed;
     auto *ip = reinterpret_cast<rte_ipv4_hdr *>(l3);
     pm.family = kFamilyV4;

@@ -69,11 +69,7 @@ inline bool classify_common(const DataplaneSettings &s, const PortSettings &port
     const bool bad = (tot < sizeof(rte_ipv4_hdr)) | (tot > avail) | (l3[8] <= 1) | (s0 >= 224) |
                      (s0 == 127) | (src == 0) | (d0 >= 224) | is_own_v4(s, &dst);
     if (bad) return false;
-    if (s.verify_ipv4_checksum) {
-      const RxChecksum rx = rx_ipv4_checksum(m);
-      if (rx == RxChecksum::Bad || (rx == RxChecksum::Unknown && !ipv4_header_checksum_ok(l3, sizeof(rte_ipv4_hdr))))
-        return false;
-    }
+    if (s.verify_ipv4_checksum && ipv4_checksum_wrong(l3, sizeof(rte_ipv4_hdr), rx_ipv4_checksum(m))) return false;
     set_meta_untagged(pm, m, in_port, l3, static_cast<uint16_t>(tot), kFamilyV4);
     sig = make_key_v4_hashed(key, vn, l3 + 16);
     return true;

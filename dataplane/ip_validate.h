@@ -43,7 +43,17 @@ inline RxChecksum rx_ipv4_checksum(const rte_mbuf *m) {
                                            : RxChecksum::Unknown;
 }
 
-inline Counter validate_ipv4(const uint8_t *l3, uint32_t avail, bool verify_csum) {
+// The header checksum is wrong: by the port's verdict when it gave one, else
+// computed here.
+inline bool ipv4_checksum_wrong(const uint8_t *l3, uint32_t ihl, RxChecksum rx) {
+  return rx == RxChecksum::Bad || (rx == RxChecksum::Unknown && !ipv4_header_checksum_ok(l3, ihl));
+}
+
+// rx: the port's verdict on this header (Unknown for a decapsulated one). A
+// header the port found bad counts as such before any other check.
+inline Counter validate_ipv4(const uint8_t *l3, uint32_t avail, bool verify_csum,
+                             RxChecksum rx = RxChecksum::Unknown) {
+  if (verify_csum && rx == RxChecksum::Bad) return Counter::drop_ipv4_bad_checksum;
   if (avail < sizeof(rte_ipv4_hdr)) return Counter::drop_ipv4_truncated;
   const auto *ip = reinterpret_cast<const rte_ipv4_hdr *>(l3);
   if ((ip->version_ihl >> 4) != 4) return Counter::drop_ipv4_bad_version;
@@ -51,7 +61,7 @@ inline Counter validate_ipv4(const uint8_t *l3, uint32_t avail, bool verify_csum
   if (ihl < sizeof(rte_ipv4_hdr) || ihl > avail) return Counter::drop_ipv4_bad_ihl;
   const uint32_t tot = rte_be_to_cpu_16(ip->total_length);
   if (tot < ihl || tot > avail) return Counter::drop_ipv4_bad_length;
-  if (verify_csum && !ipv4_header_checksum_ok(l3, ihl)) return Counter::drop_ipv4_bad_checksum;
+  if (verify_csum && ipv4_checksum_wrong(l3, ihl, rx)) return Counter::drop_ipv4_bad_checksum;
   const uint8_t s0 = reinterpret_cast<const uint8_t *>(&ip->src_addr)[0];
   // Multicast, broadcast, loopback and 0.0.0.0 never source a routed packet
   // (RFC 1812 5.3.7).
