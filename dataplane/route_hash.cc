@@ -31,10 +31,10 @@ RouteHash::Slot RouteHash::find(const RouteKey &key, uint32_t hash) const {
   uint32_t b = route_bucket_of(hash, n_main_);
   for (;;) {
     const RouteBucket &bk = buckets_[b];
-    for (uint32_t s = 0; s < kRouteBucketSlots; s++)
-      if (bk.sig[s].load(std::memory_order_relaxed) == sig &&
-          route_key_equal(entries_[bk.idx[s].load(std::memory_order_relaxed)].key, key))
-        return Slot{b, s};
+    for (uint32_t m = route_match_sigs(bk, sig); m; m &= m - 1) {
+      const uint32_t s = static_cast<uint32_t>(__builtin_ctz(m));
+      if (route_key_equal(entries_[bk.idx[s].load(std::memory_order_relaxed)].key, key)) return Slot{b, s};
+    }
     b = bk.next.load(std::memory_order_relaxed);
     if (b == kNoRouteBucket) return kNoSlot;
   }
