@@ -84,8 +84,11 @@ RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(c
   rte_rcu_qsbr_dq_parameters dp{};
   const std::string dq_name = cfg_.name + "_dq";
   dp.name = dq_name.c_str();
-  dp.size = pool_size_ + cfg_.max_nves * 2;
-  dp.esize = sizeof(std::vector<Deferred> *);  // one element per publication
+  // One element per publication, not per change: a few thousand outstanding
+  // publications is already far beyond what a grace period of one worker
+  // loop pass lets accumulate; a full queue makes the writer reclaim.
+  dp.size = 4096;
+  dp.esize = sizeof(std::vector<Deferred> *);
   dp.trigger_reclaim_limit = 64;
   dp.max_reclaim_size = dp.size;
   dp.free_fn = &RouteTable::dq_free;
