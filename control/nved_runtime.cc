@@ -13,6 +13,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "dataplane/dpdk_memory.h"
 #include "dataplane/worker.h"
 
 namespace nvmove {
@@ -49,7 +50,7 @@ NvedRuntime::NvedRuntime(const NvedConfig &cfg) : cfg_(cfg) {
 
   const size_t sz = rte_rcu_qsbr_get_memsize(static_cast<uint32_t>(lcores_.size()));
   qsbr_ = static_cast<rte_rcu_qsbr *>(rte_zmalloc("nve_qsbr", sz, RTE_CACHE_LINE_SIZE));
-  if (!qsbr_) fail("cannot allocate RCU variable");
+  if (!qsbr_) dp::throw_out_of_dpdk_memory("RCU variable", sz);
   rte_rcu_qsbr_init(qsbr_, static_cast<uint32_t>(lcores_.size()));
 
   to_control_ = rte_ring_create("nve_to_control", cfg_.control_ring_size, rte_socket_id(), RING_F_SC_DEQ);
@@ -166,7 +167,7 @@ void NvedRuntime::build_workers() {
     auto *ctx = static_cast<dp::WorkerContext *>(rte_zmalloc_socket(
         "nve_worker", sizeof(dp::WorkerContext), RTE_CACHE_LINE_SIZE,
         static_cast<int>(rte_lcore_to_socket_id(lcores_[w]))));
-    if (!ctx) fail("cannot allocate worker context");
+    if (!ctx) dp::throw_out_of_dpdk_memory("worker context", sizeof(dp::WorkerContext));
     new (ctx) dp::WorkerContext();
     ctx->worker_id = static_cast<uint16_t>(w);
     ctx->qsbr_thread_id = static_cast<unsigned>(w);

@@ -1,11 +1,10 @@
 #include "dataplane/route_hash.h"
 
-#include <rte_errno.h>
 #include <rte_malloc.h>
 
 #include <algorithm>
-#include <stdexcept>
-#include <string>
+
+#include "dataplane/dpdk_memory.h"
 
 namespace nvmove::dp {
 
@@ -19,9 +18,7 @@ RouteHash::RouteHash(uint32_t capacity, const RouteEntry *entries, int socket_id
   // Zeroed memory is an empty table: every signature 0, no overflow links.
   buckets_ = static_cast<RouteBucket *>(
       rte_zmalloc_socket("nve_route_buckets", sizeof(RouteBucket) * total, 64, socket_id));
-  if (!buckets_)
-    throw std::runtime_error("cannot allocate " + std::to_string(total) + " route hash buckets: " +
-                             rte_strerror(rte_errno));
+  if (!buckets_) throw_out_of_dpdk_memory("route hash buckets", sizeof(RouteBucket) * total);
 }
 
 RouteHash::~RouteHash() { rte_free(buckets_); }

@@ -1,5 +1,7 @@
 #include "dataplane/route_table.h"
 
+#include "dataplane/dpdk_memory.h"
+
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
@@ -60,7 +62,7 @@ RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(c
   pool_size_ = cfg_.capacity + spare;
   entries_ = static_cast<RouteEntry *>(
       rte_zmalloc_socket("nve_route_entries", sizeof(RouteEntry) * pool_size_, 64, cfg_.socket_id));
-  if (!entries_) fail("cannot allocate route entries");
+  if (!entries_) throw_out_of_dpdk_memory("route entries", sizeof(RouteEntry) * pool_size_);
   hash_ = std::make_unique<RouteHash>(cfg_.capacity, entries_, cfg_.socket_id);
   free_entries_.reserve(pool_size_);
   for (uint32_t i = pool_size_; i-- > 0;) free_entries_.push_back(i);
@@ -68,7 +70,7 @@ RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(c
   for (uint32_t w = 0; w < cfg_.workers; w++) {
     auto *s = static_cast<RouteStat *>(rte_zmalloc_socket(
         "nve_route_stats", sizeof(RouteStat) * cfg_.capacity, 64, cfg_.socket_id));
-    if (!s) fail("cannot allocate per-worker route statistics");
+    if (!s) throw_out_of_dpdk_memory("per-worker route statistics", sizeof(RouteStat) * cfg_.capacity);
     stats_.push_back(s);
   }
   free_stats_.reserve(cfg_.capacity);
@@ -77,7 +79,8 @@ RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(c
   nves_ = static_cast<std::atomic<const TunnelTemplate *> *>(rte_zmalloc_socket(
       "nve_templates", sizeof(std::atomic<const TunnelTemplate *>) * cfg_.max_nves, 64,
       cfg_.socket_id));
-  if (!nves_) fail("cannot allocate NVE template table");
+  if (!nves_)
+    throw_out_of_dpdk_memory("NVE template table", sizeof(std::atomic<const TunnelTemplate *>) * cfg_.max_nves);
   nve_slots_.resize(cfg_.max_nves);
   for (uint32_t i = cfg_.max_nves; i-- > 0;) free_nves_.push_back(i);
 
@@ -239,7 +242,7 @@ const TunnelTemplate *RouteTable::build_template(const IpAddress &nve, std::stri
 void RouteTable::publish_gateway() {
   auto *g = static_cast<GatewayL2 *>(
       rte_zmalloc_socket("nve_gateway", sizeof(GatewayL2), 64, cfg_.socket_id));
-  if (!g) fail("cannot allocate gateway header");
+  if (!g) throw_out_of_dpdk_memory("gateway header", sizeof(GatewayL2));
   build_gateway_l2(fabric_, *g);
   const GatewayL2 *old = gateway_.exchange(g, std::memory_order_acq_rel);
   if (old) {
