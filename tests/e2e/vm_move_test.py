@@ -460,8 +460,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="nvmove-move-e2e-")
     env = MoveEnv(args, tmp)
-    res = base.Results()
-    expected_subtests = 7
+    res = base.Results(expected=7)
     stop_path = os.path.join(tmp, "stop")                # the sender
     stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
     listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
@@ -791,19 +790,13 @@ def main():
             except OSError:
                 pass
         try:
-            if res.failed or res.passed + res.failed < expected_subtests:
+            if res.incomplete():
                 for name in ("nvad.log", "A.log", "B.log"):
                     log("%s (last 25 lines):\n%s" % (name, "\n".join(read(env.paths[name]).splitlines()[-25:])))
             env.cleanup()
         finally:
-            if args.keep_logs or res.failed or res.passed + res.failed < expected_subtests:
-                log("logs kept in %s" % tmp)
-            else:
-                shutil.rmtree(tmp, ignore_errors=True)
-    res.failed += max(0, expected_subtests - res.passed - res.failed)
-    log("total time %.1fs" % (time.monotonic() - base.T0))
-    print("%d passed, %d failed" % (res.passed, res.failed))
-    return 1 if res.failed else 0
+            res.keep_or_remove(tmp, args.keep_logs)
+    return res.close()
 
 
 if __name__ == "__main__":

@@ -538,7 +538,8 @@ moved_vms:
 
 
 class Results:
-    def __init__(self):
+    def __init__(self, expected):
+        self.expected = expected  # sub-tests that must report
         self.passed = 0
         self.failed = 0
 
@@ -548,6 +549,24 @@ class Results:
         else:
             self.failed += 1
         log("%s %s: %s" % ("PASS" if ok else "FAIL", name, detail))
+
+    def incomplete(self):
+        """Something failed or some sub-test never reported."""
+        return self.failed > 0 or self.passed + self.failed < self.expected
+
+    def keep_or_remove(self, tmp, keep):
+        if keep or self.incomplete():
+            log("logs kept in %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def close(self):
+        """Counts sub-tests that never reported as failed, prints the closing
+        line and returns the exit status."""
+        self.failed += max(0, self.expected - self.passed - self.failed)
+        log("total time %.1fs" % (time.monotonic() - T0))
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        return 1 if self.failed else 0
 
 
 def listener_lines(path):
@@ -634,8 +653,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="nved-e2e-")
     env = Env(args.nved, tmp)
-    res = Results()
-    expected_subtests = 4
+    res = Results(expected=4)
     try:
         env.setup()
         log("namespaces %s, %s, %s; VM MAC %s, gateway MAC %s, nved fabric MAC %s, access MAC %s" % (
@@ -858,15 +876,8 @@ def main():
                 log("nved log (last 40 lines):\n" + "\n".join(read(env.nved_log).splitlines()[-40:]))
             env.cleanup()
         finally:
-            if args.keep_logs or res.failed or res.passed + res.failed < expected_subtests:
-                log("logs kept in %s" % tmp)
-            else:
-                shutil.rmtree(tmp, ignore_errors=True)
-    missing = expected_subtests - res.passed - res.failed
-    res.failed += max(0, missing)
-    log("total time %.1fs" % (time.monotonic() - T0))
-    print("%d passed, %d failed" % (res.passed, res.failed))
-    return 1 if res.failed else 0
+            res.keep_or_remove(tmp, args.keep_logs)
+    return res.close()
 
 
 if __name__ == "__main__":
