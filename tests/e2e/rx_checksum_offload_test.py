@@ -17,10 +17,10 @@ exactly the 3 bad ones. nved is stopped by PID on every path.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -108,6 +108,10 @@ def main():
                 nved.kill()
                 nved.wait()
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    if failed:
+        print("logs kept in %s" % tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     for f in failed:
         print("FAIL: " + f)
     print("%d passed, %d failed" % (0 if failed else 1, 1 if failed else 0))
