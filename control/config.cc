@@ -307,11 +307,11 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
     AgentSettings &a = cfg.agent;
     a.enabled = true;
     a.nvad = ag.ip("nvad", 0, true);
-    a.nvad_port = static_cast<uint16_t>(ag.num("nvad_port", 61434, 1, 65535));
+    a.nvad_port = static_cast<uint16_t>(ag.num("nvad_port", proto::kDefaultUdpPort, 1, 65535));
     a.listen = ag.ip("listen", 0, true);
     if (a.listen.family != a.nvad.family)
       ag.fail("agent.listen", ag.get("listen"), "must be of the same family as agent.nvad");
-    a.listen_port = static_cast<uint16_t>(ag.num("listen_port", 61434, 0, 65535));
+    a.listen_port = static_cast<uint16_t>(ag.num("listen_port", proto::kDefaultUdpPort, 0, 65535));
     a.key_file = ag.str("key_file", "", true);
     a.lifetime_s = static_cast<uint32_t>(ag.num("lifetime_s", 600, 4, 65535 * 4));
     a.idle_timeout_s = static_cast<uint32_t>(ag.num("idle_timeout_s", 30, 1, 86400));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/route_change.h"
+#include "control/protocol/wire_format.h"
 
 namespace nvmove {
 
@@ -44,9 +45,9 @@ struct MovedVmConfig {
 struct AgentSettings {
   bool enabled = false;
   IpAddress nvad;
-  uint16_t nvad_port = 61434;
+  uint16_t nvad_port = proto::kDefaultUdpPort;
   IpAddress listen;            // local address of the protocol socket
-  uint16_t listen_port = 61434;
+  uint16_t listen_port = proto::kDefaultUdpPort;
   std::string key_file;
   uint32_t lifetime_s = 600;
   uint32_t idle_timeout_s = 30;

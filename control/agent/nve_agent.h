@@ -44,7 +44,7 @@ class AgentClock {
 
 struct AgentConfig {
   IpAddress nvad;
-  uint16_t nvad_port = 61434;
+  uint16_t nvad_port = proto::kDefaultUdpPort;
   proto::NveAddresses self;         // our tunnel endpoints (serving NVE option)
   uint16_t lifetime_units = 150;    // asked for: 150 x 4 s = 10 min
   uint32_t retransmit_initial_ms = 1000;

@@ -29,7 +29,7 @@ inline IpAddress ip(const char *text) {
 struct Nve {
   IpAddress control;
   IpAddress endpoint;
-  uint16_t port = 61434;
+  uint16_t port = proto::kDefaultUdpPort;
 };
 
 inline Nve nve_a() { return {ip("192.0.2.1"), ip("192.0.2.1")}; }
