@@ -33,7 +33,7 @@ RouteHash::Slot RouteHash::find(const RouteKey &key, uint32_t hash) const {
       if (route_key_equal(entries_[bk.idx[s].load(std::memory_order_relaxed)].key, key)) return Slot{b, s};
     }
     b = bk.next.load(std::memory_order_relaxed);
-    if (b == kNoRouteBucket) return kNoSlot;
+    if (b == kNoRouteBucket) return Slot{};
   }
 }
 

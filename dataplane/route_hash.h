@@ -159,14 +159,14 @@ class RouteHash {
   RouteHash(const RouteHash &) = delete;
   RouteHash &operator=(const RouteHash &) = delete;
 
+  // A key's place; a default Slot is "not found".
   struct Slot {
     uint32_t bucket = kNoRouteBucket;
-    uint32_t slot = 0;
+    uint32_t slot = UINT32_MAX;
     explicit operator bool() const { return slot != UINT32_MAX; }
   };
-  static constexpr Slot kNoSlot{kNoRouteBucket, UINT32_MAX};
 
-  // Where `key` is, or kNoSlot.
+  // Where `key` is, or Slot{}.
   Slot find(const RouteKey &key, uint32_t hash) const;
   uint32_t entry_at(Slot s) const { return buckets_[s.bucket].idx[s.slot].load(std::memory_order_relaxed); }
   // Publishes a new key whose entry `entry_idx` is fully written. False only
