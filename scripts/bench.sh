@@ -59,7 +59,19 @@ while read -r line; do
   case $line in RESULT\ memory*) ;; RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*IPv*) echo "$line (RX checksum offload)" ;; esac
 done < <("$ROOT/build/tests/nve_bench_fastpath" "${off_args[@]}" 2>/dev/null)
 
-# 1c. Instructions per packet (callgrind), which do not drift with machine
+# 1c. Scaling with worker cores: one worker alone, then one per core, all
+# reading the one table (three alternating rounds, median ratio).
+if [ "$(nproc)" -ge 2 ]; then
+  sc_args=(--routes 1000,1000000 --moved 100 --family both --workers "$(nproc)")
+  [ "$QUICK" = 1 ] && sc_args=(--quick --routes 1000 --moved 100 --family 4 --workers "$(nproc)")
+  while read -r line; do
+    case $line in RESULT\ memory*) ;; RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*round*) echo "$line" ;; esac
+  done < <("$ROOT/build/tests/nve_bench_fastpath" "${sc_args[@]}" 2>/dev/null)
+else
+  echo "# one core: no scaling figure"
+fi
+
+# 1d. Instructions per packet (callgrind), which do not drift with machine
 # load: the fast path's instructions over every packet it processed.
 cg_result() {  # $1 family, $2 routes, $3 packets
   local out=$W/callgrind.$1.$2 log=$W/callgrind.$1.$2.log
@@ -191,7 +203,7 @@ done
 
 # The figures against the project's targets (docs/PERFORMANCE.md), as a
 # table for people; the RESULT lines below it are for scripts.
-printf '%s\n' "${RESULTS[@]}" | awk '
+printf '%s\n' "${RESULTS[@]}" | awk -v w="$(nproc)" '
   { v[$2] = $3; u[$2] = $4 }
   function row(name, what, op, target,   x, met) {
     if (!(name in v)) return
@@ -207,6 +219,11 @@ printf '%s\n' "${RESULTS[@]}" | awk '
     row("fastpath_ipv4_1m_100pct", "fast path, IPv4, 1M routes, all encapsulated", "<=", 110)
     row("fastpath_ipv4_1m_100pct_rxoffload", "  the same with RX checksum offload", "<=", 110)
     row("fastpath_ipv6_1m_100pct", "fast path, IPv6, 1M routes, all encapsulated", "<=", 110)
+    # Linear read as: each added worker brings at least 90% of the first one.
+    row("scaling_ipv4_1k_" w "w", "fast path, " w " workers / 1, IPv4, 1k routes", ">=", 0.9 * w)
+    row("scaling_ipv6_1k_" w "w", "fast path, " w " workers / 1, IPv6, 1k routes", ">=", 0.9 * w)
+    row("scaling_ipv4_1m_" w "w", "fast path, " w " workers / 1, IPv4, 1M routes", ">=", 0.9 * w)
+    row("scaling_ipv6_1m_" w "w", "fast path, " w " workers / 1, IPv6, 1M routes", ">=", 0.9 * w)
     row("io_ratio_vs_testpmd_1k", "with I/O, nved / testpmd io, 1k routes", ">=", 0.65)
     row("io_ratio_vs_testpmd_1m", "with I/O, nved / testpmd io, 1M routes", ">=", 0.5)
     row("ratio_vs_ovs_1k", "with I/O, nved / OVS-DPDK, 1k routes", ">=", 3)

@@ -5,15 +5,23 @@
 // dip), and the RCU grace period. Prints `RESULT name value unit` lines.
 //
 //   nve_bench_fastpath [--quick] [--routes N,N..] [--moved PCT,PCT..] [--family 4|6|both]
-//                      [--packets N] [--rx-cksum-offload]
+//                      [--packets N] [--rx-cksum-offload] [--workers N] [--frames N]
 // --rx-cksum-offload: the frames arrive marked RTE_MBUF_F_RX_IP_CKSUM_GOOD, as
 // from a port with RX IPv4 checksum offload (every SR-IOV NIC nved targets);
 // the figures' names get the suffix _rxoffload.
+// --workers N (N > 1): scaling with worker cores instead. Each case runs one
+// worker alone, then N at once (one per lcore, each with its own packets and
+// statistics array, all reading the one table), alternating three times;
+// reports the aggregate rate and its ratio to one worker's.
+// --frames N: distinct prebuilt packets (and mbufs) per worker, default 8192.
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ip.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 #include <unistd.h>
 
@@ -22,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -37,7 +46,7 @@ using namespace nvmove::dp;
 namespace {
 
 constexpr uint16_t kFrameLen = 64;
-constexpr uint32_t kPackets = 8192;  // distinct prebuilt packets, recycled
+uint32_t g_frames = 8192;  // distinct prebuilt packets per worker, recycled (--frames)
 
 IpAddress route_addr(uint8_t family, uint32_t i) {
   IpAddress a;
@@ -126,7 +135,9 @@ void fill_routes(RouteTable &t, uint8_t family, uint32_t n, uint32_t moved_pct, 
 }
 
 bool g_rx_offload = false;
-uint64_t g_packets_processed = 0;  // through process_burst, warm-up included (callgrind divides by it)
+// Packets through process_burst, warm-up included (callgrind divides by it);
+// each worker counts its own, summed at the end.
+std::atomic<uint64_t> g_packets_processed{0};
 
 struct Worker {
   DataplaneSettings settings;
@@ -134,7 +145,7 @@ struct Worker {
   std::vector<rte_mbuf *> mbufs;
   std::vector<std::vector<uint8_t>> frames;
 
-  Worker(Env &env, RouteTable &t, uint8_t family, uint32_t n_routes) {
+  Worker(Env &env, RouteTable &t, uint8_t family, uint32_t n_routes, uint16_t id = 0) {
     settings.ports[0].role = PortRole::Fabric;
     settings.ports[1].role = PortRole::Access;
     const uint8_t our[6] = {2, 0, 0, 0, 0, 1};
@@ -145,14 +156,16 @@ struct Worker {
     std::memcpy(settings.own_v6, f.own_v6.bytes.data(), 16);
     ctx.settings = &settings;
     ctx.routes = t.view();
-    ctx.my_stats = ctx.routes.stats[0];
+    ctx.worker_id = id;
+    ctx.qsbr_thread_id = id;
+    ctx.my_stats = ctx.routes.stats[id];
     ctx.qsbr = env.qsbr;
     ctx.frag_direct = env.direct;
     ctx.frag_indirect = env.indirect;
     ctx.tsc_hz = rte_get_tsc_hz();
-    std::mt19937 rng(42);
+    std::mt19937 rng(42 + id);  // workers draw different destinations
     std::uniform_int_distribution<uint32_t> pick(0, n_routes - 1);
-    for (uint32_t i = 0; i < kPackets; i++) {
+    for (uint32_t i = 0; i < g_frames; i++) {
       frames.push_back(make_frame(family, route_addr(family, pick(rng))));
       mbufs.push_back(rte_pktmbuf_alloc(env.pool));
     }
@@ -183,22 +196,23 @@ struct Worker {
 
   // Cycles spent in process_burst for `packets` packets.
   uint64_t run(uint64_t packets) {
-    uint64_t cycles = 0;
+    uint64_t cycles = 0, processed = 0;
     uint32_t next = 0;
     rte_mbuf *burst[kBurst];
     for (uint64_t done = 0; done < packets; done += kBurst) {
       for (uint16_t j = 0; j < kBurst; j++) {
         reset(next);
         burst[j] = mbufs[next];
-        next = (next + 1) % kPackets;
+        next = next + 1 == g_frames ? 0 : next + 1;
       }
       const uint64_t t0 = rte_rdtsc_precise();
       process_burst(ctx, 0, burst, kBurst);
       cycles += rte_rdtsc_precise() - t0;
-      g_packets_processed += kBurst;
+      processed += kBurst;
       for (auto &q : ctx.out) q.n = 0;  // outputs are the same mbufs: recycled
-      rcu_quiescent(ctx.qsbr, 0);
+      rcu_quiescent(ctx.qsbr, ctx.qsbr_thread_id);
     }
+    g_packets_processed.fetch_add(processed, std::memory_order_relaxed);
     return cycles;
   }
 };
@@ -223,6 +237,74 @@ std::string size_name(uint64_t n) {
   return std::to_string(n);
 }
 
+// One worker's part of a concurrent run: warm up, wait for the others, then
+// measure; leaves its median slice. Each is its own RCU reader.
+struct ConcurrentRun {
+  Worker *w = nullptr;
+  uint64_t packets = 0;
+  std::atomic<unsigned> *warmed = nullptr;
+  unsigned workers = 0;
+  double median = 0;
+};
+
+int run_concurrent(void *arg) {
+  auto &r = *static_cast<ConcurrentRun *>(arg);
+  WorkerContext &ctx = r.w->ctx;
+  rte_rcu_qsbr_thread_online(ctx.qsbr, ctx.qsbr_thread_id);
+  r.w->run(r.packets / 10);
+  r.warmed->fetch_add(1, std::memory_order_acq_rel);
+  while (r.warmed->load(std::memory_order_acquire) < r.workers) rte_pause();
+  const std::vector<double> sl = r.w->run_slices(r.packets, 25);
+  r.median = sl[sl.size() / 2];
+  rte_rcu_qsbr_thread_offline(ctx.qsbr, ctx.qsbr_thread_id);
+  return 0;
+}
+
+// Packets per second of the first `n` workers running at once (worker 0 on
+// this lcore, the others on the next ones), each at its median slice.
+double aggregate_mpps(std::vector<std::unique_ptr<Worker>> &workers, unsigned n, uint64_t packets, double hz) {
+  std::atomic<unsigned> warmed{0};
+  std::vector<ConcurrentRun> runs(n);
+  for (unsigned i = 0; i < n; i++) runs[i] = {workers[i].get(), packets, &warmed, n, 0};
+  unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+  for (unsigned i = 1; i < n; i++, lcore = rte_get_next_lcore(lcore, 1, 0))
+    rte_eal_remote_launch(run_concurrent, &runs[i], lcore);
+  run_concurrent(&runs[0]);
+  rte_eal_mp_wait_lcore();
+  double mpps = 0;
+  for (const auto &r : runs) mpps += hz / r.median / 1e6;
+  return mpps;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// Scaling with worker cores: one worker alone, then `n` at once, three
+// rounds alternating (this machine's speed drifts over minutes; each round's
+// ratio compares runs seconds apart).
+void measure_scaling(Env &env, RouteTable &table, uint8_t fam, uint64_t routes, uint64_t pct, unsigned n,
+                     uint64_t packets, double hz) {
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (unsigned i = 0; i < n; i++)
+    workers.push_back(std::make_unique<Worker>(env, table, fam, static_cast<uint32_t>(routes), static_cast<uint16_t>(i)));
+  const std::string name = "ipv" + std::to_string(fam) + "_" + size_name(routes);
+  std::vector<double> one, all, ratio;
+  rte_rcu_qsbr_thread_offline(env.qsbr, 0);  // worker 0's runs bring it online while they read
+  for (int round = 1; round <= 3; round++) {
+    one.push_back(aggregate_mpps(workers, 1, packets, hz));
+    all.push_back(aggregate_mpps(workers, n, packets, hz));
+    ratio.push_back(all.back() / one.back());
+    std::printf("# IPv%d %s %llu%% moved, round %d: 1 worker %.2f Mpps, %u workers %.2f Mpps (%.2fx)\n", fam,
+                size_name(routes).c_str(), (unsigned long long)pct, round, one.back(), n, all.back(), ratio.back());
+  }
+  rte_rcu_qsbr_thread_online(env.qsbr, 0);
+  std::printf("RESULT fastpath_%s_%llupct_1w_mpps %.2f Mpps\n", name.c_str(), (unsigned long long)pct, median_of(one));
+  std::printf("RESULT fastpath_%s_%llupct_%uw_mpps %.2f Mpps\n", name.c_str(), (unsigned long long)pct, n, median_of(all));
+  std::printf("RESULT scaling_%s_%uw %.2f x\n", name.c_str(), n, median_of(ratio));
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -230,6 +312,7 @@ int main(int argc, char **argv) {
   std::vector<uint64_t> sizes = {1000, 100000, 1000000, 4000000}, moved = {0, 50, 100};
   std::vector<int> families = {4, 6};
   uint64_t packets = 20'000'000;
+  unsigned workers = 1;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (a == "--quick") quick = true;
@@ -240,8 +323,10 @@ int main(int argc, char **argv) {
       families = f == "4" ? std::vector<int>{4} : f == "6" ? std::vector<int>{6} : std::vector<int>{4, 6};
     } else if (a == "--packets" && i + 1 < argc) packets = std::stoull(argv[++i]);
     else if (a == "--rx-cksum-offload") g_rx_offload = true;
+    else if (a == "--frames" && i + 1 < argc) g_frames = static_cast<uint32_t>(std::stoul(argv[++i]));
+    else if (a == "--workers" && i + 1 < argc) workers = static_cast<unsigned>(std::stoul(argv[++i]));
     else {
-      std::fprintf(stderr, "usage: %s [--quick] [--routes N,..] [--moved PCT,..] [--family 4|6|both] [--packets N] [--rx-cksum-offload]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--routes N,..] [--moved PCT,..] [--family 4|6|both] [--packets N] [--rx-cksum-offload] [--workers N] [--frames N]\n", argv[0]);
       return 2;
     }
   }
@@ -250,8 +335,18 @@ int main(int argc, char **argv) {
     if (sizes.size() == 4) sizes = {1000, 1000000};
     if (moved.size() == 3) moved = {100};
   }
+  if (workers > 1 && moved.size() == 3) moved = {100};
+  if (workers < 1 || workers > 64 || g_frames < kBurst || g_frames > 1u << 20) {
+    std::fprintf(stderr, "--workers: 1 to 64; --frames: %u to %u\n", unsigned{kBurst}, 1u << 20);
+    return 2;
+  }
+  // Exit code 77 (a skipped test for meson): more workers than cores.
+  if (workers > std::thread::hardware_concurrency()) {
+    std::fprintf(stderr, "--workers %u: this machine has %u cores\n", workers, std::thread::hardware_concurrency());
+    return 77;
+  }
   const std::string prefix = "--file-prefix=nvbench" + std::to_string(getpid());
-  std::vector<std::string> eal = {"bench", "-m", "4096", "--no-pci", "-l", "0",
+  std::vector<std::string> eal = {"bench", "-m", "4096", "--no-pci", "-l", "0-" + std::to_string(workers - 1),
                                   "--log-level", "*:error", prefix, "--no-shconf"};
   // NVBENCH_HUGE_DIR: a hugetlbfs mount to use (scripts/bench.sh --huge);
   // without it, 4 KiB pages (--no-huge) like the rest of the test suite.
@@ -264,16 +359,20 @@ int main(int argc, char **argv) {
     return 1;
   }
   Env env;
-  env.pool = rte_pktmbuf_pool_create("b_pool", kPackets * 2, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  if (rte_lcore_count() < workers) {
+    std::fprintf(stderr, "--workers %u: only %u lcores\n", workers, rte_lcore_count());
+    return 2;
+  }
+  env.pool = rte_pktmbuf_pool_create("b_pool", g_frames * (workers + 1), 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
   env.direct = rte_pktmbuf_pool_create("b_dir", 1023, 0, 0, RTE_PKTMBUF_HEADROOM + 128, 0);
   env.indirect = rte_pktmbuf_pool_create("b_ind", 1023, 0, 0, 0, 0);
-  env.qsbr = static_cast<rte_rcu_qsbr *>(rte_zmalloc("b_q", rte_rcu_qsbr_get_memsize(2), 64));
-  rte_rcu_qsbr_init(env.qsbr, 2);
-  rte_rcu_qsbr_thread_register(env.qsbr, 0);
+  env.qsbr = static_cast<rte_rcu_qsbr *>(rte_zmalloc("b_q", rte_rcu_qsbr_get_memsize(workers + 1), 64));
+  rte_rcu_qsbr_init(env.qsbr, workers + 1);
+  for (unsigned i = 0; i < workers; i++) rte_rcu_qsbr_thread_register(env.qsbr, i);
   rte_rcu_qsbr_thread_online(env.qsbr, 0);
   const double hz = double(rte_get_tsc_hz());
-  std::printf("# TSC %.0f MHz, %llu packets per measurement, 64-byte frames\n", hz / 1e6,
-              (unsigned long long)packets);
+  std::printf("# TSC %.0f MHz, %llu packets per measurement, %u distinct 64-byte frames per worker\n", hz / 1e6,
+              (unsigned long long)packets, g_frames);
 
   for (uint64_t n : sizes) {
     for (int fam : families) {
@@ -281,6 +380,7 @@ int main(int argc, char **argv) {
       rc.name = "b_rt" + std::to_string(n) + "_" + std::to_string(fam);
       rc.capacity = static_cast<uint32_t>(std::max<uint64_t>(n + n / 8, 1024));
       rc.max_nves = 64;
+      rc.workers = workers;
       RouteTable table(rc, env.qsbr);
       table.set_fabric(fabric());
       const uint64_t t0 = rte_rdtsc();
@@ -295,6 +395,10 @@ int main(int argc, char **argv) {
                       size_name(n).c_str(), fam, double(rte_rdtsc() - t0) / hz,
                       double(n) / (double(rte_rdtsc() - t0) / hz), double(table.memory_bytes()) / double(n));
         rte_rcu_qsbr_thread_online(env.qsbr, 0);
+        if (workers > 1) {
+          measure_scaling(env, table, static_cast<uint8_t>(fam), n, pct, workers, packets, hz);
+          continue;
+        }
         Worker w(env, table, static_cast<uint8_t>(fam), static_cast<uint32_t>(n));
         w.run(packets / 10);  // warm caches and branch predictors
         const std::vector<double> sl = w.run_slices(packets, 25);
@@ -315,7 +419,7 @@ int main(int argc, char **argv) {
                   double(table.memory_bytes()) / double(n));
     }
   }
-  std::printf("# process_burst packets: %llu\n", (unsigned long long)g_packets_processed);
+  std::printf("# process_burst packets: %llu\n", (unsigned long long)g_packets_processed.load());
   rte_eal_cleanup();
   return 0;
 }
