@@ -14,8 +14,12 @@ namespace nvmove::dp {
 inline constexpr Counter kValid = Counter::kCount;
 
 // One's complement sum of an IPv4 header is 0xffff when its checksum is right.
-// The usual 20-byte header: five 32-bit words in a 64-bit accumulator (a few
-// instructions, against ~70 for the generic 16-bit loop of rte_raw_cksum).
+// The usual 20-byte header: five 32-bit words summed in a 64-bit register.
+// Since 2^16 = 1 (mod 2^16 - 1), that sum is congruent to the sum of the
+// header's 16-bit words, and folding with end-around carries gives 0xffff
+// exactly when a nonzero sum is divisible by 0xffff: a multiply-and-compare
+// divisibility test instead of four folds (against ~70 instructions for the
+// generic 16-bit loop of rte_raw_cksum).
 inline bool ipv4_header_checksum_ok(const uint8_t *l3, uint32_t ihl) {
   if (ihl != 20) return rte_raw_cksum(l3, ihl) == 0xffff;
   uint64_t s = 0;
@@ -24,11 +28,7 @@ inline bool ipv4_header_checksum_ok(const uint8_t *l3, uint32_t ihl) {
     __builtin_memcpy(&w, l3 + 4 * i, 4);
     s += w;
   }
-  s = (s & 0xffffffffu) + (s >> 32);
-  s = (s & 0xffffffffu) + (s >> 32);
-  s = (s & 0xffff) + (s >> 16);
-  s = (s & 0xffff) + (s >> 16);
-  return s == 0xffff;
+  return s % 0xffff == 0 && s != 0;
 }
 
 // Whether the received frame's IPv4 header checksum still needs checking in
