@@ -40,21 +40,25 @@ inline void make_key_v6(RouteKey &k, uint32_t vn, const void *addr16) {
   std::memset(k.pad2, 0, sizeof k.pad2);
 }
 
-// The route hash: CRC32C (SSE4.2) of the key's four little-endian 64-bit
-// words. The fast path computes it inline while it builds the key, from
-// registers, and prefetches the key's bucket right away.
-inline uint32_t route_key_hash_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3) {
-  uint64_t h = _mm_crc32_u64(0, w0);
-  h = _mm_crc32_u64(h, w1);
-  h = _mm_crc32_u64(h, w2);
-  h = _mm_crc32_u64(h, w3);
-  return static_cast<uint32_t>(h);
+// The route hash: CRC32C (SSE4.2) of the key's little-endian 64-bit words
+// that can be nonzero: two for IPv4 (vn + family, address), three for IPv6.
+// The fast path computes it inline while it builds the key, from registers,
+// and prefetches the key's bucket right away; a shorter CRC chain is fewer
+// instructions and less latency before that prefetch can issue.
+inline uint32_t route_key_hash_v4(uint64_t w0, uint64_t w1) {
+  return static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(0, w0), w1));
 }
 
+inline uint32_t route_key_hash_v6(uint64_t w0, uint64_t w1, uint64_t w2) {
+  return static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(_mm_crc32_u64(0, w0), w1), w2));
+}
+
+// Equal keys hash alike: the words left out are zero in every key
+// make_key_v4/v6 build.
 inline uint32_t route_key_hash(const RouteKey &k) {
-  uint64_t w[4];
+  uint64_t w[3];
   std::memcpy(w, &k, sizeof w);
-  return route_key_hash_words(w[0], w[1], w[2], w[3]);
+  return k.family == kFamilyV4 ? route_key_hash_v4(w[0], w[1]) : route_key_hash_v6(w[0], w[1], w[2]);
 }
 
 // An IPv4 key straight from registers: word 0 is vn + family, word 1 the
@@ -68,7 +72,7 @@ inline uint32_t make_key_v4_hashed(RouteKey &k, uint32_t vn, const void *addr4) 
   std::memcpy(reinterpret_cast<uint8_t *>(&k), &w0, 8);
   std::memcpy(reinterpret_cast<uint8_t *>(&k) + 8, &w1, 8);
   std::memset(reinterpret_cast<uint8_t *>(&k) + 16, 0, 16);
-  return route_key_hash_words(w0, w1, 0, 0);
+  return route_key_hash_v4(w0, w1);
 }
 
 inline uint32_t make_key_v6_hashed(RouteKey &k, uint32_t vn, const void *addr16) {
@@ -80,7 +84,7 @@ inline uint32_t make_key_v6_hashed(RouteKey &k, uint32_t vn, const void *addr16)
   std::memcpy(reinterpret_cast<uint8_t *>(&k) + 8, &a0, 8);
   std::memcpy(reinterpret_cast<uint8_t *>(&k) + 16, &a1, 8);
   std::memset(reinterpret_cast<uint8_t *>(&k) + 24, 0, 8);
-  return route_key_hash_words(w0, a0, a1, 0);
+  return route_key_hash_v6(w0, a0, a1);
 }
 
 enum RouteKind : uint8_t { kRouteLocal = 1, kRouteTunnel = 2 };
