@@ -158,8 +158,9 @@ Verdict classify_full(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketM
   }
 
   const uint32_t vn = ingress_vn(s, port);
-  sig = pm.family == kFamilyV4 ? make_key_v4_hashed(key, vn, pm.l3 + 16)
-                               : make_key_v6_hashed(key, vn, pm.l3 + 24);
+  const KeyPrefix kp = key_prefix(vn);
+  sig = pm.family == kFamilyV4 ? make_key_v4_hashed(key, kp, pm.l3 + 16)
+                               : make_key_v6_hashed(key, kp, pm.l3 + 24);
   return Verdict::Lookup;
 }
 

@@ -45,7 +45,8 @@ inline void set_meta_untagged(PacketMeta &pm, const rte_mbuf *m, uint16_t in_por
 }
 
 // The caller has checked that the port expects untagged frames.
-inline bool classify_common(const DataplaneSettings &s, const PortSettings &port, uint32_t vn,
+// kp: key_prefix() of the port's virtual network (ingress_vn).
+inline bool classify_common(const DataplaneSettings &s, const PortSettings &port, const KeyPrefix &kp,
                             uint16_t in_port, rte_mbuf *m, PacketMeta &pm, RouteKey &key,
                             uint32_t &sig) {
   uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
@@ -71,7 +72,7 @@ inline bool classify_common(const DataplaneSettings &s, const PortSettings &port
     if (bad) return false;
     if (s.verify_ipv4_checksum && ipv4_checksum_wrong(l3, sizeof(rte_ipv4_hdr), rx_ipv4_checksum(m))) return false;
     set_meta_untagged(pm, m, in_port, l3, static_cast<uint16_t>(tot), kFamilyV4);
-    sig = make_key_v4_hashed(key, vn, l3 + 16);
+    sig = make_key_v4_hashed(key, kp, l3 + 16);
     return true;
   }
   if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
@@ -85,7 +86,7 @@ inline bool classify_common(const DataplaneSettings &s, const PortSettings &port
     if (bad || ipv6_is_loopback(src) || ipv6_is_unspecified(src) || is_own_v6(s, ip6->dst_addr))
       return false;
     set_meta_untagged(pm, m, in_port, l3, static_cast<uint16_t>(tot), kFamilyV6);
-    sig = make_key_v6_hashed(key, vn, l3 + 24);
+    sig = make_key_v6_hashed(key, kp, l3 + 24);
     return true;
   }
   return false;

@@ -24,7 +24,7 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
   // Prefetch a few packets ahead.
   const DataplaneSettings &s = *ctx.settings;
   const PortSettings &port = s.ports[in_port];
-  const uint32_t vn = ingress_vn(s, port);
+  const KeyPrefix kp = key_prefix(ingress_vn(s, port));  // the keys' first word, hashed once
   const bool untagged_port = port.vlan == 0;
   constexpr uint16_t kPrefetch = 4;
   for (uint16_t i = 0; i < n && i < kPrefetch; i++) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -32,7 +32,7 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
     if (i + kPrefetch < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetch], void *));
     rte_mbuf *m = pkts[i];
     const bool lookup =
-        (untagged_port && classify_common(s, port, vn, in_port, m, meta[nl], keys[nl], hashes[nl])) ||
+        (untagged_port && classify_common(s, port, kp, in_port, m, meta[nl], keys[nl], hashes[nl])) ||
         classify_full(ctx, m, in_port, meta[nl], keys[nl], hashes[nl]) == Verdict::Lookup;
     if (lookup) {
       // The bucket's miss overlaps the rest of the burst's classification.

@@ -61,30 +61,45 @@ inline uint32_t route_key_hash(const RouteKey &k) {
   return k.family == kFamilyV4 ? route_key_hash_v4(w[0], w[1]) : route_key_hash_v6(w[0], w[1], w[2]);
 }
 
-// An IPv4 key straight from registers: word 0 is vn + family, word 1 the
-// address, words 2-3 zero. Returns the hash; `k` gets the same bytes as
-// make_key_v4 for the hash's key compare.
-inline uint32_t make_key_v4_hashed(RouteKey &k, uint32_t vn, const void *addr4) {
-  uint32_t a;
-  std::memcpy(&a, addr4, 4);
-  const uint64_t w0 = uint64_t{vn} | (uint64_t{kFamilyV4} << 32);
-  const uint64_t w1 = a;
-  std::memcpy(reinterpret_cast<uint8_t *>(&k), &w0, 8);
-  std::memcpy(reinterpret_cast<uint8_t *>(&k) + 8, &w1, 8);
-  std::memset(reinterpret_cast<uint8_t *>(&k) + 16, 0, 16);
-  return route_key_hash_v4(w0, w1);
+// What every key of one virtual network starts with: word 0 (vn + family) and
+// the CRC over it, computed once per burst by the fast path, which then
+// hashes only the address words of each packet.
+struct KeyPrefix {
+  uint64_t w0_v4, w0_v6;
+  uint32_t crc_v4, crc_v6;
+};
+
+inline KeyPrefix key_prefix(uint32_t vn) {
+  KeyPrefix p;
+  p.w0_v4 = uint64_t{vn} | (uint64_t{kFamilyV4} << 32);
+  p.w0_v6 = uint64_t{vn} | (uint64_t{kFamilyV6} << 32);
+  p.crc_v4 = static_cast<uint32_t>(_mm_crc32_u64(0, p.w0_v4));
+  p.crc_v6 = static_cast<uint32_t>(_mm_crc32_u64(0, p.w0_v6));
+  return p;
 }
 
-inline uint32_t make_key_v6_hashed(RouteKey &k, uint32_t vn, const void *addr16) {
+// An IPv4 key straight from registers: word 0 is vn + family, word 1 the
+// address, words 2-3 zero. Returns route_key_hash() of it; `k` gets the same
+// bytes as make_key_v4 for the hash's key compare.
+inline uint32_t make_key_v4_hashed(RouteKey &k, const KeyPrefix &p, const void *addr4) {
+  uint32_t a;
+  std::memcpy(&a, addr4, 4);
+  const uint64_t w1 = a;
+  std::memcpy(reinterpret_cast<uint8_t *>(&k), &p.w0_v4, 8);
+  std::memcpy(reinterpret_cast<uint8_t *>(&k) + 8, &w1, 8);
+  std::memset(reinterpret_cast<uint8_t *>(&k) + 16, 0, 16);
+  return static_cast<uint32_t>(_mm_crc32_u64(p.crc_v4, w1));
+}
+
+inline uint32_t make_key_v6_hashed(RouteKey &k, const KeyPrefix &p, const void *addr16) {
   uint64_t a0, a1;
   std::memcpy(&a0, addr16, 8);
   std::memcpy(&a1, static_cast<const uint8_t *>(addr16) + 8, 8);
-  const uint64_t w0 = uint64_t{vn} | (uint64_t{kFamilyV6} << 32);
-  std::memcpy(reinterpret_cast<uint8_t *>(&k), &w0, 8);
+  std::memcpy(reinterpret_cast<uint8_t *>(&k), &p.w0_v6, 8);
   std::memcpy(reinterpret_cast<uint8_t *>(&k) + 8, &a0, 8);
   std::memcpy(reinterpret_cast<uint8_t *>(&k) + 16, &a1, 8);
   std::memset(reinterpret_cast<uint8_t *>(&k) + 24, 0, 8);
-  return route_key_hash_v6(w0, a0, a1);
+  return static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(p.crc_v6, a0), a1));
 }
 
 enum RouteKind : uint8_t { kRouteLocal = 1, kRouteTunnel = 2 };

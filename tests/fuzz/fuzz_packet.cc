@@ -91,7 +91,7 @@ void check_common_agrees_with_full(uint16_t port, const uint8_t *data, size_t si
   PacketMeta pa{}, pb{};
   RouteKey ka, kb;
   uint32_t sa = 0, sb = 0;
-  const bool common = classify_common(g_settings, ps, ingress_vn(g_settings, ps), port, a, pa, ka, sa);
+  const bool common = classify_common(g_settings, ps, key_prefix(ingress_vn(g_settings, ps)), port, a, pa, ka, sa);
   if (common) {
     rte_mbuf *b = frame_mbuf(data, size);
     if (classify_full(*g_ctx, b, port, pb, kb, sb) != Verdict::Lookup) std::abort();
