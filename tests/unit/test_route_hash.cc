@@ -109,7 +109,9 @@ TEST(RouteHash, SpreadKeysRarelyOverflow) {
 // depends on which bits differ between them. The address plans a data centre
 // uses (sequential VM addresses, one per /24 or per /64, strided) must spread
 // at least about as well as uniformly random hashes, which at a full table
-// (4 keys per 7-slot bucket) leave about 1.6% of keys in overflow buckets.
+// (4 keys per 7-slot bucket) leave about 2.1% of keys in overflow buckets
+// (CRC'ing the IPv4 address as a zero-extended 64-bit word left 6.3% of
+// sequential addresses there).
 namespace {
 
 struct Spread {
@@ -163,7 +165,7 @@ TEST(RouteHash, CommonAddressPlansSpreadOverTheBuckets) {
       {"IPv6 every 7th", spread_of(kN, [](RouteKey &k, uint32_t i) { v6(k, 12, 7 * i, 0); })},
   };
   for (const auto &p : plans) {
-    EXPECT_LT(p.s.overflow_share, 0.02) << p.plan;
+    EXPECT_LT(p.s.overflow_share, 0.025) << p.plan;
     EXPECT_LE(p.s.max_per_bucket, 20u) << p.plan;
     std::printf("  %-34s %.2f%% of keys in overflow buckets, at most %u in one bucket\n", p.plan,
                 100 * p.s.overflow_share, p.s.max_per_bucket);
