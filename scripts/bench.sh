@@ -37,36 +37,51 @@ if [ "$HUGE" = 1 ]; then
   mkdir -p "$W/huge"; mountpoint -q "$W/huge" || mount -t hugetlbfs -o pagesize=2M nodev "$W/huge"
   export NVBENCH_HUGE_DIR=$W/huge
   MEM_NVED="--huge-dir=$W/huge -m 2048" MEM_TESTPMD="--huge-dir=$W/huge -m 2048"
-  echo "# 2 MiB hugepages: $(cat $HP) reserved"
+  echo "# 2 MiB hugepages: $(cat $HP) reserved, $(awk '/HugePages_Free/{print $2}' /proc/meminfo) free"
+  # Files a killed DPDK process left in another hugetlbfs mount keep their
+  # pages until a DPDK process starts in that mount or they are deleted.
+  [ "$(awk '/HugePages_Free/{print $2}' /proc/meminfo)" -lt 2100 ] &&
+    echo "# WARNING: fewer than 2100 free hugepages: runs may fail for memory (stale rtemap files in another hugetlbfs mount?)"
 fi
 RESULTS=()
 result() { RESULTS+=("RESULT $1 $2 $3"); echo "RESULT $1 $2 $3"; }
 name() { if [ "$1" -ge 1000000 ]; then echo "$(( $1 / 1000000 ))m"; elif [ "$1" -ge 1000 ]; then echo "$(( $1 / 1000 ))k"; else echo "$1"; fi; }
 
+# After a part: say so if it produced no figure, with its last error line.
+part_done() {  # $1 = name, $2 = number of results before the part
+  [ "${#RESULTS[@]}" -gt "$2" ] || echo "# $1 produced no figures: $(grep -v '^EAL: Detected\|^EAL: Selected' "$W/part.err" | tail -1)"
+}
+
 echo "# machine: $(nproc) cores, $(awk -F: '/model name/{print $2; exit}' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. Fast path alone.
 fp_args=(); [ "$QUICK" = 1 ] && fp_args=(--quick)
+n0=${#RESULTS[@]}
 while read -r line; do
   case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*) echo "$line" ;; esac
-done < <("$ROOT/build/tests/nve_bench_fastpath" "${fp_args[@]}" 2>/dev/null)
+done < <("$ROOT/build/tests/nve_bench_fastpath" "${fp_args[@]}" 2>"$W/part.err")
+part_done "fast path benchmark" "$n0"
 
 # 1b. The same, IPv4, as received from a port with RX IPv4 checksum offload
 # (the SR-IOV NICs nved targets): the header checksum is not recomputed.
 off_args=(--routes 1000,1000000 --moved 100 --family 4 --rx-cksum-offload)
 [ "$QUICK" = 1 ] && off_args=(--quick --routes 1000 --moved 100 --family 4 --rx-cksum-offload)
+n0=${#RESULTS[@]}
 while read -r line; do
   case $line in RESULT\ memory*) ;; RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*IPv*) echo "$line (RX checksum offload)" ;; esac
-done < <("$ROOT/build/tests/nve_bench_fastpath" "${off_args[@]}" 2>/dev/null)
+done < <("$ROOT/build/tests/nve_bench_fastpath" "${off_args[@]}" 2>"$W/part.err")
+part_done "fast path benchmark (RX checksum offload)" "$n0"
 
 # 1c. Scaling with worker cores: one worker alone, then one per core, all
 # reading the one table (three alternating rounds, median ratio).
 if [ "$(nproc)" -ge 2 ]; then
   sc_args=(--routes 1000,1000000 --moved 100 --family both --workers "$(nproc)")
   [ "$QUICK" = 1 ] && sc_args=(--quick --routes 1000 --moved 100 --family 4 --workers "$(nproc)")
+  n0=${#RESULTS[@]}
   while read -r line; do
     case $line in RESULT\ memory*) ;; RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*round*) echo "$line" ;; esac
-  done < <("$ROOT/build/tests/nve_bench_fastpath" "${sc_args[@]}" 2>/dev/null)
+  done < <("$ROOT/build/tests/nve_bench_fastpath" "${sc_args[@]}" 2>"$W/part.err")
+  part_done "scaling benchmark" "$n0"
 else
   echo "# one core: no scaling figure"
 fi
@@ -83,7 +98,7 @@ cg_result() {  # $1 family, $2 routes, $3 packets
   if [ -n "$ir" ] && [ -n "$pk" ] && [ "$pk" -gt 0 ]; then
     result "instructions_ipv$1_$(name "$2")_100pct" "$(awk -v a="$ir" -v b="$pk" 'BEGIN{printf "%.0f", a / b}')" instr/pkt
   else
-    echo "# callgrind run failed: $log"
+    echo "# callgrind run failed ($log): $(grep -v "^==" "$log" | grep -i "error\|fail\|cannot\|not enough" | head -1)"
   fi
 }
 if command -v valgrind >/dev/null; then
@@ -94,9 +109,11 @@ else
 fi
 
 # 2. Route updates under a forwarding reader, RCU grace periods, convergence.
+n0=${#RESULTS[@]}
 while read -r line; do
   case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*) echo "$line" ;; esac
-done < <("$ROOT/build/tests/nve_bench_updates" "${fp_args[@]}" 2>/dev/null)
+done < <("$ROOT/build/tests/nve_bench_updates" "${fp_args[@]}" 2>"$W/part.err")
+part_done "route update benchmark" "$n0"
 
 # 3. With port I/O: pcap replay -> null, one forwarding core, no hugepages.
 make_inputs() {  # $1 = routes: pcap of min(routes, 100000) frames to random routes, route file
@@ -133,6 +150,7 @@ testpmd_mpps() {  # $1 = pcap, $2 = mode
     --vdev=net_pcap0,rx_pcap="$1",infinite_rx=1 --vdev=net_null1,no-rx=1 -l 0-1 --log-level=lib.eal:error \
     -- -i --total-num-mbufs=163840 > "$log" 2>&1 &
   PIDS+=($!); wait $!; PIDS=()
+  grep -qE '^ +Rx-pps:' "$log" || echo "# testpmd $2 measured nothing: $(grep -i 'error\|fail\|cannot' "$log" | tail -1)" >&2
   grep -E '^ +Rx-pps:' "$log" | tail -2 | awk '{s+=$2} END{printf "%.2f\n", s/1e6}'
 }
 
@@ -152,7 +170,13 @@ EOF2
     --vdev=net_pcap0,rx_pcap="$W/r$n.pcap",infinite_rx=1 --vdev=net_null1,no-rx=1 \
     -- -c "$cfg" --log-level warn > "$log" 2>&1 &
   local pid=$!; PIDS+=($pid)
-  for _ in $(seq 1 300); do "$NVECTL" -p $prefix show version >/dev/null 2>&1 && break; sleep 0.1; done
+  local up=0
+  for _ in $(seq 1 300); do "$NVECTL" -p $prefix show version >/dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
+  if [ "$up" = 0 ]; then
+    echo "# nved did not start: $(grep -v '^EAL: Selected\|^EAL: Detected' "$log" | tail -1)" >&2
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; PIDS=()
+    echo 0.00; return
+  fi
   sleep "$WARM"
   "$NVECTL" -p $prefix show port stats 0 >/dev/null
   sleep "$MEAS"
