@@ -71,8 +71,7 @@ inline void deliver_local(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm,
 
 inline void tunnel(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, const RouteEntry &e) {
   const DataplaneSettings &s = *ctx.settings;
-  if (__builtin_expect(e.nve_idx >= ctx.routes.max_nves, 0)) return drop(ctx, m, Counter::drop_nve_unknown);
-  const TunnelTemplate *t = ctx.routes.nves[e.nve_idx].load(std::memory_order_acquire);
+  const TunnelTemplate *t = ctx.routes.nves[e.nve_idx & ctx.routes.nve_mask].load(std::memory_order_acquire);
   if (__builtin_expect(t == nullptr, 0)) return drop(ctx, m, Counter::drop_nve_unknown);
   if (__builtin_expect(!t->resolved, 0)) return drop(ctx, m, Counter::drop_neighbour_unresolved);
   const uint16_t overhead = t->hdr_len - RTE_ETHER_HDR_LEN;  // the outer IP header

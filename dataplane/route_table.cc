@@ -2,11 +2,13 @@
 
 #include "dataplane/dpdk_memory.h"
 
+#include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -76,11 +78,13 @@ RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(c
   free_stats_.reserve(cfg_.capacity);
   for (uint32_t i = cfg_.capacity; i-- > 0;) free_stats_.push_back(i);
 
+  // Rounded up to a power of two: workers mask the index instead of
+  // comparing it (see RouteTableView::nve_mask); the extra slots stay null.
+  nve_table_size_ = rte_align32pow2(std::max<uint32_t>(cfg_.max_nves, 1));
   nves_ = static_cast<std::atomic<const TunnelTemplate *> *>(rte_zmalloc_socket(
-      "nve_templates", sizeof(std::atomic<const TunnelTemplate *>) * cfg_.max_nves, 64,
-      cfg_.socket_id));
+      "nve_templates", sizeof(std::atomic<const TunnelTemplate *>) * nve_table_size_, 64, cfg_.socket_id));
   if (!nves_)
-    throw_out_of_dpdk_memory("NVE template table", sizeof(std::atomic<const TunnelTemplate *>) * cfg_.max_nves);
+    throw_out_of_dpdk_memory("NVE template table", sizeof(std::atomic<const TunnelTemplate *>) * nve_table_size_);
   nve_slots_.resize(cfg_.max_nves);
   for (uint32_t i = cfg_.max_nves; i-- > 0;) free_nves_.push_back(i);
 
@@ -102,7 +106,7 @@ RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(c
   if (!dq_) fail("cannot create RCU defer queue");
 
   memory_bytes_ = sizeof(RouteEntry) * pool_size_ + sizeof(RouteStat) * cfg_.capacity * cfg_.workers +
-                  sizeof(void *) * cfg_.max_nves + hash_->memory_bytes();
+                  sizeof(void *) * nve_table_size_ + hash_->memory_bytes();
 
   publish_gateway();
 }
@@ -416,7 +420,7 @@ RouteTableView RouteTable::view() const {
   v.hash = hash_->view();
   v.stats = stats_.data();
   v.nves = nves_;
-  v.max_nves = cfg_.max_nves;
+  v.nve_mask = nve_table_size_ - 1;
   v.gateway = &gateway_;
   return v;
 }

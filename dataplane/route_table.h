@@ -47,8 +47,11 @@ struct FabricParams {
 struct RouteTableView {
   RouteHashView hash;
   RouteStat *const *stats = nullptr;  // [worker][stat_idx]
+  // NVE templates: nve_mask + 1 slots (a power of two at least max_nves), so
+  // `nves[idx & nve_mask]` stays in the array whatever idx holds; slots
+  // without an NVE are null.
   const std::atomic<const TunnelTemplate *> *nves = nullptr;
-  uint32_t max_nves = 0;
+  uint32_t nve_mask = 0;
   const std::atomic<const GatewayL2 *> *gateway = nullptr;
 };
 
@@ -118,6 +121,7 @@ class RouteTable final : public RouteBackend {
   std::vector<uint32_t> free_stats_;
 
   std::atomic<const TunnelTemplate *> *nves_ = nullptr;
+  uint32_t nve_table_size_ = 0;  // max_nves rounded up to a power of two
   std::vector<NveSlot> nve_slots_;
   std::map<IpAddress, uint32_t> nve_by_addr_;
   std::vector<uint32_t> free_nves_;

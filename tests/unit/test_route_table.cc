@@ -212,7 +212,7 @@ TEST(RouteTable, ConcurrentReaderNeverSeesFreedOrTornEntries) {
         if (e->kind == kRouteLocal) {
           if (std::memcmp(e->vm_mac, keys[i].addr, 4) != 0) bad++;
         } else if (e->kind == kRouteTunnel) {
-          const TunnelTemplate *tt = e->nve_idx < view.max_nves ? view.nves[e->nve_idx].load(std::memory_order_acquire) : nullptr;
+          const TunnelTemplate *tt = view.nves[e->nve_idx & view.nve_mask].load(std::memory_order_acquire);
           // The outer destination must be one of the 32 NVEs this test uses.
           if (!tt || tt->hdr[14 + 16] != 198 || tt->hdr[14 + 17] != 51 || tt->hdr[14 + 18] != 100 ||
               tt->hdr[14 + 19] >= 32)
