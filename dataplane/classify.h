@@ -61,14 +61,12 @@ inline bool classify_common(const DataplaneSettings &s, const PortSettings &port
   if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
     if (l3[0] != 0x45) return false;  // version 4, no options
     const uint32_t tot = rte_be_to_cpu_16(load16(l3 + 2));
-    uint32_t src, dst;
-    std::memcpy(&src, l3 + 12, 4);
+    uint32_t dst;
     std::memcpy(&dst, l3 + 16, 4);
-    const uint8_t s0 = l3[12], d0 = l3[16];
     // One branch for the whole header: the conditions are all cheap and,
     // on ordinary traffic, all false.
-    const bool bad = (tot < sizeof(rte_ipv4_hdr)) | (tot > avail) | (l3[8] <= 1) | (s0 >= 224) |
-                     (s0 == 127) | (src == 0) | (d0 >= 224) | is_own_v4(s, &dst);
+    const bool bad = (tot < sizeof(rte_ipv4_hdr)) | (tot > avail) | (l3[8] <= 1) |
+                     ipv4_source_never_forwarded(l3[12]) | (l3[16] >= 224) | is_own_v4(s, &dst);
     if (bad) return false;
     if (s.verify_ipv4_checksum && ipv4_checksum_wrong(l3, sizeof(rte_ipv4_hdr), rx_ipv4_checksum(m))) return false;
     set_meta_untagged(pm, m, in_port, l3, static_cast<uint16_t>(tot), kFamilyV4);

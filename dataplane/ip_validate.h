@@ -7,6 +7,8 @@
 #include <rte_mbuf.h>
 #include <smmintrin.h>
 
+#include <array>
+
 #include "dataplane/counters.h"
 
 namespace nvmove::dp {
@@ -43,6 +45,19 @@ inline RxChecksum rx_ipv4_checksum(const rte_mbuf *m) {
                                            : RxChecksum::Unknown;
 }
 
+// Sources a router never forwards, by first octet (RFC 1812 4.2.2.11 and
+// 5.3.7): network 0 ("this network", 0.0.0.0 included), 127 (loopback), 224
+// and above (multicast, reserved, limited broadcast). A table lookup is two
+// instructions where the three comparisons were eight.
+inline constexpr std::array<uint8_t, 256> kIpv4SourceNeverForwarded = [] {
+  std::array<uint8_t, 256> t{};
+  t[0] = t[127] = 1;
+  for (int o = 224; o < 256; o++) t[o] = 1;
+  return t;
+}();
+
+inline bool ipv4_source_never_forwarded(uint8_t first_octet) { return kIpv4SourceNeverForwarded[first_octet] != 0; }
+
 // The header checksum is wrong: by the port's verdict when it gave one, else
 // computed here.
 inline bool ipv4_checksum_wrong(const uint8_t *l3, uint32_t ihl, RxChecksum rx) {
@@ -62,10 +77,8 @@ inline Counter validate_ipv4(const uint8_t *l3, uint32_t avail, bool verify_csum
   const uint32_t tot = rte_be_to_cpu_16(ip->total_length);
   if (tot < ihl || tot > avail) return Counter::drop_ipv4_bad_length;
   if (verify_csum && ipv4_checksum_wrong(l3, ihl, rx)) return Counter::drop_ipv4_bad_checksum;
-  const uint8_t s0 = reinterpret_cast<const uint8_t *>(&ip->src_addr)[0];
-  // Multicast, broadcast, loopback and 0.0.0.0 never source a routed packet
-  // (RFC 1812 5.3.7).
-  if (s0 >= 224 || s0 == 127 || ip->src_addr == 0) return Counter::drop_ipv4_bad_source;
+  if (ipv4_source_never_forwarded(reinterpret_cast<const uint8_t *>(&ip->src_addr)[0]))
+    return Counter::drop_ipv4_bad_source;
   return kValid;
 }
 

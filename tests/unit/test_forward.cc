@@ -285,6 +285,30 @@ TEST_F(ForwardTest, MalformedPacketsLandOnNamedCounters) {
   EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 0);
 }
 
+// RFC 1812 4.2.2.11 / 5.3.7: sources never forwarded, by first octet; the
+// neighbours of each range are forwarded.
+TEST_F(ForwardTest, Ipv4SourcesNeverForwarded) {
+  const std::vector<uint8_t> f = unhex(kV4In);
+  const struct {
+    uint8_t a, b;
+    bool bad;
+  } sources[] = {{0, 0, true},    {0, 1, true},     {127, 0, true}, {224, 0, true}, {240, 1, true},
+                 {255, 255, true}, {1, 0, false},   {126, 9, false}, {128, 1, false}, {223, 255, false}};
+  for (const auto &src : sources) {
+    auto g = f;
+    g[14 + 12] = src.a;
+    g[14 + 13] = src.b;
+    fix_ipv4_checksum(g.data() + 14);
+    const uint64_t before = count(Counter::drop_ipv4_bad_source);
+    send(0, hex(g.data(), g.size()));
+    EXPECT_EQ(count(Counter::drop_ipv4_bad_source), before + (src.bad ? 1 : 0)) << int(src.a) << "." << int(src.b);
+    for (auto &q : ctx_->out) {
+      rte_pktmbuf_free_bulk(q.pkts, q.n);
+      q.n = 0;
+    }
+  }
+}
+
 TEST_F(ForwardTest, FullBurstMixedDestinations) {
   // 31 packets (a full burst's unrolled tail): alternating local and tunnel.
   std::vector<uint8_t> f = unhex(kV4In);
