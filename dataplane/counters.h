@@ -46,7 +46,7 @@ namespace nvmove::dp {
   X(drop_ipv4_bad_ihl, true, "IPv4 IHL below 5 or beyond the frame")                              \
   X(drop_ipv4_bad_length, true, "IPv4 total length below the header or beyond the frame")        \
   X(drop_ipv4_bad_checksum, true, "IPv4 header checksum wrong")                                   \
-  X(drop_ipv4_bad_source, true, "IPv4 source multicast, broadcast or loopback")                   \
+  X(drop_ipv4_bad_source, true, "IPv4 source multicast, broadcast, loopback or network 0")         \
   X(drop_ipv6_truncated, true, "IPv6 header cut short")                                           \
   X(drop_ipv6_bad_version, true, "IPv6 EtherType with a version other than 6")                   \
   X(drop_ipv6_bad_length, true, "IPv6 payload length beyond the frame")                           \
