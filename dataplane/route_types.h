@@ -49,14 +49,19 @@ inline void make_key_v6(RouteKey &k, uint32_t vn, const void *addr16) {
 // last and at their own width, the address bytes that vary between a VM and
 // the next spread sequential and strided addresses over the buckets as well
 // as random hashes or better (an IPv4 address as a zero-extended 64-bit word
-// did not: 5% of a million sequential keys overflowed their bucket). The
+// did not: 6% of a million sequential keys overflowed their bucket). The
 // unit tests check the spread of the common address plans.
-inline uint32_t route_key_hash_v4(uint64_t w0, uint32_t addr) {
-  return static_cast<uint32_t>(_mm_crc32_u32(static_cast<uint32_t>(_mm_crc32_u64(0, w0)), addr));
+//
+// The hash in two steps, so the fast path can do the first once per burst:
+// the CRC of word 0, then the address continuing from it.
+inline uint32_t route_key_prefix_crc(uint64_t w0) { return static_cast<uint32_t>(_mm_crc32_u64(0, w0)); }
+
+inline uint32_t route_key_hash_v4(uint32_t prefix_crc, uint32_t addr) {
+  return static_cast<uint32_t>(_mm_crc32_u32(prefix_crc, addr));
 }
 
-inline uint32_t route_key_hash_v6(uint64_t w0, uint64_t w1, uint64_t w2) {
-  return static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(_mm_crc32_u64(0, w0), w1), w2));
+inline uint32_t route_key_hash_v6(uint32_t prefix_crc, uint64_t a0, uint64_t a1) {
+  return static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(prefix_crc, a0), a1));
 }
 
 // Equal keys hash alike: the bytes left out are zero in every key
@@ -64,8 +69,9 @@ inline uint32_t route_key_hash_v6(uint64_t w0, uint64_t w1, uint64_t w2) {
 inline uint32_t route_key_hash(const RouteKey &k) {
   uint64_t w[3];
   std::memcpy(w, &k, sizeof w);
-  return k.family == kFamilyV4 ? route_key_hash_v4(w[0], static_cast<uint32_t>(w[1]))
-                               : route_key_hash_v6(w[0], w[1], w[2]);
+  const uint32_t prefix = route_key_prefix_crc(w[0]);
+  return k.family == kFamilyV4 ? route_key_hash_v4(prefix, static_cast<uint32_t>(w[1]))
+                               : route_key_hash_v6(prefix, w[1], w[2]);
 }
 
 // What every key of one virtual network starts with: word 0 (vn + family) and
@@ -80,8 +86,8 @@ inline KeyPrefix key_prefix(uint32_t vn) {
   KeyPrefix p;
   p.w0_v4 = uint64_t{vn} | (uint64_t{kFamilyV4} << 32);
   p.w0_v6 = uint64_t{vn} | (uint64_t{kFamilyV6} << 32);
-  p.crc_v4 = static_cast<uint32_t>(_mm_crc32_u64(0, p.w0_v4));
-  p.crc_v6 = static_cast<uint32_t>(_mm_crc32_u64(0, p.w0_v6));
+  p.crc_v4 = route_key_prefix_crc(p.w0_v4);
+  p.crc_v6 = route_key_prefix_crc(p.w0_v6);
   return p;
 }
 
@@ -95,7 +101,7 @@ inline uint32_t make_key_v4_hashed(RouteKey &k, const KeyPrefix &p, const void *
   std::memcpy(reinterpret_cast<uint8_t *>(&k), &p.w0_v4, 8);
   std::memcpy(reinterpret_cast<uint8_t *>(&k) + 8, &w1, 8);
   std::memset(reinterpret_cast<uint8_t *>(&k) + 16, 0, 16);
-  return static_cast<uint32_t>(_mm_crc32_u32(p.crc_v4, a));
+  return route_key_hash_v4(p.crc_v4, a);
 }
 
 inline uint32_t make_key_v6_hashed(RouteKey &k, const KeyPrefix &p, const void *addr16) {
@@ -106,7 +112,7 @@ inline uint32_t make_key_v6_hashed(RouteKey &k, const KeyPrefix &p, const void *
   std::memcpy(reinterpret_cast<uint8_t *>(&k) + 8, &a0, 8);
   std::memcpy(reinterpret_cast<uint8_t *>(&k) + 16, &a1, 8);
   std::memset(reinterpret_cast<uint8_t *>(&k) + 24, 0, 8);
-  return static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(p.crc_v6, a0), a1));
+  return route_key_hash_v6(p.crc_v6, a0, a1);
 }
 
 enum RouteKind : uint8_t { kRouteLocal = 1, kRouteTunnel = 2 };
