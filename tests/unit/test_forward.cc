@@ -92,11 +92,16 @@ class ForwardTest : public ::testing::Test {
     ctx_->tsc_hz = 1000000000;
   }
 
-  void TearDown() override {
+  // Frees what the worker's output stage holds, as transmitting would.
+  void drain_outputs() {
     for (auto &q : ctx_->out) {
       rte_pktmbuf_free_bulk(q.pkts, q.n);
       q.n = 0;
     }
+  }
+
+  void TearDown() override {
+    drain_outputs();
     ctx_.reset();
     routes_.reset();
     rte_free(qsbr_);
@@ -302,10 +307,7 @@ TEST_F(ForwardTest, Ipv4SourcesNeverForwarded) {
     const uint64_t before = count(Counter::drop_ipv4_bad_source);
     send(0, hex(g.data(), g.size()));
     EXPECT_EQ(count(Counter::drop_ipv4_bad_source), before + (src.bad ? 1 : 0)) << int(src.a) << "." << int(src.b);
-    for (auto &q : ctx_->out) {
-      rte_pktmbuf_free_bulk(q.pkts, q.n);
-      q.n = 0;
-    }
+    drain_outputs();
   }
 }
 
