@@ -267,8 +267,13 @@ double aggregate_mpps(std::vector<std::unique_ptr<Worker>> &workers, unsigned n,
   std::vector<ConcurrentRun> runs(n);
   for (unsigned i = 0; i < n; i++) runs[i] = {workers[i].get(), packets, &warmed, n, 0};
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
-  for (unsigned i = 1; i < n; i++, lcore = rte_get_next_lcore(lcore, 1, 0))
-    rte_eal_remote_launch(run_concurrent, &runs[i], lcore);
+  for (unsigned i = 1; i < n; i++, lcore = rte_get_next_lcore(lcore, 1, 0)) {
+    // A worker that never starts would leave the others waiting for it.
+    if (lcore >= RTE_MAX_LCORE || rte_eal_remote_launch(run_concurrent, &runs[i], lcore) != 0) {
+      std::fprintf(stderr, "cannot start worker %u on an lcore of its own\n", i);
+      std::exit(1);
+    }
+  }
   run_concurrent(&runs[0]);
   rte_eal_mp_wait_lcore();
   double mpps = 0;
