@@ -40,7 +40,26 @@ struct SystemAgentClock final : nvmove::agent::AgentClock {
   }
   uint64_t wall_ns() override { return nvmove::proto::wall_clock_ns(); }
 };
+std::atomic<bool> g_hangup{false};
 void on_signal(int) { g_stop.store(true, std::memory_order_release); }
+void on_hangup(int) { g_hangup.store(true, std::memory_order_release); }
+
+// SIGTERM/SIGINT stop cleanly. SIGHUP must not kill the dataplane (its
+// default action): it is noted and logged from the control loop. SIGPIPE is
+// ignored: a control or telemetry client that goes away mid-answer is an
+// EPIPE on that socket, not a reason to stop forwarding.
+void install_signal_handlers() {
+  struct sigaction stop {};
+  stop.sa_handler = on_signal;
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGINT, &stop, nullptr);
+  sigaction(SIGTERM, &stop, nullptr);
+  struct sigaction hangup {};
+  hangup.sa_handler = on_hangup;
+  sigemptyset(&hangup.sa_mask);
+  sigaction(SIGHUP, &hangup, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
 
 struct Options {
   std::string config;
@@ -146,14 +165,14 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  // Before EAL starts its threads, so they inherit nothing fatal.
+  install_signal_handlers();
   std::vector<char *> eal(argv, argv + split);
   const int used = rte_eal_init(static_cast<int>(eal.size()), eal.data());
   if (used < 0) {
     std::cerr << "nved: EAL initialisation failed: " << rte_strerror(rte_errno) << "\n";
     return 3;
   }
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
 
   int rc = 0;
   try {
@@ -210,6 +229,11 @@ int main(int argc, char **argv) {
       spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", cfg.agent.nvad.to_string(),
                    cfg.agent.nvad_port, cfg.agent.listen.to_string(), transport->local_port());
     }
+    loop.add_poller([] {
+      if (g_hangup.exchange(false, std::memory_order_acq_rel))
+        spdlog::warn("SIGHUP received: nved does not reload its configuration; it keeps running with the one "
+                     "loaded at start (restart to apply changes)");
+    });
     spdlog::info("control socket {}", sock);
     nvmove::ControlLoopOptions lo;
     lo.exit_when_idle_ms = opt.exit_when_idle_ms;

@@ -180,11 +180,18 @@ class RouteHash {
   // Calls f(entry_idx) for every key.
   template <typename F>
   void for_each(F &&f) const {
-    for (uint32_t b = 0; b < n_main_; b++)
-      for (uint32_t x = b; x != kNoRouteBucket; x = buckets_[x].next.load(std::memory_order_relaxed))
+    // Main bucket b first, then its overflow chain. kNoRouteBucket is 0, a
+    // main bucket's number too: the chain test must come after visiting b,
+    // or main bucket 0 is never listed.
+    for (uint32_t b = 0; b < n_main_; b++) {
+      uint32_t x = b;
+      do {
         for (uint32_t s = 0; s < kRouteBucketSlots; s++)
           if (buckets_[x].sig[s].load(std::memory_order_relaxed) != 0)
             f(buckets_[x].idx[s].load(std::memory_order_relaxed));
+        x = buckets_[x].next.load(std::memory_order_relaxed);
+      } while (x != kNoRouteBucket);
+    }
   }
 
   RouteHashView view() const { return RouteHashView{buckets_, n_main_, entries_}; }

@@ -44,10 +44,12 @@ bool read_line(int fd, std::string &out, int timeout_ms) {
   return true;
 }
 
+// Blocking send for the client side (nvectl). MSG_NOSIGNAL: a peer that went
+// away is an error to report, never a SIGPIPE.
 bool write_all(int fd, const std::string &s) {
   size_t off = 0;
   while (off < s.size()) {
-    const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+    const ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) {
       pollfd p{fd, POLLOUT, 0};
@@ -58,6 +60,12 @@ bool write_all(int fd, const std::string &s) {
     off += static_cast<size_t>(n);
   }
   return true;
+}
+
+uint64_t steady_ms() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
 }
 
 nlohmann::json to_json(const Reply &r) {
@@ -74,10 +82,10 @@ CtlServer::CtlServer(std::string path, std::span<const CommandSpec> table) : pat
 
 CtlServer::~CtlServer() {
   for (auto &c : clients_) ::close(c.fd);
-  if (fd_ >= 0) {
-    ::close(fd_);
-    ::unlink(path_.c_str());
-  }
+  if (fd_ >= 0) ::close(fd_);
+  // Only the socket file this server bound: a second instance that found the
+  // path in use must leave the live daemon's socket alone.
+  if (bound_) ::unlink(path_.c_str());
 }
 
 void CtlServer::open() {
@@ -86,9 +94,13 @@ void CtlServer::open() {
   fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw std::runtime_error("control socket: " + std::string(std::strerror(errno)));
   // A socket file left by a crashed instance: remove it only if nobody answers.
-  if (::connect(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0)
-    throw std::runtime_error("control socket " + path_ + " is in use by another process");
+  const bool live = ::connect(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
   ::close(fd_);
+  fd_ = -1;
+  if (live)
+    throw std::runtime_error("control socket " + path_ +
+                             " is in use by another process (is another instance running? stop it, or give this one "
+                             "another socket)");
   ::unlink(path_.c_str());
   fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   const mode_t old = ::umask(0117);
@@ -100,24 +112,27 @@ void CtlServer::open() {
     fd_ = -1;
     throw std::runtime_error("control socket " + path_ + ": " + why);
   }
+  bound_ = true;
 }
 
 void CtlServer::on(std::string_view words, Handler h) { handlers_.emplace(std::string(words), std::move(h)); }
 
 int CtlServer::poll() {
-  // Never blocks the control thread: clients are read as their bytes come,
-  // over as many loop passes as it takes, and dropped after 2 s.
-  const uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 std::chrono::steady_clock::now().time_since_epoch())
-                                                 .count());
+  // Never blocks the control thread: clients are read as their bytes come and
+  // answers written as the client takes them, over as many loop passes as it
+  // takes. A client that sends no request line within 2 s, or stops reading
+  // its answer for kStalledWriteMs, is dropped; one that goes away is dropped
+  // at once (MSG_NOSIGNAL: EPIPE, never a SIGPIPE that kills the daemon).
+  const uint64_t now = steady_ms();
   for (;;) {
     const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (c < 0) break;
-    if (clients_.size() >= 64) {  // a flood of idle connections: refuse
+    if (clients_.size() >= kMaxClients) {  // a flood of idle connections: refuse
       ::close(c);
+      stats_.refused++;
       continue;
     }
-    clients_.push_back({c, {}, now + 2000});
+    clients_.push_back({c, {}, {}, 0, now + kRequestTimeoutMs});
   }
   int served = 0;
   for (size_t i = 0; i < clients_.size();) {
@@ -133,27 +148,42 @@ int CtlServer::poll() {
 }
 
 bool CtlServer::serve(Client &c, uint64_t now_ms) {
+  if (!c.answered) {
+    if (!read_request(c, now_ms)) return true;  // more to come
+    c.out = answer(c) + "\n";
+    c.answered = true;
+    c.deadline_ms = now_ms + kStalledWriteMs;
+  }
+  return flush(c, now_ms);
+}
+
+bool CtlServer::read_request(Client &c, uint64_t now_ms) {
   char buf[4096];
   for (;;) {
     const ssize_t n = ::read(c.fd, buf, sizeof buf);
     if (n > 0) {
-      c.buf.append(buf, static_cast<size_t>(n));
-      if (c.buf.size() > kMaxRequestBytes) break;
+      c.in.append(buf, static_cast<size_t>(n));
+      if (c.in.size() > kMaxRequestBytes) return true;
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (c.buf.find('\n') == std::string::npos && now_ms < c.deadline_ms) return true;  // more to come
+      if (c.in.find('\n') != std::string::npos) return true;
+      c.timed_out = now_ms >= c.deadline_ms;
+      return c.timed_out;
     }
-    break;  // EOF, error, line complete or deadline
+    return true;  // EOF or error: answer what came (the answer may go nowhere)
   }
+}
+
+std::string CtlServer::answer(const Client &c) {
   Reply r;
-  const auto nl = c.buf.find('\n');
-  if (c.buf.size() > kMaxRequestBytes) {
+  const auto nl = c.in.find('\n');
+  if (c.in.size() > kMaxRequestBytes) {
     r = Reply::fail("request too large");
-  } else if (nl == std::string::npos && now_ms >= c.deadline_ms) {
+  } else if (nl == std::string::npos && c.timed_out) {
     r = Reply::fail("no request line within 2 s");
   } else {
-    nlohmann::json req = nlohmann::json::parse(c.buf.substr(0, nl), nullptr, false);
+    nlohmann::json req = nlohmann::json::parse(c.in.substr(0, nl), nullptr, false);
     try {
       r = req.is_discarded() ? Reply::fail("request is not JSON", true) : dispatch(req);
     } catch (const std::exception &e) {  // a client must never take the daemon down
@@ -162,7 +192,23 @@ bool CtlServer::serve(Client &c, uint64_t now_ms) {
   }
   // Replace, never throw, on text that is not UTF-8 (a config comment, a
   // port name): a reply must not be able to stop the daemon.
-  write_all(c.fd, to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  return to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool CtlServer::flush(Client &c, uint64_t now_ms) {
+  while (c.out_off < c.out.size()) {
+    const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      c.out_off += static_cast<size_t>(n);
+      c.deadline_ms = now_ms + kStalledWriteMs;  // progress: the client is reading
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN && now_ms < c.deadline_ms) return true;  // the rest on a later pass
+    stats_.abandoned++;  // went away (EPIPE, ECONNRESET) or stopped reading
+    return false;
+  }
+  stats_.answered++;
   return false;
 }
 

@@ -59,16 +59,35 @@ class CtlServer {
   // Answers one request (also used by tests and by DPDK telemetry).
   Reply dispatch(const nlohmann::json &request);
   const std::string &path() const { return path_; }
+  // Clients answered in full, given up (went away or stopped reading), and
+  // refused (too many at once).
+  struct Stats {
+    uint64_t answered = 0, abandoned = 0, refused = 0;
+  };
+  const Stats &stats() const { return stats_; }
   int fd() const { return fd_; }
 
  private:
+  static constexpr size_t kMaxClients = 64;
+  static constexpr uint64_t kRequestTimeoutMs = 2000;
+  static constexpr uint64_t kStalledWriteMs = 10000;
+
   struct Client {
     int fd;
-    std::string buf;
-    uint64_t deadline_ms;
+    std::string in;   // request bytes so far
+    std::string out;  // the answer, once dispatched
+    size_t out_off = 0;
+    uint64_t deadline_ms;  // request line, then (after each write progress) the rest of the answer
+    bool timed_out = false;  // no request line before the deadline
+    bool answered = false;
   };
   // False when the client is done (answered or given up).
   bool serve(Client &c, uint64_t now_ms);
+  // True once the request line, EOF or the deadline is there.
+  bool read_request(Client &c, uint64_t now_ms);
+  std::string answer(const Client &c);
+  // Writes what the socket takes now; false when done or given up.
+  bool flush(Client &c, uint64_t now_ms);
 
   std::vector<Client> clients_;
 
@@ -76,6 +95,8 @@ class CtlServer {
   std::span<const CommandSpec> table_;
   std::map<std::string, Handler, std::less<>> handlers_;
   int fd_ = -1;
+  bool bound_ = false;  // this server created the socket file (and removes it)
+  Stats stats_;
 };
 
 // Client side: sends one request, waits up to timeout_ms for the answer.

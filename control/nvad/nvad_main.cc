@@ -7,6 +7,7 @@
 // (socket, store), 2 bad command line, configuration or key file.
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -29,18 +30,39 @@ using namespace nvmove;
 constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
 
-nvad::Server *g_server = nullptr;
+std::atomic<nvad::Server *> g_server{nullptr};
+std::atomic<bool> g_stop_requested{false};
 
+// A stop asked before the server exists is remembered and honoured as soon
+// as it does (main checks g_stop_requested after publishing g_server).
 void on_stop_signal(int) {
-  if (g_server) g_server->request_stop();
+  g_stop_requested.store(true, std::memory_order_release);
+  if (nvad::Server *s = g_server.load(std::memory_order_acquire)) s->request_stop();
 }
 
+std::atomic<bool> g_hangup{false};
+void on_hangup_signal(int) { g_hangup.store(true, std::memory_order_release); }
+
+// SIGTERM/SIGINT stop cleanly. SIGHUP must not kill the management node (its
+// default action): it is noted and logged from the loop. SIGPIPE is ignored:
+// a control client that goes away mid-answer is an EPIPE, not a reason to stop.
 void install_signal_handlers() {
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  struct sigaction hangup {};
+  hangup.sa_handler = on_hangup_signal;
+  sigemptyset(&hangup.sa_mask);
+  sigaction(SIGHUP, &hangup, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+void log_hangup() {
+  if (g_hangup.exchange(false, std::memory_order_acq_rel))
+    spdlog::warn("SIGHUP received: nvad does not reload its configuration; it keeps running with the one "
+                 "loaded at start (restart to apply changes)");
 }
 
 void usage(FILE *to) {
@@ -65,6 +87,7 @@ void warn_about_keyless_peers(const nvad::NvadConfig &config, const proto::KeyTa
 }  // namespace
 
 int main(int argc, char **argv) {
+  install_signal_handlers();
   std::string config_path;
   bool check_only = false;
   std::string ctl_path = nvmove::ctl::kDefaultNvadSocket;
@@ -110,20 +133,9 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  nvad::SystemClock clock;
-  auto store = nvad::open_sqlite_store(config->db_path, clock);
-  if (!store) {
-    spdlog::critical("{}", store.error().message);
-    return kExitRuntime;
-  }
-  auto server = nvad::Server::start(config.value(), std::move(keys).value(), std::move(store).value(), clock);
-  if (!server) {
-    spdlog::critical("cannot start: {}", server.error());
-    return kExitRuntime;
-  }
-  g_server = server->get();
-  install_signal_handlers();
   // The operator's control socket (nvectl -d nvad), served from the loop.
+  // Opened first: it is also the single-instance check, so a second nvad
+  // stops before it touches the store or the protocol port.
   std::error_code dir_error;
   const auto ctl_dir = std::filesystem::path(ctl_path).parent_path();
   if (!ctl_dir.empty()) std::filesystem::create_directories(ctl_dir, dir_error);
@@ -138,10 +150,29 @@ int main(int argc, char **argv) {
     spdlog::critical("{}", e.what());
     return kExitRuntime;
   }
+  nvad::SystemClock clock;
+  auto store = nvad::open_sqlite_store(config->db_path, clock);
+  if (!store) {
+    spdlog::critical("{}", store.error().message);
+    return kExitRuntime;
+  }
+  auto server = nvad::Server::start(config.value(), std::move(keys).value(), std::move(store).value(), clock);
+  if (!server) {
+    spdlog::critical("cannot start: {}", server.error());
+    return kExitRuntime;
+  }
+  g_server.store(server->get(), std::memory_order_release);
+  // Unpublished before the server is destroyed, on every return below.
+  struct Unpublish {
+    ~Unpublish() { g_server.store(nullptr, std::memory_order_release); }
+  } unpublish;
+  if (g_stop_requested.load(std::memory_order_acquire)) server.value()->request_stop();
   nvad::register_nvad_commands(ctl, *server.value());
-  server.value()->watch(ctl.fd(), [&ctl] { ctl.poll(); });
+  server.value()->watch(ctl.fd(), [&ctl] {
+    ctl.poll();
+    log_hangup();  // the watch runs every loop pass (at least every 50 ms)
+  });
   spdlog::info("control socket {}", ctl_path);
   server.value()->run();
-  g_server = nullptr;
   return 0;
 }

@@ -78,6 +78,24 @@ TEST(RouteHash, EraseFreesTheSlotForTheNextInsertWithoutGrowingTheChain) {
   EXPECT_EQ(seen, kKeys);
 }
 
+// Issue 13: the walk that `show routes` uses skipped main bucket 0 (its
+// number is also the "no overflow bucket" marker). Keys in bucket 0, in its
+// overflow chain, and in the last main bucket must all be listed.
+TEST(RouteHash, ForEachListsEveryBucketIncludingBucketZeroAndItsChain) {
+  constexpr uint32_t kKeys = 30;
+  Fixture f(kKeys);
+  // Hash 0..small lands in main bucket 0; 20 keys there make a chain.
+  for (uint32_t i = 0; i < 20; i++) ASSERT_TRUE(f.hash.insert(i, i));
+  ASSERT_EQ(route_bucket_of(0, f.hash.view().n_main), 0u);
+  ASSERT_GT(f.hash.overflow_buckets_used(), 0u);
+  for (uint32_t i = 20; i < kKeys; i++) ASSERT_TRUE(f.hash.insert(0xffffffffu - i, i));  // last bucket
+  std::vector<uint32_t> seen;
+  f.hash.for_each([&](uint32_t idx) { seen.push_back(idx); });
+  std::sort(seen.begin(), seen.end());
+  ASSERT_EQ(seen.size(), kKeys);
+  for (uint32_t i = 0; i < kKeys; i++) EXPECT_EQ(seen[i], i);
+}
+
 TEST(RouteHash, ReplaceRepointsTheKey) {
   Fixture f(16);
   ASSERT_TRUE(f.hash.insert(Fixture::forced_hash(1, false), 1));
