@@ -5,35 +5,16 @@
 // sees rte_hash, RCU or outer-header templates: a RouteBackend owns those.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
-#include <string_view>
 #include <variant>
 #include <vector>
 
+#include "common/net_types.h"
+
 namespace nvmove {
-
-// An IPv4 or IPv6 address in network byte order. IPv4 uses the first 4 bytes.
-struct IpAddress {
-  uint8_t family = 0;  // 4 or 6; 0 = unset
-  std::array<uint8_t, 16> bytes{};
-
-  static std::optional<IpAddress> parse(const std::string &text);
-  std::string to_string() const;
-  bool is_v4() const { return family == 4; }
-  bool is_v6() const { return family == 6; }
-  bool operator==(const IpAddress &) const = default;
-  auto operator<=>(const IpAddress &) const = default;
-};
-
-using MacAddress = std::array<uint8_t, 6>;
-std::optional<MacAddress> parse_mac(const std::string &text);
-// A decimal whole number 0..max: digits only (no sign, space or base prefix).
-std::optional<uint64_t> parse_decimal(std::string_view text, uint64_t max);
-std::string mac_to_string(const MacAddress &mac);
 
 // Host route key: a VM address inside one virtual network.
 struct HostRoute {

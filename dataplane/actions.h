@@ -10,7 +10,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/encap.h"
-#include "dataplane/packet_ops.h"
+#include "dataplane/packet_fields.h"
 #include "dataplane/worker_context.h"
 
 namespace nvmove::dp {

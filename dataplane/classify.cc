@@ -4,6 +4,7 @@
 
 #include "dataplane/ecn.h"
 #include "dataplane/icmp_error.h"
+#include "dataplane/control_ring.h"
 #include "dataplane/local_reply.h"
 
 namespace nvmove::dp {

@@ -11,7 +11,7 @@
 #include <rte_memcpy.h>
 
 #include "dataplane/checksum.h"
-#include "dataplane/route_types.h"
+#include "dataplane/route_entry.h"
 #include "dataplane/settings.h"
 
 namespace nvmove::dp {

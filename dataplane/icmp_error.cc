@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "dataplane/checksum.h"
-#include "dataplane/route_types.h"
+#include "dataplane/route_entry.h"
 
 namespace nvmove::dp {
 

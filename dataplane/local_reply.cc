@@ -5,13 +5,13 @@
 #include <rte_ether.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
-#include <rte_ring.h>
 
 #include <cstring>
 
 #include "dataplane/checksum.h"
-#include "dataplane/packet_ops.h"
-#include "dataplane/route_types.h"
+#include "dataplane/control_ring.h"
+#include "dataplane/packet_fields.h"
+#include "dataplane/route_entry.h"
 
 namespace nvmove::dp {
 
@@ -27,12 +27,6 @@ void reply_l2(rte_mbuf *m, const uint8_t *our_mac) {
 // Trims Ethernet padding: the reply is exactly L2 + IP length.
 void set_len(rte_mbuf *m, uint32_t len) { m->data_len = m->pkt_len = len; }
 }  // namespace
-
-void to_control(WorkerContext &ctx, rte_mbuf *m) {
-  if (!ctx.to_control || rte_ring_enqueue(ctx.to_control, m) != 0)
-    return drop(ctx, m, Counter::drop_control_ring_full);
-  ctx.counters.add(Counter::to_control);
-}
 
 void handle_arp(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   const DataplaneSettings &s = *ctx.settings;

@@ -19,8 +19,4 @@ void handle_nd(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm);
 // Echo request to one of our addresses; pm.l3 is the IP header. Consumes `m`.
 void handle_echo(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm);
 
-// Hands a packet to the control thread (ARP/ND replies from neighbours,
-// traffic to our addresses). Consumes `m`.
-void to_control(WorkerContext &ctx, rte_mbuf *m);
-
 }  // namespace nvmove::dp

@@ -27,7 +27,7 @@
 #include <cstdint>
 
 #include "dataplane/rcu.h"
-#include "dataplane/route_types.h"
+#include "dataplane/route_entry.h"
 
 namespace nvmove::dp {
 

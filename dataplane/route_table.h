@@ -16,7 +16,7 @@
 
 #include "common/route_change.h"
 #include "dataplane/route_hash.h"
-#include "dataplane/route_types.h"
+#include "dataplane/route_entry.h"
 
 struct rte_rcu_qsbr;
 struct rte_rcu_qsbr_dq;

@@ -2,9 +2,9 @@
 // control side, so the worker only copies and fixes up.
 #pragma once
 
-#include "common/route_change.h"
+#include "common/net_types.h"
 #include "dataplane/route_table.h"
-#include "dataplane/route_types.h"
+#include "dataplane/route_entry.h"
 
 namespace nvmove::dp {
 

@@ -5,7 +5,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
-#include "dataplane/forward.h"
+#include "dataplane/burst_pipeline.h"
 #include "dataplane/rcu.h"
 
 namespace nvmove::dp {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "common/route_change.h"
+#include "common/net_types.h"
 
 struct rte_mempool;
 

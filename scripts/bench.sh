@@ -23,7 +23,7 @@ done
 WARM=${WARM:-2} MEAS=${MEAS:-5} ROUNDS=${ROUNDS:-3}
 if [ "$QUICK" = 1 ]; then WARM=1 MEAS=2 ROUNDS=1; [ "$ROUTES" = "1000 1000000" ] && ROUTES="1000"; fi
 W=${WORK:-/tmp/nvbench}; mkdir -p "$W"
-NVED=$ROOT/build/control/nved NVECTL=$ROOT/build/control/nvectl
+NVED=$ROOT/build/control/nved/nved NVECTL=$ROOT/build/control/nvectl/nvectl
 [ -x "$NVED" ] || { echo "build first: bash scripts/test.sh (or ninja -C build)" >&2; exit 1; }
 PIDS=()
 HP=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages OLDHP=

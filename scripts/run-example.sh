@@ -16,7 +16,7 @@ for p in pk:
 wrpcap(f"{d}/in-fabric.pcap", pk)
 wrpcap(f"{d}/in-vms.pcap", [])
 PY
-build/control/nved -l 0,1 --no-huge -m 256 --no-pci --file-prefix "nvex$$" \
+build/control/nved/nved -l 0,1 --no-huge -m 256 --no-pci --file-prefix "nvex$$" \
   --vdev "net_pcap0,rx_pcap=$work/in-fabric.pcap,tx_pcap=$work/out-fabric.pcap" \
   --vdev "net_pcap1,rx_pcap=$work/in-vms.pcap,tx_pcap=$work/out-vms.pcap" \
   -- -c scripts/example/nved.yaml --exit-when-idle 500 --log-level warn

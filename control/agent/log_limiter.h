@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "common/route_change.h"
+#include "common/net_types.h"
 
 namespace nvmove::agent {
 

@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "common/route_change.h"
+#include "common/net_types.h"
 #include "control/protocol/wire_format.h"
 
 namespace nvmove::proto {

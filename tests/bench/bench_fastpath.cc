@@ -36,7 +36,7 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/forward.h"
+#include "dataplane/burst_pipeline.h"
 #include "dataplane/rcu.h"
 #include "dataplane/route_table.h"
 

@@ -12,8 +12,8 @@ spoken directly, DPDK telemetry's /nve/* commands, the Prometheus text, and
 interactive mode (completion, history, read-only prompt) through a
 pseudo-terminal.
 
-Usage: /usr/bin/python3 tests/cli/test_nvectl.py --nved build/control/nved
-           --nvectl build/control/nvectl
+Usage: /usr/bin/python3 tests/cli/test_nvectl.py --nved build/control/nved/nved
+           --nvectl build/control/nvectl/nvectl
 
 Prints PASS name / FAIL name: reason per check and ends with the line
 "N passed, M failed"; exits 1 if any check failed. nved is stopped by PID

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "dataplane/classify.h"
-#include "dataplane/forward.h"
+#include "dataplane/burst_pipeline.h"
 #include "dataplane/route_table.h"
 
 using namespace nvmove;

@@ -16,7 +16,7 @@ pcaps and counters are compared with the expectation and, with --tshark,
 every output frame is dissected by tshark with checksum validation: any
 malformed frame, error-level expert item or bad checksum fails the scenario.
 
-Usage: /usr/bin/python3 tests/traffic/run.py --nved build/control/nved
+Usage: /usr/bin/python3 tests/traffic/run.py --nved build/control/nved/nved
            [--tshark] [scenario ...]
 A scenario may be named by folder name (001_local_delivery_ipv4), number
 (001) or name without the number (local_delivery_ipv4).

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "control/config.h"
+#include "control/nved/config.h"
 
 using namespace nvmove;
 

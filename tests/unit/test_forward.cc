@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/forward.h"
+#include "dataplane/burst_pipeline.h"
 #include "dataplane/route_table.h"
 
 using namespace nvmove;

@@ -13,20 +13,20 @@
 #include <string>
 #include <vector>
 
-#include "control/config.h"
-#include "control/control_loop.h"
-#include "control/counters_report.h"
+#include "control/nved/config.h"
+#include "control/nved/control_loop.h"
+#include "control/nved/counters_report.h"
 #include "control/ctl/ctl_socket.h"
-#include "control/nved_commands.h"
+#include "control/nved/commands.h"
 #include "control/agent/udp_transport.h"
-#include "control/agent_commands.h"
+#include "control/nved/agent_commands.h"
 #include "control/protocol/clock.h"
 #include "control/protocol/keys.h"
-#include "control/telemetry.h"
+#include "control/nved/telemetry.h"
 
 #include <chrono>
 #include <memory>
-#include "control/nved_runtime.h"
+#include "control/nved/runtime.h"
 
 namespace {
 

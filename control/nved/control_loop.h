@@ -8,9 +8,9 @@
 #include <functional>
 #include <vector>
 
-#include "control/config.h"
+#include "control/nved/config.h"
 #include "control/ctl/ctl_socket.h"
-#include "control/neighbour_resolver.h"
+#include "control/nved/neighbour_resolver.h"
 
 namespace nvmove {
 

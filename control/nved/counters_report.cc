@@ -1,9 +1,9 @@
-#include "control/counters_report.h"
+#include "control/nved/counters_report.h"
 
 #include <sstream>
 #include <iomanip>
 
-#include "control/nved_runtime.h"
+#include "control/nved/runtime.h"
 
 namespace nvmove {
 

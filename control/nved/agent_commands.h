@@ -4,7 +4,7 @@
 #pragma once
 
 #include "control/agent/nve_agent.h"
-#include "control/config.h"
+#include "control/nved/config.h"
 #include "control/ctl/ctl_socket.h"
 
 namespace nvmove {

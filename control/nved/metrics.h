@@ -1,17 +1,17 @@
 // Prometheus text exposition (format 0.0.4) of nved's counters.
 #pragma once
 
-#include <rte_ethdev.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "drivers/port_stats.h"
 
 namespace nvmove {
 
 struct MetricsInput {
   std::vector<std::vector<uint64_t>> workers;  // [worker][dp::Counter]
-  std::vector<rte_eth_stats> ports;
+  std::vector<drivers::PortCounters> ports;
   uint64_t routes = 0, route_capacity = 0, table_version = 0, route_memory_bytes = 0;
   uint64_t control_learnt = 0, control_unhandled = 0;
 };

@@ -1,4 +1,4 @@
-#include "control/telemetry.h"
+#include "control/nved/telemetry.h"
 
 #include <rte_telemetry.h>
 #include <spdlog/spdlog.h>

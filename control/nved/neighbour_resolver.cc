@@ -1,4 +1,4 @@
-#include "control/neighbour_resolver.h"
+#include "control/nved/neighbour_resolver.h"
 
 #include <rte_arp.h>
 #include <rte_ethdev.h>
@@ -9,7 +9,7 @@
 
 #include <cstring>
 
-#include "control/nved_runtime.h"
+#include "control/nved/runtime.h"
 
 namespace nvmove {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "control/config.h"
+#include "control/nved/config.h"
 #include "dataplane/counters.h"
 #include "dataplane/route_table.h"
 #include "dataplane/settings.h"

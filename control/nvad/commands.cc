@@ -1,4 +1,4 @@
-#include "control/nvad/nvad_commands.h"
+#include "control/nvad/commands.h"
 
 #include <iomanip>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "control/nved_runtime.h"
+#include "control/nved/runtime.h"
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>

@@ -1,7 +1,6 @@
-#include "control/nved_commands.h"
+#include "control/nved/commands.h"
 
 #include <rte_cycles.h>
-#include <rte_ethdev.h>
 #include <rte_version.h>
 #include <spdlog/spdlog.h>
 
@@ -9,10 +8,11 @@
 #include <iomanip>
 #include <sstream>
 
-#include "control/metrics.h"
-#include "control/control_loop.h"
-#include "control/neighbour_resolver.h"
-#include "control/nved_runtime.h"
+#include "control/nved/metrics.h"
+#include "control/nved/control_loop.h"
+#include "control/nved/neighbour_resolver.h"
+#include "control/nved/runtime.h"
+#include "drivers/port_stats.h"
 #include "dataplane/counters.h"
 
 namespace nvmove {
@@ -115,7 +115,7 @@ Reply NvedCommands::clear_counters(const Args &a) {
     for (size_t c = 0; c < dp::kCounterCount; c++) base_[w][c] = rt_.worker(w).counters.get(static_cast<dp::Counter>(c));
   control_base_learnt_ = loop_.packets_learnt();
   control_base_unhandled_ = loop_.packets_unhandled();
-  for (uint16_t p = 0; p < rt_.n_ports(); p++) rte_eth_stats_reset(p);
+  for (uint16_t p = 0; p < rt_.n_ports(); p++) drivers::port_counters_reset(p);
   last_show_.assign(rt_.n_ports(), PortSnapshot{});
   spdlog::info("counters cleared");
   Reply r;
@@ -131,15 +131,14 @@ Reply NvedCommands::show_ports(const Args &a) {
   o << "PORT  NAME          ROLE    DRIVER          MAC                LINK  RXQ  TXQ  VN        VLAN\n";
   for (const auto &p : cfg_.ports) {
     const auto &info = rt_.port_info(p.port_id);
-    rte_eth_link link{};
-    rte_eth_link_get_nowait(p.port_id, &link);
+    const drivers::PortLink link = drivers::port_link(p.port_id);
     const char *role = p.role == PortConfig::Role::Fabric ? "fabric" : "access";
     o << std::left << std::setw(6) << p.port_id << std::setw(14) << p.name << std::setw(8) << role << std::setw(16)
-      << info.driver << std::setw(19) << mac_to_string(info.mac) << std::setw(6) << (link.link_status ? "up" : "down")
+      << info.driver << std::setw(19) << mac_to_string(info.mac) << std::setw(6) << (link.up ? "up" : "down")
       << std::setw(5) << info.rx_queues << std::setw(5) << info.tx_queues << std::setw(10) << p.vn << p.vlan << "\n";
     r.data.push_back({{"port", p.port_id}, {"name", p.name}, {"role", role}, {"driver", info.driver},
-                      {"mac", mac_to_string(info.mac)}, {"link_up", link.link_status == 1},
-                      {"link_speed_mbps", link.link_speed}, {"rx_queues", info.rx_queues},
+                      {"mac", mac_to_string(info.mac)}, {"link_up", link.up},
+                      {"link_speed_mbps", link.speed_mbps}, {"rx_queues", info.rx_queues},
                       {"tx_queues", info.tx_queues}, {"vn", p.vn}, {"vlan", p.vlan},
                       {"tx_ipv4_cksum_offload", info.tx_ipv4_cksum},
                       {"rx_ipv4_cksum_offload", info.rx_ipv4_cksum}});
@@ -162,32 +161,31 @@ Reply NvedCommands::show_port_stats(const Args &a) {
   r.data = nlohmann::json::array();
   const uint64_t now = rte_rdtsc();
   for (uint16_t p : ports) {
-    rte_eth_stats st{};
-    rte_eth_stats_get(p, &st);
+    const drivers::PortCounters st = drivers::port_counters(p);
     PortSnapshot &last = last_show_[p];
     const double secs = last.tsc ? double(now - last.tsc) / double(rte_get_tsc_hz()) : 0.0;
     auto rate = [&](uint64_t cur, uint64_t prev) -> uint64_t {
       return secs > 0 && cur >= prev ? static_cast<uint64_t>(double(cur - prev) / secs) : 0;
     };
-    const uint64_t rx_pps = rate(st.ipackets, last.ipackets), tx_pps = rate(st.opackets, last.opackets);
-    const uint64_t rx_bps = rate(st.ibytes, last.ibytes) * 8, tx_bps = rate(st.obytes, last.obytes) * 8;
-    last = PortSnapshot{st.ipackets, st.opackets, st.ibytes, st.obytes, now};
+    const uint64_t rx_pps = rate(st.rx_packets, last.ipackets), tx_pps = rate(st.tx_packets, last.opackets);
+    const uint64_t rx_bps = rate(st.rx_bytes, last.ibytes) * 8, tx_bps = rate(st.tx_bytes, last.obytes) * 8;
+    last = PortSnapshot{st.rx_packets, st.tx_packets, st.rx_bytes, st.tx_bytes, now};
     // testpmd's "show port stats" block, which operators' scripts parse.
     o << "\n  ######################## NIC statistics for port " << std::left << std::setw(2) << p
       << " ########################\n"
-      << "  RX-packets: " << std::setw(10) << st.ipackets << " RX-missed: " << std::setw(10) << st.imissed
-      << " RX-bytes:  " << st.ibytes << "\n"
-      << "  RX-errors: " << st.ierrors << "\n"
+      << "  RX-packets: " << std::setw(10) << st.rx_packets << " RX-missed: " << std::setw(10) << st.rx_missed
+      << " RX-bytes:  " << st.rx_bytes << "\n"
+      << "  RX-errors: " << st.rx_errors << "\n"
       << "  RX-nombuf:  " << std::setw(10) << st.rx_nombuf << "\n"
-      << "  TX-packets: " << std::setw(10) << st.opackets << " TX-errors: " << std::setw(10) << st.oerrors
-      << " TX-bytes:  " << st.obytes << "\n\n"
+      << "  TX-packets: " << std::setw(10) << st.tx_packets << " TX-errors: " << std::setw(10) << st.tx_errors
+      << " TX-bytes:  " << st.tx_bytes << "\n\n"
       << "  Throughput (since last show)\n"
       << "  Rx-pps: " << std::right << std::setw(12) << rx_pps << "          Rx-bps: " << std::setw(12) << rx_bps << "\n"
       << "  Tx-pps: " << std::setw(12) << tx_pps << "          Tx-bps: " << std::setw(12) << tx_bps << "\n"
       << "  ############################################################################\n";
-    r.data.push_back({{"port", p}, {"rx_packets", st.ipackets}, {"rx_missed", st.imissed}, {"rx_bytes", st.ibytes},
-                      {"rx_errors", st.ierrors}, {"rx_nombuf", st.rx_nombuf}, {"tx_packets", st.opackets},
-                      {"tx_errors", st.oerrors}, {"tx_bytes", st.obytes}, {"rx_pps", rx_pps}, {"rx_bps", rx_bps},
+    r.data.push_back({{"port", p}, {"rx_packets", st.rx_packets}, {"rx_missed", st.rx_missed}, {"rx_bytes", st.rx_bytes},
+                      {"rx_errors", st.rx_errors}, {"rx_nombuf", st.rx_nombuf}, {"tx_packets", st.tx_packets},
+                      {"tx_errors", st.tx_errors}, {"tx_bytes", st.tx_bytes}, {"rx_pps", rx_pps}, {"rx_bps", rx_bps},
                       {"tx_pps", tx_pps}, {"tx_bps", tx_bps}, {"interval_s", secs}});
   }
   r.text = o.str();
@@ -197,18 +195,14 @@ Reply NvedCommands::show_port_stats(const Args &a) {
 Reply NvedCommands::show_port_xstats(const Args &a) {
   if (a.size() != 1) return usage("usage: show port xstats PORT");
   const auto p = static_cast<uint16_t>(parse_num(a[0], "port", rt_.n_ports() - 1u));
-  const int n = rte_eth_xstats_get(p, nullptr, 0);
-  if (n < 0) return Reply::fail("port " + std::to_string(p) + ": extended statistics unavailable");
-  std::vector<rte_eth_xstat> xs(static_cast<size_t>(n));
-  std::vector<rte_eth_xstat_name> names(static_cast<size_t>(n));
-  rte_eth_xstats_get(p, xs.data(), static_cast<unsigned>(n));
-  rte_eth_xstats_get_names(p, names.data(), static_cast<unsigned>(n));
+  const auto xstats = drivers::port_xstats(p);
+  if (!xstats) return Reply::fail("port " + std::to_string(p) + ": extended statistics unavailable");
   Reply r;
   std::ostringstream o;
   r.data = nlohmann::json::object();
-  for (int i = 0; i < n; i++) {
-    o << std::left << std::setw(40) << names[static_cast<size_t>(xs[i].id)].name << std::right << std::setw(20) << xs[i].value << "\n";
-    r.data[names[static_cast<size_t>(xs[i].id)].name] = xs[i].value;
+  for (const auto &[name, value] : *xstats) {
+    o << std::left << std::setw(40) << name << std::right << std::setw(20) << value << "\n";
+    r.data[name] = value;
   }
   r.text = o.str();
   return r;
@@ -401,11 +395,7 @@ Reply NvedCommands::show_metrics(const Args &a) {
     for (size_t c = 0; c < dp::kCounterCount; c++) v[c] = counter(w, c);
     in.workers.push_back(std::move(v));
   }
-  for (uint16_t p = 0; p < rt_.n_ports(); p++) {
-    rte_eth_stats st{};
-    rte_eth_stats_get(p, &st);
-    in.ports.push_back(st);
-  }
+  for (uint16_t p = 0; p < rt_.n_ports(); p++) in.ports.push_back(drivers::port_counters(p));
   in.routes = rt_.routes().size();
   in.route_capacity = rt_.routes().capacity();
   in.table_version = rt_.routes().version();

@@ -1,4 +1,4 @@
-#include "control/metrics.h"
+#include "control/nved/metrics.h"
 
 #include <sstream>
 #include <string_view>
@@ -28,17 +28,17 @@ std::string prometheus_text(const MetricsInput &in) {
       }
   struct PortField {
     const char *name, *help;
-    uint64_t rte_eth_stats::*field;
+    uint64_t drivers::PortCounters::*field;
   };
   const PortField fields[] = {
-      {"nve_port_rx_packets_total", "Packets received by the port.", &rte_eth_stats::ipackets},
-      {"nve_port_tx_packets_total", "Packets sent by the port.", &rte_eth_stats::opackets},
-      {"nve_port_rx_bytes_total", "Bytes received by the port.", &rte_eth_stats::ibytes},
-      {"nve_port_tx_bytes_total", "Bytes sent by the port.", &rte_eth_stats::obytes},
-      {"nve_port_rx_missed_total", "Packets the port dropped for lack of RX descriptors.", &rte_eth_stats::imissed},
-      {"nve_port_rx_errors_total", "Erroneous received packets.", &rte_eth_stats::ierrors},
-      {"nve_port_tx_errors_total", "Failed transmissions.", &rte_eth_stats::oerrors},
-      {"nve_port_rx_nombuf_total", "RX mbuf allocation failures.", &rte_eth_stats::rx_nombuf},
+      {"nve_port_rx_packets_total", "Packets received by the port.", &drivers::PortCounters::rx_packets},
+      {"nve_port_tx_packets_total", "Packets sent by the port.", &drivers::PortCounters::tx_packets},
+      {"nve_port_rx_bytes_total", "Bytes received by the port.", &drivers::PortCounters::rx_bytes},
+      {"nve_port_tx_bytes_total", "Bytes sent by the port.", &drivers::PortCounters::tx_bytes},
+      {"nve_port_rx_missed_total", "Packets the port dropped for lack of RX descriptors.", &drivers::PortCounters::rx_missed},
+      {"nve_port_rx_errors_total", "Erroneous received packets.", &drivers::PortCounters::rx_errors},
+      {"nve_port_tx_errors_total", "Failed transmissions.", &drivers::PortCounters::tx_errors},
+      {"nve_port_rx_nombuf_total", "RX mbuf allocation failures.", &drivers::PortCounters::rx_nombuf},
   };
   for (const auto &f : fields) {
     family(f.name, "counter", f.help);

@@ -1,4 +1,5 @@
-// Small operations on a classified packet that several pipeline stages share.
+// Small reads and rewrites of a classified packet's header fields (own-address
+// tests, TTL/hop limit, TOS, re-framing) that several pipeline stages share.
 #pragma once
 
 #include <rte_ip.h>
@@ -10,7 +11,7 @@
 #include "dataplane/checksum.h"
 #include "dataplane/ip_validate.h"
 #include "dataplane/packet_meta.h"
-#include "dataplane/route_types.h"
+#include "dataplane/route_entry.h"
 #include "dataplane/settings.h"
 
 namespace nvmove::dp {

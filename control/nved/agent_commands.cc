@@ -1,4 +1,4 @@
-#include "control/agent_commands.h"
+#include "control/nved/agent_commands.h"
 
 #include <iomanip>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "control/control_loop.h"
+#include "control/nved/control_loop.h"
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
@@ -7,7 +7,7 @@
 
 #include <chrono>
 
-#include "control/nved_runtime.h"
+#include "control/nved/runtime.h"
 
 namespace nvmove {
 

@@ -1,4 +1,4 @@
-#include "dataplane/forward.h"
+#include "dataplane/burst_pipeline.h"
 
 #include <rte_cycles.h>
 #include <rte_prefetch.h>

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "control/config.h"
+#include "control/nved/config.h"
 #include "control/ctl/ctl_socket.h"
 
 namespace nvmove {

@@ -1,4 +1,4 @@
-#include "common/route_change.h"
+#include "common/net_types.h"
 
 #include <arpa/inet.h>
 

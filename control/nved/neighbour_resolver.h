@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "common/route_change.h"
-#include "control/config.h"
+#include "control/nved/config.h"
 
 struct rte_mbuf;
 

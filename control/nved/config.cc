@@ -1,4 +1,4 @@
-#include "control/config.h"
+#include "control/nved/config.h"
 
 #include <yaml-cpp/yaml.h>
 

@@ -16,7 +16,7 @@
 #include "control/nvad/clock.h"
 #include "control/nvad/config_loader.h"
 #include "control/ctl/ctl_socket.h"
-#include "control/nvad/nvad_commands.h"
+#include "control/nvad/commands.h"
 #include "control/nvad/server.h"
 
 #include <filesystem>

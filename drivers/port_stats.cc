@@ -1,0 +1,46 @@
+#include "drivers/port_stats.h"
+
+#include <rte_ethdev.h>
+
+#include <algorithm>
+
+namespace nvmove::drivers {
+
+PortCounters port_counters(uint16_t port_id) {
+  rte_eth_stats st{};
+  if (rte_eth_stats_get(port_id, &st) != 0) return {};
+  return {st.ipackets, st.opackets, st.ibytes, st.obytes, st.imissed, st.ierrors, st.oerrors, st.rx_nombuf};
+}
+
+void port_counters_reset(uint16_t port_id) {
+  rte_eth_stats_reset(port_id);
+  rte_eth_xstats_reset(port_id);
+}
+
+PortLink port_link(uint16_t port_id) {
+  rte_eth_link link{};
+  if (rte_eth_link_get_nowait(port_id, &link) != 0) return {};
+  return {link.link_status == RTE_ETH_LINK_UP, link.link_speed};
+}
+
+std::optional<std::vector<std::pair<std::string, uint64_t>>> port_xstats(uint16_t port_id) {
+  const int n = rte_eth_xstats_get(port_id, nullptr, 0);
+  if (n < 0) return std::nullopt;
+  std::vector<rte_eth_xstat> values(static_cast<size_t>(n));
+  std::vector<rte_eth_xstat_name> names(static_cast<size_t>(n));
+  // The count can change between calls (a port reconfigured): use what both
+  // calls returned, never more than was allocated.
+  const int got_values = rte_eth_xstats_get(port_id, values.data(), static_cast<unsigned>(n));
+  const int got_names = rte_eth_xstats_get_names(port_id, names.data(), static_cast<unsigned>(n));
+  if (got_values < 0 || got_names < 0) return std::nullopt;
+  std::vector<std::pair<std::string, uint64_t>> out;
+  const int count = std::min({n, got_values, got_names});
+  for (int i = 0; i < count; i++) {
+    const uint64_t id = values[static_cast<size_t>(i)].id;
+    if (id >= static_cast<uint64_t>(count)) continue;
+    out.emplace_back(names[id].name, values[static_cast<size_t>(i)].value);
+  }
+  return out;
+}
+
+}  // namespace nvmove::drivers
