@@ -52,7 +52,10 @@ struct RouteTable::Deferred {
   uint32_t entry_idx = kNone;
   uint32_t stat_idx = kNone;
   uint32_t nve_idx = kNone;  // NVE slot whose last user went away
-  const TunnelTemplate *tmpl = nullptr;
+  // A retired DPDK heap block to rte_free: an old NVE template or an old
+  // gateway header. Typeless on purpose: rte_free needs no type, and a typed
+  // pointer would invite a cast between unrelated structs.
+  const void *block = nullptr;
 };
 
 RouteTable::RouteTable(const RouteTableConfig &cfg, rte_rcu_qsbr *qsbr) : cfg_(cfg), qsbr_(qsbr) {
@@ -156,7 +159,7 @@ void RouteTable::free_deferred(const Deferred &d) {
     rte_free(const_cast<TunnelTemplate *>(nves_[d.nve_idx].exchange(nullptr)));
     free_nves_.push_back(d.nve_idx);
   }
-  rte_free(const_cast<TunnelTemplate *>(d.tmpl));
+  rte_free(const_cast<void *>(d.block));
 }
 
 void RouteTable::defer(const Deferred &d) { pending_.push_back(d); }
@@ -250,10 +253,8 @@ void RouteTable::publish_gateway() {
   build_gateway_l2(fabric_, *g);
   const GatewayL2 *old = gateway_.exchange(g, std::memory_order_acq_rel);
   if (old) {
-    // GatewayL2 fits the template allocation's lifetime rules: retire it the
-    // same way (rte_free does not care about the type).
     Deferred d;
-    d.tmpl = reinterpret_cast<const TunnelTemplate *>(old);
+    d.block = old;
     defer(d);
   }
 }
@@ -266,7 +267,7 @@ void RouteTable::set_fabric(const FabricParams &fabric) {
     if (!t) continue;  // the old template keeps serving
     const TunnelTemplate *old = nves_[idx].exchange(t, std::memory_order_acq_rel);
     Deferred d;
-    d.tmpl = old;
+    d.block = old;
     defer(d);
   }
   publish_gateway();
@@ -323,7 +324,7 @@ bool RouteTable::upsert(const RouteChange &c, std::string &why) {
   if (old) hash_->replace(slot, idx);
   else if (!hash_->insert(hash, idx)) {
     free_entries_.push_back(idx);
-    if (!old) free_stats_.push_back(e.stat_idx);
+    free_stats_.push_back(e.stat_idx);  // a new route's (a replacement never inserts)
     if (e.nve_idx != kNone) {
       Deferred d;
       release_nve_ref(e.nve_idx, d);

@@ -32,8 +32,7 @@ std::optional<IpAddress> NveAgent::tunnel_endpoint(const IpAddress &vm_addr, con
   return std::nullopt;
 }
 
-void NveAgent::on_notification(const std::vector<uint8_t> &, const proto::Message &m, const IpAddress &from,
-                               uint16_t from_port) {
+void NveAgent::on_notification(const proto::Message &m, const IpAddress &from, uint16_t from_port) {
   const uint64_t now_ns = clock_.wall_ns();
   auto reject = [&](proto::Status s, const std::string &why) {
     counters_.notifications_rejected++;

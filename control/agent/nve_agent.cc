@@ -160,7 +160,7 @@ void NveAgent::on_datagram(const IpAddress &from, uint16_t from_port, std::span<
   }
   const proto::Message &m = decoded->message;
   if (m.is_reply()) on_reply(m);
-  else if (m.notification) on_notification(std::vector<uint8_t>(data.begin(), data.end()), m, from, from_port);
+  else if (m.notification) on_notification(m, from, from_port);
   else counters_.dropped_datagrams++;  // nvad sends us requests only as notifications
 }
 

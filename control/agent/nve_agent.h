@@ -127,8 +127,7 @@ class NveAgent {
   void send_pending(LocalVm &vm);
   void on_reply(const proto::Message &reply);
   // move_notification.cc
-  void on_notification(const std::vector<uint8_t> &wire, const proto::Message &m, const IpAddress &from,
-                       uint16_t from_port);
+  void on_notification(const proto::Message &m, const IpAddress &from, uint16_t from_port);
   void reply_to_nvad(const proto::Message &reply, const IpAddress &to, uint16_t port);
   std::optional<IpAddress> tunnel_endpoint(const IpAddress &vm_addr, const proto::NveAddresses &nve) const;
   void expire_bul(uint64_t now);

@@ -251,15 +251,11 @@ Reply NvedCommands::show_routes(const Args &a) {
     }
   }
   std::vector<RouteView> routes;
-  if (addr) {
-    for (uint32_t v : vn ? std::vector<uint32_t>{*vn} : std::vector<uint32_t>{cfg_.fabric_vn}) {
-      if (auto r = rt_.routes().find({v, *addr})) routes.push_back(*r);
-    }
-    if (!vn) {  // any virtual network: walk
-      routes.clear();
-      for (auto &r : rt_.routes().list())
-        if (r.route.address == *addr) routes.push_back(r);
-    }
+  if (addr && vn) {  // one key: a direct lookup
+    if (auto r = rt_.routes().find({*vn, *addr})) routes.push_back(*r);
+  } else if (addr) {  // this address in any virtual network: walk
+    for (auto &r : rt_.routes().list())
+      if (r.route.address == *addr) routes.push_back(r);
   } else {
     for (auto &r : rt_.routes().list())
       if (!vn || r.route.vn == *vn) routes.push_back(r);

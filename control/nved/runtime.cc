@@ -204,19 +204,28 @@ void NvedRuntime::start_workers() {
     p.idle_sleep_us = cfg_.idle_sleep_us;
     g_launch.push_back(LaunchArg{workers_[w], p});
   }
+  // If a launch fails, the workers already running must be stopped (here,
+  // before the throw) and never have their contexts freed under them.
   for (size_t w = 0; w < workers_.size(); w++) {
     const int rc = rte_eal_remote_launch(worker_entry, &g_launch[w], lcores_[w]);
-    if (rc != 0) throw std::runtime_error("cannot launch worker on lcore " + std::to_string(lcores_[w]));
+    if (rc == 0) launched_ = w + 1;
+    if (rc != 0) {
+      stop_workers();
+      throw std::runtime_error("cannot launch worker " + std::to_string(w) + " on lcore " +
+                               std::to_string(lcores_[w]) + ": " + std::strerror(-rc) +
+                               " (is the lcore busy?)");
+    }
     spdlog::info("worker {} on lcore {}: {} RX queue(s)", w, lcores_[w], workers_[w]->n_rxq);
   }
-  running_ = true;
 }
 
 void NvedRuntime::stop_workers() {
-  if (!running_) return;
+  if (launched_ == 0) return;
   quit_.store(true, std::memory_order_release);
-  rte_eal_mp_wait_lcore();
-  running_ = false;
+  // Only the lcores this runtime launched: another lcore may run something
+  // else (and would make rte_eal_mp_wait_lcore wait for it).
+  for (size_t w = 0; w < launched_; w++) rte_eal_wait_lcore(lcores_[w]);
+  launched_ = 0;
 }
 
 bool NvedRuntime::send_from_control(rte_mbuf *m) {

@@ -67,7 +67,7 @@ class NvedRuntime {
   std::vector<dp::WorkerContext *> workers_;
   std::vector<unsigned> lcores_;
   std::atomic<bool> quit_{false};
-  bool running_ = false;
+  size_t launched_ = 0;  // workers 0..launched_-1 run on their lcores
   bool ports_started_ = false;
 };
 

@@ -183,7 +183,7 @@ TEST(RouteTable, ConcurrentReaderNeverSeesFreedOrTornEntries) {
   for (uint32_t i = kKeys; i < kKeys + kStable; i++)
     ASSERT_EQ(t.apply(std::vector<RouteChange>{upsert(0, v4(0x0a000000 + i), TunnelToNve{nve_for(i, 0)})}).applied, 1u);
 
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, reader_started{false};
   std::atomic<uint64_t> lookups{0}, hits{0}, bad{0}, stable_missed{0};
   const RouteTableView view = t.view();
   std::thread reader([&] {
@@ -222,12 +222,18 @@ TEST(RouteTable, ConcurrentReaderNeverSeesFreedOrTornEntries) {
         }
       }
       lookups.fetch_add(32, std::memory_order_relaxed);
+      reader_started.store(true, std::memory_order_release);
       rcu_quiescent(q.v, 0);
     }
     rte_rcu_qsbr_thread_offline(q.v, 0);
     rte_rcu_qsbr_thread_unregister(q.v, 0);
   });
 
+  // Start latch: the churn begins only once the reader is looking up, and
+  // the lookups counted between the churn's start and end prove the two
+  // overlapped (a reader that ran only before or after would prove nothing).
+  while (!reader_started.load(std::memory_order_acquire)) std::this_thread::yield();
+  const uint64_t lookups_before_churn = lookups.load(std::memory_order_relaxed);
   uint64_t changes = 0;
   for (uint32_t gen = 0; changes < 300000; gen++) {
     std::vector<RouteChange> b;
@@ -251,12 +257,15 @@ TEST(RouteTable, ConcurrentReaderNeverSeesFreedOrTornEntries) {
     t.apply(b);  // removing an absent key is a counted error, not a problem
     t.reclaim();
   }
+  const uint64_t lookups_during_churn = lookups.load(std::memory_order_relaxed) - lookups_before_churn;
   stop.store(true, std::memory_order_release);
   reader.join();
+  EXPECT_GT(lookups_during_churn, 0u) << "the reader never ran while the table changed";
   EXPECT_EQ(bad.load(), 0u);
   EXPECT_EQ(stable_missed.load(), 0u);
   EXPECT_GT(lookups.load(), 0u);
   EXPECT_GT(hits.load(), 0u);
-  std::printf("concurrency: %llu changes, %llu lookups, %llu hits\n", (unsigned long long)changes,
-              (unsigned long long)lookups.load(), (unsigned long long)hits.load());
+  std::printf("concurrency: %llu changes, %llu lookups (%llu during the churn), %llu hits\n",
+              (unsigned long long)changes, (unsigned long long)lookups.load(),
+              (unsigned long long)lookups_during_churn, (unsigned long long)hits.load());
 }
