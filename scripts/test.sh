@@ -3,8 +3,9 @@
 #   1. release build: unit tests, traffic tests (pcap in/out byte for byte,
 #      then tshark), end-to-end namespace test
 #   2. ThreadSanitizer build: the route table under concurrent reads/writes
-#   3. clang AddressSanitizer+UBSan build: all unit tests, then each libFuzzer
-#      target for FUZZ_SECONDS (default 20)
+#   3. clang AddressSanitizer+UBSan build: every unit test binary (the
+#      dataplane, nved's runtime, the protocol codec, the agent, nvad), then
+#      each libFuzzer target for FUZZ_SECONDS (default 20)
 # SKIP_SANITIZERS=1 runs step 1 only (quick local iterations).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,15 @@ step "AddressSanitizer+UBSan (clang): unit tests and fuzz targets"
 [ -f build-fuzz/build.ninja ] || CXX=clang++ meson setup build-fuzz -Dfuzz=true \
   -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized \
   -Dfuzz_seconds="$FUZZ_SECONDS"
-ninja -C build-fuzz -j "$JOBS" tests/unit_tests tests/fuzz_packet tests/fuzz_config tests/fuzz_protocol
-ASAN_OPTIONS="detect_leaks=0" UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" \
-  build-fuzz/tests/unit_tests
+ninja -C build-fuzz -j "$JOBS" tests/unit_tests tests/runtime_tests tests/protocol_tests tests/agent_tests \
+  tests/nvad_tests tests/fuzz_packet tests/fuzz_config tests/fuzz_protocol
+export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1"
+# DPDK's EAL keeps memory until exit by design: no leak check for its tests.
+for t in unit_tests runtime_tests; do
+  ASAN_OPTIONS="detect_leaks=0" "build-fuzz/tests/$t"
+done
+# Everything that parses untrusted input without DPDK: leaks checked too.
+for t in protocol_tests agent_tests nvad_tests; do
+  ASAN_OPTIONS="detect_leaks=1" "build-fuzz/tests/$t"
+done
 meson test -C build-fuzz --print-errorlogs --num-processes 1 --suite fuzz

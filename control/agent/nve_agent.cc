@@ -9,23 +9,8 @@
 
 namespace nvmove::agent {
 
-std::string vm_id_text(const proto::VmId &id) {
-  bool printable = !id.empty();
-  for (uint8_t c : id) printable = printable && std::isprint(c) && c != ' ';
-  if (printable) return std::string(id.begin(), id.end());
-  static const char *d = "0123456789abcdef";
-  std::string s = "0x";
-  for (uint8_t c : id) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
-}
-
-proto::VmId vm_id_from_text(const std::string &t) { return proto::VmId(t.begin(), t.end()); }
-
 NveAgent::NveAgent(AgentConfig cfg, RouteBackend &routes, AgentTransport &net, const proto::KeyTable &keys,
-                   AgentClock &clock)
+                   const Clock &clock)
     : cfg_(std::move(cfg)),
       routes_(routes),
       net_(net),
@@ -34,7 +19,8 @@ NveAgent::NveAgent(AgentConfig cfg, RouteBackend &routes, AgentTransport &net, c
       replay_(proto::TimestampWindow{cfg_.timestamp_window}),
       // Start where a previous run of this NVE is unlikely to have been; nvad
       // answers "bad sequence number" with the value it expects otherwise.
-      next_sequence_(static_cast<uint16_t>(clock.wall_ns() / 1000)) {}
+      next_sequence_(static_cast<uint16_t>(clock.wall_ns() / 1000)),
+      limited_log_(std::chrono::seconds(10), clock) {}
 
 std::optional<std::string> NveAgent::vm_event(VmEvent event, const VmSpec &spec, proto::MobilityMode mobility) {
   if (spec.id.empty() || spec.id.size() > 253) return "VM-ID must be 1..253 bytes";
@@ -165,10 +151,7 @@ void NveAgent::on_datagram(const IpAddress &from, uint16_t from_port, std::span<
 }
 
 void NveAgent::warn_limited(const IpAddress &peer, const std::string &reason, const std::string &line) {
-  if (auto held = log_limiter_.admit(peer, reason, clock_.now_ms())) {
-    if (*held) spdlog::warn("{} ({} more like it not logged)", line, *held);
-    else spdlog::warn("{}", line);
-  }
+  if (auto admitted = limited_log_.admit(peer, reason, line)) spdlog::warn("{}", *admitted);
 }
 
 void NveAgent::tick() {

@@ -21,11 +21,13 @@
 #include <vector>
 
 #include "common/route_change.h"
-#include "control/agent/log_limiter.h"
+#include "control/base/clock.h"
+#include "control/base/rate_limited_log.h"
 #include "control/agent/vm_lifecycle.h"
 #include "control/protocol/keys.h"
 #include "control/protocol/message.h"
 #include "control/protocol/replay.h"
+#include "control/protocol/vm_id_text.h"
 
 namespace nvmove::agent {
 
@@ -33,13 +35,6 @@ class AgentTransport {
  public:
   virtual ~AgentTransport() = default;
   virtual void send(const IpAddress &to, uint16_t port, std::span<const uint8_t> datagram) = 0;
-};
-
-class AgentClock {
- public:
-  virtual ~AgentClock() = default;
-  virtual uint64_t now_ms() = 0;   // monotonic
-  virtual uint64_t wall_ns() = 0;  // protocol timestamps
 };
 
 struct AgentConfig {
@@ -72,7 +67,7 @@ struct AgentCounters {
 class NveAgent {
  public:
   NveAgent(AgentConfig cfg, RouteBackend &routes, AgentTransport &net, const proto::KeyTable &keys,
-           AgentClock &clock);
+           const Clock &clock);
 
   // A lifecycle event from the hypervisor side. Returns an error text when
   // the event is refused (nothing changed then). `mobility` is the hint sent
@@ -144,19 +139,19 @@ class NveAgent {
   RouteBackend &routes_;
   AgentTransport &net_;
   const proto::KeyTable &keys_;
-  AgentClock &clock_;
+  const Clock &clock_;
   proto::ReplayGuard replay_;
   std::map<proto::VmId, LocalVm> vms_;
   std::map<proto::VmId, BulEntry> bul_;
   uint16_t next_sequence_;
   AgentCounters counters_;
-  LogLimiter log_limiter_;
+  RateLimitedLog limited_log_;
 
   // Logs `line` at warn, at most once per interval per (peer, reason).
   void warn_limited(const IpAddress &peer, const std::string &reason, const std::string &line);
 };
 
-std::string vm_id_text(const proto::VmId &id);
-proto::VmId vm_id_from_text(const std::string &text);
+// VM-IDs have one text form everywhere (control/protocol/vm_id_text.h).
+using proto::vm_id_text;
 
 }  // namespace nvmove::agent

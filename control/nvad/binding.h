@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "control/nvad/clock.h"
+#include "control/base/clock.h"
 #include "control/protocol/message.h"
 
 namespace nvmove::nvad {

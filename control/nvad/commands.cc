@@ -1,7 +1,10 @@
 #include "control/nvad/commands.h"
 
 #include <iomanip>
+#include <optional>
 #include <sstream>
+
+#include "control/protocol/vm_id_text.h"
 
 namespace nvmove::nvad {
 
@@ -11,16 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string hex_of(const std::string &s) {
-  static const char *d = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out += d[c >> 4];
-    out += d[c & 15];
-  }
-  return out;
-}
-
 std::string str(const json &j) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_null()) return "-";
@@ -29,14 +22,19 @@ std::string str(const json &j) {
 
 Reply show_bindings(Server &server, const Args &a) {
   if (a.size() > 1) return Reply::fail("usage: show bindings [VM-ID]", true);
+  // VM-IDs have one text form (control/protocol/vm_id_text.h): compare the
+  // canonical spelling of what the operator typed.
+  std::optional<std::string> wanted;
+  if (!a.empty()) {
+    const auto id = proto::parse_vm_id(a[0]);
+    if (!id) return Reply::fail("'" + a[0] + "' is not a VM-ID (text, a UUID, or hex:DIGITS)", true);
+    wanted = proto::vm_id_text(*id);
+  }
   json all = server.state_json()["bindings"];
   Reply r;
   r.data = json::array();
   for (const auto &b : all) {
-    // nvad prints VM-IDs as hex:...; nved and operators use the text form.
-    if (!a.empty() && str(b["vm_id"]) != a[0] && str(b["vm_id"]) != "hex:" + a[0] &&
-        str(b["vm_id"]) != "hex:" + hex_of(a[0]))
-      continue;
+    if (wanted && str(b["vm_id"]) != *wanted) continue;
     r.data.push_back(b);
   }
   if (!a.empty() && r.data.empty()) return Reply::fail("no binding for VM " + a[0]);

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <string>
 
-#include "control/nvad/clock.h"
+#include "control/base/clock.h"
 #include "control/nvad/config_loader.h"
 #include "control/ctl/ctl_socket.h"
 #include "control/nvad/commands.h"
@@ -81,7 +81,7 @@ void warn_about_keyless_peers(const nvad::NvadConfig &config, const proto::KeyTa
   for (const auto &[peer, policy] : *config.policy.peers)
     if (!keys.sending_key(peer))
       spdlog::warn("peer {} is in the peers list but has no key in {}: it cannot register",
-                   nvad::address_text(peer), config.key_file);
+                   peer.to_string(), config.key_file);
 }
 
 }  // namespace
@@ -150,7 +150,7 @@ int main(int argc, char **argv) {
     spdlog::critical("{}", e.what());
     return kExitRuntime;
   }
-  nvad::SystemClock clock;
+  SystemClock clock;
   auto store = nvad::open_sqlite_store(config->db_path, clock);
   if (!store) {
     spdlog::critical("{}", store.error().message);

@@ -94,7 +94,7 @@ void Notifier::fail(Binding &binding, PreviousNve &previous, std::optional<proto
   // Packets in flight to that NVE are lost until it learns of the move some
   // other way; an operator needs to know which NVE and which VM.
   spdlog::warn("move notification for VM {} to previous NVE {} failed: {}", vm_id_text(binding.vm_id),
-               address_text(previous.nve.control),
+               previous.nve.control.to_string(),
                status ? std::string("rejected with ") + proto::status_name(*status)
                       : "no acknowledgement after " + std::to_string(previous.retries) +
                             " retransmissions");
@@ -124,7 +124,7 @@ bool Notifier::on_reply(Binding &binding, const IpAddress &peer, const proto::Me
     Instant granted_until = clock_.now() + std::chrono::seconds(proto::lifetime_seconds(reply.lifetime));
     previous->redirect_until = std::min(previous->redirect_until, granted_until);
     counters_.notifications_acknowledged++;
-    spdlog::debug("previous NVE {} acknowledged the move of VM {}", address_text(peer),
+    spdlog::debug("previous NVE {} acknowledged the move of VM {}", peer.to_string(),
                   vm_id_text(binding.vm_id));
     // After a cold move the NVE has dropped its entry: nothing is left there
     // for a later move to update.
@@ -139,7 +139,7 @@ bool Notifier::on_reply(Binding &binding, const IpAddress &peer, const proto::Me
     PeerState &state = peers_.get(peer);
     state.next_sequence = *reply.expected_sequence;
     out.write(PutPeerState{peer, state});
-    spdlog::info("previous NVE {} expects sequence {} from nvad: resynchronised", address_text(peer),
+    spdlog::info("previous NVE {} expects sequence {} from nvad: resynchronised", peer.to_string(),
                  *reply.expected_sequence);
     retransmit_or_fail(binding, *previous, out);
     return true;

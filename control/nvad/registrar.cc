@@ -125,7 +125,7 @@ Outcome Registrar::deregister(const Inbound &in, std::optional<Binding> binding,
   binding->expires_at = clock_.now() + policy_.deregistration_grace;
   counters_.deregistrations++;
   spdlog::info("VM {} de-registered by NVE {}; deleted in {} unless registered again",
-               vm_id_text(binding->vm_id), address_text(in.peer),
+               vm_id_text(binding->vm_id), in.peer.to_string(),
                duration_text(policy_.deregistration_grace));
   schedule_deadline(*binding);
   save(std::move(*binding), out);
@@ -149,7 +149,7 @@ Outcome Registrar::create(const Inbound &in, Outcome out) {
   grant_lifetime(binding, in);
   counters_.registrations++;
   spdlog::info("VM {} registered at NVE {} (endpoints {}), virtual network {}, lifetime {} s",
-               vm_id_text(binding.vm_id), address_text(in.peer), endpoints_line(binding.serving.endpoints),
+               vm_id_text(binding.vm_id), in.peer.to_string(), endpoints_line(binding.serving.endpoints),
                binding.virtual_network, proto::lifetime_seconds(binding.granted_lifetime));
   accept(in, binding.granted_lifetime, out);
   schedule_deadline(binding);
@@ -204,7 +204,7 @@ Outcome Registrar::move(const Inbound &in, Binding binding, Outcome out) {
   grant_lifetime(binding, in);
   counters_.moves++;
   spdlog::info("VM {} moved from NVE {} to NVE {} (mode {})", vm_id_text(binding.vm_id),
-               address_text(from), address_text(in.peer), proto::mobility_mode_name(binding.last_move_mode));
+               from.to_string(), in.peer.to_string(), proto::mobility_mode_name(binding.last_move_mode));
   if (record_move(binding, clock_.now(), policy_.flap)) {
     // This move is accepted (the VM is where it registered last); the next
     // ones are refused until an operator has looked.
@@ -212,7 +212,7 @@ Outcome Registrar::move(const Inbound &in, Binding binding, Outcome out) {
     spdlog::warn("VM {} is flapping: {} moves within {}, now at NVE {}; further moves refused until "
                  "cleared",
                  vm_id_text(binding.vm_id), binding.recent_moves.size(),
-                 duration_text(policy_.flap.window), address_text(in.peer));
+                 duration_text(policy_.flap.window), in.peer.to_string());
   }
   accept(in, binding.granted_lifetime, out);
   notifier_.notify_previous(binding, out);

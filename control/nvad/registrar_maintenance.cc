@@ -38,7 +38,7 @@ Outcome Registrar::on_timers() {
       if (existing->state == BindingState::Active) {
         counters_.expirations++;
         spdlog::info("VM {} expired: NVE {} did not refresh it", vm_id_text(existing->vm_id),
-                     address_text(existing->serving.control));
+                     existing->serving.control.to_string());
       } else {
         counters_.grace_deletions++;
       }

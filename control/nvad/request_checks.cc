@@ -21,7 +21,7 @@ const PeerPolicy *peer_policy(const RegistrationPolicy &policy, const IpAddress 
 
 std::optional<Refusal> check_peer_listed(const RegistrationPolicy &policy, const IpAddress &peer) {
   if (!policy.peers || policy.peers->contains(peer)) return std::nullopt;
-  return refuse(proto::Status::NotAuthorized, "NVE " + address_text(peer) + " is not in the peers list");
+  return refuse(proto::Status::NotAuthorized, "NVE " + peer.to_string() + " is not in the peers list");
 }
 
 std::optional<Refusal> check_not_a_notification(const proto::Message &request) {
@@ -47,8 +47,8 @@ std::optional<Refusal> check_endpoints(const RegistrationPolicy &policy, const I
   for (const auto &endpoint : {request.serving_nve.ipv4, request.serving_nve.ipv6}) {
     if (endpoint && std::ranges::find(allowed, *endpoint) == allowed.end())
       return refuse(proto::Status::NotAuthorized,
-                    "NVE " + address_text(peer) + " announced tunnel endpoint " +
-                        address_text(*endpoint) + ", which is not its own (list it in peers[].endpoints)");
+                    "NVE " + peer.to_string() + " announced tunnel endpoint " +
+                        (*endpoint).to_string() + ", which is not its own (list it in peers[].endpoints)");
   }
   return std::nullopt;
 }
@@ -62,7 +62,7 @@ std::optional<Refusal> check_virtual_network(const RegistrationPolicy &policy, c
   const PeerPolicy *configured = peer_policy(policy, peer);
   if (configured && configured->virtual_networks && !configured->virtual_networks->contains(vn))
     return refuse(proto::Status::AdministrativelyProhibited,
-                  "NVE " + address_text(peer) + " may not serve virtual network " + std::to_string(vn));
+                  "NVE " + peer.to_string() + " may not serve virtual network " + std::to_string(vn));
   return std::nullopt;
 }
 
@@ -72,20 +72,20 @@ std::optional<Refusal> check_identity(const BindingCache &cache, const Binding *
   uint32_t vn = *request.virtual_network;
   if (existing && request.vm_mac && *request.vm_mac != existing->mac)
     return refuse(proto::Status::VmIdentityMismatch,
-                  "VM " + vm_id_text(vm) + " has MAC " + mac_text(existing->mac) +
-                      ", request says " + mac_text(*request.vm_mac));
+                  "VM " + vm_id_text(vm) + " has MAC " + mac_to_string(existing->mac) +
+                      ", request says " + mac_to_string(*request.vm_mac));
   if (request.lifetime == 0) return std::nullopt;  // a de-registration claims nothing
 
   if (request.vm_mac) {
     if (auto owner = cache.other_active_owner_of_mac(vn, *request.vm_mac, vm))
       return refuse(proto::Status::VmIdentityMismatch,
-                    "MAC " + mac_text(*request.vm_mac) + " in virtual network " +
+                    "MAC " + mac_to_string(*request.vm_mac) + " in virtual network " +
                         std::to_string(vn) + " belongs to VM " + vm_id_text(*owner));
   }
   for (const auto &address : request.vm_addresses) {
     if (auto owner = cache.other_active_owner_of_address(vn, address, vm))
       return refuse(proto::Status::VmIdentityMismatch,
-                    "address " + address_text(address) + " in virtual network " +
+                    "address " + address.to_string() + " in virtual network " +
                         std::to_string(vn) + " belongs to VM " + vm_id_text(*owner));
   }
   return std::nullopt;

@@ -74,10 +74,11 @@ std::optional<std::string> Server::open_sockets() {
   // socket leaves IPv4 alone.
   bool has_ipv4 = std::ranges::any_of(addresses, [](const IpAddress &a) { return a.is_v4(); });
   for (const auto &address : addresses) {
-    auto socket = UdpSocket::open(address, config_.listen.port, has_ipv4);
-    if (!socket) return socket.error();
-    spdlog::info("listening on {} port {}", address_text(address), socket->local_port());
-    sockets_.push_back(std::move(socket).value());
+    std::string error;
+    auto socket = UdpSocket::open(address, config_.listen.port, has_ipv4, error);
+    if (!socket) return error;
+    spdlog::info("listening on {} port {}", address.to_string(), socket->local_port());
+    sockets_.push_back(std::move(*socket));
   }
   return std::nullopt;
 }
@@ -153,7 +154,7 @@ void Server::handle_datagram(UdpSocket &socket, std::span<const uint8_t> bytes,
     // No key, no signed answer: a rejection nobody can be told about.
     if (drop.reason == DropReason::UnknownPeer) counters.reject(proto::Status::NotAuthorized);
     log_limited(spdlog::level::warn, from.from, drop_reason_name(drop.reason),
-                "dropped datagram from " + address_text(from.from) + " port " +
+                "dropped datagram from " + from.from.to_string() + " port " +
                     std::to_string(from.port) + ": " + drop_reason_name(drop.reason) + ": " + drop.detail);
     return;
   }
@@ -161,7 +162,7 @@ void Server::handle_datagram(UdpSocket &socket, std::span<const uint8_t> bytes,
   Outcome outcome = in.message.is_request() ? registrar_.handle_request(in) : registrar_.handle_reply(in);
   if (outcome.dropped)  // a duplicate or a late reply: routine, hence debug
     log_limited(spdlog::level::debug, in.peer, drop_reason_name(*outcome.dropped),
-                "ignored message from " + address_text(in.peer) + ": " +
+                "ignored message from " + in.peer.to_string() + ": " +
                     drop_reason_name(*outcome.dropped));
   execute(std::move(outcome), &socket);
 }
@@ -179,7 +180,7 @@ void Server::execute(Outcome outcome, UdpSocket *arrived_on) {
   if (outcome.rejection) {
     const Rejection &r = *outcome.rejection;
     log_limited(spdlog::level::warn, r.peer, proto::status_name(r.status),
-                "rejected request from " + address_text(r.peer) + ": " + proto::status_name(r.status) +
+                "rejected request from " + r.peer.to_string() + ": " + proto::status_name(r.status) +
                     ": " + r.reason);
   }
   if (outcome.reply && send(*outcome.reply, arrived_on)) counters.replies_sent++;
@@ -199,11 +200,11 @@ bool Server::send(const Outgoing &outgoing, UdpSocket *preferred) {
   auto wire = seal(outgoing.message, peer, keys_);
   UdpSocket *socket = socket_for(peer, preferred);
   if (!wire) error = wire.error();
-  else if (!socket) error = "no listening socket of the family of " + address_text(peer);
-  else error = socket->send(wire.value(), outgoing.to);
+  else if (!socket) error = "no listening socket of the family of " + peer.to_string();
+  else error = socket->send(wire.value(), outgoing.to.address, outgoing.to.port);
   if (!error) return true;
   registrar_.counters().send_errors++;
-  log_limited(spdlog::level::warn, peer, "send", "cannot send to " + address_text(peer) + ": " + *error);
+  log_limited(spdlog::level::warn, peer, "send", "cannot send to " + peer.to_string() + ": " + *error);
   return false;
 }
 

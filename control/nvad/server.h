@@ -20,10 +20,10 @@
 #include <spdlog/common.h>
 
 #include "control/nvad/nvad_config.h"
-#include "control/nvad/rate_limited_log.h"
+#include "control/base/rate_limited_log.h"
 #include "control/nvad/registrar.h"
 #include "control/nvad/store.h"
-#include "control/nvad/udp_socket.h"
+#include "control/base/udp_socket.h"
 #include "control/protocol/keys.h"
 
 namespace nvmove::nvad {

@@ -148,7 +148,7 @@ class SqliteStore final : public Store {
         .bind(2, b.vm_id)
         .bind(3, b.mac)
         .bind(4, columns::addresses(b.addresses))
-        .bind(5, proto::format_ip_address(b.serving.control))
+        .bind(5, b.serving.control.to_string())
         .bind(6, int64_t{b.serving.port})
         .bind(7, columns::endpoints(b.serving.endpoints))
         .bind(8, int64_t{static_cast<uint8_t>(b.state)})
@@ -174,7 +174,7 @@ class SqliteStore final : public Store {
       insert.bind(1, int64_t{b.virtual_network})
           .bind(2, b.vm_id)
           .bind(3, static_cast<int64_t>(i))
-          .bind(4, proto::format_ip_address(p.nve.control))
+          .bind(4, p.nve.control.to_string())
           .bind(5, int64_t{p.nve.port})
           .bind(6, columns::endpoints(p.nve.endpoints))
           .bind(7, as_column(to_wall_ns(p.redirect_until, clock_)))
@@ -192,7 +192,7 @@ class SqliteStore final : public Store {
     for (const auto &[peer, stamp] : b.last_requests) {
       insert.bind(1, int64_t{b.virtual_network})
           .bind(2, b.vm_id)
-          .bind(3, proto::format_ip_address(peer))
+          .bind(3, peer.to_string())
           .bind(4, int64_t{stamp.sequence})
           .bind(5, as_column(stamp.timestamp_ns))
           .run();
@@ -202,7 +202,7 @@ class SqliteStore final : public Store {
   void execute(const PutPeerState &write) {
     const PeerState &peer = write.state;
     sqlite::Statement upsert(db_.handle(), "INSERT OR REPLACE INTO peers VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    upsert.bind(1, proto::format_ip_address(write.peer));
+    upsert.bind(1, write.peer.to_string());
     if (peer.received.has_history()) {
       upsert.bind(2, int64_t{*peer.received.last_sequence()});
       upsert.bind(3, as_column(*peer.received.last_timestamp_ns()));

@@ -16,7 +16,7 @@ int64_t ms_from_now(Instant when, const Clock &clock) {
 }
 
 json nve_json(const NveRef &nve) {
-  return {{"address", address_text(nve.control)}, {"port", nve.port}, {"endpoints", endpoints_text(nve.endpoints)}};
+  return {{"address", nve.control.to_string()}, {"port", nve.port}, {"endpoints", endpoints_text(nve.endpoints)}};
 }
 
 json previous_json(const PreviousNve &previous, const Clock &clock) {
@@ -44,13 +44,13 @@ json binding_json(const Binding &b, const Clock &clock) {
   for (const auto &p : b.previous) previous.push_back(previous_json(p, clock));
   json registering = json::array();
   for (const auto &[peer, stamp] : b.last_requests)
-    registering.push_back({{"address", address_text(peer)},
+    registering.push_back({{"address", peer.to_string()},
                            {"last_sequence", stamp.sequence},
                            {"last_timestamp_ns", stamp.timestamp_ns}});
   json out = {
       {"vm_id", vm_id_text(b.vm_id)},
       {"virtual_network", b.virtual_network},
-      {"mac", mac_text(b.mac)},
+      {"mac", mac_to_string(b.mac)},
       {"addresses", addresses_text(b.addresses)},
       {"state", binding_state_name(b.state)},
       {"serving_nve", nve_json(b.serving)},
@@ -92,7 +92,7 @@ json peers_json(const Registrar &registrar, const proto::KeyTable *keys) {
     // Without a peers list, every peer with a key may register.
     bool authorized = has_key && (!registrar.policy().peers || summary.listed);
     json entry = {
-        {"address", address_text(address)},
+        {"address", address.to_string()},
         {"has_key", has_key},
         {"authorized", authorized},
         {"vms_served", summary.serving},

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "control/nvad/binding.h"
-#include "control/nvad/clock.h"
+#include "control/base/clock.h"
 #include "control/nvad/peer_table.h"
 #include "control/protocol/result.h"
 

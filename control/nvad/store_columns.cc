@@ -24,7 +24,7 @@ std::optional<IpAddress> parse_address(const json &item) {
 
 std::string addresses(const std::vector<IpAddress> &addresses) {
   json array = json::array();
-  for (const auto &address : addresses) array.push_back(proto::format_ip_address(address));
+  for (const auto &address : addresses) array.push_back(address.to_string());
   return array.dump();
 }
 

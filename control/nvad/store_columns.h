@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "control/nvad/binding.h"
-#include "control/nvad/clock.h"
+#include "control/base/clock.h"
 
 namespace nvmove::nvad::store_columns {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "control/nvad/binding.h"
-#include "control/nvad/clock.h"
+#include "control/base/clock.h"
 
 namespace nvmove::nvad {
 

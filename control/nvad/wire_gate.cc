@@ -12,10 +12,10 @@ proto::Result<Inbound, GateDrop> admit(std::span<const uint8_t> wire, const IpAd
   const proto::AuthKey *key = keys.find(peer, decoded->auth.key_id);
   if (!key) {
     if (!keys.sending_key(peer))
-      return GateDrop{DropReason::UnknownPeer, "no key for " + address_text(peer) + " in the key file"};
+      return GateDrop{DropReason::UnknownPeer, "no key for " + peer.to_string() + " in the key file"};
     return GateDrop{DropReason::UnknownKeyId,
                     "key id " + std::to_string(decoded->auth.key_id) + " is not configured for " +
-                        address_text(peer)};
+                        peer.to_string()};
   }
   auto verdict = proto::verify_authentication(wire, decoded->auth, *key);
   if (verdict != proto::AuthVerdict::Authentic)
@@ -27,7 +27,7 @@ proto::Result<std::vector<uint8_t>, std::string> seal(const proto::Message &mess
                                                       const IpAddress &peer,
                                                       const proto::KeyTable &keys) {
   const proto::AuthKey *key = keys.sending_key(peer);
-  if (!key) return std::string("no key for " + address_text(peer) + " in the key file");
+  if (!key) return std::string("no key for " + peer.to_string() + " in the key file");
   auto wire = proto::encode(message, *key);
   if (!wire) return wire.error().describe();
   return std::move(wire).value();

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "control/nvad/clock.h"
+#include "control/base/clock.h"
 #include "control/protocol/message.h"
 
 namespace nvmove::nvad {

@@ -22,7 +22,11 @@ Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, co
                                                    : "usage: vm deactivate|disassociate VM-ID";
   if (a.empty()) return usage(u);
   agent::VmSpec spec;
-  spec.id = agent::vm_id_from_text(a[0]);
+  const auto id = proto::parse_vm_id(a[0]);
+  if (!id)
+    return usage(std::string(u) + ": '" + a[0] +
+                 "' is not a VM-ID (printable text without spaces, a UUID, or hex:DIGITS; at most 253 bytes)");
+  spec.id = *id;
   proto::MobilityMode mode = proto::MobilityMode::Hot;
   if (ev == agent::VmEvent::Associate) {
     std::optional<uint32_t> vn;

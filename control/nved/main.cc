@@ -20,7 +20,7 @@
 #include "control/nved/commands.h"
 #include "control/agent/udp_transport.h"
 #include "control/nved/agent_commands.h"
-#include "control/protocol/clock.h"
+#include "control/base/clock.h"
 #include "control/protocol/keys.h"
 #include "control/nved/telemetry.h"
 
@@ -32,14 +32,6 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-struct SystemAgentClock final : nvmove::agent::AgentClock {
-  uint64_t now_ms() override {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-  }
-  uint64_t wall_ns() override { return nvmove::proto::wall_clock_ns(); }
-};
 std::atomic<bool> g_hangup{false};
 void on_signal(int) { g_stop.store(true, std::memory_order_release); }
 void on_hangup(int) { g_hangup.store(true, std::memory_order_release); }
@@ -199,7 +191,7 @@ int main(int argc, char **argv) {
     std::unique_ptr<nvmove::agent::UdpTransport> transport;
     std::unique_ptr<nvmove::agent::NveAgent> mobility;
     nvmove::proto::KeyTable keys;
-    SystemAgentClock clock;
+    nvmove::SystemClock clock;
     if (cfg.agent.enabled) {
       auto loaded = nvmove::proto::load_key_file(cfg.agent.key_file);
       if (!loaded) throw std::runtime_error("agent.key_file: " + loaded.error().message);

@@ -4,13 +4,12 @@
 
 namespace nvmove::proto {
 
-// The same text forms as everywhere else (common/route_change.cc); these
-// only adapt the interface (string_view in, length-checked).
+// The same text form as everywhere else (IpAddress::parse in
+// common/net_types.cc); this only adapts the interface (string_view in,
+// length-checked). Printing is IpAddress::to_string, the one IP-to-text.
 std::optional<IpAddress> parse_ip_address(std::string_view text) {
   if (text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
   return IpAddress::parse(std::string(text));
 }
-
-std::string format_ip_address(const IpAddress &address) { return address.to_string(); }
 
 }  // namespace nvmove::proto

@@ -46,14 +46,6 @@ double pct(std::vector<double> v, double p) {
 struct NullNet : agent::AgentTransport {
   void send(const IpAddress &, uint16_t, std::span<const uint8_t>) override {}
 };
-struct RealClock : agent::AgentClock {
-  uint64_t now_ms() override { return rte_rdtsc() / (rte_get_tsc_hz() / 1000); }
-  uint64_t wall_ns() override { return proto_ns(); }
-  static uint64_t proto_ns() {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch()).count());
-  }
-};
 
 // The reader: bulk lookups of random keys like a worker, reporting a
 // quiescent state per pass, counting lookups; optionally watching one key.
@@ -215,7 +207,7 @@ int main(int argc, char **argv) {
   ac.nvad = nvad;
   ac.self.ipv4 = f.own_v4;
   NullNet net;
-  RealClock clock;
+  SystemClock clock;
   agent::NveAgent ag(ac, table, net, keys, clock);
   std::vector<double> conv;
   const IpAddress vm = v4(0x0a000005);
@@ -233,7 +225,7 @@ int main(int argc, char **argv) {
     m.vm_addresses = {vm};
     const IpAddress nve = v4(0xc6336400 + 10 + (i % 2 ? 1 : 2));
     m.serving_nve.ipv4 = nve;
-    m.timestamp_ns = RealClock::proto_ns();
+    m.timestamp_ns = wall_clock_ns();
     auto wire = proto::encode(m, key);
     if (!wire) {
       std::fprintf(stderr, "encode: %s\n", wire.error().describe().c_str());

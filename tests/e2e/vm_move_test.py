@@ -98,13 +98,10 @@ log = base.log
 
 
 def nvad_vm_text(vm_id):
-    """How nvad writes a VM-ID in its log: a UUID if 16 bytes, else hex:<bytes>
-    (control/nvad/text_format.cc; nved's agent writes printable IDs as is)."""
-    b = vm_id.encode()
-    if len(b) == 16:
-        h = b.hex()
-        return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
-    return "hex:" + b.hex()
+    """How every program writes a VM-ID (control/protocol/vm_id_text.h):
+    printable text without spaces as it is."""
+    assert all(0x21 <= ord(c) <= 0x7e for c in vm_id) and not vm_id.startswith("hex:")
+    return vm_id
 
 
 NVAD_VM = nvad_vm_text(VM_ID)

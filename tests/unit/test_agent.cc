@@ -60,12 +60,6 @@ class CaptureNet : public AgentTransport {
   std::vector<Sent> sent;
 };
 
-class FakeClock : public AgentClock {
- public:
-  uint64_t now_ms() override { return ms; }
-  uint64_t wall_ns() override { return 1'800'000'000'000'000'000ull + ms * 1'000'000ull; }
-  uint64_t ms = 1000;
-};
 
 const IpAddress kNvad = ip("10.255.0.1");
 const IpAddress kSelf = ip("192.0.2.1");
@@ -81,7 +75,7 @@ class AgentTest : public ::testing::Test {
     cfg.self.ipv4 = kSelf;
     cfg.bul_idle_ms = 30000;
     agent = std::make_unique<NveAgent>(cfg, routes, net, keys, clock);
-    vm.id = vm_id_from_text("vm-1");
+    vm.id = *proto::parse_vm_id("vm-1");
     vm.mac = {2, 0, 0, 0, 1, 1};
     vm.addresses = {ip("10.0.0.5")};
     vm.port = 1;
@@ -113,7 +107,7 @@ class AgentTest : public ::testing::Test {
   }
 
   proto::Message notification(uint16_t seq, const char *new_nve, proto::MobilityMode mode = proto::MobilityMode::Hot) {
-    clock.ms += 1;  // nvad's timestamps increase
+    clock.advance(std::chrono::milliseconds(1));  // nvad's timestamps increase
     proto::Message m;
     m.type = proto::MessageType::RegistrationRequest;
     m.notification = true;
@@ -169,10 +163,10 @@ TEST_F(AgentTest, RegistersOnActivateAndRefreshesBeforeLifetimeEnds) {
   EXPECT_EQ(req.lifetime, cfg.lifetime_units);
   deliver(reply_to(req, proto::Status::Accepted, 25), keys.sending_key(kNvad)[0]);  // 100 s granted
   EXPECT_TRUE(agent->registered(vm.id));
-  clock.ms += 74000;
+  clock.advance(std::chrono::milliseconds(74000));
   agent->tick();
   EXPECT_EQ(net.sent.size(), 1u);  // not yet: refresh at 3/4 of 100 s
-  clock.ms += 2000;
+  clock.advance(std::chrono::milliseconds(2000));
   agent->tick();
   ASSERT_EQ(net.sent.size(), 2u);
   EXPECT_TRUE(proto::seq_newer(last_sent().sequence, req.sequence));
@@ -181,16 +175,16 @@ TEST_F(AgentTest, RegistersOnActivateAndRefreshesBeforeLifetimeEnds) {
 TEST_F(AgentTest, RetransmitsWithBackoffThenGivesUp) {
   agent->vm_event(VmEvent::Associate, vm);
   agent->vm_event(VmEvent::Activate, vm);
-  std::vector<uint64_t> sent_at = {clock.ms};
+  std::vector<uint64_t> sent_at = {clock.now_ms()};
   for (int i = 0; i < 200000 && agent->counters().registrations_failed == 0; i++) {
-    clock.ms += 100;
+    clock.advance(std::chrono::milliseconds(100));
     const size_t before = net.sent.size();
     agent->tick();
-    if (net.sent.size() != before) sent_at.push_back(clock.ms);
+    if (net.sent.size() != before) sent_at.push_back(clock.now_ms());
   }
   ASSERT_EQ(sent_at.size(), 1u + cfg.retransmit_count);  // then it gave up
   // It tries again later (the VM is still active), starting a new series.
-  clock.ms += cfg.retransmit_max_ms;
+  clock.advance(std::chrono::milliseconds(cfg.retransmit_max_ms));
   agent->tick();
   EXPECT_EQ(net.sent.size(), 2u + cfg.retransmit_count);
   for (size_t i = 1; i < sent_at.size(); i++)
@@ -215,13 +209,13 @@ TEST_F(AgentTest, MoveNotificationTunnelsThenIdleExpiryRemovesTheTunnel) {
   EXPECT_EQ(ack.sequence, 100);
 
   // Traffic keeps the tunnel; silence removes it.
-  clock.ms += 20000;
+  clock.advance(std::chrono::milliseconds(20000));
   routes.routes[{0, ip("10.0.0.5")}].hits = 10;
   agent->tick();
-  clock.ms += 20000;
+  clock.advance(std::chrono::milliseconds(20000));
   agent->tick();
   EXPECT_EQ(agent->bul_size(), 1u);
-  clock.ms += 11000;
+  clock.advance(std::chrono::milliseconds(11000));
   agent->tick();
   EXPECT_EQ(agent->bul_size(), 0u);
   EXPECT_FALSE(routes.find({0, ip("10.0.0.5")}));
@@ -254,7 +248,7 @@ TEST_F(AgentTest, ForgedAndReplayedNotificationsAreRejected) {
   deliver(good, keys.sending_key(kNvad)[0]);
   EXPECT_EQ(net.sent.size(), 1u);
   // Old sequence, new timestamp: bad sequence number with the expected one.
-  clock.ms += 10;
+  clock.advance(std::chrono::milliseconds(10));
   deliver(notification(99, "198.51.100.9"), keys.sending_key(kNvad)[0]);
   EXPECT_EQ(last_sent().status, proto::Status::BadSequenceNumber);
   EXPECT_EQ(last_sent().expected_sequence, 101);

@@ -2,7 +2,7 @@
 // text, the timer queue, and the JSON views.
 #include <gtest/gtest.h>
 
-#include "control/nvad/rate_limited_log.h"
+#include "control/base/rate_limited_log.h"
 #include "control/nvad/state_json.h"
 #include "control/nvad/testing/nvad_test_support.h"
 #include "control/nvad/text_format.h"

@@ -28,18 +28,19 @@ class NveSocket {
  public:
   NveSocket(const char *address, char key_digit, uint16_t nvad_port)
       : address_(ip(address)), nvad_{ip("127.0.0.1"), nvad_port} {
-    auto socket = UdpSocket::open(address_, 0, true);
-    EXPECT_TRUE(socket.ok()) << (socket.ok() ? "" : socket.error());
-    if (socket.ok()) socket_.emplace(std::move(socket).value());
+    std::string error;
+    auto socket = UdpSocket::open(address_, 0, true, error);
+    EXPECT_TRUE(socket) << error;
+    if (socket) socket_.emplace(std::move(*socket));
     key_ = proto::AuthKey{1, std::vector<uint8_t>(32, static_cast<uint8_t>(key_digit == 'a' ? 0xaa : 0xbb))};
   }
 
   void send(const proto::Message &message) {
     auto wire = proto::encode(message, key_);
     ASSERT_TRUE(wire.ok()) << wire.error().describe();
-    ASSERT_FALSE(socket_->send(wire.value(), nvad_));
+    ASSERT_FALSE(socket_->send(wire.value(), nvad_.address, nvad_.port));
   }
-  void send_raw(std::span<const uint8_t> bytes) { ASSERT_FALSE(socket_->send(bytes, nvad_)); }
+  void send_raw(std::span<const uint8_t> bytes) { ASSERT_FALSE(socket_->send(bytes, nvad_.address, nvad_.port)); }
 
   // The next authentic message from nvad, waiting at most `wait`.
   std::optional<proto::Message> receive(std::chrono::milliseconds wait = kWait) {
@@ -63,7 +64,7 @@ class NveSocket {
 
   proto::Message registration(uint8_t vm) {
     Nve self{address_, address_};
-    return testing::registration(self, vm, sequence_++, proto::wall_clock_ns(), 150);
+    return testing::registration(self, vm, sequence_++, wall_clock_ns(), 150);
   }
   const IpAddress &address() const { return address_; }
 

@@ -1,10 +1,13 @@
-// Time as nvad sees it. Two clocks, because they answer different questions:
-//  - a monotonic one for timers (lifetimes, retransmissions, flap windows):
-//    it never jumps when NTP steps the wall clock, so a binding never
+// Time as nvmove's control plane sees it. Two clocks, because they answer
+// different questions:
+//  - a monotonic one for timers (lifetimes, retransmissions, flap windows,
+//    idle tunnels): it never jumps when NTP steps the wall clock, so nothing
 //    expires early or late because someone fixed the date;
 //  - the wall clock for protocol timestamps (docs/protocol.md: ns since the
-//    Unix epoch) and for what the store writes to disk, since a monotonic
-//    time means nothing after a reboot.
+//    Unix epoch, UTC, leap seconds not counted, as CLOCK_REALTIME; 64 bits
+//    last until 2554, unlike RFC 5213's NTP format whose era 0 ends in 2036)
+//    and for what a store writes to disk, since a monotonic time means
+//    nothing after a reboot.
 // Everything that depends on time takes a `const Clock &`, so tests drive it
 // with FakeClock and never sleep.
 #pragma once
@@ -12,24 +15,33 @@
 #include <chrono>
 #include <cstdint>
 
-#include "control/protocol/clock.h"
-
-namespace nvmove::nvad {
+namespace nvmove {
 
 using Instant = std::chrono::steady_clock::time_point;
 using Duration = std::chrono::steady_clock::duration;
+
+inline uint64_t wall_clock_ns() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
 
 class Clock {
  public:
   virtual ~Clock() = default;
   virtual Instant now() const = 0;
   virtual uint64_t wall_ns() const = 0;  // ns since 1970-01-01T00:00:00Z
+  // The monotonic time in whole milliseconds (from an arbitrary origin).
+  uint64_t now_ms() const {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now().time_since_epoch()).count());
+  }
 };
 
 class SystemClock final : public Clock {
  public:
   Instant now() const override { return std::chrono::steady_clock::now(); }
-  uint64_t wall_ns() const override { return proto::wall_clock_ns(); }
+  uint64_t wall_ns() const override { return wall_clock_ns(); }
 };
 
 // Both clocks move together, and only when the test says so.
@@ -57,7 +69,7 @@ class FakeClock final : public Clock {
 };
 
 // Converting a monotonic instant to wall-clock time and back, relative to the
-// clock's current reading: how the store keeps deadlines across a restart.
+// clock's current reading: how a store keeps deadlines across a restart.
 inline uint64_t to_wall_ns(Instant when, const Clock &clock) {
   auto offset = std::chrono::duration_cast<std::chrono::nanoseconds>(when - clock.now()).count();
   return static_cast<uint64_t>(static_cast<int64_t>(clock.wall_ns()) + offset);
@@ -68,4 +80,4 @@ inline Instant from_wall_ns(uint64_t wall_ns, const Clock &clock) {
   return clock.now() + std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(offset));
 }
 
-}  // namespace nvmove::nvad
+}  // namespace nvmove

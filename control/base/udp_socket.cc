@@ -1,4 +1,4 @@
-#include "control/nvad/udp_socket.h"
+#include "control/base/udp_socket.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -7,12 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <cerrno>
 #include <cstring>
 
-#include "control/nvad/text_format.h"
 
-namespace nvmove::nvad {
+namespace nvmove {
 namespace {
 
 constexpr std::array<uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -74,25 +75,35 @@ void mark_cs6(int fd, bool ipv6) {
 
 }  // namespace
 
-proto::Result<UdpSocket, std::string> UdpSocket::open(const IpAddress &address, uint16_t port,
-                                                      bool v6_only) {
-  std::string where = address_text(address) + " port " + std::to_string(port);
+std::optional<UdpSocket> UdpSocket::open(const IpAddress &address, uint16_t port, bool v6_only,
+                                         std::string &error) {
+  const std::string where = address.to_string() + " port " + std::to_string(port);
   int fd = socket(address.is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errno_text("socket for " + where);
+  if (fd < 0) {
+    error = errno_text("socket for " + where);
+    return std::nullopt;
+  }
   UdpSocket sock(fd, address, address.is_v4() || v6_only, 0);
   if (address.is_v6()) {
     // Explicit either way: the system default (net.ipv6.bindv6only) varies.
     int only = v6_only ? 1 : 0;
-    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only) != 0)
-      return errno_text("IPV6_V6ONLY on " + where);
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only) != 0) {
+      error = errno_text("IPV6_V6ONLY on " + where);
+      return std::nullopt;
+    }
   }
   mark_cs6(fd, address.is_v6());
   sockaddr_storage local{};
   socklen_t length = to_sockaddr(address, port, address.is_v6(), local);
-  if (bind(fd, reinterpret_cast<sockaddr *>(&local), length) != 0) return errno_text("bind to " + where);
+  if (bind(fd, reinterpret_cast<sockaddr *>(&local), length) != 0) {
+    error = errno_text("bind to " + where);
+    return std::nullopt;
+  }
   length = sizeof local;
-  if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &length) != 0)
-    return errno_text("getsockname on " + where);
+  if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &length) != 0) {
+    error = errno_text("getsockname on " + where);
+    return std::nullopt;
+  }
   sock.local_port_ = from_sockaddr(local).second;
   return sock;
 }
@@ -132,14 +143,13 @@ std::optional<ReceivedDatagram> UdpSocket::receive(std::span<uint8_t> buffer, st
   return ReceivedDatagram{address, port, static_cast<size_t>(n)};
 }
 
-std::optional<std::string> UdpSocket::send(std::span<const uint8_t> bytes, const Destination &to) {
-  if (!can_reach(to.address))
-    return "socket on " + address_text(address_) + " cannot reach " + address_text(to.address);
+std::optional<std::string> UdpSocket::send(std::span<const uint8_t> bytes, const IpAddress &to, uint16_t port) {
+  if (!can_reach(to)) return "socket on " + address_.to_string() + " cannot reach " + to.to_string();
   sockaddr_storage remote{};
-  socklen_t length = to_sockaddr(to.address, to.port, address_.is_v6(), remote);
+  socklen_t length = to_sockaddr(to, port, address_.is_v6(), remote);
   ssize_t n = sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr *>(&remote), length);
-  if (n < 0) return errno_text("sendto " + address_text(to.address) + " port " + std::to_string(to.port));
+  if (n < 0) return errno_text("sendto " + to.to_string() + " port " + std::to_string(port));
   return std::nullopt;
 }
 
-}  // namespace nvmove::nvad
+}  // namespace nvmove

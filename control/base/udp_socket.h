@@ -1,4 +1,6 @@
-// A non-blocking UDP socket bound to one address, speaking IpAddress. An
+// A non-blocking UDP socket bound to one address, speaking IpAddress, with
+// the protocol's CS6 marking (docs/protocol.md section 2): nvad's sockets and
+// nved's agent socket are this one class. An
 // IPv6 socket bound to "::" without v6_only also serves IPv4 peers, which it
 // sees as IPv4-mapped addresses (::ffff:a.b.c.d); those are turned back into
 // plain IPv4 here, so the key file and the binding cache see one spelling.
@@ -9,10 +11,9 @@
 #include <span>
 #include <string>
 
-#include "control/nvad/outcome.h"
-#include "control/protocol/result.h"
+#include "common/net_types.h"
 
-namespace nvmove::nvad {
+namespace nvmove {
 
 struct ReceivedDatagram {
   IpAddress from;
@@ -22,8 +23,9 @@ struct ReceivedDatagram {
 
 class UdpSocket {
  public:
-  static proto::Result<UdpSocket, std::string> open(const IpAddress &address, uint16_t port,
-                                                    bool v6_only);
+  // Binds address:port (port 0: the kernel chooses). nullopt with `error`
+  // set (naming the address and the system's reason) on failure.
+  static std::optional<UdpSocket> open(const IpAddress &address, uint16_t port, bool v6_only, std::string &error);
   UdpSocket(UdpSocket &&other) noexcept;
   UdpSocket &operator=(UdpSocket &&other) noexcept;
   UdpSocket(const UdpSocket &) = delete;
@@ -39,7 +41,8 @@ class UdpSocket {
   // One waiting datagram into `buffer`; nullopt when none is waiting, or on
   // an error (put in `error`, empty when simply none was waiting).
   std::optional<ReceivedDatagram> receive(std::span<uint8_t> buffer, std::string &error);
-  std::optional<std::string> send(std::span<const uint8_t> bytes, const Destination &to);
+  // nullopt when sent, else why not.
+  std::optional<std::string> send(std::span<const uint8_t> bytes, const IpAddress &to, uint16_t port);
 
  private:
   UdpSocket(int fd, IpAddress address, bool v6_only, uint16_t local_port)
@@ -51,4 +54,4 @@ class UdpSocket {
   uint16_t local_port_ = 0;
 };
 
-}  // namespace nvmove::nvad
+}  // namespace nvmove

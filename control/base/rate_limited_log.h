@@ -1,7 +1,7 @@
 // Logs a rejection or a drop once per interval per (peer, reason), and says
-// how many were suppressed in between. A misconfigured NVE retrying every
-// second, or a flood of forged packets, must not drown the log, yet the
-// first occurrence is always visible at once.
+// how many were suppressed in between. A misconfigured peer retrying every
+// second, or a flood of forged datagrams, must not drown the log, yet the
+// first occurrence is always visible at once. Used by nvad and nved's agent.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +10,10 @@
 #include <string>
 #include <utility>
 
-#include "control/nvad/clock.h"
-#include "control/protocol/message.h"
+#include "common/net_types.h"
+#include "control/base/clock.h"
 
-namespace nvmove::nvad {
+namespace nvmove {
 
 class RateLimitedLog {
  public:
@@ -25,8 +25,7 @@ class RateLimitedLog {
 
   // The line to log now (with the suppressed count appended when there was
   // any), or nullopt if this occurrence is suppressed.
-  std::optional<std::string> admit(const proto::IpAddress &peer, const std::string &reason,
-                                   const std::string &line);
+  std::optional<std::string> admit(const IpAddress &peer, const std::string &reason, const std::string &line);
 
  private:
   struct Slot {
@@ -35,7 +34,7 @@ class RateLimitedLog {
   };
   Duration interval_;
   const Clock &clock_;
-  std::map<std::pair<proto::IpAddress, std::string>, Slot> slots_;
+  std::map<std::pair<IpAddress, std::string>, Slot> slots_;
 };
 
-}  // namespace nvmove::nvad
+}  // namespace nvmove

@@ -1,9 +1,9 @@
-#include "control/nvad/rate_limited_log.h"
+#include "control/base/rate_limited_log.h"
 
-namespace nvmove::nvad {
+namespace nvmove {
 
-std::optional<std::string> RateLimitedLog::admit(const proto::IpAddress &peer,
-                                                 const std::string &reason, const std::string &line) {
+std::optional<std::string> RateLimitedLog::admit(const IpAddress &peer, const std::string &reason,
+                                                 const std::string &line) {
   Instant now = clock_.now();
   auto key = std::pair{peer, reason};
   auto it = slots_.find(key);
@@ -24,4 +24,4 @@ std::optional<std::string> RateLimitedLog::admit(const proto::IpAddress &peer,
   return out;
 }
 
-}  // namespace nvmove::nvad
+}  // namespace nvmove
