@@ -16,8 +16,11 @@ pcaps and counters are compared with the expectation and, with --tshark,
 every output frame is dissected by tshark with checksum validation: any
 malformed frame, error-level expert item or bad checksum fails the scenario.
 
+A scenario whose test.yaml has `steps:` interleaves sending packets with
+nvectl commands and counter checks while nved runs (stepped.py).
+
 Usage: /usr/bin/python3 tests/traffic/run.py --nved build/control/nved/nved
-           [--tshark] [scenario ...]
+           --nvectl build/control/nvectl/nvectl [--tshark] [scenario ...]
 A scenario may be named by folder name (001_local_delivery_ipv4), number
 (001) or name without the number (local_delivery_ipv4).
 """
@@ -36,6 +39,8 @@ import tempfile
 
 import yaml
 
+import stepped
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIO_RE = re.compile(r"^(\d{3})_([A-Za-z0-9_]+)$")
 NVED_TIMEOUT_S = 60
@@ -49,7 +54,7 @@ TSHARK_FILTER = '_ws.expert.severity >= "Error" || _ws.malformed || _ws.expert.g
 TSHARK_PREFS = ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
                 "-o", "tcp.check_checksum:TRUE"]
 
-TEST_YAML_KEYS = {"ports", "description", "counters"}
+TEST_YAML_KEYS = {"ports", "description", "counters", "steps"}
 
 
 class Fail(Exception):
@@ -277,7 +282,7 @@ def load_test_yaml(sdir):
             isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
             for k, v in counters.items()):
         raise Fail("test.yaml: counters must map counter names to whole numbers")
-    return ports, counters
+    return ports, counters, t.get("steps")
 
 
 def dpdk_runtime_dirs(prefix):
@@ -341,15 +346,24 @@ def check_counters(tmp, want):
 
 
 def run_scenario(args, name, sdir):
-    ports, want = load_test_yaml(sdir)
-    for f in ["nved.yaml"] + ["in-%d.pcap" % i for i in range(ports)] + ["expect-%d.pcap" % i for i in range(ports)]:
+    ports, want, steps = load_test_yaml(sdir)
+    inputs = [] if steps else ["in-%d.pcap" % i for i in range(ports)]
+    for f in ["nved.yaml"] + inputs + ["expect-%d.pcap" % i for i in range(ports)]:
         if not os.path.isfile(os.path.join(sdir, f)):
             raise Fail("missing %s (run gen.py?)" % f)
+    if steps and not args.nvectl:
+        raise Fail("a scenario with steps needs --nvectl")
     if "," in sdir:
         raise Fail("scenario path %s contains a comma, which DPDK's --vdev cannot take" % sdir)
     tmp = tempfile.mkdtemp(prefix="nvtt_%s_" % name, dir="/tmp")
     try:
-        run_nved(args.nved, name, sdir, tmp, ports)
+        if steps:
+            try:
+                stepped.run(args, name, sdir, tmp, ports, steps)
+            except stepped.StepFail as e:
+                raise Fail(str(e))
+        else:
+            run_nved(args.nved, name, sdir, tmp, ports)
         problems = []
         c = check_counters(tmp, want)
         if c:
@@ -412,10 +426,13 @@ def on_sigterm(_signum, _frame):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--nved", required=True, help="path of the nved binary")
+    ap.add_argument("--nvectl", help="path of the nvectl binary (scenarios with steps)")
     ap.add_argument("--tshark", action="store_true", help="also dissect every output frame with tshark")
     ap.add_argument("scenarios", nargs="*", help="scenario folders to run (default: all)")
     args = ap.parse_args()
     args.nved = os.path.abspath(args.nved)
+    if args.nvectl:
+        args.nvectl = os.path.abspath(args.nvectl)
     if not os.access(args.nved, os.X_OK):
         sys.exit("run.py: %s is not an executable" % args.nved)
     signal.signal(signal.SIGTERM, on_sigterm)

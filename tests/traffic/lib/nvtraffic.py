@@ -530,3 +530,18 @@ def write_scenario(folder, nports, inputs, expects):
     for i in range(nports):
         _write_pcap(os.path.join(folder, "in-%d.pcap" % i), inputs.get(i, []))
         _write_pcap(os.path.join(folder, "expect-%d.pcap" % i), expects.get(i, []))
+
+
+def write_stepped_scenario(folder, nports, sends, expects):
+    """For a scenario with steps (test.yaml `steps:`): writes in-<K>-<i>.pcap
+    for each `send: K` step and port i that receives in it, and
+    expect-<i>.pcap with port i's whole output. sends maps a step name K to
+    {port: frames}; expects maps a port to its frames in order."""
+    for old in glob.glob(os.path.join(folder, "in-*.pcap")) + glob.glob(os.path.join(folder, "expect-*.pcap")):
+        os.remove(old)
+    for k, inputs in sends.items():
+        for p, frames in inputs.items():
+            assert 0 <= p < nports and frames, "step %s: port %d, %d frames" % (k, p, len(frames))
+            _write_pcap(os.path.join(folder, "in-%s-%d.pcap" % (k, p)), frames)
+    for i in range(nports):
+        _write_pcap(os.path.join(folder, "expect-%d.pcap" % i), expects.get(i, []))
