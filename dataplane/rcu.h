@@ -9,33 +9,18 @@
 
 #include <rte_rcu_qsbr.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define NVE_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define NVE_TSAN 1
-#endif
-#endif
-
-#ifdef NVE_TSAN
-extern "C" void __tsan_acquire(void *addr);
-extern "C" void __tsan_release(void *addr);
-#endif
+#include "dataplane/tsan.h"
 
 namespace nvmove::dp {
 
 inline void rcu_quiescent(rte_rcu_qsbr *v, unsigned thread_id) {
-#ifdef NVE_TSAN
-  __tsan_release(v);
-#endif
+  tsan_release(v);
   rte_rcu_qsbr_quiescent(v, thread_id);
 }
 
 // Called by the writer once a grace period has ended, before reuse.
 inline void rcu_grace_period_over([[maybe_unused]] rte_rcu_qsbr *v) {
-#ifdef NVE_TSAN
-  __tsan_acquire(v);
-#endif
+  tsan_acquire(v);
 }
 
 }  // namespace nvmove::dp

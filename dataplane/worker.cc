@@ -61,6 +61,7 @@ void worker_run(WorkerContext &ctx, const WorkerLoopParams &p) {
       const unsigned k = rte_ring_dequeue_burst(ctx.from_control, objs, kBurst, nullptr);
       for (unsigned i = 0; i < k; i++) {
         auto *m = static_cast<rte_mbuf *>(objs[i]);
+        tsan_acquire(m);  // built by the control thread
         emit(ctx, m->port < p.n_ports ? m->port : 0, m);
       }
       transmit_outputs(ctx, p.n_ports);

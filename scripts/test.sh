@@ -2,7 +2,8 @@
 # Builds nvmove and runs the whole test suite. Needs root (DPDK, namespaces).
 #   1. release build: unit tests, traffic tests (pcap in/out byte for byte,
 #      then tshark), end-to-end namespace test
-#   2. ThreadSanitizer build: the route table under concurrent reads/writes
+#   2. ThreadSanitizer build: the route table under concurrent reads/writes,
+#      and nved's control loop, workers and control-socket clients together
 #   3. clang AddressSanitizer+UBSan build: every unit test binary (the
 #      dataplane, nved's runtime, the protocol codec, the agent, nvad), then
 #      each libFuzzer target for FUZZ_SECONDS (default 20)
@@ -24,11 +25,12 @@ if [ "${SKIP_SANITIZERS:-0}" = 1 ]; then
   exit 0
 fi
 
-step "ThreadSanitizer: route table concurrency"
+step "ThreadSanitizer: route table concurrency; control thread, workers and control clients together"
 [ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread --buildtype=debugoptimized
-ninja -C build-tsan -j "$JOBS" tests/route_table_tests
-TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" \
-  build-tsan/tests/route_table_tests
+ninja -C build-tsan -j "$JOBS" tests/route_table_tests tests/runtime_tests
+for t in route_table_tests runtime_tests; do
+  TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" "build-tsan/tests/$t"
+done
 
 step "AddressSanitizer+UBSan (clang): unit tests and fuzz targets"
 [ -f build-fuzz/build.ninja ] || CXX=clang++ meson setup build-fuzz -Dfuzz=true \

@@ -119,15 +119,9 @@ void register_agent_commands(ctl::CtlServer &s, agent::NveAgent &ag, const NvedC
     return r;
   });
   s.on("show agent", [&ag](const Args &) {
-    const auto &c = ag.counters();
     Reply r;
-    r.data = {{"requests_sent", c.requests_sent},         {"retransmissions", c.retransmissions},
-              {"replies_accepted", c.replies_accepted},   {"replies_rejected", c.replies_rejected},
-              {"notifications_accepted", c.notifications_accepted},
-              {"notifications_rejected", c.notifications_rejected},
-              {"dropped_datagrams", c.dropped_datagrams}, {"bul_idle_expired", c.bul_idle_expired},
-              {"bul_lifetime_expired", c.bul_lifetime_expired},
-              {"registrations_failed", c.registrations_failed}};
+    r.data = nlohmann::json::object();
+    ag.counters().for_each([&](const char *name, const char *, uint64_t value) { r.data[name] = value; });
     std::ostringstream o;
     for (auto it = r.data.begin(); it != r.data.end(); ++it)
       o << std::left << std::setw(26) << it.key() << std::right << std::setw(14) << it.value().get<uint64_t>() << "\n";

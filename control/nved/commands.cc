@@ -398,6 +398,7 @@ Reply NvedCommands::show_metrics(const Args &a) {
   in.route_memory_bytes = rt_.routes().memory_bytes();
   in.control_learnt = loop_.packets_learnt() - control_base_learnt_;
   in.control_unhandled = loop_.packets_unhandled() - control_base_unhandled_;
+  if (agent_) in.agent = agent_->counters();
   Reply r;
   r.text = prometheus_text(in);
   r.data = {{"text", r.text}};

@@ -3,6 +3,8 @@
 // the control thread uses; the text and the JSON come from the same data.
 #pragma once
 
+#include "control/agent/nve_agent.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -18,6 +20,8 @@ class NvedCommands {
  public:
   NvedCommands(NvedRuntime &rt, const NvedConfig &cfg, const ControlLoop &loop, std::string config_text);
   void register_all(ctl::CtlServer &server);
+  // The mobility agent, when configured: its counters join show metrics.
+  void set_agent(const agent::NveAgent *agent) { agent_ = agent; }
 
   ctl::Reply show_counters(const std::vector<std::string> &args);
   ctl::Reply clear_counters(const std::vector<std::string> &args);
@@ -44,6 +48,7 @@ class NvedCommands {
   NvedRuntime &rt_;
   const NvedConfig &cfg_;
   const ControlLoop &loop_;
+  const agent::NveAgent *agent_ = nullptr;
   uint64_t control_base_learnt_ = 0, control_base_unhandled_ = 0;  // at the last clear
   std::string config_text_;
   std::vector<std::vector<uint64_t>> base_;  // [worker][counter] at the last clear

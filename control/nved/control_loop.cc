@@ -1,5 +1,7 @@
 #include "control/nved/control_loop.h"
 
+#include "dataplane/tsan.h"
+
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -27,6 +29,7 @@ void ControlLoop::drain_ring() {
   const unsigned n = rte_ring_dequeue_burst(rt_.control_ring(), objs, 64, nullptr);
   for (unsigned i = 0; i < n; i++) {
     auto *m = static_cast<rte_mbuf *>(objs[i]);
+    dp::tsan_acquire(m);  // written by a worker before the ring hand-off
     if (neighbours_.learn(m)) learnt_++;
     else unhandled_++;  // shown as control_unhandled; nothing else listens yet
     rte_pktmbuf_free(m);

@@ -18,10 +18,8 @@
 #include "control/nved/counters_report.h"
 #include "control/ctl/ctl_socket.h"
 #include "control/nved/commands.h"
-#include "control/agent/udp_transport.h"
-#include "control/nved/agent_commands.h"
+#include "control/nved/mobility.h"
 #include "control/base/clock.h"
-#include "control/protocol/keys.h"
 #include "control/nved/telemetry.h"
 
 #include <chrono>
@@ -187,40 +185,9 @@ int main(int argc, char **argv) {
     loop.set_ctl_server(&ctl);
     nvmove::register_telemetry(sock);
 
-    // The mobility agent: registration with nvad, move notifications.
-    std::unique_ptr<nvmove::agent::UdpTransport> transport;
-    std::unique_ptr<nvmove::agent::NveAgent> mobility;
-    nvmove::proto::KeyTable keys;
-    nvmove::SystemClock clock;
-    if (cfg.agent.enabled) {
-      auto loaded = nvmove::proto::load_key_file(cfg.agent.key_file);
-      if (!loaded) throw std::runtime_error("agent.key_file: " + loaded.error().message);
-      keys = std::move(loaded.value());
-      if (!keys.sending_key(cfg.agent.nvad))
-        throw std::runtime_error("agent.key_file has no key for the management node " + cfg.agent.nvad.to_string());
-      transport = std::make_unique<nvmove::agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
-      nvmove::agent::AgentConfig ac;
-      ac.nvad = cfg.agent.nvad;
-      ac.nvad_port = cfg.agent.nvad_port;
-      if (cfg.nve_ipv4.is_v4()) ac.self.ipv4 = cfg.nve_ipv4;
-      if (cfg.nve_ipv6.is_v6()) ac.self.ipv6 = cfg.nve_ipv6;
-      ac.lifetime_units = static_cast<uint16_t>(cfg.agent.lifetime_s / 4);
-      ac.retransmit_initial_ms = cfg.agent.retransmit_initial_ms;
-      ac.retransmit_max_ms = cfg.agent.retransmit_max_ms;
-      ac.retransmit_count = cfg.agent.retransmit_count;
-      ac.bul_idle_ms = cfg.agent.idle_timeout_s * 1000;
-      ac.timestamp_window = std::chrono::milliseconds(cfg.agent.timestamp_window_ms);
-      mobility = std::make_unique<nvmove::agent::NveAgent>(ac, rt.routes(), *transport, keys, clock);
-      nvmove::register_agent_commands(ctl, *mobility, cfg);
-      loop.add_poller([&] {
-        transport->poll([&](const nvmove::IpAddress &from, uint16_t port, std::span<const uint8_t> d) {
-          mobility->on_datagram(from, port, d);
-        });
-        mobility->tick();
-      });
-      spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", cfg.agent.nvad.to_string(),
-                   cfg.agent.nvad_port, cfg.agent.listen.to_string(), transport->local_port());
-    }
+    // The mobility agent (registration with nvad, move notifications), when configured.
+    const auto mobility = nvmove::Mobility::start(cfg, rt, ctl, loop);
+    if (mobility) commands.set_agent(&mobility->agent());
     loop.add_poller([] {
       if (g_hangup.exchange(false, std::memory_order_acq_rel))
         spdlog::warn("SIGHUP received: nved does not reload its configuration; it keeps running with the one "

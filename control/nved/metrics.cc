@@ -55,6 +55,12 @@ std::string prometheus_text(const MetricsInput &in) {
   o << "nve_route_table_version " << in.table_version << "\n";
   family("nve_route_table_memory_bytes", "gauge", "Memory reserved by the route table.");
   o << "nve_route_table_memory_bytes " << in.route_memory_bytes << "\n";
+  if (in.agent)
+    in.agent->for_each([&](const char *name, const char *help, uint64_t value) {
+      const std::string metric = std::string("nve_agent_") + name + "_total";
+      family(metric.c_str(), "counter", help);
+      o << metric << " " << value << "\n";
+    });
   return o.str();
 }
 

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "control/agent/agent_counters.h"
 #include "drivers/port_stats.h"
 
 namespace nvmove {
@@ -14,6 +16,7 @@ struct MetricsInput {
   std::vector<drivers::PortCounters> ports;
   uint64_t routes = 0, route_capacity = 0, table_version = 0, route_memory_bytes = 0;
   uint64_t control_learnt = 0, control_unhandled = 0;
+  std::optional<agent::AgentCounters> agent;  // when the mobility agent runs
 };
 
 // nve_packets_total{worker,outcome}, nve_drop_packets_total{worker,reason},

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "dataplane/dpdk_memory.h"
+#include "dataplane/tsan.h"
 #include "dataplane/worker.h"
 
 namespace nvmove {
@@ -29,9 +30,14 @@ struct LaunchArg {
 };
 std::vector<LaunchArg> g_launch;  // lives while workers run
 
+// The lcore launch and wait synchronise inside DPDK, out of TSan's sight:
+// say so (everything before the launch is visible to the worker, everything
+// the worker did is visible after the wait).
 int worker_entry(void *arg) {
+  dp::tsan_acquire(arg);
   auto *a = static_cast<LaunchArg *>(arg);
   dp::worker_run(*a->ctx, a->params);
+  dp::tsan_release(arg);
   return 0;
 }
 }  // namespace
@@ -207,6 +213,7 @@ void NvedRuntime::start_workers() {
   // If a launch fails, the workers already running must be stopped (here,
   // before the throw) and never have their contexts freed under them.
   for (size_t w = 0; w < workers_.size(); w++) {
+    dp::tsan_release(&g_launch[w]);
     const int rc = rte_eal_remote_launch(worker_entry, &g_launch[w], lcores_[w]);
     if (rc == 0) launched_ = w + 1;
     if (rc != 0) {
@@ -224,11 +231,15 @@ void NvedRuntime::stop_workers() {
   quit_.store(true, std::memory_order_release);
   // Only the lcores this runtime launched: another lcore may run something
   // else (and would make rte_eal_mp_wait_lcore wait for it).
-  for (size_t w = 0; w < launched_; w++) rte_eal_wait_lcore(lcores_[w]);
+  for (size_t w = 0; w < launched_; w++) {
+    rte_eal_wait_lcore(lcores_[w]);
+    dp::tsan_acquire(&g_launch[w]);
+  }
   launched_ = 0;
 }
 
 bool NvedRuntime::send_from_control(rte_mbuf *m) {
+  dp::tsan_release(m);  // worker 0 sends what this thread built
   if (rte_ring_enqueue(from_control_, m) != 0) {
     rte_pktmbuf_free(m);
     return false;

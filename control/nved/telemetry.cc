@@ -27,6 +27,7 @@ constexpr TelemetryCommand kCommands[] = {
     {"/nve/routes", "show routes", "Host routes. Parameters: [vn N] [ADDRESS]"},
     {"/nve/ports", "show ports", "Ports and roles"},
     {"/nve/neighbours", "show neighbours", "Fabric gateway resolution"},
+    {"/nve/agent", "show agent", "Mobility agent counters (when the agent runs)"},
 };
 
 void add_value(rte_tel_data *d, const std::string &key, const nlohmann::json &v) {

@@ -104,7 +104,7 @@ NEIGH_HEADER = "GATEWAY                                  MAC                SOUR
 STATS_BORDER = "  " + "#" * 76
 
 TELEMETRY_NVE_COMMANDS = {"/nve/counters", "/nve/workers", "/nve/route_table", "/nve/routes", "/nve/ports",
-                          "/nve/neighbours"}
+                          "/nve/neighbours", "/nve/agent"}
 
 
 class Fail(Exception):

@@ -41,8 +41,8 @@ sendp([frame() for _ in range(n_good)] + [frame(chksum=0x1234) for _ in range(n_
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--nved", default=os.path.join(base.REPO, "build", "control", "nved"))
-    ap.add_argument("--nvectl", default=os.path.join(base.REPO, "build", "control", "nvectl"))
+    ap.add_argument("--nved", default=os.path.join(base.REPO, "build", "control", "nved", "nved"))
+    ap.add_argument("--nvectl", default=os.path.join(base.REPO, "build", "control", "nvectl", "nvectl"))
     args = ap.parse_args()
     if not base.preflight([("nved", args.nved), ("nvectl", args.nvectl)]):
         return 1

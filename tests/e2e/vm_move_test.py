@@ -72,8 +72,8 @@ import vm_namespace_test as base  # noqa: E402  (helpers, process handling)
 
 REPO = base.REPO
 PYTHON = base.PYTHON
-DEFAULT_NVED = os.path.join(REPO, "build", "control", "nved")
-DEFAULT_NVECTL = os.path.join(REPO, "build", "control", "nvectl")
+DEFAULT_NVED = os.path.join(REPO, "build", "control", "nved", "nved")
+DEFAULT_NVECTL = os.path.join(REPO, "build", "control", "nvectl", "nvectl")
 DEFAULT_NVAD = os.path.join(REPO, "build", "control", "nvad", "nvad")
 
 NVE_A = "192.0.2.1"
@@ -610,6 +610,7 @@ def main():
         bul_a2 = env.bul("A", VM_ID)
         va2 = env.vm("A", VM_ID)
         _, agent_a = env.nvectl("A", "show", "agent", json_out=True)
+        _, metrics_a = env.nvectl("A", "show", "metrics")
         log("A after deactivate: route %s; BUL %s; vm %s" % (route_a2, bul_a2, va2))
         log("A agent counters: %s" % agent_a)
         log("B: route %s" % route_b)
@@ -625,6 +626,8 @@ def main():
             cli_bindings = []
         log("nvectl -d nvad show bindings: %s" % cli_bindings)
         checks = {
+            "A: show metrics has the agent's counters (nve_agent_notifications_accepted_total 1)":
+                "nve_agent_notifications_accepted_total 1" in str(metrics_a).splitlines(),
             "nvectl -d nvad show bindings: vm1 served by %s, previous %s" % (AGENT_B, AGENT_A):
                 len(cli_bindings) == 1 and cli_bindings[0]["serving_nve"]["address"] == AGENT_B
                 and [p["address"] for p in cli_bindings[0]["previous_nves"]] == [AGENT_A],

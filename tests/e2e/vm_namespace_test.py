@@ -67,7 +67,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_NVED = os.path.join(REPO, "build", "control", "nved")
+DEFAULT_NVED = os.path.join(REPO, "build", "control", "nved", "nved")
 # The helpers run with the system Python, which has scapy.
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 

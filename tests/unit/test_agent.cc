@@ -287,3 +287,88 @@ TEST_F(AgentTest, DeactivateAfterTheMoveNotificationKeepsTheTunnel) {
   EXPECT_TRUE(routes.find({0, ip("10.0.0.5")}));
   EXPECT_EQ(agent->bul_size(), 1u);
 }
+
+// ---- The functional cores on their own: what they decide, nothing applied.
+
+TEST_F(AgentTest, RegistrationClientReturnsTheRoutesAndTheRequestInsteadOfApplyingThem) {
+  AgentCounters counters;
+  RegistrationClient client(cfg, keys, clock, counters);
+  ASSERT_FALSE(client.vm_event(VmEvent::Associate, vm, proto::MobilityMode::Hot, routes, false).refused);
+  auto r = client.vm_event(VmEvent::Activate, vm, proto::MobilityMode::Warm, routes, false);
+  ASSERT_FALSE(r.refused);
+  EXPECT_TRUE(r.installed_locally);
+  ASSERT_EQ(r.outcome.routes.size(), 1u);
+  EXPECT_EQ(r.outcome.routes[0].op, RouteChange::Op::Upsert);
+  EXPECT_EQ(r.outcome.routes[0].action, (RouteAction{DeliverLocal{1, vm.mac, 0}}));
+  ASSERT_EQ(r.outcome.datagrams.size(), 1u);
+  EXPECT_EQ(r.outcome.datagrams[0].to, kNvad);
+  auto req = proto::decode(r.outcome.datagrams[0].bytes);
+  ASSERT_TRUE(req.ok());
+  EXPECT_EQ(req->message.mobility, proto::MobilityMode::Warm);
+  EXPECT_EQ(routes.size(), 0u) << "the core applied a route itself";
+  EXPECT_TRUE(net.sent.empty()) << "the core sent a datagram itself";
+  EXPECT_EQ(counters.requests_sent, 1u);
+  // Unanswered: the retransmission is an outcome too, after the initial timeout.
+  EXPECT_TRUE(client.tick().empty());
+  clock.advance(std::chrono::milliseconds(cfg.retransmit_initial_ms));
+  EXPECT_EQ(client.tick().datagrams.size(), 1u);
+  EXPECT_EQ(counters.retransmissions, 1u);
+}
+
+TEST_F(AgentTest, BindingUpdateListReturnsTunnelsTheReplyAndHowToBackOut) {
+  AgentCounters counters;
+  RateLimitedLog log(std::chrono::seconds(10), clock);
+  BindingUpdateList bul(cfg, keys, clock, counters, log);
+  const auto n = notification(1, "198.51.100.2");
+  auto out = bul.on_notification(n, kNvad, 61434, routes, false);
+  ASSERT_EQ(out.routes.size(), 1u);
+  EXPECT_EQ(out.routes[0].action, (RouteAction{TunnelToNve{ip("198.51.100.2")}}));
+  ASSERT_EQ(out.datagrams.size(), 1u);
+  auto accepted = proto::decode(out.datagrams[0].bytes);
+  ASSERT_TRUE(accepted.ok());
+  EXPECT_EQ(accepted->message.status, proto::Status::Accepted);
+  ASSERT_TRUE(out.if_routes_fail);
+  ASSERT_TRUE(out.if_routes_fail->refusal);
+  EXPECT_EQ(proto::decode(out.if_routes_fail->refusal->bytes)->message.status, proto::Status::InsufficientResources);
+  EXPECT_TRUE(bul.contains(vm.id));
+  EXPECT_EQ(routes.size(), 0u) << "the core applied a route itself";
+  // Idle: once the shell applied the tunnel, no hits for bul_idle_ms ends it.
+  routes.apply(out.routes);
+  clock.advance(std::chrono::milliseconds(cfg.bul_idle_ms));
+  auto gone = bul.expire(routes);
+  ASSERT_EQ(gone.routes.size(), 1u);
+  EXPECT_EQ(gone.routes[0].op, RouteChange::Op::Remove);
+  EXPECT_FALSE(bul.contains(vm.id));
+  EXPECT_EQ(counters.bul_idle_expired, 1u);
+}
+
+namespace {
+// A route table that refuses every tunnel (as a full NVE table would).
+class NoTunnels : public MapRoutes {
+ public:
+  RouteBatchResult apply(std::span<const RouteChange> batch) override {
+    RouteBatchResult r;
+    std::vector<RouteChange> ok;
+    for (size_t i = 0; i < batch.size(); i++) {
+      if (batch[i].op == RouteChange::Op::Upsert && std::holds_alternative<TunnelToNve>(batch[i].action))
+        r.errors.push_back({i, "NVE table full"});
+      else
+        ok.push_back(batch[i]);
+    }
+    r.applied = MapRoutes::apply(ok).applied;
+    return r;
+  }
+};
+}  // namespace
+
+TEST_F(AgentTest, ATunnelTheTableRefusesIsRefusedToNvadAndLeavesNoEntry) {
+  NoTunnels full;
+  NveAgent a(cfg, full, net, keys, clock);
+  auto wire = proto::encode(notification(1, "198.51.100.2"), keys.sending_key(kNvad)[0]);
+  ASSERT_TRUE(wire.ok());
+  a.on_datagram(kNvad, 61434, wire.value());
+  EXPECT_EQ(a.bul_size(), 0u);
+  EXPECT_EQ(a.counters().notifications_rejected, 1u);
+  EXPECT_EQ(a.counters().notifications_accepted, 0u);
+  EXPECT_EQ(last_sent().status, proto::Status::InsufficientResources);
+}

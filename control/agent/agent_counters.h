@@ -1,0 +1,37 @@
+// The mobility agent's counters, declared once (as the dataplane's
+// NVE_COUNTERS are): `show agent`, `show metrics` and DPDK telemetry all list
+// them from this table, so none can be forgotten in one place.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace nvmove::agent {
+
+#define NVE_AGENT_COUNTERS(X)                                                                           \
+  X(requests_sent, "registration requests sent to nvad (first transmissions and retransmissions)")     \
+  X(retransmissions, "registration requests sent again because nvad had not answered")                 \
+  X(replies_accepted, "registration replies accepting a registration or de-registration")              \
+  X(replies_rejected, "registration replies refusing one")                                             \
+  X(registrations_failed, "registrations given up: refused, or unanswered after every retransmission") \
+  X(notifications_accepted, "move notifications accepted (tunnels installed, or nothing to do)")       \
+  X(notifications_rejected, "move notifications refused (stale, replayed, malformed, no resources)")   \
+  X(dropped_datagrams, "datagrams dropped: not from nvad, undecodable, unauthentic, unexpected")       \
+  X(bul_idle_expired, "binding update list entries removed because no packet used their tunnel")      \
+  X(bul_lifetime_expired, "binding update list entries removed because their lifetime ended")
+
+struct AgentCounters {
+#define NVE_AGENT_COUNTER_FIELD(name, help) uint64_t name = 0;
+  NVE_AGENT_COUNTERS(NVE_AGENT_COUNTER_FIELD)
+#undef NVE_AGENT_COUNTER_FIELD
+
+  // f(name, help, value) for every counter, in declaration order.
+  template <typename F>
+  void for_each(F &&f) const {
+#define NVE_AGENT_COUNTER_VISIT(name, help) f(#name, help, name);
+    NVE_AGENT_COUNTERS(NVE_AGENT_COUNTER_VISIT)
+#undef NVE_AGENT_COUNTER_VISIT
+  }
+};
+
+}  // namespace nvmove::agent

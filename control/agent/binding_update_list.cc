@@ -1,0 +1,171 @@
+#include "control/agent/binding_update_list.h"
+
+#include <spdlog/spdlog.h>
+
+#include "control/protocol/mandatory_options.h"
+#include "control/protocol/names.h"
+#include "control/protocol/reply_builder.h"
+#include "control/protocol/vm_id_text.h"
+
+namespace nvmove::agent {
+
+using proto::vm_id_text;
+
+BindingUpdateList::BindingUpdateList(const AgentConfig &cfg, const proto::KeyTable &keys, const Clock &clock,
+                                     AgentCounters &counters, RateLimitedLog &log)
+    : cfg_(cfg),
+      keys_(keys),
+      clock_(clock),
+      counters_(counters),
+      log_(log),
+      replay_(proto::TimestampWindow{cfg_.timestamp_window}) {}
+
+std::optional<Datagram> BindingUpdateList::reply(const proto::Message &reply, const IpAddress &to,
+                                                 uint16_t port) const {
+  return seal(reply, to, port, keys_);
+}
+
+AgentOutcome BindingUpdateList::refuse(const proto::Message &m, proto::Status s, const std::string &why,
+                                       const IpAddress &from, uint16_t from_port) {
+  counters_.notifications_rejected++;
+  const std::string line = "move notification from " + from.to_string() + " rejected: " + proto::status_name(s) +
+                           " (" + why + ")";
+  if (auto admitted = log_.admit(from, proto::status_name(s), line)) spdlog::warn("{}", *admitted);
+  AgentOutcome out;
+  if (auto d = reply(proto::make_reply(m, s, 0), from, from_port)) out.datagrams.push_back(std::move(*d));
+  return out;
+}
+
+std::optional<IpAddress> BindingUpdateList::tunnel_endpoint(const IpAddress &vm_addr,
+                                                            const proto::NveAddresses &nve) const {
+  // Same family as the VM address when the NVE has one (no cross-family
+  // overhead), else the other: the dataplane does 4-in-6 and 6-in-4.
+  const auto &same = vm_addr.is_v4() ? nve.ipv4 : nve.ipv6;
+  const auto &other = vm_addr.is_v4() ? nve.ipv6 : nve.ipv4;
+  const auto &ours = vm_addr.is_v4() ? cfg_.self.ipv4 : cfg_.self.ipv6;
+  const auto &ours_other = vm_addr.is_v4() ? cfg_.self.ipv6 : cfg_.self.ipv4;
+  if (same && ours) return same;
+  if (other && ours_other) return other;
+  if (same && ours_other) return same;  // cross family needs our address of the NVE's family
+  if (other && ours) return other;
+  return std::nullopt;
+}
+
+AgentOutcome BindingUpdateList::on_notification(const proto::Message &m, const IpAddress &from, uint16_t from_port,
+                                                const RouteBackend &routes, bool activated_here) {
+  const uint64_t now_ns = clock_.wall_ns();
+  if (!m.timestamp_ns) return refuse(m, proto::Status::MissingMandatoryOption, "no timestamp", from, from_port);
+  const auto verdict = replay_.check(from, m.sequence, *m.timestamp_ns, now_ns);
+  if (verdict == proto::ReplayVerdict::Duplicate) return {};  // answered already
+  if (verdict == proto::ReplayVerdict::SequenceNotNewer) {
+    counters_.notifications_rejected++;
+    AgentOutcome out;
+    if (auto d = reply(proto::make_bad_sequence_reply(m, replay_.expected_sequence(from).value_or(0)), from,
+                       from_port))
+      out.datagrams.push_back(std::move(*d));
+    return out;
+  }
+  if (auto status = proto::rejection_status(verdict))
+    return refuse(m, *status, proto::replay_verdict_name(verdict), from, from_port);
+  replay_.record(from, m.sequence, *m.timestamp_ns);
+  if (auto missing = proto::find_missing_option(m))
+    return refuse(m, proto::Status::MissingMandatoryOption, missing->reason, from, from_port);
+  if (m.serving_nve.empty() || m.vm_addresses.empty())
+    return refuse(m, proto::Status::MissingMandatoryOption, "no serving NVE or VM address", from, from_port);
+
+  const proto::VmId id = *m.vm_id;
+  const uint32_t vn = m.virtual_network.value_or(0);
+  AgentOutcome out;
+  auto accept = [&] {
+    if (auto d = reply(proto::make_reply(m, proto::Status::Accepted, m.lifetime), from, from_port))
+      out.datagrams.push_back(std::move(*d));
+  };
+  const bool to_us = (m.serving_nve.ipv4 && m.serving_nve.ipv4 == cfg_.self.ipv4) ||
+                     (m.serving_nve.ipv6 && m.serving_nve.ipv6 == cfg_.self.ipv6);
+  if (to_us) {
+    // The VM is (back) here: its local route serves; nothing to tunnel.
+    counters_.notifications_accepted++;
+    accept();
+    return out;
+  }
+
+  if (m.mobility == proto::MobilityMode::Cold || m.lifetime == 0) {
+    // Cold move (nothing in flight) or the binding ended: forget the VM.
+    for (const auto &a : m.vm_addresses)
+      if (routes.find({vn, a})) out.routes.push_back(route_removal(vn, a));
+    entries_.erase(id);
+    spdlog::info("vm {}: moved (cold) to another NVE: routes removed", vm_id_text(id));
+    counters_.notifications_accepted++;
+  } else {
+    uint64_t hits = 0;  // a replaced route keeps its counters: start from them
+    for (const auto &a : m.vm_addresses) {
+      auto ep = tunnel_endpoint(a, m.serving_nve);
+      if (!ep)
+        return refuse(m, proto::Status::Unspecified, "no usable tunnel endpoint for " + a.to_string(), from,
+                      from_port);
+      RouteChange c;
+      c.route = {vn, a};
+      c.action = TunnelToNve{*ep};
+      out.routes.push_back(c);
+      if (auto v = routes.find({vn, a})) hits += v->hits;
+    }
+    const uint64_t now = clock_.now_ms();
+    entries_[id] = Entry{id, vn, m.vm_addresses, m.serving_nve, now,
+                         now + uint64_t{proto::lifetime_seconds(m.lifetime)} * 1000, now, hits};
+    AgentOutcome::IfRoutesFail fail{id, std::nullopt};
+    fail.refusal = reply(proto::make_reply(m, proto::Status::InsufficientResources, 0), from, from_port);
+    out.if_routes_fail = std::move(fail);
+    spdlog::info("vm {}: moved to {}: tunnelling packets in flight", vm_id_text(id),
+                 (m.serving_nve.ipv4 ? m.serving_nve.ipv4 : m.serving_nve.ipv6)->to_string());
+  }
+  if (activated_here) spdlog::warn("vm {}: nvad says it moved but it is still activated here", vm_id_text(id));
+  accept();
+  return out;
+}
+
+AgentOutcome BindingUpdateList::expire(const RouteBackend &routes) {
+  AgentOutcome out;
+  const uint64_t now = clock_.now_ms();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry &b = it->second;
+    uint64_t hits = 0;
+    for (const auto &a : b.addresses)
+      if (auto v = routes.find({b.vn, a}); v && std::holds_alternative<TunnelToNve>(v->action)) hits += v->hits;
+    if (hits != b.last_hits) {
+      b.last_hits = hits;
+      b.last_activity_ms = now;
+    }
+    const bool idle = now - b.last_activity_ms >= cfg_.bul_idle_ms;
+    const bool expired = now >= b.expires_ms;
+    if (!idle && !expired) {
+      ++it;
+      continue;
+    }
+    (idle ? counters_.bul_idle_expired : counters_.bul_lifetime_expired)++;
+    for (const auto &a : b.addresses) {
+      auto v = routes.find({b.vn, a});
+      if (!v || !std::holds_alternative<TunnelToNve>(v->action)) continue;  // replaced meanwhile
+      out.routes.push_back(route_removal(b.vn, a));
+    }
+    spdlog::info("vm {}: tunnel removed ({})", vm_id_text(it->first), idle ? "no traffic" : "lifetime ended");
+    it = entries_.erase(it);
+  }
+  return out;
+}
+
+nlohmann::json BindingUpdateList::json() const {
+  nlohmann::json out = nlohmann::json::array();
+  const uint64_t now = clock_.now_ms();
+  for (const auto &[id, b] : entries_) {
+    nlohmann::json addrs = nlohmann::json::array();
+    for (const auto &a : b.addresses) addrs.push_back(a.to_string());
+    out.push_back({{"vm_id", vm_id_text(id)}, {"vn", b.vn}, {"addresses", addrs},
+                   {"new_nve_ipv4", b.new_nve.ipv4 ? b.new_nve.ipv4->to_string() : ""},
+                   {"new_nve_ipv6", b.new_nve.ipv6 ? b.new_nve.ipv6->to_string() : ""},
+                   {"age_ms", now - b.created_ms}, {"idle_ms", now - b.last_activity_ms},
+                   {"expires_in_ms", b.expires_ms > now ? b.expires_ms - now : 0}, {"hits", b.last_hits}});
+  }
+  return out;
+}
+
+}  // namespace nvmove::agent

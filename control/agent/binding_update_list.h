@@ -1,0 +1,70 @@
+// The binding update list: VMs that were here (or that we tunnelled for) and
+// now live behind another NVE. nvad's move notification turns their routes
+// into tunnels toward the new NVE, so packets still in flight follow the VM;
+// an entry ends when no packet has used its tunnel for the idle time or its
+// lifetime ends. A functional core: it returns route changes and the reply
+// to nvad (AgentOutcome) and reads routes only for their hit counters.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "control/agent/agent_config.h"
+#include "control/agent/agent_counters.h"
+#include "control/agent/agent_outcome.h"
+#include "control/base/clock.h"
+#include "control/base/rate_limited_log.h"
+#include "control/protocol/keys.h"
+#include "control/protocol/replay.h"
+
+namespace nvmove::agent {
+
+class BindingUpdateList {
+ public:
+  BindingUpdateList(const AgentConfig &cfg, const proto::KeyTable &keys, const Clock &clock,
+                    AgentCounters &counters, RateLimitedLog &log);
+
+  // An authenticated move notification from nvad. `activated_here`: the VM
+  // is still active on this NVE (worth a warning). When the outcome installs
+  // tunnels, its if_routes_fail says how to back out; the shell counts the
+  // notification accepted or refused once it knows.
+  AgentOutcome on_notification(const proto::Message &m, const IpAddress &from, uint16_t from_port,
+                               const RouteBackend &routes, bool activated_here);
+  // Entries whose tunnel went idle or whose lifetime ended: their routes go.
+  AgentOutcome expire(const RouteBackend &routes);
+  // Forgets the VM's entry (it came back, or its tunnels could not be
+  // installed); false if there was none.
+  bool forget(const proto::VmId &vm) { return entries_.erase(vm) > 0; }
+  bool contains(const proto::VmId &vm) const { return entries_.count(vm) > 0; }
+  size_t size() const { return entries_.size(); }
+  nlohmann::json json() const;
+
+ private:
+  struct Entry {
+    proto::VmId id;
+    uint32_t vn = 0;
+    std::vector<IpAddress> addresses;
+    proto::NveAddresses new_nve;
+    uint64_t created_ms = 0;
+    uint64_t expires_ms = 0;
+    uint64_t last_activity_ms = 0;
+    uint64_t last_hits = 0;
+  };
+
+  std::optional<IpAddress> tunnel_endpoint(const IpAddress &vm_addr, const proto::NveAddresses &nve) const;
+  std::optional<Datagram> reply(const proto::Message &reply, const IpAddress &to, uint16_t port) const;
+  AgentOutcome refuse(const proto::Message &m, proto::Status s, const std::string &why, const IpAddress &from,
+                      uint16_t from_port);
+
+  const AgentConfig &cfg_;
+  const proto::KeyTable &keys_;
+  const Clock &clock_;
+  AgentCounters &counters_;
+  RateLimitedLog &log_;
+  proto::ReplayGuard replay_;
+  std::map<proto::VmId, Entry> entries_;
+};
+
+}  // namespace nvmove::agent

@@ -1,0 +1,225 @@
+#include "control/agent/registration_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "control/protocol/names.h"
+#include "control/protocol/reply_builder.h"
+#include "control/protocol/vm_id_text.h"
+#include "control/protocol/wire_format.h"
+
+namespace nvmove::agent {
+
+using proto::vm_id_text;
+
+RegistrationClient::RegistrationClient(const AgentConfig &cfg, const proto::KeyTable &keys, const Clock &clock,
+                                       AgentCounters &counters)
+    : cfg_(cfg),
+      keys_(keys),
+      clock_(clock),
+      counters_(counters),
+      // Start where a previous run of this NVE is unlikely to have been; nvad
+      // answers "bad sequence number" with the value it expects otherwise.
+      next_sequence_(static_cast<uint16_t>(clock.wall_ns() / 1000)) {}
+
+RegistrationClient::EventResult RegistrationClient::vm_event(VmEvent event, const VmSpec &spec,
+                                                             proto::MobilityMode mobility,
+                                                             const RouteBackend &routes, bool tunnelled_away) {
+  EventResult r;
+  if (spec.id.empty() || spec.id.size() > proto::kVmIdMaxBytes) {
+    r.refused = "VM-ID must be 1..253 bytes";
+    return r;
+  }
+  auto it = vms_.find(spec.id);
+  const VmState from = it == vms_.end() ? VmState::Init : it->second.state;
+  const Transition t = next_state(from, event);
+  if (!t.allowed) {
+    r.refused = t.why;
+    return r;
+  }
+  if (event == VmEvent::Associate && spec.addresses.empty()) {
+    r.refused = "associate needs at least one address";
+    return r;
+  }
+
+  if (it == vms_.end()) it = vms_.emplace(spec.id, LocalVm{}).first;
+  LocalVm &vm = it->second;
+  if (event == VmEvent::Associate) {
+    if (from == VmState::Associated) remove_local_routes(vm.spec, routes, r.outcome);  // address change
+    vm.spec = spec;
+  }
+  vm.state = t.to;
+  spdlog::info("vm {}: {} -> {} ({})", vm_id_text(spec.id), vm_state_name(from), vm_state_name(t.to),
+               vm_event_name(event));
+
+  switch (event) {
+    case VmEvent::Associate:
+      break;  // resources reserved; forwarding not populated yet (RFC 8394)
+    case VmEvent::Activate:
+      if (from != VmState::Activated) {
+        vm.mobility = mobility;
+        install_local(vm, r.outcome);
+        r.installed_locally = true;
+        register_vm(vm, cfg_.lifetime_units, r.outcome);
+      }
+      break;
+    case VmEvent::Deactivate:
+      remove_local_routes(vm.spec, routes, r.outcome);
+      break;
+    case VmEvent::Disassociate:
+      remove_local_routes(vm.spec, routes, r.outcome);
+      if (vm.registered && !tunnelled_away) {
+        register_vm(vm, 0, r.outcome);  // de-register; the entry goes once nvad answers
+      } else {
+        vms_.erase(it);
+      }
+      break;
+  }
+  return r;
+}
+
+void RegistrationClient::install_local(const LocalVm &vm, AgentOutcome &out) {
+  for (const auto &a : vm.spec.addresses) {
+    RouteChange c;
+    c.route = {vm.spec.vn, a};
+    c.action = DeliverLocal{vm.spec.port, vm.spec.mac, vm.spec.vlan};
+    out.routes.push_back(c);
+  }
+}
+
+void RegistrationClient::remove_local_routes(const VmSpec &vm, const RouteBackend &routes, AgentOutcome &out) {
+  for (const auto &a : vm.addresses) {
+    auto v = routes.find({vm.vn, a});
+    const auto *local = v ? std::get_if<DeliverLocal>(&v->action) : nullptr;
+    if (!local || local->port != vm.port || local->vm_mac != vm.mac) continue;
+    out.routes.push_back(route_removal(vm.vn, a));
+  }
+}
+
+void RegistrationClient::register_vm(LocalVm &vm, uint16_t lifetime, AgentOutcome &out) {
+  proto::Message m;
+  m.type = proto::MessageType::RegistrationRequest;
+  m.mobility = lifetime ? vm.mobility : proto::MobilityMode::None;
+  m.lifetime = lifetime;
+  m.vm_id = vm.spec.id;
+  m.vm_mac = vm.spec.mac;
+  m.virtual_network = vm.spec.vn;
+  m.vm_addresses = vm.spec.addresses;
+  m.serving_nve = cfg_.self;
+  vm.pending = Outstanding{m, 0, cfg_.retransmit_initial_ms, 0};
+  send_pending(vm, out);
+}
+
+void RegistrationClient::send_pending(LocalVm &vm, AgentOutcome &out) {
+  Outstanding &p = *vm.pending;
+  // Every transmission is a new request to nvad's replay guard: new
+  // sequence number and timestamp (a retransmission of the same bytes would
+  // be taken for a replay).
+  p.request.sequence = next_sequence_;
+  next_sequence_ = proto::seq_next(next_sequence_);
+  p.request.timestamp_ns = clock_.wall_ns();
+  if (auto d = seal(p.request, cfg_.nvad, cfg_.nvad_port, keys_)) out.datagrams.push_back(std::move(*d));
+  counters_.requests_sent++;
+  p.sent++;
+  p.next_send_ms = clock_.now_ms() + p.interval_ms;
+  p.interval_ms = std::min(p.interval_ms * 2, cfg_.retransmit_max_ms);
+}
+
+std::optional<AgentOutcome> RegistrationClient::on_reply(const proto::Message &reply) {
+  for (auto it = vms_.begin(); it != vms_.end(); ++it) {
+    LocalVm &vm = it->second;
+    if (!vm.pending || !proto::is_reply_to(reply, vm.pending->request)) continue;
+    AgentOutcome out;
+    const bool dereg = vm.pending->request.lifetime == 0;
+    if (proto::is_accepted(reply.status)) {
+      counters_.replies_accepted++;
+      vm.pending.reset();
+      if (dereg) {
+        spdlog::info("vm {}: de-registered", vm_id_text(vm.spec.id));
+        vms_.erase(it);
+        return out;
+      }
+      vm.registered = true;
+      vm.granted_lifetime = reply.lifetime;
+      // Refresh at three quarters of the granted lifetime.
+      const uint64_t life_ms = uint64_t{proto::lifetime_seconds(reply.lifetime)} * 1000;
+      vm.refresh_at_ms = clock_.now_ms() + life_ms * 3 / 4;
+      spdlog::info("vm {}: registered, lifetime {} s", vm_id_text(vm.spec.id), proto::lifetime_seconds(reply.lifetime));
+      return out;
+    }
+    counters_.replies_rejected++;
+    if (reply.status == proto::Status::BadSequenceNumber && reply.expected_sequence) {
+      // nvad remembers a later sequence (we restarted): continue from there.
+      next_sequence_ = *reply.expected_sequence;
+      spdlog::info("vm {}: nvad expects sequence {}: resending", vm_id_text(vm.spec.id), next_sequence_);
+      vm.pending->interval_ms = cfg_.retransmit_initial_ms;
+      send_pending(vm, out);
+      return out;
+    }
+    spdlog::error("vm {}: registration rejected: {}", vm_id_text(vm.spec.id), proto::status_name(reply.status));
+    counters_.registrations_failed++;
+    vm.pending.reset();
+    if (dereg) vms_.erase(it);
+    return out;
+  }
+  return std::nullopt;
+}
+
+AgentOutcome RegistrationClient::tick() {
+  AgentOutcome out;
+  const uint64_t now = clock_.now_ms();
+  for (auto it = vms_.begin(); it != vms_.end();) {
+    LocalVm &vm = it->second;
+    if (vm.pending && now >= vm.pending->next_send_ms) {
+      if (vm.pending->sent > cfg_.retransmit_count) {
+        counters_.registrations_failed++;
+        spdlog::error("vm {}: nvad did not answer {} registrations: giving up", vm_id_text(vm.spec.id),
+                      vm.pending->sent);
+        const bool dereg = vm.pending->request.lifetime == 0;
+        vm.pending.reset();
+        vm.refresh_at_ms = now + cfg_.retransmit_max_ms;  // try again later
+        if (dereg) {
+          it = vms_.erase(it);
+          continue;
+        }
+      } else {
+        counters_.retransmissions++;
+        send_pending(vm, out);
+      }
+    } else if (!vm.pending && vm.state == VmState::Activated && vm.refresh_at_ms && now >= vm.refresh_at_ms) {
+      register_vm(vm, cfg_.lifetime_units, out);
+    }
+    ++it;
+  }
+  return out;
+}
+
+std::optional<VmState> RegistrationClient::vm_state(const proto::VmId &id) const {
+  auto it = vms_.find(id);
+  if (it == vms_.end()) return std::nullopt;
+  return it->second.state;
+}
+
+bool RegistrationClient::registered(const proto::VmId &id) const {
+  auto it = vms_.find(id);
+  return it != vms_.end() && it->second.registered;
+}
+
+nlohmann::json RegistrationClient::vms_json() const {
+  nlohmann::json out = nlohmann::json::array();
+  const uint64_t now = clock_.now_ms();
+  for (const auto &[id, vm] : vms_) {
+    nlohmann::json addrs = nlohmann::json::array();
+    for (const auto &a : vm.spec.addresses) addrs.push_back(a.to_string());
+    out.push_back({{"vm_id", vm_id_text(id)}, {"state", vm_state_name(vm.state)}, {"vn", vm.spec.vn},
+                   {"mac", mac_to_string(vm.spec.mac)}, {"port", vm.spec.port}, {"vlan", vm.spec.vlan},
+                   {"addresses", addrs}, {"registered", vm.registered},
+                   {"granted_lifetime_s", proto::lifetime_seconds(vm.granted_lifetime)},
+                   {"refresh_in_ms", vm.refresh_at_ms > now ? vm.refresh_at_ms - now : 0},
+                   {"awaiting_reply", vm.pending.has_value()}});
+  }
+  return out;
+}
+
+}  // namespace nvmove::agent

@@ -1,0 +1,83 @@
+// The registration client: this NVE's local VMs through the split-NVE
+// lifecycle (RFC 8394, vm_lifecycle.h), their registrations with nvad,
+// refreshes before the lifetime runs out, retransmissions with exponential
+// backoff, and nvad's replies. A functional core: it returns the route
+// changes and datagrams (AgentOutcome) and never applies or sends anything
+// itself; it reads routes only to leave alone the ones that no longer
+// deliver to a VM here.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "control/agent/agent_config.h"
+#include "control/agent/agent_counters.h"
+#include "control/agent/agent_outcome.h"
+#include "control/agent/vm_lifecycle.h"
+#include "control/base/clock.h"
+#include "control/protocol/keys.h"
+
+namespace nvmove::agent {
+
+class RegistrationClient {
+ public:
+  RegistrationClient(const AgentConfig &cfg, const proto::KeyTable &keys, const Clock &clock,
+                     AgentCounters &counters);
+
+  struct EventResult {
+    std::optional<std::string> refused;  // the event was refused: nothing changed
+    AgentOutcome outcome;
+    bool installed_locally = false;  // the VM's routes deliver here again
+  };
+  // A lifecycle event from the hypervisor side. `tunnelled_away`: the
+  // binding update list tunnels this VM's packets to its new NVE (it moved),
+  // so a disassociate needs no de-registration of ours.
+  EventResult vm_event(VmEvent event, const VmSpec &spec, proto::MobilityMode mobility, const RouteBackend &routes,
+                       bool tunnelled_away);
+  // A reply from nvad (already authenticated); nullopt if it answers nothing
+  // we asked (late or replayed).
+  std::optional<AgentOutcome> on_reply(const proto::Message &reply);
+  // Retransmissions and refreshes that are due.
+  AgentOutcome tick();
+
+  std::optional<VmState> vm_state(const proto::VmId &id) const;
+  bool registered(const proto::VmId &id) const;
+  nlohmann::json vms_json() const;
+
+ private:
+  struct Outstanding {
+    proto::Message request;
+    uint64_t next_send_ms = 0;
+    uint32_t interval_ms = 0;
+    uint32_t sent = 0;
+  };
+  struct LocalVm {
+    VmSpec spec;
+    VmState state = VmState::Init;
+    proto::MobilityMode mobility = proto::MobilityMode::Hot;
+    bool registered = false;
+    uint16_t granted_lifetime = 0;
+    uint64_t refresh_at_ms = 0;
+    std::optional<Outstanding> pending;
+  };
+
+  void register_vm(LocalVm &vm, uint16_t lifetime, AgentOutcome &out);
+  void send_pending(LocalVm &vm, AgentOutcome &out);
+  static void install_local(const LocalVm &vm, AgentOutcome &out);
+  // Only the routes that still deliver to this VM here: after a move
+  // notification the same addresses tunnel packets in flight, and a
+  // deactivate that arrives later must not take those away.
+  static void remove_local_routes(const VmSpec &vm, const RouteBackend &routes, AgentOutcome &out);
+
+  const AgentConfig &cfg_;
+  const proto::KeyTable &keys_;
+  const Clock &clock_;
+  AgentCounters &counters_;
+  std::map<proto::VmId, LocalVm> vms_;
+  uint16_t next_sequence_;
+};
+
+}  // namespace nvmove::agent

@@ -1,0 +1,50 @@
+#include "control/nved/mobility.h"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "control/nved/agent_commands.h"
+
+namespace nvmove {
+
+agent::AgentConfig Mobility::agent_config(const NvedConfig &cfg) {
+  agent::AgentConfig ac;
+  ac.nvad = cfg.agent.nvad;
+  ac.nvad_port = cfg.agent.nvad_port;
+  if (cfg.nve_ipv4.is_v4()) ac.self.ipv4 = cfg.nve_ipv4;
+  if (cfg.nve_ipv6.is_v6()) ac.self.ipv6 = cfg.nve_ipv6;
+  ac.lifetime_units = static_cast<uint16_t>(cfg.agent.lifetime_s / 4);
+  ac.retransmit_initial_ms = cfg.agent.retransmit_initial_ms;
+  ac.retransmit_max_ms = cfg.agent.retransmit_max_ms;
+  ac.retransmit_count = cfg.agent.retransmit_count;
+  ac.bul_idle_ms = cfg.agent.idle_timeout_s * 1000;
+  ac.timestamp_window = std::chrono::milliseconds(cfg.agent.timestamp_window_ms);
+  return ac;
+}
+
+std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt, ctl::CtlServer &ctl,
+                                          ControlLoop &loop) {
+  if (!cfg.agent.enabled) return nullptr;
+  std::unique_ptr<Mobility> m(new Mobility());
+  auto loaded = proto::load_key_file(cfg.agent.key_file);
+  if (!loaded) throw std::runtime_error("agent.key_file: " + loaded.error().message);
+  m->keys_ = std::move(loaded.value());
+  if (!m->keys_.sending_key(cfg.agent.nvad))
+    throw std::runtime_error("agent.key_file has no key for the management node " + cfg.agent.nvad.to_string());
+  m->transport_ = std::make_unique<agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
+  m->agent_ = std::make_unique<agent::NveAgent>(agent_config(cfg), rt.routes(), *m->transport_, m->keys_, m->clock_);
+  register_agent_commands(ctl, *m->agent_, cfg);
+  Mobility *self = m.get();
+  loop.add_poller([self] {
+    self->transport_->poll([self](const IpAddress &from, uint16_t port, std::span<const uint8_t> d) {
+      self->agent_->on_datagram(from, port, d);
+    });
+    self->agent_->tick();
+  });
+  spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", cfg.agent.nvad.to_string(),
+               cfg.agent.nvad_port, cfg.agent.listen.to_string(), m->transport_->local_port());
+  return m;
+}
+
+}  // namespace nvmove
