@@ -28,6 +28,36 @@ std::string IpAddress::to_string() const {
   return buf;
 }
 
+std::optional<IpPrefix> IpPrefix::parse(const std::string &text) {
+  const auto slash = text.find('/');
+  auto address = IpAddress::parse(text.substr(0, slash));
+  if (!address) return std::nullopt;
+  const uint64_t max = address->is_v4() ? 32 : 128;
+  uint64_t length = max;
+  if (slash != std::string::npos) {
+    auto n = parse_decimal(std::string_view(text).substr(slash + 1), max);
+    if (!n) return std::nullopt;
+    length = *n;
+  }
+  IpPrefix p{*address, static_cast<uint8_t>(length)};
+  for (size_t bit = length; bit < max; bit++) {
+    if (p.address.bytes[bit / 8] & (0x80 >> (bit % 8))) return std::nullopt;  // host bits set: a typo
+  }
+  return p;
+}
+
+bool IpPrefix::contains(const IpAddress &a) const {
+  if (a.family != address.family) return false;
+  size_t bit = 0;
+  for (; bit + 8 <= length; bit += 8)
+    if (a.bytes[bit / 8] != address.bytes[bit / 8]) return false;
+  if (bit == length) return true;
+  const uint8_t mask = static_cast<uint8_t>(0xff00 >> (length - bit));
+  return (a.bytes[bit / 8] & mask) == address.bytes[bit / 8];
+}
+
+std::string IpPrefix::to_string() const { return address.to_string() + "/" + std::to_string(length); }
+
 std::optional<MacAddress> parse_mac(const std::string &text) {
   MacAddress m{};
   unsigned v[6];

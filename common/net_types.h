@@ -23,6 +23,18 @@ struct IpAddress {
   auto operator<=>(const IpAddress &) const = default;
 };
 
+// An address prefix ("198.51.100.0/24", "2001:db8::/32"; an address alone is
+// a host prefix). Bits past the length are zero.
+struct IpPrefix {
+  IpAddress address;
+  uint8_t length = 0;
+
+  static std::optional<IpPrefix> parse(const std::string &text);
+  bool contains(const IpAddress &a) const;
+  std::string to_string() const;
+  bool operator==(const IpPrefix &) const = default;
+};
+
 using MacAddress = std::array<uint8_t, 6>;
 std::optional<MacAddress> parse_mac(const std::string &text);
 // A decimal whole number 0..max: digits only (no sign, space or base prefix).

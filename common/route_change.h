@@ -38,7 +38,16 @@ struct TunnelToNve {
   bool operator==(const TunnelToNve &) const = default;
 };
 
-using RouteAction = std::variant<DeliverLocal, TunnelToNve>;
+// The address is one of this NVE's own endpoints, the one whose tunnels carry
+// virtual network `vn` (docs/protocol.md, "Tenants on the fabric"): packets
+// to it are ours (decapsulated, answered), never forwarded. Installed by nved
+// from its configuration; an operator or the agent cannot add or remove one.
+struct OwnEndpoint {
+  uint32_t vn = 0;
+  bool operator==(const OwnEndpoint &) const = default;
+};
+
+using RouteAction = std::variant<DeliverLocal, TunnelToNve, OwnEndpoint>;
 
 struct RouteChange {
   enum class Op : uint8_t { Upsert, Remove };

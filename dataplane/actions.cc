@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "dataplane/classify.h"
 #include "dataplane/icmp_error.h"
+#include "dataplane/route_hash.h"
 
 namespace nvmove::dp {
 
@@ -79,6 +81,23 @@ void tunnel_oversize(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, cons
   ctx.counters.add(Counter::drop_too_big);
   send_icmp_error(ctx, m, pm, kIcmp6TooBig, 0, std::max<uint16_t>(inner_mtu, 1280),
                   Counter::icmp6_too_big_sent);
+}
+
+void to_own_endpoint(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
+  // A tunnel inside a tunnel to us: no second decapsulation, no loop.
+  if (pm.decapped) return drop(ctx, m, Counter::drop_decap_nested);
+  PacketMeta full;
+  RouteKey key;
+  uint32_t hash;
+  if (classify_full(ctx, m, pm.in_port, full, key, hash) != Verdict::Lookup) return;
+  const RouteEntry *e = route_lookup_one(ctx.routes.hash, key, hash);
+  if (!e) return forward_default(ctx, m, full);
+  if (e->kind == kRouteOwn) return drop(ctx, m, Counter::drop_decap_nested);
+  RouteStat &st = ctx.my_stats[e->stat_idx];
+  st.hits.store(st.hits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  st.last_tsc.store(ctx.now_tsc, std::memory_order_relaxed);
+  if (e->kind == kRouteTunnel) tunnel(ctx, m, full, *e);
+  else deliver_local(ctx, m, full, *e);
 }
 
 }  // namespace nvmove::dp

@@ -18,6 +18,12 @@ namespace nvmove::dp {
 // No host route: to the fabric gateway, or dropped by policy.
 void forward_default(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm);
 
+// The route is one of our own endpoints (kRouteOwn: a virtual_networks
+// address the common path let through): classified in full like a packet to
+// the main address (a tunnel decapsulated into that endpoint's VN, an echo
+// answered...), then looked up and acted on once.
+void to_own_endpoint(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm);
+
 // The encapsulated packet would exceed the tunnel MTU: fragment (IPv4
 // without DF) or answer Fragmentation Needed / Packet Too Big.
 void tunnel_oversize(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, const TunnelTemplate &t);

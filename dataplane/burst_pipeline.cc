@@ -67,7 +67,8 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
     st.hits.store(st.hits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     st.last_tsc.store(ctx.now_tsc, std::memory_order_relaxed);
     if (e.kind == kRouteTunnel) tunnel(ctx, look[i], meta[i], e);
-    else deliver_local(ctx, look[i], meta[i], e);
+    else if (__builtin_expect(e.kind == kRouteLocal, 1)) deliver_local(ctx, look[i], meta[i], e);
+    else to_own_endpoint(ctx, look[i], meta[i]);
   }
 }
 

@@ -95,6 +95,9 @@ Verdict classify_full(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketM
   // the port is promiscuous, is not ours to forward (RFC 1812 5.3.4).
   // ARP and ND are checked by their handlers; IP multicast goes to control.
   const bool to_our_mac = mac_equal(frame, port.mac);
+  // A tunnel to one of our endpoints carries that endpoint's VN: the inner
+  // packet is looked up there, not in the port's.
+  uint32_t endpoint_vn = 0;
   if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
     const Counter bad = validate_ipv4(l3, avail, s.verify_ipv4_checksum, rx_ipv4_checksum(m));
     if (bad != kValid) return drop(ctx, m, bad), Verdict::Consumed;
@@ -106,9 +109,11 @@ Verdict classify_full(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketM
     if (!to_our_mac) return drop(ctx, m, Counter::drop_l2_not_for_us), Verdict::Consumed;
     const uint16_t hl = (ip->version_ihl & 0xf) * 4;
     if (hl > sizeof(rte_ipv4_hdr)) ctx.counters.add(Counter::ipv4_options_seen);
-    if (is_own_v4(s, &ip->dst_addr)) {
+    if (own_endpoint(s, kFamilyV4, reinterpret_cast<const uint8_t *>(&ip->dst_addr), endpoint_vn)) {
       const uint8_t proto = ip->next_proto_id;
       if ((proto == IPPROTO_IPIP || proto == IPPROTO_IPV6) && port.role == PortRole::Fabric) {
+        if (!tunnel_peer_allowed(s, kFamilyV4, reinterpret_cast<const uint8_t *>(&ip->src_addr)))
+          return drop(ctx, m, Counter::drop_decap_unknown_peer), Verdict::Consumed;
         if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
           return drop(ctx, m, Counter::drop_decap_fragmented), Verdict::Consumed;
         if (!decapsulate(ctx, m, pm, proto, hl, ip->type_of_service & 3)) return Verdict::Consumed;
@@ -131,9 +136,11 @@ Verdict classify_full(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketM
     if (ipv6_src_unspecified(l3)) return drop(ctx, m, Counter::drop_ipv6_bad_source), Verdict::Consumed;
     if (ip6->dst_addr[0] == 0xff) return drop(ctx, m, Counter::drop_ip_multicast), Verdict::Consumed;  // MLD, RS, ...
     if (!to_our_mac) return drop(ctx, m, Counter::drop_l2_not_for_us), Verdict::Consumed;
-    if (is_own_v6(s, ip6->dst_addr)) {
+    if (own_endpoint(s, kFamilyV6, ip6->dst_addr, endpoint_vn)) {
       const uint8_t proto = ip6->proto;
       if ((proto == IPPROTO_IPIP || proto == IPPROTO_IPV6) && port.role == PortRole::Fabric) {
+        if (!tunnel_peer_allowed(s, kFamilyV6, ip6->src_addr))
+          return drop(ctx, m, Counter::drop_decap_unknown_peer), Verdict::Consumed;
         if (!decapsulate(ctx, m, pm, proto, sizeof(rte_ipv6_hdr), ipv6_tclass(ip6) & 3))
           return Verdict::Consumed;
       } else if (proto == IPPROTO_ICMPV6 && pm.l3_len >= 40 + 8 && l3[40] == kIcmp6EchoRequest) {
@@ -158,7 +165,7 @@ Verdict classify_full(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketM
     return Verdict::Consumed;
   }
 
-  const uint32_t vn = ingress_vn(s, port);
+  const uint32_t vn = pm.decapped ? endpoint_vn : ingress_vn(s, port);
   const KeyPrefix kp = key_prefix(vn);
   sig = pm.family == kFamilyV4 ? make_key_v4_hashed(key, kp, pm.l3 + 16)
                                : make_key_v6_hashed(key, kp, pm.l3 + 24);

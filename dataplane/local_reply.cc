@@ -43,7 +43,7 @@ void handle_arp(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   bool answer = false;
   if (op == RTE_ARP_OP_REQUEST) {
     if (port.role == PortRole::Fabric) {
-      answer = is_own_v4(s, &tip);
+      answer = own_endpoint(s, kFamilyV4, reinterpret_cast<const uint8_t *>(&tip));
       // Other requests go up: the control thread learns the gateway's MAC
       // from the gateway's own requests.
       if (!answer) return to_control(ctx, m);
@@ -93,7 +93,7 @@ void handle_nd(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   if (target[0] == 0xff) return drop(ctx, m, Counter::drop_nd_malformed);  // RFC 4861 7.1.1
   bool answer;
   if (port.role == PortRole::Fabric) {
-    answer = is_own_v6(s, target);
+    answer = own_endpoint(s, kFamilyV6, target);
   } else {
     answer = port.proxy_arp && !dad && std::memcmp(target, ip6->src_addr, 16) != 0;
   }
@@ -120,7 +120,7 @@ void handle_nd(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   icmp[2] = icmp[3] = 0;
   // Router, Solicited (not for DAD), Override only for our own address: a
   // proxy answer must not override a real owner's entry (RFC 4861 7.2.8).
-  const bool own = is_own_v6(s, tgt);
+  const bool own = own_endpoint(s, kFamilyV6, tgt);
   icmp[4] = static_cast<uint8_t>(0x80 | (dad ? 0 : 0x40) | (own ? 0x20 : 0));
   icmp[5] = icmp[6] = icmp[7] = 0;
   std::memcpy(icmp + 8, tgt, 16);

@@ -41,6 +41,48 @@ inline bool is_own_v6(const DataplaneSettings &s, const void *addr) {
   return s.has_v6 && addr6_equal(load_addr6(addr), load_addr6(s.own_v6));
 }
 
+// Whether `addr` is one of this NVE's endpoints and, if so, the VN whose
+// packets a tunnel to it carries: nve.ipv4/ipv6 carry fabric_vn's, each
+// virtual_networks address its own VN's. Exceptional traffic only (the
+// common path compares the main address alone; the route table sends the
+// rest here through kRouteOwn entries).
+inline bool own_endpoint(const DataplaneSettings &s, uint8_t family, const uint8_t *addr, uint32_t &vn) {
+  if (family == kFamilyV4 ? is_own_v4(s, addr) : is_own_v6(s, addr)) {
+    vn = s.fabric_vn;
+    return true;
+  }
+  const size_t len = family == kFamilyV4 ? 4 : 16;
+  for (uint16_t i = 0; i < s.n_vn_endpoints; i++) {
+    const VnEndpoint &e = s.vn_endpoints[i];
+    if (e.family == family && std::memcmp(e.addr, addr, len) == 0) {
+      vn = e.vn;
+      return true;
+    }
+  }
+  return false;
+}
+
+inline bool own_endpoint(const DataplaneSettings &s, uint8_t family, const uint8_t *addr) {
+  uint32_t vn;
+  return own_endpoint(s, family, addr, vn);
+}
+
+// Whether a tunnel from outer source `src` may be decapsulated: only from
+// the NVEs of tunnel.peers (RFC 6169 3, CVE-2020-10136: otherwise any host
+// on the fabric can inject packets into a tenant's VM or use the NVE as a
+// relay). Decapsulation is exceptional traffic: a scan is enough.
+inline bool tunnel_peer_allowed(const DataplaneSettings &s, uint8_t family, const uint8_t *src) {
+  for (uint16_t i = 0; i < s.n_tunnel_peers; i++) {
+    const TunnelPeer &p = s.tunnel_peers[i];
+    if (p.family != family) continue;
+    const uint8_t full = p.length / 8, rest = p.length % 8;
+    if (std::memcmp(p.addr, src, full) != 0) continue;
+    if (rest && ((src[full] ^ p.addr[full]) & static_cast<uint8_t>(0xff00 >> rest))) continue;
+    return true;
+  }
+  return false;
+}
+
 inline uint8_t ttl_of(const PacketMeta &pm) {
   return pm.family == kFamilyV4 ? reinterpret_cast<const rte_ipv4_hdr *>(pm.l3)->time_to_live
                                 : reinterpret_cast<const rte_ipv6_hdr *>(pm.l3)->hop_limits;

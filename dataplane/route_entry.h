@@ -115,7 +115,9 @@ inline uint32_t make_key_v6_hashed(RouteKey &k, const KeyPrefix &p, const void *
   return route_key_hash_v6(p.crc_v6, a0, a1);
 }
 
-enum RouteKind : uint8_t { kRouteLocal = 1, kRouteTunnel = 2 };
+// kRouteOwn: one of this NVE's endpoints (virtual_networks): the packet is
+// ours, and classify_full() handles it as it handles the main address.
+enum RouteKind : uint8_t { kRouteLocal = 1, kRouteTunnel = 2, kRouteOwn = 3 };
 
 // Immutable once published: a change publishes a new entry and retires the old
 // one through RCU, so a worker never sees a half-written entry. The key lives
@@ -130,7 +132,9 @@ struct alignas(64) RouteEntry {
   uint32_t stat_idx;  // index into each worker's RouteStat array
   uint32_t nve_idx;   // kRouteTunnel: slot in the NVE template table
   uint8_t vm_mac[6];  // kRouteLocal
-  uint8_t pad2[10];
+  uint8_t pad2[2];
+  uint32_t own_vn;    // kRouteOwn: the VN this endpoint's tunnels carry
+  uint8_t pad3[4];
 };
 static_assert(sizeof(RouteEntry) == 64);
 

@@ -288,7 +288,16 @@ bool RouteTable::upsert(const RouteChange &c, std::string &why) {
 
   RouteEntry e{};
   e.key = key;
-  if (const auto *local = std::get_if<DeliverLocal>(&c.action)) {
+  const auto *own = std::get_if<OwnEndpoint>(&c.action);
+  if (old && old->kind == kRouteOwn && !own) {
+    why = "is one of this NVE's own endpoints (virtual_networks / nve)";
+    return false;
+  }
+  if (own) {
+    e.kind = kRouteOwn;
+    e.own_vn = own->vn;
+    e.nve_idx = kNone;
+  } else if (const auto *local = std::get_if<DeliverLocal>(&c.action)) {
     e.kind = kRouteLocal;
     e.port = local->port;
     e.vlan_tci = local->vlan;
@@ -357,6 +366,10 @@ bool RouteTable::remove(const HostRoute &r, std::string &why) {
     return false;
   }
   const RouteEntry *old = &entries_[hash_->entry_at(slot)];
+  if (old->kind == kRouteOwn) {
+    why = "is one of this NVE's own endpoints (virtual_networks / nve)";
+    return false;
+  }
   hash_->erase(slot);
   Deferred d;
   d.entry_idx = static_cast<uint32_t>(old - entries_);
@@ -391,8 +404,10 @@ RouteView RouteTable::to_view(const RouteKey &key, const RouteEntry &e) const {
     l.vlan = e.vlan_tci;
     std::memcpy(l.vm_mac.data(), e.vm_mac, 6);
     v.action = l;
-  } else {
+  } else if (e.kind == kRouteTunnel) {
     v.action = TunnelToNve{nve_slots_[e.nve_idx].addr};
+  } else {
+    v.action = OwnEndpoint{e.own_vn};
   }
   for (auto *s : stats_) {
     v.hits += s[e.stat_idx].hits.load(std::memory_order_relaxed);

@@ -19,6 +19,23 @@ struct PortSettings {
   bool proxy_arp = true;               // access port: answer ARP/NS as the VMs' gateway
 };
 
+// One more of this NVE's underlay addresses: tunnels to it carry the packets
+// of virtual network `vn` (nve.ipv4/ipv6 carry fabric_vn's).
+inline constexpr uint16_t kMaxVnEndpoints = 64;
+struct VnEndpoint {
+  uint32_t vn = 0;
+  uint8_t family = 0;  // 4 or 6
+  uint8_t addr[16] = {};
+};
+
+// An outer source prefix tunnels are accepted from (tunnel.peers).
+inline constexpr uint16_t kMaxTunnelPeers = 64;
+struct TunnelPeer {
+  uint8_t family = 0;  // 4 or 6
+  uint8_t length = 0;
+  uint8_t addr[16] = {};
+};
+
 struct DataplaneSettings {
   PortSettings ports[kMaxPorts];
   uint16_t fabric_port = 0;
@@ -28,6 +45,10 @@ struct DataplaneSettings {
   uint8_t own_v4[4] = {};
   bool has_v6 = false;
   uint8_t own_v6[16] = {};
+  VnEndpoint vn_endpoints[kMaxVnEndpoints];
+  uint16_t n_vn_endpoints = 0;
+  TunnelPeer tunnel_peers[kMaxTunnelPeers];
+  uint16_t n_tunnel_peers = 0;
 
   uint16_t tunnel_mtu = 1500;  // largest outer IP packet on the fabric
   int16_t dscp_set = -1;       // -1: copy the inner DSCP; 0..63: set this DSCP

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "common/net_types.h"
@@ -16,13 +17,33 @@ namespace nvmove::agent {
 struct AgentConfig {
   IpAddress nvad;
   uint16_t nvad_port = proto::kDefaultUdpPort;
-  proto::NveAddresses self;         // our tunnel endpoints (serving NVE option)
+  proto::NveAddresses self;         // our tunnel endpoints for the fabric's VN (serving NVE option)
+  // Our endpoints for other VNs (nved's virtual_networks): a VM of such a VN
+  // registers with them, so tunnels to it name its VN (docs/protocol.md,
+  // "Tenants on the fabric").
+  std::map<uint32_t, proto::NveAddresses> vn_endpoints;
   uint16_t lifetime_units = 150;    // asked for: 150 x 4 s = 10 min
   uint32_t retransmit_initial_ms = 1000;
   uint32_t retransmit_max_ms = 32000;
   uint32_t retransmit_count = 6;
   uint32_t bul_idle_ms = 30000;     // tunnel removed after this long without hits
   std::chrono::milliseconds timestamp_window = proto::kDefaultTimestampWindow;
+
+  // The endpoints a VM of `vn` is served at here.
+  const proto::NveAddresses &endpoints_for(uint32_t vn) const {
+    auto it = vn_endpoints.find(vn);
+    return it == vn_endpoints.end() ? self : it->second;
+  }
+  // Whether any address of `nve` is one of ours (any VN).
+  bool is_self(const proto::NveAddresses &nve) const {
+    auto ours = [&](const proto::NveAddresses &e) {
+      return (nve.ipv4 && nve.ipv4 == e.ipv4) || (nve.ipv6 && nve.ipv6 == e.ipv6);
+    };
+    if (ours(self)) return true;
+    for (const auto &[vn, e] : vn_endpoints)
+      if (ours(e)) return true;
+    return false;
+  }
 };
 
 struct VmSpec {

@@ -80,9 +80,7 @@ AgentOutcome BindingUpdateList::on_notification(const proto::Message &m, const I
     if (auto d = reply(proto::make_reply(m, proto::Status::Accepted, m.lifetime), from, from_port))
       out.datagrams.push_back(std::move(*d));
   };
-  const bool to_us = (m.serving_nve.ipv4 && m.serving_nve.ipv4 == cfg_.self.ipv4) ||
-                     (m.serving_nve.ipv6 && m.serving_nve.ipv6 == cfg_.self.ipv6);
-  if (to_us) {
+  if (cfg_.is_self(m.serving_nve)) {
     // The VM is (back) here: its local route serves; nothing to tunnel.
     counters_.notifications_accepted++;
     accept();

@@ -106,7 +106,7 @@ void RegistrationClient::register_vm(LocalVm &vm, uint16_t lifetime, AgentOutcom
   m.vm_mac = vm.spec.mac;
   m.virtual_network = vm.spec.vn;
   m.vm_addresses = vm.spec.addresses;
-  m.serving_nve = cfg_.self;
+  m.serving_nve = cfg_.endpoints_for(vm.spec.vn);
   vm.pending = Outstanding{m, 0, cfg_.retransmit_initial_ms, 0};
   send_pending(vm, out);
 }

@@ -31,7 +31,11 @@ uint64_t parse_num(const std::string &s, const char *what, uint64_t max) {
 
 Reply usage(const std::string &why) { return Reply::fail(why, true); }
 
-std::string action_kind(const RouteAction &a) { return std::holds_alternative<DeliverLocal>(a) ? "local" : "tunnel"; }
+std::string action_kind(const RouteAction &a) {
+  if (std::holds_alternative<DeliverLocal>(a)) return "local";
+  if (std::holds_alternative<TunnelToNve>(a)) return "tunnel";
+  return "endpoint";
+}
 
 }  // namespace
 
@@ -275,9 +279,13 @@ Reply NvedCommands::show_routes(const Args &a) {
       j["port"] = l->port;
       j["mac"] = mac_to_string(l->vm_mac);
       j["vlan"] = l->vlan;
-    } else {
-      dest = std::get<TunnelToNve>(v.action).nve.to_string();
+    } else if (const auto *t = std::get_if<TunnelToNve>(&v.action)) {
+      dest = t->nve.to_string();
       j["nve"] = dest;
+    } else {
+      const uint32_t carried = std::get<OwnEndpoint>(v.action).vn;
+      dest = "this NVE, tunnels of vn " + std::to_string(carried);
+      j["carries_vn"] = carried;
     }
     std::string last = "never";
     if (v.last_hit_tsc) {

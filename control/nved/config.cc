@@ -182,6 +182,37 @@ void parse_ports(Section &top, NvedConfig &cfg) {
                                              " (one entry per DPDK port); " + std::to_string(id) + " is missing");
 }
 
+void parse_virtual_networks(Section &top, NvedConfig &cfg) {
+  const auto items = sequence(top, "virtual_networks", false);
+  std::set<uint32_t> vns{cfg.fabric_vn};
+  std::set<IpAddress> own;
+  for (const IpAddress &a : {cfg.nve_ipv4, cfg.nve_ipv6})
+    if (a.family) own.insert(a);
+  for (size_t i = 0; i < items.size(); i++) {
+    Section s(items[i], "virtual_networks[" + std::to_string(i) + "]", top.origin());
+    VnEndpointConfig e;
+    e.vn = static_cast<uint32_t>(s.num("vn", 0, 0, 0xffffff, true));
+    if (!vns.insert(e.vn).second)
+      s.fail(s.key("vn"), s.get("vn"),
+             e.vn == cfg.fabric_vn ? "is nve.fabric_vn, whose endpoints are nve.ipv4 / nve.ipv6"
+                                   : "VN " + std::to_string(e.vn) + " is listed twice");
+    e.ipv4 = s.ip("ipv4", 4);
+    e.ipv6 = s.ip("ipv6", 6);
+    if (!e.ipv4.family && !e.ipv6.family)
+      s.fail(s.key("vn"), s.node(), "give this VN's endpoint address: ipv4, ipv6 or both");
+    for (const char *k : {"ipv4", "ipv6"}) {
+      const IpAddress &a = std::string(k) == "ipv4" ? e.ipv4 : e.ipv6;
+      if (a.family && !own.insert(a).second)
+        s.fail(s.key(k), s.get(k), "'" + a.to_string() + "' is already an endpoint of this NVE (one address per VN)");
+    }
+    s.no_unknown_keys();
+    cfg.vn_endpoints.push_back(e);
+  }
+  if (own.size() - (cfg.nve_ipv4.family ? 1 : 0) - (cfg.nve_ipv6.family ? 1 : 0) > kMaxVnEndpointAddresses)
+    top.fail("virtual_networks", top.get("virtual_networks"),
+             "at most " + std::to_string(kMaxVnEndpointAddresses) + " endpoint addresses");
+}
+
 void parse_vms(Section &top, NvedConfig &cfg) {
   const auto locals = sequence(top, "local_vms", false);
   for (size_t i = 0; i < locals.size(); i++) {
@@ -209,7 +240,7 @@ void parse_vms(Section &top, NvedConfig &cfg) {
       s.fail(s.key("nve"), s.get("nve"), "IPv4 NVE but nve.ipv4 (our outer source address) is not set");
     if (vm.nve.is_v6() && !cfg.nve_ipv6.is_v6())
       s.fail(s.key("nve"), s.get("nve"), "IPv6 NVE but nve.ipv6 (our outer source address) is not set");
-    if (vm.nve == cfg.nve_ipv4 || vm.nve == cfg.nve_ipv6)
+    if (cfg.vn_of_endpoint(vm.nve))
       s.fail(s.key("nve"), s.get("nve"), "is this NVE's own address");
     s.no_unknown_keys();
     cfg.moved_vms.push_back(vm);
@@ -217,6 +248,13 @@ void parse_vms(Section &top, NvedConfig &cfg) {
 }
 
 }  // namespace
+
+std::optional<uint32_t> NvedConfig::vn_of_endpoint(const IpAddress &address) const {
+  if (address.family && (address == nve_ipv4 || address == nve_ipv6)) return fabric_vn;
+  for (const auto &e : vn_endpoints)
+    if (address.family && (address == e.ipv4 || address == e.ipv6)) return e.vn;
+  return std::nullopt;
+}
 
 const PortConfig *NvedConfig::fabric_port() const {
   for (const auto &p : ports)
@@ -264,6 +302,8 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
     gw.fail("fabric_gateway", gw.node(), "nve.ipv6 is set: give fabric_gateway.ipv6 (resolved by ND) or a static mac");
   gw.no_unknown_keys();
 
+  parse_virtual_networks(top, cfg);
+
   Section tun(top.get("tunnel"), "tunnel", origin);
   // At least 1300: an IPv6 VM packet of 1280 bytes (the IPv6 minimum MTU)
   // must fit even in IPv4 (RFC 8200 5: Packet Too Big cannot say less).
@@ -275,6 +315,20 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
   // Packet Too Big cannot announce less (RFC 8200 5).
   if (cfg.nve_ipv6.family && cfg.tunnel_mtu < 1280 + 40)
     tun.fail("tunnel.mtu", tun.get("mtu"), "must be at least 1320 when there is an IPv6 underlay (1280 inner + 40 outer)");
+  if (tun.has("peers")) {
+    const YAML::Node peers = tun.get("peers");
+    if (!peers.IsSequence()) tun.fail("tunnel.peers", peers, "expected a list of prefixes (198.51.100.0/24, 2001:db8::/48)");
+    for (size_t i = 0; i < peers.size(); i++) {
+      const std::string text = peers[i].IsScalar() ? peers[i].Scalar() : "";
+      auto prefix = IpPrefix::parse(text);
+      if (!prefix)
+        tun.fail("tunnel.peers[" + std::to_string(i) + "]", peers[i],
+                 "'" + text + "' is not a prefix (address/length, no bits set past the length)");
+      cfg.tunnel_peers.push_back(*prefix);
+    }
+    if (cfg.tunnel_peers.size() > kMaxTunnelPeerPrefixes)
+      tun.fail("tunnel.peers", peers, "at most " + std::to_string(kMaxTunnelPeerPrefixes) + " prefixes");
+  }
   tun.no_unknown_keys();
 
   Section icmp(top.get("icmp"), "icmp", origin);
@@ -395,6 +449,16 @@ std::vector<RouteChange> static_routes(const NvedConfig &cfg) {
       out.push_back(c);
     }
   }
+  // Our endpoints for other VNs, in the fabric's VN: the fast path finds a
+  // packet to one of them with the lookup it does anyway (kRouteOwn).
+  for (const auto &e : cfg.vn_endpoints)
+    for (const IpAddress &a : {e.ipv4, e.ipv6})
+      if (a.family) {
+        RouteChange c;
+        c.route = HostRoute{cfg.fabric_vn, a};
+        c.action = OwnEndpoint{e.vn};
+        out.push_back(c);
+      }
   if (cfg.route_file.empty()) return out;
   std::ifstream f(cfg.route_file);
   if (!f) throw ConfigError(cfg.route_file + ": cannot open route_file");

@@ -15,6 +15,10 @@
 
 namespace nvmove {
 
+// What the dataplane's settings have room for (dataplane/settings.h).
+inline constexpr size_t kMaxVnEndpointAddresses = 64;
+inline constexpr size_t kMaxTunnelPeerPrefixes = 64;
+
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -33,6 +37,15 @@ struct LocalVmConfig {
   MacAddress mac{};
   std::vector<IpAddress> addresses;
   std::optional<uint32_t> vn;  // default: the port's
+};
+
+// This NVE's underlay addresses for one more virtual network: a tunnel to
+// one of them carries that VN's packets (IP-in-IP has no VN field of its own;
+// docs/protocol.md, "Tenants on the fabric").
+struct VnEndpointConfig {
+  uint32_t vn = 0;
+  IpAddress ipv4;  // family 0 when absent
+  IpAddress ipv6;
 };
 
 struct MovedVmConfig {
@@ -63,6 +76,7 @@ struct NvedConfig {
   IpAddress nve_ipv4;  // family 0 when absent
   IpAddress nve_ipv6;
   uint32_t fabric_vn = 0;
+  std::vector<VnEndpointConfig> vn_endpoints;  // virtual_networks: other VNs' endpoints
 
   IpAddress gateway_ipv4;
   IpAddress gateway_ipv6;
@@ -73,6 +87,11 @@ struct NvedConfig {
   uint16_t tunnel_mtu = 1500;
   uint8_t tunnel_ttl = 64;
   int16_t tunnel_dscp = -1;  // -1 = copy
+  std::vector<IpPrefix> tunnel_peers;  // outer sources tunnels are accepted from
+
+  // The VN whose packets a tunnel to `address` carries; nullopt if it is
+  // none of our endpoints.
+  std::optional<uint32_t> vn_of_endpoint(const IpAddress &address) const;
 
   uint32_t icmp_rate_per_sec = 1000;
   uint32_t icmp_burst = 100;

@@ -20,6 +20,11 @@ agent::AgentConfig Mobility::agent_config(const NvedConfig &cfg) {
   ac.retransmit_count = cfg.agent.retransmit_count;
   ac.bul_idle_ms = cfg.agent.idle_timeout_s * 1000;
   ac.timestamp_window = std::chrono::milliseconds(cfg.agent.timestamp_window_ms);
+  for (const auto &e : cfg.vn_endpoints) {
+    proto::NveAddresses &a = ac.vn_endpoints[e.vn];
+    if (e.ipv4.family) a.ipv4 = e.ipv4;
+    if (e.ipv6.family) a.ipv6 = e.ipv6;
+  }
   return ac;
 }
 

@@ -160,6 +160,24 @@ void NvedRuntime::build_settings() {
     s.has_v6 = true;
     std::memcpy(s.own_v6, cfg_.nve_ipv6.bytes.data(), 16);
   }
+  static_assert(kMaxVnEndpointAddresses <= dp::kMaxVnEndpoints && kMaxTunnelPeerPrefixes <= dp::kMaxTunnelPeers);
+  for (const auto &e : cfg_.vn_endpoints)
+    for (const IpAddress &a : {e.ipv4, e.ipv6})
+      if (a.family) {
+        dp::VnEndpoint &v = s.vn_endpoints[s.n_vn_endpoints++];
+        v.vn = e.vn;
+        v.family = a.family;
+        std::memcpy(v.addr, a.bytes.data(), 16);
+      }
+  for (const IpPrefix &p : cfg_.tunnel_peers) {
+    dp::TunnelPeer &t = s.tunnel_peers[s.n_tunnel_peers++];
+    t.family = p.address.family;
+    t.length = p.length;
+    std::memcpy(t.addr, p.address.bytes.data(), 16);
+  }
+  if (s.n_tunnel_peers == 0)
+    spdlog::warn("tunnel.peers is empty: every tunnel to this NVE is dropped (drop_decap_unknown_peer); "
+                 "list the underlay prefixes of the other NVEs");
   s.tunnel_mtu = cfg_.tunnel_mtu;
   s.dscp_set = cfg_.tunnel_dscp;
   s.default_forward = cfg_.default_forward;

@@ -311,6 +311,7 @@ ports:
   - {name: vms, role: access, port_id: 1}
 nve: {ipv4: %(nve)s}
 fabric_gateway: {ipv4: %(gw)s}
+tunnel: {peers: [%(nve_a)s/32, %(nve_b)s/32]}
 default_action: drop
 route_table: {capacity: 4096}
 workers: {mbufs: 4095, idle_sleep_us: 100}
@@ -322,7 +323,8 @@ agent:
   key_file: %(keys)s
   retransmit_initial_ms: 200
   retransmit_max_ms: 2000
-""" % dict(nve=self.nve_ip[n], gw=GW_IP, nvad=NVAD_CTL, port=NVAD_PORT, listen=self.agent_ip[n],
+""" % dict(nve=self.nve_ip[n], gw=GW_IP, nve_a=NVE_A, nve_b=NVE_B, nvad=NVAD_CTL, port=NVAD_PORT,
+                listen=self.agent_ip[n],
                 keys=self.paths[n + ".keys"]))
             r = sh(self.nved_bin, "--", "-c", self.paths[n + ".yaml"], "--check-config", check=False)
             if r.returncode != 0:

@@ -29,6 +29,8 @@ Sub-tests (each counts once in the closing "N passed, M failed" line):
   B  decapsulation: 20 IPv4-in-IPv4 frames (scapy) 192.0.2.254 -> 192.0.2.1
      carrying 203.0.113.7 -> 10.0.0.5 UDP; the VM's kernel socket receives
      every inner datagram (TTL 63).
+  S  the same frames from 192.0.2.253, a fabric host outside tunnel.peers:
+     all dropped (drop_decap_unknown_peer), none reaches the VM.
   C  tunnel MTU, from the VM to the moved VM 10.0.0.9 (tunnel MTU 1400, so
      inner packets up to 1380), with tshark capturing on the fabric side:
      - a 1450-byte DF datagram draws ICMP Fragmentation Needed with MTU 1380,
@@ -78,6 +80,7 @@ VM_GW = "10.0.0.1"
 MOVED_IP = "10.0.0.9"
 MOVED_NVE = "198.51.100.2"
 CORRESPONDENT = "203.0.113.7"  # inner source of the tunnelled packets
+SPOOFED_NVE = "192.0.2.253"    # a fabric host that is not in tunnel.peers
 TUNNEL_MTU = 1400
 INNER_MTU = TUNNEL_MTU - 20
 UDP_PORT = 40000
@@ -175,7 +178,7 @@ def _inet_cksum(b):
     return ~s & 0xFFFF
 
 
-def helper_ipip(iface, src_mac, dst_mac, count, port):
+def helper_ipip(iface, src_mac, dst_mac, count, port, outer_src=None, tag="B"):
     """Sends IPv4-in-IPv4 frames toward nved's fabric port with scapy."""
     t0 = time.monotonic()
     # Only the layers needed: scapy.all takes noticeably longer to import.
@@ -187,8 +190,8 @@ def helper_ipip(iface, src_mac, dst_mac, count, port):
     frames = []
     for i in range(count):
         inner = IP(src=CORRESPONDENT, dst=VM_IP, ttl=64) / UDP(sport=5555, dport=port) / Raw(
-            ("B-%d " % i).encode() + b"y" * 64)
-        outer = IP(src=GW_IP, dst=NVE_IP, proto=4, ttl=64) / inner
+            ("%s-%d " % (tag, i)).encode() + b"y" * 64)
+        outer = IP(src=outer_src or GW_IP, dst=NVE_IP, proto=4, ttl=64) / inner
         frames.append(Ether(src=src_mac, dst=dst_mac) / outer)
     t1 = time.monotonic()
     wire = [bytes(f) for f in frames]
@@ -275,7 +278,7 @@ def run_helper(argv):
     if name == "ping":
         return helper_ping(args[0], float(args[1]))
     if name == "ipip":
-        return helper_ipip(args[0], args[1], args[2], int(args[3]), int(args[4]))
+        return helper_ipip(args[0], args[1], args[2], int(args[3]), int(args[4]), *args[5:7])
     if name == "pmtu":
         return helper_pmtu(args[0], int(args[1]), float(args[2]))
     print("unknown helper %r" % name, file=sys.stderr)
@@ -458,7 +461,7 @@ ports:
   - {name: vms, role: access, port_id: 1}
 nve: {ipv4: %(nve)s}
 fabric_gateway: {ipv4: %(gw)s}
-tunnel: {mtu: %(mtu)d}
+tunnel: {mtu: %(mtu)d, peers: [%(gw)s/32]}
 route_table: {capacity: 4096}
 workers: {mbufs: 4095, idle_sleep_us: 100}
 local_vms:
@@ -653,7 +656,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="nved-e2e-")
     env = Env(args.nved, tmp)
-    res = Results(expected=4)
+    res = Results(expected=5)
     try:
         env.setup()
         log("namespaces %s, %s, %s; VM MAC %s, gateway MAC %s, nved fabric MAC %s, access MAC %s" % (
@@ -716,6 +719,19 @@ def main():
                    "sent %d IPv4-in-IPv4, VM socket received %d inner datagrams (sources %s, TTLs %s; "
                    "expected all %d from %s, TTL 63) in %.2fs" % (
                        sent_b, len(got_b), srcs_b, ttls_b, N_B, CORRESPONDENT, time.monotonic() - tB))
+
+        # ---- S: a tunnel from a fabric host that is no NVE (CVE-2020-10136) ----
+        # The same frames from 192.0.2.253, outside tunnel.peers: nved must
+        # drop them (drop_decap_unknown_peer), never deliver their inner packet.
+        tS = time.monotonic()
+        rs = env.helper_result("scapy-ipip-spoofed", env.ns_fab, "ipip", env.if_fab_gw, env.gw_mac,
+                               env.nve_fab_mac, str(N_B), str(UDP_PORT), SPOOFED_NVE, "S")
+        sent_s = rs["sent"]
+        time.sleep(0.5)  # what would arrive has arrived: the B frames took far less
+        got_s = count_tag(listener_lines(listen_out), "S")
+        res.record("S spoofed tunnel dropped", sent_s == N_B and not got_s,
+                   "sent %d IPv4-in-IPv4 from %s (not in tunnel.peers), VM received %d (expected 0) in %.2fs" % (
+                       sent_s, SPOOFED_NVE, len(got_s), time.monotonic() - tS))
 
         # ---- C: path MTU + encapsulation on the wire -----------------------
         tC = time.monotonic()
@@ -853,6 +869,7 @@ def main():
             "counters JSON written": bool(tot),
             "delivered_local >= %d" % delivered: tot.get("delivered_local", -1) >= delivered,
             "decap_ipv4_outer == %d" % sent_b: tot.get("decap_ipv4_outer", -1) == sent_b,
+            "drop_decap_unknown_peer == %d" % N_B: tot.get("drop_decap_unknown_peer", -1) == N_B,
             "icmp_frag_needed_sent == 2": tot.get("icmp_frag_needed_sent", 0) == 2,
             "drop_too_big == 2": tot.get("drop_too_big", 0) == 2,
             "encap_ipv4_in_ipv4 == %d" % N_TUNNELLED: tot.get("encap_ipv4_in_ipv4", 0) == N_TUNNELLED,

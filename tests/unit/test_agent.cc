@@ -372,3 +372,25 @@ TEST_F(AgentTest, ATunnelTheTableRefusesIsRefusedToNvadAndLeavesNoEntry) {
   EXPECT_EQ(a.counters().notifications_accepted, 0u);
   EXPECT_EQ(last_sent().status, proto::Status::InsufficientResources);
 }
+
+// Issue 14, tenants: a VM of another VN registers with this NVE's endpoint
+// for that VN, so the tunnels other NVEs build toward it name its VN.
+TEST_F(AgentTest, AVmOfAnotherVnRegistersWithThatVnsEndpoint) {
+  cfg.vn_endpoints[5].ipv4 = ip("192.0.2.5");
+  NveAgent a(cfg, routes, net, keys, clock);
+  VmSpec tenant = vm;
+  tenant.vn = 5;
+  ASSERT_FALSE(a.vm_event(VmEvent::Associate, tenant));
+  ASSERT_FALSE(a.vm_event(VmEvent::Activate, tenant));
+  const auto req = last_sent();
+  EXPECT_EQ(req.virtual_network, 5u);
+  EXPECT_EQ(req.serving_nve.ipv4, ip("192.0.2.5"));
+  EXPECT_TRUE(routes.find({5, ip("10.0.0.5")}));
+  EXPECT_FALSE(routes.find({0, ip("10.0.0.5")}));
+  // And a VN 0 VM still registers with the main endpoint.
+  VmSpec plain = vm;
+  plain.id = *proto::parse_vm_id("vm-2");
+  a.vm_event(VmEvent::Associate, plain);
+  a.vm_event(VmEvent::Activate, plain);
+  EXPECT_EQ(last_sent().serving_nve.ipv4, kSelf);
+}

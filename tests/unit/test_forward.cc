@@ -81,6 +81,9 @@ class ForwardTest : public ::testing::Test {
     settings_.has_v4 = settings_.has_v6 = true;
     std::memcpy(settings_.own_v4, f.own_v4.bytes.data(), 4);
     std::memcpy(settings_.own_v6, f.own_v6.bytes.data(), 16);
+    // Tunnels are accepted from the other NVEs' underlay (tunnel.peers).
+    add_peer(kFamilyV4, addr("198.51.100.0"), 24);
+    add_peer(kFamilyV6, addr("2001:db8::"), 64);
 
     ctx_ = std::make_unique<WorkerContext>();
     ctx_->settings = &settings_;
@@ -90,6 +93,13 @@ class ForwardTest : public ::testing::Test {
     ctx_->frag_direct = direct_;
     ctx_->frag_indirect = indirect_;
     ctx_->tsc_hz = 1000000000;
+  }
+
+  void add_peer(uint8_t family, const IpAddress &a, uint8_t length) {
+    TunnelPeer &p = settings_.tunnel_peers[settings_.n_tunnel_peers++];
+    p.family = family;
+    p.length = length;
+    std::memcpy(p.addr, a.bytes.data(), 16);
   }
 
   // Frees what the worker's output stage holds, as transmitting would.
@@ -378,4 +388,53 @@ TEST_F(ForwardTest, RxChecksumOffloadFlagsDecideTheIpv4HeaderCheck) {
   EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 1);
   send_flagged(wrong, RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN);
   EXPECT_EQ(count(Counter::drop_ipv4_bad_checksum), 2u);
+}
+
+// Issue 14, tenants: IP-in-IP carries no VN, so the outer destination names
+// it. VN 5's endpoint here is 192.0.2.5; VN 0 and VN 5 both have a VM at
+// 10.0.0.5. A tunnel to 192.0.2.5 must reach VN 5's VM, never VN 0's (it
+// did: every tunnel was looked up in the fabric's VN).
+namespace {
+const char *kDecapToVn5 =
+    "0200000000010200000000fe0800450100350001000040048e88c6336402c00002054502002100010000141160bdcb0071070a0000"
+    "0500090009000d4ac07a7a7a7a7a";
+const char *kDecapFromStranger =
+    "0200000000010200000000fe0800450100350001000040047cb8cb007109c00002014502002100010000141160bdcb0071070a0000"
+    "0500090009000d4ac07a7a7a7a7a";
+const MacAddress kVn5VmMac = {2, 0, 0, 0, 5, 5};
+}  // namespace
+
+TEST_F(ForwardTest, ATunnelToAVnEndpointIsDeliveredInThatVnOnly) {
+  VnEndpoint &e = settings_.vn_endpoints[settings_.n_vn_endpoints++];
+  e.vn = 5;
+  e.family = kFamilyV4;
+  std::memcpy(e.addr, addr("192.0.2.5").bytes.data(), 4);
+  std::vector<RouteChange> b(2);
+  b[0].route = {5, addr("10.0.0.5")};
+  b[0].action = DeliverLocal{1, kVn5VmMac, 0};
+  b[1].route = {0, addr("192.0.2.5")};
+  b[1].action = OwnEndpoint{5};
+  ASSERT_EQ(routes_->apply(b).applied, 2u);
+  ctx_->routes = routes_->view();
+
+  send(0, kDecapToVn5);
+  ASSERT_EQ(ctx_->out[1].n, 1);
+  EXPECT_EQ(out_hex(1),
+            "02000000050502000000000208004501002100010000131161becb0071070a00000500090009000d4ac07a7a7a7a7a");
+  EXPECT_EQ(count(Counter::decap_ipv4_outer), 1u);
+  EXPECT_EQ(count(Counter::delivered_local), 1u);
+  // The endpoint is not a route anyone can take over.
+  RouteChange steal;
+  steal.route = {0, addr("192.0.2.5")};
+  steal.action = DeliverLocal{1, kVmMac, 0};
+  EXPECT_EQ(routes_->apply(std::span<const RouteChange>(&steal, 1)).errors.size(), 1u);
+}
+
+// Issue 14, CVE-2020-10136: a tunnel from a fabric host that is no NVE is
+// dropped and counted, never delivered.
+TEST_F(ForwardTest, ATunnelFromOutsideTunnelPeersIsDropped) {
+  send(0, kDecapFromStranger);
+  EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 0);
+  EXPECT_EQ(count(Counter::drop_decap_unknown_peer), 1u);
+  EXPECT_EQ(count(Counter::delivered_local), 0u);
 }
