@@ -56,7 +56,10 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
     if (e.kind == kRouteTunnel) rte_prefetch0_write(meta[i].l3 - (RTE_ETHER_HDR_LEN + sizeof(rte_ipv6_hdr)));
   });
 
-  // Stage 3b: act.
+  // Stage 3b: act. Packets to our own endpoints (kRouteOwn: rare) after the
+  // loop, so the loop stays as tight as with two kinds.
+  uint16_t own[kBurst];
+  uint16_t nown = 0;
   for (uint16_t i = 0; i < nl; i++) {
     if (!found[i]) {
       forward_default(ctx, look[i], meta[i]);
@@ -66,10 +69,13 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
     RouteStat &st = stats[e.stat_idx];
     st.hits.store(st.hits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     st.last_tsc.store(ctx.now_tsc, std::memory_order_relaxed);
-    if (e.kind == kRouteTunnel) tunnel(ctx, look[i], meta[i], e);
-    else if (__builtin_expect(e.kind == kRouteLocal, 1)) deliver_local(ctx, look[i], meta[i], e);
-    else to_own_endpoint(ctx, look[i], meta[i]);
+    // Local first, own endpoints set aside: of the orders measured (callgrind,
+    // scripts/bench.sh) this one keeps the loop as short as with two kinds.
+    if (e.kind == kRouteLocal) deliver_local(ctx, look[i], meta[i], e);
+    else if (__builtin_expect(e.kind == kRouteTunnel, 1)) tunnel(ctx, look[i], meta[i], e);
+    else own[nown++] = i;
   }
+  for (uint16_t k = 0; k < nown; k++) to_own_endpoint(ctx, look[own[k]], meta[own[k]]);
 }
 
 }  // namespace nvmove::dp

@@ -315,7 +315,7 @@ bool RouteTable::upsert(const RouteChange &c, std::string &why) {
   } else {
     if (free_stats_.empty()) reclaim();
     if (free_stats_.empty() || live_routes_ >= cfg_.capacity) {
-      if (e.nve_idx != kNone) {
+      if (e.kind == kRouteTunnel) {
         Deferred d;
         release_nve_ref(e.nve_idx, d);
         if (d.nve_idx != kNone) defer(d);
@@ -334,7 +334,7 @@ bool RouteTable::upsert(const RouteChange &c, std::string &why) {
   else if (!hash_->insert(hash, idx)) {
     free_entries_.push_back(idx);
     free_stats_.push_back(e.stat_idx);  // a new route's (a replacement never inserts)
-    if (e.nve_idx != kNone) {
+    if (e.kind == kRouteTunnel) {
       Deferred d;
       release_nve_ref(e.nve_idx, d);
       if (d.nve_idx != kNone) defer(d);

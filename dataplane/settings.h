@@ -45,10 +45,6 @@ struct DataplaneSettings {
   uint8_t own_v4[4] = {};
   bool has_v6 = false;
   uint8_t own_v6[16] = {};
-  VnEndpoint vn_endpoints[kMaxVnEndpoints];
-  uint16_t n_vn_endpoints = 0;
-  TunnelPeer tunnel_peers[kMaxTunnelPeers];
-  uint16_t n_tunnel_peers = 0;
 
   uint16_t tunnel_mtu = 1500;  // largest outer IP packet on the fabric
   int16_t dscp_set = -1;       // -1: copy the inner DSCP; 0..63: set this DSCP
@@ -59,6 +55,13 @@ struct DataplaneSettings {
   uint32_t icmp_rate_per_sec = 1000;
   uint32_t icmp_burst = 100;
   uint8_t icmp_ttl = 64;
+
+  // Read only off the common path (decapsulation, ARP/ND, own endpoints):
+  // last, so the hot fields above stay together.
+  VnEndpoint vn_endpoints[kMaxVnEndpoints];
+  uint16_t n_vn_endpoints = 0;
+  TunnelPeer tunnel_peers[kMaxTunnelPeers];
+  uint16_t n_tunnel_peers = 0;
 };
 
 }  // namespace nvmove::dp
