@@ -18,7 +18,7 @@ namespace nvmove::agent {
   X(notifications_rejected, "move notifications refused (stale, replayed, malformed, no resources)")   \
   X(dropped_datagrams, "datagrams dropped: not from nvad, undecodable, unauthentic, unexpected")       \
   X(bul_idle_expired, "binding update list entries removed because no packet used their tunnel")      \
-  X(bul_lifetime_expired, "binding update list entries removed because their lifetime ended")
+  X(bul_renewed, "binding update list entries renewed at the end of their lifetime: still carrying traffic")
 
 struct AgentCounters {
 #define NVE_AGENT_COUNTER_FIELD(name, help) uint64_t name = 0;

@@ -108,8 +108,8 @@ AgentOutcome BindingUpdateList::on_notification(const proto::Message &m, const I
       if (auto v = routes.find({vn, a})) hits += v->hits;
     }
     const uint64_t now = clock_.now_ms();
-    entries_[id] = Entry{id, vn, m.vm_addresses, m.serving_nve, now,
-                         now + uint64_t{proto::lifetime_seconds(m.lifetime)} * 1000, now, hits};
+    const uint64_t lifetime_ms = uint64_t{proto::lifetime_seconds(m.lifetime)} * 1000;
+    entries_[id] = Entry{id, vn, m.vm_addresses, m.serving_nve, now, now + lifetime_ms, lifetime_ms, now, hits};
     AgentOutcome::IfRoutesFail fail{id, std::nullopt};
     fail.refusal = reply(proto::make_reply(m, proto::Status::InsufficientResources, 0), from, from_port);
     out.if_routes_fail = std::move(fail);
@@ -134,18 +134,28 @@ AgentOutcome BindingUpdateList::expire(const RouteBackend &routes) {
       b.last_activity_ms = now;
     }
     const bool idle = now - b.last_activity_ms >= cfg_.bul_idle_ms;
+    if (!idle && now >= b.expires_ms) {
+      // Seed 003 section 5: the entry lives until inbound traffic for the
+      // VM stops. Packets still arrive, so the redirect goes on for another
+      // lifetime; nvad ends it explicitly (a notification with lifetime 0)
+      // when the binding at the new NVE ends, and idleness ends it anyway.
+      b.expires_ms = now + b.lifetime_ms;
+      counters_.bul_renewed++;
+      spdlog::debug("vm {}: redirect still carries traffic: renewed for {} s", vm_id_text(it->first),
+                    b.lifetime_ms / 1000);
+    }
     const bool expired = now >= b.expires_ms;
     if (!idle && !expired) {
       ++it;
       continue;
     }
-    (idle ? counters_.bul_idle_expired : counters_.bul_lifetime_expired)++;
+    counters_.bul_idle_expired++;  // a busy entry is renewed instead (above)
     for (const auto &a : b.addresses) {
       auto v = routes.find({b.vn, a});
       if (!v || !std::holds_alternative<TunnelToNve>(v->action)) continue;  // replaced meanwhile
       out.routes.push_back(route_removal(b.vn, a));
     }
-    spdlog::info("vm {}: tunnel removed ({})", vm_id_text(it->first), idle ? "no traffic" : "lifetime ended");
+    spdlog::info("vm {}: tunnel removed (no traffic for {} s)", vm_id_text(it->first), cfg_.bul_idle_ms / 1000);
     it = entries_.erase(it);
   }
   return out;

@@ -1,8 +1,9 @@
 // The binding update list: VMs that were here (or that we tunnelled for) and
 // now live behind another NVE. nvad's move notification turns their routes
-// into tunnels toward the new NVE, so packets still in flight follow the VM;
-// an entry ends when no packet has used its tunnel for the idle time or its
-// lifetime ends. A functional core: it returns route changes and the reply
+// into tunnels toward the new NVE, so packets still in flight follow the VM.
+// An entry ends when no packet has used its tunnel for the idle time, or when
+// nvad says the binding ended (lifetime 0); at the end of its lifetime a busy
+// entry is renewed, an idle one removed (seed 003 section 5). A functional core: it returns route changes and the reply
 // to nvad (AgentOutcome) and reads routes only for their hit counters.
 #pragma once
 
@@ -49,6 +50,7 @@ class BindingUpdateList {
     proto::NveAddresses new_nve;
     uint64_t created_ms = 0;
     uint64_t expires_ms = 0;
+    uint64_t lifetime_ms = 0;  // as nvad granted it: each renewal adds this much
     uint64_t last_activity_ms = 0;
     uint64_t last_hits = 0;
   };

@@ -33,17 +33,18 @@ proto::Message make_move_notification(const Binding &binding, const RequestStamp
 }
 
 uint16_t Notifier::lifetime_asked(const Binding &binding) const {
-  // Lifetime 0 in a notification: remove the redirect now.
+  // Lifetime 0 in a notification: remove the redirect now. So for a cold
+  // move, and once the binding has ended (de-registered or expired at its
+  // new NVE): nobody is there to redirect to any more.
+  if (binding.state == BindingState::DeregisteredGrace) return 0;
   return binding.last_move_mode == proto::MobilityMode::Cold ? 0 : timers_.redirect_lifetime;
 }
 
 void Notifier::notify_previous(Binding &binding, Outcome &out) {
-  Instant now = clock_.now();
   for (auto &previous : binding.previous) {
-    // Its redirect ran out and nothing is being said to it: it holds nothing
-    // for this VM any more. One still pending (a cold "drop your entry" not
-    // yet acknowledged, say) is told the news instead.
-    if (previous.state != NotificationState::Pending && previous.redirect_until <= now) continue;
+    // Every previous NVE, even one whose granted lifetime has passed: a
+    // redirect that still carries traffic is renewed by its NVE (seed 003
+    // section 5, docs/protocol.md section 7), so nvad cannot know it ended.
     forget(binding.key(), previous);
     previous.state = NotificationState::Pending;
     previous.retries = 0;

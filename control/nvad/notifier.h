@@ -32,9 +32,9 @@ class Notifier {
            TimerQueue &queue, PeerTable &peers)
       : timers_(timers), clock_(clock), counters_(counters), queue_(queue), peers_(peers) {}
 
-  // Starts a fresh notification to every previous NVE of `binding` whose
-  // redirect is still running or whose notification is still pending,
-  // replacing the pending one (it would name an NVE the VM has left).
+  // Starts a fresh notification to every previous NVE of `binding`,
+  // replacing any pending one (it would name an NVE the VM has left). With
+  // lifetime 0 once the binding has ended (de-registered or expired).
   void notify_previous(Binding &binding, Outcome &out);
 
   // A retransmission timer for `previous` came due: send again or give up.

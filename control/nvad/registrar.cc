@@ -127,6 +127,8 @@ Outcome Registrar::deregister(const Inbound &in, std::optional<Binding> binding,
   spdlog::info("VM {} de-registered by NVE {}; deleted in {} unless registered again",
                vm_id_text(binding->vm_id), in.peer.to_string(),
                duration_text(policy_.deregistration_grace));
+  // The previous NVEs' redirects end with it (lifetime 0).
+  notifier_.notify_previous(*binding, out);
   schedule_deadline(*binding);
   save(std::move(*binding), out);
   accept(in, 0, out);

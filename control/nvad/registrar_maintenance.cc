@@ -39,9 +39,18 @@ Outcome Registrar::on_timers() {
         counters_.expirations++;
         spdlog::info("VM {} expired: NVE {} did not refresh it", vm_id_text(existing->vm_id),
                      existing->serving.control.to_string());
-      } else {
-        counters_.grace_deletions++;
+        // Ended like a de-registration: kept for the grace period, and the
+        // previous NVEs told to end their redirects (lifetime 0).
+        Binding ended = *existing;
+        ended.state = BindingState::DeregisteredGrace;
+        ended.granted_lifetime = 0;
+        ended.expires_at = now + policy_.deregistration_grace;
+        notifier_.notify_previous(ended, out);
+        schedule_deadline(ended);
+        save(std::move(ended), out);
+        continue;
       }
+      counters_.grace_deletions++;
       remove(*existing, out);
       continue;
     }

@@ -394,3 +394,33 @@ TEST_F(AgentTest, AVmOfAnotherVnRegistersWithThatVnsEndpoint) {
   a.vm_event(VmEvent::Activate, plain);
   EXPECT_EQ(last_sent().serving_nve.ipv4, kSelf);
 }
+
+// Issue 14: a redirect lives while traffic arrives (seed 003 section 5). It
+// used to end with the notification's lifetime even under traffic (a long
+// TCP session to a moved VM died after half a minute).
+TEST_F(AgentTest, ABusyRedirectOutlivesItsLifetimeAndAnIdleOneEnds) {
+  auto wire = proto::encode(notification(1, "198.51.100.2"), keys.sending_key(kNvad)[0]);
+  ASSERT_TRUE(wire.ok());
+  agent->on_datagram(kNvad, 61434, wire.value());
+  ASSERT_EQ(agent->bul_size(), 1u);
+  const HostRoute r{0, ip("10.0.0.5")};
+  const uint64_t lifetime_ms = 75 * 4 * 1000;
+  // Traffic every 10 s for three lifetimes.
+  for (uint64_t t = 0; t < 3 * lifetime_ms; t += 10000) {
+    routes.routes[r].hits++;
+    clock.advance(std::chrono::milliseconds(10000));
+    agent->tick();
+    ASSERT_EQ(agent->bul_size(), 1u) << "redirect ended at +" << t / 1000 << " s under traffic";
+    ASSERT_TRUE(std::holds_alternative<TunnelToNve>(routes.find(r)->action));
+  }
+  EXPECT_EQ(agent->counters().bul_renewed, 3u);  // at +300, +600 and +900 s
+  // The traffic stops: the redirect ends after bul_idle_ms, not before.
+  clock.advance(std::chrono::milliseconds(cfg.bul_idle_ms - 1000));
+  agent->tick();
+  EXPECT_EQ(agent->bul_size(), 1u);
+  clock.advance(std::chrono::milliseconds(2000));
+  agent->tick();
+  EXPECT_EQ(agent->bul_size(), 0u);
+  EXPECT_FALSE(routes.find(r));
+  EXPECT_EQ(agent->counters().bul_idle_expired, 1u);
+}

@@ -52,11 +52,17 @@ TEST(NvadLifetime, BindingExpiresWhenItsLifetimeEndsWithoutRefresh) {
   h.registrar.on_timers();
   EXPECT_TRUE(h.has(1));
 
+  // Ended as a de-registration is: kept for the grace period (the previous
+  // NVEs are told to end their redirects), then deleted.
   h.clock.advance(1ms);
+  h.registrar.on_timers();
+  ASSERT_TRUE(h.has(1));
+  EXPECT_EQ(h.binding(1).state, BindingState::DeregisteredGrace);
+  EXPECT_EQ(h.registrar.counters().expirations, 1u);
+  h.clock.advance(RegistrationPolicy{}.deregistration_grace);
   auto outcome = h.registrar.on_timers();
   EXPECT_FALSE(h.has(1));
   EXPECT_TRUE(has_erase(outcome, key(1)));
-  EXPECT_EQ(h.registrar.counters().expirations, 1u);
 }
 
 TEST(NvadLifetime, RefreshFromTheServingNveExtendsTheLifetime) {
@@ -72,7 +78,7 @@ TEST(NvadLifetime, RefreshFromTheServingNveExtendsTheLifetime) {
 
   h.clock.advance(29s);  // 40 s after the refresh
   h.registrar.on_timers();
-  EXPECT_FALSE(h.has(1));
+  EXPECT_EQ(h.binding(1).state, BindingState::DeregisteredGrace);
   EXPECT_EQ(h.registrar.counters().expirations, 1u);
 }
 

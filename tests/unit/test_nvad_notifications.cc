@@ -2,6 +2,8 @@
 // backoff, acknowledgement, give-up, and what they carry.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <random>
 #include <set>
@@ -178,16 +180,38 @@ TEST(NvadNotifications, EveryPreviousNveLearnsOfTheLastMoveInAChain) {
     EXPECT_EQ(previous.state, NotificationState::Acknowledged);
 }
 
-TEST(NvadNotifications, PreviousNveWhoseRedirectRanOutIsNotToldAgain) {
+// A previous NVE renews a redirect that still carries traffic (seed 003
+// section 5), so nvad cannot know it ended: every previous NVE hears of the
+// next move, even one whose granted redirect lifetime has passed (issue 14:
+// A -> B -> C, traffic still sent to A reaches C directly).
+TEST(NvadNotifications, EveryPreviousNveIsToldOfTheNextMove) {
   RegistrarHarness h;  // redirect lifetime 8 units = 32 s
   h.register_vm(nve_a(), 1);
   auto to_a = h.register_vm(nve_b(), 1).notifications;
   h.acknowledge(to_a.at(0));
   h.clock.advance(33s);
   auto outcome = h.register_vm(nve_c(), 1);
+  std::vector<IpAddress> told;
+  for (const auto &n : outcome.notifications) {
+    told.push_back(n.to.address);
+    EXPECT_EQ(n.message.serving_nve.ipv4, nve_c().endpoint);
+  }
+  std::sort(told.begin(), told.end());
+  std::vector<IpAddress> want{nve_a().control, nve_b().control};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(told, want);
+}
+
+// A binding that ends (de-registered at its NVE, or expired) ends the
+// previous NVEs' redirects too: a notification with lifetime 0.
+TEST(NvadNotifications, TheEndOfABindingEndsThePreviousNvesRedirects) {
+  RegistrarHarness h;
+  h.register_vm(nve_a(), 1);
+  h.acknowledge(h.register_vm(nve_b(), 1).notifications.at(0));
+  auto outcome = h.register_vm(nve_b(), 1, 0);  // B de-registers the VM
   ASSERT_EQ(outcome.notifications.size(), 1u);
-  EXPECT_EQ(outcome.notifications[0].to.address, nve_b().control);
-  EXPECT_EQ(h.binding(1).previous.size(), 2u);  // A is still listed, as history
+  EXPECT_EQ(outcome.notifications[0].to.address, nve_a().control);
+  EXPECT_EQ(outcome.notifications[0].message.lifetime, 0);
 }
 
 TEST(NvadNotifications, VmMovingBackIsNotItsOwnPreviousNve) {
