@@ -21,7 +21,50 @@ RegistrationClient::RegistrationClient(const AgentConfig &cfg, const proto::KeyT
       counters_(counters),
       // Start where a previous run of this NVE is unlikely to have been; nvad
       // answers "bad sequence number" with the value it expects otherwise.
-      next_sequence_(static_cast<uint16_t>(clock.wall_ns() / 1000)) {}
+      next_sequence_(static_cast<uint16_t>(clock.wall_ns() / 1000)),
+      jitter_state_(clock.wall_ns() | 1) {}
+
+namespace {
+// Refusals whose cause an operator must fix (configuration, keys, identity
+// conflicts): retried rarely. The others (128, 130, 156, 157, unknown) are
+// transient: retried like an unanswered request.
+bool is_policy_refusal(proto::Status s) {
+  switch (s) {
+    case proto::Status::AdministrativelyProhibited:
+    case proto::Status::NotAuthorized:
+    case proto::Status::MissingMandatoryOption:
+    case proto::Status::VmIdentityMismatch:
+    case proto::Status::UnknownVirtualNetwork:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+uint64_t RegistrationClient::jittered(uint64_t interval_ms) {
+  // +-25%: xorshift64, enough to spread NVEs refused by the same event.
+  jitter_state_ ^= jitter_state_ << 13;
+  jitter_state_ ^= jitter_state_ >> 7;
+  jitter_state_ ^= jitter_state_ << 17;
+  const uint64_t spread = interval_ms / 2;
+  return interval_ms - interval_ms / 4 + (spread ? jitter_state_ % (spread + 1) : 0);
+}
+
+void RegistrationClient::schedule_retry(LocalVm &vm, proto::Status status) {
+  const bool policy = is_policy_refusal(status);
+  const uint64_t first = policy ? cfg_.retransmit_max_ms : cfg_.retransmit_initial_ms;
+  const uint64_t cap = policy ? std::max<uint64_t>(kPolicyRetryMaxMs, cfg_.retransmit_max_ms) : cfg_.retransmit_max_ms;
+  vm.retry_interval_ms = vm.retry_interval_ms ? std::min(vm.retry_interval_ms * 2, cap) : first;
+  vm.retry_at_ms = clock_.now_ms() + jittered(vm.retry_interval_ms);
+  vm.refresh_at_ms = 0;  // the retry replaces the refresh: never both, never a storm
+  // Logged once per cause, not once per retry.
+  if (vm.refused_with != status)
+    spdlog::error("vm {}: registration refused by nvad: {}{}; retrying every {} s at most", vm_id_text(vm.spec.id),
+                  proto::status_name(status), policy ? " (needs a configuration change)" : "",
+                  (policy ? cap : cfg_.retransmit_max_ms) / 1000);
+  vm.refused_with = status;
+}
 
 RegistrationClient::EventResult RegistrationClient::vm_event(VmEvent event, const VmSpec &spec,
                                                              proto::MobilityMode mobility,
@@ -142,6 +185,11 @@ std::optional<AgentOutcome> RegistrationClient::on_reply(const proto::Message &r
       }
       vm.registered = true;
       vm.granted_lifetime = reply.lifetime;
+      if (vm.refused_with)
+        spdlog::info("vm {}: registration accepted after refusals ({})", vm_id_text(vm.spec.id),
+                     proto::status_name(*vm.refused_with));
+      vm.refused_with.reset();
+      vm.retry_at_ms = vm.retry_interval_ms = 0;
       // Refresh at three quarters of the granted lifetime.
       const uint64_t life_ms = uint64_t{proto::lifetime_seconds(reply.lifetime)} * 1000;
       vm.refresh_at_ms = clock_.now_ms() + life_ms * 3 / 4;
@@ -157,10 +205,15 @@ std::optional<AgentOutcome> RegistrationClient::on_reply(const proto::Message &r
       send_pending(vm, out);
       return out;
     }
-    spdlog::error("vm {}: registration rejected: {}", vm_id_text(vm.spec.id), proto::status_name(reply.status));
     counters_.registrations_failed++;
     vm.pending.reset();
-    if (dereg) vms_.erase(it);
+    if (dereg) {
+      // nvad expires the binding anyway: nothing to insist on.
+      spdlog::warn("vm {}: de-registration refused: {}", vm_id_text(vm.spec.id), proto::status_name(reply.status));
+      vms_.erase(it);
+      return out;
+    }
+    schedule_retry(vm, reply.status);
     return out;
   }
   return std::nullopt;
@@ -187,6 +240,9 @@ AgentOutcome RegistrationClient::tick() {
         counters_.retransmissions++;
         send_pending(vm, out);
       }
+    } else if (!vm.pending && vm.state == VmState::Activated && vm.retry_at_ms && now >= vm.retry_at_ms) {
+      vm.retry_at_ms = 0;  // after a refusal: one request, then its reply decides
+      register_vm(vm, cfg_.lifetime_units, out);
     } else if (!vm.pending && vm.state == VmState::Activated && vm.refresh_at_ms && now >= vm.refresh_at_ms) {
       register_vm(vm, cfg_.lifetime_units, out);
     }
@@ -217,7 +273,9 @@ nlohmann::json RegistrationClient::vms_json() const {
                    {"addresses", addrs}, {"registered", vm.registered},
                    {"granted_lifetime_s", proto::lifetime_seconds(vm.granted_lifetime)},
                    {"refresh_in_ms", vm.refresh_at_ms > now ? vm.refresh_at_ms - now : 0},
-                   {"awaiting_reply", vm.pending.has_value()}});
+                   {"awaiting_reply", vm.pending.has_value()},
+                   {"refused_with", vm.refused_with ? nlohmann::json(proto::status_name(*vm.refused_with)) : nlohmann::json()},
+                   {"retry_in_ms", vm.retry_at_ms > now ? vm.retry_at_ms - now : 0}});
   }
   return out;
 }

@@ -22,6 +22,10 @@
 
 namespace nvmove::agent {
 
+// Upper bound of the retry interval after a policy refusal (129, 154, 158,
+// 159, 192): the cause needs an operator, so the agent asks rarely.
+inline constexpr uint64_t kPolicyRetryMaxMs = 600000;
+
 class RegistrationClient {
  public:
   RegistrationClient(const AgentConfig &cfg, const proto::KeyTable &keys, const Clock &clock,
@@ -62,9 +66,18 @@ class RegistrationClient {
     uint16_t granted_lifetime = 0;
     uint64_t refresh_at_ms = 0;
     std::optional<Outstanding> pending;
+    // After nvad refused a registration: why, and when to ask again (with
+    // the backoff so far). Cleared by an acceptance.
+    std::optional<proto::Status> refused_with;
+    uint64_t retry_at_ms = 0;
+    uint64_t retry_interval_ms = 0;
   };
 
   void register_vm(LocalVm &vm, uint16_t lifetime, AgentOutcome &out);
+  // A refused registration: the reaction docs/protocol.md section 7 gives
+  // its status (retry later, with backoff and jitter; never at once).
+  void schedule_retry(LocalVm &vm, proto::Status status);
+  uint64_t jittered(uint64_t interval_ms);
   void send_pending(LocalVm &vm, AgentOutcome &out);
   static void install_local(const LocalVm &vm, AgentOutcome &out);
   // Only the routes that still deliver to this VM here: after a move
@@ -78,6 +91,7 @@ class RegistrationClient {
   AgentCounters &counters_;
   std::map<proto::VmId, LocalVm> vms_;
   uint16_t next_sequence_;
+  uint64_t jitter_state_;  // xorshift: retry jitter, so NVEs refused together do not retry together
 };
 
 }  // namespace nvmove::agent

@@ -38,6 +38,7 @@ constexpr CommandSpec kNvad[] = {
     {"show bindings", "[VM-ID]", "binding cache: serving NVE, previous NVEs, lifetime left", false},
     {"show peers", "", "known NVEs and their keys' ids", false},
     {"show protocol stats", "", "messages, retransmissions, rejections by status", false},
+    {"clear flap", "VM-ID [vn N]", "let a VM frozen by flap detection move again", true},
     {"help", "", "this list", false},
 };
 

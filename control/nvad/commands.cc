@@ -30,7 +30,7 @@ Reply show_bindings(Server &server, const Args &a) {
     if (!id) return Reply::fail("'" + a[0] + "' is not a VM-ID (text, a UUID, or hex:DIGITS)", true);
     wanted = proto::vm_id_text(*id);
   }
-  json all = server.state_json()["bindings"];
+  json all = server.bindings_json();
   Reply r;
   r.data = json::array();
   for (const auto &b : all) {
@@ -57,7 +57,7 @@ Reply show_bindings(Server &server, const Args &a) {
 Reply show_peers(Server &server, const Args &a) {
   if (!a.empty()) return Reply::fail("usage: show peers", true);
   Reply r;
-  r.data = server.state_json()["peers"];
+  r.data = server.peers_json();
   std::ostringstream o;
   o << "PEER                                     KEY   AUTHORIZED  VMS SERVED  PENDING  FAILED\n";
   for (const auto &p : r.data)
@@ -79,10 +79,29 @@ void flatten(const json &j, const std::string &prefix, std::ostringstream &o) {
 Reply show_protocol_stats(Server &server, const Args &a) {
   if (!a.empty()) return Reply::fail("usage: show protocol stats", true);
   Reply r;
-  r.data = server.state_json()["protocol_stats"];
+  r.data = server.protocol_stats_json();
   std::ostringstream o;
   flatten(r.data, "", o);
   r.text = o.str();
+  return r;
+}
+
+// An operator lets a VM that flap detection froze move again (docs/nvad.md).
+Reply clear_flap(Server &server, const Args &a) {
+  const char *u = "usage: clear flap VM-ID [vn N]";
+  if (a.size() != 1 && !(a.size() == 3 && a[1] == "vn")) return Reply::fail(u, true);
+  const auto id = proto::parse_vm_id(a[0]);
+  if (!id) return Reply::fail("'" + a[0] + "' is not a VM-ID (text, a UUID, or hex:DIGITS)", true);
+  uint32_t vn = 0;
+  if (a.size() == 3) {
+    const auto n = parse_decimal(a[2], 0xffffff);
+    if (!n) return Reply::fail("'" + a[2] + "' is not a virtual network number (0..16777215)", true);
+    vn = static_cast<uint32_t>(*n);
+  }
+  if (!server.clear_flap(BindingKey{vn, *id}))
+    return Reply::fail("VM " + proto::vm_id_text(*id) + " in VN " + std::to_string(vn) + " is not frozen by flap detection");
+  Reply r;
+  r.text = "VM " + proto::vm_id_text(*id) + ": flap state cleared; moves accepted again\n";
   return r;
 }
 
@@ -98,6 +117,7 @@ void register_nvad_commands(ctl::CtlServer &ctl, Server &server) {
   ctl.on("show bindings", [&server](const Args &a) { return show_bindings(server, a); });
   ctl.on("show peers", [&server](const Args &a) { return show_peers(server, a); });
   ctl.on("show protocol stats", [&server](const Args &a) { return show_protocol_stats(server, a); });
+  ctl.on("clear flap", [&server](const Args &a) { return clear_flap(server, a); });
   ctl.on("help", [](const Args &) {
     Reply r;
     r.text = ctl::help_text(ctl::nvad_commands());

@@ -222,9 +222,11 @@ bool Server::clear_flap(const BindingKey &key) {
 }
 
 nlohmann::json Server::state_json() const {
-  return {{"bindings", bindings_json(registrar_.cache(), clock_)},
-          {"peers", peers_json(registrar_, &keys_)},
-          {"protocol_stats", protocol_stats_json(registrar_)}};
+  return {{"bindings", bindings_json()}, {"peers", peers_json()}, {"protocol_stats", protocol_stats_json()}};
 }
+
+nlohmann::json Server::peers_json() const { return nvad::peers_json(registrar_, &keys_); }
+nlohmann::json Server::protocol_stats_json() const { return nvad::protocol_stats_json(registrar_); }
+nlohmann::json Server::bindings_json() const { return nvad::bindings_json(registrar_.cache(), clock_); }
 
 }  // namespace nvmove::nvad

@@ -59,6 +59,12 @@ class Server {
   bool clear_flap(const BindingKey &key);
   // {"bindings": [...], "peers": [...], "protocol_stats": {...}}.
   nlohmann::json state_json() const;
+  // The parts one at a time: `show peers` and `show protocol stats` must not
+  // serialise every binding to pick one key (seconds of a blocked protocol
+  // loop at 100k bindings, issue 13).
+  nlohmann::json peers_json() const;
+  nlohmann::json protocol_stats_json() const;
+  nlohmann::json bindings_json() const;
   const Registrar &registrar() const { return registrar_; }
 
  private:

@@ -287,6 +287,19 @@ def main():
         if t.failed == 0:
             check_daemon(args, t, nved, ["show metrics", "show routes", "show counters", "show ports", "help"],
                          nved_cmd(args, tmp, prefixes[1], nved_sock), "show metrics")
+            def clear_flap_answers():
+                rc, out, err = nvectl(args, nvad, "clear", "flap", "web-1")
+                if rc != 1 or "is not frozen by flap detection" not in err:
+                    raise Fail("clear flap of an unknown VM: exit %d, %r %r" % (rc, out, err))
+                rc, _, err = nvectl(args, nvad, "clear", "flap", "has space")
+                if rc != 2:
+                    raise Fail("clear flap with a bad VM-ID: exit %d (expected 2, usage), %r" % (rc, err))
+                r = subprocess.run([args.nvectl, "-r"] + nvad.ctl_opts + ["clear", "flap", "web-1"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+                if r.returncode == 0 or b"read-only" not in r.stderr:
+                    raise Fail("clear flap was not refused in read-only mode: %r" % r.stderr)
+
+            t.run("nvad_clear_flap_command", clear_flap_answers)
             check_daemon(args, t, nvad, ["show bindings", "show protocol stats", "show peers", "show version"],
                          nvad_cmd, "show protocol stats")
     finally:

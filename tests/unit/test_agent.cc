@@ -7,6 +7,7 @@
 
 #include "control/agent/nve_agent.h"
 #include "control/protocol/codec.h"
+#include "control/protocol/names.h"
 
 using namespace nvmove;
 using namespace nvmove::agent;
@@ -423,4 +424,83 @@ TEST_F(AgentTest, ABusyRedirectOutlivesItsLifetimeAndAnIdleOneEnds) {
   EXPECT_EQ(agent->bul_size(), 0u);
   EXPECT_FALSE(routes.find(r));
   EXPECT_EQ(agent->counters().bul_idle_expired, 1u);
+}
+
+// Issue 14, point 2: every refusal has a reaction. The agent retries later,
+// with backoff and jitter, never at once (a refused refresh used to be sent
+// again on every control-loop pass, ~3,000 requests/s) and never gives up
+// for good (a refused first registration used to be never retried). Over
+// ten minutes of refusals the requests stay within a stated bound, and the
+// first acceptance ends it.
+TEST_F(AgentTest, EveryRefusalIsRetriedLaterWithBackoffAndRecovers) {
+  for (proto::Status status : proto::kRejectionStatuses) {
+    if (status == proto::Status::BadSequenceNumber) continue;  // its own reaction (below)
+    SCOPED_TRACE(proto::status_name(status));
+    net.sent.clear();
+    NveAgent a(cfg, routes, net, keys, clock);
+    VmSpec v = vm;
+    v.id = *proto::parse_vm_id(std::string("vm-") + std::to_string(static_cast<int>(status)));
+    ASSERT_FALSE(a.vm_event(VmEvent::Associate, v));
+    ASSERT_FALSE(a.vm_event(VmEvent::Activate, v));
+    ASSERT_EQ(net.sent.size(), 1u);
+    auto answer = [&](proto::Status st, uint16_t lifetime) {
+      auto wire = proto::encode(reply_to(last_sent(), st, lifetime), keys.sending_key(kNvad)[0]);
+      ASSERT_TRUE(wire.ok());
+      a.on_datagram(kNvad, 61434, wire.value());
+    };
+    const bool policy = status == proto::Status::AdministrativelyProhibited ||
+                        status == proto::Status::NotAuthorized ||
+                        status == proto::Status::MissingMandatoryOption ||
+                        status == proto::Status::VmIdentityMismatch ||
+                        status == proto::Status::UnknownVirtualNetwork;
+    const uint64_t first = policy ? cfg.retransmit_max_ms : cfg.retransmit_initial_ms;
+    std::vector<uint64_t> at;  // when each request went out, ms after the first
+    const uint64_t t0 = clock.now_ms();
+    size_t answered = 0;
+    for (uint64_t step = 0; step < 600000; step += 10) {
+      while (answered < net.sent.size()) {
+        at.push_back(clock.now_ms() - t0);
+        answer(status, 0);
+        answered = net.sent.size();
+      }
+      clock.advance(std::chrono::milliseconds(10));
+      a.tick();
+    }
+    ASSERT_GE(at.size(), 2u) << "never retried";
+    EXPECT_GE(at[1] - at[0], first * 3 / 4) << "retried too soon";
+    EXPECT_LE(at[1] - at[0], first * 5 / 4 + 10);
+    for (size_t i = 2; i < at.size(); i++) EXPECT_GE(at[i] - at[i - 1], first * 3 / 4);
+    // The bound (docs/protocol.md section 7): intervals double from `first`
+    // up to retransmit_max_ms (transient) or 10 min (policy), each -25%.
+    EXPECT_LE(at.size(), policy ? 6u : 32u);
+    EXPECT_EQ(a.vms_json()[0]["refused_with"], proto::status_name(status));
+    // The cause is fixed: the next attempt is accepted, and that is the end.
+    clock.advance(std::chrono::milliseconds((policy ? kPolicyRetryMaxMs : cfg.retransmit_max_ms) * 5 / 4 + 10));
+    a.tick();
+    ASSERT_GT(net.sent.size(), answered);
+    answer(proto::Status::Accepted, 150);
+    EXPECT_TRUE(a.registered(v.id));
+    EXPECT_TRUE(a.vms_json()[0]["refused_with"].is_null());
+    const size_t settled = net.sent.size();
+    clock.advance(std::chrono::seconds(60));
+    a.tick();
+    EXPECT_EQ(net.sent.size(), settled) << "requests after the acceptance";
+  }
+}
+
+// A refused refresh: the registration stays (nvad still has the binding until
+// it expires) and the agent retries later, not on every pass.
+TEST_F(AgentTest, ARefusedRefreshIsNotAStorm) {
+  agent->vm_event(VmEvent::Associate, vm);
+  agent->vm_event(VmEvent::Activate, vm);
+  deliver(reply_to(last_sent(), proto::Status::Accepted, 25), keys.sending_key(kNvad)[0]);  // 100 s
+  clock.advance(std::chrono::seconds(76));
+  agent->tick();
+  ASSERT_EQ(net.sent.size(), 2u);  // the refresh
+  deliver(reply_to(last_sent(), proto::Status::InsufficientResources, 0), keys.sending_key(kNvad)[0]);
+  for (int i = 0; i < 500; i++) {  // 500 loop passes in 50 ms
+    clock.advance(std::chrono::microseconds(100));
+    agent->tick();
+  }
+  EXPECT_EQ(net.sent.size(), 2u) << "a refused refresh was sent again at once";
 }
