@@ -18,7 +18,9 @@ namespace nvmove::agent {
   X(notifications_rejected, "move notifications refused (stale, replayed, malformed, no resources)")   \
   X(dropped_datagrams, "datagrams dropped: not from nvad, undecodable, unauthentic, unexpected")       \
   X(bul_idle_expired, "binding update list entries removed because no packet used their tunnel")      \
-  X(bul_renewed, "binding update list entries renewed at the end of their lifetime: still carrying traffic")
+  X(bul_renewed, "binding update list entries renewed at the end of their lifetime: still carrying traffic") \
+  X(vm_announcements_activated, "gratuitous ARP / unsolicited NA that activated an associated VM")        \
+  X(vm_announcements_ignored, "gratuitous ARP / unsolicited NA from no associated VM here (MAC, address, port or VLAN differ)")
 
 struct AgentCounters {
 #define NVE_AGENT_COUNTER_FIELD(name, help) uint64_t name = 0;

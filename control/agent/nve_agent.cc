@@ -27,6 +27,23 @@ std::optional<std::string> NveAgent::vm_event(VmEvent event, const VmSpec &spec,
   return std::nullopt;
 }
 
+bool NveAgent::on_vm_announcement(uint16_t port, uint16_t vlan, const MacAddress &mac, const IpAddress &address) {
+  const auto spec = client_.associated_vm(port, vlan, mac, address);
+  if (!spec) {
+    counters_.vm_announcements_ignored++;
+    return false;
+  }
+  spdlog::info("vm {}: announced itself ({} at {} on port {}): activating", vm_id_text(spec->id),
+               address.to_string(), mac_to_string(mac), port);
+  if (auto refused = vm_event(VmEvent::Activate, *spec, proto::MobilityMode::Hot)) {
+    counters_.vm_announcements_ignored++;
+    spdlog::warn("vm {}: activation on its announcement refused: {}", vm_id_text(spec->id), *refused);
+    return false;
+  }
+  counters_.vm_announcements_activated++;
+  return true;
+}
+
 void NveAgent::drop(const IpAddress &from, const std::string &reason, const std::string &line) {
   counters_.dropped_datagrams++;
   if (auto admitted = limited_log_.admit(from, reason, line)) spdlog::warn("{}", *admitted);

@@ -49,6 +49,12 @@ class NveAgent {
   std::optional<std::string> vm_event(VmEvent event, const VmSpec &spec,
                                       proto::MobilityMode mobility = proto::MobilityMode::Hot);
 
+  // A VM announced itself on an access port (gratuitous ARP / unsolicited
+  // NA, seed 003 section 8): an associated VM whose port, VLAN, MAC and
+  // address match is activated (hot: it just moved in), exactly as
+  // `vm activate` would. True if it was.
+  bool on_vm_announcement(uint16_t port, uint16_t vlan, const MacAddress &mac, const IpAddress &address);
+
   // A datagram received on the protocol socket.
   void on_datagram(const IpAddress &from, uint16_t from_port, std::span<const uint8_t> data);
 

@@ -251,6 +251,17 @@ AgentOutcome RegistrationClient::tick() {
   return out;
 }
 
+std::optional<VmSpec> RegistrationClient::associated_vm(uint16_t port, uint16_t vlan, const MacAddress &mac,
+                                                       const IpAddress &address) const {
+  for (const auto &[id, vm] : vms_) {
+    if (vm.state != VmState::Associated || vm.spec.port != port || vm.spec.vlan != vlan || vm.spec.mac != mac)
+      continue;
+    for (const auto &a : vm.spec.addresses)
+      if (a == address) return vm.spec;
+  }
+  return std::nullopt;
+}
+
 std::optional<VmState> RegistrationClient::vm_state(const proto::VmId &id) const {
   auto it = vms_.find(id);
   if (it == vms_.end()) return std::nullopt;

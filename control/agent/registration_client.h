@@ -47,6 +47,10 @@ class RegistrationClient {
   // Retransmissions and refreshes that are due.
   AgentOutcome tick();
 
+  // The VM associated (not yet active) here whose interface this is: same
+  // access port, VLAN, MAC, and one of its addresses.
+  std::optional<VmSpec> associated_vm(uint16_t port, uint16_t vlan, const MacAddress &mac,
+                                      const IpAddress &address) const;
   std::optional<VmState> vm_state(const proto::VmId &id) const;
   bool registered(const proto::VmId &id) const;
   nlohmann::json vms_json() const;

@@ -30,8 +30,10 @@ void ControlLoop::drain_ring() {
   for (unsigned i = 0; i < n; i++) {
     auto *m = static_cast<rte_mbuf *>(objs[i]);
     dp::tsan_acquire(m);  // written by a worker before the ring hand-off
-    if (neighbours_.learn(m)) learnt_++;
-    else unhandled_++;  // shown as control_unhandled; nothing else listens yet
+    bool taken = neighbours_.learn(m);
+    if (taken) learnt_++;
+    for (size_t h = 0; !taken && h < packet_handlers_.size(); h++) taken = packet_handlers_[h](m);
+    if (!taken) unhandled_++;  // shown as control_unhandled
     rte_pktmbuf_free(m);
   }
 }

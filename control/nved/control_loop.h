@@ -12,6 +12,8 @@
 #include "control/ctl/ctl_socket.h"
 #include "control/nved/neighbour_resolver.h"
 
+struct rte_mbuf;
+
 namespace nvmove {
 
 class NvedRuntime;
@@ -31,6 +33,10 @@ class ControlLoop {
   const NeighbourResolver &neighbours() const { return neighbours_; }
   // Called every loop pass (the mobility agent's socket and timers).
   void add_poller(std::function<void()> f) { pollers_.push_back(std::move(f)); }
+  // Offered every packet the workers pass up that neighbour resolution did
+  // not take (a VM's gratuitous ARP, say); true = taken. The packet is
+  // freed by the loop either way.
+  void add_packet_handler(std::function<bool(const rte_mbuf *)> f) { packet_handlers_.push_back(std::move(f)); }
 
   // Returns when `stop` is set or the idle timeout fires.
   void run(const ControlLoopOptions &opt);
@@ -46,6 +52,7 @@ class ControlLoop {
   const std::atomic<bool> &stop_;
   ctl::CtlServer *ctl_ = nullptr;
   std::vector<std::function<void()>> pollers_;
+  std::vector<std::function<bool(const rte_mbuf *)>> packet_handlers_;
   uint64_t learnt_ = 0;
   uint64_t unhandled_ = 0;
 };

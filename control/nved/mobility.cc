@@ -4,7 +4,10 @@
 
 #include <stdexcept>
 
+#include <rte_mbuf.h>
+
 #include "control/nved/agent_commands.h"
+#include "control/nved/vm_announcement.h"
 
 namespace nvmove {
 
@@ -40,6 +43,18 @@ std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt
   m->transport_ = std::make_unique<agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
   m->agent_ = std::make_unique<agent::NveAgent>(agent_config(cfg), rt.routes(), *m->transport_, m->keys_, m->clock_);
   register_agent_commands(ctl, *m->agent_, cfg);
+  // A VM's gratuitous ARP / unsolicited NA on an access port: the earliest
+  // sign it finished moving in (seed 003 section 8).
+  loop.add_packet_handler([self = m.get(), &cfg](const rte_mbuf *pkt) {
+    const PortConfig *port = nullptr;
+    for (const auto &p : cfg.ports)
+      if (p.port_id == pkt->port && p.role == PortConfig::Role::Access) port = &p;
+    if (!port || pkt->nb_segs != 1) return false;
+    const auto a = parse_vm_announcement(rte_pktmbuf_mtod(pkt, const uint8_t *), pkt->data_len);
+    if (!a) return false;
+    self->agent_->on_vm_announcement(pkt->port, a->vlan, a->mac, a->address);
+    return true;
+  });
   Mobility *self = m.get();
   loop.add_poller([self] {
     self->transport_->poll([self](const IpAddress &from, uint16_t port, std::span<const uint8_t> d) {

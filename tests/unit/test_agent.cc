@@ -504,3 +504,22 @@ TEST_F(AgentTest, ARefusedRefreshIsNotAStorm) {
   }
   EXPECT_EQ(net.sent.size(), 2u) << "a refused refresh was sent again at once";
 }
+
+// Issue 14, point 6: a VM's gratuitous ARP / unsolicited NA after it moved in
+// activates it, with the checks of an activation (port, VLAN, MAC, address).
+TEST_F(AgentTest, AnAssociatedVmThatAnnouncesItselfIsActivated) {
+  ASSERT_FALSE(agent->vm_event(VmEvent::Associate, vm));
+  EXPECT_FALSE(agent->on_vm_announcement(vm.port, 0, {2, 0, 0, 0, 9, 9}, ip("10.0.0.5")));  // other MAC
+  EXPECT_FALSE(agent->on_vm_announcement(vm.port, 0, vm.mac, ip("10.0.0.6")));            // other address
+  EXPECT_FALSE(agent->on_vm_announcement(vm.port + 1, 0, vm.mac, ip("10.0.0.5")));        // other port
+  EXPECT_FALSE(agent->on_vm_announcement(vm.port, 7, vm.mac, ip("10.0.0.5")));            // other VLAN
+  EXPECT_EQ(agent->vm_state(vm.id), VmState::Associated);
+  EXPECT_EQ(agent->counters().vm_announcements_ignored, 4u);
+  EXPECT_TRUE(agent->on_vm_announcement(vm.port, 0, vm.mac, ip("10.0.0.5")));
+  EXPECT_EQ(agent->vm_state(vm.id), VmState::Activated);
+  EXPECT_TRUE(routes.find({0, ip("10.0.0.5")}));
+  EXPECT_EQ(last_sent().mobility, proto::MobilityMode::Hot);  // registered as just moved in
+  EXPECT_EQ(agent->counters().vm_announcements_activated, 1u);
+  // Announcing again once active changes nothing.
+  EXPECT_FALSE(agent->on_vm_announcement(vm.port, 0, vm.mac, ip("10.0.0.5")));
+}
