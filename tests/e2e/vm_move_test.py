@@ -31,7 +31,8 @@ Both nveds use `default_action: drop`: a packet for the VM is either
 delivered or tunnelled, never bounced back to the fabric (where the static
 route would return it to A until its TTL ran out).
 
-Steps: nvad, then both nveds; VM associated + activated on A (registration
+Steps (`--activate-by announcement`: B is activated by the VM's own
+gratuitous ARP instead of `vm activate`): nvad, then both nveds; VM associated + activated on A (registration
 checked in `show vms` and in nvad's SQLite store); a UDP stream from the
 correspondent to 10.0.0.5 every 2 ms with a sequence number, received by
 kernel sockets in vmA and vmB; after ~1 s at vmA the move: associate +
@@ -172,8 +173,25 @@ def helper_stream(dst, port, interval_s, stop_path, max_s):
     return 0
 
 
+def helper_garp(iface, mac, ip):
+    """The VM announcing itself after its move (seed 003 section 8): one
+    gratuitous ARP request, broadcast, sender = target = its address."""
+    import socket
+    import struct
+    m = bytes(int(x, 16) for x in mac.split(":"))
+    a = socket.inet_aton(ip)
+    frame = b"\xff" * 6 + m + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + m + a + b"\0" * 6 + a
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    s.send(frame)
+    s.close()
+    return 0
+
+
 def run_helper(argv):
     name, args = argv[0], argv[1:]
+    if name == "garp":
+        return helper_garp(args[0], args[1], args[2])
     if name == "seqlisten":
         return helper_seqlisten(int(args[0]), args[1], args[2], float(args[3]))
     if name == "stream":
@@ -437,6 +455,8 @@ def main():
     ap.add_argument("--nvectl", default=DEFAULT_NVECTL)
     ap.add_argument("--nvad", default=None, help="default: build/control/nvad/nvad, else any nvad under build/")
     ap.add_argument("--keep-logs", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--activate-by", choices=("cli", "announcement"), default="cli",
+                    help="how B learns the VM arrived: nvectl vm activate, or the VM's own gratuitous ARP")
     ap.add_argument("--order", choices=("activate-first", "deactivate-first"), default="activate-first",
                     help="activate-first (default): B activates, then A deactivates (live migration); "
                     "deactivate-first: A deactivates, then B activates (diagnostics)")
@@ -587,10 +607,20 @@ def main():
         if args.order == "deactivate-first":
             ok_d, t_a_deact = deactivate_a()
             move_ok = move_ok and ok_d
-        for words in (assoc, ["vm", "activate", VM_ID]):
+        b_words = [assoc] + ([["vm", "activate", VM_ID]] if args.activate_by == "cli" else [])
+        for words in b_words:
             rc, out = env.nvectl("B", *words)
             log("B: nvectl %s -> %d %s" % (" ".join(words), rc, out))
             move_ok = move_ok and rc == 0
+        if args.activate_by == "announcement":
+            # No vm activate: the VM's gratuitous ARP on B's access port does it.
+            sh("ip", "netns", "exec", env.ns_vmb, PYTHON, os.path.abspath(__file__), "--helper", "garp", env.if_vb,
+               VM_MAC, VM_IP)
+            active = wait_until(lambda: (lambda v: v if v and v.get("state") == "activated" else None)(
+                env.vm("B", VM_ID)), 5, interval=0.02)
+            _, agent_b = env.nvectl("B", "show", "agent", json_out=True)
+            log("B: after the VM's gratuitous ARP: %s; agent %s" % (env.vm("B", VM_ID), agent_b))
+            move_ok = move_ok and bool(active) and bool(agent_b) and agent_b.get("vm_announcements_activated") == 1
         t_b_active = time.monotonic()
         vb = wait_until(lambda: (lambda v: v if v and v.get("registered") else None)(env.vm("B", VM_ID)), 5)
         t_b_reg = time.monotonic()
