@@ -16,6 +16,7 @@
 #include "control/base/clock.h"
 #include "control/nvad/config_loader.h"
 #include "control/ctl/ctl_socket.h"
+#include "control/base/daemon_signals.h"
 #include "control/nvad/commands.h"
 #include "control/nvad/server.h"
 
@@ -40,27 +41,8 @@ void on_stop_signal(int) {
   if (nvad::Server *s = g_server.load(std::memory_order_acquire)) s->request_stop();
 }
 
-std::atomic<bool> g_hangup{false};
-void on_hangup_signal(int) { g_hangup.store(true, std::memory_order_release); }
-
-// SIGTERM/SIGINT stop cleanly. SIGHUP must not kill the management node (its
-// default action): it is noted and logged from the loop. SIGPIPE is ignored:
-// a control client that goes away mid-answer is an EPIPE, not a reason to stop.
-void install_signal_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  struct sigaction hangup {};
-  hangup.sa_handler = on_hangup_signal;
-  sigemptyset(&hangup.sa_mask);
-  sigaction(SIGHUP, &hangup, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-}
-
 void log_hangup() {
-  if (g_hangup.exchange(false, std::memory_order_acq_rel))
+  if (take_hangup())
     spdlog::warn("SIGHUP received: nvad does not reload its configuration; it keeps running with the one "
                  "loaded at start (restart to apply changes)");
 }
@@ -87,7 +69,7 @@ void warn_about_keyless_peers(const nvad::NvadConfig &config, const proto::KeyTa
 }  // namespace
 
 int main(int argc, char **argv) {
-  install_signal_handlers();
+  install_daemon_signals(on_stop_signal);
   std::string config_path;
   bool check_only = false;
   std::string ctl_path = nvmove::ctl::kDefaultNvadSocket;

@@ -18,6 +18,7 @@
 #include "control/nved/counters_report.h"
 #include "control/ctl/ctl_socket.h"
 #include "control/nved/commands.h"
+#include "control/base/daemon_signals.h"
 #include "control/nved/mobility.h"
 #include "control/base/clock.h"
 #include "control/nved/telemetry.h"
@@ -30,26 +31,7 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-std::atomic<bool> g_hangup{false};
-void on_signal(int) { g_stop.store(true, std::memory_order_release); }
-void on_hangup(int) { g_hangup.store(true, std::memory_order_release); }
-
-// SIGTERM/SIGINT stop cleanly. SIGHUP must not kill the dataplane (its
-// default action): it is noted and logged from the control loop. SIGPIPE is
-// ignored: a control or telemetry client that goes away mid-answer is an
-// EPIPE on that socket, not a reason to stop forwarding.
-void install_signal_handlers() {
-  struct sigaction stop {};
-  stop.sa_handler = on_signal;
-  sigemptyset(&stop.sa_mask);
-  sigaction(SIGINT, &stop, nullptr);
-  sigaction(SIGTERM, &stop, nullptr);
-  struct sigaction hangup {};
-  hangup.sa_handler = on_hangup;
-  sigemptyset(&hangup.sa_mask);
-  sigaction(SIGHUP, &hangup, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-}
+void on_stop_signal(int) { g_stop.store(true, std::memory_order_release); }
 
 struct Options {
   std::string config;
@@ -156,7 +138,7 @@ int main(int argc, char **argv) {
   }
 
   // Before EAL starts its threads, so they inherit nothing fatal.
-  install_signal_handlers();
+  nvmove::install_daemon_signals(on_stop_signal);
   std::vector<char *> eal(argv, argv + split);
   const int used = rte_eal_init(static_cast<int>(eal.size()), eal.data());
   if (used < 0) {
@@ -189,7 +171,7 @@ int main(int argc, char **argv) {
     const auto mobility = nvmove::Mobility::start(cfg, rt, ctl, loop);
     if (mobility) commands.set_agent(&mobility->agent());
     loop.add_poller([] {
-      if (g_hangup.exchange(false, std::memory_order_acq_rel))
+      if (nvmove::take_hangup())
         spdlog::warn("SIGHUP received: nved does not reload its configuration; it keeps running with the one "
                      "loaded at start (restart to apply changes)");
     });
