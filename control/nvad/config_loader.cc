@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "control/nvad/text_format.h"
-#include "control/nvad/yaml_fields.h"
+#include "control/base/yaml_fields.h"
 
 namespace nvmove::nvad {
 namespace {
@@ -120,6 +120,7 @@ proto::Result<NvadConfig, ConfigErrors> parse_config(std::string_view text, cons
     errors.add_line(e.mark.line >= 0 ? e.mark.line + 1 : 0, "(syntax)", e.msg);
     return ConfigErrors{errors.all()};
   }
+  report_duplicate_keys(root, errors);
   NvadConfig config;
   try {
     config = read_top(YamlSection(root, "", errors));

@@ -30,10 +30,4 @@ std::string endpoints_line(const proto::NveAddresses &endpoints) {
   return line.empty() ? "none" : line;
 }
 
-std::string duration_text(Duration duration) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
-  if (ms % 1000 != 0) return std::to_string(ms) + "ms";
-  return std::to_string(ms / 1000) + "s";
-}
-
 }  // namespace nvmove::nvad

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "control/base/clock.h"
+#include "control/base/yaml_fields.h"  // duration_text
 #include "control/protocol/message.h"
 #include "control/protocol/vm_id_text.h"
 
@@ -23,7 +24,5 @@ std::vector<std::string> endpoints_text(const proto::NveAddresses &endpoints);
 // "192.0.2.1" or "192.0.2.1,2001:db8::1", for log lines.
 std::string endpoints_line(const proto::NveAddresses &endpoints);
 
-// "250ms", "10s": the spelling the configuration file accepts.
-std::string duration_text(Duration duration);
 
 }  // namespace nvmove::nvad

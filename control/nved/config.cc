@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "control/base/yaml_fields.h"
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -276,6 +278,14 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
     throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax: " + e.msg);
   }
   if (!root || root.IsNull()) throw ConfigError(origin + ": empty configuration");
+  // The shared checks (control/base/yaml_fields.h), all reported at once.
+  YamlErrors shared(origin);
+  report_duplicate_keys(root, shared);
+  if (!shared.all().empty()) {
+    std::string all;
+    for (const auto &e : shared.all()) all += (all.empty() ? "" : "\n") + e;
+    throw ConfigError(all);
+  }
   NvedConfig cfg;
   Section top(root, "", origin);
   parse_ports(top, cfg);

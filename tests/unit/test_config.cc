@@ -150,3 +150,16 @@ TEST(TextParse, DecimalIsDigitsOnlyAndBounded) {
   EXPECT_FALSE(parse_decimal("0x10", 100));
   EXPECT_FALSE(parse_decimal("99999999999999999999999", UINT64_MAX));  // overflow
 }
+
+// Issue 13: a key given twice used to pass --check-config with the first
+// value winning (default_action: drop, then forward: everything dropped).
+TEST(Config, DuplicateKeysAreErrorsWithBothLines) {
+  const std::string text = std::string(kGood) + "default_action: forward\n";
+  const std::string err = error_of(text);
+  EXPECT_NE(err.find("t.yaml:"), std::string::npos) << err;
+  EXPECT_NE(err.find("default_action: duplicate key (first at line 8)"), std::string::npos) << err;
+  EXPECT_NE(error_of(replace(kGood, "ttl: 32,", "ttl: 32, ttl: 40,")).find("tunnel.ttl: duplicate key"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(kGood, "port_id: 1,", "port_id: 1, port_id: 2,")).find("ports[1].port_id: duplicate key"),
+            std::string::npos);
+}

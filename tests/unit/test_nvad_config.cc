@@ -186,3 +186,12 @@ TEST(NvadConfig, MissingFileIsAnError) {
 
 }  // namespace
 }  // namespace nvmove::nvad
+
+namespace nvmove::nvad {
+TEST(NvadConfig, DuplicateKeysAreErrors) {
+  auto parsed = parse_config("key_file: /a\nlisten: {port: 1}\nkey_file: /b\n", "nvad.yaml");
+  ASSERT_FALSE(parsed.ok());
+  ASSERT_EQ(parsed.error().messages.size(), 1u);
+  EXPECT_EQ(parsed.error().messages[0], "nvad.yaml:3: key_file: duplicate key (first at line 1); give each key once");
+}
+}  // namespace nvmove::nvad

@@ -1,4 +1,5 @@
-// Typed reading of a YAML configuration that reports every mistake, not just
+// Typed reading of a YAML configuration (nvad's and, for duplicate keys and
+// the error format, nved's) that reports every mistake, not just
 // the first, each as "<file>:<line>: <key path>: <what is wrong>", and notices
 // keys nobody asked for (a typo would otherwise silently keep a default).
 #pragma once
@@ -11,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "common/net_types.h"
 #include "control/base/clock.h"
-#include "control/protocol/message.h"
 
-namespace nvmove::nvad {
+namespace nvmove {
 
 class YamlErrors {
  public:
@@ -44,8 +45,8 @@ class YamlSection {
   std::optional<bool> flag(const std::string &key);
   // "250ms", "10s", "3m", "1h": whole numbers with a unit, from min to max.
   std::optional<Duration> duration(const std::string &key, Duration min, Duration max);
-  std::optional<proto::IpAddress> address(const std::string &key);
-  std::optional<std::vector<proto::IpAddress>> addresses(const std::string &key);
+  std::optional<IpAddress> address(const std::string &key);
+  std::optional<std::vector<IpAddress>> addresses(const std::string &key);
   std::optional<std::set<uint32_t>> numbers(const std::string &key, uint64_t min, uint64_t max);
   // A nested mapping (absent: an empty one) or a sequence of mappings.
   YamlSection section(const std::string &key);
@@ -70,5 +71,13 @@ class YamlSection {
 };
 
 std::optional<Duration> parse_duration(const std::string &text);
+// "250ms", "10s": the spelling the configuration file accepts.
+std::string duration_text(Duration duration);
 
-}  // namespace nvmove::nvad
+// Records every key that stands twice in one mapping, anywhere in the
+// document. yaml-cpp keeps both and a lookup finds the first, so without this
+// check `default_action: drop` followed by `default_action: forward` passes
+// and drops everything.
+void report_duplicate_keys(const YAML::Node &root, YamlErrors &errors);
+
+}  // namespace nvmove

@@ -1,11 +1,9 @@
-#include "control/nvad/yaml_fields.h"
+#include "control/base/yaml_fields.h"
 
 #include <charconv>
+#include <map>
 
-#include "control/nvad/text_format.h"
-#include "control/protocol/address_text.h"
-
-namespace nvmove::nvad {
+namespace nvmove {
 namespace {
 
 std::optional<uint64_t> parse_unsigned(const std::string &text) {
@@ -127,28 +125,28 @@ std::optional<Duration> YamlSection::duration(const std::string &key, Duration m
   return parsed;
 }
 
-std::optional<proto::IpAddress> YamlSection::address(const std::string &key) {
+std::optional<IpAddress> YamlSection::address(const std::string &key) {
   YAML::Node value = get(key);
   auto raw = scalar(key, value, "an IPv4 or IPv6 address");
   if (!raw) return std::nullopt;
-  auto parsed = proto::parse_ip_address(*raw);
+  auto parsed = IpAddress::parse(*raw);
   if (!parsed) errors_.add(value, key_path(key), "'" + *raw + "' is not an IPv4 or IPv6 address");
   return parsed;
 }
 
-std::optional<std::vector<proto::IpAddress>> YamlSection::addresses(const std::string &key) {
+std::optional<std::vector<IpAddress>> YamlSection::addresses(const std::string &key) {
   YAML::Node value = get(key);
   if (!value.IsDefined()) return std::nullopt;
   if (!value.IsSequence()) {
     errors_.add(value, key_path(key), "expected a list of addresses");
     return std::nullopt;
   }
-  std::vector<proto::IpAddress> out;
+  std::vector<IpAddress> out;
   bool ok = true;
   for (size_t i = 0; i < value.size(); i++) {
     std::string item_key = key_path(key) + "[" + std::to_string(i) + "]";
-    std::optional<proto::IpAddress> parsed;
-    if (value[i].IsScalar()) parsed = proto::parse_ip_address(value[i].Scalar());
+    std::optional<IpAddress> parsed;
+    if (value[i].IsScalar()) parsed = IpAddress::parse(value[i].Scalar());
     if (!parsed) {
       errors_.add(value[i], item_key, "not an IPv4 or IPv6 address");
       ok = false;
@@ -227,4 +225,34 @@ std::optional<Duration> parse_duration(const std::string &text) {
   return std::nullopt;
 }
 
-}  // namespace nvmove::nvad
+std::string duration_text(Duration duration) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+  if (ms % 1000 != 0) return std::to_string(ms) + "ms";
+  return std::to_string(ms / 1000) + "s";
+}
+
+namespace {
+void find_duplicates(const YAML::Node &node, const std::string &path, YamlErrors &errors) {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); i++) find_duplicates(node[i], path + "[" + std::to_string(i) + "]", errors);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, int> seen;  // key -> line of its first use
+  for (const auto &kv : node) {
+    if (!kv.first.IsScalar()) continue;
+    const std::string key = kv.first.Scalar();
+    const std::string where = path.empty() ? key : path + "." + key;
+    const int line = kv.first.Mark().line + 1;
+    auto [it, fresh] = seen.emplace(key, line);
+    if (!fresh)
+      errors.add_line(line, where, "duplicate key (first at line " + std::to_string(it->second) + "); give each key once");
+    else
+      find_duplicates(kv.second, where, errors);
+  }
+}
+}  // namespace
+
+void report_duplicate_keys(const YAML::Node &root, YamlErrors &errors) { find_duplicates(root, "", errors); }
+
+}  // namespace nvmove
