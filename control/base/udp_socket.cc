@@ -93,6 +93,10 @@ std::optional<UdpSocket> UdpSocket::open(const IpAddress &address, uint16_t port
     }
   }
   mark_cs6(fd, address.is_v6());
+  // Every datagram then says how many the kernel dropped so far for want of
+  // buffer space: a loss that would otherwise be silent.
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
   sockaddr_storage local{};
   socklen_t length = to_sockaddr(address, port, address.is_v6(), local);
   if (bind(fd, reinterpret_cast<sockaddr *>(&local), length) != 0) {
@@ -117,6 +121,7 @@ UdpSocket &UdpSocket::operator=(UdpSocket &&other) noexcept {
     address_ = other.address_;
     v6_only_ = other.v6_only_;
     local_port_ = other.local_port_;
+    kernel_drops_ = other.kernel_drops_;
   }
   return *this;
 }
@@ -130,15 +135,38 @@ bool UdpSocket::can_reach(const IpAddress &peer) const {
   return peer.is_v6() || !v6_only_;
 }
 
+std::optional<std::string> UdpSocket::set_receive_buffer(int bytes, int &granted) {
+  if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0 &&
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) != 0)
+    return errno_text("SO_RCVBUF " + std::to_string(bytes));
+  socklen_t len = sizeof granted;
+  if (getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &granted, &len) != 0) return errno_text("getsockopt SO_RCVBUF");
+  return std::nullopt;
+}
+
 std::optional<ReceivedDatagram> UdpSocket::receive(std::span<uint8_t> buffer, std::string &error) {
   error.clear();
   sockaddr_storage from{};
-  socklen_t length = sizeof from;
-  ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr *>(&from), &length);
+  iovec iov{buffer.data(), buffer.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint32_t))];
+  msghdr msg{};
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(fd_, &msg, 0);
   if (n < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) error = errno_text("recvfrom");
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) error = errno_text("recvmsg");
     return std::nullopt;
   }
+  for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+      uint32_t dropped;
+      std::memcpy(&dropped, CMSG_DATA(c), sizeof dropped);
+      kernel_drops_ = dropped;  // cumulative since the socket opened
+    }
   auto [address, port] = from_sockaddr(from);
   return ReceivedDatagram{address, port, static_cast<size_t>(n)};
 }

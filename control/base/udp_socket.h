@@ -38,6 +38,18 @@ class UdpSocket {
   // Whether a datagram to `peer` can leave through this socket.
   bool can_reach(const IpAddress &peer) const;
 
+  // The kernel's receive buffer for this socket, in bytes (SO_RCVBUF; as
+  // root beyond net.core.rmem_max with SO_RCVBUFFORCE). A burst of
+  // registrations larger than the buffer is lost in the kernel: counted in
+  // kernel_drops(). Returns the size the kernel granted (it doubles the
+  // request for its bookkeeping) or an error.
+  std::optional<std::string> set_receive_buffer(int bytes, int &granted);
+  // Datagrams the kernel dropped because this socket's buffer was full
+  // (SO_RXQ_OVFL), as of the last datagram received: the kernel stamps each
+  // datagram with the count when it queues it, so a burst's losses show with
+  // the next datagram after it.
+  uint64_t kernel_drops() const { return kernel_drops_; }
+
   // One waiting datagram into `buffer`; nullopt when none is waiting, or on
   // an error (put in `error`, empty when simply none was waiting).
   std::optional<ReceivedDatagram> receive(std::span<uint8_t> buffer, std::string &error);
@@ -52,6 +64,7 @@ class UdpSocket {
   IpAddress address_;
   bool v6_only_ = true;
   uint16_t local_port_ = 0;
+  uint64_t kernel_drops_ = 0;
 };
 
 }  // namespace nvmove

@@ -18,6 +18,7 @@ void read_listen(YamlSection listen, ListenConfig &out) {
     out.addresses = std::move(*addresses);
   }
   if (auto port = listen.number("port", 0, 65535)) out.port = static_cast<uint16_t>(*port);
+  if (auto bytes = listen.number("receive_buffer", 65536, 1u << 28)) out.receive_buffer = static_cast<uint32_t>(*bytes);
   listen.reject_unknown_keys();
 }
 

@@ -77,7 +77,11 @@ std::optional<std::string> Server::open_sockets() {
     std::string error;
     auto socket = UdpSocket::open(address, config_.listen.port, has_ipv4, error);
     if (!socket) return error;
-    spdlog::info("listening on {} port {}", address.to_string(), socket->local_port());
+    int granted = 0;
+    if (auto failed = socket->set_receive_buffer(static_cast<int>(config_.listen.receive_buffer), granted))
+      spdlog::warn("listen.receive_buffer: {} (the kernel's default stays)", *failed);
+    spdlog::info("listening on {} port {} (receive buffer {} KiB)", address.to_string(), socket->local_port(),
+                 granted / 2 / 1024);
     sockets_.push_back(std::move(*socket));
   }
   return std::nullopt;
@@ -226,7 +230,14 @@ nlohmann::json Server::state_json() const {
 }
 
 nlohmann::json Server::peers_json() const { return nvad::peers_json(registrar_, &keys_); }
-nlohmann::json Server::protocol_stats_json() const { return nvad::protocol_stats_json(registrar_); }
+nlohmann::json Server::protocol_stats_json() const {
+  nlohmann::json j = nvad::protocol_stats_json(registrar_);
+  // Lost before nvad could see them: the sockets' buffers were full.
+  uint64_t kernel = 0;
+  for (const auto &socket : sockets_) kernel += socket.kernel_drops();
+  j["dropped"]["receive_buffer_full"] = kernel;
+  return j;
+}
 nlohmann::json Server::bindings_json() const { return nvad::bindings_json(registrar_.cache(), clock_); }
 
 }  // namespace nvmove::nvad
