@@ -87,12 +87,13 @@ AgentOutcome BindingUpdateList::on_notification(const proto::Message &m, const I
     return out;
   }
 
-  if (m.mobility == proto::MobilityMode::Cold || m.lifetime == 0) {
-    // Cold move (nothing in flight) or the binding ended: forget the VM.
+  if (m.lifetime == 0) {
+    // An older source NVE of a cold move, or the binding ended: forget the
+    // VM. (A cold move's last source NVE gets a lifetime: it redirects.)
     for (const auto &a : m.vm_addresses)
       if (routes.find({vn, a})) out.routes.push_back(route_removal(vn, a));
     entries_.erase(id);
-    spdlog::info("vm {}: moved (cold) to another NVE: routes removed", vm_id_text(id));
+    spdlog::info("vm {}: redirect ended by nvad (lifetime 0): routes removed", vm_id_text(id));
     counters_.notifications_accepted++;
   } else {
     uint64_t hits = 0;  // a replaced route keeps its counters: start from them

@@ -56,9 +56,9 @@ struct RequestStamp {
 struct PreviousNve {
   NveRef nve;
   // Until when it may redirect packets in flight to the serving NVE: the
-  // lifetime nvad asked for, or the one the NVE granted in its reply. A
-  // later move notifies only previous NVEs whose redirect is still running;
-  // the others have nothing left to update (docs/protocol.md section 7).
+  // lifetime nvad asked for, or the one the NVE granted in its reply (shown
+  // by show bindings). The NVE renews a redirect that still carries traffic,
+  // so every later move is told to every previous NVE (docs/protocol.md 7).
   Instant redirect_until{};
   NotificationState state = NotificationState::Pending;
   unsigned retries = 0;            // retransmissions so far; the first send is not one

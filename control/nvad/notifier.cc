@@ -32,12 +32,15 @@ proto::Message make_move_notification(const Binding &binding, const RequestStamp
   return message;
 }
 
-uint16_t Notifier::lifetime_asked(const Binding &binding) const {
-  // Lifetime 0 in a notification: remove the redirect now. So for a cold
-  // move, and once the binding has ended (de-registered or expired at its
-  // new NVE): nobody is there to redirect to any more.
+uint16_t Notifier::lifetime_asked(const Binding &binding, const PreviousNve &previous) const {
+  // Lifetime 0 in a notification: remove the redirect now. Once the binding
+  // has ended (de-registered or expired at its new NVE) nobody is there to
+  // redirect to. A cold move (seed 003 section 7): the NVE the VM just left
+  // still gets packets from correspondents and must redirect them; the older
+  // ones drop their entries. Warm is handled as hot (docs/protocol.md 7).
   if (binding.state == BindingState::DeregisteredGrace) return 0;
-  return binding.last_move_mode == proto::MobilityMode::Cold ? 0 : timers_.redirect_lifetime;
+  if (binding.last_move_mode == proto::MobilityMode::Cold && &previous != &binding.previous.back()) return 0;
+  return timers_.redirect_lifetime;
 }
 
 void Notifier::notify_previous(Binding &binding, Outcome &out) {
@@ -60,7 +63,7 @@ void Notifier::transmit(const Binding &binding, PreviousNve &previous, Outcome &
   const PeerState &state = peers_.get(peer);
   out.write(PutPeerState{peer, state});
 
-  uint16_t lifetime = lifetime_asked(binding);
+  uint16_t lifetime = lifetime_asked(binding, previous);
   Instant now = clock_.now();
   if (lifetime > 0) previous.redirect_until = now + std::chrono::seconds(proto::lifetime_seconds(lifetime));
   previous.attempts.push_back(stamp);

@@ -60,7 +60,7 @@ class Notifier {
   void transmit(const Binding &binding, PreviousNve &previous, Outcome &out);
   void retransmit_or_fail(Binding &binding, PreviousNve &previous, Outcome &out);
   void fail(Binding &binding, PreviousNve &previous, std::optional<proto::Status> status);
-  uint16_t lifetime_asked(const Binding &binding) const;
+  uint16_t lifetime_asked(const Binding &binding, const PreviousNve &previous) const;
 
   const NotificationTimers &timers_;
   const Clock &clock_;

@@ -223,11 +223,19 @@ TEST_F(AgentTest, MoveNotificationTunnelsThenIdleExpiryRemovesTheTunnel) {
   EXPECT_EQ(agent->counters().bul_idle_expired, 1u);
 }
 
+// Seed 003 section 7: after a cold move the last source NVE still redirects
+// (nvad gives it a lifetime), the older ones drop their entries (lifetime 0).
 TEST_F(AgentTest, SecondMoveRetargetsTheTunnelAndColdMoveRemovesIt) {
   deliver(notification(100, "198.51.100.2"), keys.sending_key(kNvad)[0]);
   deliver(notification(101, "198.51.100.3"), keys.sending_key(kNvad)[0]);
   EXPECT_EQ(std::get<TunnelToNve>(routes.find({0, ip("10.0.0.5")})->action).nve, ip("198.51.100.3"));
+  // Cold, with a lifetime: this NVE was the last source: it redirects.
   deliver(notification(102, "198.51.100.4", proto::MobilityMode::Cold), keys.sending_key(kNvad)[0]);
+  EXPECT_EQ(std::get<TunnelToNve>(routes.find({0, ip("10.0.0.5")})->action).nve, ip("198.51.100.4"));
+  // Cold, lifetime 0: an older source NVE: drop the entry.
+  auto drop = notification(103, "198.51.100.5", proto::MobilityMode::Cold);
+  drop.lifetime = 0;
+  deliver(drop, keys.sending_key(kNvad)[0]);
   EXPECT_FALSE(routes.find({0, ip("10.0.0.5")}));
   EXPECT_EQ(agent->bul_size(), 0u);
 }
