@@ -41,10 +41,20 @@ void on_stop_signal(int) {
   if (nvad::Server *s = g_server.load(std::memory_order_acquire)) s->request_stop();
 }
 
-void log_hangup() {
-  if (take_hangup())
-    spdlog::warn("SIGHUP received: nvad does not reload its configuration; it keeps running with the one "
-                 "loaded at start (restart to apply changes)");
+// SIGHUP: the key file is read again (a key rollover needs no restart); the
+// rest of the configuration needs one. A key file that does not load leaves
+// the keys in use as they were.
+void reload_on_hangup(nvad::Server &server, const std::string &key_file) {
+  if (!take_hangup()) return;
+  auto keys = proto::load_key_file(key_file);
+  if (!keys) {
+    spdlog::error("SIGHUP received: key file not reloaded, the keys in use stay: {}", keys.error().message);
+    return;
+  }
+  const size_t n = keys->size();
+  server.replace_keys(std::move(keys).value());
+  spdlog::warn("SIGHUP received: key file {} reloaded ({} keys); other configuration changes need a restart",
+               key_file, n);
 }
 
 void usage(FILE *to) {
@@ -150,9 +160,10 @@ int main(int argc, char **argv) {
   } unpublish;
   if (g_stop_requested.load(std::memory_order_acquire)) server.value()->request_stop();
   nvad::register_nvad_commands(ctl, *server.value());
-  server.value()->watch(ctl.fd(), [&ctl] {
+  const std::string key_file = config->key_file;
+  server.value()->watch(ctl.fd(), [&ctl, &server, &key_file] {
     ctl.poll();
-    log_hangup();  // the watch runs every loop pass (at least every 50 ms)
+    reload_on_hangup(*server.value(), key_file);  // the watch runs every loop pass (at least every 50 ms)
   });
   spdlog::info("control socket {}", ctl_path);
   server.value()->run();

@@ -53,6 +53,10 @@ class Server {
   // wakes at least every 50 ms, so a slow client is served in pieces.
   void watch(int fd, std::function<void()> on_ready) { watches_.push_back({fd, std::move(on_ready)}); }
 
+  // A key file re-read at run time (SIGHUP): the next datagram is checked,
+  // and the next message signed, with these keys. Replay state is kept.
+  void replace_keys(proto::KeyTable keys) { keys_ = std::move(keys); }
+
   // The port each listening socket got (useful when configured as 0).
   std::vector<uint16_t> local_ports() const;
   // Operator action (see Registrar::clear_flap); false if not flapping.

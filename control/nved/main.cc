@@ -170,10 +170,17 @@ int main(int argc, char **argv) {
     // The mobility agent (registration with nvad, move notifications), when configured.
     const auto mobility = nvmove::Mobility::start(cfg, rt, ctl, loop);
     if (mobility) commands.set_agent(&mobility->agent());
-    loop.add_poller([] {
-      if (nvmove::take_hangup())
-        spdlog::warn("SIGHUP received: nved does not reload its configuration; it keeps running with the one "
-                     "loaded at start (restart to apply changes)");
+    // SIGHUP: the agent's key file is read again (a key rollover needs no
+    // restart); the rest of the configuration needs one.
+    loop.add_poller([&mobility] {
+      if (!nvmove::take_hangup()) return;
+      if (!mobility) {
+        spdlog::warn("SIGHUP received: nothing to reload (no agent); configuration changes need a restart");
+      } else if (auto failed = mobility->reload_keys()) {
+        spdlog::error("SIGHUP received: agent key file not reloaded, the keys in use stay: {}", *failed);
+      } else {
+        spdlog::warn("SIGHUP received: agent key file reloaded; other configuration changes need a restart");
+      }
     });
     spdlog::info("control socket {}", sock);
     nvmove::ControlLoopOptions lo;

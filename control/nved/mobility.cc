@@ -38,6 +38,8 @@ std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt
   auto loaded = proto::load_key_file(cfg.agent.key_file);
   if (!loaded) throw std::runtime_error("agent.key_file: " + loaded.error().message);
   m->keys_ = std::move(loaded.value());
+  m->key_file_ = cfg.agent.key_file;
+  m->nvad_ = cfg.agent.nvad;
   if (!m->keys_.sending_key(cfg.agent.nvad))
     throw std::runtime_error("agent.key_file has no key for the management node " + cfg.agent.nvad.to_string());
   m->transport_ = std::make_unique<agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
@@ -65,6 +67,15 @@ std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt
   spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", cfg.agent.nvad.to_string(),
                cfg.agent.nvad_port, cfg.agent.listen.to_string(), m->transport_->local_port());
   return m;
+}
+
+std::optional<std::string> Mobility::reload_keys() {
+  auto loaded = proto::load_key_file(key_file_);
+  if (!loaded) return loaded.error().message;
+  if (!loaded->sending_key(nvad_)) return key_file_ + " has no key for the management node " + nvad_.to_string();
+  // In place: the agent holds a reference to keys_.
+  keys_ = std::move(loaded).value();
+  return std::nullopt;
 }
 
 }  // namespace nvmove

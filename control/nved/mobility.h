@@ -5,6 +5,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "control/agent/nve_agent.h"
 #include "control/agent/udp_transport.h"
@@ -25,10 +27,16 @@ class Mobility {
                                          ControlLoop &loop);
 
   const agent::NveAgent &agent() const { return *agent_; }
+  // Reads agent.key_file again (SIGHUP): a key rollover needs no restart.
+  // On any error the keys in use stay, and the error is returned.
+  std::optional<std::string> reload_keys();
 
  private:
   Mobility() = default;
   static agent::AgentConfig agent_config(const NvedConfig &cfg);
+
+  std::string key_file_;
+  IpAddress nvad_;
 
   proto::KeyTable keys_;
   SystemClock clock_;

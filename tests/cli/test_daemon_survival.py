@@ -13,7 +13,9 @@ kernel-chosen port), each with its control socket in a temporary folder:
   second_instance    a second daemon pointed at the live control socket exits
                      non-zero saying the socket is in use, and leaves the
                      socket file alone (before the fix it unlinked it).
-  sighup             SIGHUP is logged and ignored (before the fix: exit 129).
+  sighup             SIGHUP is logged, nvad reloads its key file (a peer added
+                     to it is known afterwards), nothing stops (before the
+                     fix: exit 129).
   stops_on_sigterm   and after all that, SIGTERM still stops it with exit 0.
 
 Every check ends by asking the daemon `show version` through nvectl, so a
@@ -212,11 +214,18 @@ def check_daemon(args, t, d, commands, second_cmd, big_command):
         expect_alive(args, d, "a second instance on its control socket")
 
     def sighup():
+        if d.name == "nvad":
+            # A key rollover without a restart: the key file gains a peer.
+            with open(d.key_file, "a") as f:
+                f.write("127.0.0.12 1 %s\n" % ("cd" * 32))
         d.proc.send_signal(signal.SIGHUP)
         time.sleep(0.5)
         expect_alive(args, d, "SIGHUP")
-        if "SIGHUP received" not in d.log_tail(50):
+        log = d.log_tail(50)
+        if "SIGHUP received" not in log:
             raise Fail("SIGHUP was not logged; log:\n%s" % d.log_tail())
+        if d.name == "nvad" and "reloaded (2 keys)" not in log:
+            raise Fail("nvad did not reload its key file on SIGHUP; log:\n%s" % d.log_tail())
 
     for name, fn in (("client_goes_away", client_goes_away), ("slow_reader", slow_reader),
                      ("second_instance", second_instance), ("sighup", sighup)):
@@ -279,6 +288,7 @@ def main():
         nvad_sock = os.path.join(tmp, "nvad.sock")
         nvad_cmd = [args.nvad, "-c", os.path.join(tmp, "nvad.yaml"), "--ctl-socket", nvad_sock]
         nvad = Daemon("nvad", nvad_cmd, nvad_sock, os.path.join(tmp, "nvad.log"), ["-d", "nvad", "-s", nvad_sock])
+        nvad.key_file = keys
         daemons = [nved, nvad]
         for d in daemons:
             d.start()
