@@ -44,7 +44,11 @@ bool RouteHash::insert(uint32_t hash, uint32_t entry_idx) {
     RouteBucket &bk = buckets_[b];
     for (uint32_t s = 0; s < kRouteBucketSlots; s++) {
       if (bk.sig[s].load(std::memory_order_relaxed) == 0) {
-        bk.idx[s].store(entry_idx, std::memory_order_relaxed);
+        // Release on both: a reader that loaded this slot's signature before
+        // an erase of the same key (equal signature) and its index after
+        // this store must still see the entry written before it. Plain
+        // stores on x86 either way.
+        bk.idx[s].store(entry_idx, std::memory_order_release);
         bk.sig[s].store(sig, std::memory_order_release);  // publishes the index and the entry
         return true;
       }

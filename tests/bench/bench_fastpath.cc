@@ -39,6 +39,7 @@
 #include "dataplane/burst_pipeline.h"
 #include "dataplane/rcu.h"
 #include "dataplane/route_table.h"
+#include "tests/support/dataplane_testbed.h"
 
 using namespace nvmove;
 using namespace nvmove::dp;
@@ -102,15 +103,9 @@ struct Env {
   rte_rcu_qsbr *qsbr;
 };
 
-FabricParams fabric() {
-  FabricParams f;
-  f.port = 0;
-  f.port_mac = {2, 0, 0, 0, 0, 1};
-  f.gateway_mac_v4 = f.gateway_mac_v6 = MacAddress{2, 0, 0, 0, 0, 0xfe};
-  f.own_v4 = *IpAddress::parse("192.0.2.1");
-  f.own_v6 = *IpAddress::parse("2001:db8::1");
-  return f;
-}
+// The test bed's outer headers and settings (tests/support/dataplane_testbed.h):
+// the benchmark measures the configuration the unit tests check.
+using testbed::fabric;
 
 void fill_routes(RouteTable &t, uint8_t family, uint32_t n, uint32_t moved_pct, uint32_t first = 0) {
   std::vector<RouteChange> batch;
@@ -146,22 +141,8 @@ struct Worker {
   std::vector<std::vector<uint8_t>> frames;
 
   Worker(Env &env, RouteTable &t, uint8_t family, uint32_t n_routes, uint16_t id = 0) {
-    settings.ports[0].role = PortRole::Fabric;
-    settings.ports[1].role = PortRole::Access;
-    const uint8_t our[6] = {2, 0, 0, 0, 0, 1};
-    std::memcpy(settings.ports[0].mac, our, 6);
-    settings.has_v4 = settings.has_v6 = true;
-    const auto f = fabric();
-    std::memcpy(settings.own_v4, f.own_v4.bytes.data(), 4);
-    std::memcpy(settings.own_v6, f.own_v6.bytes.data(), 16);
-    ctx.settings = &settings;
-    ctx.routes = t.view();
-    ctx.worker_id = id;
-    ctx.qsbr_thread_id = id;
-    ctx.my_stats = ctx.routes.stats[id];
-    ctx.qsbr = env.qsbr;
-    ctx.frag_direct = env.direct;
-    ctx.frag_indirect = env.indirect;
+    settings = testbed::settings();
+    testbed::wire_worker(ctx, settings, t, id, env.qsbr, env.direct, env.indirect);
     ctx.tsc_hz = rte_get_tsc_hz();
     std::mt19937 rng(42 + id);  // workers draw different destinations
     std::uniform_int_distribution<uint32_t> pick(0, n_routes - 1);

@@ -17,17 +17,19 @@
 #include "dataplane/classify.h"
 #include "dataplane/burst_pipeline.h"
 #include "dataplane/route_table.h"
+#include "tests/support/dataplane_testbed.h"
 
 using namespace nvmove;
 using namespace nvmove::dp;
 
 namespace {
-rte_mempool *g_pool, *g_direct, *g_indirect;
-RouteTable *g_routes;
-DataplaneSettings g_settings;
+// The shared test bed (tests/support/dataplane_testbed.h): the routes,
+// endpoints and tunnel peers the unit tests use, so decapsulation (from a
+// peer and from a stranger), own VN endpoints and every route kind are
+// reachable by the fuzzer.
+testbed::Fixture *g_tb;
+DataplaneSettings *g_settings_p;
 WorkerContext *g_ctx;
-
-IpAddress addr(const char *s) { return *IpAddress::parse(s); }
 
 void setup() {
   std::string prefix = "--file-prefix=nvfuzz" + std::to_string(getpid());
@@ -36,62 +38,23 @@ void setup() {
   std::vector<char *> av;
   for (auto &a : args) av.push_back(a.data());
   if (rte_eal_init(static_cast<int>(av.size()), av.data()) < 0) std::abort();
-  g_pool = rte_pktmbuf_pool_create("fz_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-  g_direct = rte_pktmbuf_pool_create("fz_dir", 511, 0, 0, RTE_PKTMBUF_HEADROOM + 128, 0);
-  g_indirect = rte_pktmbuf_pool_create("fz_ind", 511, 0, 0, 0, 0);
-  auto *q = static_cast<rte_rcu_qsbr *>(rte_zmalloc("fz_q", rte_rcu_qsbr_get_memsize(1), 64));
-  rte_rcu_qsbr_init(q, 1);
-  RouteTableConfig rc;
-  rc.name = "fz_routes";
-  rc.capacity = 64;
-  g_routes = new RouteTable(rc, q);
-  FabricParams f;
-  f.port_mac = {2, 0, 0, 0, 0, 1};
-  f.gateway_mac_v4 = f.gateway_mac_v6 = MacAddress{2, 0, 0, 0, 0, 0xfe};
-  f.own_v4 = addr("192.0.2.1");
-  f.own_v6 = addr("2001:db8::1");
-  g_routes->set_fabric(f);
-  std::vector<RouteChange> b(6);
-  const char *dst[] = {"10.0.0.5", "fd00::5", "10.0.0.9", "fd00::9", "10.0.0.10", "fd00::10"};
-  for (int i = 0; i < 6; i++) {
-    b[i].route = {0, addr(dst[i])};
-    if (i < 2) b[i].action = DeliverLocal{1, {2, 0, 0, 0, 1, 1}, static_cast<uint16_t>(i ? 0 : 0)};
-    else if (i < 4) b[i].action = TunnelToNve{addr("198.51.100.2")};
-    else b[i].action = TunnelToNve{addr("2001:db8::2")};
-  }
-  g_routes->apply(b);
-  g_settings.ports[0].role = PortRole::Fabric;
-  g_settings.ports[1].role = PortRole::Access;
-  g_settings.ports[2].role = PortRole::Access;
-  g_settings.ports[2].vlan = 100;
-  g_settings.has_v4 = g_settings.has_v6 = true;
-  std::memcpy(g_settings.own_v4, f.own_v4.bytes.data(), 4);
-  std::memcpy(g_settings.own_v6, f.own_v6.bytes.data(), 16);
-  g_ctx = new WorkerContext();
-  g_ctx->settings = &g_settings;
-  g_ctx->routes = g_routes->view();
-  g_ctx->my_stats = g_ctx->routes.stats[0];
-  g_ctx->frag_direct = g_direct;
-  g_ctx->frag_indirect = g_indirect;
-  g_ctx->tsc_hz = 1000000000;
+  g_tb = new testbed::Fixture("fz", 64);
+  g_settings_p = &g_tb->settings();
+  g_ctx = &g_tb->ctx();
 }
-rte_mbuf *frame_mbuf(const uint8_t *data, size_t size) {
-  rte_mbuf *m = rte_pktmbuf_alloc(g_pool);
-  if (!m) std::abort();
-  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(size)), data, size);
-  return m;
-}
+
+rte_mbuf *frame_mbuf(const uint8_t *data, size_t size) { return g_tb->mbuf(data, size); }
 
 // The straight-line classifier may only accept what the full one passes to
 // the lookup, with the same meta, key and hash (dataplane/classify.h).
 void check_common_agrees_with_full(uint16_t port, const uint8_t *data, size_t size) {
-  const PortSettings &ps = g_settings.ports[port];
+  const PortSettings &ps = g_settings_p->ports[port];
   if (ps.vlan != 0) return;  // process_burst never calls it on tagged ports
   rte_mbuf *a = frame_mbuf(data, size);
   PacketMeta pa{}, pb{};
   RouteKey ka, kb;
   uint32_t sa = 0, sb = 0;
-  const bool common = classify_common(g_settings, ps, key_prefix(ingress_vn(g_settings, ps)), port, a, pa, ka, sa);
+  const bool common = classify_common(*g_settings_p, ps, key_prefix(ingress_vn(*g_settings_p, ps)), port, a, pa, ka, sa);
   if (common) {
     rte_mbuf *b = frame_mbuf(data, size);
     if (classify_full(*g_ctx, b, port, pb, kb, sb) != Verdict::Lookup) std::abort();
@@ -113,16 +76,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!g_ctx) setup();
   if (size < 1) return 0;
   const uint16_t port = data[0] % 3;
-  g_settings.tunnel_mtu = static_cast<uint16_t>(576 + (data[0] >> 2) * 16);
-  g_settings.default_forward = data[0] & 0x80;
+  g_settings_p->tunnel_mtu = static_cast<uint16_t>(576 + (data[0] >> 2) * 16);
+  g_settings_p->default_forward = data[0] & 0x80;
   data++;
   size--;
   if (size > RTE_MBUF_DEFAULT_DATAROOM) size = RTE_MBUF_DEFAULT_DATAROOM;
-  g_settings.verify_ipv4_checksum = !(data[-1] & 0x40);
+  g_settings_p->verify_ipv4_checksum = !(data[-1] & 0x40);
   check_common_agrees_with_full(port, data, size);
-  rte_mbuf *m = rte_pktmbuf_alloc(g_pool);
-  if (!m) std::abort();
-  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(size)), data, size);
+  rte_mbuf *m = frame_mbuf(data, size);
   process_burst(*g_ctx, port, &m, 1);
   for (auto &q : g_ctx->out) {
     for (uint16_t i = 0; i < q.n; i++) {
@@ -133,8 +94,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     q.n = 0;
   }
   // No mbuf may leak: everything allocated went out or was freed.
-  if (rte_mempool_in_use_count(g_pool) != 0 || rte_mempool_in_use_count(g_direct) != 0 ||
-      rte_mempool_in_use_count(g_indirect) != 0)
-    std::abort();
+  if (g_tb->in_use() != 0) std::abort();
   return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "dataplane/burst_pipeline.h"
 #include "dataplane/route_table.h"
+#include "tests/support/dataplane_testbed.h"
 
 using namespace nvmove;
 using namespace nvmove::dp;
@@ -37,104 +38,32 @@ std::string hex(const uint8_t *p, size_t n) {
   return s;
 }
 
-IpAddress addr(const char *s) { return *IpAddress::parse(s); }
-const MacAddress kFabricMac{2, 0, 0, 0, 0, 1}, kAccessMac{2, 0, 0, 0, 0, 2}, kGwMac{2, 0, 0, 0, 0, 0xfe},
-    kVmMac{2, 0, 0, 0, 1, 1};
+using testbed::addr;
+using testbed::kAccessMac;
+using testbed::kFabricMac;
+using testbed::kGwMac;
+using testbed::kVmMac;
+using testbed::kVn5VmMac;
 
+// One worker on the shared test bed (tests/support/dataplane_testbed.h).
 class ForwardTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const std::string tag = std::to_string(reinterpret_cast<uintptr_t>(this));
-    pool_ = rte_pktmbuf_pool_create(("t_pool" + tag).c_str(), 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-    direct_ = rte_pktmbuf_pool_create(("t_dir" + tag).c_str(), 255, 0, 0, RTE_PKTMBUF_HEADROOM + 128, 0);
-    indirect_ = rte_pktmbuf_pool_create(("t_ind" + tag).c_str(), 255, 0, 0, 0, 0);
-    ASSERT_TRUE(pool_ && direct_ && indirect_);
-    qsbr_ = static_cast<rte_rcu_qsbr *>(rte_zmalloc("t_fq", rte_rcu_qsbr_get_memsize(1), 64));
-    rte_rcu_qsbr_init(qsbr_, 1);
-    RouteTableConfig rc;
-    rc.name = "t_fwd" + tag;
-    rc.capacity = 256;
-    routes_ = std::make_unique<RouteTable>(rc, qsbr_);
-    FabricParams f;
-    f.port = 0;
-    f.port_mac = kFabricMac;
-    f.gateway_mac_v4 = kGwMac;
-    f.gateway_mac_v6 = kGwMac;
-    f.own_v4 = addr("192.0.2.1");
-    f.own_v6 = addr("2001:db8::1");
-    routes_->set_fabric(f);
-    std::vector<RouteChange> b(4);
-    b[0].route = {0, addr("10.0.0.5")};
-    b[0].action = DeliverLocal{1, kVmMac, 0};
-    b[1].route = {0, addr("10.0.0.9")};
-    b[1].action = TunnelToNve{addr("198.51.100.2")};
-    b[2].route = {0, addr("fd00::9")};
-    b[2].action = TunnelToNve{addr("2001:db8::2")};
-    b[3].route = {0, addr("fd00::5")};
-    b[3].action = DeliverLocal{1, kVmMac, 0};
-    ASSERT_EQ(routes_->apply(b).applied, 4u);
+  void SetUp() override { tb_ = std::make_unique<testbed::Fixture>(std::to_string(reinterpret_cast<uintptr_t>(this))); }
+  void TearDown() override { tb_.reset(); }
 
-    settings_.ports[0].role = PortRole::Fabric;
-    std::memcpy(settings_.ports[0].mac, kFabricMac.data(), 6);
-    settings_.ports[1].role = PortRole::Access;
-    std::memcpy(settings_.ports[1].mac, kAccessMac.data(), 6);
-    settings_.has_v4 = settings_.has_v6 = true;
-    std::memcpy(settings_.own_v4, f.own_v4.bytes.data(), 4);
-    std::memcpy(settings_.own_v6, f.own_v6.bytes.data(), 16);
-    // Tunnels are accepted from the other NVEs' underlay (tunnel.peers).
-    add_peer(kFamilyV4, addr("198.51.100.0"), 24);
-    add_peer(kFamilyV6, addr("2001:db8::"), 64);
+  void drain_outputs() { tb_->drain_outputs(); }
 
-    ctx_ = std::make_unique<WorkerContext>();
-    ctx_->settings = &settings_;
-    ctx_->routes = routes_->view();
-    ctx_->my_stats = ctx_->routes.stats[0];
-    ctx_->qsbr = qsbr_;
-    ctx_->frag_direct = direct_;
-    ctx_->frag_indirect = indirect_;
-    ctx_->tsc_hz = 1000000000;
-  }
+  rte_mbuf *mbuf(const std::vector<uint8_t> &bytes) { return tb_->mbuf(bytes.data(), bytes.size()); }
 
-  void add_peer(uint8_t family, const IpAddress &a, uint8_t length) {
-    TunnelPeer &p = settings_.tunnel_peers[settings_.n_tunnel_peers++];
-    p.family = family;
-    p.length = length;
-    std::memcpy(p.addr, a.bytes.data(), 16);
-  }
-
-  // Frees what the worker's output stage holds, as transmitting would.
-  void drain_outputs() {
-    for (auto &q : ctx_->out) {
-      rte_pktmbuf_free_bulk(q.pkts, q.n);
-      q.n = 0;
-    }
-  }
-
-  void TearDown() override {
-    drain_outputs();
-    ctx_.reset();
-    routes_.reset();
-    rte_free(qsbr_);
-    rte_mempool_free(indirect_);
-    rte_mempool_free(direct_);
-    rte_mempool_free(pool_);
-  }
-
-  rte_mbuf *mbuf(const std::vector<uint8_t> &bytes) {
-    rte_mbuf *m = rte_pktmbuf_alloc(pool_);
-    EXPECT_NE(m, nullptr);
-    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(bytes.size())), bytes.data(), bytes.size());
-    return m;
-  }
-
-  // Sends one packet in on `port`; returns what left on each port, as hex.
+  // Sends one packet in on `port`; what left on each port stays in the
+  // worker's output stage (out_hex).
   void send(uint16_t port, const std::string &hexframe) {
     rte_mbuf *m = mbuf(unhex(hexframe));
-    process_burst(*ctx_, port, &m, 1);
+    process_burst(ctx(), port, &m, 1);
   }
 
   std::string out_hex(uint16_t port, uint16_t i = 0) {
-    const OutQueue &q = ctx_->out[port];
+    const OutQueue &q = ctx().out[port];
     if (i >= q.n) return "<none>";
     std::vector<uint8_t> buf(rte_pktmbuf_pkt_len(q.pkts[i]));
     const uint8_t *p = static_cast<const uint8_t *>(
@@ -142,13 +71,12 @@ class ForwardTest : public ::testing::Test {
     return hex(p, buf.size());
   }
 
-  uint64_t count(Counter c) const { return ctx_->counters.get(c); }
+  WorkerContext &ctx() { return tb_->ctx(); }
+  DataplaneSettings &settings() { return tb_->settings(); }
+  RouteTable &routes() { return tb_->table(); }
+  uint64_t count(Counter c) { return ctx().counters.get(c); }
 
-  rte_mempool *pool_ = nullptr, *direct_ = nullptr, *indirect_ = nullptr;
-  rte_rcu_qsbr *qsbr_ = nullptr;
-  std::unique_ptr<RouteTable> routes_;
-  DataplaneSettings settings_;
-  std::unique_ptr<WorkerContext> ctx_;
+  std::unique_ptr<testbed::Fixture> tb_;
 };
 
 // Eth/IPv4(ttl 10, DF, tos 0xb9)/UDP from the fabric to a moved VM.
@@ -175,17 +103,17 @@ void fix_ipv4_checksum(uint8_t *l3) {
 
 TEST_F(ForwardTest, Ipv4InIpv4GoldenBytes) {
   send(0, kV4In);
-  ASSERT_EQ(ctx_->out[0].n, 1);
+  ASSERT_EQ(ctx().out[0].n, 1);
   EXPECT_EQ(out_hex(0), kV4Out);
   EXPECT_EQ(count(Counter::encap_ipv4_in_ipv4), 1u);
-  EXPECT_EQ(routes_->find({0, addr("10.0.0.9")})->hits, 1u);
+  EXPECT_EQ(routes().find({0, addr("10.0.0.9")})->hits, 1u);
 }
 
 TEST_F(ForwardTest, Ipv6InIpv6GoldenBytesWithFlowLabel) {
   send(0,
        "0200000000010200000000fe86dd62a00000000b110520010db8009900000000000000000007fd000000000000000000000000000"
        "0090fa00035000b003e616263");
-  ASSERT_EQ(ctx_->out[0].n, 1);
+  ASSERT_EQ(ctx().out[0].n, 1);
   EXPECT_EQ(out_hex(0),
             "0200000000fe02000000000186dd62ad0a3e0033294020010db800000000000000000000000120010db80000000000000000"
             "0000000262a00000000b110420010db8009900000000000000000007fd0000000000000000000000000000090fa00035000b"
@@ -196,7 +124,7 @@ TEST_F(ForwardTest, Ipv6InIpv6GoldenBytesWithFlowLabel) {
 TEST_F(ForwardTest, DecapsulatesCombinesEcnAndDelivers) {
   // Outer ECT(1) over inner ECT(0): the inner leaves as ECT(1) (RFC 6040).
   send(0, kDecapIn);
-  ASSERT_EQ(ctx_->out[1].n, 1);
+  ASSERT_EQ(ctx().out[1].n, 1);
   EXPECT_EQ(out_hex(1),
             "02000000010102000000000208004501002100010000131161becb0071070a00000500090009000d4ac07a7a7a7a7a");
   EXPECT_EQ(count(Counter::decap_ipv4_outer), 1u);
@@ -208,7 +136,7 @@ TEST_F(ForwardTest, CeOnNotEctIsDropped) {
   send(0,
        "0200000000010200000000fe0800450300350001000040048e8ac6336402c00002014500002100010000141160bfcb0071070a0000"
        "0500090009000d4ac07a7a7a7a7a");
-  EXPECT_EQ(ctx_->out[1].n, 0);
+  EXPECT_EQ(ctx().out[1].n, 0);
   EXPECT_EQ(count(Counter::drop_decap_ecn_ce_not_ect), 1u);
 }
 
@@ -217,7 +145,7 @@ TEST_F(ForwardTest, TtlOneGetsTimeExceeded) {
   f[14 + 8] = 1;  // TTL
   fix_ipv4_checksum(f.data() + 14);
   send(0, hex(f.data(), f.size()));
-  ASSERT_EQ(ctx_->out[0].n, 1);
+  ASSERT_EQ(ctx().out[0].n, 1);
   const std::string o = out_hex(0);
   // Back to the sender's MAC, from ours; ICMP type 11 code 0 from 192.0.2.1.
   EXPECT_EQ(o.substr(0, 24), "0200000000fe020000000001");
@@ -230,7 +158,7 @@ TEST_F(ForwardTest, TtlOneGetsTimeExceeded) {
 }
 
 TEST_F(ForwardTest, OversizeWithDfGetsFragNeededAndWithoutDfIsFragmented) {
-  settings_.tunnel_mtu = 600;
+  settings().tunnel_mtu = 600;
   // 1000-byte IPv4/UDP with DF.
   std::vector<uint8_t> f = unhex(kV4In);
   f.resize(14 + 1000, 0x5a);
@@ -238,7 +166,7 @@ TEST_F(ForwardTest, OversizeWithDfGetsFragNeededAndWithoutDfIsFragmented) {
   iph->total_length = rte_cpu_to_be_16(1000);
   fix_ipv4_checksum(f.data() + 14);
   send(0, hex(f.data(), f.size()));
-  ASSERT_EQ(ctx_->out[0].n, 1);
+  ASSERT_EQ(ctx().out[0].n, 1);
   const std::string o = out_hex(0);
   EXPECT_EQ(o.substr(2 * (14 + 20), 4), "0304");               // unreachable / frag needed
   EXPECT_EQ(o.substr(2 * (14 + 26), 4), "0244");               // next-hop MTU 580 = 600 - 20
@@ -248,7 +176,7 @@ TEST_F(ForwardTest, OversizeWithDfGetsFragNeededAndWithoutDfIsFragmented) {
   iph->fragment_offset = 0;
   fix_ipv4_checksum(f.data() + 14);
   send(0, hex(f.data(), f.size()));
-  const OutQueue &q = ctx_->out[0];
+  const OutQueue &q = ctx().out[0];
   ASSERT_EQ(q.n, 1 + 2);
   uint32_t payload = 0;
   for (uint16_t i = 1; i < q.n; i++) {
@@ -265,7 +193,7 @@ TEST_F(ForwardTest, AnswersArpForOwnAddress) {
   send(0,
        "ffffffffffff0200000000fe08060001080006040001"
        "0200000000fec00002fe000000000000c0000201000000000000000000000000000000000000");
-  ASSERT_EQ(ctx_->out[0].n, 1);
+  ASSERT_EQ(ctx().out[0].n, 1);
   EXPECT_EQ(out_hex(0),
             "0200000000fe02000000000108060001080006040002020000000001c00002010200000000fec00002fe");
   EXPECT_EQ(count(Counter::arp_replied), 1u);
@@ -297,7 +225,7 @@ TEST_F(ForwardTest, MalformedPacketsLandOnNamedCounters) {
     send(0, hex(c.frame.data(), c.frame.size()));
     EXPECT_EQ(count(c.expect), before + 1) << c.what;
   }
-  EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 0);
+  EXPECT_EQ(ctx().out[0].n + ctx().out[1].n, 0);
 }
 
 // RFC 1812 4.2.2.11 / 5.3.7: sources never forwarded, by first octet; the
@@ -331,9 +259,9 @@ TEST_F(ForwardTest, FullBurstMixedDestinations) {
     fix_ipv4_checksum(g.data() + 14);
     pkts[i] = mbuf(g);
   }
-  process_burst(*ctx_, 0, pkts, 31);
-  EXPECT_EQ(ctx_->out[0].n, 16);
-  EXPECT_EQ(ctx_->out[1].n, 15);
+  process_burst(ctx(), 0, pkts, 31);
+  EXPECT_EQ(ctx().out[0].n, 16);
+  EXPECT_EQ(ctx().out[1].n, 15);
   EXPECT_EQ(count(Counter::rx_packets), 31u);
 }
 
@@ -345,7 +273,7 @@ TEST_F(ForwardTest, DecapsulatedMulticastIsNotRouted) {
   std::memcpy(inner + 16, group, 4);
   fix_ipv4_checksum(inner);
   send(0, hex(f.data(), f.size()));
-  EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 0);
+  EXPECT_EQ(ctx().out[0].n + ctx().out[1].n, 0);
   EXPECT_EQ(count(Counter::drop_ip_multicast), 1u);
 }
 
@@ -355,7 +283,7 @@ TEST_F(ForwardTest, ProxyNeighbourAdvertisementDoesNotOverride) {
   send(1,
        "3333ff00123402000000010186dd6000000000203afffd000000000000000000000000000005ff0200000000000000000001ff"
        "0012348700582f00000000fd0000000000000000000000000012340101020000000101");
-  ASSERT_EQ(ctx_->out[1].n, 1);
+  ASSERT_EQ(ctx().out[1].n, 1);
   const std::string o = out_hex(1);
   EXPECT_EQ(o.substr(2 * (14 + 40), 2), "88");      // Neighbour Advertisement
   EXPECT_EQ(o.substr(2 * (14 + 40 + 4), 2), "c0");  // R|S, no O
@@ -378,14 +306,14 @@ TEST_F(ForwardTest, RxChecksumOffloadFlagsDecideTheIpv4HeaderCheck) {
   auto send_flagged = [&](const std::vector<uint8_t> &f, uint64_t flags) {
     rte_mbuf *m = mbuf(f);
     m->ol_flags = flags;
-    process_burst(*ctx_, 0, &m, 1);
+    process_burst(ctx(), 0, &m, 1);
   };
   send_flagged(good, RTE_MBUF_F_RX_IP_CKSUM_BAD);
   EXPECT_EQ(count(Counter::drop_ipv4_bad_checksum), 1u);
-  EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 0);
+  EXPECT_EQ(ctx().out[0].n + ctx().out[1].n, 0);
   send_flagged(wrong, RTE_MBUF_F_RX_IP_CKSUM_GOOD);
   EXPECT_EQ(count(Counter::drop_ipv4_bad_checksum), 1u);
-  EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 1);
+  EXPECT_EQ(ctx().out[0].n + ctx().out[1].n, 1);
   send_flagged(wrong, RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN);
   EXPECT_EQ(count(Counter::drop_ipv4_bad_checksum), 2u);
 }
@@ -401,24 +329,13 @@ const char *kDecapToVn5 =
 const char *kDecapFromStranger =
     "0200000000010200000000fe0800450100350001000040047cb8cb007109c00002014502002100010000141160bdcb0071070a0000"
     "0500090009000d4ac07a7a7a7a7a";
-const MacAddress kVn5VmMac = {2, 0, 0, 0, 5, 5};
 }  // namespace
 
 TEST_F(ForwardTest, ATunnelToAVnEndpointIsDeliveredInThatVnOnly) {
-  VnEndpoint &e = settings_.vn_endpoints[settings_.n_vn_endpoints++];
-  e.vn = 5;
-  e.family = kFamilyV4;
-  std::memcpy(e.addr, addr("192.0.2.5").bytes.data(), 4);
-  std::vector<RouteChange> b(2);
-  b[0].route = {5, addr("10.0.0.5")};
-  b[0].action = DeliverLocal{1, kVn5VmMac, 0};
-  b[1].route = {0, addr("192.0.2.5")};
-  b[1].action = OwnEndpoint{5};
-  ASSERT_EQ(routes_->apply(b).applied, 2u);
-  ctx_->routes = routes_->view();
-
+  // The test bed: VN 5's endpoint 192.0.2.5, its VM 10.0.0.5 (kVn5VmMac),
+  // and VN 0's VM at the same address (kVmMac).
   send(0, kDecapToVn5);
-  ASSERT_EQ(ctx_->out[1].n, 1);
+  ASSERT_EQ(ctx().out[1].n, 1);
   EXPECT_EQ(out_hex(1),
             "02000000050502000000000208004501002100010000131161becb0071070a00000500090009000d4ac07a7a7a7a7a");
   EXPECT_EQ(count(Counter::decap_ipv4_outer), 1u);
@@ -427,14 +344,58 @@ TEST_F(ForwardTest, ATunnelToAVnEndpointIsDeliveredInThatVnOnly) {
   RouteChange steal;
   steal.route = {0, addr("192.0.2.5")};
   steal.action = DeliverLocal{1, kVmMac, 0};
-  EXPECT_EQ(routes_->apply(std::span<const RouteChange>(&steal, 1)).errors.size(), 1u);
+  EXPECT_EQ(routes().apply(std::span<const RouteChange>(&steal, 1)).errors.size(), 1u);
 }
 
 // Issue 14, CVE-2020-10136: a tunnel from a fabric host that is no NVE is
 // dropped and counted, never delivered.
 TEST_F(ForwardTest, ATunnelFromOutsideTunnelPeersIsDropped) {
   send(0, kDecapFromStranger);
-  EXPECT_EQ(ctx_->out[0].n + ctx_->out[1].n, 0);
+  EXPECT_EQ(ctx().out[0].n + ctx().out[1].n, 0);
   EXPECT_EQ(count(Counter::drop_decap_unknown_peer), 1u);
   EXPECT_EQ(count(Counter::delivered_local), 0u);
+}
+
+// Golden packets as data (Katran's fixtures model): description, ingress
+// port, input frame, where it must leave (or not) and the counter it must
+// count. Each row runs through the real burst pipeline on the test bed.
+namespace {
+struct GoldenPacket {
+  const char *description;
+  uint16_t in_port;
+  const char *input;
+  int out_port;  // -1: nothing leaves
+  const char *output;
+  Counter counted;
+};
+
+const GoldenPacket kGoldenPackets[] = {
+    {"IPv4 to a moved VM: IPv4-in-IPv4 to 198.51.100.2", 0, kV4In, 0, kV4Out, Counter::encap_ipv4_in_ipv4},
+    {"IPv4-in-IPv4 from a peer NVE to the local VM, ECN combined", 0, kDecapIn, 1,
+     "02000000010102000000000208004501002100010000131161becb0071070a00000500090009000d4ac07a7a7a7a7a",
+     Counter::delivered_local},
+    {"the same tunnel to the VN 5 endpoint: VN 5's VM at the same address", 0, kDecapToVn5, 1,
+     "02000000050502000000000208004501002100010000131161becb0071070a00000500090009000d4ac07a7a7a7a7a",
+     Counter::delivered_local},
+    {"a tunnel from a host outside tunnel.peers: dropped", 0, kDecapFromStranger, -1, nullptr,
+     Counter::drop_decap_unknown_peer},
+};
+}  // namespace
+
+TEST_F(ForwardTest, GoldenPacketTable) {
+  for (const GoldenPacket &g : kGoldenPackets) {
+    SCOPED_TRACE(g.description);
+    const uint64_t before = count(g.counted);
+    send(g.in_port, g.input);
+    for (uint16_t p = 0; p < 3; p++) {
+      if (p == g.out_port) {
+        ASSERT_EQ(ctx().out[p].n, 1);
+        EXPECT_EQ(out_hex(p), g.output);
+      } else {
+        EXPECT_EQ(ctx().out[p].n, 0) << "port " << p;
+      }
+    }
+    EXPECT_EQ(count(g.counted), before + 1);
+    drain_outputs();
+  }
 }
