@@ -98,4 +98,10 @@ std::string help_text(std::span<const CommandSpec> table) {
   return o.str();
 }
 
+std::string usage_line(const CommandSpec &spec) {
+  std::string line = "usage: " + std::string(spec.words);
+  if (!spec.usage.empty()) line += " " + std::string(spec.usage);
+  return line;
+}
+
 }  // namespace nvmove::ctl

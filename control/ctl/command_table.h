@@ -31,4 +31,7 @@ std::vector<std::string> complete(std::span<const CommandSpec> table, const std:
 
 std::string help_text(std::span<const CommandSpec> table);
 
+// "usage: show routes [vn N] [ADDRESS]": the one place a usage line is made.
+std::string usage_line(const CommandSpec &spec);
+
 }  // namespace nvmove::ctl

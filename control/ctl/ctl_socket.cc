@@ -246,7 +246,9 @@ Reply CtlServer::dispatch(const nlohmann::json &req) {
   if (it == handlers_.end()) return Reply::fail("'" + std::string(spec->words) + "' is not available in this daemon");
   const std::vector<std::string> args(argv.begin() + static_cast<long>(nwords), argv.end());
   try {
-    return it->second(args);
+    Reply r = it->second(args);
+    if (r.wants_usage_line) r.error = usage_line(*spec) + (r.error.empty() ? "" : ": " + r.error);
+    return r;
   } catch (const std::invalid_argument &e) {
     return Reply::fail(e.what(), true);  // a malformed argument: usage error
   } catch (const std::exception &e) {

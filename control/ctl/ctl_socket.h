@@ -38,6 +38,15 @@ struct Reply {
     r.error = std::move(why);
     return r;
   }
+  // The arguments were wrong: the error becomes the command's usage line
+  // from the command table ("usage: WORDS ARGS"), then ": detail" if given.
+  // Handlers never spell their own usage.
+  static Reply bad_usage(std::string detail = "") {
+    Reply r = fail(std::move(detail), true);
+    r.wants_usage_line = true;
+    return r;
+  }
+  bool wants_usage_line = false;
 };
 
 using Handler = std::function<Reply(const std::vector<std::string> &args)>;

@@ -21,7 +21,7 @@ std::string str(const json &j) {
 }
 
 Reply show_bindings(Server &server, const Args &a) {
-  if (a.size() > 1) return Reply::fail("usage: show bindings [VM-ID]", true);
+  if (a.size() > 1) return Reply::bad_usage();
   // VM-IDs have one text form (control/protocol/vm_id_text.h): compare the
   // canonical spelling of what the operator typed.
   std::optional<std::string> wanted;
@@ -55,7 +55,7 @@ Reply show_bindings(Server &server, const Args &a) {
 }
 
 Reply show_peers(Server &server, const Args &a) {
-  if (!a.empty()) return Reply::fail("usage: show peers", true);
+  if (!a.empty()) return Reply::bad_usage();
   Reply r;
   r.data = server.peers_json();
   std::ostringstream o;
@@ -77,7 +77,7 @@ void flatten(const json &j, const std::string &prefix, std::ostringstream &o) {
 }
 
 Reply show_protocol_stats(Server &server, const Args &a) {
-  if (!a.empty()) return Reply::fail("usage: show protocol stats", true);
+  if (!a.empty()) return Reply::bad_usage();
   Reply r;
   r.data = server.protocol_stats_json();
   std::ostringstream o;
@@ -88,8 +88,7 @@ Reply show_protocol_stats(Server &server, const Args &a) {
 
 // An operator lets a VM that flap detection froze move again (docs/nvad.md).
 Reply clear_flap(Server &server, const Args &a) {
-  const char *u = "usage: clear flap VM-ID [vn N]";
-  if (a.size() != 1 && !(a.size() == 3 && a[1] == "vn")) return Reply::fail(u, true);
+  if (a.size() != 1 && !(a.size() == 3 && a[1] == "vn")) return Reply::bad_usage();
   const auto id = proto::parse_vm_id(a[0]);
   if (!id) return Reply::fail("'" + a[0] + "' is not a VM-ID (text, a UUID, or hex:DIGITS)", true);
   uint32_t vn = 0;

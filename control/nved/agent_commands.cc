@@ -16,16 +16,12 @@ Reply usage(const std::string &s) { return Reply::fail(s, true); }
 
 // vm associate ID port PORT mac MAC addr A[,B...] [vn N] [vlan V]
 Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, const Args &a) {
-  const char *u = ev == agent::VmEvent::Associate
-                      ? "usage: vm associate VM-ID port PORT mac MAC addr ADDRESS[,ADDRESS...] [vn N] [vlan V]"
-                  : ev == agent::VmEvent::Activate ? "usage: vm activate VM-ID [hot|warm|cold]"
-                                                   : "usage: vm deactivate|disassociate VM-ID";
-  if (a.empty()) return usage(u);
+  if (a.empty()) return Reply::bad_usage();
   agent::VmSpec spec;
   const auto id = proto::parse_vm_id(a[0]);
   if (!id)
-    return usage(std::string(u) + ": '" + a[0] +
-                 "' is not a VM-ID (printable text without spaces, a UUID, or hex:DIGITS; at most 253 bytes)");
+    return Reply::bad_usage("'" + a[0] +
+                            "' is not a VM-ID (printable text without spaces, a UUID, or hex:DIGITS; at most 253 bytes)");
   spec.id = *id;
   proto::MobilityMode mode = proto::MobilityMode::Hot;
   if (ev == agent::VmEvent::Associate) {
@@ -33,7 +29,7 @@ Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, co
     std::optional<uint16_t> vlan;
     const PortConfig *port = nullptr;
     for (size_t i = 1; i < a.size(); i += 2) {
-      if (i + 1 >= a.size()) return usage(u);
+      if (i + 1 >= a.size()) return Reply::bad_usage();
       const std::string &k = a[i], &v = a[i + 1];
       if (k == "port") {
         port = cfg.port_by_name(v);
@@ -59,10 +55,10 @@ Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, co
         if (!n) return usage("vlan: expected a number 0..4094, got '" + v + "'");
         vlan = static_cast<uint16_t>(*n);
       } else {
-        return usage(u);
+        return Reply::bad_usage();
       }
     }
-    if (!port || spec.addresses.empty() || spec.mac == MacAddress{}) return usage(u);
+    if (!port || spec.addresses.empty() || spec.mac == MacAddress{}) return Reply::bad_usage();
     spec.port = port->port_id;
     spec.vn = vn.value_or(port->vn);
     spec.vlan = vlan.value_or(port->vlan);
@@ -70,9 +66,9 @@ Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, co
     if (a[1] == "hot") mode = proto::MobilityMode::Hot;
     else if (a[1] == "warm") mode = proto::MobilityMode::Warm;
     else if (a[1] == "cold") mode = proto::MobilityMode::Cold;
-    else return usage(u);
+    else return Reply::bad_usage();
   } else if (a.size() != 1) {
-    return usage(u);
+    return Reply::bad_usage();
   }
   if (auto err = ag.vm_event(ev, spec, mode)) return Reply::fail("vm " + a[0] + ": " + *err);
   Reply r;

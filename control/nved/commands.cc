@@ -77,7 +77,7 @@ uint64_t NvedCommands::counter(size_t w, size_t c) const {
 Reply NvedCommands::show_counters(const Args &a) {
   size_t first = 0, last = rt_.worker_count();
   if (!a.empty()) {
-    if (a.size() != 2 || a[0] != "worker") return usage("usage: show counters [worker N]");
+    if (a.size() != 2 || a[0] != "worker") return Reply::bad_usage();
     first = parse_num(a[1], "worker", rt_.worker_count() ? rt_.worker_count() - 1 : 0);
     last = first + 1;
   }
@@ -114,7 +114,7 @@ Reply NvedCommands::show_counters(const Args &a) {
 }
 
 Reply NvedCommands::clear_counters(const Args &a) {
-  if (!a.empty()) return usage("usage: clear counters");
+  if (!a.empty()) return Reply::bad_usage();
   for (size_t w = 0; w < rt_.worker_count(); w++)
     for (size_t c = 0; c < dp::kCounterCount; c++) base_[w][c] = rt_.worker(w).counters.get(static_cast<dp::Counter>(c));
   control_base_learnt_ = loop_.packets_learnt();
@@ -128,7 +128,7 @@ Reply NvedCommands::clear_counters(const Args &a) {
 }
 
 Reply NvedCommands::show_ports(const Args &a) {
-  if (!a.empty()) return usage("usage: show ports");
+  if (!a.empty()) return Reply::bad_usage();
   Reply r;
   std::ostringstream o;
   r.data = nlohmann::json::array();
@@ -158,7 +158,7 @@ Reply NvedCommands::show_port_stats(const Args &a) {
   } else if (a.size() == 1) {
     ports.push_back(static_cast<uint16_t>(parse_num(a[0], "port", rt_.n_ports() - 1u)));
   } else {
-    return usage("usage: show port stats [PORT|all]");
+    return Reply::bad_usage();
   }
   Reply r;
   std::ostringstream o;
@@ -197,7 +197,7 @@ Reply NvedCommands::show_port_stats(const Args &a) {
 }
 
 Reply NvedCommands::show_port_xstats(const Args &a) {
-  if (a.size() != 1) return usage("usage: show port xstats PORT");
+  if (a.size() != 1) return Reply::bad_usage();
   const auto p = static_cast<uint16_t>(parse_num(a[0], "port", rt_.n_ports() - 1u));
   const auto xstats = drivers::port_xstats(p);
   if (!xstats) return Reply::fail("port " + std::to_string(p) + ": extended statistics unavailable");
@@ -213,7 +213,7 @@ Reply NvedCommands::show_port_xstats(const Args &a) {
 }
 
 Reply NvedCommands::show_workers(const Args &a) {
-  if (!a.empty()) return usage("usage: show workers");
+  if (!a.empty()) return Reply::bad_usage();
   Reply r;
   std::ostringstream o;
   r.data = nlohmann::json::array();
@@ -251,7 +251,7 @@ Reply NvedCommands::show_routes(const Args &a) {
     } else if (auto ip = IpAddress::parse(a[i])) {
       addr = *ip;
     } else {
-      return usage("usage: show routes [vn N] [ADDRESS]: '" + a[i] + "' is not an address");
+      return Reply::bad_usage("'" + a[i] + "' is not an address");
     }
   }
   std::vector<RouteView> routes;
@@ -306,7 +306,7 @@ Reply NvedCommands::show_routes(const Args &a) {
 }
 
 Reply NvedCommands::show_route_table(const Args &a) {
-  if (!a.empty()) return usage("usage: show route-table");
+  if (!a.empty()) return Reply::bad_usage();
   const auto &t = rt_.routes();
   Reply r;
   r.data = {{"capacity", t.capacity()}, {"routes", t.size()}, {"destination_nves", t.nve_count()},
@@ -321,12 +321,11 @@ Reply NvedCommands::show_route_table(const Args &a) {
 }
 
 Reply NvedCommands::route_add(const Args &a) {
-  const char *u = "usage: route add vn N ADDRESS (local PORT MAC [vlan V] | tunnel NVE)";
-  if (a.size() < 5 || a[0] != "vn") return usage(u);
+  if (a.size() < 5 || a[0] != "vn") return Reply::bad_usage();
   const auto vn = static_cast<uint32_t>(parse_num(a[1], "vn", 0xffffff));
   RouteWordsError err;
   auto parsed = parse_route_words(vn, std::span<const std::string>(a).subspan(2), cfg_, err);
-  if (!parsed) return usage(err.structural ? u : err.why);
+  if (!parsed) return err.structural ? Reply::bad_usage() : usage(err.why);
   const RouteChange c = *parsed;
   const auto res = rt_.routes().apply(std::span<const RouteChange>(&c, 1));
   if (!res.errors.empty()) return Reply::fail(res.errors[0].reason);
@@ -340,7 +339,7 @@ Reply NvedCommands::route_add(const Args &a) {
 }
 
 Reply NvedCommands::route_del(const Args &a) {
-  if (a.size() != 3 || a[0] != "vn") return usage("usage: route del vn N ADDRESS");
+  if (a.size() != 3 || a[0] != "vn") return Reply::bad_usage();
   RouteChange c;
   c.op = RouteChange::Op::Remove;
   c.route.vn = static_cast<uint32_t>(parse_num(a[1], "vn", 0xffffff));
@@ -359,7 +358,7 @@ Reply NvedCommands::route_del(const Args &a) {
 }
 
 Reply NvedCommands::show_neighbours(const Args &a) {
-  if (!a.empty()) return usage("usage: show neighbours");
+  if (!a.empty()) return Reply::bad_usage();
   Reply r;
   std::ostringstream o;
   r.data = nlohmann::json::array();
@@ -392,7 +391,7 @@ Reply NvedCommands::show_config(const Args &) {
 }
 
 Reply NvedCommands::show_metrics(const Args &a) {
-  if (!a.empty()) return usage("usage: show metrics");
+  if (!a.empty()) return Reply::bad_usage();
   MetricsInput in;
   for (size_t w = 0; w < rt_.worker_count(); w++) {
     std::vector<uint64_t> v(dp::kCounterCount);
@@ -414,7 +413,7 @@ Reply NvedCommands::show_metrics(const Args &a) {
 }
 
 Reply NvedCommands::set_log_level(const Args &a) {
-  if (a.size() != 1) return usage("usage: set log level trace|debug|info|warn|error");
+  if (a.size() != 1) return Reply::bad_usage();
   const auto lvl = spdlog::level::from_str(a[0]);
   if (lvl == spdlog::level::off && a[0] != "off") return usage("unknown log level '" + a[0] + "'");
   spdlog::set_level(lvl);
