@@ -97,6 +97,12 @@ std::optional<UdpSocket> UdpSocket::open(const IpAddress &address, uint16_t port
   // buffer space: a loss that would otherwise be silent.
   int on = 1;
   setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+  // On a wildcard socket, each datagram also says which of our addresses
+  // it was sent to, so the answer can leave from that one.
+  if (sock.wildcard()) {
+    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+    if (address.is_v6()) setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+  }
   sockaddr_storage local{};
   socklen_t length = to_sockaddr(address, port, address.is_v6(), local);
   if (bind(fd, reinterpret_cast<sockaddr *>(&local), length) != 0) {
@@ -148,7 +154,8 @@ std::optional<ReceivedDatagram> UdpSocket::receive(std::span<uint8_t> buffer, st
   error.clear();
   sockaddr_storage from{};
   iovec iov{buffer.data(), buffer.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint32_t))];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(in6_pktinfo)) +
+                                CMSG_SPACE(sizeof(in_pktinfo))];
   msghdr msg{};
   msg.msg_name = &from;
   msg.msg_namelen = sizeof from;
@@ -161,21 +168,72 @@ std::optional<ReceivedDatagram> UdpSocket::receive(std::span<uint8_t> buffer, st
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) error = errno_text("recvmsg");
     return std::nullopt;
   }
-  for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+  IpAddress local;
+  for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
       uint32_t dropped;
       std::memcpy(&dropped, CMSG_DATA(c), sizeof dropped);
       kernel_drops_ = dropped;  // cumulative since the socket opened
+    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      local.family = 4;
+      std::memcpy(local.bytes.data(), &info.ipi_addr, 4);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      sockaddr_storage as{};
+      auto &sin6 = reinterpret_cast<sockaddr_in6 &>(as);
+      sin6.sin6_family = AF_INET6;
+      sin6.sin6_addr = info.ipi6_addr;
+      local = from_sockaddr(as).first;  // an IPv4-mapped address becomes IPv4
     }
+  }
   auto [address, port] = from_sockaddr(from);
-  return ReceivedDatagram{address, port, static_cast<size_t>(n)};
+  return ReceivedDatagram{address, port, static_cast<size_t>(n), local};
 }
 
-std::optional<std::string> UdpSocket::send(std::span<const uint8_t> bytes, const IpAddress &to, uint16_t port) {
+bool UdpSocket::wildcard() const {
+  return std::all_of(address_.bytes.begin(), address_.bytes.begin() + (address_.is_v4() ? 4 : 16),
+                     [](uint8_t b) { return b == 0; });
+}
+
+std::optional<std::string> UdpSocket::send(std::span<const uint8_t> bytes, const IpAddress &to, uint16_t port,
+                                           const IpAddress &from) {
   if (!can_reach(to)) return "socket on " + address_.to_string() + " cannot reach " + to.to_string();
   sockaddr_storage remote{};
   socklen_t length = to_sockaddr(to, port, address_.is_v6(), remote);
-  ssize_t n = sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr *>(&remote), length);
+  iovec iov{const_cast<uint8_t *>(bytes.data()), bytes.size()};
+  msghdr msg{};
+  msg.msg_name = &remote;
+  msg.msg_namelen = length;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
+  if (from.family == to.family && from.family != 0 && wildcard()) {
+    msg.msg_control = control;
+    cmsghdr *c = reinterpret_cast<cmsghdr *>(control);
+    if (!address_.is_v6()) {
+      in_pktinfo info{};
+      std::memcpy(&info.ipi_spec_dst, from.bytes.data(), 4);
+      c->cmsg_level = IPPROTO_IP;
+      c->cmsg_type = IP_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof info);
+      std::memcpy(CMSG_DATA(c), &info, sizeof info);
+      msg.msg_controllen = CMSG_SPACE(sizeof info);
+    } else {
+      in6_pktinfo info{};
+      sockaddr_storage as{};
+      to_sockaddr(from, 0, true, as);  // IPv4-mapped for an IPv4 peer on a dual-stack socket
+      info.ipi6_addr = reinterpret_cast<sockaddr_in6 &>(as).sin6_addr;
+      c->cmsg_level = IPPROTO_IPV6;
+      c->cmsg_type = IPV6_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof info);
+      std::memcpy(CMSG_DATA(c), &info, sizeof info);
+      msg.msg_controllen = CMSG_SPACE(sizeof info);
+    }
+  }
+  ssize_t n = sendmsg(fd_, &msg, 0);
   if (n < 0) return errno_text("sendto " + to.to_string() + " port " + std::to_string(port));
   return std::nullopt;
 }

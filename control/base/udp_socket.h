@@ -19,6 +19,11 @@ struct ReceivedDatagram {
   IpAddress from;
   uint16_t port = 0;
   size_t size = 0;
+  // The address the datagram was sent to (from IP_PKTINFO / IPV6_PKTINFO on
+  // a socket bound to a wildcard address; unset otherwise). Answering from
+  // it is what the sender expects: it checks replies come from the address
+  // it sent to.
+  IpAddress local;
 };
 
 class UdpSocket {
@@ -53,8 +58,12 @@ class UdpSocket {
   // One waiting datagram into `buffer`; nullopt when none is waiting, or on
   // an error (put in `error`, empty when simply none was waiting).
   std::optional<ReceivedDatagram> receive(std::span<uint8_t> buffer, std::string &error);
-  // nullopt when sent, else why not.
-  std::optional<std::string> send(std::span<const uint8_t> bytes, const IpAddress &to, uint16_t port);
+  // nullopt when sent, else why not. `from`: the source address to use on a
+  // socket bound to a wildcard address (family 0: the kernel's choice).
+  std::optional<std::string> send(std::span<const uint8_t> bytes, const IpAddress &to, uint16_t port,
+                                  const IpAddress &from = IpAddress{});
+  // Bound to 0.0.0.0 or ::: the kernel picks each reply's source unless told.
+  bool wildcard() const;
 
  private:
   UdpSocket(int fd, IpAddress address, bool v6_only, uint16_t local_port)

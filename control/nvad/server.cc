@@ -163,6 +163,9 @@ void Server::handle_datagram(UdpSocket &socket, std::span<const uint8_t> bytes,
     return;
   }
   const Inbound &in = admitted.value();
+  // Where this NVE reaches us: replies, and later notifications, leave from
+  // that address (an NVE checks its management node's address).
+  if (from.local.family) local_for_peer_[in.peer] = from.local;
   Outcome outcome = in.message.is_request() ? registrar_.handle_request(in) : registrar_.handle_reply(in);
   if (outcome.dropped)  // a duplicate or a late reply: routine, hence debug
     log_limited(spdlog::level::debug, in.peer, drop_reason_name(*outcome.dropped),
@@ -188,6 +191,7 @@ void Server::execute(Outcome outcome, UdpSocket *arrived_on) {
                     ": " + r.reason);
   }
   if (outcome.reply && send(*outcome.reply, arrived_on)) counters.replies_sent++;
+  // Notifications leave from the address each NVE last sent to (below).
   for (const auto &notification : outcome.notifications) send(notification, nullptr);
 }
 
@@ -205,7 +209,11 @@ bool Server::send(const Outgoing &outgoing, UdpSocket *preferred) {
   UdpSocket *socket = socket_for(peer, preferred);
   if (!wire) error = wire.error();
   else if (!socket) error = "no listening socket of the family of " + peer.to_string();
-  else error = socket->send(wire.value(), outgoing.to.address, outgoing.to.port);
+  else {
+    auto local = local_for_peer_.find(peer);
+    error = socket->send(wire.value(), outgoing.to.address, outgoing.to.port,
+                         local == local_for_peer_.end() ? IpAddress{} : local->second);
+  }
   if (!error) return true;
   registrar_.counters().send_errors++;
   log_limited(spdlog::level::warn, peer, "send", "cannot send to " + peer.to_string() + ": " + *error);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -77,6 +78,8 @@ class Server {
     std::function<void()> on_ready;
   };
   std::vector<Watch> watches_;
+  // Per NVE, the address of ours it last sent to (wildcard sockets only).
+  std::map<IpAddress, IpAddress> local_for_peer_;
   Server(const NvadConfig &config, proto::KeyTable keys, std::unique_ptr<Store> store,
          const Clock &clock, int stop_fd);
   std::optional<std::string> open_sockets();

@@ -26,8 +26,9 @@ std::string key_hex(char digit) { return std::string(64, digit); }
 // An NVE speaking the protocol through a real socket.
 class NveSocket {
  public:
-  NveSocket(const char *address, char key_digit, uint16_t nvad_port)
-      : address_(ip(address)), nvad_{ip("127.0.0.1"), nvad_port} {
+  // `nvad_address`: where this NVE reaches nvad; only messages from it count.
+  NveSocket(const char *address, char key_digit, uint16_t nvad_port, const char *nvad_address = "127.0.0.1")
+      : address_(ip(address)), nvad_{ip(nvad_address), nvad_port} {
     std::string error;
     auto socket = UdpSocket::open(address_, 0, true, error);
     EXPECT_TRUE(socket) << error;
@@ -196,6 +197,31 @@ TEST_F(NvadServerTest, MalformedDatagramIsCountedAndUnanswered) {
 
 // The default listen address "::" serves IPv4 peers too; they arrive as
 // IPv4-mapped addresses, which must still find their IPv4 key.
+// Issue 14: nvad bound to a wildcard address answered from whatever address
+// the kernel picked, and the NVE dropped the answer (not from the address it
+// knows as its management node). Replies and notifications now leave from
+// the address each NVE sent to.
+class NvadWildcardServerTest : public NvadServerTest {
+ protected:
+  std::vector<IpAddress> listen_addresses() const override { return {ip("0.0.0.0")}; }
+};
+
+TEST_F(NvadWildcardServerTest, RepliesAndNotificationsLeaveFromTheAddressTheNveSentTo) {
+  NveSocket a("127.0.0.2", 'a', port_, "127.0.0.4");  // A knows nvad as 127.0.0.4
+  NveSocket b("127.0.0.3", 'b', port_, "127.0.0.5");  // B as 127.0.0.5
+  auto at_a = a.registration(1);
+  a.send(at_a);
+  auto reply_a = a.receive();
+  ASSERT_TRUE(reply_a) << "no reply from 127.0.0.4";
+  EXPECT_EQ(reply_a->status, Status::Accepted);
+  auto at_b = b.registration(1);
+  b.send(at_b);
+  ASSERT_TRUE(b.receive()) << "no reply from 127.0.0.5";
+  auto notification = a.receive();  // the move, from the address A uses
+  ASSERT_TRUE(notification) << "no notification from 127.0.0.4";
+  EXPECT_TRUE(notification->notification);
+}
+
 class NvadDualStackServerTest : public NvadServerTest {
  protected:
   std::vector<IpAddress> listen_addresses() const override { return {ip("::")}; }
