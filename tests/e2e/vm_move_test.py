@@ -310,13 +310,13 @@ class MoveEnv(base.Env):
 listen: {addresses: [%(nvad)s], port: %(port)d}
 key_file: %(keys)s
 db_path: %(db)s
-notifications: {initial_timeout: 200ms, max_timeout: 2s, retries: 6}
+notifications: {initial_timeout: 200ms, max_timeout: 2s, retries: 6, redirect_lifetime: %(redirect)s}
 peers:
   - {address: %(a)s, endpoints: [%(nve_a)s]}
   - {address: %(b)s, endpoints: [%(nve_b)s]}
 log: {level: info}
 """ % dict(nvad=NVAD_CTL, port=NVAD_PORT, keys=self.paths["nvad.keys"], db=self.db, a=AGENT_A, b=AGENT_B,
-           nve_a=NVE_A, nve_b=NVE_B))
+           nve_a=NVE_A, nve_b=NVE_B, redirect="4s" if self.long_flow else "32s"))
         r = sh(self.nvad_bin, "-c", self.paths["nvad.yaml"], "--check", check=False)
         if r.returncode != 0:
             raise RuntimeError("nvad --check rejected its configuration:\n%s%s" % (r.stdout, r.stderr))
@@ -455,6 +455,9 @@ def main():
     ap.add_argument("--nvectl", default=DEFAULT_NVECTL)
     ap.add_argument("--nvad", default=None, help="default: build/control/nvad/nvad, else any nvad under build/")
     ap.add_argument("--keep-logs", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--long-flow", action="store_true",
+                    help="redirect lifetime 4 s and 14 s of traffic after the move: the redirect must outlive "
+                         "three lifetimes while packets arrive (seed 003 section 5)")
     ap.add_argument("--activate-by", choices=("cli", "announcement"), default="cli",
                     help="how B learns the VM arrived: nvectl vm activate, or the VM's own gratuitous ARP")
     ap.add_argument("--order", choices=("activate-first", "deactivate-first"), default="activate-first",
@@ -479,7 +482,8 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="nvmove-move-e2e-")
     env = MoveEnv(args, tmp)
-    res = base.Results(expected=7)
+    env.long_flow = args.long_flow
+    res = base.Results(expected=8 if args.long_flow else 7)
     stop_path = os.path.join(tmp, "stop")                # the sender
     stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
     listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
@@ -687,7 +691,14 @@ def main():
                    "expected a tunnel to %s" % (route_a2, route_a1, NVE_B))
 
         # ---- 6. traffic after the move ----------------------------------------------------
-        time.sleep(POST_MOVE_S)
+        time.sleep(14.0 if args.long_flow else POST_MOVE_S)
+        if args.long_flow:
+            _, agent_a_late = env.nvectl("A", "show", "agent", json_out=True)
+            bul_late = env.bul("A", VM_ID)
+            renewed = (agent_a_late or {}).get("bul_renewed", 0)
+            res.record("long flow", renewed >= 2 and bool(bul_late),
+                       "14 s of traffic after the move with a 4 s redirect lifetime: A renewed its redirect %d "
+                       "times (need >= 2) and still tunnels (%s)" % (renewed, bul_late))
         open(stop_path, "w").close()
         summary = wait_until(lambda: next((json.loads(x) for x in read(stream_out).splitlines()
                                            if x.startswith("{")), None), 5)
