@@ -58,6 +58,26 @@ bool IpPrefix::contains(const IpAddress &a) const {
 
 std::string IpPrefix::to_string() const { return address.to_string() + "/" + std::to_string(length); }
 
+std::optional<std::string> not_a_host_address(const IpAddress &a) {
+  const auto &b = a.bytes;
+  if (a.is_v4()) {
+    if (b[0] == 0) return "an IPv4 address of network 0 (unspecified)";
+    if (b[0] == 127) return "a loopback address";
+    if (b[0] >= 224 && b[0] <= 239) return "a multicast address";
+    if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255) return "the limited broadcast address";
+    return std::nullopt;
+  }
+  if (a.is_v6()) {
+    bool zero = true;
+    for (size_t i = 0; i < 15; i++) zero = zero && b[i] == 0;
+    if (zero && b[15] == 0) return "the unspecified address";
+    if (zero && b[15] == 1) return "the loopback address";
+    if (b[0] == 0xff) return "a multicast address";
+    return std::nullopt;
+  }
+  return "not an address";
+}
+
 std::optional<MacAddress> parse_mac(const std::string &text) {
   MacAddress m{};
   unsigned v[6];

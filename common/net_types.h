@@ -35,6 +35,10 @@ struct IpPrefix {
   bool operator==(const IpPrefix &) const = default;
 };
 
+// Why `a` cannot be a host's unicast address (a VM's, an NVE's): unspecified,
+// multicast, limited broadcast, loopback, IPv4 network 0; nullopt if it can.
+std::optional<std::string> not_a_host_address(const IpAddress &a);
+
 using MacAddress = std::array<uint8_t, 6>;
 std::optional<MacAddress> parse_mac(const std::string &text);
 // A decimal whole number 0..max: digits only (no sign, space or base prefix).

@@ -44,6 +44,7 @@ Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, co
         while (std::getline(ss, item, ',')) {
           auto ip = IpAddress::parse(item);
           if (!ip) return usage("'" + item + "' is not an IPv4 or IPv6 address");
+          if (auto why = not_a_host_address(*ip)) return usage("'" + item + "' is " + *why + ", not a VM's address");
           spec.addresses.push_back(*ip);
         }
       } else if (k == "vn") {
@@ -72,7 +73,9 @@ Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, co
   }
   if (auto err = ag.vm_event(ev, spec, mode)) return Reply::fail("vm " + a[0] + ": " + *err);
   Reply r;
-  r.text = "vm " + a[0] + ": " + agent::vm_event_name(ev) + " done\n";
+  r.text = "vm " + a[0] + ": " + agent::vm_event_name(ev) + " done" +
+           (ev == agent::VmEvent::Activate ? " (forwarding installed; the registration with nvad follows: show vms)" : "") +
+           "\n";
   return r;
 }
 

@@ -119,7 +119,12 @@ class Section {
     if (!n) fail(key(k), node_, "missing (required)");
     if (!n.IsSequence() || n.size() == 0) fail(key(k), n, "expected a non-empty list of addresses");
     std::vector<IpAddress> out;
-    for (size_t i = 0; i < n.size(); i++) out.push_back(parse_ip(key(k) + "[" + std::to_string(i) + "]", n[i], 0));
+    for (size_t i = 0; i < n.size(); i++) {
+      const std::string where = key(k) + "[" + std::to_string(i) + "]";
+      out.push_back(parse_ip(where, n[i], 0));
+      if (auto why = not_a_host_address(out.back()))
+        fail(where, n[i], "'" + out.back().to_string() + "' is " + *why + ", not a VM's address");
+    }
     return out;
   }
 
@@ -238,6 +243,8 @@ void parse_vms(Section &top, NvedConfig &cfg) {
     vm.vn = static_cast<uint32_t>(s.num("vn", cfg.fabric_vn, 0, 0xffffff));
     vm.addresses = s.ip_list("addresses");
     vm.nve = s.ip("nve", 0, true);
+    if (auto why = not_a_host_address(vm.nve))
+      s.fail(s.key("nve"), s.get("nve"), "'" + vm.nve.to_string() + "' is " + *why + ", not an NVE's address");
     if (vm.nve.is_v4() && !cfg.nve_ipv4.is_v4())
       s.fail(s.key("nve"), s.get("nve"), "IPv4 NVE but nve.ipv4 (our outer source address) is not set");
     if (vm.nve.is_v6() && !cfg.nve_ipv6.is_v6())
@@ -413,10 +420,12 @@ std::optional<RouteChange> parse_route_words(uint32_t vn, std::span<const std::s
   c.route.vn = vn;
   auto addr = IpAddress::parse(w[0]);
   if (!addr) return fail(false, "'" + w[0] + "' is not an IPv4 or IPv6 address");
+  if (auto why = not_a_host_address(*addr)) return fail(false, "'" + w[0] + "' is " + *why + ", not a VM's address");
   c.route.address = *addr;
   if (w[1] == "tunnel" && w.size() == 3) {
     auto nve = IpAddress::parse(w[2]);
     if (!nve) return fail(false, "'" + w[2] + "' is not an NVE address");
+    if (auto why = not_a_host_address(*nve)) return fail(false, "'" + w[2] + "' is " + *why + ", not an NVE's address");
     if (*nve == cfg.nve_ipv4 || *nve == cfg.nve_ipv6) return fail(false, "tunnel to this NVE's own address");
     c.action = TunnelToNve{*nve};
     return c;

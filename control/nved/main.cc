@@ -6,6 +6,7 @@
 #include <rte_pdump.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -137,6 +138,14 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  // A counters file that cannot be written is found now, not after the run.
+  if (!opt.counters_json.empty()) {
+    std::ofstream probe(opt.counters_json, std::ios::app);
+    if (!probe) {
+      std::cerr << "nved: --counters-json " << opt.counters_json << ": cannot write: " << std::strerror(errno) << "\n";
+      return 2;
+    }
+  }
   // Before EAL starts its threads, so they inherit nothing fatal.
   nvmove::install_daemon_signals(on_stop_signal);
   std::vector<char *> eal(argv, argv + split);
@@ -193,7 +202,10 @@ int main(int argc, char **argv) {
     if (!opt.counters_json.empty()) {
       std::ofstream f(opt.counters_json);
       f << j.dump(2) << "\n";
-      if (!f) spdlog::error("cannot write {}", opt.counters_json);
+      if (!f) {
+        spdlog::error("--counters-json {}: cannot write the counters: {}", opt.counters_json, std::strerror(errno));
+        rc = 1;
+      }
     }
     std::cout << "counters:\n" << nvmove::counters_text(rt);
     if (rte_pdump_uninit() != 0) spdlog::debug("rte_pdump_uninit failed");

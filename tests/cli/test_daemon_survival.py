@@ -310,6 +310,17 @@ def main():
                     raise Fail("clear flap was not refused in read-only mode: %r" % r.stderr)
 
             t.run("nvad_clear_flap_command", clear_flap_answers)
+
+            def unwritable_counters_file():
+                r = subprocess.run([args.nved, "--", "-c", os.path.join(tmp, "nved.yaml"), "--counters-json",
+                                    "/nonexistent-dir/counters.json"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, timeout=20)
+                err = r.stderr.decode(errors="replace")
+                if r.returncode != 2 or "cannot write" not in err:
+                    raise Fail("an unwritable --counters-json: exit %d, %r (it used to run and exit 0)"
+                               % (r.returncode, err))
+
+            t.run("nved_unwritable_counters_json", unwritable_counters_file)
             check_daemon(args, t, nvad, ["show bindings", "show protocol stats", "show peers", "show version"],
                          nvad_cmd, "show protocol stats")
     finally:

@@ -998,6 +998,15 @@ def run_checks(t, e, frames, t_start_ns):
                 "nvectl: '10.1.1.300' is not an IPv4 or IPv6 address\n")
         failing(["route", "add", "vn", "0", "10.1.1.30", "tunnel", "1.2.3"], 2,
                 "nvectl: '1.2.3' is not an NVE address\n")
+        # Issue 13: these were "installed".
+        failing(["route", "add", "vn", "0", "10.1.1.30", "tunnel", "224.0.0.1"], 2,
+                "nvectl: '224.0.0.1' is a multicast address, not an NVE's address\n")
+        failing(["route", "add", "vn", "0", "10.1.1.30", "tunnel", "0.0.0.0"], 2,
+                "nvectl: '0.0.0.0' is an IPv4 address of network 0 (unspecified), not an NVE's address\n")
+        failing(["route", "add", "vn", "0", "224.0.0.1", "local", "vms", "02:00:00:00:02:02"], 2,
+                "nvectl: '224.0.0.1' is a multicast address, not a VM's address\n")
+        failing(["route", "add", "vn", "0", "::", "tunnel", "2001:db8::2"], 2,
+                "nvectl: '::' is the unspecified address, not a VM's address\n")
 
     @t.check("error_route_add_usage")
     def _():
