@@ -68,8 +68,12 @@ uint64_t steady_ms() {
           .count());
 }
 
-nlohmann::json to_json(const Reply &r) {
+// format: "text" or "json" leaves out the other form (a large listing is
+// then serialised, sent and parsed once); absent: both, as before.
+nlohmann::json to_json(const Reply &r, const std::string &format) {
   if (!r.ok) return {{"ok", false}, {"error", r.error}, {"usage", r.usage_error}};
+  if (format == "text") return {{"ok", true}, {"text", r.text}};
+  if (format == "json") return {{"ok", true}, {"data", r.data}};
   return {{"ok", true}, {"text", r.text}, {"data", r.data}};
 }
 }  // namespace
@@ -177,6 +181,7 @@ bool CtlServer::read_request(Client &c, uint64_t now_ms) {
 
 std::string CtlServer::answer(const Client &c) {
   Reply r;
+  std::string format;
   const auto nl = c.in.find('\n');
   if (c.in.size() > kMaxRequestBytes) {
     r = Reply::fail("request too large");
@@ -184,6 +189,8 @@ std::string CtlServer::answer(const Client &c) {
     r = Reply::fail("no request line within 2 s");
   } else {
     nlohmann::json req = nlohmann::json::parse(c.in.substr(0, nl), nullptr, false);
+    if (!req.is_discarded() && req.is_object() && req.contains("format") && req["format"].is_string())
+      format = req["format"].get<std::string>();
     try {
       r = req.is_discarded() ? Reply::fail("request is not JSON", true) : dispatch(req);
     } catch (const std::exception &e) {  // a client must never take the daemon down
@@ -192,7 +199,7 @@ std::string CtlServer::answer(const Client &c) {
   }
   // Replace, never throw, on text that is not UTF-8 (a config comment, a
   // port name): a reply must not be able to stop the daemon.
-  return to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return to_json(r, format).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool CtlServer::flush(Client &c, uint64_t now_ms) {

@@ -1,7 +1,8 @@
 // The control socket between nvectl and the daemons: a Unix stream socket,
 // one JSON request line in, one JSON response line out, then close.
-//   request:  {"command": "show routes", "args": ["vn", "0"], "read_only": false}
+//   request:  {"command": "show routes", "args": ["vn", "0"], "read_only": false, "format": "text"}
 //   response: {"ok": true, "text": "...", "data": {...}}
+//             ("format": "text" or "json" keeps only that member; without it, both)
 //         or  {"ok": false, "error": "...", "usage": true|false}
 #pragma once
 

@@ -39,8 +39,10 @@ struct Client {
       std::cerr << "nvectl: '" << spec->words << "' changes state: refused in read-only mode (-r)\n";
       return kFailed;
     }
+    // Only the form it prints: a large table is then written, sent and
+    // parsed once, not twice.
     nlohmann::json req = {{"command", std::string(spec->words)}, {"args", nlohmann::json::array()},
-                          {"read_only", read_only}};
+                          {"read_only", read_only}, {"format", json ? "json" : "text"}};
     for (size_t i = n; i < words.size(); i++) req["args"].push_back(words[i]);
     std::string why;
     auto resp = nvmove::ctl::call(socket, req, timeout_ms, why);
