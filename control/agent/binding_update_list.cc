@@ -96,18 +96,13 @@ AgentOutcome BindingUpdateList::on_notification(const proto::Message &m, const I
     spdlog::info("vm {}: redirect ended by nvad (lifetime 0): routes removed", vm_id_text(id));
     counters_.notifications_accepted++;
   } else {
+    std::string why;
+    auto tunnels = tunnel_routes(vn, m.vm_addresses, m.serving_nve, why);
+    if (!tunnels) return refuse(m, proto::Status::Unspecified, why, from, from_port);
+    out.routes = std::move(*tunnels);
     uint64_t hits = 0;  // a replaced route keeps its counters: start from them
-    for (const auto &a : m.vm_addresses) {
-      auto ep = tunnel_endpoint(a, m.serving_nve);
-      if (!ep)
-        return refuse(m, proto::Status::Unspecified, "no usable tunnel endpoint for " + a.to_string(), from,
-                      from_port);
-      RouteChange c;
-      c.route = {vn, a};
-      c.action = TunnelToNve{*ep};
-      out.routes.push_back(c);
+    for (const auto &a : m.vm_addresses)
       if (auto v = routes.find({vn, a})) hits += v->hits;
-    }
     const uint64_t now = clock_.now_ms();
     const uint64_t lifetime_ms = uint64_t{proto::lifetime_seconds(m.lifetime)} * 1000;
     entries_[id] = Entry{id, vn, m.vm_addresses, m.serving_nve, now, now + lifetime_ms, lifetime_ms, now, hits};
@@ -119,6 +114,70 @@ AgentOutcome BindingUpdateList::on_notification(const proto::Message &m, const I
   }
   if (activated_here) spdlog::warn("vm {}: nvad says it moved but it is still activated here", vm_id_text(id));
   accept();
+  return out;
+}
+
+std::optional<std::vector<RouteChange>> BindingUpdateList::tunnel_routes(uint32_t vn,
+                                                                         const std::vector<IpAddress> &addresses,
+                                                                         const proto::NveAddresses &nve,
+                                                                         std::string &why) const {
+  std::vector<RouteChange> out;
+  for (const auto &a : addresses) {
+    auto ep = tunnel_endpoint(a, nve);
+    if (!ep) {
+      why = "no usable tunnel endpoint for " + a.to_string();
+      return std::nullopt;
+    }
+    RouteChange c;
+    c.route = {vn, a};
+    c.action = TunnelToNve{*ep};
+    out.push_back(c);
+  }
+  return out;
+}
+
+nlohmann::json BindingUpdateList::export_state() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto &[id, b] : entries_) {
+    nlohmann::json addrs = nlohmann::json::array();
+    for (const auto &a : b.addresses) addrs.push_back(a.to_string());
+    out.push_back({{"vm_id", vm_id_text(id)}, {"vn", b.vn}, {"addresses", addrs},
+                   {"new_nve_ipv4", b.new_nve.ipv4 ? b.new_nve.ipv4->to_string() : ""},
+                   {"new_nve_ipv6", b.new_nve.ipv6 ? b.new_nve.ipv6->to_string() : ""},
+                   {"lifetime_ms", b.lifetime_ms}});
+  }
+  return out;
+}
+
+AgentOutcome BindingUpdateList::restore(const nlohmann::json &entries) {
+  AgentOutcome out;
+  if (!entries.is_array()) return out;
+  const uint64_t now = clock_.now_ms();
+  for (const auto &e : entries) {
+    auto id = proto::parse_vm_id(e.value("vm_id", std::string()));
+    if (!id) continue;
+    Entry b;
+    b.id = *id;
+    b.vn = e.value("vn", 0u);
+    for (const auto &a : e.value("addresses", nlohmann::json::array()))
+      if (a.is_string())
+        if (auto ip = IpAddress::parse(a.get<std::string>())) b.addresses.push_back(*ip);
+    if (auto v4 = IpAddress::parse(e.value("new_nve_ipv4", std::string()))) b.new_nve.ipv4 = *v4;
+    if (auto v6 = IpAddress::parse(e.value("new_nve_ipv6", std::string()))) b.new_nve.ipv6 = *v6;
+    b.lifetime_ms = e.value("lifetime_ms", uint64_t{0});
+    std::string why;
+    auto tunnels = tunnel_routes(b.vn, b.addresses, b.new_nve, why);
+    if (b.addresses.empty() || b.lifetime_ms == 0 || !tunnels) {
+      spdlog::warn("vm {}: binding update list entry not restored: {}", vm_id_text(b.id),
+                   why.empty() ? "incomplete" : why);
+      continue;
+    }
+    b.created_ms = b.last_activity_ms = now;
+    b.expires_ms = now + b.lifetime_ms;
+    out.routes.insert(out.routes.end(), tunnels->begin(), tunnels->end());
+    entries_[b.id] = b;
+    spdlog::info("vm {}: redirect restored after a restart", vm_id_text(b.id));
+  }
   return out;
 }
 

@@ -41,6 +41,11 @@ class BindingUpdateList {
   bool contains(const proto::VmId &vm) const { return entries_.count(vm) > 0; }
   size_t size() const { return entries_.size(); }
   nlohmann::json json() const;
+  // What survives a restart: each entry's VM, addresses and new NVE. A
+  // restored entry gets its tunnels back and a fresh lifetime; whether
+  // traffic still uses it decides the rest (idle timer, renewal).
+  nlohmann::json export_state() const;
+  AgentOutcome restore(const nlohmann::json &entries);
 
  private:
   struct Entry {
@@ -56,6 +61,10 @@ class BindingUpdateList {
   };
 
   std::optional<IpAddress> tunnel_endpoint(const IpAddress &vm_addr, const proto::NveAddresses &nve) const;
+  // The tunnel routes of a VM's addresses toward `nve`; nullopt (with the
+  // address in `why`) if one has no usable endpoint.
+  std::optional<std::vector<RouteChange>> tunnel_routes(uint32_t vn, const std::vector<IpAddress> &addresses,
+                                                        const proto::NveAddresses &nve, std::string &why) const;
   std::optional<Datagram> reply(const proto::Message &reply, const IpAddress &to, uint16_t port) const;
   AgentOutcome refuse(const proto::Message &m, proto::Status s, const std::string &why, const IpAddress &from,
                       uint16_t from_port);

@@ -21,6 +21,7 @@ std::optional<std::string> NveAgent::vm_event(VmEvent event, const VmSpec &spec,
   auto r = client_.vm_event(event, spec, mobility, routes_, bul_.contains(spec.id));
   if (r.refused) return r.refused;
   // The VM came back to us: its old tunnel goes with the local routes.
+  state_version_++;
   if (r.installed_locally && bul_.forget(spec.id))
     spdlog::info("vm {}: back on this NVE, binding update entry removed", vm_id_text(spec.id));
   apply(std::move(r.outcome));
@@ -86,7 +87,20 @@ void NveAgent::tick() {
   apply(std::move(out));
 }
 
+void NveAgent::restore_state(const nlohmann::json &state) {
+  for (const auto &vm : RegistrationClient::parse_state(state.value("vms", nlohmann::json::array()))) {
+    auto refused = vm_event(VmEvent::Associate, vm.spec);
+    if (!refused && vm.state == VmState::Activated)
+      refused = vm_event(VmEvent::Activate, vm.spec,
+                         vm.mobility == proto::MobilityMode::None ? proto::MobilityMode::Hot : vm.mobility);
+    if (refused) spdlog::warn("vm {}: not restored: {}", vm_id_text(vm.spec.id), *refused);
+  }
+  apply(bul_.restore(state.value("bul", nlohmann::json::array())));
+  state_version_++;
+}
+
 void NveAgent::apply(AgentOutcome o) {
+  if (!o.empty() || o.if_routes_fail) state_version_++;  // routes or messages: something changed
   if (!o.routes.empty()) {
     const auto res = routes_.apply(o.routes);
     for (const auto &e : res.errors) {

@@ -62,6 +62,14 @@ class NveAgent {
   // (every control loop pass); cheap when there is nothing due.
   void tick();
 
+  // The state that survives a restart ({"vms": [...], "bul": [...]}), and
+  // its replay into a fresh agent (VMs re-associated and re-activated,
+  // redirects re-installed). state_version() grows with every change worth
+  // saving.
+  nlohmann::json export_state() const { return {{"vms", client_.export_state()}, {"bul", bul_.export_state()}}; }
+  void restore_state(const nlohmann::json &state);
+  uint64_t state_version() const { return state_version_; }
+
   nlohmann::json vms_json() const { return client_.vms_json(); }
   nlohmann::json bul_json() const { return bul_.json(); }
   const AgentCounters &counters() const { return counters_; }
@@ -82,6 +90,7 @@ class NveAgent {
   RateLimitedLog limited_log_;
   RegistrationClient client_;
   BindingUpdateList bul_;
+  uint64_t state_version_ = 0;
 };
 
 // VM-IDs have one text form everywhere (control/protocol/vm_id_text.h).

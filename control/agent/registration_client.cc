@@ -262,6 +262,44 @@ std::optional<VmSpec> RegistrationClient::associated_vm(uint16_t port, uint16_t 
   return std::nullopt;
 }
 
+nlohmann::json RegistrationClient::export_state() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto &[id, vm] : vms_) {
+    nlohmann::json addrs = nlohmann::json::array();
+    for (const auto &a : vm.spec.addresses) addrs.push_back(a.to_string());
+    out.push_back({{"vm_id", vm_id_text(id)}, {"state", vm_state_name(vm.state)}, {"vn", vm.spec.vn},
+                   {"mac", mac_to_string(vm.spec.mac)}, {"port", vm.spec.port}, {"vlan", vm.spec.vlan},
+                   {"addresses", addrs}, {"mobility", static_cast<int>(vm.mobility)}});
+  }
+  return out;
+}
+
+std::vector<RegistrationClient::Restored> RegistrationClient::parse_state(const nlohmann::json &vms) {
+  std::vector<Restored> out;
+  if (!vms.is_array()) return out;
+  for (const auto &v : vms) {
+    Restored r;
+    auto id = proto::parse_vm_id(v.value("vm_id", std::string()));
+    auto mac = parse_mac(v.value("mac", std::string()));
+    const std::string state = v.value("state", std::string());
+    if (!id || !mac) continue;
+    r.spec.id = *id;
+    r.spec.mac = *mac;
+    r.spec.vn = v.value("vn", 0u);
+    r.spec.port = v.value("port", uint16_t{0});
+    r.spec.vlan = v.value("vlan", uint16_t{0});
+    for (const auto &a : v.value("addresses", nlohmann::json::array()))
+      if (a.is_string())
+        if (auto ip = IpAddress::parse(a.get<std::string>())) r.spec.addresses.push_back(*ip);
+    if (state == vm_state_name(VmState::Activated)) r.state = VmState::Activated;
+    else if (state == vm_state_name(VmState::Associated)) r.state = VmState::Associated;
+    else continue;
+    r.mobility = static_cast<proto::MobilityMode>(v.value("mobility", 0));
+    if (!r.spec.addresses.empty()) out.push_back(r);
+  }
+  return out;
+}
+
 std::optional<VmState> RegistrationClient::vm_state(const proto::VmId &id) const {
   auto it = vms_.find(id);
   if (it == vms_.end()) return std::nullopt;

@@ -52,6 +52,16 @@ class RegistrationClient {
   std::optional<VmSpec> associated_vm(uint16_t port, uint16_t vlan, const MacAddress &mac,
                                       const IpAddress &address) const;
   std::optional<VmState> vm_state(const proto::VmId &id) const;
+  // What survives a restart: every VM's interface, state and mobility hint.
+  // restore() replays them as the hypervisor's events would (an activated VM
+  // gets its local routes and registers again: a refresh for nvad).
+  nlohmann::json export_state() const;
+  struct Restored {
+    VmSpec spec;
+    VmState state;
+    proto::MobilityMode mobility;
+  };
+  static std::vector<Restored> parse_state(const nlohmann::json &vms);
   bool registered(const proto::VmId &id) const;
   nlohmann::json vms_json() const;
 

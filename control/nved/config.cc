@@ -384,6 +384,7 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
       ag.fail("agent.listen", ag.get("listen"), "must be of the same family as agent.nvad");
     a.listen_port = static_cast<uint16_t>(ag.num("listen_port", proto::kDefaultUdpPort, 0, 65535));
     a.key_file = ag.str("key_file", "", true);
+    a.state_file = ag.str("state_file", "");
     a.lifetime_s = static_cast<uint32_t>(ag.num("lifetime_s", 600, 4, 65535 * 4));
     a.idle_timeout_s = static_cast<uint32_t>(ag.num("idle_timeout_s", 30, 1, 86400));
     a.retransmit_initial_ms = static_cast<uint32_t>(ag.num("retransmit_initial_ms", 1000, 10, 60000));

@@ -62,6 +62,10 @@ struct AgentSettings {
   IpAddress listen;            // local address of the protocol socket
   uint16_t listen_port = proto::kDefaultUdpPort;
   std::string key_file;
+  // Where the agent keeps its VMs and binding update list across restarts
+  // (empty: nowhere; a restarted nved then knows only what the orchestrator
+  // tells it again).
+  std::string state_file;
   uint32_t lifetime_s = 600;
   uint32_t idle_timeout_s = 30;
   uint32_t retransmit_initial_ms = 1000;

@@ -35,8 +35,15 @@ class Mobility {
   Mobility() = default;
   static agent::AgentConfig agent_config(const NvedConfig &cfg);
 
+  // agent.state_file: read at start, written (atomically) after changes.
+  void restore_state();
+  void save_state_if_changed();
+
   std::string key_file_;
   IpAddress nvad_;
+  std::string state_file_;
+  uint64_t saved_version_ = 0;
+  bool save_failing_ = false;
 
   proto::KeyTable keys_;
   SystemClock clock_;

@@ -339,10 +339,11 @@ agent:
   listen: %(listen)s
   listen_port: %(port)d
   key_file: %(keys)s
+  state_file: %(state)s
   retransmit_initial_ms: 200
   retransmit_max_ms: 2000
 """ % dict(nve=self.nve_ip[n], gw=GW_IP, nve_a=NVE_A, nve_b=NVE_B, nvad=NVAD_CTL, port=NVAD_PORT,
-                listen=self.agent_ip[n],
+                listen=self.agent_ip[n], state=os.path.join(os.path.dirname(self.paths[n + ".yaml"]), n + ".state"),
                 keys=self.paths[n + ".keys"]))
             r = sh(self.nved_bin, "--", "-c", self.paths[n + ".yaml"], "--check-config", check=False)
             if r.returncode != 0:
@@ -455,6 +456,8 @@ def main():
     ap.add_argument("--nvectl", default=DEFAULT_NVECTL)
     ap.add_argument("--nvad", default=None, help="default: build/control/nvad/nvad, else any nvad under build/")
     ap.add_argument("--keep-logs", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--restart-a", action="store_true",
+                    help="restart nved A once it holds the redirect: the redirect must survive (agent.state_file)")
     ap.add_argument("--long-flow", action="store_true",
                     help="redirect lifetime 4 s and 14 s of traffic after the move: the redirect must outlive "
                          "three lifetimes while packets arrive (seed 003 section 5)")
@@ -483,7 +486,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="nvmove-move-e2e-")
     env = MoveEnv(args, tmp)
     env.long_flow = args.long_flow
-    res = base.Results(expected=8 if args.long_flow else 7)
+    res = base.Results(expected=7 + (1 if args.long_flow else 0) + (1 if args.restart_a else 0))
     stop_path = os.path.join(tmp, "stop")                # the sender
     stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
     listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
@@ -690,6 +693,26 @@ def main():
         res.record("A's route", ok, "after `vm deactivate` on A: %s (before it, after the notification: %s); "
                    "expected a tunnel to %s" % (route_a2, route_a1, NVE_B))
 
+        # ---- 5b. A restarted while it holds the redirect ------------------------------------
+        restart_window = None
+        if args.restart_a:
+            t_down = time.monotonic()
+            rc_a = stop_proc(env.nveds["A"])
+            env.start_nved("A")
+            up = wait_until(lambda: env.nvectl("A", "show", "version")[0] == 0, 15)
+            t_up = time.monotonic()
+            restart_window = (t_down, t_up + SETTLE_S)
+            bul_after = wait_until(lambda: env.bul("A", VM_ID), 5)
+            route_after = env.route("A", VM_IP)
+            va_after = env.vm("A", VM_ID)
+            log("A restarted (old exit %s) in %.0f ms: BUL %s, route %s, vm %s" % (
+                rc_a, (t_up - t_down) * 1000, bul_after, route_after, va_after))
+            res.record("restart", bool(up) and bool(bul_after) and bool(route_after)
+                       and route_after.get("kind") == "tunnel" and route_after.get("nve") == NVE_B
+                       and bool(va_after) and va_after.get("state") == "associated",
+                       "after a restart A still tunnels %s to %s (redirect restored from its state file) and "
+                       "knows the VM as associated" % (VM_IP, NVE_B))
+
         # ---- 6. traffic after the move ----------------------------------------------------
         time.sleep(14.0 if args.long_flow else POST_MOVE_S)
         if args.long_flow:
@@ -724,7 +747,8 @@ def main():
         both = set(got_a) & set(got_b)
         lost = sorted(set(sent) - set(got_a) - set(got_b))
         before = [q for q, (t, _) in sent.items() if t < t_move0]
-        late = [q for q, (t, _) in sent.items() if t > t_move + SETTLE_S]
+        late = [q for q, (t, _) in sent.items() if t > t_move + SETTLE_S
+                and not (restart_window and restart_window[0] <= t <= restart_window[1])]
         late_b = [q for q in late if q in got_b]
         before_a = [q for q in before if q in got_a]
         last_a = max(got_a.values()) if got_a else None
@@ -809,7 +833,8 @@ def main():
             "nvad exited 0": rcs["nvad"] == 0,
             "counters JSON of A and B written": bool(tot["A"]) and bool(tot["B"]),
             "A encap_ipv4_in_ipv4 > 0": tot["A"].get("encap_ipv4_in_ipv4", 0) > 0,
-            "A delivered_local >= vmA's datagrams": tot["A"].get("delivered_local", -1) >= len(got_a),
+            # After a restart A's counters start again: the datagrams it delivered before are not in them.
+            "A delivered_local >= vmA's datagrams": args.restart_a or tot["A"].get("delivered_local", -1) >= len(got_a),
             "B decap_ipv4_outer > 0": tot["B"].get("decap_ipv4_outer", 0) > 0,
             "B delivered_local > 0": tot["B"].get("delivered_local", 0) > 0,
         }

@@ -531,3 +531,33 @@ TEST_F(AgentTest, AnAssociatedVmThatAnnouncesItselfIsActivated) {
   // Announcing again once active changes nothing.
   EXPECT_FALSE(agent->on_vm_announcement(vm.port, 0, vm.mac, ip("10.0.0.5")));
 }
+
+// Issue 14, point 7: a restarted nved loses neither its VMs nor the
+// redirects it holds: the state exported by one agent and restored into a
+// fresh one (as agent.state_file does across a restart) gives back the
+// local routes, a registration (a refresh for nvad) and the tunnels.
+TEST_F(AgentTest, StateSurvivesARestart) {
+  ASSERT_FALSE(agent->vm_event(VmEvent::Associate, vm));
+  ASSERT_FALSE(agent->vm_event(VmEvent::Activate, vm, proto::MobilityMode::Warm));
+  VmSpec moved = vm;
+  moved.id = *proto::parse_vm_id("vm-gone");
+  moved.addresses = {ip("10.0.0.7")};
+  auto n = notification(1, "198.51.100.2");
+  n.vm_id = moved.id;
+  n.vm_addresses = moved.addresses;
+  deliver(n, keys.sending_key(kNvad)[0]);
+  ASSERT_EQ(agent->bul_size(), 1u);
+  const nlohmann::json saved = nlohmann::json::parse(agent->export_state().dump());  // as written to the file
+
+  MapRoutes fresh_routes;  // the new process's empty table
+  CaptureNet fresh_net;
+  NveAgent restarted(cfg, fresh_routes, fresh_net, keys, clock);
+  restarted.restore_state(saved);
+  EXPECT_EQ(restarted.vm_state(vm.id), VmState::Activated);
+  EXPECT_TRUE(std::holds_alternative<DeliverLocal>(fresh_routes.find({0, ip("10.0.0.5")})->action));
+  ASSERT_EQ(fresh_net.sent.size(), 1u);  // registered again
+  EXPECT_EQ(proto::decode(fresh_net.sent[0].data)->message.mobility, proto::MobilityMode::Warm);
+  EXPECT_EQ(restarted.bul_size(), 1u);
+  EXPECT_EQ(std::get<TunnelToNve>(fresh_routes.find({0, ip("10.0.0.7")})->action).nve, ip("198.51.100.2"));
+  EXPECT_GT(restarted.state_version(), 0u);
+}
