@@ -46,7 +46,10 @@ void setup() {
 rte_mbuf *frame_mbuf(const uint8_t *data, size_t size) { return g_tb->mbuf(data, size); }
 
 // The straight-line classifier may only accept what the full one passes to
-// the lookup, with the same meta, key and hash (dataplane/classify.h).
+// the lookup, with the same meta, key and hash (dataplane/classify.h). One
+// exception by design: a packet to one of our VN endpoints (not the main
+// address) passes the common path; the lookup then finds the endpoint's
+// kRouteOwn entry, which hands the packet to classify_full in stage 3.
 void check_common_agrees_with_full(uint16_t port, const uint8_t *data, size_t size) {
   const PortSettings &ps = g_settings_p->ports[port];
   if (ps.vlan != 0) return;  // process_burst never calls it on tagged ports
@@ -56,8 +59,19 @@ void check_common_agrees_with_full(uint16_t port, const uint8_t *data, size_t si
   uint32_t sa = 0, sb = 0;
   const bool common = classify_common(*g_settings_p, ps, key_prefix(ingress_vn(*g_settings_p, ps)), port, a, pa, ka, sa);
   if (common) {
+    const uint8_t *dst = pa.l3 + (pa.family == kFamilyV4 ? 16 : 24);
+    const bool main_address = pa.family == kFamilyV4 ? is_own_v4(*g_settings_p, dst) : is_own_v6(*g_settings_p, dst);
+    if (main_address) std::abort();  // the common path must never take those
     rte_mbuf *b = frame_mbuf(data, size);
-    if (classify_full(*g_ctx, b, port, pb, kb, sb) != Verdict::Lookup) std::abort();
+    const Verdict full = classify_full(*g_ctx, b, port, pb, kb, sb);
+    if (own_endpoint(*g_settings_p, pa.family, dst)) {
+      if (full == Verdict::Lookup) rte_pktmbuf_free(b);  // (a decapsulated inner packet)
+      rte_pktmbuf_free(a);
+      g_ctx->counters.clear();
+      g_tb->drain_outputs();
+      return;
+    }
+    if (full != Verdict::Lookup) std::abort();
     const auto off = [](const PacketMeta &pm, rte_mbuf *m) { return pm.l3 - rte_pktmbuf_mtod(m, uint8_t *); };
     if (off(pa, a) != off(pb, b) || pa.l3_len != pb.l3_len || pa.family != pb.family ||
         pa.decapped != pb.decapped || pa.in_port != pb.in_port || pa.frame_off != pb.frame_off ||
