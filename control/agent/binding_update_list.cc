@@ -136,15 +136,22 @@ std::optional<std::vector<RouteChange>> BindingUpdateList::tunnel_routes(uint32_
   return out;
 }
 
+// The fields that say which redirect an entry is: shown by `show bul` and
+// saved in the state file alike.
+nlohmann::json BindingUpdateList::identity_json(const Entry &b) {
+  nlohmann::json addrs = nlohmann::json::array();
+  for (const auto &a : b.addresses) addrs.push_back(a.to_string());
+  return {{"vm_id", vm_id_text(b.id)}, {"vn", b.vn}, {"addresses", addrs},
+          {"new_nve_ipv4", b.new_nve.ipv4 ? b.new_nve.ipv4->to_string() : ""},
+          {"new_nve_ipv6", b.new_nve.ipv6 ? b.new_nve.ipv6->to_string() : ""}};
+}
+
 nlohmann::json BindingUpdateList::export_state() const {
   nlohmann::json out = nlohmann::json::array();
   for (const auto &[id, b] : entries_) {
-    nlohmann::json addrs = nlohmann::json::array();
-    for (const auto &a : b.addresses) addrs.push_back(a.to_string());
-    out.push_back({{"vm_id", vm_id_text(id)}, {"vn", b.vn}, {"addresses", addrs},
-                   {"new_nve_ipv4", b.new_nve.ipv4 ? b.new_nve.ipv4->to_string() : ""},
-                   {"new_nve_ipv6", b.new_nve.ipv6 ? b.new_nve.ipv6->to_string() : ""},
-                   {"lifetime_ms", b.lifetime_ms}});
+    nlohmann::json e = identity_json(b);
+    e["lifetime_ms"] = b.lifetime_ms;
+    out.push_back(std::move(e));
   }
   return out;
 }
@@ -225,13 +232,12 @@ nlohmann::json BindingUpdateList::json() const {
   nlohmann::json out = nlohmann::json::array();
   const uint64_t now = clock_.now_ms();
   for (const auto &[id, b] : entries_) {
-    nlohmann::json addrs = nlohmann::json::array();
-    for (const auto &a : b.addresses) addrs.push_back(a.to_string());
-    out.push_back({{"vm_id", vm_id_text(id)}, {"vn", b.vn}, {"addresses", addrs},
-                   {"new_nve_ipv4", b.new_nve.ipv4 ? b.new_nve.ipv4->to_string() : ""},
-                   {"new_nve_ipv6", b.new_nve.ipv6 ? b.new_nve.ipv6->to_string() : ""},
-                   {"age_ms", now - b.created_ms}, {"idle_ms", now - b.last_activity_ms},
-                   {"expires_in_ms", b.expires_ms > now ? b.expires_ms - now : 0}, {"hits", b.last_hits}});
+    nlohmann::json e = identity_json(b);
+    e["age_ms"] = now - b.created_ms;
+    e["idle_ms"] = now - b.last_activity_ms;
+    e["expires_in_ms"] = b.expires_ms > now ? b.expires_ms - now : 0;
+    e["hits"] = b.last_hits;
+    out.push_back(std::move(e));
   }
   return out;
 }

@@ -60,6 +60,7 @@ class BindingUpdateList {
     uint64_t last_hits = 0;
   };
 
+  static nlohmann::json identity_json(const Entry &entry);
   std::optional<IpAddress> tunnel_endpoint(const IpAddress &vm_addr, const proto::NveAddresses &nve) const;
   // The tunnel routes of a VM's addresses toward `nve`; nullopt (with the
   // address in `why`) if one has no usable endpoint.
