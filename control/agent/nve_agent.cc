@@ -100,7 +100,7 @@ void NveAgent::restore_state(const nlohmann::json &state) {
 }
 
 void NveAgent::apply(AgentOutcome o) {
-  if (!o.empty() || o.if_routes_fail) state_version_++;  // routes or messages: something changed
+  if (!o.empty()) state_version_++;  // routes or messages: something changed
   if (!o.routes.empty()) {
     const auto res = routes_.apply(o.routes);
     for (const auto &e : res.errors) {
@@ -108,33 +108,26 @@ void NveAgent::apply(AgentOutcome o) {
       spdlog::error("route vn {} {} not {}: {}", c.route.vn, c.route.address.to_string(),
                     c.op == RouteChange::Op::Remove ? "removed" : "installed", e.reason);
     }
-    if (o.if_routes_fail) {
-      if (res.errors.empty()) {
-        counters_.notifications_accepted++;
-      } else {
-        // All or nothing: take back the tunnels that did apply.
-        std::vector<RouteChange> undo;
-        for (size_t i = 0; i < o.routes.size(); i++) {
-          bool failed = false;
-          for (const auto &e : res.errors) failed = failed || e.index == i;
-          if (!failed && o.routes[i].op == RouteChange::Op::Upsert)
-            undo.push_back(route_removal(o.routes[i].route.vn, o.routes[i].route.address));
-        }
-        if (!undo.empty()) routes_.apply(undo);
-        bul_.forget(o.if_routes_fail->vm);
-        counters_.notifications_rejected++;
-        spdlog::warn("vm {}: move notification refused: {}", vm_id_text(o.if_routes_fail->vm), res.errors[0].reason);
-        if (o.if_routes_fail->refusal) {
-          const Datagram &d = *o.if_routes_fail->refusal;
-          net_.send(d.to, d.port, d.bytes);
-        }
-        return;
-      }
-    }
-  } else if (o.if_routes_fail) {
-    counters_.notifications_accepted++;
+    if (o.if_routes_fail && !res.errors.empty()) return back_out(o, res);
   }
+  if (o.if_routes_fail) counters_.notifications_accepted++;
   for (const auto &d : o.datagrams) net_.send(d.to, d.port, d.bytes);
+}
+
+void NveAgent::back_out(const AgentOutcome &o, const RouteBatchResult &res) {
+  // All or nothing: take back the tunnels that did apply.
+  std::vector<RouteChange> undo;
+  for (size_t i = 0; i < o.routes.size(); i++) {
+    bool failed = false;
+    for (const auto &e : res.errors) failed = failed || e.index == i;
+    if (!failed && o.routes[i].op == RouteChange::Op::Upsert)
+      undo.push_back(route_removal(o.routes[i].route.vn, o.routes[i].route.address));
+  }
+  if (!undo.empty()) routes_.apply(undo);
+  bul_.forget(o.if_routes_fail->vm);
+  counters_.notifications_rejected++;
+  spdlog::warn("vm {}: move notification refused: {}", vm_id_text(o.if_routes_fail->vm), res.errors[0].reason);
+  if (const auto &d = o.if_routes_fail->refusal) net_.send(d->to, d->port, d->bytes);
 }
 
 }  // namespace nvmove::agent

@@ -80,6 +80,8 @@ class NveAgent {
 
  private:
   void apply(AgentOutcome outcome);
+  // A move notification's tunnels the table refused: undo the rest, refuse.
+  void back_out(const AgentOutcome &outcome, const RouteBatchResult &result);
   void drop(const IpAddress &from, const std::string &reason, const std::string &line);
 
   AgentConfig cfg_;

@@ -262,14 +262,22 @@ std::optional<VmSpec> RegistrationClient::associated_vm(uint16_t port, uint16_t 
   return std::nullopt;
 }
 
+// The VM's interface and lifecycle state: shown by `show vms` and saved in
+// the state file alike.
+nlohmann::json RegistrationClient::interface_json(const LocalVm &vm) {
+  nlohmann::json addrs = nlohmann::json::array();
+  for (const auto &a : vm.spec.addresses) addrs.push_back(a.to_string());
+  return {{"vm_id", vm_id_text(vm.spec.id)}, {"state", vm_state_name(vm.state)}, {"vn", vm.spec.vn},
+          {"mac", mac_to_string(vm.spec.mac)}, {"port", vm.spec.port}, {"vlan", vm.spec.vlan},
+          {"addresses", addrs}};
+}
+
 nlohmann::json RegistrationClient::export_state() const {
   nlohmann::json out = nlohmann::json::array();
   for (const auto &[id, vm] : vms_) {
-    nlohmann::json addrs = nlohmann::json::array();
-    for (const auto &a : vm.spec.addresses) addrs.push_back(a.to_string());
-    out.push_back({{"vm_id", vm_id_text(id)}, {"state", vm_state_name(vm.state)}, {"vn", vm.spec.vn},
-                   {"mac", mac_to_string(vm.spec.mac)}, {"port", vm.spec.port}, {"vlan", vm.spec.vlan},
-                   {"addresses", addrs}, {"mobility", static_cast<int>(vm.mobility)}});
+    nlohmann::json v = interface_json(vm);
+    v["mobility"] = static_cast<int>(vm.mobility);
+    out.push_back(std::move(v));
   }
   return out;
 }
@@ -315,16 +323,14 @@ nlohmann::json RegistrationClient::vms_json() const {
   nlohmann::json out = nlohmann::json::array();
   const uint64_t now = clock_.now_ms();
   for (const auto &[id, vm] : vms_) {
-    nlohmann::json addrs = nlohmann::json::array();
-    for (const auto &a : vm.spec.addresses) addrs.push_back(a.to_string());
-    out.push_back({{"vm_id", vm_id_text(id)}, {"state", vm_state_name(vm.state)}, {"vn", vm.spec.vn},
-                   {"mac", mac_to_string(vm.spec.mac)}, {"port", vm.spec.port}, {"vlan", vm.spec.vlan},
-                   {"addresses", addrs}, {"registered", vm.registered},
-                   {"granted_lifetime_s", proto::lifetime_seconds(vm.granted_lifetime)},
-                   {"refresh_in_ms", vm.refresh_at_ms > now ? vm.refresh_at_ms - now : 0},
-                   {"awaiting_reply", vm.pending.has_value()},
-                   {"refused_with", vm.refused_with ? nlohmann::json(proto::status_name(*vm.refused_with)) : nlohmann::json()},
-                   {"retry_in_ms", vm.retry_at_ms > now ? vm.retry_at_ms - now : 0}});
+    nlohmann::json v = interface_json(vm);
+    v["registered"] = vm.registered;
+    v["granted_lifetime_s"] = proto::lifetime_seconds(vm.granted_lifetime);
+    v["refresh_in_ms"] = vm.refresh_at_ms > now ? vm.refresh_at_ms - now : 0;
+    v["awaiting_reply"] = vm.pending.has_value();
+    v["refused_with"] = vm.refused_with ? nlohmann::json(proto::status_name(*vm.refused_with)) : nlohmann::json();
+    v["retry_in_ms"] = vm.retry_at_ms > now ? vm.retry_at_ms - now : 0;
+    out.push_back(std::move(v));
   }
   return out;
 }

@@ -87,6 +87,7 @@ class RegistrationClient {
     uint64_t retry_interval_ms = 0;
   };
 
+  static nlohmann::json interface_json(const LocalVm &vm);
   void register_vm(LocalVm &vm, uint16_t lifetime, AgentOutcome &out);
   // A refused registration: the reaction docs/protocol.md section 7 gives
   // its status (retry later, with backoff and jitter; never at once).
