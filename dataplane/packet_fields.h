@@ -72,14 +72,11 @@ inline bool own_endpoint(const DataplaneSettings &s, uint8_t family, const uint8
 // on the fabric can inject packets into a tenant's VM or use the NVE as a
 // relay). Decapsulation is exceptional traffic: a scan is enough.
 inline bool tunnel_peer_allowed(const DataplaneSettings &s, uint8_t family, const uint8_t *src) {
-  for (uint16_t i = 0; i < s.n_tunnel_peers; i++) {
-    const TunnelPeer &p = s.tunnel_peers[i];
-    if (p.family != family) continue;
-    const uint8_t full = p.length / 8, rest = p.length % 8;
-    if (std::memcmp(p.addr, src, full) != 0) continue;
-    if (rest && ((src[full] ^ p.addr[full]) & static_cast<uint8_t>(0xff00 >> rest))) continue;
-    return true;
-  }
+  IpAddress a;
+  a.family = family;
+  std::memcpy(a.bytes.data(), src, family == kFamilyV4 ? 4 : 16);
+  for (uint16_t i = 0; i < s.n_tunnel_peers; i++)
+    if (s.tunnel_peers[i].contains(a)) return true;
   return false;
 }
 

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "common/net_types.h"
+
 namespace nvmove::dp {
 
 inline constexpr uint16_t kMaxPorts = 16;
@@ -28,13 +30,8 @@ struct VnEndpoint {
   uint8_t addr[16] = {};
 };
 
-// An outer source prefix tunnels are accepted from (tunnel.peers).
+// Outer source prefixes tunnels are accepted from (tunnel.peers).
 inline constexpr uint16_t kMaxTunnelPeers = 64;
-struct TunnelPeer {
-  uint8_t family = 0;  // 4 or 6
-  uint8_t length = 0;
-  uint8_t addr[16] = {};
-};
 
 struct DataplaneSettings {
   PortSettings ports[kMaxPorts];
@@ -60,7 +57,7 @@ struct DataplaneSettings {
   // last, so the hot fields above stay together.
   VnEndpoint vn_endpoints[kMaxVnEndpoints];
   uint16_t n_vn_endpoints = 0;
-  TunnelPeer tunnel_peers[kMaxTunnelPeers];
+  IpPrefix tunnel_peers[kMaxTunnelPeers];
   uint16_t n_tunnel_peers = 0;
 };
 

@@ -169,12 +169,7 @@ void NvedRuntime::build_settings() {
         v.family = a.family;
         std::memcpy(v.addr, a.bytes.data(), 16);
       }
-  for (const IpPrefix &p : cfg_.tunnel_peers) {
-    dp::TunnelPeer &t = s.tunnel_peers[s.n_tunnel_peers++];
-    t.family = p.address.family;
-    t.length = p.length;
-    std::memcpy(t.addr, p.address.bytes.data(), 16);
-  }
+  for (const IpPrefix &p : cfg_.tunnel_peers) s.tunnel_peers[s.n_tunnel_peers++] = p;
   if (s.n_tunnel_peers == 0)
     spdlog::warn("tunnel.peers is empty: every tunnel to this NVE is dropped (drop_decap_unknown_peer); "
                  "list the underlay prefixes of the other NVEs");

@@ -44,14 +44,8 @@ DataplaneSettings settings() {
   e.vn = 5;
   e.family = kFamilyV4;
   std::memcpy(e.addr, addr("192.0.2.5").bytes.data(), 4);
-  auto peer = [&s](const char *a, uint8_t family, uint8_t length) {
-    TunnelPeer &p = s.tunnel_peers[s.n_tunnel_peers++];
-    p.family = family;
-    p.length = length;
-    std::memcpy(p.addr, addr(a).bytes.data(), 16);
-  };
-  peer("198.51.100.0", kFamilyV4, 24);
-  peer("2001:db8::", kFamilyV6, 64);
+  s.tunnel_peers[s.n_tunnel_peers++] = *IpPrefix::parse("198.51.100.0/24");
+  s.tunnel_peers[s.n_tunnel_peers++] = *IpPrefix::parse("2001:db8::/64");
   return s;
 }
 
