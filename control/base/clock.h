@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace nvmove {
 
@@ -67,6 +68,13 @@ class FakeClock final : public Clock {
   Instant now_ = Instant{} + std::chrono::hours(1000);
   uint64_t wall_ns_ = kStartWallNs;
 };
+
+// "250ms", "10s": the spelling the configuration files accept.
+inline std::string duration_text(Duration duration) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+  if (ms % 1000 != 0) return std::to_string(ms) + "ms";
+  return std::to_string(ms / 1000) + "s";
+}
 
 // Converting a monotonic instant to wall-clock time and back, relative to the
 // clock's current reading: how a store keeps deadlines across a restart.

@@ -225,12 +225,6 @@ std::optional<Duration> parse_duration(const std::string &text) {
   return std::nullopt;
 }
 
-std::string duration_text(Duration duration) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
-  if (ms % 1000 != 0) return std::to_string(ms) + "ms";
-  return std::to_string(ms / 1000) + "s";
-}
-
 namespace {
 void find_duplicates(const YAML::Node &node, const std::string &path, YamlErrors &errors) {
   if (node.IsSequence()) {

@@ -71,8 +71,6 @@ class YamlSection {
 };
 
 std::optional<Duration> parse_duration(const std::string &text);
-// "250ms", "10s": the spelling the configuration file accepts.
-std::string duration_text(Duration duration);
 
 // Records every key that stands twice in one mapping, anywhere in the
 // document. yaml-cpp keeps both and a lookup finds the first, so without this

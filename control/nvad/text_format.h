@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "control/base/clock.h"
-#include "control/base/yaml_fields.h"  // duration_text
 #include "control/protocol/message.h"
 #include "control/protocol/vm_id_text.h"
 

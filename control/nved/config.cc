@@ -427,7 +427,7 @@ std::optional<RouteChange> parse_route_words(uint32_t vn, std::span<const std::s
     auto nve = IpAddress::parse(w[2]);
     if (!nve) return fail(false, "'" + w[2] + "' is not an NVE address");
     if (auto why = not_a_host_address(*nve)) return fail(false, "'" + w[2] + "' is " + *why + ", not an NVE's address");
-    if (*nve == cfg.nve_ipv4 || *nve == cfg.nve_ipv6) return fail(false, "tunnel to this NVE's own address");
+    if (cfg.vn_of_endpoint(*nve)) return fail(false, "tunnel to this NVE's own address");
     c.action = TunnelToNve{*nve};
     return c;
   }

@@ -21,7 +21,6 @@
 #include "control/nved/commands.h"
 #include "control/base/daemon_signals.h"
 #include "control/nved/mobility.h"
-#include "control/base/clock.h"
 #include "control/nved/telemetry.h"
 
 #include <chrono>

@@ -26,6 +26,7 @@ the kernel adds nothing of its own.
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -214,8 +215,8 @@ def run(args, name, sdir, tmp, nports, steps):
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
-            import shutil
-            for d in ("/var/run/dpdk/" + prefix, "/tmp/dpdk/" + prefix):
+            from run import dpdk_runtime_dirs  # the runner's list, so both clean up alike
+            for d in dpdk_runtime_dirs(prefix):
                 shutil.rmtree(d, ignore_errors=True)
 
 
