@@ -14,6 +14,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <string>
 
 namespace nvmove {
@@ -74,6 +76,18 @@ inline std::string duration_text(Duration duration) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
   if (ms % 1000 != 0) return std::to_string(ms) + "ms";
   return std::to_string(ms / 1000) + "s";
+}
+
+// "2026-12-06T22:50:01.123Z": a wall-clock time (ns since the Unix epoch)
+// as an operator reads it, UTC (ISO 8601), to the millisecond.
+inline std::string utc_text(uint64_t unix_ns) {
+  const auto secs = static_cast<std::time_t>(unix_ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(unix_ns / 1'000'000 % 1000));
+  return buf;
 }
 
 // Converting a monotonic instant to wall-clock time and back, relative to the

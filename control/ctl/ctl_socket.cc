@@ -70,13 +70,32 @@ uint64_t steady_ms() {
 
 // format: "text" or "json" leaves out the other form (a large listing is
 // then serialised, sent and parsed once); absent: both, as before.
-nlohmann::json to_json(const Reply &r, const std::string &format) {
+nlohmann::json to_json(Reply &&r, const std::string &format) {
   if (!r.ok) return {{"ok", false}, {"error", r.error}, {"usage", r.usage_error}};
-  if (format == "text") return {{"ok", true}, {"text", r.text}};
-  if (format == "json") return {{"ok", true}, {"data", r.data}};
-  return {{"ok", true}, {"text", r.text}, {"data", r.data}};
+  if (format == "text") return {{"ok", true}, {"text", r.text_form()}};
+  if (format == "json") return {{"ok", true}, {"data", std::move(r).data_form()}};
+  std::string text = r.text_form();
+  return {{"ok", true}, {"text", std::move(text)}, {"data", std::move(r).data_form()}};
 }
 }  // namespace
+
+std::string Reply::text_form() const {
+  if (const auto *t = std::get_if<Table>(&body)) return t->text();
+  if (const auto *rec = std::get_if<Record>(&body)) return rec->text();
+  return text;
+}
+
+nlohmann::json Reply::data_form() const & {
+  if (const auto *t = std::get_if<Table>(&body)) return t->json();
+  if (const auto *rec = std::get_if<Record>(&body)) return rec->json();
+  return data;
+}
+
+nlohmann::json Reply::data_form() && {
+  if (auto *t = std::get_if<Table>(&body)) return std::move(*t).json();
+  if (const auto *rec = std::get_if<Record>(&body)) return rec->json();
+  return std::move(data);
+}
 
 std::string default_nved_socket(const std::string &file_prefix) {
   return "/var/run/dpdk/" + (file_prefix.empty() ? std::string("rte") : file_prefix) + "/nved.sock";
@@ -199,7 +218,7 @@ std::string CtlServer::answer(const Client &c) {
   }
   // Replace, never throw, on text that is not UTF-8 (a config comment, a
   // port name): a reply must not be able to stop the daemon.
-  return to_json(r, format).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return to_json(std::move(r), format).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool CtlServer::flush(Client &c, uint64_t now_ms) {

@@ -12,10 +12,12 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 #include <cstdint>
 
 #include "control/ctl/command_table.h"
+#include "control/ctl/table.h"
 
 namespace nvmove::ctl {
 
@@ -48,6 +50,24 @@ struct Reply {
     return r;
   }
   bool wants_usage_line = false;
+
+  // A listing or named values (control/ctl/table.h): the one renderer makes
+  // the text and the JSON from it, each only when a client asks for it.
+  std::variant<std::monostate, Table, Record> body;
+  static Reply of(Table t) {
+    Reply r;
+    r.body = std::move(t);
+    return r;
+  }
+  static Reply of(Record rec) {
+    Reply r;
+    r.body = std::move(rec);
+    return r;
+  }
+  // What the client reads: the body rendered, else `text` / `data`.
+  std::string text_form() const;
+  nlohmann::json data_form() const &;
+  nlohmann::json data_form() &&;  // moves a listing's cells into the JSON
 };
 
 using Handler = std::function<Reply(const std::vector<std::string> &args)>;

@@ -1,8 +1,6 @@
 #include "control/nvad/commands.h"
 
-#include <iomanip>
 #include <optional>
-#include <sstream>
 
 #include "control/protocol/vm_id_text.h"
 
@@ -14,11 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string str(const json &j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_null()) return "-";
-  return j.dump();
-}
+std::string str(const json &j) { return ctl::Cell::of(j).text(); }
 
 Reply show_bindings(Server &server, const Args &a) {
   if (a.size() > 1) return Reply::bad_usage();
@@ -30,60 +24,51 @@ Reply show_bindings(Server &server, const Args &a) {
     if (!id) return Reply::fail("'" + a[0] + "' is not a VM-ID (text, a UUID, or hex:DIGITS)", true);
     wanted = proto::vm_id_text(*id);
   }
-  json all = server.bindings_json();
-  Reply r;
-  r.data = json::array();
-  for (const auto &b : all) {
+  ctl::Table t({{"vm_id", "VM-ID", 22}, {"virtual_network", "VN", 10}, {"state", "STATE", 14},
+                {"", "SERVING NVE", 28}, {"", "LIFETIME LEFT(s)", 18}, {"moves", "MOVES", 7},
+                {"", "PREVIOUS NVEs (notification)"}});
+  for (const auto &b : server.bindings_json()) {
     if (wanted && str(b["vm_id"]) != *wanted) continue;
-    r.data.push_back(b);
-  }
-  if (!a.empty() && r.data.empty()) return Reply::fail("no binding for VM " + a[0]);
-  std::ostringstream o;
-  o << "VM-ID                 VN        STATE         SERVING NVE                 LIFETIME LEFT(s)  MOVES  PREVIOUS NVEs (notification)\n";
-  for (const auto &b : r.data) {
     std::string prev;
     for (const auto &p : b["previous_nves"])
       prev += (prev.empty() ? "" : ", ") + str(p["address"]) + " (" + str(p["notification"]) + ")";
     const auto left = b["expires_in_ms"].get<int64_t>() / 1000;
-    o << std::left << std::setw(22) << str(b["vm_id"]) << std::setw(10) << b["virtual_network"].get<uint32_t>()
-      << std::setw(14) << str(b["state"]) << std::setw(28) << str(b["serving_nve"]["address"]) << std::setw(18)
-      << (left > 0 ? left : 0) << std::setw(7) << b["moves"].get<uint64_t>()
-      << (b.value("flapping", false) ? "FLAPPING " : "") << (prev.empty() ? "-" : prev) << "\n";
+    t.add({ctl::Cell::of(b["vm_id"]), ctl::Cell::of(b["virtual_network"]), ctl::Cell::of(b["state"]),
+           str(b["serving_nve"]["address"]), left > 0 ? left : 0, ctl::Cell::of(b["moves"]),
+           std::string(b.value("flapping", false) ? "FLAPPING " : "") + (prev.empty() ? "-" : prev)})
+        .extra = b;
   }
-  r.text = o.str();
-  return r;
+  if (!a.empty() && t.size() == 0) return Reply::fail("no binding for VM " + a[0]);
+  return Reply::of(std::move(t));
 }
 
 Reply show_peers(Server &server, const Args &a) {
   if (!a.empty()) return Reply::bad_usage();
-  Reply r;
-  r.data = server.peers_json();
-  std::ostringstream o;
-  o << "PEER                                     KEY   AUTHORIZED  VMS SERVED  PENDING  FAILED\n";
-  for (const auto &p : r.data)
-    o << std::left << std::setw(41) << str(p["address"]) << std::setw(6) << (p.value("has_key", false) ? "yes" : "no")
-      << std::setw(12) << (p.value("authorized", false) ? "yes" : "no") << std::setw(12) << str(p["vms_served"])
-      << std::setw(9) << str(p["notifications_pending"]) << str(p["notifications_failed"]) << "\n";
-  r.text = o.str();
-  return r;
+  ctl::Table t({{"address", "PEER", 41}, {"has_key", "KEY", 6}, {"authorized", "AUTHORIZED", 12},
+                {"vms_served", "VMS SERVED", 12}, {"notifications_pending", "PENDING", 9},
+                {"notifications_failed", "FAILED"}});
+  for (const auto &p : server.peers_json())
+    t.add({ctl::Cell::of(p["address"]), p.value("has_key", false), p.value("authorized", false),
+           ctl::Cell::of(p["vms_served"]), ctl::Cell::of(p["notifications_pending"]),
+           ctl::Cell::of(p["notifications_failed"])})
+        .extra = p;
+  return Reply::of(std::move(t));
 }
 
-void flatten(const json &j, const std::string &prefix, std::ostringstream &o) {
+// The counters as nested JSON, in text one dotted name per line.
+void flatten(const json &j, const std::string &prefix, ctl::Record &rec) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string k = prefix.empty() ? it.key() : prefix + "." + it.key();
-    if (it->is_object()) flatten(*it, k, o);
-    else o << std::left << std::setw(48) << k << std::right << std::setw(14) << str(*it) << "\n";
+    if (it->is_object()) flatten(*it, k, rec);
+    else rec.add(k, ctl::Cell::of(*it));
   }
 }
 
 Reply show_protocol_stats(Server &server, const Args &a) {
   if (!a.empty()) return Reply::bad_usage();
-  Reply r;
-  r.data = server.protocol_stats_json();
-  std::ostringstream o;
-  flatten(r.data, "", o);
-  r.text = o.str();
-  return r;
+  ctl::Record rec(48, 14);
+  flatten(server.protocol_stats_json(), "", rec);
+  return Reply::of(std::move(rec));
 }
 
 // An operator lets a VM that flap detection froze move again (docs/nvad.md).

@@ -1,6 +1,5 @@
 #include "control/nved/agent_commands.h"
 
-#include <iomanip>
 #include <optional>
 #include <sstream>
 
@@ -12,6 +11,13 @@ using Args = std::vector<std::string>;
 namespace {
 
 Reply usage(const std::string &s) { return Reply::fail(s, true); }
+
+// A VM's addresses: a JSON array, "a,b" in text.
+ctl::Cell addresses_cell(const nlohmann::json &addresses) {
+  std::string text;
+  for (const auto &x : addresses) text += (text.empty() ? "" : ",") + x.get<std::string>();
+  return ctl::Cell::shown_as(addresses, text);
+}
 
 
 // vm associate ID port PORT mac MAC addr A[,B...] [vn N] [vlan V]
@@ -86,46 +92,30 @@ void register_agent_commands(ctl::CtlServer &s, agent::NveAgent &ag, const NvedC
                   agent::VmEvent::Disassociate})
     s.on(std::string("vm ") + agent::vm_event_name(ev), [&ag, &cfg, ev](const Args &a) { return vm_event(ag, cfg, ev, a); });
   s.on("show vms", [&ag](const Args &) {
-    Reply r;
-    r.data = ag.vms_json();
-    std::ostringstream o;
-    o << "VM-ID                 STATE        VN        PORT  MAC                REGISTERED  ADDRESSES\n";
-    for (const auto &v : r.data) {
-      std::string addrs;
-      for (const auto &x : v["addresses"]) addrs += (addrs.empty() ? "" : ",") + x.get<std::string>();
-      o << std::left << std::setw(22) << v["vm_id"].get<std::string>() << std::setw(13) << v["state"].get<std::string>()
-        << std::setw(10) << v["vn"].get<uint32_t>() << std::setw(6) << v["port"].get<int>() << std::setw(19)
-        << v["mac"].get<std::string>() << std::setw(12) << (v["registered"].get<bool>() ? "yes" : "no") << addrs << "\n";
-    }
-    r.text = o.str();
-    return r;
+    ctl::Table t({{"vm_id", "VM-ID", 22}, {"state", "STATE", 13}, {"vn", "VN", 10}, {"port", "PORT", 6},
+                  {"mac", "MAC", 19}, {"registered", "REGISTERED", 12}, {"addresses", "ADDRESSES"}});
+    for (const auto &v : ag.vms_json())
+      t.add({ctl::Cell::of(v["vm_id"]), ctl::Cell::of(v["state"]), ctl::Cell::of(v["vn"]), ctl::Cell::of(v["port"]),
+             ctl::Cell::of(v["mac"]), ctl::Cell::of(v["registered"]), addresses_cell(v["addresses"])})
+          .extra = v;
+    return Reply::of(std::move(t));
   });
   s.on("show bul", [&ag](const Args &) {
-    Reply r;
-    r.data = ag.bul_json();
-    std::ostringstream o;
-    o << "VM-ID                 VN        NEW NVE                                  HITS        IDLE(ms)    EXPIRES IN(ms)  ADDRESSES\n";
-    for (const auto &b : r.data) {
-      std::string addrs;
-      for (const auto &x : b["addresses"]) addrs += (addrs.empty() ? "" : ",") + x.get<std::string>();
-      const std::string nve = !b["new_nve_ipv4"].get<std::string>().empty() ? b["new_nve_ipv4"].get<std::string>()
-                                                                             : b["new_nve_ipv6"].get<std::string>();
-      o << std::left << std::setw(22) << b["vm_id"].get<std::string>() << std::setw(10) << b["vn"].get<uint32_t>()
-        << std::setw(41) << nve << std::setw(12) << b["hits"].get<uint64_t>() << std::setw(12)
-        << b["idle_ms"].get<uint64_t>() << std::setw(16) << b["expires_in_ms"].get<uint64_t>() << addrs << "\n";
+    ctl::Table t({{"vm_id", "VM-ID", 22}, {"vn", "VN", 10}, {"", "NEW NVE", 41}, {"hits", "HITS", 12},
+                  {"idle_ms", "IDLE(ms)", 12}, {"expires_in_ms", "EXPIRES IN(ms)", 16}, {"addresses", "ADDRESSES"}});
+    for (const auto &b : ag.bul_json()) {
+      const std::string v4 = b["new_nve_ipv4"].get<std::string>();
+      t.add({ctl::Cell::of(b["vm_id"]), ctl::Cell::of(b["vn"]), v4.empty() ? b["new_nve_ipv6"].get<std::string>() : v4,
+             ctl::Cell::of(b["hits"]), ctl::Cell::of(b["idle_ms"]), ctl::Cell::of(b["expires_in_ms"]),
+             addresses_cell(b["addresses"])})
+          .extra = b;
     }
-    r.text = o.str();
-    return r;
+    return Reply::of(std::move(t));
   });
   s.on("show agent", [&ag](const Args &) {
-    Reply r;
-    r.data = nlohmann::json::object();
-    ag.counters().for_each([&](const char *name, const char *, uint64_t value) { r.data[name] = value; });
-    std::ostringstream o;
-    for (auto it = r.data.begin(); it != r.data.end(); ++it)
-      o << std::left << std::setw(26) << it.key() << std::right << std::setw(14) << it.value().get<uint64_t>() << "\n";
-    r.text = o.str();
-    return r;
+    ctl::Record rec(26, 14);
+    ag.counters().for_each([&](const char *name, const char *, uint64_t value) { rec.add(name, value); });
+    return Reply::of(std::move(rec));
   });
 }
 

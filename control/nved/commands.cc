@@ -8,6 +8,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "control/base/clock.h"
+#include "control/nved/counters_report.h"
 #include "control/nved/metrics.h"
 #include "control/nved/control_loop.h"
 #include "control/nved/neighbour_resolver.h"
@@ -81,36 +83,16 @@ Reply NvedCommands::show_counters(const Args &a) {
     first = parse_num(a[1], "worker", rt_.worker_count() ? rt_.worker_count() - 1 : 0);
     last = first + 1;
   }
-  Reply r;
-  std::ostringstream o;
-  uint64_t drops = 0;
-  nlohmann::json j = nlohmann::json::object();
-  for (size_t c = 0; c < dp::kCounterCount; c++) {
-    uint64_t v = 0;
-    for (size_t w = first; w < last; w++) v += counter(w, c);
-    j[dp::kCounterInfo[c].name] = v;
-    if (dp::kCounterInfo[c].is_drop) drops += v;
-    if (v) o << std::left << std::setw(34) << dp::kCounterInfo[c].name << std::right << std::setw(20) << v
-             << (dp::kCounterInfo[c].is_drop ? "  drop" : "") << "\n";
-  }
-  nlohmann::json control;
-  if (a.empty()) {
-    // Packets the workers passed up: learnt from (ARP/ND of the gateway) or
-    // dropped by the control thread because nothing there wants them.
-    const uint64_t learnt = loop_.packets_learnt() - control_base_learnt_;
-    const uint64_t unhandled = loop_.packets_unhandled() - control_base_unhandled_;
-    if (learnt) o << std::left << std::setw(34) << "control_learnt" << std::right << std::setw(20) << learnt << "\n";
-    if (unhandled)
-      o << std::left << std::setw(34) << "control_unhandled" << std::right << std::setw(20) << unhandled << "  drop\n";
-    drops += unhandled;
-    control = {{"learnt", learnt}, {"unhandled", unhandled}};
-  }
-  o << std::left << std::setw(34) << "drops (all reasons)" << std::right << std::setw(20) << drops << "\n";
-  r.text = o.str();
-  r.data = {{"counters", j}, {"drops_total", drops}};
-  if (a.empty()) r.data["control"] = control;
-  else r.data["worker"] = first;
-  return r;
+  std::vector<uint64_t> values(dp::kCounterCount, 0);
+  for (size_t c = 0; c < dp::kCounterCount; c++)
+    for (size_t w = first; w < last; w++) values[c] += counter(w, c);
+  std::optional<ControlPacketCounts> control;  // the control thread is no worker's
+  if (a.empty())
+    control = ControlPacketCounts{loop_.packets_learnt() - control_base_learnt_,
+                                  loop_.packets_unhandled() - control_base_unhandled_};
+  ctl::Record rec = counter_record(values, control);
+  if (!a.empty()) rec.add({"worker", first, "", "", false});
+  return Reply::of(std::move(rec));
 }
 
 Reply NvedCommands::clear_counters(const Args &a) {
@@ -129,26 +111,20 @@ Reply NvedCommands::clear_counters(const Args &a) {
 
 Reply NvedCommands::show_ports(const Args &a) {
   if (!a.empty()) return Reply::bad_usage();
-  Reply r;
-  std::ostringstream o;
-  r.data = nlohmann::json::array();
-  o << "PORT  NAME          ROLE    DRIVER          MAC                LINK  RXQ  TXQ  VN        VLAN\n";
+  ctl::Table t({{"port", "PORT", 6}, {"name", "NAME", 14}, {"role", "ROLE", 8}, {"driver", "DRIVER", 16},
+                {"mac", "MAC", 19}, {"link_up", "LINK", 6}, {"rx_queues", "RXQ", 5}, {"tx_queues", "TXQ", 5},
+                {"vn", "VN", 10}, {"vlan", "VLAN"}});
   for (const auto &p : cfg_.ports) {
     const auto &info = rt_.port_info(p.port_id);
     const drivers::PortLink link = drivers::port_link(p.port_id);
-    const char *role = p.role == PortConfig::Role::Fabric ? "fabric" : "access";
-    o << std::left << std::setw(6) << p.port_id << std::setw(14) << p.name << std::setw(8) << role << std::setw(16)
-      << info.driver << std::setw(19) << mac_to_string(info.mac) << std::setw(6) << (link.up ? "up" : "down")
-      << std::setw(5) << info.rx_queues << std::setw(5) << info.tx_queues << std::setw(10) << p.vn << p.vlan << "\n";
-    r.data.push_back({{"port", p.port_id}, {"name", p.name}, {"role", role}, {"driver", info.driver},
-                      {"mac", mac_to_string(info.mac)}, {"link_up", link.up},
-                      {"link_speed_mbps", link.speed_mbps}, {"rx_queues", info.rx_queues},
-                      {"tx_queues", info.tx_queues}, {"vn", p.vn}, {"vlan", p.vlan},
-                      {"tx_ipv4_cksum_offload", info.tx_ipv4_cksum},
-                      {"rx_ipv4_cksum_offload", info.rx_ipv4_cksum}});
+    auto &row = t.add({p.port_id, p.name, p.role == PortConfig::Role::Fabric ? "fabric" : "access", info.driver,
+                       mac_to_string(info.mac), ctl::Cell::shown_as(link.up, link.up ? "up" : "down"), info.rx_queues,
+                       info.tx_queues, p.vn, p.vlan});
+    row.extra = {{"link_speed_mbps", link.speed_mbps},
+                 {"tx_ipv4_cksum_offload", info.tx_ipv4_cksum},
+                 {"rx_ipv4_cksum_offload", info.rx_ipv4_cksum}};
   }
-  r.text = o.str();
-  return r;
+  return Reply::of(std::move(t));
 }
 
 Reply NvedCommands::show_port_stats(const Args &a) {
@@ -201,23 +177,15 @@ Reply NvedCommands::show_port_xstats(const Args &a) {
   const auto p = static_cast<uint16_t>(parse_num(a[0], "port", rt_.n_ports() - 1u));
   const auto xstats = drivers::port_xstats(p);
   if (!xstats) return Reply::fail("port " + std::to_string(p) + ": extended statistics unavailable");
-  Reply r;
-  std::ostringstream o;
-  r.data = nlohmann::json::object();
-  for (const auto &[name, value] : *xstats) {
-    o << std::left << std::setw(40) << name << std::right << std::setw(20) << value << "\n";
-    r.data[name] = value;
-  }
-  r.text = o.str();
-  return r;
+  ctl::Record rec(40, 20, ctl::Record::Keys::flat);  // the PMD's names, dots and all
+  for (const auto &[name, value] : *xstats) rec.add(name, value);
+  return Reply::of(std::move(rec));
 }
 
 Reply NvedCommands::show_workers(const Args &a) {
   if (!a.empty()) return Reply::bad_usage();
-  Reply r;
-  std::ostringstream o;
-  r.data = nlohmann::json::array();
-  o << "WORKER  LCORE  QUEUES (port:queue)          RX-PACKETS            TX-PACKETS            IDLE\n";
+  ctl::Table t({{"worker", "WORKER", 8}, {"lcore", "LCORE", 7}, {"", "QUEUES (port:queue)", 29},
+                {"rx_packets", "RX-PACKETS", 22}, {"tx_packets", "TX-PACKETS", 22}, {"idle_ratio", "IDLE"}});
   for (size_t w = 0; w < rt_.worker_count(); w++) {
     const auto &ctx = rt_.worker(w);
     std::string qs;
@@ -229,17 +197,13 @@ Reply NvedCommands::show_workers(const Args &a) {
     const uint64_t polls = ctx.polls.load(std::memory_order_relaxed);
     const uint64_t empty = ctx.empty_polls.load(std::memory_order_relaxed);
     const double idle = polls ? double(empty) / double(polls) : 1.0;
-    const uint64_t rx = counter(w, static_cast<size_t>(dp::Counter::rx_packets));
-    const uint64_t tx = counter(w, static_cast<size_t>(dp::Counter::tx_packets));
     std::ostringstream idle_s;
     idle_s << std::fixed << std::setprecision(1) << idle * 100 << "%";
-    o << std::left << std::setw(8) << w << std::setw(7) << rt_.worker_lcore(w) << std::setw(29) << qs << std::setw(22)
-      << rx << std::setw(22) << tx << idle_s.str() << "\n";
-    r.data.push_back({{"worker", w}, {"lcore", rt_.worker_lcore(w)}, {"queues", jq}, {"rx_packets", rx},
-                      {"tx_packets", tx}, {"loop_passes", polls}, {"empty_passes", empty}, {"idle_ratio", idle}});
+    auto &row = t.add({w, rt_.worker_lcore(w), qs, counter(w, static_cast<size_t>(dp::Counter::rx_packets)),
+                       counter(w, static_cast<size_t>(dp::Counter::tx_packets)), ctl::Cell::shown_as(idle, idle_s.str())});
+    row.extra = {{"queues", jq}, {"loop_passes", polls}, {"empty_passes", empty}};
   }
-  r.text = o.str();
-  return r;
+  return Reply::of(std::move(t));
 }
 
 Reply NvedCommands::show_routes(const Args &a) {
@@ -266,58 +230,52 @@ Reply NvedCommands::show_routes(const Args &a) {
   }
   std::sort(routes.begin(), routes.end(), [](const RouteView &x, const RouteView &y) { return x.route < y.route; });
   const uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
-  Reply r;
-  std::ostringstream o;
-  r.data = nlohmann::json::array();
-  o << "VN        ADDRESS                                  KIND    DESTINATION                              HITS          LAST-HIT\n";
+  ctl::Table t({{"vn", "VN", 10}, {"address", "ADDRESS", 41}, {"kind", "KIND", 8}, {"", "DESTINATION", 41},
+                {"hits", "HITS", 14}, {"last_hit_seconds_ago", "LAST-HIT"}});
   for (const auto &v : routes) {
     std::string dest;
-    nlohmann::json j = {{"vn", v.route.vn}, {"address", v.route.address.to_string()}, {"kind", action_kind(v.action)},
-                        {"hits", v.hits}};
+    nlohmann::json extra;
     if (const auto *l = std::get_if<DeliverLocal>(&v.action)) {
       dest = "port " + std::to_string(l->port) + " " + mac_to_string(l->vm_mac) + (l->vlan ? " vlan " + std::to_string(l->vlan) : "");
-      j["port"] = l->port;
-      j["mac"] = mac_to_string(l->vm_mac);
-      j["vlan"] = l->vlan;
-    } else if (const auto *t = std::get_if<TunnelToNve>(&v.action)) {
-      dest = t->nve.to_string();
-      j["nve"] = dest;
+      extra = {{"port", l->port}, {"mac", mac_to_string(l->vm_mac)}, {"vlan", l->vlan}};
+    } else if (const auto *tn = std::get_if<TunnelToNve>(&v.action)) {
+      dest = tn->nve.to_string();
+      extra = {{"nve", dest}};
     } else {
       const uint32_t carried = std::get<OwnEndpoint>(v.action).vn;
       dest = "this NVE, tunnels of vn " + std::to_string(carried);
-      j["carries_vn"] = carried;
+      extra = {{"carries_vn", carried}};
     }
-    std::string last = "never";
+    ctl::Cell last = ctl::Cell::shown_as(nullptr, "never");
     if (v.last_hit_tsc) {
       const double ago = double(now > v.last_hit_tsc ? now - v.last_hit_tsc : 0) / double(hz);
-      std::ostringstream s;
-      s << std::fixed << std::setprecision(3) << ago << "s ago";
-      last = s.str();
-      j["last_hit_seconds_ago"] = ago;
-    } else {
-      j["last_hit_seconds_ago"] = nullptr;
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.3fs ago", ago);
+      last = ctl::Cell::shown_as(ago, buf);
     }
-    o << std::left << std::setw(10) << v.route.vn << std::setw(41) << v.route.address.to_string() << std::setw(8)
-      << action_kind(v.action) << std::setw(41) << dest << std::setw(14) << v.hits << last << "\n";
-    r.data.push_back(j);
+    t.add({v.route.vn, v.route.address.to_string(), action_kind(v.action), dest, v.hits, std::move(last)}).extra =
+        std::move(extra);
   }
-  r.text = o.str();
-  return r;
+  return Reply::of(std::move(t));
 }
 
 Reply NvedCommands::show_route_table(const Args &a) {
   if (!a.empty()) return Reply::bad_usage();
   const auto &t = rt_.routes();
-  Reply r;
-  r.data = {{"capacity", t.capacity()}, {"routes", t.size()}, {"destination_nves", t.nve_count()},
-            {"memory_bytes", t.memory_bytes()}, {"version", t.version()},
-            {"last_update_unix_ns", t.last_update_unix_ns()}};
-  std::ostringstream o;
-  o << "capacity           " << t.capacity() << "\nroutes             " << t.size() << "\ndestination NVEs   "
-    << t.nve_count() << "\nmemory (bytes)     " << t.memory_bytes() << "\ntable version      " << t.version()
-    << "\nlast update (ns)   " << t.last_update_unix_ns() << "\n";
-  r.text = o.str();
-  return r;
+  ctl::Record rec(19, 0);
+  rec.add({"capacity", t.capacity()});
+  rec.add({"routes", t.size()});
+  rec.add({"destination_nves", t.nve_count(), "destination NVEs"});
+  rec.add({"memory_bytes", t.memory_bytes(), "memory (bytes)"});
+  rec.add({"version", t.version(), "table version"});
+  // JSON: ns since the epoch, for scripts; text: the time and how long ago.
+  const uint64_t updated = t.last_update_unix_ns();
+  const auto now_ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  char ago[48];
+  std::snprintf(ago, sizeof ago, " (%.1fs ago)", double(now_ns > updated ? now_ns - updated : 0) / 1e9);
+  rec.add({"last_update_unix_ns", ctl::Cell::shown_as(updated, updated ? utc_text(updated) + ago : "never"), "last update"});
+  return Reply::of(std::move(rec));
 }
 
 Reply NvedCommands::route_add(const Args &a) {
@@ -359,21 +317,14 @@ Reply NvedCommands::route_del(const Args &a) {
 
 Reply NvedCommands::show_neighbours(const Args &a) {
   if (!a.empty()) return Reply::bad_usage();
-  Reply r;
-  std::ostringstream o;
-  r.data = nlohmann::json::array();
-  o << "GATEWAY                                  MAC                SOURCE\n";
+  ctl::Table t({{"address", "GATEWAY", 41}, {"mac", "MAC", 19}, {"source", "SOURCE"}});
   auto row = [&](const IpAddress &ip, const std::optional<MacAddress> &mac, bool is_static) {
-    const std::string ips = ip.family ? ip.to_string() : "-";
-    const std::string macs = mac ? mac_to_string(*mac) : "unresolved";
-    const std::string src = is_static ? "static" : "arp/nd";
-    o << std::left << std::setw(41) << ips << std::setw(19) << macs << src << "\n";
-    r.data.push_back({{"address", ips}, {"mac", mac ? nlohmann::json(macs) : nlohmann::json(nullptr)}, {"source", src}});
+    t.add({ip.family ? ip.to_string() : "-", mac ? ctl::Cell(mac_to_string(*mac)) : ctl::Cell::shown_as(nullptr, "unresolved"),
+           is_static ? "static" : "arp/nd"});
   };
   if (cfg_.nve_ipv4.family) row(cfg_.gateway_ipv4, loop_.neighbours().mac_v4(), cfg_.gateway_mac_ipv4.has_value());
   if (cfg_.nve_ipv6.family) row(cfg_.gateway_ipv6, loop_.neighbours().mac_v6(), cfg_.gateway_mac_ipv6.has_value());
-  r.text = o.str();
-  return r;
+  return Reply::of(std::move(t));
 }
 
 Reply NvedCommands::show_version(const Args &) {

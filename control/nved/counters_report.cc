@@ -1,35 +1,47 @@
 #include "control/nved/counters_report.h"
 
-#include <sstream>
-#include <iomanip>
+#include <vector>
 
 #include "control/nved/runtime.h"
+#include "dataplane/counters.h"
 
 namespace nvmove {
 
-nlohmann::json counters_json(const NvedRuntime &rt) {
-  nlohmann::json totals = nlohmann::json::object();
+ctl::Record counter_record(std::span<const uint64_t> values, std::optional<ControlPacketCounts> control) {
+  ctl::Record rec(34, 20);
+  uint64_t drops = 0;
+  for (size_t c = 0; c < dp::kCounterCount; c++) {
+    const auto &info = dp::kCounterInfo[c];
+    const uint64_t v = values[c];
+    if (info.is_drop) drops += v;
+    rec.add({std::string("counters.") + info.name, v, info.name, info.is_drop ? "drop" : "", v != 0});
+  }
+  if (control) {
+    rec.add({"control.learnt", control->learnt, "control_learnt", "", control->learnt != 0});
+    rec.add({"control.unhandled", control->unhandled, "control_unhandled", "drop", control->unhandled != 0});
+    drops += control->unhandled;
+  }
+  rec.add({"drops_total", drops, "drops (all reasons)"});
+  return rec;
+}
+
+ctl::Record exit_counter_record(const NvedRuntime &rt, ControlPacketCounts control) {
+  std::vector<uint64_t> totals(dp::kCounterCount);
+  for (size_t c = 0; c < dp::kCounterCount; c++) totals[c] = rt.total(static_cast<dp::Counter>(c));
+  return counter_record(totals, control);
+}
+
+nlohmann::json exit_counters_json(const NvedRuntime &rt, ControlPacketCounts control) {
+  nlohmann::json j = exit_counter_record(rt, control).json();
   nlohmann::json workers = nlohmann::json::array();
-  for (size_t c = 0; c < dp::kCounterCount; c++)
-    totals[dp::kCounterInfo[c].name] = rt.total(static_cast<dp::Counter>(c));
   for (size_t w = 0; w < rt.worker_count(); w++) {
     nlohmann::json one = nlohmann::json::object();
     for (size_t c = 0; c < dp::kCounterCount; c++)
       one[dp::kCounterInfo[c].name] = rt.worker(w).counters.get(static_cast<dp::Counter>(c));
-    workers.push_back({{"worker", w}, {"lcore", rt.worker_lcore(w)}, {"counters", one}});
+    workers.push_back({{"worker", w}, {"lcore", rt.worker_lcore(w)}, {"counters", std::move(one)}});
   }
-  return {{"totals", totals}, {"workers", workers}};
-}
-
-std::string counters_text(const NvedRuntime &rt) {
-  std::ostringstream o;
-  for (size_t c = 0; c < dp::kCounterCount; c++) {
-    const uint64_t v = rt.total(static_cast<dp::Counter>(c));
-    if (!v) continue;
-    o << "  " << std::left << std::setw(32) << dp::kCounterInfo[c].name << std::right << std::setw(16) << v
-      << (dp::kCounterInfo[c].is_drop ? "  (drop)" : "") << "\n";
-  }
-  return o.str();
+  j["workers"] = std::move(workers);
+  return j;
 }
 
 }  // namespace nvmove

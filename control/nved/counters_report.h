@@ -1,18 +1,34 @@
-// Counters as JSON (exact numbers) and as an aligned text table.
+// The dataplane's counters as `nvectl show counters` and the report at exit
+// print them: one model (a ctl::Record), so the two agree on names, widths
+// and JSON shape.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 #include <string>
+
+#include "control/ctl/table.h"
 
 namespace nvmove {
 
 class NvedRuntime;
 
-// {"totals": {name: n, ...}, "workers": [{"lcore": l, "counters": {...}}],
-//  "control": {...}, "routes": {...}}: every counter, zero or not.
-nlohmann::json counters_json(const NvedRuntime &rt);
+// Packets the workers passed to the control thread: used (the gateway's
+// ARP/NA) or freed because nothing there wants them (a drop).
+struct ControlPacketCounts {
+  uint64_t learnt = 0, unhandled = 0;
+};
 
-// Non-zero totals, one per line, drops marked.
-std::string counters_text(const NvedRuntime &rt);
+// Every counter under "counters" (text: the non-zero ones, drops marked),
+// then the control thread's under "control" when given, then
+// "drops_total" ("drops (all reasons)"). `values` holds one per dp::Counter.
+ctl::Record counter_record(std::span<const uint64_t> values, std::optional<ControlPacketCounts> control);
+
+// The report at exit, counted from start-up: the record of the totals, and
+// in JSON also "workers": [{"worker", "lcore", "counters": {...}}].
+ctl::Record exit_counter_record(const NvedRuntime &rt, ControlPacketCounts control);
+nlohmann::json exit_counters_json(const NvedRuntime &rt, ControlPacketCounts control);
 
 }  // namespace nvmove

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -128,7 +129,9 @@ int main(int argc, char **argv) {
     config_text = nvmove::read_config_file(opt.config);
     cfg = nvmove::load_config_text(config_text, opt.config);
   } catch (const nvmove::ConfigError &e) {
-    std::cerr << "nved: configuration error: " << e.what() << "\n";
+    // One line per mistake, each with the prefix (the loader reports them all).
+    std::istringstream lines(e.what());
+    for (std::string line; std::getline(lines, line);) std::cerr << "nved: configuration error: " << line << "\n";
     return 2;
   }
   if (opt.check_only) {
@@ -196,17 +199,16 @@ int main(int argc, char **argv) {
     loop.run(lo);
     rt.stop_workers();
 
-    auto j = nvmove::counters_json(rt);
-    j["control"] = {{"learnt", loop.packets_learnt()}, {"control_unhandled", loop.packets_unhandled()}};
+    const nvmove::ControlPacketCounts control{loop.packets_learnt(), loop.packets_unhandled()};
     if (!opt.counters_json.empty()) {
       std::ofstream f(opt.counters_json);
-      f << j.dump(2) << "\n";
+      f << nvmove::exit_counters_json(rt, control).dump(2) << "\n";
       if (!f) {
         spdlog::error("--counters-json {}: cannot write the counters: {}", opt.counters_json, std::strerror(errno));
         rc = 1;
       }
     }
-    std::cout << "counters:\n" << nvmove::counters_text(rt);
+    std::cout << "counters:\n" << nvmove::exit_counter_record(rt, control).text();
     if (rte_pdump_uninit() != 0) spdlog::debug("rte_pdump_uninit failed");
   } catch (const std::exception &e) {
     std::cerr << "nved: " << e.what() << "\n";

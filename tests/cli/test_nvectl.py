@@ -753,7 +753,7 @@ def run_checks(t, e, frames, t_start_ns):
     def route_table_lines(j):
         return ["capacity           4096", "routes             %d" % j["routes"],
                 "destination NVEs   %d" % j["destination_nves"], re.compile(r"memory \(bytes\)     [1-9]\d*"),
-                "table version      %d" % j["version"], re.compile(r"last update \(ns\)   [1-9]\d*")]
+                "table version      %d" % j["version"], re.compile(r"last update        \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(\d+\.\ds ago\)")]
 
     def route_table_json(routes, nves, version):
         j = e.json("show", "route-table")

@@ -820,7 +820,7 @@ def main():
         for n in "AB":
             try:
                 with open(env.paths[n + ".counters.json"]) as fh:
-                    tot[n] = json.load(fh).get("totals", {})
+                    tot[n] = json.load(fh).get("counters", {})
             except (OSError, ValueError) as e:
                 log("counters of %s unreadable: %s" % (n, e))
                 tot[n] = {}

@@ -859,7 +859,7 @@ def main():
         tot = {}
         if os.path.exists(env.counters):
             try:
-                tot = json.load(open(env.counters)).get("totals", {})
+                tot = json.load(open(env.counters)).get("counters", {})
             except ValueError as e:
                 log("counters JSON unreadable: %s" % e)
         nonzero = {k: v for k, v in tot.items() if v}

@@ -5,7 +5,7 @@ Every folder tests/traffic/NNN_name/ is one scenario:
 
   test.yaml        ports: N (DPDK ports, port 0 = fabric), description, and
                    counters: {name: exact value}; every other counter in the
-                   JSON totals must be 0
+                   JSON counters must be 0
   nved.yaml        nved's configuration
   in-<i>.pcap      what port i receives (one file per port, maybe empty)
   expect-<i>.pcap  what port i must send, packet by packet, byte for byte
@@ -330,7 +330,7 @@ def check_counters(tmp, want):
     path = os.path.join(tmp, "counters.json")
     try:
         with open(path) as f:
-            totals = json.load(f)["totals"]
+            totals = json.load(f)["counters"]
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise Fail("cannot read counters from %s: %s" % (path, e))
     problems = []
