@@ -61,6 +61,33 @@ bool YamlSection::has(const std::string &key) {
   return value.IsDefined();
 }
 
+bool YamlSection::require(const std::string &key, const std::string &why) {
+  if (has(key)) return true;
+  errors_.add(node_, key_path(key), "missing (required)" + (why.empty() ? "" : ": " + why));
+  return false;
+}
+
+YAML::Node YamlSection::at(const std::string &key) {
+  const YAML::Node value = get(key);
+  return value.IsDefined() ? value : node_;
+}
+
+std::optional<MacAddress> YamlSection::mac(const std::string &key) {
+  YAML::Node value = get(key);
+  auto raw = scalar(key, value, "a MAC address");
+  if (!raw) return std::nullopt;
+  auto parsed = parse_mac(*raw);
+  if (!parsed) {
+    errors_.add(value, key_path(key), "'" + *raw + "' is not a MAC address (xx:xx:xx:xx:xx:xx)");
+    return std::nullopt;
+  }
+  if ((*parsed)[0] & 1) {
+    errors_.add(value, key_path(key), "'" + *raw + "' is a multicast MAC address");
+    return std::nullopt;
+  }
+  return parsed;
+}
+
 std::optional<std::string> YamlSection::scalar(const std::string &key, const YAML::Node &value,
                                                const char *expected) {
   if (!value.IsDefined()) return std::nullopt;

@@ -1,6 +1,5 @@
-// Typed reading of a YAML configuration (nvad's and, for duplicate keys and
-// the error format, nved's) that reports every mistake, not just
-// the first, each as "<file>:<line>: <key path>: <what is wrong>", and notices
+// Typed reading of a YAML configuration (nved's and nvad's) that reports
+// every mistake, not just the first, each as "<file>:<line>: <key path>: <what is wrong>", and notices
 // keys nobody asked for (a typo would otherwise silently keep a default).
 #pragma once
 
@@ -40,6 +39,8 @@ class YamlSection {
   ~YamlSection() = default;
 
   bool has(const std::string &key);
+  // Records "missing (required)" (and `why`, if given) when the key is absent.
+  bool require(const std::string &key, const std::string &why = "");
   std::optional<std::string> text(const std::string &key);
   std::optional<uint64_t> number(const std::string &key, uint64_t min, uint64_t max);
   std::optional<bool> flag(const std::string &key);
@@ -47,6 +48,10 @@ class YamlSection {
   std::optional<Duration> duration(const std::string &key, Duration min, Duration max);
   std::optional<IpAddress> address(const std::string &key);
   std::optional<std::vector<IpAddress>> addresses(const std::string &key);
+  // A unicast MAC address, xx:xx:xx:xx:xx:xx.
+  std::optional<MacAddress> mac(const std::string &key);
+  // The key's value node (Undefined when absent), for errors about it.
+  YAML::Node at(const std::string &key);
   std::optional<std::set<uint32_t>> numbers(const std::string &key, uint64_t min, uint64_t max);
   // A nested mapping (absent: an empty one) or a sequence of mappings.
   YamlSection section(const std::string &key);

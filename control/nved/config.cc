@@ -12,247 +12,284 @@ namespace nvmove {
 
 namespace {
 
-// Reads one mapping, remembering which keys were used so unknown keys (typos)
-// are reported instead of ignored.
-class Section {
- public:
-  Section(const YAML::Node &node, std::string path, const std::string &origin)
-      : node_(node), path_(std::move(path)), origin_(origin) {
-    if (node_ && !node_.IsMap()) fail(path_, node_, "expected a mapping");
-  }
+// Every check below records its error and goes on (control/base/yaml_fields.h),
+// so one run of `nved --check` lists every mistake in the file. A value that
+// is wrong is left at its default, and checks that depend on it are skipped
+// rather than reported as a second, confusing error.
 
-  [[noreturn]] void fail(const std::string &key, const YAML::Node &at, const std::string &what) const {
-    std::ostringstream o;
-    o << origin_;
-    if (at && at.Mark().line >= 0) o << ":" << at.Mark().line + 1;
-    o << ": " << key << ": " << what;
-    throw ConfigError(o.str());
-  }
-
-  std::string key(const std::string &k) const { return path_.empty() ? k : path_ + "." + k; }
-  YAML::Node get(const std::string &k) {
-    used_.insert(k);
-    // Const access: a missing key must not be created by looking at it.
-    const YAML::Node &n = node_;
-    return n ? n[k] : YAML::Node(YAML::NodeType::Undefined);
-  }
-  bool has(const std::string &k) {
-    used_.insert(k);
-    const YAML::Node &n = node_;
-    return n && n[k];
-  }
-
-  std::string str(const std::string &k, const std::string &dflt, bool required = false) {
-    YAML::Node n = get(k);
-    if (!n) {
-      if (required) fail(key(k), node_, "missing (required)");
-      return dflt;
-    }
-    if (!n.IsScalar()) fail(key(k), n, "expected a single value");
-    return n.Scalar();
-  }
-
-  uint64_t num(const std::string &k, uint64_t dflt, uint64_t lo, uint64_t hi, bool required = false) {
-    YAML::Node n = get(k);
-    if (!n) {
-      if (required) fail(key(k), node_, "missing (required)");
-      return dflt;
-    }
-    if (!n.IsScalar()) fail(key(k), n, "expected a number");
-    const std::string &s = n.Scalar();
-    uint64_t v = 0;
-    size_t pos = 0;
-    try {
-      if (s.empty() || s[0] == '-') throw std::invalid_argument(s);
-      v = std::stoull(s, &pos, 0);
-    } catch (const std::exception &) {
-      fail(key(k), n, "expected a whole number, got '" + s + "'");
-    }
-    if (pos != s.size()) fail(key(k), n, "expected a whole number, got '" + s + "'");
-    if (v < lo || v > hi)
-      fail(key(k), n, "value " + s + " out of range " + std::to_string(lo) + ".." + std::to_string(hi));
-    return v;
-  }
-
-  bool boolean(const std::string &k, bool dflt) {
-    YAML::Node n = get(k);
-    if (!n) return dflt;
-    const std::string s = n.IsScalar() ? n.Scalar() : "";
-    if (s == "true" || s == "yes" || s == "on") return true;
-    if (s == "false" || s == "no" || s == "off") return false;
-    fail(key(k), n, "expected true or false, got '" + s + "'");
-  }
-
-  IpAddress ip(const std::string &k, uint8_t family, bool required = false) {
-    YAML::Node n = get(k);
-    if (!n) {
-      if (required) fail(key(k), node_, "missing (required)");
-      return {};
-    }
-    return parse_ip(key(k), n, family);
-  }
-
-  IpAddress parse_ip(const std::string &where, const YAML::Node &n, uint8_t family) const {
-    const std::string s = n.IsScalar() ? n.Scalar() : "";
-    auto a = IpAddress::parse(s);
-    if (!a) fail(where, n, "'" + s + "' is not an IPv4 or IPv6 address");
-    if (family && a->family != family)
-      fail(where, n, "'" + s + "' is not an IPv" + std::to_string(family) + " address");
-    return *a;
-  }
-
-  std::optional<MacAddress> mac(const std::string &k, bool required = false) {
-    YAML::Node n = get(k);
-    if (!n) {
-      if (required) fail(key(k), node_, "missing (required)");
-      return std::nullopt;
-    }
-    const std::string s = n.IsScalar() ? n.Scalar() : "";
-    auto m = parse_mac(s);
-    if (!m) fail(key(k), n, "'" + s + "' is not a MAC address (xx:xx:xx:xx:xx:xx)");
-    if ((*m)[0] & 1) fail(key(k), n, "'" + s + "' is a multicast MAC address");
-    return m;
-  }
-
-  std::vector<IpAddress> ip_list(const std::string &k) {
-    YAML::Node n = get(k);
-    if (!n) fail(key(k), node_, "missing (required)");
-    if (!n.IsSequence() || n.size() == 0) fail(key(k), n, "expected a non-empty list of addresses");
-    std::vector<IpAddress> out;
-    for (size_t i = 0; i < n.size(); i++) {
-      const std::string where = key(k) + "[" + std::to_string(i) + "]";
-      out.push_back(parse_ip(where, n[i], 0));
-      if (auto why = not_a_host_address(out.back()))
-        fail(where, n[i], "'" + out.back().to_string() + "' is " + *why + ", not a VM's address");
-    }
-    return out;
-  }
-
-  // Call last: anything not read is a key we do not know.
-  void no_unknown_keys() const {
-    if (!node_) return;
-    for (const auto &kv : node_) {
-      const std::string k = kv.first.Scalar();
-      if (!used_.count(k)) fail(key(k), kv.first, "unknown key");
-    }
-  }
-
-  const YAML::Node &node() const { return node_; }
-  const std::string &origin() const { return origin_; }
-
- private:
-  YAML::Node node_;
-  std::string path_;
-  const std::string &origin_;
-  std::set<std::string> used_;
-};
-
-std::vector<YAML::Node> sequence(Section &parent, const std::string &k, bool required) {
-  YAML::Node n = parent.get(k);
-  if (!n) {
-    if (required) parent.fail(parent.key(k), parent.node(), "missing (required)");
-    return {};
-  }
-  if (!n.IsSequence()) parent.fail(parent.key(k), n, "expected a list");
-  return {n.begin(), n.end()};
+template <typename T>
+void take(std::optional<uint64_t> v, T &into) {
+  if (v) into = static_cast<T>(*v);
 }
 
-void parse_ports(Section &top, NvedConfig &cfg) {
-  const auto items = sequence(top, "ports", true);
+void parse_ports(YamlSection &top, NvedConfig &cfg) {
+  if (!top.require("ports", "one entry per DPDK port")) return;
+  const auto items = top.sections("ports");
+  if (!items) return;
   std::set<std::string> names;
   std::set<uint16_t> ids;
   int fabrics = 0;
-  for (size_t i = 0; i < items.size(); i++) {
-    Section s(items[i], "ports[" + std::to_string(i) + "]", top.origin());
+  bool complete = true;
+  for (YamlSection s : *items) {
     PortConfig p;
-    p.name = s.str("name", "", true);
-    const std::string role = s.str("role", "", true);
-    if (role == "fabric") p.role = PortConfig::Role::Fabric, fabrics++;
-    else if (role == "access") p.role = PortConfig::Role::Access;
-    else s.fail(s.key("role"), s.get("role"), "expected 'fabric' or 'access', got '" + role + "'");
-    p.port_id = static_cast<uint16_t>(s.num("port_id", 0, 0, 15, true));
-    p.vn = static_cast<uint32_t>(s.num("vn", 0, 0, 0xffffff));
-    p.vlan = static_cast<uint16_t>(s.num("vlan", 0, 0, 4094));
-    p.proxy_arp = s.boolean("proxy_arp", true);
+    bool ok = true;  // name, role and id all known: the cross-port checks can run
+    for (const char *key : {"name", "role", "port_id"}) ok &= s.require(key);
+    const auto name = s.text("name");
+    const auto role = s.text("role");
+    const auto id = s.number("port_id", 0, 15);
+    if (name) p.name = *name;
+    if (id) p.port_id = static_cast<uint16_t>(*id);
+    if (role && *role == "fabric") {
+      p.role = PortConfig::Role::Fabric;
+      fabrics++;
+    } else if (role && *role != "access") {
+      s.errors().add(s.at("role"), s.key_path("role"), "expected 'fabric' or 'access', got '" + *role + "'");
+      ok = false;
+    }
+    ok &= name && role && id;
+    take(s.number("vn", 0, 0xffffff), p.vn);
+    take(s.number("vlan", 0, 4094), p.vlan);
+    if (auto proxy = s.flag("proxy_arp")) p.proxy_arp = *proxy;
     if (p.role == PortConfig::Role::Fabric && p.vlan)
-      s.fail(s.key("vlan"), s.get("vlan"), "VLAN tagging is supported on access ports only");
-    if (!names.insert(p.name).second) s.fail(s.key("name"), s.get("name"), "duplicate port name '" + p.name + "'");
-    if (!ids.insert(p.port_id).second)
-      s.fail(s.key("port_id"), s.get("port_id"), "port_id " + std::to_string(p.port_id) + " used twice");
-    s.no_unknown_keys();
+      s.errors().add(s.at("vlan"), s.key_path("vlan"), "VLAN tagging is supported on access ports only");
+    if (ok && !names.insert(p.name).second)
+      s.errors().add(s.at("name"), s.key_path("name"), "duplicate port name '" + p.name + "'");
+    if (ok && !ids.insert(p.port_id).second)
+      s.errors().add(s.at("port_id"), s.key_path("port_id"), "port_id " + std::to_string(p.port_id) + " used twice");
+    s.reject_unknown_keys();
+    complete &= ok;
     cfg.ports.push_back(p);
   }
-  if (fabrics != 1) top.fail("ports", top.get("ports"), "exactly one port must have role 'fabric' (found " + std::to_string(fabrics) + ")");
+  if (!complete) return;
+  if (fabrics != 1)
+    top.errors().add(top.at("ports"), "ports", "exactly one port must have role 'fabric' (found " + std::to_string(fabrics) + ")");
   for (uint16_t id = 0; id < cfg.ports.size(); id++)
-    if (!ids.count(id))
-      top.fail("ports", top.get("ports"), "port ids must be 0.." + std::to_string(cfg.ports.size() - 1) +
-                                             " (one entry per DPDK port); " + std::to_string(id) + " is missing");
+    if (!ids.count(id)) {
+      top.errors().add(top.at("ports"), "ports",
+                       "port ids must be 0.." + std::to_string(cfg.ports.size() - 1) +
+                           " (one entry per DPDK port); " + std::to_string(id) + " is missing");
+      break;
+    }
 }
 
-void parse_virtual_networks(Section &top, NvedConfig &cfg) {
-  const auto items = sequence(top, "virtual_networks", false);
+// An address of the given family (4 or 6), or nothing.
+IpAddress address_of_family(YamlSection &s, const std::string &key, uint8_t family) {
+  auto a = s.address(key);
+  if (!a) return {};
+  if (a->family != family) {
+    s.errors().add(s.at(key), s.key_path(key), "'" + a->to_string() + "' is not an IPv" + std::to_string(family) + " address");
+    return {};
+  }
+  return *a;
+}
+
+// Whole addresses of VMs: a non-empty list of host addresses.
+std::vector<IpAddress> vm_addresses(YamlSection &s) {
+  if (!s.require("addresses")) return {};
+  auto list = s.addresses("addresses");
+  if (!list) return {};
+  if (list->empty()) s.errors().add(s.at("addresses"), s.key_path("addresses"), "expected a non-empty list of addresses");
+  std::vector<IpAddress> out;
+  const YAML::Node list_node = s.at("addresses");
+  for (size_t i = 0; i < list->size(); i++) {
+    const IpAddress &a = (*list)[i];
+    if (auto why = not_a_host_address(a))
+      s.errors().add(list_node[i], s.key_path("addresses") + "[" + std::to_string(i) + "]",
+                     "'" + a.to_string() + "' is " + *why + ", not a VM's address");
+    else
+      out.push_back(a);
+  }
+  return out;
+}
+
+// Which of this NVE's addresses the file gives, valid or not: a wrong one is
+// reported once, not again by every check that needs it.
+struct OwnAddressesGiven {
+  bool ipv4 = false, ipv6 = false;
+};
+
+OwnAddressesGiven parse_nve(YamlSection &top, NvedConfig &cfg) {
+  const bool present = top.require("nve", "this NVE's underlay addresses");
+  YamlSection nve = top.section("nve");
+  cfg.nve_ipv4 = address_of_family(nve, "ipv4", 4);
+  cfg.nve_ipv6 = address_of_family(nve, "ipv6", 6);
+  take(nve.number("fabric_vn", 0, 0xffffff), cfg.fabric_vn);
+  if (present && !nve.has("ipv4") && !nve.has("ipv6"))
+    nve.errors().add(nve.node(), "nve", "set at least one of ipv4 and ipv6");
+  nve.reject_unknown_keys();
+  return {nve.has("ipv4"), nve.has("ipv6")};
+}
+
+void parse_gateway(YamlSection &top, NvedConfig &cfg) {
+  YamlSection gw = top.section("fabric_gateway");
+  cfg.gateway_ipv4 = address_of_family(gw, "ipv4", 4);
+  cfg.gateway_ipv6 = address_of_family(gw, "ipv6", 6);
+  cfg.gateway_mac_ipv4 = gw.mac("mac");
+  cfg.gateway_mac_ipv6 = cfg.gateway_mac_ipv4;
+  if (gw.has("mac_ipv6")) cfg.gateway_mac_ipv6 = gw.mac("mac_ipv6");
+  take(gw.number("refresh_s", 1, 3600), cfg.neighbour_refresh_s);
+  if (cfg.nve_ipv4.family && !gw.has("ipv4") && !gw.has("mac"))
+    gw.errors().add(gw.node(), "fabric_gateway", "nve.ipv4 is set: give fabric_gateway.ipv4 (resolved by ARP) or a static mac");
+  if (cfg.nve_ipv6.family && !gw.has("ipv6") && !gw.has("mac") && !gw.has("mac_ipv6"))
+    gw.errors().add(gw.node(), "fabric_gateway", "nve.ipv6 is set: give fabric_gateway.ipv6 (resolved by ND) or a static mac");
+  gw.reject_unknown_keys();
+}
+
+void parse_virtual_networks(YamlSection &top, NvedConfig &cfg) {
+  const auto items = top.sections("virtual_networks");
+  if (!items) return;
   std::set<uint32_t> vns{cfg.fabric_vn};
   std::set<IpAddress> own;
   for (const IpAddress &a : {cfg.nve_ipv4, cfg.nve_ipv6})
     if (a.family) own.insert(a);
-  for (size_t i = 0; i < items.size(); i++) {
-    Section s(items[i], "virtual_networks[" + std::to_string(i) + "]", top.origin());
+  for (YamlSection s : *items) {
     VnEndpointConfig e;
-    e.vn = static_cast<uint32_t>(s.num("vn", 0, 0, 0xffffff, true));
-    if (!vns.insert(e.vn).second)
-      s.fail(s.key("vn"), s.get("vn"),
-             e.vn == cfg.fabric_vn ? "is nve.fabric_vn, whose endpoints are nve.ipv4 / nve.ipv6"
-                                   : "VN " + std::to_string(e.vn) + " is listed twice");
-    e.ipv4 = s.ip("ipv4", 4);
-    e.ipv6 = s.ip("ipv6", 6);
-    if (!e.ipv4.family && !e.ipv6.family)
-      s.fail(s.key("vn"), s.node(), "give this VN's endpoint address: ipv4, ipv6 or both");
+    const bool has_vn = s.require("vn");
+    const auto vn = s.number("vn", 0, 0xffffff);
+    if (vn) {
+      e.vn = static_cast<uint32_t>(*vn);
+      if (!vns.insert(e.vn).second)
+        s.errors().add(s.at("vn"), s.key_path("vn"),
+                       e.vn == cfg.fabric_vn ? "is nve.fabric_vn, whose endpoints are nve.ipv4 / nve.ipv6"
+                                             : "VN " + std::to_string(e.vn) + " is listed twice");
+    }
+    e.ipv4 = address_of_family(s, "ipv4", 4);
+    e.ipv6 = address_of_family(s, "ipv6", 6);
+    if (has_vn && !s.has("ipv4") && !s.has("ipv6"))
+      s.errors().add(s.node(), s.key_path("vn"), "give this VN's endpoint address: ipv4, ipv6 or both");
     for (const char *k : {"ipv4", "ipv6"}) {
       const IpAddress &a = std::string(k) == "ipv4" ? e.ipv4 : e.ipv6;
       if (a.family && !own.insert(a).second)
-        s.fail(s.key(k), s.get(k), "'" + a.to_string() + "' is already an endpoint of this NVE (one address per VN)");
+        s.errors().add(s.at(k), s.key_path(k), "'" + a.to_string() + "' is already an endpoint of this NVE (one address per VN)");
     }
-    s.no_unknown_keys();
-    cfg.vn_endpoints.push_back(e);
+    s.reject_unknown_keys();
+    if (vn) cfg.vn_endpoints.push_back(e);
   }
   if (own.size() - (cfg.nve_ipv4.family ? 1 : 0) - (cfg.nve_ipv6.family ? 1 : 0) > kMaxVnEndpointAddresses)
-    top.fail("virtual_networks", top.get("virtual_networks"),
-             "at most " + std::to_string(kMaxVnEndpointAddresses) + " endpoint addresses");
+    top.errors().add(top.at("virtual_networks"), "virtual_networks",
+                     "at most " + std::to_string(kMaxVnEndpointAddresses) + " endpoint addresses");
 }
 
-void parse_vms(Section &top, NvedConfig &cfg) {
-  const auto locals = sequence(top, "local_vms", false);
-  for (size_t i = 0; i < locals.size(); i++) {
-    Section s(locals[i], "local_vms[" + std::to_string(i) + "]", top.origin());
-    LocalVmConfig vm;
-    vm.port = s.str("port", "", true);
-    const PortConfig *p = cfg.port_by_name(vm.port);
-    if (!p) s.fail(s.key("port"), s.get("port"), "no port named '" + vm.port + "'");
-    if (p->role != PortConfig::Role::Access)
-      s.fail(s.key("port"), s.get("port"), "'" + vm.port + "' is not an access port");
-    vm.mac = *s.mac("mac", true);
-    vm.addresses = s.ip_list("addresses");
-    if (s.has("vn")) vm.vn = static_cast<uint32_t>(s.num("vn", 0, 0, 0xffffff));
-    s.no_unknown_keys();
-    cfg.local_vms.push_back(vm);
+void parse_tunnel(YamlSection &top, NvedConfig &cfg) {
+  YamlSection tun = top.section("tunnel");
+  // At least 1300: an IPv6 VM packet of 1280 bytes (the IPv6 minimum MTU)
+  // must fit even in IPv4 (RFC 8200 5: Packet Too Big cannot say less).
+  const auto mtu = tun.number("mtu", 1300, 9600);
+  take(mtu, cfg.tunnel_mtu);
+  take(tun.number("ttl", 1, 255), cfg.tunnel_ttl);
+  if (tun.has("dscp")) {
+    const YAML::Node dscp = tun.at("dscp");
+    const std::string text = dscp.IsScalar() ? dscp.Scalar() : "";
+    const auto value = parse_decimal(text, 63);
+    if (text == "copy") cfg.tunnel_dscp = -1;
+    else if (value) cfg.tunnel_dscp = static_cast<int16_t>(*value);
+    else tun.errors().add(dscp, "tunnel.dscp", "'" + text + "' is neither 'copy' nor a DSCP value 0..63");
   }
-  const auto moved = sequence(top, "moved_vms", false);
-  for (size_t i = 0; i < moved.size(); i++) {
-    Section s(moved[i], "moved_vms[" + std::to_string(i) + "]", top.origin());
-    MovedVmConfig vm;
-    vm.vn = static_cast<uint32_t>(s.num("vn", cfg.fabric_vn, 0, 0xffffff));
-    vm.addresses = s.ip_list("addresses");
-    vm.nve = s.ip("nve", 0, true);
-    if (auto why = not_a_host_address(vm.nve))
-      s.fail(s.key("nve"), s.get("nve"), "'" + vm.nve.to_string() + "' is " + *why + ", not an NVE's address");
-    if (vm.nve.is_v4() && !cfg.nve_ipv4.is_v4())
-      s.fail(s.key("nve"), s.get("nve"), "IPv4 NVE but nve.ipv4 (our outer source address) is not set");
-    if (vm.nve.is_v6() && !cfg.nve_ipv6.is_v6())
-      s.fail(s.key("nve"), s.get("nve"), "IPv6 NVE but nve.ipv6 (our outer source address) is not set");
-    if (cfg.vn_of_endpoint(vm.nve))
-      s.fail(s.key("nve"), s.get("nve"), "is this NVE's own address");
-    s.no_unknown_keys();
-    cfg.moved_vms.push_back(vm);
+  if (mtu && cfg.nve_ipv6.family && cfg.tunnel_mtu < 1280 + 40)
+    tun.errors().add(tun.at("mtu"), "tunnel.mtu", "must be at least 1320 when there is an IPv6 underlay (1280 inner + 40 outer)");
+  if (tun.has("peers")) {
+    const YAML::Node peers = tun.at("peers");
+    if (!peers.IsSequence()) {
+      tun.errors().add(peers, "tunnel.peers", "expected a list of prefixes (198.51.100.0/24, 2001:db8::/48)");
+    } else {
+      for (size_t i = 0; i < peers.size(); i++) {
+        const std::string text = peers[i].IsScalar() ? peers[i].Scalar() : "";
+        if (auto prefix = IpPrefix::parse(text)) cfg.tunnel_peers.push_back(*prefix);
+        else
+          tun.errors().add(peers[i], "tunnel.peers[" + std::to_string(i) + "]",
+                           "'" + text + "' is not a prefix (address/length, no bits set past the length)");
+      }
+      if (peers.size() > kMaxTunnelPeerPrefixes)
+        tun.errors().add(peers, "tunnel.peers", "at most " + std::to_string(kMaxTunnelPeerPrefixes) + " prefixes");
+    }
+  }
+  tun.reject_unknown_keys();
+}
+
+void parse_agent(YamlSection &top, NvedConfig &cfg) {
+  if (!top.has("agent")) return;
+  YamlSection ag = top.section("agent");
+  AgentSettings &a = cfg.agent;
+  a.enabled = true;
+  ag.require("nvad");
+  ag.require("listen");
+  ag.require("key_file");
+  if (auto v = ag.address("nvad")) a.nvad = *v;
+  take(ag.number("nvad_port", 1, 65535), a.nvad_port);
+  if (auto v = ag.address("listen")) a.listen = *v;
+  if (a.listen.family && a.nvad.family && a.listen.family != a.nvad.family)
+    ag.errors().add(ag.at("listen"), "agent.listen", "must be of the same family as agent.nvad");
+  take(ag.number("listen_port", 0, 65535), a.listen_port);
+  if (auto v = ag.text("key_file")) a.key_file = *v;
+  if (auto v = ag.text("state_file")) a.state_file = *v;
+  take(ag.number("lifetime_s", 4, 65535 * 4), a.lifetime_s);
+  take(ag.number("idle_timeout_s", 1, 86400), a.idle_timeout_s);
+  take(ag.number("retransmit_initial_ms", 10, 60000), a.retransmit_initial_ms);
+  take(ag.number("retransmit_max_ms", 10, 600000), a.retransmit_max_ms);
+  take(ag.number("retransmit_count", 0, 100), a.retransmit_count);
+  take(ag.number("timestamp_window_ms", 1, 600000), a.timestamp_window_ms);
+  ag.reject_unknown_keys();
+}
+
+void parse_vms(YamlSection &top, NvedConfig &cfg, OwnAddressesGiven given) {
+  // A local VM's address is one route; the same (VN, address) twice, or an
+  // address that is one of our tunnel endpoints, would be silently replaced.
+  std::set<std::pair<uint32_t, IpAddress>> seen;
+  auto claim = [&](YamlSection &s, uint32_t vn, const IpAddress &a) {
+    if (vn == cfg.fabric_vn && cfg.vn_of_endpoint(a))
+      s.errors().add(s.at("addresses"), s.key_path("addresses"),
+                     "'" + a.to_string() + "' is one of this NVE's tunnel endpoints (nve or virtual_networks), not a VM's address");
+    else if (!seen.insert({vn, a}).second)
+      s.errors().add(s.at("addresses"), s.key_path("addresses"),
+                     "'" + a.to_string() + "' in VN " + std::to_string(vn) + " is already given to another VM");
+  };
+  if (auto locals = top.sections("local_vms")) {
+    for (YamlSection s : *locals) {
+      LocalVmConfig vm;
+      s.require("port");
+      s.require("mac");
+      const PortConfig *p = nullptr;
+      if (auto name = s.text("port")) {
+        vm.port = *name;
+        p = cfg.port_by_name(vm.port);
+        if (!p) s.errors().add(s.at("port"), s.key_path("port"), "no port named '" + vm.port + "'");
+        else if (p->role != PortConfig::Role::Access)
+        {
+          s.errors().add(s.at("port"), s.key_path("port"), "'" + vm.port + "' is not an access port");
+          p = nullptr;
+        }
+      }
+      if (auto mac = s.mac("mac")) vm.mac = *mac;
+      vm.addresses = vm_addresses(s);
+      if (auto vn = s.number("vn", 0, 0xffffff)) vm.vn = static_cast<uint32_t>(*vn);
+      s.reject_unknown_keys();
+      if (!p) continue;
+      for (const auto &a : vm.addresses) claim(s, vm.vn.value_or(p->vn), a);
+      cfg.local_vms.push_back(vm);
+    }
+  }
+  if (auto moved = top.sections("moved_vms")) {
+    for (YamlSection s : *moved) {
+      MovedVmConfig vm;
+      vm.vn = cfg.fabric_vn;
+      take(s.number("vn", 0, 0xffffff), vm.vn);
+      vm.addresses = vm_addresses(s);
+      s.require("nve");
+      bool ok = false;
+      if (auto nve = s.address("nve")) {
+        vm.nve = *nve;
+        const auto bad = [&](const std::string &why) { s.errors().add(s.at("nve"), s.key_path("nve"), why); };
+        if (auto why = not_a_host_address(vm.nve)) bad("'" + vm.nve.to_string() + "' is " + *why + ", not an NVE's address");
+        else if (vm.nve.is_v4() && !given.ipv4) bad("IPv4 NVE but nve.ipv4 (our outer source address) is not set");
+        else if (vm.nve.is_v6() && !given.ipv6) bad("IPv6 NVE but nve.ipv6 (our outer source address) is not set");
+        else if (cfg.vn_of_endpoint(vm.nve)) bad("is this NVE's own address");
+        else ok = true;
+      }
+      s.reject_unknown_keys();
+      if (!ok) continue;
+      for (const auto &a : vm.addresses) claim(s, vm.vn, a);
+      cfg.moved_vms.push_back(vm);
+    }
   }
 }
 
@@ -285,118 +322,53 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
     throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax: " + e.msg);
   }
   if (!root || root.IsNull()) throw ConfigError(origin + ": empty configuration");
-  // The shared checks (control/base/yaml_fields.h), all reported at once.
-  YamlErrors shared(origin);
-  report_duplicate_keys(root, shared);
-  if (!shared.all().empty()) {
+  YamlErrors errors(origin);
+  report_duplicate_keys(root, errors);
+  NvedConfig cfg;
+  YamlSection top(root, "", errors);
+  parse_ports(top, cfg);
+  const OwnAddressesGiven given = parse_nve(top, cfg);
+  parse_gateway(top, cfg);
+  parse_virtual_networks(top, cfg);
+  parse_tunnel(top, cfg);
+
+  YamlSection icmp = top.section("icmp");
+  take(icmp.number("rate_per_sec", 0, 10000000), cfg.icmp_rate_per_sec);
+  take(icmp.number("burst", 1, 1000000), cfg.icmp_burst);
+  icmp.reject_unknown_keys();
+
+  if (auto def = top.text("default_action")) {
+    if (*def == "forward") cfg.default_forward = true;
+    else if (*def == "drop") cfg.default_forward = false;
+    else errors.add(top.at("default_action"), "default_action", "expected 'forward' or 'drop', got '" + *def + "'");
+  }
+
+  YamlSection rt = top.section("route_table");
+  take(rt.number("capacity", 64, 1u << 26), cfg.route_capacity);
+  take(rt.number("max_nves", 1, 1u << 20), cfg.max_nves);
+  rt.reject_unknown_keys();
+
+  YamlSection w = top.section("workers");
+  take(w.number("rx_desc", 64, 16384), cfg.rx_desc);
+  take(w.number("tx_desc", 64, 16384), cfg.tx_desc);
+  take(w.number("mbufs", 1023, 1u << 24), cfg.mbufs);
+  take(w.number("idle_sleep_us", 0, 100000), cfg.idle_sleep_us);
+  if (auto ring = w.number("control_ring", 64, 1u << 20)) {
+    cfg.control_ring_size = static_cast<uint32_t>(*ring);
+    if (cfg.control_ring_size & (cfg.control_ring_size - 1))
+      errors.add(w.at("control_ring"), "workers.control_ring", "must be a power of two");
+  }
+  w.reject_unknown_keys();
+
+  parse_agent(top, cfg);
+  parse_vms(top, cfg, given);
+  if (auto file = top.text("route_file")) cfg.route_file = *file;
+  top.reject_unknown_keys();
+  if (!errors.all().empty()) {
     std::string all;
-    for (const auto &e : shared.all()) all += (all.empty() ? "" : "\n") + e;
+    for (const auto &e : errors.all()) all += (all.empty() ? "" : "\n") + e;
     throw ConfigError(all);
   }
-  NvedConfig cfg;
-  Section top(root, "", origin);
-  parse_ports(top, cfg);
-
-  Section nve(top.get("nve"), "nve", origin);
-  if (!top.has("nve")) top.fail("nve", root, "missing (required): this NVE's underlay addresses");
-  cfg.nve_ipv4 = nve.ip("ipv4", 4);
-  cfg.nve_ipv6 = nve.ip("ipv6", 6);
-  cfg.fabric_vn = static_cast<uint32_t>(nve.num("fabric_vn", 0, 0, 0xffffff));
-  if (!cfg.nve_ipv4.family && !cfg.nve_ipv6.family)
-    nve.fail("nve", nve.node(), "set at least one of ipv4 and ipv6");
-  nve.no_unknown_keys();
-
-  Section gw(top.get("fabric_gateway"), "fabric_gateway", origin);
-  cfg.gateway_ipv4 = gw.ip("ipv4", 4);
-  cfg.gateway_ipv6 = gw.ip("ipv6", 6);
-  cfg.gateway_mac_ipv4 = gw.mac("mac");
-  cfg.gateway_mac_ipv6 = cfg.gateway_mac_ipv4;
-  if (gw.has("mac_ipv6")) cfg.gateway_mac_ipv6 = gw.mac("mac_ipv6");
-  cfg.neighbour_refresh_s = static_cast<uint32_t>(gw.num("refresh_s", 30, 1, 3600));
-  if (cfg.nve_ipv4.family && !cfg.gateway_ipv4.family && !cfg.gateway_mac_ipv4)
-    gw.fail("fabric_gateway", gw.node(), "nve.ipv4 is set: give fabric_gateway.ipv4 (resolved by ARP) or a static mac");
-  if (cfg.nve_ipv6.family && !cfg.gateway_ipv6.family && !cfg.gateway_mac_ipv6)
-    gw.fail("fabric_gateway", gw.node(), "nve.ipv6 is set: give fabric_gateway.ipv6 (resolved by ND) or a static mac");
-  gw.no_unknown_keys();
-
-  parse_virtual_networks(top, cfg);
-
-  Section tun(top.get("tunnel"), "tunnel", origin);
-  // At least 1300: an IPv6 VM packet of 1280 bytes (the IPv6 minimum MTU)
-  // must fit even in IPv4 (RFC 8200 5: Packet Too Big cannot say less).
-  cfg.tunnel_mtu = static_cast<uint16_t>(tun.num("mtu", 1500, 1300, 9600));
-  cfg.tunnel_ttl = static_cast<uint8_t>(tun.num("ttl", 64, 1, 255));
-  const std::string dscp = tun.str("dscp", "copy");
-  if (dscp != "copy") cfg.tunnel_dscp = static_cast<int16_t>(tun.num("dscp", 0, 0, 63));
-  // An IPv6 packet of 1280 bytes (the IPv6 minimum MTU) must always fit:
-  // Packet Too Big cannot announce less (RFC 8200 5).
-  if (cfg.nve_ipv6.family && cfg.tunnel_mtu < 1280 + 40)
-    tun.fail("tunnel.mtu", tun.get("mtu"), "must be at least 1320 when there is an IPv6 underlay (1280 inner + 40 outer)");
-  if (tun.has("peers")) {
-    const YAML::Node peers = tun.get("peers");
-    if (!peers.IsSequence()) tun.fail("tunnel.peers", peers, "expected a list of prefixes (198.51.100.0/24, 2001:db8::/48)");
-    for (size_t i = 0; i < peers.size(); i++) {
-      const std::string text = peers[i].IsScalar() ? peers[i].Scalar() : "";
-      auto prefix = IpPrefix::parse(text);
-      if (!prefix)
-        tun.fail("tunnel.peers[" + std::to_string(i) + "]", peers[i],
-                 "'" + text + "' is not a prefix (address/length, no bits set past the length)");
-      cfg.tunnel_peers.push_back(*prefix);
-    }
-    if (cfg.tunnel_peers.size() > kMaxTunnelPeerPrefixes)
-      tun.fail("tunnel.peers", peers, "at most " + std::to_string(kMaxTunnelPeerPrefixes) + " prefixes");
-  }
-  tun.no_unknown_keys();
-
-  Section icmp(top.get("icmp"), "icmp", origin);
-  cfg.icmp_rate_per_sec = static_cast<uint32_t>(icmp.num("rate_per_sec", 1000, 0, 10000000));
-  cfg.icmp_burst = static_cast<uint32_t>(icmp.num("burst", 100, 1, 1000000));
-  icmp.no_unknown_keys();
-
-  const std::string def = top.str("default_action", "forward");
-  if (def == "forward") cfg.default_forward = true;
-  else if (def == "drop") cfg.default_forward = false;
-  else top.fail("default_action", top.get("default_action"), "expected 'forward' or 'drop', got '" + def + "'");
-
-  Section rt(top.get("route_table"), "route_table", origin);
-  cfg.route_capacity = static_cast<uint32_t>(rt.num("capacity", 1u << 20, 64, 1u << 26));
-  cfg.max_nves = static_cast<uint32_t>(rt.num("max_nves", 4096, 1, 1u << 20));
-  rt.no_unknown_keys();
-
-  Section w(top.get("workers"), "workers", origin);
-  cfg.rx_desc = static_cast<uint16_t>(w.num("rx_desc", 1024, 64, 16384));
-  cfg.tx_desc = static_cast<uint16_t>(w.num("tx_desc", 1024, 64, 16384));
-  cfg.mbufs = static_cast<uint32_t>(w.num("mbufs", 32767, 1023, 1u << 24));
-  cfg.idle_sleep_us = static_cast<uint32_t>(w.num("idle_sleep_us", 0, 0, 100000));
-  cfg.control_ring_size = static_cast<uint32_t>(w.num("control_ring", 1024, 64, 1u << 20));
-  if (cfg.control_ring_size & (cfg.control_ring_size - 1))
-    w.fail("workers.control_ring", w.get("control_ring"), "must be a power of two");
-  w.no_unknown_keys();
-
-  if (top.has("agent")) {
-    Section ag(top.get("agent"), "agent", origin);
-    AgentSettings &a = cfg.agent;
-    a.enabled = true;
-    a.nvad = ag.ip("nvad", 0, true);
-    a.nvad_port = static_cast<uint16_t>(ag.num("nvad_port", proto::kDefaultUdpPort, 1, 65535));
-    a.listen = ag.ip("listen", 0, true);
-    if (a.listen.family != a.nvad.family)
-      ag.fail("agent.listen", ag.get("listen"), "must be of the same family as agent.nvad");
-    a.listen_port = static_cast<uint16_t>(ag.num("listen_port", proto::kDefaultUdpPort, 0, 65535));
-    a.key_file = ag.str("key_file", "", true);
-    a.state_file = ag.str("state_file", "");
-    a.lifetime_s = static_cast<uint32_t>(ag.num("lifetime_s", 600, 4, 65535 * 4));
-    a.idle_timeout_s = static_cast<uint32_t>(ag.num("idle_timeout_s", 30, 1, 86400));
-    a.retransmit_initial_ms = static_cast<uint32_t>(ag.num("retransmit_initial_ms", 1000, 10, 60000));
-    a.retransmit_max_ms = static_cast<uint32_t>(ag.num("retransmit_max_ms", 32000, 10, 600000));
-    a.retransmit_count = static_cast<uint32_t>(ag.num("retransmit_count", 6, 0, 100));
-    a.timestamp_window_ms = static_cast<uint32_t>(ag.num("timestamp_window_ms", 300, 1, 600000));
-    ag.no_unknown_keys();
-  }
-
-  parse_vms(top, cfg);
-  cfg.route_file = top.str("route_file", "");
-  top.no_unknown_keys();
   return cfg;
 }
 

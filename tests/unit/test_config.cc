@@ -65,9 +65,9 @@ TEST(Config, ErrorsNameTheKeyAndLine) {
   EXPECT_EQ(error_of(replace(kGood, "role: access", "role: acces")),
             "t.yaml:4: ports[1].role: expected 'fabric' or 'access', got 'acces'");
   EXPECT_EQ(error_of(replace(kGood, "mtu: 1400", "mtu: 99999")),
-            "t.yaml:7: tunnel.mtu: value 99999 out of range 1300..9600");
+            "t.yaml:7: tunnel.mtu: 99999 is out of range 1300..9600");
   EXPECT_EQ(error_of(replace(kGood, "ttl: 32", "ttl: many")),
-            "t.yaml:7: tunnel.ttl: expected a whole number, got 'many'");
+            "t.yaml:7: tunnel.ttl: 'many' is not a whole number");
   EXPECT_EQ(error_of(replace(kGood, "ipv4: 192.0.2.1,", "ipv4: 192.0.2.300,")),
             "t.yaml:5: nve.ipv4: '192.0.2.300' is not an IPv4 or IPv6 address");
   EXPECT_EQ(error_of(replace(kGood, "default_action: drop", "default_acton: drop")),
@@ -162,4 +162,35 @@ TEST(Config, DuplicateKeysAreErrorsWithBothLines) {
             std::string::npos);
   EXPECT_NE(error_of(replace(kGood, "port_id: 1,", "port_id: 1, port_id: 2,")).find("ports[1].port_id: duplicate key"),
             std::string::npos);
+}
+
+// Issue 12: nved's loader stopped at the first mistake, so a file with three
+// typos took three runs of --check; now every mistake is listed, in order.
+TEST(Config, EveryErrorIsReportedInOneRun) {
+  std::string text = replace(kGood, "mtu: 1400", "mtu: 99999");
+  text = replace(text, "default_action: drop", "default_acton: drop");
+  text = replace(text, "port: vms,", "port: vm,");
+  text = replace(text, "dscp: 10", "dscp: cpy");
+  EXPECT_EQ(error_of(text),
+            "t.yaml:7: tunnel.mtu: 99999 is out of range 1300..9600\n"
+            "t.yaml:7: tunnel.dscp: 'cpy' is neither 'copy' nor a DSCP value 0..63\n"
+            "t.yaml:11: local_vms[0].port: no port named 'vm'\n"
+            "t.yaml:8: default_acton: unknown key");
+}
+
+// Issue 14: a local VM at one of our own tunnel endpoints (its route would
+// replace the endpoint's and the VN's tunnels would stop), or two VMs with
+// one address in one VN (the second silently replaced the first).
+TEST(Config, VmAddressesAreNeitherOurEndpointsNorTakenTwice) {
+  std::string own = replace(kGood, "vlan: 100, vn: 7", "vlan: 100, vn: 0");
+  own = replace(own, "addresses: [10.0.0.5,", "addresses: [192.0.2.1,");
+  EXPECT_EQ(error_of(own), "t.yaml:11: local_vms[0].addresses: '192.0.2.1' is one of this NVE's tunnel endpoints "
+                           "(nve or virtual_networks), not a VM's address");
+  const std::string twice = replace(kGood, "addresses: [10.0.0.9], nve: 198.51.100.2, vn: 7",
+                                    "addresses: [10.0.0.5], nve: 198.51.100.2, vn: 7");
+  EXPECT_EQ(error_of(twice), "t.yaml:13: moved_vms[0].addresses: '10.0.0.5' in VN 7 is already given to another VM");
+  // The same address in two VNs is two tenants' VMs: allowed.
+  EXPECT_EQ(error_of(replace(kGood, "addresses: [10.0.0.9], nve: 198.51.100.2, vn: 7",
+                             "addresses: [10.0.0.5], nve: 198.51.100.2, vn: 8")),
+            "");
 }
