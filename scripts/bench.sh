@@ -86,6 +86,16 @@ else
   echo "# one core: no scaling figure"
 fi
 
+# 1c'. The unit tests' golden packets (tests/support/golden_packets.cc), each
+# row timed alone on the unit tests' test bed: encapsulation, decapsulation,
+# the tenant endpoint, the drops and an ARP reply, one flow each.
+gd_args=(--golden); [ "$QUICK" = 1 ] && gd_args=(--golden --packets 500000)
+n0=${#RESULTS[@]}
+while read -r line; do
+  case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#\ golden*) echo "$line" ;; esac
+done < <("$ROOT/build/tests/nve_bench_fastpath" "${gd_args[@]}" 2>"$W/part.err")
+part_done "golden packet benchmark" "$n0"
+
 # 1d. Instructions per packet (callgrind), which do not drift with machine
 # load: the fast path's instructions over every packet it processed.
 cg_result() {  # $1 family, $2 routes, $3 packets

@@ -14,6 +14,8 @@
 // statistics array, all reading the one table), alternating three times;
 // reports the aggregate rate and its ratio to one worker's.
 // --frames N: distinct prebuilt packets (and mbufs) per worker, default 8192.
+// --golden: instead, the unit tests' golden packets (tests/support/golden_packets.cc)
+// on the unit tests' test bed, each row timed alone: RESULT golden_<row>.
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ip.h>
@@ -40,6 +42,7 @@
 #include "dataplane/rcu.h"
 #include "dataplane/route_table.h"
 #include "tests/support/dataplane_testbed.h"
+#include "tests/support/golden_packets.h"
 
 using namespace nvmove;
 using namespace nvmove::dp;
@@ -291,6 +294,57 @@ void measure_scaling(Env &env, RouteTable &table, uint8_t fam, uint64_t routes, 
   std::printf("RESULT scaling_%s_%uw %.2f x\n", name.c_str(), n, median_of(ratio));
 }
 
+// The golden rows timed: bursts of kBurst copies of one row's frame through
+// process_burst on the test bed. Each burst's mbufs are filled untimed and
+// what leaves is freed untimed (as a port's transmit would free it); what is
+// dropped is freed inside the pipeline, timed, as part of a drop's cost.
+// Every packet must count the row's counter, or the figure would time
+// something else: exit 1.
+int run_golden(uint64_t packets, double hz) {
+  testbed::Fixture tb("bench");
+  tb.ctx().tsc_hz = rte_get_tsc_hz();
+  constexpr unsigned kSlices = 25;
+  const uint64_t per = std::max<uint64_t>(kBurst, packets / kSlices / kBurst * kBurst);
+  for (const testbed::GoldenPacket &g : testbed::golden_packets()) {
+    const std::vector<uint8_t> frame = testbed::unhex(g.input);
+    const uint64_t counted0 = tb.ctx().counters.get(g.counted);
+    uint64_t sent = 0;
+    auto slice = [&]() {
+      uint64_t cycles = 0;
+      rte_mbuf *burst[kBurst];
+      for (uint64_t done = 0; done < per; done += kBurst) {
+        for (auto &m : burst) {
+          m = tb.mbuf(frame.data(), frame.size());
+          m->ol_flags = g_rx_offload ? RTE_MBUF_F_RX_IP_CKSUM_GOOD : 0;
+        }
+        const uint64_t t0 = rte_rdtsc_precise();
+        process_burst(tb.ctx(), g.in_port, burst, kBurst);
+        cycles += rte_rdtsc_precise() - t0;
+        tb.drain_outputs();
+        sent += kBurst;
+      }
+      return double(cycles) / double(per);
+    };
+    slice();  // warm caches and branch predictors
+    std::vector<double> sl;
+    for (unsigned i = 0; i < kSlices; i++) sl.push_back(slice());
+    std::sort(sl.begin(), sl.end());
+    g_packets_processed.fetch_add(sent, std::memory_order_relaxed);
+    const uint64_t counted = tb.ctx().counters.get(g.counted) - counted0;
+    if (counted != sent) {
+      std::fprintf(stderr, "golden %s: %llu of %llu packets counted %s\n", g.name, (unsigned long long)counted,
+                   (unsigned long long)sent, kCounterInfo[static_cast<size_t>(g.counted)].name);
+      return 1;
+    }
+    const double cpp = sl[sl.size() / 2];
+    std::printf("# golden %s (%s): median %.1f, best %.1f, worst %.1f cycles/pkt\n", g.name, g.description, cpp,
+                sl.front(), sl.back());
+    std::printf("RESULT golden_%s%s %.1f cycles/pkt\n", g.name, g_rx_offload ? "_rxoffload" : "", cpp);
+    std::printf("RESULT golden_%s%s_mpps %.2f Mpps\n", g.name, g_rx_offload ? "_rxoffload" : "", hz / cpp / 1e6);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -299,6 +353,7 @@ int main(int argc, char **argv) {
   std::vector<int> families = {4, 6};
   uint64_t packets = 20'000'000;
   unsigned workers = 1;
+  bool golden = false;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (a == "--quick") quick = true;
@@ -311,8 +366,9 @@ int main(int argc, char **argv) {
     else if (a == "--rx-cksum-offload") g_rx_offload = true;
     else if (a == "--frames" && i + 1 < argc) g_frames = static_cast<uint32_t>(std::stoul(argv[++i]));
     else if (a == "--workers" && i + 1 < argc) workers = static_cast<unsigned>(std::stoul(argv[++i]));
+    else if (a == "--golden") golden = true;
     else {
-      std::fprintf(stderr, "usage: %s [--quick] [--routes N,..] [--moved PCT,..] [--family 4|6|both] [--packets N] [--rx-cksum-offload] [--workers N] [--frames N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--routes N,..] [--moved PCT,..] [--family 4|6|both] [--packets N] [--rx-cksum-offload] [--workers N] [--frames N] [--golden]\n", argv[0]);
       return 2;
     }
   }
@@ -360,6 +416,12 @@ int main(int argc, char **argv) {
   std::printf("# TSC %.0f MHz, %llu packets per measurement, %u distinct 64-byte frames per worker\n", hz / 1e6,
               (unsigned long long)packets, g_frames);
 
+  if (golden) {
+    const int rc = run_golden(packets, hz);
+    std::printf("# process_burst packets: %llu\n", (unsigned long long)g_packets_processed.load());
+    rte_eal_cleanup();
+    return rc;
+  }
   for (uint64_t n : sizes) {
     for (int fam : families) {
       RouteTableConfig rc;
