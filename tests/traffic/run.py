@@ -54,7 +54,7 @@ TSHARK_FILTER = '_ws.expert.severity >= "Error" || _ws.malformed || _ws.expert.g
 TSHARK_PREFS = ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
                 "-o", "tcp.check_checksum:TRUE"]
 
-TEST_YAML_KEYS = {"ports", "description", "counters", "steps"}
+TEST_YAML_KEYS = {"ports", "description", "counters", "steps", "nvad"}
 
 
 class Fail(Exception):
@@ -282,7 +282,10 @@ def load_test_yaml(sdir):
             isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
             for k, v in counters.items()):
         raise Fail("test.yaml: counters must map counter names to whole numbers")
-    return ports, counters, t.get("steps")
+    nvad = t.get("nvad", False)
+    if not isinstance(nvad, bool) or (nvad and not t.get("steps")):
+        raise Fail("test.yaml: nvad must be true or false, and true only with steps")
+    return ports, counters, t.get("steps"), nvad
 
 
 def dpdk_runtime_dirs(prefix):
@@ -346,20 +349,22 @@ def check_counters(tmp, want):
 
 
 def run_scenario(args, name, sdir):
-    ports, want, steps = load_test_yaml(sdir)
+    ports, want, steps, nvad = load_test_yaml(sdir)
     inputs = [] if steps else ["in-%d.pcap" % i for i in range(ports)]
     for f in ["nved.yaml"] + inputs + ["expect-%d.pcap" % i for i in range(ports)]:
         if not os.path.isfile(os.path.join(sdir, f)):
             raise Fail("missing %s (run gen.py?)" % f)
     if steps and not args.nvectl:
         raise Fail("a scenario with steps needs --nvectl")
+    if nvad and not args.nvad:
+        raise Fail("a scenario with nvad: true needs --nvad")
     if "," in sdir:
         raise Fail("scenario path %s contains a comma, which DPDK's --vdev cannot take" % sdir)
     tmp = tempfile.mkdtemp(prefix="nvtt_%s_" % name, dir="/tmp")
     try:
         if steps:
             try:
-                stepped.run(args, name, sdir, tmp, ports, steps)
+                stepped.run(args, name, sdir, tmp, ports, steps, nvad)
             except stepped.StepFail as e:
                 raise Fail(str(e))
         else:
@@ -427,6 +432,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--nved", required=True, help="path of the nved binary")
     ap.add_argument("--nvectl", help="path of the nvectl binary (scenarios with steps)")
+    ap.add_argument("--nvad", help="path of the nvad binary (scenarios with nvad: true)")
     ap.add_argument("--tshark", action="store_true", help="also dissect every output frame with tshark")
     ap.add_argument("scenarios", nargs="*", help="scenario folders to run (default: all)")
     args = ap.parse_args()

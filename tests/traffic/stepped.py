@@ -12,6 +12,21 @@ is one of:
     output: TEXT     (optional) and print exactly this
     fails: true      (optional) it must fail instead (exit status 1 or 2)
   - counters: {...}  these totals, now (a subset: others are not checked)
+  - cli: WORDS       (any cli step) with
+    until: REGEX     runs again until its output matches (within 10 s):
+                     for what happens asynchronously, like a notification
+  - peer: WORDS      like cli, against the peer NVE (below); output, fails
+                     and until apply too
+
+`nvad: true` in test.yaml: the nved under test registers its VMs with a
+real nvad, and a second, real nved is there to take them over (the peer
+NVE, 198.51.100.2, its ports reading empty pcaps). The runner appends the
+agent section to a copy of the scenario's nved.yaml (agent 127.0.0.11, the
+peer's 127.0.0.12, nvad 127.0.0.1, on the namespace's loopback, fresh keys).
+A VM that the peer activates (`peer: vm activate ...`) has moved: nvad sends
+the move notification to the nved under test, whose agent installs the
+tunnel, exactly as in production. nvad and the peer are stopped by PID on
+every path.
 
 At the end nved is stopped with SIGTERM, and the outputs, counters and tshark
 are checked exactly as for a plain scenario: expect-<i>.pcap holds port i's
@@ -26,6 +41,8 @@ the kernel adds nothing of its own.
 
 import json
 import os
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -36,7 +53,10 @@ import time
 READY_TIMEOUT_S = 15
 SETTLE_TIMEOUT_S = 10
 STOP_TIMEOUT_S = 10
-STEP_KEYS = {"send", "cli", "output", "fails", "counters"}
+STEP_KEYS = {"send", "cli", "peer", "output", "fails", "until", "counters"}
+UNTIL_TIMEOUT_S = 10
+NVAD_ADDR, AGENT_ADDR, PEER_AGENT_ADDR, PROTOCOL_PORT = "127.0.0.1", "127.0.0.11", "127.0.0.12", 61434
+PEER_NVE = "198.51.100.2"
 
 
 class StepFail(Exception):
@@ -50,17 +70,19 @@ def sh(*cmd, check=True):
     return r
 
 
-def validate_steps(steps):
+def validate_steps(steps, nvad):
     if not isinstance(steps, list) or not steps:
         raise StepFail("test.yaml: steps must be a non-empty list")
     for i, s in enumerate(steps):
         if not isinstance(s, dict) or not set(s) <= STEP_KEYS:
             raise StepFail("test.yaml: step %d: expected one of send, cli, counters (got %r)" % (i + 1, s))
-        kinds = [k for k in ("send", "cli", "counters") if k in s]
+        kinds = [k for k in ("send", "cli", "peer", "counters") if k in s]
         if len(kinds) != 1:
-            raise StepFail("test.yaml: step %d: exactly one of send, cli, counters" % (i + 1))
-        if ("output" in s or "fails" in s) and "cli" not in s:
-            raise StepFail("test.yaml: step %d: output/fails belong to a cli step" % (i + 1))
+            raise StepFail("test.yaml: step %d: exactly one of send, cli, peer, counters" % (i + 1))
+        if ("output" in s or "fails" in s or "until" in s) and "cli" not in s and "peer" not in s:
+            raise StepFail("test.yaml: step %d: output/fails/until belong to a cli or peer step" % (i + 1))
+        if "peer" in s and not nvad:
+            raise StepFail("test.yaml: step %d: a peer step needs nvad: true" % (i + 1))
 
 
 class Bed:
@@ -161,11 +183,20 @@ def run_steps(e, sdir, steps, bed):
                 raise StepFail("%s: no in-%s-<port>.pcap with packets (run gen.py?)" % (where, k))
             sent += batch
             settle(e, sent)
-        elif "cli" in step:
-            words = step["cli"].split()
-            r = subprocess.run([e.nvectl, "-s", e.sock, "-t", "5000"] + words, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
-            out = r.stdout.decode(errors="replace")
+        elif "cli" in step or "peer" in step:
+            words = (step.get("cli") or step["peer"]).split()
+            sock = e.sock if "cli" in step else e.peer_sock
+            deadline = time.monotonic() + UNTIL_TIMEOUT_S
+            while True:
+                r = subprocess.run([e.nvectl, "-s", sock, "-t", "5000"] + words, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+                out = r.stdout.decode(errors="replace")
+                if "until" not in step or re.search(step["until"], out) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            if "until" in step and not re.search(step["until"], out):
+                raise StepFail("%s: output never matched /%s/ within %d s; last %r"
+                               % (where, step["until"], UNTIL_TIMEOUT_S, out))
             if step.get("fails"):
                 if r.returncode == 0:
                     raise StepFail("%s: succeeded, expected a failure; output %r" % (where, out))
@@ -180,13 +211,103 @@ def run_steps(e, sdir, steps, bed):
                 raise StepFail("%s: counters now %s" % (where, wrong))
 
 
-def run(args, name, sdir, tmp, nports, steps):
+def write_secret(path, text):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+
+
+def agent_section(tmp, listen, keys):
+    return """agent:
+  nvad: %s
+  nvad_port: %d
+  listen: %s
+  listen_port: %d
+  key_file: %s
+  retransmit_initial_ms: 200
+  retransmit_max_ms: 2000
+""" % (NVAD_ADDR, PROTOCOL_PORT, listen, PROTOCOL_PORT, keys)
+
+
+def write_control_plane(sdir, tmp):
+    """nvad's configuration and keys, the nved under test's configuration
+    with its agent, and the peer NVE's; returns the nved configuration path."""
+    key_a, key_b = secrets.token_hex(32), secrets.token_hex(32)
+    write_secret(os.path.join(tmp, "nvad.keys"), "%s 1 %s\n%s 1 %s\n" % (AGENT_ADDR, key_a, PEER_AGENT_ADDR, key_b))
+    write_secret(os.path.join(tmp, "a.keys"), "%s 1 %s\n" % (NVAD_ADDR, key_a))
+    write_secret(os.path.join(tmp, "peer.keys"), "%s 1 %s\n" % (NVAD_ADDR, key_b))
+    with open(os.path.join(sdir, "nved.yaml")) as f:
+        mine = f.read()
+    nve_line = re.search(r"^nve:\s*\{(.*)\}", mine, re.M)
+    own = re.findall(r"ipv[46]:\s*\"?([0-9a-fA-F.:]+)", nve_line.group(1)) if nve_line else []
+    if not own:
+        raise StepFail("nvad: true needs nve: {ipv4: ..., ipv6: ...} on one line in nved.yaml (nvad's peer endpoints)")
+    with open(os.path.join(tmp, "nvad.yaml"), "w") as f:
+        f.write("""listen: {addresses: [%s], port: %d}
+key_file: %s
+db_path: %s
+notifications: {initial_timeout: 200ms, max_timeout: 2s, retries: 6}
+peers:
+  - {address: %s, endpoints: [%s]}
+  - {address: %s, endpoints: [%s]}
+log: {level: info}
+""" % (NVAD_ADDR, PROTOCOL_PORT, os.path.join(tmp, "nvad.keys"), os.path.join(tmp, "nvad.db"), AGENT_ADDR,
+           ", ".join('"%s"' % a for a in own), PEER_AGENT_ADDR, PEER_NVE))
+    config = os.path.join(tmp, "nved.yaml")
+    with open(config, "w") as f:
+        f.write(mine.rstrip("\n") + "\n" + agent_section(tmp, AGENT_ADDR, os.path.join(tmp, "a.keys")))
+    with open(os.path.join(tmp, "peer.yaml"), "w") as f:
+        f.write("""ports:
+  - {name: fabric, role: fabric, port_id: 0}
+  - {name: vms, role: access, port_id: 1}
+nve: {ipv4: %s}
+fabric_gateway: {mac: "02:00:00:00:00:fe"}
+default_action: drop
+route_table: {capacity: 1024}
+workers: {mbufs: 2047, idle_sleep_us: 1000}
+""" % PEER_NVE + agent_section(tmp, PEER_AGENT_ADDR, os.path.join(tmp, "peer.keys")))
+    return config
+
+
+def start_control_plane(args, e, bed, tmp, procs):
+    """nvad, then the peer NVE; both in the scenario's namespace."""
+    log_path = os.path.join(tmp, "nvad.log")
+    with open(log_path, "wb") as log:
+        procs["nvad"] = subprocess.Popen(["ip", "netns", "exec", bed.ns, args.nvad, "-c", os.path.join(tmp, "nvad.yaml"),
+                                          "--ctl-socket", os.path.join(tmp, "nvad.sock")],
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while "listening on" not in open(log_path, errors="replace").read():
+        if procs["nvad"].poll() is not None or time.monotonic() > deadline:
+            raise StepFail("nvad did not start (status %s); log %s" % (procs["nvad"].poll(), log_path))
+        time.sleep(0.05)
+    empty = os.path.join(tmp, "peer-empty.pcap")
+    with open(empty, "wb") as f:
+        f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+    e.peer_sock = os.path.join(tmp, "peer.sock")
+    cmd = ["ip", "netns", "exec", bed.ns, args.nved, "-l", "0,1", "--no-huge", "-m", "256", "--no-pci",
+           "--file-prefix", e.peer_prefix, "--log-level", "warn"]
+    for i in range(2):
+        cmd += ["--vdev", "net_pcap%d,rx_pcap=%s,tx_pcap=%s" % (i, empty, os.path.join(tmp, "peer-out-%d.pcap" % i))]
+    cmd += ["--", "-c", os.path.join(tmp, "peer.yaml"), "--ctl-socket", e.peer_sock]
+    peer_log = os.path.join(tmp, "peer.log")
+    with open(peer_log, "wb") as log:
+        procs["peer"] = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    peer = Env()
+    peer.nvectl, peer.sock = e.nvectl, e.peer_sock
+    wait_ready(peer, procs["peer"], peer_log)
+
+
+def run(args, name, sdir, tmp, nports, steps, nvad=False):
     """Runs a stepped scenario; nved's outputs and counters JSON land in tmp
     as for a plain scenario. Raises StepFail."""
-    validate_steps(steps)
+    validate_steps(steps, nvad)
     e = Env()
     e.nvectl = args.nvectl
     e.sock = os.path.join(tmp, "nved.sock")
+    e.peer_prefix = "nvtt_%s_peer_%d" % (name, os.getpid())
+    config = write_control_plane(sdir, tmp) if nvad else os.path.join(sdir, "nved.yaml")
+    procs = {}
     prefix = "nvtt_%s_%d" % (name, os.getpid())
     log_path = os.path.join(tmp, "nved.log")
     with Bed(nports) as bed:
@@ -194,12 +315,14 @@ def run(args, name, sdir, tmp, nports, steps):
                "--file-prefix", prefix, "--log-level", "warn"]
         for i in range(nports):
             cmd += ["--vdev", "net_pcap%d,rx_iface_in=p%d,tx_pcap=%s" % (i, i, os.path.join(tmp, "out-%d.pcap" % i))]
-        cmd += ["--", "-c", os.path.join(sdir, "nved.yaml"), "--ctl-socket", e.sock,
+        cmd += ["--", "-c", config, "--ctl-socket", e.sock,
                 "--counters-json", os.path.join(tmp, "counters.json")]
         with open(os.path.join(tmp, "command"), "w") as f:
             f.write(" ".join(cmd) + "\n")
         proc = None
         try:
+            if nvad:
+                start_control_plane(args, e, bed, tmp, procs)
             with open(log_path, "wb") as log:
                 proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
             wait_ready(e, proc, log_path)
@@ -215,8 +338,16 @@ def run(args, name, sdir, tmp, nports, steps):
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            for p in procs.values():  # the peer NVE and nvad: SIGTERM, then SIGKILL
+                if p.poll() is None:
+                    p.terminate()
+                    try:
+                        p.wait(timeout=STOP_TIMEOUT_S)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+                        p.wait()
             from run import dpdk_runtime_dirs  # the runner's list, so both clean up alike
-            for d in dpdk_runtime_dirs(prefix):
+            for d in dpdk_runtime_dirs(prefix) + (dpdk_runtime_dirs(e.peer_prefix) if nvad else []):
                 shutil.rmtree(d, ignore_errors=True)
 
 
