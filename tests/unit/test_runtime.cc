@@ -24,6 +24,7 @@
 #include "control/nved/control_loop.h"
 #include "control/nved/runtime.h"
 #include "dataplane/counters.h"
+#include "tests/support/eal_tests.h"
 
 using namespace nvmove;
 
@@ -200,15 +201,7 @@ int main(int argc, char **argv) {
                                    "--vdev", "net_pcap1,rx_pcap=" + g_empty_pcap + ",rx_pcap=" + g_empty_pcap,
                                    "--log-level", "lib.eal:warning",
                                    prefix, "--no-shconf"};
-  std::vector<char *> av;
-  for (auto &a : args) av.push_back(a.data());
-  if (rte_eal_init(static_cast<int>(av.size()), av.data()) < 0) {
-    fprintf(stderr, "EAL init failed\n");
-    return 2;
-  }
-  const int rc = RUN_ALL_TESTS();
-  g_rt.reset();
-  rte_eal_cleanup();
+  const int rc = nvmove::testing::run_all_tests_in_eal(std::move(args), [] { g_rt.reset(); });
   std::remove(g_fabric_pcap.c_str());
   std::remove(g_empty_pcap.c_str());
   rmdir(dir);
