@@ -5,7 +5,7 @@ Run as root with the system Python (it has scapy, used by the ping helper of
 vm_namespace_test.py, whose helpers and process handling this test reuses):
 
     sudo /usr/bin/python3 tests/e2e/vm_move_test.py [--nved P] [--nvectl P] [--nvad P] [--keep-logs]
-                                                     [--order activate-first|deactivate-first]
+                                                     [--order activate-first|deactivate-first] [--tenants]
 
 --order deactivate-first (diagnostics) deactivates the VM on A before
 activating it on B instead of after.
@@ -50,6 +50,15 @@ deactivate on A. Sub-tests (each counts once in "N passed, M failed"):
   counters       nveds and nvad exit 0 on SIGTERM; counters JSON: A encap_ipv4_in_ipv4
                  > 0, B decap_ipv4_outer > 0 and delivered_local > 0
 
+--tenants adds a second tenant (VN 7) with the same address: its VM
+10.0.0.5 (MAC 02:00:00:07:00:05) behind A's access port t7, which stays, and
+its correspondent 10.7.0.9 behind B's port t7, whose datagrams B tunnels to
+A's VN 7 endpoint 192.0.2.11 (A serves VN 7 at 192.0.2.11, B at 192.0.2.12;
+docs/protocol.md, "Tenants on the fabric"). Sub-test:
+
+  tenants        tenant 7's VM receives >= 90 % of tenant 7's stream; zero datagrams
+                 of either tenant reach the other's VM, before, during and after the move
+
 The script also serves as its own helper inside the namespaces
 (`--helper NAME ...`).
 """
@@ -89,6 +98,15 @@ AGENT_A = "127.0.0.11"
 AGENT_B = "127.0.0.12"
 NVAD_PORT = 61434
 UDP_PORT = 40000
+# --tenants: tenant 7's VM at the same address 10.0.0.5 behind A (it stays),
+# and tenant 7's correspondent behind B, whose packets B tunnels to A's VN 7
+# endpoint (docs/protocol.md, "Tenants on the fabric").
+T7_VN = 7
+A_VN7 = "192.0.2.11"
+B_VN7 = "192.0.2.12"
+VM7_MAC = "02:00:00:07:00:05"
+T7_SRC = "10.7.0.9"
+T7_GW = "10.7.0.1"
 INTERVAL_S = 0.002
 PRE_MOVE_S = 1.0       # traffic to vmA before the move
 POST_MOVE_S = 2.0      # traffic after the move is complete
@@ -116,7 +134,8 @@ read = base.read
 # --------------------------------------------------------------------------
 
 def helper_seqlisten(port, ready_path, stop_path, lifetime_s):
-    """One line per datagram: '<seq> <CLOCK_MONOTONIC receive time> <source>'."""
+    """One line per datagram: '<seq> <CLOCK_MONOTONIC receive time> <source>'
+    ('t<seq> ...' for tenant 7's stream)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     s.bind(("0.0.0.0", port))
@@ -133,12 +152,14 @@ def helper_seqlisten(port, ready_path, stop_path, lifetime_s):
         tag = data.split(b" ", 1)[0].decode("ascii", "replace")
         if tag.startswith("S-") and tag[2:].isdigit():
             print("%s %.6f %s" % (tag[2:], t, addr[0]), flush=True)
+        elif tag.startswith("T-") and tag[2:].isdigit():  # tenant 7's stream (--tenants)
+            print("t%s %.6f %s" % (tag[2:], t, addr[0]), flush=True)
         else:
             print("? %.6f %s" % (t, addr[0]), flush=True)
     return 0
 
 
-def helper_stream(dst, port, interval_s, stop_path, max_s):
+def helper_stream(dst, port, interval_s, stop_path, max_s, tag="S"):
     """Sends one datagram every interval_s until stop_path exists (or max_s).
     Prints, at the end, one line per datagram '<seq> <send time> <ok|errno>'
     and a JSON summary. No catching up in bursts after a scheduling delay."""
@@ -156,7 +177,7 @@ def helper_stream(dst, port, interval_s, stop_path, max_s):
             time.sleep(nxt - now)
         t = time.monotonic()
         try:
-            s.sendto(("S-%d " % seq).encode() + b"m" * 64, (dst, port))
+            s.sendto(("%s-%d " % (tag, seq)).encode() + b"m" * 64, (dst, port))
             r = "ok"
         except OSError as e:
             r = "e%d" % e.errno
@@ -195,7 +216,7 @@ def run_helper(argv):
     if name == "seqlisten":
         return helper_seqlisten(int(args[0]), args[1], args[2], float(args[3]))
     if name == "stream":
-        return helper_stream(args[0], int(args[1]), float(args[2]), args[3], float(args[4]))
+        return helper_stream(args[0], int(args[1]), float(args[2]), args[3], float(args[4]), *args[5:6])
     print("unknown helper %r" % name, file=sys.stderr)
     return 2
 
@@ -222,6 +243,11 @@ class MoveEnv(base.Env):
         self.if_aa, self.if_va = p + "aa", p + "va"    # A access / vmA
         self.if_ab, self.if_vb = p + "ab", p + "vb"    # B access / vmB
         self.if_br = p + "br"
+        self.tenants = args.tenants
+        if self.tenants:  # tenant 7: its VM behind A (port 2), its correspondent behind B (port 2)
+            self.ns_vm7a, self.ns_c7b = p + "v7A", p + "c7B"
+            self.if_a7, self.if_v7 = p + "a7", p + "v7"
+            self.if_b7, self.if_c7 = p + "b7", p + "c7"
         self.prefix = {"A": "nvmvA%d" % pid, "B": "nvmvB%d" % pid}
         self.file_prefix = self.prefix["A"]  # base cleanup removes this one
         self.nve_ip = {"A": NVE_A, "B": NVE_B}
@@ -237,7 +263,8 @@ class MoveEnv(base.Env):
 
     # --- topology --------------------------------------------------------------
     def setup(self):
-        for ns in (self.ns_nve, self.ns_fab, self.ns_vma, self.ns_vmb):
+        extra = (self.ns_vm7a, self.ns_c7b) if self.tenants else ()
+        for ns in (self.ns_nve, self.ns_fab, self.ns_vma, self.ns_vmb) + extra:
             sh("ip", "netns", "add", ns)
             self.namespaces.append(ns)
             self.netns_sysctl(ns, "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1",
@@ -248,6 +275,9 @@ class MoveEnv(base.Env):
                  (self.ns_nve, self.if_fb, self.ns_fab, self.if_gb),
                  (self.ns_nve, self.if_aa, self.ns_vma, self.if_va),
                  (self.ns_nve, self.if_ab, self.ns_vmb, self.if_vb)]
+        if self.tenants:
+            pairs += [(self.ns_nve, self.if_a7, self.ns_vm7a, self.if_v7),
+                      (self.ns_nve, self.if_b7, self.ns_c7b, self.if_c7)]
         # DPDK 22.11's net_af_packet joins the fanout group (getpid() ^ ifindex)
         # & 0xffff, and fanout groups are per network namespace: with both
         # nveds in ns nve, A's group for one interface can equal B's for
@@ -256,12 +286,16 @@ class MoveEnv(base.Env):
         # argument". A's DPDK interfaces get ifindexes with bit 14 set, B's
         # not: a collision then needs PIDs about 16384 apart.
         index = {self.if_fa: 0x4002, self.if_aa: 0x4003, self.if_fb: 0x12, self.if_ab: 0x13}
+        if self.tenants:
+            index.update({self.if_a7: 0x4004, self.if_b7: 0x14})
         for ns1, if1, ns2, if2 in pairs:
             sh("ip", "link", "add", if1, "index", str(index[if1]), "netns", ns1, "type", "veth",
                "peer", "name", if2, "netns", ns2)
         # The same MAC for the VM on both sides, set before the link is up.
         sh("ip", "-n", self.ns_vma, "link", "set", self.if_va, "address", VM_MAC)
         sh("ip", "-n", self.ns_vmb, "link", "set", self.if_vb, "address", VM_MAC)
+        if self.tenants:
+            sh("ip", "-n", self.ns_vm7a, "link", "set", self.if_v7, "address", VM7_MAC)
         for ns1, if1, ns2, if2 in pairs:
             for ns, ifn in ((ns1, if1), (ns2, if2)):
                 sh("ip", "netns", "exec", ns, "ethtool", "-K", ifn, "tx", "off", "rx", "off")
@@ -279,15 +313,24 @@ class MoveEnv(base.Env):
                           "net.ipv4.conf.default.send_redirects=0",
                           "net.ipv4.conf.%s.send_redirects=0" % self.if_br,
                           "net.ipv4.conf.%s.rp_filter=0" % self.if_br)
-        for ns, ifn in ((self.ns_nve, self.if_fa), (self.ns_nve, self.if_fb), (self.ns_nve, self.if_aa),
-                        (self.ns_nve, self.if_ab), (f, self.if_ga), (f, self.if_gb), (f, self.if_br),
-                        (self.ns_vma, self.if_va), (self.ns_vmb, self.if_vb)):
+        ups = [(self.ns_nve, self.if_fa), (self.ns_nve, self.if_fb), (self.ns_nve, self.if_aa),
+               (self.ns_nve, self.if_ab), (f, self.if_ga), (f, self.if_gb), (f, self.if_br),
+               (self.ns_vma, self.if_va), (self.ns_vmb, self.if_vb)]
+        if self.tenants:
+            ups += [(self.ns_nve, self.if_a7), (self.ns_nve, self.if_b7), (self.ns_vm7a, self.if_v7),
+                    (self.ns_c7b, self.if_c7)]
+        for ns, ifn in ups:
             sh("ip", "-n", ns, "link", "set", ifn, "up")
         sh("ip", "-n", f, "addr", "add", GW_IP + "/24", "dev", self.if_br)
         sh("ip", "-n", f, "route", "add", "10.0.0.0/24", "via", NVE_A)
         for ns, ifn in ((self.ns_vma, self.if_va), (self.ns_vmb, self.if_vb)):
             sh("ip", "-n", ns, "addr", "add", VM_IP + "/24", "dev", ifn)
             sh("ip", "-n", ns, "route", "add", "default", "via", VM_GW, "dev", ifn, "onlink")
+        if self.tenants:
+            sh("ip", "-n", self.ns_vm7a, "addr", "add", VM_IP + "/24", "dev", self.if_v7)
+            sh("ip", "-n", self.ns_vm7a, "route", "add", "default", "via", VM_GW, "dev", self.if_v7, "onlink")
+            sh("ip", "-n", self.ns_c7b, "addr", "add", T7_SRC + "/24", "dev", self.if_c7)
+            sh("ip", "-n", self.ns_c7b, "route", "add", "default", "via", T7_GW, "dev", self.if_c7, "onlink")
         self.gw_mac = self.mac(f, self.if_br)
 
     # --- configuration -----------------------------------------------------------
@@ -316,7 +359,8 @@ peers:
   - {address: %(b)s, endpoints: [%(nve_b)s]}
 log: {level: info}
 """ % dict(nvad=NVAD_CTL, port=NVAD_PORT, keys=self.paths["nvad.keys"], db=self.db, a=AGENT_A, b=AGENT_B,
-           nve_a=NVE_A, nve_b=NVE_B, redirect="4s" if self.long_flow else "32s"))
+           nve_a=NVE_A + (", " + A_VN7 if self.tenants else ""), nve_b=NVE_B + (", " + B_VN7 if self.tenants else ""),
+           redirect="4s" if self.long_flow else "32s"))
         r = sh(self.nvad_bin, "-c", self.paths["nvad.yaml"], "--check", check=False)
         if r.returncode != 0:
             raise RuntimeError("nvad --check rejected its configuration:\n%s%s" % (r.stdout, r.stderr))
@@ -327,7 +371,7 @@ log: {level: info}
 ports:
   - {name: fabric, role: fabric, port_id: 0}
   - {name: vms, role: access, port_id: 1}
-nve: {ipv4: %(nve)s}
+%(t7port)snve: {ipv4: %(nve)s}
 fabric_gateway: {ipv4: %(gw)s}
 tunnel: {peers: [%(nve_a)s/32, %(nve_b)s/32]}
 default_action: drop
@@ -343,12 +387,28 @@ agent:
   retransmit_initial_ms: 200
   retransmit_max_ms: 2000
 """ % dict(nve=self.nve_ip[n], gw=GW_IP, nve_a=NVE_A, nve_b=NVE_B, nvad=NVAD_CTL, port=NVAD_PORT,
+                t7port="  - {name: t7, role: access, port_id: 2, vn: %d}\n" % T7_VN if self.tenants else "",
                 listen=self.agent_ip[n], state=os.path.join(os.path.dirname(self.paths[n + ".yaml"]), n + ".state"),
                 keys=self.paths[n + ".keys"]))
+                if self.tenants:
+                    fh.write(self.tenant7_config(n))
             r = sh(self.nved_bin, "--", "-c", self.paths[n + ".yaml"], "--check-config", check=False)
             if r.returncode != 0:
                 raise RuntimeError("nved --check-config rejected %s.yaml:\n%s%s" % (n, r.stdout, r.stderr))
         log("nved configs OK")
+
+    @staticmethod
+    def tenant7_config(n):
+        """Tenant 7 (--tenants): an access port in VN 7 and this NVE's VN 7
+        endpoint on each; A holds tenant 7's VM at 10.0.0.5, B tunnels tenant
+        7's packets for it to A's VN 7 endpoint."""
+        text = """\
+virtual_networks:
+  - {vn: %d, ipv4: %s}
+""" % (T7_VN, A_VN7 if n == "A" else B_VN7)
+        if n == "A":
+            return text + "local_vms:\n  - {port: t7, mac: \"%s\", addresses: [%s]}\n" % (VM7_MAC, VM_IP)
+        return text + "moved_vms:\n  - {vn: %d, addresses: [%s], nve: %s}\n" % (T7_VN, VM_IP, A_VN7)
 
     # --- processes ---------------------------------------------------------------
     def start_nvad(self):
@@ -361,8 +421,10 @@ agent:
     def start_nved(self, n):
         argv = [self.nved_bin, "-l", "0,1", "--no-huge", "-m", "256", "--no-pci", "--file-prefix", self.prefix[n],
                 "--vdev", "net_af_packet0,iface=%s" % self.fab_if[n],
-                "--vdev", "net_af_packet1,iface=%s" % self.acc_if[n],
-                "--", "-c", self.paths[n + ".yaml"], "--log-level", "info",
+                "--vdev", "net_af_packet1,iface=%s" % self.acc_if[n]]
+        if self.tenants:
+            argv += ["--vdev", "net_af_packet2,iface=%s" % (self.if_a7 if n == "A" else self.if_b7)]
+        argv += ["--", "-c", self.paths[n + ".yaml"], "--log-level", "info",
                 "--counters-json", self.paths[n + ".counters.json"]]
         self.nveds[n] = self.spawn("nved " + n, self.ns_nve, argv, self.paths[n + ".log"])
         log("nved %s started, pid %d" % (n, self.nveds[n].pid))
@@ -424,13 +486,16 @@ agent:
                 shutil.rmtree(runtime, ignore_errors=True)
 
 
-def read_seq_lines(path):
-    """Listener output: {seq: receive time}."""
+def read_seq_lines(path, tenant7=False):
+    """Listener output: {seq: receive time} of the tenant-0 stream (or, with
+    tenant7, of tenant 7's)."""
     out = {}
     for line in read(path).splitlines():
         parts = line.split()
-        if len(parts) >= 2 and parts[0].isdigit():
-            out.setdefault(int(parts[0]), float(parts[1]))
+        seq = parts[0][1:] if tenant7 and parts and parts[0].startswith("t") else None if tenant7 else (
+            parts[0] if parts else None)
+        if len(parts) >= 2 and seq and seq.isdigit():
+            out.setdefault(int(seq), float(parts[1]))
     return out
 
 
@@ -461,6 +526,10 @@ def main():
     ap.add_argument("--long-flow", action="store_true",
                     help="redirect lifetime 4 s and 14 s of traffic after the move: the redirect must outlive "
                          "three lifetimes while packets arrive (seed 003 section 5)")
+    ap.add_argument("--tenants", action="store_true",
+                    help="a second tenant (VN 7) with a VM at the same address behind A, which stays, and a "
+                         "correspondent behind B: while VN 0's VM moves, neither tenant receives a datagram of "
+                         "the other (docs/protocol.md, Tenants on the fabric)")
     ap.add_argument("--activate-by", choices=("cli", "announcement"), default="cli",
                     help="how B learns the VM arrived: nvectl vm activate, or the VM's own gratuitous ARP")
     ap.add_argument("--order", choices=("activate-first", "deactivate-first"), default="activate-first",
@@ -486,11 +555,15 @@ def main():
     tmp = tempfile.mkdtemp(prefix="nvmove-move-e2e-")
     env = MoveEnv(args, tmp)
     env.long_flow = args.long_flow
-    res = base.Results(expected=7 + (1 if args.long_flow else 0) + (1 if args.restart_a else 0))
+    res = base.Results(expected=7 + (1 if args.long_flow else 0) + (1 if args.restart_a else 0)
+                       + (1 if args.tenants else 0))
     stop_path = os.path.join(tmp, "stop")                # the sender
     stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
     listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
+    if args.tenants:
+        listen_out["7A"] = os.path.join(tmp, "vm7A.recv")
     stream_out = os.path.join(tmp, "stream.out")
+    stream7_out = os.path.join(tmp, "stream7.out")
     try:
         env.setup()
         log("namespaces %s %s %s %s; VM MAC %s; gateway (bridge) MAC %s" % (
@@ -584,7 +657,8 @@ def main():
         res.record("registration", all(checks.values()), "%d/%d checks" % (sum(checks.values()), len(checks)))
 
         # ---- 3. listeners and the stream -----------------------------------------------
-        for n, ns in (("A", env.ns_vma), ("B", env.ns_vmb)):
+        listeners = [("A", env.ns_vma), ("B", env.ns_vmb)] + ([("7A", env.ns_vm7a)] if args.tenants else [])
+        for n, ns in listeners:
             ready_path = os.path.join(tmp, "vm%s.ready" % n)
             env.spawn("listener vm" + n, ns, [PYTHON, os.path.abspath(__file__), "--helper", "seqlisten",
                                               str(UDP_PORT), ready_path, stop_listeners, "60"],
@@ -595,6 +669,13 @@ def main():
                                                   str(UDP_PORT), str(INTERVAL_S), stop_path, "30"],
                            stream_out, os.path.join(tmp, "stream.err"))
         t_stream = time.monotonic()
+        if args.tenants:  # tenant 7's correspondent behind B, to tenant 7's VM behind A (same address)
+            stream7 = env.spawn("stream7", env.ns_c7b, [PYTHON, os.path.abspath(__file__), "--helper", "stream", VM_IP,
+                                                        str(UDP_PORT), str(INTERVAL_S * 2), stop_path, "30", "T"],
+                                stream7_out, os.path.join(tmp, "stream7.err"))
+            if not wait_until(lambda: len(read_seq_lines(listen_out["7A"], tenant7=True)) > 0, 5):
+                raise RuntimeError("no datagram of tenant 7 reached its VM behind A within 5 s:\n%s\nB: %s" % (
+                    read(os.path.join(tmp, "stream7.err")), env.nvectl("B", "show", "counters")[1]))
         if not wait_until(lambda: len(read_seq_lines(listen_out["A"])) > 0, 5):
             raise RuntimeError("no datagram reached vmA within 5 s of starting the stream:\n%s" %
                                read(os.path.join(tmp, "stream.err")))
@@ -788,6 +869,25 @@ def main():
                    "vmB received %d of the %d datagrams sent later than move + %d ms (%.1f %%, need %.0f %%)" % (
                        len(late_b), len(late), SETTLE_S * 1000, share * 100, MIN_SHARE * 100))
 
+        # ---- tenants: neither receives the other's datagrams --------------------------------------
+        if args.tenants:
+            summary7 = wait_until(lambda: next((json.loads(x) for x in read(stream7_out).splitlines()
+                                                if x.startswith("{")), None), 5) or {}
+            got7 = read_seq_lines(listen_out["7A"], tenant7=True)
+            t0_at_7 = read_seq_lines(listen_out["7A"])            # tenant 0's datagrams at tenant 7's VM
+            t7_at_0 = {n: read_seq_lines(listen_out[n], tenant7=True) for n in "AB"}  # and the reverse
+            sent7 = summary7.get("sent", 0)
+            log("tenants: tenant 7 sent %d, its VM received %d; tenant 0's datagrams at tenant 7's VM: %d; "
+                "tenant 7's at tenant 0's VM: %d before the move (A), %d after (B)" % (
+                    sent7, len(got7), len(t0_at_7), len(t7_at_0["A"]), len(t7_at_0["B"])))
+            res.record("tenants", sent7 > 0 and len(got7) >= MIN_SHARE * sent7 and not t0_at_7
+                       and not t7_at_0["A"] and not t7_at_0["B"],
+                       "tenant 7 (VN 7, its VM at %s behind A, which stays): %d of %d delivered through B's "
+                       "tunnel to A's VN 7 endpoint %s; misdelivered: %d of tenant 0 to tenant 7, %d of tenant 7 "
+                       "to tenant 0 (need 0 and 0, and >= %.0f %% delivered)" % (
+                           VM_IP, len(got7), sent7, A_VN7, len(t0_at_7), len(t7_at_0["A"]) + len(t7_at_0["B"]),
+                           MIN_SHARE * 100))
+
         # ---- wire: the tunnel on B's fabric link ---------------------------------------------
         cap.send_signal(signal.SIGINT)
         try:
@@ -796,6 +896,12 @@ def main():
             log("tshark still closing its capture; left to cleanup")
         rows = base.capture_rows(cap_out)
         tun = [row for row in rows if row["ip.proto"].startswith("4,")]
+        if args.tenants:  # tenant 7's tunnel from B to A's VN 7 endpoint, on the same link: checked here
+            t7 = [row for row in tun if row["ip.src"] == "%s,%s" % (NVE_B, T7_SRC)
+                  and row["ip.dst"] == "%s,%s" % (A_VN7, VM_IP) and row["ip.proto"] == "4,17"
+                  and row["ip.checksum.status"].split(",")[0] == "1"]
+            log("  wire: %d tenant 7 tunnel frames %s -> %s with a verified outer checksum" % (len(t7), NVE_B, A_VN7))
+            tun = [row for row in tun if row not in t7]
         good = [row for row in tun if row["ip.src"] == "%s,%s" % (NVE_A, GW_IP)
                 and row["ip.dst"] == "%s,%s" % (NVE_B, VM_IP) and row["ip.proto"] == "4,17"
                 and row["ip.checksum.status"].split(",")[0] == "1"]
@@ -812,6 +918,8 @@ def main():
 
         # ---- 7. stop, counters -------------------------------------------------------------------
         rc_stream = stop_proc(stream, timeout=5)
+        if args.tenants:
+            stop_proc(stream7, timeout=5)
         rcs = {}
         for n in "AB":
             rcs[n] = stop_proc(env.nveds[n], timeout=20)
