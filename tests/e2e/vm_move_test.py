@@ -5,7 +5,7 @@ Run as root with the system Python (it has scapy, used by the ping helper of
 vm_namespace_test.py, whose helpers and process handling this test reuses):
 
     sudo /usr/bin/python3 tests/e2e/vm_move_test.py [--nved P] [--nvectl P] [--nvad P] [--keep-logs]
-                                                     [--order activate-first|deactivate-first] [--tenants]
+                                                     [--order activate-first|deactivate-first] [--tenants] [--restart-nvad]
 
 --order deactivate-first (diagnostics) deactivates the VM on A before
 activating it on B instead of after.
@@ -58,6 +58,12 @@ docs/protocol.md, "Tenants on the fabric"). Sub-test:
 
   tenants        tenant 7's VM receives >= 90 % of tenant 7's stream; zero datagrams
                  of either tenant reach the other's VM, before, during and after the move
+
+--restart-nvad stops nvad (SIGTERM) after the registration and starts it
+again before the move. Sub-test:
+
+  nvad restart   the new nvad restored vm1's binding at A from its store; the move
+                 (checked as above) goes through the new process
 
 The script also serves as its own helper inside the namespaces
 (`--helper NAME ...`).
@@ -526,6 +532,9 @@ def main():
     ap.add_argument("--long-flow", action="store_true",
                     help="redirect lifetime 4 s and 14 s of traffic after the move: the redirect must outlive "
                          "three lifetimes while packets arrive (seed 003 section 5)")
+    ap.add_argument("--restart-nvad", action="store_true",
+                    help="stop and start nvad between the registration and the move: the binding comes back from "
+                         "its store and the move completes through the new process")
     ap.add_argument("--tenants", action="store_true",
                     help="a second tenant (VN 7) with a VM at the same address behind A, which stays, and a "
                          "correspondent behind B: while VN 0's VM moves, neither tenant receives a datagram of "
@@ -556,7 +565,7 @@ def main():
     env = MoveEnv(args, tmp)
     env.long_flow = args.long_flow
     res = base.Results(expected=7 + (1 if args.long_flow else 0) + (1 if args.restart_a else 0)
-                       + (1 if args.tenants else 0))
+                       + (1 if args.tenants else 0) + (1 if args.restart_nvad else 0))
     stop_path = os.path.join(tmp, "stop")                # the sender
     stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
     listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
@@ -655,6 +664,26 @@ def main():
         for name, ok in checks.items():
             log("  registration: %-60s %s" % (name, "ok" if ok else "NO"))
         res.record("registration", all(checks.values()), "%d/%d checks" % (sum(checks.values()), len(checks)))
+
+        # ---- 2b. nvad restarted between the registration and the move ---------------------
+        if args.restart_nvad:
+            t_down = time.monotonic()
+            rc_nvad = stop_proc(env.nvad)
+            os.rename(env.paths["nvad.log"], env.paths["nvad.log"] + ".1")
+            env.start_nvad()
+            up = wait_until(lambda: ("listening on %s port %d" % (NVAD_CTL, NVAD_PORT)) in read(env.paths["nvad.log"])
+                            or env.nvad.poll() is not None, 10)
+            restored = "restored 1 binding(s)" in read(env.paths["nvad.log"])
+            dbr = env.db_binding(VM_ID)
+            log("nvad restarted (old exit %s) in %.0f ms: %s; store %s" % (
+                rc_nvad, (time.monotonic() - t_down) * 1000,
+                next((x for x in read(env.paths["nvad.log"]).splitlines() if "restored" in x), "no 'restored' line"),
+                dbr))
+            res.record("nvad restart", rc_nvad == 0 and bool(up) and env.nvad.poll() is None and restored
+                       and bool(dbr) and dbr.get("serving_address") == AGENT_A,
+                       "nvad stopped (SIGTERM, exit %s) and started again after the registration: it restored the "
+                       "binding of vm1 at %s from its store, and the move below goes through the new process"
+                       % (rc_nvad, AGENT_A))
 
         # ---- 3. listeners and the stream -----------------------------------------------
         listeners = [("A", env.ns_vma), ("B", env.ns_vmb)] + ([("7A", env.ns_vm7a)] if args.tenants else [])
