@@ -17,11 +17,12 @@ namespace nvmove::nvad {
 // would be a reflector).
 enum class DropReason : uint8_t {
   Malformed,        // decode() refused it
-  UnknownPeer,      // no key for the source address (also counted as rejected: not authorized)
+  UnknownPeer,      // no key for the source address (a drop only: nothing was answered)
   UnknownKeyId,     // the peer has keys, not this one
   BadMac,           // wrong key or altered in transit
   Duplicate,        // same sequence and timestamp as the last accepted request
   UnexpectedReply,  // a reply matching no outstanding notification
+  NoTimestamp,      // a request without a Timestamp: no answer could be matched (protocol.md 5.3)
   Count
 };
 const char *drop_reason_name(DropReason reason);

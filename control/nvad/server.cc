@@ -154,9 +154,9 @@ void Server::handle_datagram(UdpSocket &socket, std::span<const uint8_t> bytes,
   auto admitted = admit(bytes, from.from, from.port, keys_);
   if (!admitted) {
     const GateDrop &drop = admitted.error();
+    // Counted once, as the drop it is: without a key nothing was answered,
+    // so it is no rejection (docs/protocol.md 5.3 step 2).
     counters.drop(drop.reason);
-    // No key, no signed answer: a rejection nobody can be told about.
-    if (drop.reason == DropReason::UnknownPeer) counters.reject(proto::Status::NotAuthorized);
     log_limited(spdlog::level::warn, from.from, drop_reason_name(drop.reason),
                 "dropped datagram from " + from.from.to_string() + " port " +
                     std::to_string(from.port) + ": " + drop_reason_name(drop.reason) + ": " + drop.detail);
