@@ -119,7 +119,9 @@ bool Notifier::on_reply(Binding &binding, const IpAddress &peer, const proto::Me
   bool answers = std::ranges::any_of(previous->attempts, [&](const RequestStamp &a) {
     return a.sequence == reply.sequence && reply.timestamp_ns == a.timestamp_ns;
   });
-  if (!answers) return false;
+  // ... and the VM-ID and VN the notification carried (section 5.3 step 3):
+  // an answer about another VM acknowledges nothing of this one.
+  if (!answers || reply.vm_id != binding.vm_id || reply.virtual_network != binding.virtual_network) return false;
 
   if (proto::is_accepted(reply.status)) {
     forget(binding.key(), *previous);
@@ -130,9 +132,11 @@ bool Notifier::on_reply(Binding &binding, const IpAddress &peer, const proto::Me
     counters_.notifications_acknowledged++;
     spdlog::debug("previous NVE {} acknowledged the move of VM {}", peer.to_string(),
                   vm_id_text(binding.vm_id));
-    // After a cold move the NVE has dropped its entry: nothing is left there
-    // for a later move to update.
-    if (binding.last_move_mode == proto::MobilityMode::Cold)
+    // After a cold move an older previous NVE was told Lifetime 0 and has
+    // dropped its entry: nothing is left there for a later move to update.
+    // The last source was told to redirect and still does: it stays, so a
+    // later move or the end of the binding reaches it.
+    if (binding.last_move_mode == proto::MobilityMode::Cold && lifetime_asked(binding, *previous) == 0)
       std::erase_if(binding.previous, [&](const PreviousNve &p) { return p.nve.control == peer; });
     return true;
   }
@@ -146,6 +150,14 @@ bool Notifier::on_reply(Binding &binding, const IpAddress &peer, const proto::Me
     spdlog::info("previous NVE {} expects sequence {} from nvad: resynchronised", peer.to_string(),
                  *reply.expected_sequence);
     retransmit_or_fail(binding, *previous, out);
+    return true;
+  }
+  if (reply.status == proto::Status::BadSequenceNumber) {
+    // 135 without the Expected Sequence Number: nothing to resynchronise
+    // to, but no refusal of the move either (section 7, reactions): a
+    // transient failure; the retransmission timer carries on.
+    spdlog::info("previous NVE {} refused sequence {} without saying which it expects: retransmitting",
+                 peer.to_string(), reply.sequence);
     return true;
   }
   fail(binding, *previous, reply.status);

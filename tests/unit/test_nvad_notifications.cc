@@ -128,8 +128,31 @@ TEST(NvadNotifications, ReplyMustComeFromThePeerAndEchoTheTimestamp) {
   *wrong_timestamp.message.timestamp_ns += 1;
   EXPECT_EQ(h.acknowledge(wrong_timestamp).dropped, DropReason::UnexpectedReply);
 
+  // An acknowledgement that echoes the sequence and timestamp but another
+  // VM-ID or VN acknowledges nothing of this VM (it used to count).
+  Outgoing other_vm = h.first;
+  other_vm.message.vm_id = vm_id(2);
+  EXPECT_EQ(h.acknowledge(other_vm).dropped, DropReason::UnexpectedReply);
+  Outgoing other_vn = h.first;
+  other_vn.message.virtual_network = kVn + 1;
+  EXPECT_EQ(h.acknowledge(other_vn).dropped, DropReason::UnexpectedReply);
+
   EXPECT_EQ(h.binding(1).previous[0].state, NotificationState::Pending);
-  EXPECT_EQ(h.registrar.counters().dropped_for(DropReason::UnexpectedReply), 2u);
+  EXPECT_EQ(h.registrar.counters().dropped_for(DropReason::UnexpectedReply), 4u);
+}
+
+// 135 without an Expected Sequence Number gives nothing to resynchronise to:
+// a transient failure (protocol.md 7, reactions), so the notification stays
+// pending and is retransmitted. It used to be marked failed for good.
+TEST(NvadNotifications, BadSequenceWithoutTheExpectedValueIsRetransmitted) {
+  MovedToB h;
+  EXPECT_FALSE(h.acknowledge(h.first, Status::BadSequenceNumber).dropped);
+  EXPECT_EQ(h.binding(1).previous[0].state, NotificationState::Pending);
+  EXPECT_EQ(h.registrar.counters().notifications_failed, 0u);
+  auto again = h.run_at(1s);
+  ASSERT_EQ(again.size(), 1u);
+  h.acknowledge(again[0]);
+  EXPECT_EQ(h.binding(1).previous[0].state, NotificationState::Acknowledged);
 }
 
 TEST(NvadNotifications, RejectionByThePreviousNveIsRecordedAsAFailure) {
@@ -254,6 +277,18 @@ TEST(NvadNotifications, ColdMoveKeepsTheLastSourceRedirectingAndDropsTheOlder) {
     if (n.to.address == nve_b().control) EXPECT_EQ(n.message.lifetime, 8);  // redirect lifetime
     else EXPECT_EQ(n.message.lifetime, 0);                                  // remove the redirect now
   }
+  // Both acknowledge: A (told to drop its entry) leaves the previous NVEs, B
+  // (the last source, still redirecting) stays. It used to leave too, so the
+  // VM's next move never reached B, which kept tunnelling to C.
+  for (const auto &n : outcome.notifications) h.acknowledge(n);
+  const Binding &b = h.binding(1);
+  ASSERT_EQ(b.previous.size(), 1u);
+  EXPECT_EQ(b.previous[0].nve.control, nve_b().control);
+  auto next = h.register_vm(nve_a(), 1);  // the VM moves on (hot), to A
+  ASSERT_EQ(next.notifications.size(), 2u);  // B (redirecting) and C (the source)
+  bool b_told = false;
+  for (const auto &n : next.notifications) b_told |= n.to.address == nve_b().control;
+  EXPECT_TRUE(b_told);
 }
 
 TEST(NvadNotifications, NotificationsGoToThePortThePeerLastSentFrom) {
