@@ -54,7 +54,12 @@ std::optional<IpAddress> BindingUpdateList::tunnel_endpoint(const IpAddress &vm_
 AgentOutcome BindingUpdateList::on_notification(const proto::Message &m, const IpAddress &from, uint16_t from_port,
                                                 const RouteBackend &routes, bool activated_here) {
   const uint64_t now_ns = clock_.wall_ns();
-  if (!m.timestamp_ns) return refuse(m, proto::Status::MissingMandatoryOption, "no timestamp", from, from_port);
+  if (!m.timestamp_ns) {
+    // Unanswerable (a reply is matched by its echoed Timestamp) and outside
+    // the replay check: dropped and counted, never answered (protocol.md 5.3).
+    counters_.dropped_datagrams++;
+    return {};
+  }
   const auto verdict = replay_.check(from, m.sequence, *m.timestamp_ns, now_ns);
   if (verdict == proto::ReplayVerdict::Duplicate) return {};  // answered already
   if (verdict == proto::ReplayVerdict::SequenceNotNewer) {
@@ -67,7 +72,7 @@ AgentOutcome BindingUpdateList::on_notification(const proto::Message &m, const I
   }
   if (auto status = proto::rejection_status(verdict))
     return refuse(m, *status, proto::replay_verdict_name(verdict), from, from_port);
-  replay_.record(from, m.sequence, *m.timestamp_ns);
+  replay_.record(from, m.sequence, *m.timestamp_ns, now_ns);
   if (auto missing = proto::find_missing_option(m))
     return refuse(m, proto::Status::MissingMandatoryOption, missing->reason, from, from_port);
   if (m.serving_nve.empty() || m.vm_addresses.empty())

@@ -150,8 +150,18 @@ void RegistrationClient::register_vm(LocalVm &vm, uint16_t lifetime, AgentOutcom
   m.virtual_network = vm.spec.vn;
   m.vm_addresses = vm.spec.addresses;
   m.serving_nve = cfg_.endpoints_for(vm.spec.vn);
-  vm.pending = Outstanding{m, 0, cfg_.retransmit_initial_ms, 0};
+  vm.pending = Outstanding{m, 0, cfg_.retransmit_initial_ms, 0, {}};
   send_pending(vm, out);
+}
+
+bool RegistrationClient::Outstanding::answered_by(const proto::Message &reply) const {
+  proto::Message sent = request;
+  for (const auto &[sequence, timestamp_ns] : attempts) {
+    sent.sequence = sequence;
+    sent.timestamp_ns = timestamp_ns;
+    if (proto::is_reply_to(reply, sent)) return true;
+  }
+  return false;
 }
 
 void RegistrationClient::send_pending(LocalVm &vm, AgentOutcome &out) {
@@ -161,7 +171,9 @@ void RegistrationClient::send_pending(LocalVm &vm, AgentOutcome &out) {
   // be taken for a replay).
   p.request.sequence = next_sequence_;
   next_sequence_ = proto::seq_next(next_sequence_);
-  p.request.timestamp_ns = clock_.wall_ns();
+  last_timestamp_ns_ = std::max(clock_.wall_ns(), last_timestamp_ns_ + 1);
+  p.request.timestamp_ns = last_timestamp_ns_;
+  p.attempts.emplace_back(p.request.sequence, *p.request.timestamp_ns);
   if (auto d = seal(p.request, cfg_.nvad, cfg_.nvad_port, keys_)) out.datagrams.push_back(std::move(*d));
   counters_.requests_sent++;
   p.sent++;
@@ -172,7 +184,7 @@ void RegistrationClient::send_pending(LocalVm &vm, AgentOutcome &out) {
 std::optional<AgentOutcome> RegistrationClient::on_reply(const proto::Message &reply) {
   for (auto it = vms_.begin(); it != vms_.end(); ++it) {
     LocalVm &vm = it->second;
-    if (!vm.pending || !proto::is_reply_to(reply, vm.pending->request)) continue;
+    if (!vm.pending || !vm.pending->answered_by(reply)) continue;
     AgentOutcome out;
     const bool dereg = vm.pending->request.lifetime == 0;
     if (proto::is_accepted(reply.status)) {

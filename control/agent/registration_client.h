@@ -67,10 +67,15 @@ class RegistrationClient {
 
  private:
   struct Outstanding {
-    proto::Message request;
+    proto::Message request;  // as last sent
     uint64_t next_send_ms = 0;
     uint32_t interval_ms = 0;
     uint32_t sent = 0;
+    // Every transmission's (sequence, timestamp): each stays outstanding
+    // until one is answered (docs/protocol.md 7), so a late answer to an
+    // earlier one still counts.
+    std::vector<std::pair<uint16_t, uint64_t>> attempts;
+    bool answered_by(const proto::Message &reply) const;
   };
   struct LocalVm {
     VmSpec spec;
@@ -106,6 +111,9 @@ class RegistrationClient {
   AgentCounters &counters_;
   std::map<proto::VmId, LocalVm> vms_;
   uint16_t next_sequence_;
+  // Timestamps this NVE sends strictly increase (protocol.md 5.2, status
+  // 157), even for two VMs registered within one clock tick.
+  uint64_t last_timestamp_ns_ = 0;
   uint64_t jitter_state_;  // xorshift: retry jitter, so NVEs refused together do not retry together
 };
 

@@ -28,6 +28,7 @@ const char *drop_reason_name(DropReason reason) {
     case DropReason::BadMac: return "bad_mac";
     case DropReason::Duplicate: return "duplicate";
     case DropReason::UnexpectedReply: return "unexpected_reply";
+    case DropReason::NoTimestamp: return "no_timestamp";
     case DropReason::Count: break;
   }
   return "invalid";

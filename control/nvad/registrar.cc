@@ -38,6 +38,14 @@ Outcome Registrar::handle_request(const Inbound &in) {
   counters_.requests_received++;
   Outcome out;
   const proto::Message &request = in.message;
+  if (!request.timestamp_ns) {
+    // A reply echoes the Timestamp to be matched (section 5.3 step 3): a 158
+    // to this request could match nothing, and without a Timestamp it
+    // escapes the replay check, so every copy would be answered.
+    counters_.drop(DropReason::NoTimestamp);
+    out.dropped = DropReason::NoTimestamp;
+    return out;
+  }
   if (auto refusal = check_mandatory_options(request)) return reject(in, *refusal, std::move(out));
 
   PeerState &peer = peers_.get(in.peer);
@@ -53,7 +61,7 @@ Outcome Registrar::handle_request(const Inbound &in) {
     return reject_replay(in, verdict, peer.received.expected_sequence(), std::move(out));
   // Recorded whatever the answer, so that a replay of this very request is
   // dropped as a duplicate instead of being evaluated again.
-  peer.received.record(request.sequence, *request.timestamp_ns);
+  peer.received.record(request.sequence, *request.timestamp_ns, clock_.wall_ns());
   peer.port = in.port;
   out.write(PutPeerState{in.peer, peer});
 

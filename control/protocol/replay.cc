@@ -40,14 +40,15 @@ ReplayVerdict PeerReplayState::check(uint16_t sequence, uint64_t timestamp_ns, u
     return ReplayVerdict::Duplicate;
   if (!window.contains(timestamp_ns, now_ns)) return ReplayVerdict::OutsideWindow;
   if (!has_history()) return ReplayVerdict::Fresh;
-  if (timestamp_ns <= *last_timestamp_ns_) return ReplayVerdict::TimestampNotNewer;
+  if (timestamp_ns <= timestamp_floor_ns_) return ReplayVerdict::TimestampNotNewer;
   if (!seq_newer(sequence, *last_sequence_)) return ReplayVerdict::SequenceNotNewer;
   return ReplayVerdict::Fresh;
 }
 
-void PeerReplayState::record(uint16_t sequence, uint64_t timestamp_ns) {
+void PeerReplayState::record(uint16_t sequence, uint64_t timestamp_ns, std::optional<uint64_t> accepted_at_ns) {
   last_sequence_ = sequence;
   last_timestamp_ns_ = timestamp_ns;
+  timestamp_floor_ns_ = accepted_at_ns ? std::min(timestamp_ns, *accepted_at_ns) : timestamp_ns;
 }
 
 std::optional<uint16_t> PeerReplayState::expected_sequence() const {
@@ -62,8 +63,8 @@ ReplayVerdict ReplayGuard::check(const IpAddress &peer, uint16_t sequence, uint6
   return it->second.check(sequence, timestamp_ns, now_ns, window_);
 }
 
-void ReplayGuard::record(const IpAddress &peer, uint16_t sequence, uint64_t timestamp_ns) {
-  peers_[peer].record(sequence, timestamp_ns);
+void ReplayGuard::record(const IpAddress &peer, uint16_t sequence, uint64_t timestamp_ns, uint64_t accepted_at_ns) {
+  peers_[peer].record(sequence, timestamp_ns, accepted_at_ns);
 }
 
 std::optional<uint16_t> ReplayGuard::expected_sequence(const IpAddress &peer) const {

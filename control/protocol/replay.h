@@ -66,7 +66,12 @@ class PeerReplayState {
   // status of the reply, so that a replay of it is refused cheaply. Never for
   // an unauthenticated one: that keeps ReplayGuard's peers bounded by the
   // key table, and lets no forger move a peer's counters.
-  void record(uint16_t sequence, uint64_t timestamp_ns);
+  // accepted_at_ns: the receiver's clock when it accepted the request. The
+  // floor a later timestamp must exceed (157) is the lower of the two, so a
+  // request from a clock up to the window ahead cannot lock the peer out
+  // until real time catches up (docs/protocol.md 5.2). Without it (state
+  // restored from a store) the floor is the timestamp itself.
+  void record(uint16_t sequence, uint64_t timestamp_ns, std::optional<uint64_t> accepted_at_ns = std::nullopt);
 
   bool has_history() const { return last_sequence_.has_value(); }
   std::optional<uint16_t> last_sequence() const { return last_sequence_; }
@@ -76,7 +81,8 @@ class PeerReplayState {
 
  private:
   std::optional<uint16_t> last_sequence_;
-  std::optional<uint64_t> last_timestamp_ns_;
+  std::optional<uint64_t> last_timestamp_ns_;  // exactly as received: spots a duplicate
+  uint64_t timestamp_floor_ns_ = 0;            // a later timestamp must be above it (157)
 };
 
 // One PeerReplayState per peer address, and the configured window.
@@ -86,7 +92,7 @@ class ReplayGuard {
 
   ReplayVerdict check(const IpAddress &peer, uint16_t sequence, uint64_t timestamp_ns,
                       uint64_t now_ns) const;
-  void record(const IpAddress &peer, uint16_t sequence, uint64_t timestamp_ns);
+  void record(const IpAddress &peer, uint16_t sequence, uint64_t timestamp_ns, uint64_t accepted_at_ns);
   std::optional<uint16_t> expected_sequence(const IpAddress &peer) const;
   void forget(const IpAddress &peer) { peers_.erase(peer); }
   const TimestampWindow &window() const { return window_; }

@@ -24,7 +24,8 @@ Message make_bad_sequence_reply(const Message &request, uint16_t expected_sequen
 
 bool is_reply_to(const Message &reply, const Message &request) {
   return reply.is_reply() && request.is_request() && reply.sequence == request.sequence &&
-         request.timestamp_ns.has_value() && reply.timestamp_ns == request.timestamp_ns;
+         request.timestamp_ns.has_value() && reply.timestamp_ns == request.timestamp_ns &&
+         reply.vm_id == request.vm_id && reply.virtual_network == request.virtual_network;
 }
 
 }  // namespace nvmove::proto

@@ -193,6 +193,37 @@ TEST_F(AgentTest, RetransmitsWithBackoffThenGivesUp) {
   EXPECT_EQ(agent->counters().registrations_failed, 1u);
 }
 
+// Every transmission stays outstanding until one is answered: nvad's answer
+// to the first, arriving after the retransmission left, registers the VM (it
+// used to be dropped, and the VM waited for the next answer).
+TEST_F(AgentTest, ALateAnswerToAnEarlierTransmissionCounts) {
+  agent->vm_event(VmEvent::Associate, vm);
+  agent->vm_event(VmEvent::Activate, vm);
+  const auto first = last_sent();
+  clock.advance(std::chrono::milliseconds(1100));
+  agent->tick();
+  ASSERT_EQ(net.sent.size(), 2u);  // retransmitted
+  deliver(reply_to(first, proto::Status::Accepted, 150), keys.sending_key(kNvad)[0]);
+  EXPECT_EQ(agent->counters().replies_accepted, 1u);
+  EXPECT_TRUE(agent->vms_json()[0]["registered"].get<bool>());
+}
+
+// Two VMs activated within one clock tick: their requests' timestamps still
+// strictly increase (nvad refuses a timestamp not above the last with 157).
+TEST_F(AgentTest, TimestampsStrictlyIncreaseWithinOneClockTick) {
+  VmSpec other = vm;
+  other.id = proto::VmId{'v', 'm', '2'};
+  other.mac = MacAddress{2, 0, 0, 0, 0x0a, 0x22};
+  other.addresses = {ip("10.0.0.22")};
+  agent->vm_event(VmEvent::Associate, vm);
+  agent->vm_event(VmEvent::Associate, other);
+  agent->vm_event(VmEvent::Activate, vm);
+  const auto a = last_sent();
+  agent->vm_event(VmEvent::Activate, other);
+  const auto b = last_sent();
+  EXPECT_GT(*b.timestamp_ns, *a.timestamp_ns);
+}
+
 TEST_F(AgentTest, MoveNotificationTunnelsThenIdleExpiryRemovesTheTunnel) {
   agent->vm_event(VmEvent::Associate, vm);
   agent->vm_event(VmEvent::Activate, vm);
@@ -268,6 +299,30 @@ TEST_F(AgentTest, ForgedAndReplayedNotificationsAreRejected) {
   EXPECT_EQ(last_sent().status, proto::Status::TimestampMismatch);
   EXPECT_EQ(std::get<TunnelToNve>(routes.find({0, ip("10.0.0.5")})->action).nve, ip("198.51.100.2"));
   EXPECT_EQ(agent->counters().notifications_rejected, 2u);
+}
+
+// Unanswerable: a reply is matched by its echoed Timestamp (protocol.md 5.3).
+TEST_F(AgentTest, NotificationWithoutTimestampIsDroppedUnanswered) {
+  auto n = notification(100, "198.51.100.2");
+  n.timestamp_ns.reset();
+  deliver(n, keys.sending_key(kNvad)[0]);
+  EXPECT_TRUE(net.sent.empty());
+  EXPECT_EQ(routes.size(), 0u);
+  EXPECT_EQ(agent->counters().dropped_datagrams, 1u);
+}
+
+// A reply that echoes the sequence number and timestamp but another VM-ID
+// answers nothing of this VM's registration.
+TEST_F(AgentTest, AReplyAboutAnotherVmDoesNotRegisterThisOne) {
+  agent->vm_event(VmEvent::Associate, vm);
+  agent->vm_event(VmEvent::Activate, vm);
+  proto::Message r = reply_to(last_sent(), proto::Status::Accepted, 150);
+  r.vm_id = proto::VmId{'o', 't', 'h', 'e', 'r'};
+  deliver(r, keys.sending_key(kNvad)[0]);
+  EXPECT_EQ(agent->counters().replies_accepted, 0u);
+  r.vm_id = vm.id;
+  deliver(r, keys.sending_key(kNvad)[0]);
+  EXPECT_EQ(agent->counters().replies_accepted, 1u);
 }
 
 TEST_F(AgentTest, BadSequenceReplyResynchronises) {

@@ -37,6 +37,21 @@ TEST(NvadRejections, MissingMandatoryOption) {
   EXPECT_FALSE(h.has(1));
 }
 
+// A 158 to a request without a Timestamp could match nothing at its sender
+// (replies are matched by the echoed Timestamp), and such a request escapes
+// the replay check, so every copy was answered: dropped and counted instead.
+TEST(NvadRejections, RequestWithoutTimestampIsDroppedUnanswered) {
+  RegistrarHarness h;
+  auto request = h.request(nve_a(), 1);
+  request.timestamp_ns.reset();
+  auto outcome = h.send(nve_a(), request);
+  EXPECT_FALSE(outcome.reply);
+  EXPECT_EQ(outcome.dropped, DropReason::NoTimestamp);
+  EXPECT_EQ(h.registrar.counters().dropped_for(DropReason::NoTimestamp), 1u);
+  EXPECT_EQ(h.registrar.counters().rejected_with(Status::MissingMandatoryOption), 0u);
+  EXPECT_FALSE(h.has(1));
+}
+
 TEST(NvadRejections, BadSequenceNumberCarriesTheExpectedValue) {
   RegistrarHarness h;
   auto first = registration(nve_a(), 1, 10, h.clock.wall_ns(), 150);

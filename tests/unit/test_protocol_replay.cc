@@ -97,6 +97,28 @@ TEST(ProtocolReplay, VerdictsInOrder) {
   EXPECT_EQ(state.expected_sequence(), 101);
 }
 
+// Issue 14: one request from a clock up to the window ahead became the floor,
+// so every later request at the true time failed with 157 until real time
+// caught up (up to the window, which may be configured to an hour). The
+// floor is now the lower of the timestamp and the receiver's clock when it
+// accepted it; the exact timestamp still spots a duplicate.
+TEST(ProtocolReplay, ASkewedRequestCannotLockThePeerOut) {
+  TimestampWindow window;  // 300 ms
+  PeerReplayState state;
+  const uint64_t ahead = kNow + 250'000'000;  // 250 ms in the future
+  ASSERT_EQ(state.check(100, ahead, kNow, window), ReplayVerdict::Fresh);
+  state.record(100, ahead, kNow);
+  EXPECT_EQ(state.check(100, ahead, kNow + 1, window), ReplayVerdict::Duplicate);
+  EXPECT_EQ(state.check(101, kNow + 1'000'000, kNow + 1'000'000, window), ReplayVerdict::Fresh);
+  EXPECT_EQ(state.check(101, kNow, kNow + 1'000'000, window), ReplayVerdict::TimestampNotNewer);
+  // An old request replayed inside the window: refused by its sequence number.
+  EXPECT_EQ(state.check(99, kNow + 2'000'000, kNow + 2'000'000, window), ReplayVerdict::SequenceNotNewer);
+  // Without the receiver's time (restored state), the floor is the timestamp.
+  PeerReplayState restored;
+  restored.record(100, ahead);
+  EXPECT_EQ(restored.check(101, kNow + 1'000'000, kNow + 1'000'000, window), ReplayVerdict::TimestampNotNewer);
+}
+
 TEST(ProtocolReplay, SequenceWrapIsAccepted) {
   TimestampWindow window;
   PeerReplayState state;
@@ -120,7 +142,7 @@ TEST(ProtocolReplay, GuardKeepsOneStatePerPeer) {
   IpAddress a = parse_ip_address("192.0.2.1").value();
   IpAddress b = parse_ip_address("2001:db8::1").value();
   ReplayGuard guard;
-  guard.record(a, 500, kNow);
+  guard.record(a, 500, kNow, kNow);
   EXPECT_EQ(guard.check(a, 400, kNow + 1, kNow), ReplayVerdict::SequenceNotNewer);
   EXPECT_EQ(guard.check(b, 400, kNow + 1, kNow), ReplayVerdict::Fresh);
   EXPECT_EQ(guard.expected_sequence(a), 501);

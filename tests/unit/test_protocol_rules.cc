@@ -129,6 +129,17 @@ TEST(ProtocolRules, ReplyMatchingNeedsSequenceAndTimestamp) {
   Message no_ts = request;
   no_ts.timestamp_ns.reset();
   EXPECT_FALSE(is_reply_to(make_reply(no_ts, Status::Accepted, 1), no_ts));
+  // The VM-ID and VN echoed too (section 5.3 step 3): an answer about another
+  // VM, or the same VM in another VN, answers nothing.
+  Message other_vm = reply;
+  other_vm.vm_id = VmId{'o', 't', 'h', 'e', 'r'};
+  EXPECT_FALSE(is_reply_to(other_vm, request));
+  Message other_vn = reply;
+  other_vn.virtual_network = *request.virtual_network + 1;
+  EXPECT_FALSE(is_reply_to(other_vn, request));
+  Message no_vm = reply;
+  no_vm.vm_id.reset();
+  EXPECT_FALSE(is_reply_to(no_vm, request));
 }
 
 TEST(ProtocolRules, Names) {
