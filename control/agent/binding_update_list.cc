@@ -62,6 +62,7 @@ AgentOutcome BindingUpdateList::on_notification(const proto::Message &m, const I
   }
   const auto verdict = replay_.check(from, m.sequence, *m.timestamp_ns, now_ns);
   if (verdict == proto::ReplayVerdict::Duplicate) return {};  // answered already
+  if (verdict != proto::ReplayVerdict::Fresh) replay_.record_refused(from, m.sequence, *m.timestamp_ns);
   if (verdict == proto::ReplayVerdict::SequenceNotNewer) {
     counters_.notifications_rejected++;
     AgentOutcome out;

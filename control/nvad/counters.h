@@ -23,6 +23,7 @@ enum class DropReason : uint8_t {
   Duplicate,        // same sequence and timestamp as the last accepted request
   UnexpectedReply,  // a reply matching no outstanding notification
   NoTimestamp,      // a request without a Timestamp: no answer could be matched (protocol.md 5.3)
+  RefusalRateLimited,  // a refusal over the peer's rate (peer_table.h, kRefusalsPerSecond): unanswered
   Count
 };
 const char *drop_reason_name(DropReason reason);

@@ -4,6 +4,17 @@
 
 namespace nvmove::nvad {
 
+bool PeerState::admit_refusal(Instant now) {
+  if (refusals_refilled != Instant{} && now > refusals_refilled) {
+    const double seconds = std::chrono::duration<double>(now - refusals_refilled).count();
+    refusal_tokens = std::min(kRefusalBurst, refusal_tokens + seconds * kRefusalsPerSecond);
+  }
+  refusals_refilled = now;
+  if (refusal_tokens < 1) return false;
+  refusal_tokens -= 1;
+  return true;
+}
+
 PeerState &PeerTable::get(const IpAddress &peer) {
   auto it = peers_.find(peer);
   if (it != peers_.end()) return it->second;

@@ -15,11 +15,24 @@
 
 namespace nvmove::nvad {
 
+// Refusals answered per peer (docs/protocol.md 6.4): 20 at once, then 10 a
+// second. A peer that sends more refused requests than that (a replayed
+// capture, a broken NVE) gets no more answers, so nvad cannot be made to
+// send a stream of replies at an address.
+inline constexpr double kRefusalBurst = 20;
+inline constexpr double kRefusalsPerSecond = 10;
+
 struct PeerState {
   proto::PeerReplayState received;
   uint16_t next_sequence = 0;
   uint64_t last_sent_timestamp_ns = 0;
   uint16_t port = 0;  // 0 = not heard from yet
+  // Refusal token bucket (in memory only: a restart refills it).
+  double refusal_tokens = kRefusalBurst;
+  Instant refusals_refilled{};
+  // Takes a token if there is one, after refilling for the time since the
+  // last refusal.
+  bool admit_refusal(Instant now);
 };
 
 class PeerTable {

@@ -57,8 +57,10 @@ Outcome Registrar::handle_request(const Inbound &in) {
     out.dropped = DropReason::Duplicate;
     return out;
   }
-  if (verdict != proto::ReplayVerdict::Fresh)
+  if (verdict != proto::ReplayVerdict::Fresh) {
+    peer.received.record_refused(request.sequence, *request.timestamp_ns);
     return reject_replay(in, verdict, peer.received.expected_sequence(), std::move(out));
+  }
   // Recorded whatever the answer, so that a replay of this very request is
   // dropped as a duplicate instead of being evaluated again.
   peer.received.record(request.sequence, *request.timestamp_ns, clock_.wall_ns());
@@ -82,6 +84,12 @@ Outcome Registrar::handle_request(const Inbound &in) {
 }
 
 Outcome Registrar::reject(const Inbound &in, Refusal refusal, Outcome out) {
+  if (!peers_.get(in.peer).admit_refusal(clock_.now())) {
+    // Over the per-peer refusal rate: unanswered, counted once, as a drop.
+    counters_.drop(DropReason::RefusalRateLimited);
+    out.dropped = DropReason::RefusalRateLimited;
+    return out;
+  }
   counters_.reject(refusal.status);
   out.reply = Outgoing{{in.peer, in.port}, proto::make_reply(in.message, refusal.status, 0)};
   out.rejection = Rejection{in.peer, refusal.status, std::move(refusal.reason)};

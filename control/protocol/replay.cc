@@ -38,6 +38,8 @@ ReplayVerdict PeerReplayState::check(uint16_t sequence, uint64_t timestamp_ns, u
   // already answered: answering again would only feed a reflection attack.
   if (has_history() && sequence == *last_sequence_ && timestamp_ns == *last_timestamp_ns_)
     return ReplayVerdict::Duplicate;
+  if (last_refused_ && last_refused_->first == sequence && last_refused_->second == timestamp_ns)
+    return ReplayVerdict::Duplicate;  // refused already: refusing again would only reflect
   if (!window.contains(timestamp_ns, now_ns)) return ReplayVerdict::OutsideWindow;
   if (!has_history()) return ReplayVerdict::Fresh;
   if (timestamp_ns <= timestamp_floor_ns_) return ReplayVerdict::TimestampNotNewer;

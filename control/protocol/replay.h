@@ -73,6 +73,11 @@ class PeerReplayState {
   // restored from a store) the floor is the timestamp itself.
   void record(uint16_t sequence, uint64_t timestamp_ns, std::optional<uint64_t> accepted_at_ns = std::nullopt);
 
+  // A request the replay check refused (156, 157, 135): an exact copy of it
+  // is then a Duplicate, dropped unanswered, so one captured datagram cannot
+  // be replayed forever with every copy answered (docs/protocol.md 5.3).
+  void record_refused(uint16_t sequence, uint64_t timestamp_ns) { last_refused_ = {sequence, timestamp_ns}; }
+
   bool has_history() const { return last_sequence_.has_value(); }
   std::optional<uint16_t> last_sequence() const { return last_sequence_; }
   std::optional<uint64_t> last_timestamp_ns() const { return last_timestamp_ns_; }
@@ -83,6 +88,7 @@ class PeerReplayState {
   std::optional<uint16_t> last_sequence_;
   std::optional<uint64_t> last_timestamp_ns_;  // exactly as received: spots a duplicate
   uint64_t timestamp_floor_ns_ = 0;            // a later timestamp must be above it (157)
+  std::optional<std::pair<uint16_t, uint64_t>> last_refused_;
 };
 
 // One PeerReplayState per peer address, and the configured window.
@@ -93,6 +99,9 @@ class ReplayGuard {
   ReplayVerdict check(const IpAddress &peer, uint16_t sequence, uint64_t timestamp_ns,
                       uint64_t now_ns) const;
   void record(const IpAddress &peer, uint16_t sequence, uint64_t timestamp_ns, uint64_t accepted_at_ns);
+  void record_refused(const IpAddress &peer, uint16_t sequence, uint64_t timestamp_ns) {
+    peers_[peer].record_refused(sequence, timestamp_ns);
+  }
   std::optional<uint16_t> expected_sequence(const IpAddress &peer) const;
   void forget(const IpAddress &peer) { peers_.erase(peer); }
   const TimestampWindow &window() const { return window_; }

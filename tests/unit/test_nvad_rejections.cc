@@ -98,6 +98,44 @@ TEST(NvadRejections, TimestampOutsideTheWindow) {
   EXPECT_EQ(reply_status(h.send(nve_a(), edge)), Status::Accepted);
 }
 
+// A refused request used to leave no trace: a captured stale datagram could
+// be replayed forever, each copy answered 156. An exact copy of a refused
+// request is now a duplicate, dropped unanswered.
+TEST(NvadRejections, AReplayOfARefusedRequestIsNotAnsweredAgain) {
+  RegistrarHarness h;
+  auto old = registration(nve_a(), 1, 1, h.clock.wall_ns() - 301'000'000, 150);
+  expect_rejected(h, h.send(nve_a(), old), Status::TimestampMismatch);
+  h.clock.advance(5ms);
+  auto copy = h.send(nve_a(), old);
+  EXPECT_FALSE(copy.reply);
+  EXPECT_EQ(copy.dropped, DropReason::Duplicate);
+  EXPECT_EQ(h.registrar.counters().rejected_with(Status::TimestampMismatch), 1u);
+}
+
+// Refusals answered per peer: 20 at once, then 10 a second (protocol.md 6.4);
+// the rest are dropped and counted once, as refusal_rate_limited.
+TEST(NvadRejections, RefusalsToOnePeerAreRateLimited) {
+  RegistrarHarness h;
+  auto refused = [&](uint16_t seq) {
+    auto r = registration(nve_a(), 1, seq, h.clock.wall_ns() + seq, 150);
+    r.vm_mac.reset();  // 158
+    return h.send(nve_a(), r);
+  };
+  int answered = 0;
+  for (uint16_t seq = 1; seq <= 25; seq++) answered += refused(seq).reply ? 1 : 0;
+  EXPECT_EQ(answered, 20);
+  EXPECT_EQ(h.registrar.counters().dropped_for(DropReason::RefusalRateLimited), 5u);
+  EXPECT_EQ(h.registrar.counters().rejected_with(Status::MissingMandatoryOption), 20u);
+  h.clock.advance(1s);
+  answered = 0;
+  for (uint16_t seq = 26; seq <= 40; seq++) answered += refused(seq).reply ? 1 : 0;
+  EXPECT_EQ(answered, 10);
+  // Another peer has its own budget; and an accepted request is never limited.
+  EXPECT_TRUE(h.send(nve_b(), registration(nve_b(), 2, 1, h.clock.wall_ns(), 150)).reply);
+  EXPECT_EQ(reply_status(h.send(nve_a(), registration(nve_a(), 3, 41, h.clock.wall_ns() + 100, 150))),
+            Status::Accepted);
+}
+
 TEST(NvadRejections, TimestampLowerThanPreviousAccepted) {
   RegistrarHarness h;
   uint64_t now = h.clock.wall_ns();

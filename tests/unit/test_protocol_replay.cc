@@ -119,6 +119,16 @@ TEST(ProtocolReplay, ASkewedRequestCannotLockThePeerOut) {
   EXPECT_EQ(restored.check(101, kNow + 1'000'000, kNow + 1'000'000, window), ReplayVerdict::TimestampNotNewer);
 }
 
+TEST(ProtocolReplay, AnExactCopyOfARefusedRequestIsADuplicate) {
+  TimestampWindow window;
+  PeerReplayState state;
+  const uint64_t stale = kNow - 1'000'000'000;
+  ASSERT_EQ(state.check(7, stale, kNow, window), ReplayVerdict::OutsideWindow);
+  state.record_refused(7, stale);
+  EXPECT_EQ(state.check(7, stale, kNow + 1, window), ReplayVerdict::Duplicate);
+  EXPECT_EQ(state.check(8, stale, kNow + 1, window), ReplayVerdict::OutsideWindow);  // not a copy
+}
+
 TEST(ProtocolReplay, SequenceWrapIsAccepted) {
   TimestampWindow window;
   PeerReplayState state;
