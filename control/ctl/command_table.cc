@@ -54,21 +54,50 @@ std::vector<std::string> split(std::string_view s) {
 std::span<const CommandSpec> nved_commands() { return kNved; }
 std::span<const CommandSpec> nvad_commands() { return kNvad; }
 
+namespace {
+bool abbreviates(const std::string &typed, const std::string &word) {
+  return !typed.empty() && word.compare(0, typed.size(), typed) == 0;
+}
+}  // namespace
+
 const CommandSpec *match_command(std::span<const CommandSpec> table, const std::vector<std::string> &argv,
-                                 size_t &nwords) {
-  const CommandSpec *best = nullptr;
-  nwords = 0;
+                                 size_t &nwords, std::vector<const CommandSpec *> *ambiguous) {
+  // Best: the most command words taken, then the most of them typed in full.
+  std::vector<const CommandSpec *> best;
+  size_t best_words = 0, best_exact = 0;
   for (const auto &c : table) {
     const auto words = split(c.words);
-    if (words.size() > argv.size() || words.size() <= nwords) continue;
+    if (words.size() > argv.size() || words.size() < best_words) continue;
+    size_t exact = 0;
     bool ok = true;
-    for (size_t i = 0; i < words.size() && ok; i++) ok = words[i] == argv[i];
-    if (ok) {
-      best = &c;
-      nwords = words.size();
+    for (size_t i = 0; i < words.size() && ok; i++) {
+      ok = abbreviates(argv[i], words[i]);
+      exact += argv[i] == words[i];
     }
+    if (!ok) continue;
+    if (words.size() > best_words || exact > best_exact) {
+      best.clear();
+      best_words = words.size();
+      best_exact = exact;
+    } else if (exact < best_exact) {
+      continue;
+    }
+    best.push_back(&c);
   }
-  return best;
+  nwords = best.size() == 1 ? best_words : 0;
+  if (best.size() > 1 && ambiguous) *ambiguous = best;
+  return best.size() == 1 ? best.front() : nullptr;
+}
+
+std::string help_for(std::span<const CommandSpec> table, const std::vector<std::string> &typed) {
+  std::vector<CommandSpec> fitting;
+  for (const auto &c : table) {
+    const auto words = split(c.words);
+    bool ok = true;
+    for (size_t i = 0; i < typed.size() && ok; i++) ok = i < words.size() && abbreviates(typed[i], words[i]);
+    if (ok) fitting.push_back(c);
+  }
+  return help_text(fitting);
 }
 
 std::vector<std::string> complete(std::span<const CommandSpec> table, const std::vector<std::string> &typed,

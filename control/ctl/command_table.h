@@ -20,10 +20,19 @@ struct CommandSpec {
 std::span<const CommandSpec> nved_commands();
 std::span<const CommandSpec> nvad_commands();
 
-// Finds the command whose words are the longest prefix of `argv`; `nargs`
-// receives how many leading words it took. nullptr if none matches.
+// Finds the command whose words are the longest prefix of `argv`; `nwords`
+// receives how many leading words it took. Each typed word may be an
+// abbreviation (a prefix) of the command's word, as in birdc and vppctl:
+// "sh ro" is "show routes" when no other command fits as well (a word typed
+// in full beats an abbreviation: "show port" is "show ports"). nullptr if none
+// matches, or if several fit equally well: then `ambiguous` (if given)
+// receives them.
 const CommandSpec *match_command(std::span<const CommandSpec> table, const std::vector<std::string> &argv,
-                                 size_t &nwords);
+                                 size_t &nwords, std::vector<const CommandSpec *> *ambiguous = nullptr);
+
+// The help lines of the commands that `typed` (words or abbreviations)
+// could begin: what "?" after a partial command shows.
+std::string help_for(std::span<const CommandSpec> table, const std::vector<std::string> &typed);
 
 // Words that can follow `typed` (for tab completion).
 std::vector<std::string> complete(std::span<const CommandSpec> table, const std::vector<std::string> &typed,

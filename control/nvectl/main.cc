@@ -2,10 +2,15 @@
 //   nvectl show routes vn 0            one command, text
 //   nvectl --json show counters        the same data as JSON (exact numbers)
 //   nvectl -r                          interactive, read-only
+//   nvectl sh ro                       words may be abbreviated (birdc, vppctl)
+//   nvectl show ?                      the commands that begin so, with their help
 // Exit codes: 0 done, 1 the daemon refused or failed, 2 usage error,
 // 3 daemon unreachable.
 #include <readline/history.h>
 #include <readline/readline.h>
+
+#include <glob.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -19,20 +24,87 @@ namespace {
 
 enum Exit { kOk = 0, kFailed = 1, kUsage = 2, kUnreachable = 3 };
 
+// nveds' control sockets that exist: one per running nved (or one a killed
+// nved left behind), in EAL's runtime directories.
+std::vector<std::string> nved_sockets() {
+  std::vector<std::string> out;
+  glob_t g{};
+  if (::glob("/var/run/dpdk/*/nved.sock", 0, nullptr, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc; i++) out.emplace_back(g.gl_pathv[i]);
+  ::globfree(&g);
+  return out;
+}
+
+// "/var/run/dpdk/demo/nved.sock" -> "demo"
+std::string prefix_of(const std::string &socket) {
+  const auto end = socket.rfind('/');
+  const auto begin = socket.rfind('/', end - 1);
+  return socket.substr(begin + 1, end - begin - 1);
+}
+
 struct Client {
   std::string socket;
+  std::string daemon = "nved";
   std::span<const nvmove::ctl::CommandSpec> table;
   bool json = false;
   bool read_only = false;
   int timeout_ms = 5000;
 
-  int run(const std::vector<std::string> &words) {
-    size_t n = 0;
-    const auto *spec = nvmove::ctl::match_command(table, words, n);
-    if (!spec) {
-      std::cerr << "nvectl: unknown command";
+  // What to try when the daemon cannot be reached.
+  void hint() const {
+    if (daemon == "nvad") {
+      std::cerr << "nvectl: is nvad running? Its socket is nvad's --ctl-socket (default "
+                << nvmove::ctl::kDefaultNvadSocket << "): give it with -s PATH\n";
+      return;
+    }
+    std::cerr << "nvectl: is nved running? Its socket is in EAL's runtime directory for its --file-prefix: "
+                 "give -p PREFIX (or -s PATH for --ctl-socket)";
+    std::string running;
+    for (const auto &s : nved_sockets())
+      if (s != socket) running += (running.empty() ? "" : ", ") + std::string("-p ") + prefix_of(s);
+    if (!running.empty()) std::cerr << "; sockets found: " << running;
+    std::cerr << "\n";
+  }
+
+  // The daemon answers (before an interactive session starts).
+  bool reachable() const {
+    std::string why;
+    if (nvmove::ctl::call(socket, {{"command", "help"}, {"args", nlohmann::json::array()}, {"format", "text"}},
+                          timeout_ms, why))
+      return true;
+    std::cerr << "nvectl: daemon unreachable: " << why << "\n";
+    hint();
+    return false;
+  }
+
+  int run(std::vector<std::string> words) {
+    // "show ?" / "show?": the commands that begin so, with their help.
+    if (!words.empty() && words.back().size() >= 1 && words.back().back() == '?') {
+      words.back().pop_back();
+      if (words.back().empty()) words.pop_back();
+      const std::string lines = nvmove::ctl::help_for(table, words);
+      if (!lines.empty()) {
+        std::cout << lines;
+        return kOk;
+      }
+      std::cerr << "nvectl: no command begins with";
       for (const auto &w : words) std::cerr << " " << w;
       std::cerr << " (try: help)\n";
+      return kUsage;
+    }
+    size_t n = 0;
+    std::vector<const nvmove::ctl::CommandSpec *> candidates;
+    const auto *spec = nvmove::ctl::match_command(table, words, n, &candidates);
+    if (!spec) {
+      if (!candidates.empty()) {
+        std::cerr << "nvectl: ambiguous:";
+        for (const auto *c : candidates) std::cerr << (c == candidates.front() ? " " : ", ") << c->words;
+        std::cerr << " (type more of it)\n";
+        return kUsage;
+      }
+      std::cerr << "nvectl: unknown command";
+      for (const auto &w : words) std::cerr << " " << w;
+      std::cerr << " (try: help, or ?)\n";
       return kUsage;
     }
     if (read_only && spec->mutating) {
@@ -48,6 +120,7 @@ struct Client {
     auto resp = nvmove::ctl::call(socket, req, timeout_ms, why);
     if (!resp) {
       std::cerr << "nvectl: daemon unreachable: " << why << "\n";
+      hint();
       return kUnreachable;
     }
     if (!resp->value("ok", false)) {
@@ -118,7 +191,8 @@ int main(int argc, char **argv) {
   Client c;
   std::vector<std::string> words;
   app.add_option("-s,--socket", socket, "control socket path");
-  app.add_option("-p,--file-prefix", prefix, "nved's DPDK --file-prefix (finds its socket)");
+  app.add_option("-p,--file-prefix", prefix,
+                 "nved's DPDK --file-prefix (finds its socket; default: rte, or the only nved running)");
   app.add_option("-d,--daemon", daemon, "which daemon the commands are for")->check(CLI::IsMember({"nved", "nvad"}));
   app.add_flag("-j,--json", c.json, "print the data as JSON");
   app.add_flag("-r,--read-only", c.read_only, "refuse every command that changes state");
@@ -132,9 +206,19 @@ int main(int argc, char **argv) {
     const int rc = app.exit(e);
     return rc == 0 ? kOk : kUsage;
   }
+  c.daemon = daemon;
   c.table = daemon == "nvad" ? nvmove::ctl::nvad_commands() : nvmove::ctl::nved_commands();
   c.socket = !socket.empty() ? socket : daemon == "nvad" ? nvmove::ctl::kDefaultNvadSocket
                                                           : nvmove::ctl::default_nved_socket(prefix);
-  if (words.empty()) return interactive(c, daemon + (c.read_only ? "(ro)> " : "> "));
+  // Neither -s nor -p, and no nved with the default prefix: the only nved
+  // running is the one meant.
+  if (daemon == "nved" && socket.empty() && app.count("--file-prefix") == 0 && ::access(c.socket.c_str(), F_OK) != 0) {
+    const auto found = nved_sockets();
+    if (found.size() == 1) c.socket = found.front();
+  }
+  if (words.empty()) {
+    if (!c.reachable()) return kUnreachable;
+    return interactive(c, daemon + (c.read_only ? "(ro)> " : "> "));
+  }
   return c.run(words);
 }

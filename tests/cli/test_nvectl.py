@@ -989,8 +989,28 @@ def run_checks(t, e, frames, t_start_ns):
 
     @t.check("error_unknown_command")
     def _():
-        failing(["frobnicate", "now"], 2, "nvectl: unknown command frobnicate now (try: help)\n")
-        failing(["show", "frobs"], 2, "nvectl: unknown command show frobs (try: help)\n")
+        failing(["frobnicate", "now"], 2, "nvectl: unknown command frobnicate now (try: help, or ?)\n")
+        failing(["show", "frobs"], 2, "nvectl: unknown command show frobs (try: help, or ?)\n")
+
+    # Issue 13, CLI ergonomics: words may be abbreviated as in birdc and
+    # vppctl, an ambiguous abbreviation says which commands it could be, and
+    # "?" lists what can follow.
+    @t.check("abbreviations")
+    def _():
+        eq(e.text("sh", "cou"), e.text("show", "counters"), "nvectl sh cou")
+        eq(e.text("sh", "ver"), e.text("show", "version"), "nvectl sh ver")
+        eq(e.json("sh", "port", "st", "0")[0]["port"], 0, "nvectl -j sh port st 0")
+        eq(e.json("sh", "port")[0]["name"], "fabric", "nvectl -j sh port (is show ports)")
+        failing(["sh", "co"], 2, "nvectl: ambiguous: show config, show counters (type more of it)\n")
+        failing(["sh", "route"], 2, "nvectl: ambiguous: show routes, show route-table (type more of it)\n")
+
+    @t.check("question_mark_help")
+    def _():
+        rows = [r for r in nved_command_table() or [] if r[0].startswith("show port")]
+        expect(len(rows) == 3, "command table rows for show port*: %r" % rows)
+        eq(e.text("show", "port", "?"), help_text(rows), "nvectl show port ?")
+        eq(e.text("sh", "port?"), help_text(rows), "nvectl sh port?")
+        failing(["frob", "?"], 2, "nvectl: no command begins with frob (try: help)\n")
 
     @t.check("error_bad_address")
     def _():
@@ -1062,12 +1082,32 @@ def run_checks(t, e, frames, t_start_ns):
     @t.check("error_daemon_not_running")
     def _():
         p = "nvcli-none-%d" % os.getpid()
-        failing(["show", "counters"], 3,
-                "nvectl: daemon unreachable: cannot connect to /var/run/dpdk/%s/nved.sock: "
-                "No such file or directory\n" % p, prefix=p)
+        # What happened, then what to try: the prefix, and the nveds running.
+        failing(["show", "counters"], 3, re.compile(
+            r"^nvectl: daemon unreachable: cannot connect to /var/run/dpdk/%s/nved\.sock: No such file or "
+            r"directory\nnvectl: is nved running\? .*give -p PREFIX .*sockets found: .*-p %s.*\n$"
+            % (re.escape(p), re.escape(e.prefix))), prefix=p)
         failing(["show", "counters"], 3, re.compile(r"^nvectl: daemon unreachable: cannot connect to "
-                                                    r"/nonexistent/nved\.sock: No such file or directory\n$"),
+                                                    r"/nonexistent/nved\.sock: No such file or directory\n"
+                                                    r"nvectl: is nved running\?"),
                 opts=("-s", "/nonexistent/nved.sock"))
+        # Interactive mode against a daemon that is not there: no prompt, exit 3.
+        rc, out, err = e.ctl(prefix=p)
+        eq((rc, out), (3, ""), "nvectl -p %s (interactive) exit code and stdout (stderr %r)" % (p, err))
+        expect("is nved running?" in err, "interactive nvectl without a daemon: %r" % err)
+
+    @t.check("finds_the_only_nved")
+    def _():
+        import glob
+        found = glob.glob("/var/run/dpdk/*/nved.sock")
+        r = subprocess.run([e.nvectl, "show", "version"], stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=CMD_TIMEOUT_S)
+        if os.path.exists("/var/run/dpdk/rte/nved.sock") or len(found) != 1:
+            # Another nved (or one's leftover socket) is here: the default rules.
+            expect(r.returncode != 0 or "rte" in found[0], "nvectl without -p with sockets %r: %r" % (found, r))
+            return
+        eq((r.returncode, r.stdout.startswith("nved ")), (0, True),
+           "nvectl show version without -p, the only nved running (%s): %r" % (found[0], r))
 
     @t.check("error_bad_cli_option")
     def _():
@@ -1157,7 +1197,8 @@ def run_checks(t, e, frames, t_start_ns):
         eq(sorted(j), ["data", "ok", "text"], "answer keys")
         eq(j["ok"], True, "ok")
         eq(j["data"], e.json("show", "route-table"), "data (as nvectl --json)")
-        eq(j["text"], e.text("show", "route-table"), "text (as nvectl)")
+        ago = re.compile(r"\(\d+\.\ds ago\)")  # the age of the last update moves on between the two
+        eq(ago.sub("(ago)", j["text"]), ago.sub("(ago)", e.text("show", "route-table")), "text (as nvectl)")
         j = e.request(b'{"command": "show", "args": ["counters", "worker", "0"]}\n')
         eq([j.get("ok"), j.get("data", {}).get("worker")], [True, 0], "words split between command and args")
 
