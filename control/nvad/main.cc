@@ -94,6 +94,11 @@ int main(int argc, char **argv) {
     } else if (arg == "-h" || arg == "--help") {
       usage(stdout);
       return 0;
+    } else if (arg == "-c" || arg == "--config" || arg == "--ctl-socket") {
+      std::fprintf(stderr, "nvad: %s needs a value: %s\n", arg.c_str(),
+                   arg == "--ctl-socket" ? "the socket path for nvectl" : "the configuration file (docs/nvad.md)");
+      usage(stderr);
+      return kExitUsage;
     } else {
       std::fprintf(stderr, "nvad: unexpected argument '%s'\n", arg.c_str());
       usage(stderr);
@@ -101,6 +106,7 @@ int main(int argc, char **argv) {
     }
   }
   if (config_path.empty()) {
+    std::fprintf(stderr, "nvad: no configuration file: give -c <config.yaml>\n");
     usage(stderr);
     return kExitUsage;
   }

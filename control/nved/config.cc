@@ -4,6 +4,9 @@
 
 #include "control/base/yaml_fields.h"
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -373,10 +376,14 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
 }
 
 std::string read_config_file(const std::string &path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(path + ": is a directory, not a configuration file");
   std::ifstream f(path);
-  if (!f) throw ConfigError(path + ": cannot open configuration file");
+  if (!f) throw ConfigError(path + ": cannot open configuration file: " + std::strerror(errno));
   std::stringstream ss;
   ss << f.rdbuf();
+  if (f.bad()) throw ConfigError(path + ": cannot read configuration file: " + std::strerror(errno));
   return ss.str();
 }
 

@@ -4,6 +4,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_pdump.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <cctype>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -106,6 +108,51 @@ int parse_options(int argc, char **argv, Options &o) {
   return 0;
 }
 
+// "0-1,3": the CPUs this process may run on, for messages.
+std::string cpu_list_text(const cpu_set_t &set) {
+  std::string out;
+  for (int c = 0; c < CPU_SETSIZE; c++) {
+    if (!CPU_ISSET(c, &set)) continue;
+    int last = c;
+    while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, &set)) last++;
+    out += (out.empty() ? "" : ",") + std::to_string(c) + (last > c ? "-" + std::to_string(last) : "");
+    c = last;
+  }
+  return out;
+}
+
+// EAL's -l LIST names CPUs; one this process may not use makes EAL print its
+// whole usage (about 100 lines) with the reason buried in it. Checked first,
+// with one line that says what to change. Anything this does not parse is
+// left to EAL.
+bool lcores_available(const std::vector<char *> &eal) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return true;
+  for (size_t i = 1; i < eal.size(); i++) {
+    std::string list;
+    if (std::strcmp(eal[i], "-l") == 0 && i + 1 < eal.size()) list = eal[i + 1];
+    else if (std::strncmp(eal[i], "-l", 2) == 0 && std::isdigit(static_cast<unsigned char>(eal[i][2]))) list = eal[i] + 2;
+    else continue;
+    std::istringstream items(list);
+    for (std::string item; std::getline(items, item, ',');) {
+      unsigned first = 0, last = 0;
+      char dash = 0;
+      std::istringstream one(item);
+      if (!(one >> first)) return true;
+      last = first;
+      if (one >> dash && (dash != '-' || !(one >> last))) return true;
+      for (unsigned c = first; c <= last && c < CPU_SETSIZE; c++)
+        if (!CPU_ISSET(c, &allowed)) {
+          std::cerr << "nved: -l " << list << ": CPU " << c << " is not available to this process (it may use CPUs "
+                    << cpu_list_text(allowed) << ")\n";
+          return false;
+        }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -117,6 +164,22 @@ int main(int argc, char **argv) {
       split = i;
       break;
     }
+  if (split == argc) {
+    // nved's own options before EAL's would be taken for EAL's: say so.
+    for (int i = 1; i < argc; i++) {
+      const std::string a = argv[i];
+      if (a == "-c" || a == "--config" || a == "--check-config" || a == "--counters-json" || a == "--ctl-socket" ||
+          a == "--log-level" || a == "--exit-when-idle") {
+        std::cerr << "nved: '" << a << "' is an option of nved, not of EAL: put nved's options after '--'\n"
+                  << "  nved [EAL options] -- -c FILE [options]   (e.g. nved -l 0,1 -- -c /etc/nvmove/nved.yaml)\n";
+        return 2;
+      }
+      if (a == "-h" || a == "--help") {
+        usage(std::cout);
+        return 0;
+      }
+    }
+  }
   std::vector<char *> app{argv[0]};
   for (int i = split + 1; i < argc; i++) app.push_back(argv[i]);
   app.push_back(nullptr);
@@ -151,6 +214,7 @@ int main(int argc, char **argv) {
   // Before EAL starts its threads, so they inherit nothing fatal.
   nvmove::install_daemon_signals(on_stop_signal);
   std::vector<char *> eal(argv, argv + split);
+  if (!lcores_available(eal)) return 2;
   const int used = rte_eal_init(static_cast<int>(eal.size()), eal.data());
   if (used < 0) {
     std::cerr << "nved: EAL initialisation failed: " << rte_strerror(rte_errno) << "\n";

@@ -321,6 +321,28 @@ def main():
                                % (r.returncode, err))
 
             t.run("nved_unwritable_counters_json", unwritable_counters_file)
+
+            # Issue 13, messages that say what to fix (each used to say
+            # something else: in parentheses).
+            def start_messages():
+                yaml = os.path.join(tmp, "nved.yaml")
+                cases = [
+                    ([args.nved, "-c", yaml], 2, "put nved's options after '--'"),    # "missing -c/--config"
+                    ([args.nved, "--", "-c", tmp], 2, "is a directory"),              # "empty configuration"
+                    ([args.nved, "--", "-c", "/nonexistent.yaml"], 2, "No such file or directory"),
+                    ([args.nved, "-l", "0,%d" % (os.cpu_count() + 7), "--no-huge", "--", "-c", yaml], 2,
+                     "is not available to this process"),                             # 100 lines of EAL usage
+                    ([args.nvad, "-c"], 2, "-c needs a value"),                       # "unexpected argument '-c'"
+                    ([args.nvad], 2, "give -c <config.yaml>"),
+                ]
+                for cmd, rc_want, text in cases:
+                    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+                    err = r.stderr.decode(errors="replace")
+                    if r.returncode != rc_want or text not in err or len(err.splitlines()) > 12:
+                        raise Fail("%s: exit %d, stderr %r (expected exit %d and %r, in a few lines)"
+                                   % (" ".join(cmd), r.returncode, err[-600:], rc_want, text))
+
+            t.run("start_messages_say_what_to_fix", start_messages)
             check_daemon(args, t, nvad, ["show bindings", "show protocol stats", "show peers", "show version"],
                          nvad_cmd, "show protocol stats")
     finally:

@@ -89,7 +89,14 @@ TEST(Config, MissingFileIsAClearError) {
     load_config_file("/nonexistent/nved.yaml");
     FAIL();
   } catch (const ConfigError &e) {
-    EXPECT_STREQ(e.what(), "/nonexistent/nved.yaml: cannot open configuration file");
+    EXPECT_STREQ(e.what(), "/nonexistent/nved.yaml: cannot open configuration file: No such file or directory");
+  }
+  // Issue 13: a directory said "empty configuration".
+  try {
+    load_config_file("/tmp");
+    FAIL();
+  } catch (const ConfigError &e) {
+    EXPECT_STREQ(e.what(), "/tmp: is a directory, not a configuration file");
   }
 }
 
