@@ -228,7 +228,8 @@ AgentOutcome BindingUpdateList::expire(const RouteBackend &routes) {
       if (!v || !std::holds_alternative<TunnelToNve>(v->action)) continue;  // replaced meanwhile
       out.routes.push_back(route_removal(b.vn, a));
     }
-    spdlog::info("vm {}: tunnel removed (no traffic for {} s)", vm_id_text(it->first), cfg_.bul_idle_ms / 1000);
+    spdlog::info("vm {}: tunnel to {} removed (no traffic for {} s)", vm_id_text(it->first),
+                 (b.new_nve.ipv4 ? b.new_nve.ipv4 : b.new_nve.ipv6)->to_string(), cfg_.bul_idle_ms / 1000);
     it = entries_.erase(it);
   }
   return out;

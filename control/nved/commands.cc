@@ -39,6 +39,15 @@ std::string action_kind(const RouteAction &a) {
   return "endpoint";
 }
 
+// "tunnel to 198.51.100.2", "local port 1 02:00:00:00:01:01 vlan 100": for logs.
+std::string action_text(const RouteAction &a) {
+  if (const auto *t = std::get_if<TunnelToNve>(&a)) return "tunnel to " + t->nve.to_string();
+  if (const auto *l = std::get_if<DeliverLocal>(&a))
+    return "local port " + std::to_string(l->port) + " " + mac_to_string(l->vm_mac) +
+           (l->vlan ? " vlan " + std::to_string(l->vlan) : "");
+  return "endpoint of vn " + std::to_string(std::get<OwnEndpoint>(a).vn);
+}
+
 }  // namespace
 
 NvedCommands::NvedCommands(NvedRuntime &rt, const NvedConfig &cfg, const ControlLoop &loop,
@@ -288,7 +297,7 @@ Reply NvedCommands::route_add(const Args &a) {
   const auto res = rt_.routes().apply(std::span<const RouteChange>(&c, 1));
   if (!res.errors.empty()) return Reply::fail(res.errors[0].reason);
   spdlog::info("route vn {} {} -> {} (operator, table version {})", c.route.vn, c.route.address.to_string(),
-               action_kind(c.action), res.table_version);
+               action_text(c.action), res.table_version);
   Reply r;
   r.text = "route vn " + std::to_string(c.route.vn) + " " + c.route.address.to_string() + " installed (table version " +
            std::to_string(res.table_version) + ")\n";
@@ -367,6 +376,9 @@ Reply NvedCommands::set_log_level(const Args &a) {
   if (a.size() != 1) return Reply::bad_usage();
   const auto lvl = spdlog::level::from_str(a[0]);
   if (lvl == spdlog::level::off && a[0] != "off") return usage("unknown log level '" + a[0] + "'");
+  // Logged at warn, so that the change shows whatever the level was and is
+  // (unless it is error or off).
+  spdlog::warn("log level {} -> {} (nvectl)", spdlog::level::to_string_view(spdlog::get_level()), a[0]);
   spdlog::set_level(lvl);
   Reply r;
   r.text = "log level " + a[0] + "\n";
