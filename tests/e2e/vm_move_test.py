@@ -5,7 +5,7 @@ Run as root with the system Python (it has scapy, used by the ping helper of
 vm_namespace_test.py, whose helpers and process handling this test reuses):
 
     sudo /usr/bin/python3 tests/e2e/vm_move_test.py [--nved P] [--nvectl P] [--nvad P] [--keep-logs]
-                                                     [--order activate-first|deactivate-first] [--tenants] [--restart-nvad]
+                                                     [--order activate-first|deactivate-first] [--tenants] [--restart-nvad] [--chain]
 
 --order deactivate-first (diagnostics) deactivates the VM on A before
 activating it on B instead of after.
@@ -58,6 +58,13 @@ docs/protocol.md, "Tenants on the fabric"). Sub-test:
 
   tenants        tenant 7's VM receives >= 90 % of tenant 7's stream; zero datagrams
                  of either tenant reach the other's VM, before, during and after the move
+
+--chain brings the VM back to A after the move (A -> B -> A: vm activate on
+A, vm deactivate on B) while a second correspondent (192.0.2.253, routing
+10.0.0.0/24 through B) sends too. Sub-test:
+
+  chain          after the VM came back, >= 90 % of what was sent through B reached it
+                 at A by B's redirect, and >= 90 % of what was sent to A directly
 
 --restart-nvad stops nvad (SIGTERM) after the registration and starts it
 again before the move. Sub-test:
@@ -112,6 +119,10 @@ A_VN7 = "192.0.2.11"
 B_VN7 = "192.0.2.12"
 VM7_MAC = "02:00:00:07:00:05"
 T7_SRC = "10.7.0.9"
+# --chain: a second correspondent on the fabric whose route to the VM's
+# subnet points at B, so that after the VM comes back to A its packets still
+# go to B (a previous NVE) and must be redirected.
+COR_B_IP = "192.0.2.253"
 T7_GW = "10.7.0.1"
 INTERVAL_S = 0.002
 PRE_MOVE_S = 1.0       # traffic to vmA before the move
@@ -158,8 +169,9 @@ def helper_seqlisten(port, ready_path, stop_path, lifetime_s):
         tag = data.split(b" ", 1)[0].decode("ascii", "replace")
         if tag.startswith("S-") and tag[2:].isdigit():
             print("%s %.6f %s" % (tag[2:], t, addr[0]), flush=True)
-        elif tag.startswith("T-") and tag[2:].isdigit():  # tenant 7's stream (--tenants)
-            print("t%s %.6f %s" % (tag[2:], t, addr[0]), flush=True)
+        elif len(tag) > 2 and tag[1] == "-" and tag[0].isupper() and tag[2:].isdigit():
+            # another stream: T, tenant 7's (--tenants); B, the one through B (--chain)
+            print("%s%s %.6f %s" % (tag[0].lower(), tag[2:], t, addr[0]), flush=True)
         else:
             print("? %.6f %s" % (t, addr[0]), flush=True)
     return 0
@@ -250,6 +262,10 @@ class MoveEnv(base.Env):
         self.if_ab, self.if_vb = p + "ab", p + "vb"    # B access / vmB
         self.if_br = p + "br"
         self.tenants = args.tenants
+        self.chain = args.chain
+        if self.chain:  # the correspondent routed through B, on the fabric bridge
+            self.ns_corb = p + "cB"
+            self.if_cb, self.if_gc = p + "cb", p + "gc"
         if self.tenants:  # tenant 7: its VM behind A (port 2), its correspondent behind B (port 2)
             self.ns_vm7a, self.ns_c7b = p + "v7A", p + "c7B"
             self.if_a7, self.if_v7 = p + "a7", p + "v7"
@@ -269,7 +285,7 @@ class MoveEnv(base.Env):
 
     # --- topology --------------------------------------------------------------
     def setup(self):
-        extra = (self.ns_vm7a, self.ns_c7b) if self.tenants else ()
+        extra = ((self.ns_vm7a, self.ns_c7b) if self.tenants else ()) + ((self.ns_corb,) if self.chain else ())
         for ns in (self.ns_nve, self.ns_fab, self.ns_vma, self.ns_vmb) + extra:
             sh("ip", "netns", "add", ns)
             self.namespaces.append(ns)
@@ -284,6 +300,8 @@ class MoveEnv(base.Env):
         if self.tenants:
             pairs += [(self.ns_nve, self.if_a7, self.ns_vm7a, self.if_v7),
                       (self.ns_nve, self.if_b7, self.ns_c7b, self.if_c7)]
+        if self.chain:
+            pairs += [(self.ns_corb, self.if_cb, self.ns_fab, self.if_gc)]
         # DPDK 22.11's net_af_packet joins the fanout group (getpid() ^ ifindex)
         # & 0xffff, and fanout groups are per network namespace: with both
         # nveds in ns nve, A's group for one interface can equal B's for
@@ -295,8 +313,8 @@ class MoveEnv(base.Env):
         if self.tenants:
             index.update({self.if_a7: 0x4004, self.if_b7: 0x14})
         for ns1, if1, ns2, if2 in pairs:
-            sh("ip", "link", "add", if1, "index", str(index[if1]), "netns", ns1, "type", "veth",
-               "peer", "name", if2, "netns", ns2)
+            pinned = ["index", str(index[if1])] if if1 in index else []  # DPDK's interfaces only
+            sh("ip", "link", "add", if1, *pinned, "netns", ns1, "type", "veth", "peer", "name", if2, "netns", ns2)
         # The same MAC for the VM on both sides, set before the link is up.
         sh("ip", "-n", self.ns_vma, "link", "set", self.if_va, "address", VM_MAC)
         sh("ip", "-n", self.ns_vmb, "link", "set", self.if_vb, "address", VM_MAC)
@@ -313,7 +331,7 @@ class MoveEnv(base.Env):
         r = sh("ip", "netns", "exec", f, "ethtool", "-K", self.if_br, "tx", "off", check=False)
         if r.returncode != 0:
             log("note: ethtool -K %s tx off: %s" % (self.if_br, (r.stderr or "").strip()))
-        for ifn in (self.if_ga, self.if_gb):
+        for ifn in (self.if_ga, self.if_gb) + ((self.if_gc,) if self.chain else ()):
             sh("ip", "-n", f, "link", "set", ifn, "master", self.if_br)
         self.netns_sysctl(f, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0",
                           "net.ipv4.conf.default.send_redirects=0",
@@ -325,6 +343,8 @@ class MoveEnv(base.Env):
         if self.tenants:
             ups += [(self.ns_nve, self.if_a7), (self.ns_nve, self.if_b7), (self.ns_vm7a, self.if_v7),
                     (self.ns_c7b, self.if_c7)]
+        if self.chain:
+            ups += [(self.ns_corb, self.if_cb), (f, self.if_gc)]
         for ns, ifn in ups:
             sh("ip", "-n", ns, "link", "set", ifn, "up")
         sh("ip", "-n", f, "addr", "add", GW_IP + "/24", "dev", self.if_br)
@@ -332,6 +352,9 @@ class MoveEnv(base.Env):
         for ns, ifn in ((self.ns_vma, self.if_va), (self.ns_vmb, self.if_vb)):
             sh("ip", "-n", ns, "addr", "add", VM_IP + "/24", "dev", ifn)
             sh("ip", "-n", ns, "route", "add", "default", "via", VM_GW, "dev", ifn, "onlink")
+        if self.chain:
+            sh("ip", "-n", self.ns_corb, "addr", "add", COR_B_IP + "/24", "dev", self.if_cb)
+            sh("ip", "-n", self.ns_corb, "route", "add", "10.0.0.0/24", "via", NVE_B)
         if self.tenants:
             sh("ip", "-n", self.ns_vm7a, "addr", "add", VM_IP + "/24", "dev", self.if_v7)
             sh("ip", "-n", self.ns_vm7a, "route", "add", "default", "via", VM_GW, "dev", self.if_v7, "onlink")
@@ -492,14 +515,16 @@ virtual_networks:
                 shutil.rmtree(runtime, ignore_errors=True)
 
 
-def read_seq_lines(path, tenant7=False):
-    """Listener output: {seq: receive time} of the tenant-0 stream (or, with
-    tenant7, of tenant 7's)."""
+def read_seq_lines(path, tenant7=False, tag=None):
+    """Listener output: {seq: receive time} of the main stream, or of
+    tenant 7's (tenant7), or of the stream with tag (e.g. "b")."""
+    tag = "t" if tenant7 else tag
     out = {}
     for line in read(path).splitlines():
         parts = line.split()
-        seq = parts[0][1:] if tenant7 and parts and parts[0].startswith("t") else None if tenant7 else (
-            parts[0] if parts else None)
+        if not parts:
+            continue
+        seq = (parts[0][len(tag):] if parts[0].startswith(tag) else None) if tag else parts[0]
         if len(parts) >= 2 and seq and seq.isdigit():
             out.setdefault(int(seq), float(parts[1]))
     return out
@@ -535,6 +560,9 @@ def main():
     ap.add_argument("--restart-nvad", action="store_true",
                     help="stop and start nvad between the registration and the move: the binding comes back from "
                          "its store and the move completes through the new process")
+    ap.add_argument("--chain", action="store_true",
+                    help="after the move to B the VM comes back to A (A -> B -> A), while a second correspondent "
+                         "sends through B: B, now a previous NVE, redirects it to A")
     ap.add_argument("--tenants", action="store_true",
                     help="a second tenant (VN 7) with a VM at the same address behind A, which stays, and a "
                          "correspondent behind B: while VN 0's VM moves, neither tenant receives a datagram of "
@@ -565,7 +593,7 @@ def main():
     env = MoveEnv(args, tmp)
     env.long_flow = args.long_flow
     res = base.Results(expected=7 + (1 if args.long_flow else 0) + (1 if args.restart_a else 0)
-                       + (1 if args.tenants else 0) + (1 if args.restart_nvad else 0))
+                       + (1 if args.tenants else 0) + (1 if args.restart_nvad else 0) + (1 if args.chain else 0))
     stop_path = os.path.join(tmp, "stop")                # the sender
     stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
     listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
@@ -573,6 +601,7 @@ def main():
         listen_out["7A"] = os.path.join(tmp, "vm7A.recv")
     stream_out = os.path.join(tmp, "stream.out")
     stream7_out = os.path.join(tmp, "stream7.out")
+    streamb_out = os.path.join(tmp, "streamB.out")
     try:
         env.setup()
         log("namespaces %s %s %s %s; VM MAC %s; gateway (bridge) MAC %s" % (
@@ -705,6 +734,10 @@ def main():
             if not wait_until(lambda: len(read_seq_lines(listen_out["7A"], tenant7=True)) > 0, 5):
                 raise RuntimeError("no datagram of tenant 7 reached its VM behind A within 5 s:\n%s\nB: %s" % (
                     read(os.path.join(tmp, "stream7.err")), env.nvectl("B", "show", "counters")[1]))
+        if args.chain:  # the correspondent whose route to 10.0.0.0/24 goes through B
+            streamb = env.spawn("streamB", env.ns_corb, [PYTHON, os.path.abspath(__file__), "--helper", "stream",
+                                                         VM_IP, str(UDP_PORT), str(INTERVAL_S * 2), stop_path, "40",
+                                                         "B"], streamb_out, os.path.join(tmp, "streamB.err"))
         if not wait_until(lambda: len(read_seq_lines(listen_out["A"])) > 0, 5):
             raise RuntimeError("no datagram reached vmA within 5 s of starting the stream:\n%s" %
                                read(os.path.join(tmp, "stream.err")))
@@ -832,6 +865,22 @@ def main():
             res.record("long flow", renewed >= 2 and bool(bul_late),
                        "14 s of traffic after the move with a 4 s redirect lifetime: A renewed its redirect %d "
                        "times (need >= 2) and still tunnels (%s)" % (renewed, bul_late))
+        # ---- 6b. the VM comes back to A (A -> B -> A) ----------------------------------------
+        t_back0 = None
+        if args.chain:
+            t_back0 = time.monotonic()
+            back_ok = True
+            for n, words in (("A", ["vm", "activate", VM_ID]), ("B", ["vm", "deactivate", VM_ID])):
+                rc, out = env.nvectl(n, *words)
+                log("%s: nvectl %s -> %d %s" % (n, " ".join(words), rc, out))
+                back_ok = back_ok and rc == 0
+            bul_b = wait_until(lambda: (lambda b: b if b and b.get("new_nve_ipv4") == NVE_A else None)(
+                env.bul("B", VM_ID)), 5, interval=0.02)
+            t_back = time.monotonic()
+            route_a_back, route_b_back = env.route("A", VM_IP), env.route("B", VM_IP)
+            log("back at A in %.0f ms: B's BUL %s; A's route %s; B's route %s" % (
+                (t_back - t_back0) * 1000, bul_b, route_a_back, route_b_back))
+            time.sleep(POST_MOVE_S)
         open(stop_path, "w").close()
         summary = wait_until(lambda: next((json.loads(x) for x in read(stream_out).splitlines()
                                            if x.startswith("{")), None), 5)
@@ -858,7 +907,8 @@ def main():
         lost = sorted(set(sent) - set(got_a) - set(got_b))
         before = [q for q, (t, _) in sent.items() if t < t_move0]
         late = [q for q, (t, _) in sent.items() if t > t_move + SETTLE_S
-                and not (restart_window and restart_window[0] <= t <= restart_window[1])]
+                and not (restart_window and restart_window[0] <= t <= restart_window[1])
+                and not (t_back0 and t >= t_back0)]  # (--chain: until the VM comes back)
         late_b = [q for q in late if q in got_b]
         before_a = [q for q in before if q in got_a]
         last_a = max(got_a.values()) if got_a else None
@@ -898,6 +948,35 @@ def main():
                    "vmB received %d of the %d datagrams sent later than move + %d ms (%.1f %%, need %.0f %%)" % (
                        len(late_b), len(late), SETTLE_S * 1000, share * 100, MIN_SHARE * 100))
 
+        # ---- chain: back at A, both correspondents reach it -----------------------------------
+        if args.chain:
+            summary_b = wait_until(lambda: next((json.loads(x) for x in read(streamb_out).splitlines()
+                                                 if x.startswith("{")), None), 5) or {}
+            sent_b = {}
+            for line in read(streamb_out).splitlines():
+                parts = line.split()
+                if len(parts) == 3 and parts[0].isdigit():
+                    sent_b[int(parts[0])] = float(parts[1])
+            via_b_at = {n: read_seq_lines(listen_out[n], tag="b") for n in "AB"}
+            after_back = t_back + SETTLE_S
+            direct_back = [q for q, (t, _) in sent.items() if t > after_back]
+            via_b_back = [q for q, t in sent_b.items() if t > after_back]
+            via_b_at_b = [q for q, t in sent_b.items() if t_move + SETTLE_S < t < t_back0]
+            share_direct = sum(q in got_a for q in direct_back) / len(direct_back) if direct_back else 0
+            share_redirect = sum(q in via_b_at["A"] for q in via_b_back) / len(via_b_back) if via_b_back else 0
+            share_at_b = sum(q in via_b_at["B"] for q in via_b_at_b) / len(via_b_at_b) if via_b_at_b else 0
+            log("chain: through B, %d sent (%s); while the VM was at B %d of %d reached vmB; after it came back "
+                "%d of %d reached vmA through B's redirect; directly through A %d of %d" % (
+                    len(sent_b), summary_b, sum(q in via_b_at["B"] for q in via_b_at_b), len(via_b_at_b),
+                    sum(q in via_b_at["A"] for q in via_b_back), len(via_b_back),
+                    sum(q in got_a for q in direct_back), len(direct_back)))
+            res.record("chain", back_ok and bool(bul_b) and bool(route_a_back) and route_a_back.get("kind") == "local"
+                       and share_direct >= MIN_SHARE and share_redirect >= MIN_SHARE and share_at_b >= MIN_SHARE,
+                       "A -> B -> A: back at A, B (now a previous NVE) redirects to %s: %.1f %% of what was sent "
+                       "through B reached the VM at A, %.1f %% of what was sent to A directly (need %.0f %% each; "
+                       "while the VM was at B, %.1f %% of what was sent through B reached it there)" % (
+                           NVE_A, share_redirect * 100, share_direct * 100, MIN_SHARE * 100, share_at_b * 100))
+
         # ---- tenants: neither receives the other's datagrams --------------------------------------
         if args.tenants:
             summary7 = wait_until(lambda: next((json.loads(x) for x in read(stream7_out).splitlines()
@@ -925,6 +1004,12 @@ def main():
             log("tshark still closing its capture; left to cleanup")
         rows = base.capture_rows(cap_out)
         tun = [row for row in rows if row["ip.proto"].startswith("4,")]
+        if args.chain:  # B's redirect back to A, on the same link: checked here
+            back = [row for row in tun if row["ip.src"] == "%s,%s" % (NVE_B, COR_B_IP)
+                    and row["ip.dst"] == "%s,%s" % (NVE_A, VM_IP) and row["ip.proto"] == "4,17"
+                    and row["ip.checksum.status"].split(",")[0] == "1"]
+            log("  wire: %d redirect frames %s -> %s with a verified outer checksum" % (len(back), NVE_B, NVE_A))
+            tun = [row for row in tun if row not in back]
         if args.tenants:  # tenant 7's tunnel from B to A's VN 7 endpoint, on the same link: checked here
             t7 = [row for row in tun if row["ip.src"] == "%s,%s" % (NVE_B, T7_SRC)
                   and row["ip.dst"] == "%s,%s" % (A_VN7, VM_IP) and row["ip.proto"] == "4,17"
@@ -949,6 +1034,8 @@ def main():
         rc_stream = stop_proc(stream, timeout=5)
         if args.tenants:
             stop_proc(stream7, timeout=5)
+        if args.chain:
+            stop_proc(streamb, timeout=5)
         rcs = {}
         for n in "AB":
             rcs[n] = stop_proc(env.nveds[n], timeout=20)
