@@ -5,7 +5,7 @@ Run as root with the system Python (it has scapy, used by the ping helper of
 vm_namespace_test.py, whose helpers and process handling this test reuses):
 
     sudo /usr/bin/python3 tests/e2e/vm_move_test.py [--nved P] [--nvectl P] [--nvad P] [--keep-logs]
-                                                     [--order activate-first|deactivate-first] [--tenants] [--restart-nvad] [--chain]
+                                                     [--order activate-first|deactivate-first] [--tenants] [--restart-nvad] [--chain] [--refused]
 
 --order deactivate-first (diagnostics) deactivates the VM on A before
 activating it on B instead of after.
@@ -58,6 +58,13 @@ docs/protocol.md, "Tenants on the fabric"). Sub-test:
 
   tenants        tenant 7's VM receives >= 90 % of tenant 7's stream; zero datagrams
                  of either tenant reach the other's VM, before, during and after the move
+
+--refused starts nvad without A's endpoint in its peers list: A's
+registration is refused (154) until the configuration is fixed and nvad
+restarted 6.5 s later. Sub-test:
+
+  refused        A shows refused_with "Not authorized", sent at most 3 requests while
+                 refused, and registers once nvad is fixed (the move then goes on)
 
 --chain brings the VM back to A after the move (A -> B -> A: vm activate on
 A, vm deactivate on B) while a second correspondent (192.0.2.253, routing
@@ -123,6 +130,11 @@ T7_SRC = "10.7.0.9"
 # subnet points at B, so that after the VM comes back to A its packets still
 # go to B (a previous NVE) and must be redirected.
 COR_B_IP = "192.0.2.253"
+# --refused: nvad refuses A's first registration for REFUSED_FOR_S; a policy
+# refusal is retried after agent.retransmit_max_ms (2 s here), doubling, with
+# +-25 % jitter: at most 3 requests in 6.5 s (0, <= 2.5, <= 7.5 s)
+REFUSED_FOR_S = 6.5
+REFUSED_MAX_REQUESTS = 3
 T7_GW = "10.7.0.1"
 INTERVAL_S = 0.002
 PRE_MOVE_S = 1.0       # traffic to vmA before the move
@@ -262,6 +274,7 @@ class MoveEnv(base.Env):
         self.if_ab, self.if_vb = p + "ab", p + "vb"    # B access / vmB
         self.if_br = p + "br"
         self.tenants = args.tenants
+        self.refused = args.refused
         self.chain = args.chain
         if self.chain:  # the correspondent routed through B, on the fabric bridge
             self.ns_corb = p + "cB"
@@ -390,10 +403,15 @@ log: {level: info}
 """ % dict(nvad=NVAD_CTL, port=NVAD_PORT, keys=self.paths["nvad.keys"], db=self.db, a=AGENT_A, b=AGENT_B,
            nve_a=NVE_A + (", " + A_VN7 if self.tenants else ""), nve_b=NVE_B + (", " + B_VN7 if self.tenants else ""),
            redirect="4s" if self.long_flow else "32s"))
+        with open(self.paths["nvad.yaml"]) as fh:
+            self.nvad_yaml_good = fh.read()
         r = sh(self.nvad_bin, "-c", self.paths["nvad.yaml"], "--check", check=False)
         if r.returncode != 0:
             raise RuntimeError("nvad --check rejected its configuration:\n%s%s" % (r.stdout, r.stderr))
         log("nvad config OK: %s" % r.stdout.strip())
+        if self.refused:  # A's endpoint left out: nvad refuses A's registrations (154) until fixed
+            with open(self.paths["nvad.yaml"], "w") as fh:
+                fh.write(self.nvad_yaml_good.replace("endpoints: [%s" % NVE_A, "endpoints: [192.0.2.99"))
         for n in "AB":
             with open(self.paths[n + ".yaml"], "w") as fh:
                 fh.write("""\
@@ -560,6 +578,9 @@ def main():
     ap.add_argument("--restart-nvad", action="store_true",
                     help="stop and start nvad between the registration and the move: the binding comes back from "
                          "its store and the move completes through the new process")
+    ap.add_argument("--refused", action="store_true",
+                    help="nvad refuses A's registration (A's endpoint missing from its peers) until its "
+                         "configuration is fixed and it restarts: A's requests stay bounded and it recovers")
     ap.add_argument("--chain", action="store_true",
                     help="after the move to B the VM comes back to A (A -> B -> A), while a second correspondent "
                          "sends through B: B, now a previous NVE, redirects it to A")
@@ -593,7 +614,8 @@ def main():
     env = MoveEnv(args, tmp)
     env.long_flow = args.long_flow
     res = base.Results(expected=7 + (1 if args.long_flow else 0) + (1 if args.restart_a else 0)
-                       + (1 if args.tenants else 0) + (1 if args.restart_nvad else 0) + (1 if args.chain else 0))
+                       + (1 if args.tenants else 0) + (1 if args.restart_nvad else 0) + (1 if args.chain else 0)
+                       + (1 if args.refused else 0))
     stop_path = os.path.join(tmp, "stop")                # the sender
     stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
     listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
@@ -672,6 +694,35 @@ def main():
             log("A: nvectl %s -> %d %s" % (" ".join(words), rc, out))
             if rc != 0:
                 raise RuntimeError("A refused %s" % " ".join(words))
+        # ---- 2a. a refused registration that recovers once its cause is fixed ---------------
+        if args.refused:
+            t_act = time.monotonic()
+            refused = wait_until(lambda: (lambda v: v if v and v.get("refused_with") else None)(
+                env.vm("A", VM_ID)), 5, interval=0.05)
+            time.sleep(max(0.0, REFUSED_FOR_S - (time.monotonic() - t_act)))
+            _, agent_refused = env.nvectl("A", "show", "agent", json_out=True)
+            requests_refused = (agent_refused or {}).get("requests_sent", -1)
+            log("A refused by nvad: %s; %d requests in %.1f s" % (refused, requests_refused,
+                                                                  time.monotonic() - t_act))
+            # The operator fixes nvad's configuration (A's endpoint) and restarts it.
+            with open(env.paths["nvad.yaml"], "w") as fh:
+                fh.write(env.nvad_yaml_good)
+            rc_nvad = stop_proc(env.nvad)
+            os.rename(env.paths["nvad.log"], env.paths["nvad.log"] + ".refused")
+            env.start_nvad()
+            wait_until(lambda: ("listening on %s port %d" % (NVAD_CTL, NVAD_PORT)) in read(env.paths["nvad.log"]), 10)
+            t_fixed = time.monotonic()
+            recovered = wait_until(lambda: (lambda v: v if v and v.get("registered") else None)(
+                env.vm("A", VM_ID)), 15, interval=0.05)
+            log("A after the fix: %s (%.1f s after nvad came back)" % (recovered, time.monotonic() - t_fixed))
+            res.record("refused", bool(refused) and refused.get("refused_with") == "Not authorized"
+                       and 1 <= requests_refused <= REFUSED_MAX_REQUESTS and rc_nvad == 0 and bool(recovered)
+                       and recovered.get("refused_with") is None,
+                       "nvad refused A's registration (%s: A's endpoint not listed); A asked %d times in %.0f s "
+                       "(bound %d: policy refusals are retried after the retransmission cap, doubling); once "
+                       "nvad's configuration was fixed it registered within %.1f s, refusal cleared" % (
+                           (refused or {}).get("refused_with"), requests_refused, REFUSED_FOR_S,
+                           REFUSED_MAX_REQUESTS, time.monotonic() - t_fixed))
         t_reg = time.monotonic()
         va = wait_until(lambda: (lambda v: v if v and v.get("registered") else None)(env.vm("A", VM_ID)), 5)
         log("A: show vms: %s (%.0f ms after activate)" % (env.vm("A", VM_ID), (time.monotonic() - t_reg) * 1000))
