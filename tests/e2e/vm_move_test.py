@@ -5,7 +5,7 @@ Run as root with the system Python (it has scapy, used by the ping helper of
 vm_namespace_test.py, whose helpers and process handling this test reuses):
 
     sudo /usr/bin/python3 tests/e2e/vm_move_test.py [--nved P] [--nvectl P] [--nvad P] [--keep-logs]
-                                                     [--order activate-first|deactivate-first] [--tenants] [--restart-nvad] [--chain] [--refused]
+                                                     [--order activate-first|deactivate-first] [--tenants] [--restart-nvad] [--chain] [--refused] [--ipv6]
 
 --order deactivate-first (diagnostics) deactivates the VM on A before
 activating it on B instead of after.
@@ -58,6 +58,13 @@ docs/protocol.md, "Tenants on the fabric"). Sub-test:
 
   tenants        tenant 7's VM receives >= 90 % of tenant 7's stream; zero datagrams
                  of either tenant reach the other's VM, before, during and after the move
+
+--ipv6 gives the VM fd00::5 too (IPv6 enabled on the VMs' interfaces and
+the bridge only) and adds a stream to it from the fabric, routed to A by a
+static neighbour with A's fabric MAC. Sub-test:
+
+  ipv6           >= 90 % delivered natively at vmA before the move and at vmB after
+                 it, every IPv6-in-IPv4 frame A -> B with a verified outer checksum
 
 --refused starts nvad without A's endpoint in its peers list: A's
 registration is refused (154) until the configuration is fixed and nvad
@@ -130,6 +137,11 @@ T7_SRC = "10.7.0.9"
 # subnet points at B, so that after the VM comes back to A its packets still
 # go to B (a previous NVE) and must be redirected.
 COR_B_IP = "192.0.2.253"
+# --ipv6: the VM also has VM_IP6; a second correspondent stream goes to it
+# from the fabric (through A by a static route), IPv6 in IPv4 after the move.
+VM_IP6 = "fd00::5"
+GW_IP6 = "2001:db8:ff::254"
+UDP_PORT6 = UDP_PORT + 1
 # --refused: nvad refuses A's first registration for REFUSED_FOR_S; a policy
 # refusal is retried after agent.retransmit_max_ms (2 s here), doubling, with
 # +-25 % jitter: at most 3 requests in 6.5 s (0, <= 2.5, <= 7.5 s)
@@ -162,12 +174,12 @@ read = base.read
 # Helpers that run inside a namespace (ip netns exec ... this-file --helper).
 # --------------------------------------------------------------------------
 
-def helper_seqlisten(port, ready_path, stop_path, lifetime_s):
+def helper_seqlisten(port, ready_path, stop_path, lifetime_s, family="4"):
     """One line per datagram: '<seq> <CLOCK_MONOTONIC receive time> <source>'
     ('t<seq> ...' for tenant 7's stream)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if family == "6" else socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    s.bind(("0.0.0.0", port))
+    s.bind(("::" if family == "6" else "0.0.0.0", port))
     s.settimeout(0.05)
     with open(ready_path, "w") as f:
         f.write("ready\n")
@@ -195,7 +207,7 @@ def helper_stream(dst, port, interval_s, stop_path, max_s, tag="S"):
     and a JSON summary. No catching up in bursts after a scheduling delay."""
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
     rec = []
     t0 = time.monotonic()
     nxt = t0
@@ -244,7 +256,7 @@ def run_helper(argv):
     if name == "garp":
         return helper_garp(args[0], args[1], args[2])
     if name == "seqlisten":
-        return helper_seqlisten(int(args[0]), args[1], args[2], float(args[3]))
+        return helper_seqlisten(int(args[0]), args[1], args[2], float(args[3]), *args[4:5])
     if name == "stream":
         return helper_stream(args[0], int(args[1]), float(args[2]), args[3], float(args[4]), *args[5:6])
     print("unknown helper %r" % name, file=sys.stderr)
@@ -275,6 +287,7 @@ class MoveEnv(base.Env):
         self.if_br = p + "br"
         self.tenants = args.tenants
         self.refused = args.refused
+        self.ipv6 = args.ipv6
         self.chain = args.chain
         if self.chain:  # the correspondent routed through B, on the fabric bridge
             self.ns_corb = p + "cB"
@@ -373,6 +386,19 @@ class MoveEnv(base.Env):
             sh("ip", "-n", self.ns_vm7a, "route", "add", "default", "via", VM_GW, "dev", self.if_v7, "onlink")
             sh("ip", "-n", self.ns_c7b, "addr", "add", T7_SRC + "/24", "dev", self.if_c7)
             sh("ip", "-n", self.ns_c7b, "route", "add", "default", "via", T7_GW, "dev", self.if_c7, "onlink")
+        if self.ipv6:
+            # IPv6 only where it is carried: the VMs' interfaces and the bridge
+            # (the fabric stays IPv4: A tunnels the VM's IPv6 packets in IPv4).
+            for ns, ifn in ((self.ns_vma, self.if_va), (self.ns_vmb, self.if_vb), (f, self.if_br)):
+                self.netns_sysctl(ns, "net.ipv6.conf.%s.disable_ipv6=0" % ifn)
+            for ns, ifn in ((self.ns_vma, self.if_va), (self.ns_vmb, self.if_vb)):
+                sh("ip", "-n", ns, "addr", "add", VM_IP6 + "/64", "dev", ifn, "nodad")
+            sh("ip", "-n", f, "addr", "add", GW_IP6 + "/64", "dev", self.if_br, "nodad")
+            # The correspondent believes fd00::/64 is behind A: a next hop
+            # with A's fabric MAC (nved answers no ND for it: no nve.ipv6).
+            a_mac = self.mac(self.ns_nve, self.if_fa)
+            sh("ip", "-n", f, "-6", "neigh", "add", "fe80::a", "lladdr", a_mac, "dev", self.if_br, "nud", "permanent")
+            sh("ip", "-n", f, "-6", "route", "add", "fd00::/64", "via", "fe80::a", "dev", self.if_br)
         self.gw_mac = self.mac(f, self.if_br)
 
     # --- configuration -----------------------------------------------------------
@@ -578,6 +604,9 @@ def main():
     ap.add_argument("--restart-nvad", action="store_true",
                     help="stop and start nvad between the registration and the move: the binding comes back from "
                          "its store and the move completes through the new process")
+    ap.add_argument("--ipv6", action="store_true",
+                    help="the VM also has an IPv6 address, with a stream of its own: delivered natively before "
+                         "the move, IPv6-in-IPv4 over the IPv4 fabric after it (cross-family)")
     ap.add_argument("--refused", action="store_true",
                     help="nvad refuses A's registration (A's endpoint missing from its peers) until its "
                          "configuration is fixed and it restarts: A's requests stay bounded and it recovers")
@@ -615,12 +644,16 @@ def main():
     env.long_flow = args.long_flow
     res = base.Results(expected=7 + (1 if args.long_flow else 0) + (1 if args.restart_a else 0)
                        + (1 if args.tenants else 0) + (1 if args.restart_nvad else 0) + (1 if args.chain else 0)
-                       + (1 if args.refused else 0))
+                       + (1 if args.refused else 0) + (1 if args.ipv6 else 0))
     stop_path = os.path.join(tmp, "stop")                # the sender
     stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
     listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
     if args.tenants:
         listen_out["7A"] = os.path.join(tmp, "vm7A.recv")
+    if args.ipv6:
+        listen_out["A6"] = os.path.join(tmp, "vmA6.recv")
+        listen_out["B6"] = os.path.join(tmp, "vmB6.recv")
+    stream6_out = os.path.join(tmp, "stream6.out")
     stream_out = os.path.join(tmp, "stream.out")
     stream7_out = os.path.join(tmp, "stream7.out")
     streamb_out = os.path.join(tmp, "streamB.out")
@@ -634,7 +667,7 @@ def main():
         # it takes a few seconds to load its dissectors.
         cap_out = os.path.join(tmp, "capture.txt")
         cap_err = os.path.join(tmp, "tshark.err")
-        tshark_cmd = ["tshark", "-n", "-l", "-i", env.if_gb, "-f", "ip proto 4 or icmp",
+        tshark_cmd = ["tshark", "-n", "-l", "-i", env.if_gb, "-f", "ip proto 4 or icmp" + (" or ip proto 41" if args.ipv6 else ""),
                       "-w", os.path.join(tmp, "fabric-B.pcap"), "-P", "-a", "duration:80",
                       "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
                       "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"]
@@ -688,7 +721,8 @@ def main():
         log("capture on %s live" % env.if_gb)
 
         # ---- 2. the VM on A ------------------------------------------------------------
-        assoc = ["vm", "associate", VM_ID, "port", "vms", "mac", VM_MAC, "addr", VM_IP]
+        assoc = ["vm", "associate", VM_ID, "port", "vms", "mac", VM_MAC, "addr",
+                 VM_IP + ("," + VM_IP6 if args.ipv6 else "")]
         for words in (assoc, ["vm", "activate", VM_ID]):
             rc, out = env.nvectl("A", *words)
             log("A: nvectl %s -> %d %s" % (" ".join(words), rc, out))
@@ -766,11 +800,14 @@ def main():
                        % (rc_nvad, AGENT_A))
 
         # ---- 3. listeners and the stream -----------------------------------------------
-        listeners = [("A", env.ns_vma), ("B", env.ns_vmb)] + ([("7A", env.ns_vm7a)] if args.tenants else [])
+        listeners = [("A", env.ns_vma), ("B", env.ns_vmb)] + ([("7A", env.ns_vm7a)] if args.tenants else []) + (
+            [("A6", env.ns_vma), ("B6", env.ns_vmb)] if args.ipv6 else [])
         for n, ns in listeners:
             ready_path = os.path.join(tmp, "vm%s.ready" % n)
+            six = n.endswith("6")
             env.spawn("listener vm" + n, ns, [PYTHON, os.path.abspath(__file__), "--helper", "seqlisten",
-                                              str(UDP_PORT), ready_path, stop_listeners, "60"],
+                                              str(UDP_PORT6 if six else UDP_PORT), ready_path, stop_listeners, "60",
+                                              "6" if six else "4"],
                       listen_out[n], os.path.join(tmp, "vm%s.err" % n))
             if not wait_until(lambda: os.path.exists(ready_path), 10):
                 raise RuntimeError("listener in vm%s not ready:\n%s" % (n, read(os.path.join(tmp, "vm%s.err" % n))))
@@ -785,6 +822,13 @@ def main():
             if not wait_until(lambda: len(read_seq_lines(listen_out["7A"], tenant7=True)) > 0, 5):
                 raise RuntimeError("no datagram of tenant 7 reached its VM behind A within 5 s:\n%s\nB: %s" % (
                     read(os.path.join(tmp, "stream7.err")), env.nvectl("B", "show", "counters")[1]))
+        if args.ipv6:  # the VM's IPv6 address, from the fabric through A
+            stream6 = env.spawn("stream6", env.ns_fab, [PYTHON, os.path.abspath(__file__), "--helper", "stream",
+                                                        VM_IP6, str(UDP_PORT6), str(INTERVAL_S * 2), stop_path, "30"],
+                                stream6_out, os.path.join(tmp, "stream6.err"))
+            if not wait_until(lambda: len(read_seq_lines(listen_out["A6"])) > 0, 5):
+                raise RuntimeError("no IPv6 datagram reached vmA within 5 s:\n%s\nA: %s" % (
+                    read(os.path.join(tmp, "stream6.err")), env.nvectl("A", "show", "counters")[1]))
         if args.chain:  # the correspondent whose route to 10.0.0.0/24 goes through B
             streamb = env.spawn("streamB", env.ns_corb, [PYTHON, os.path.abspath(__file__), "--helper", "stream",
                                                          VM_IP, str(UDP_PORT), str(INTERVAL_S * 2), stop_path, "40",
@@ -999,6 +1043,23 @@ def main():
                    "vmB received %d of the %d datagrams sent later than move + %d ms (%.1f %%, need %.0f %%)" % (
                        len(late_b), len(late), SETTLE_S * 1000, share * 100, MIN_SHARE * 100))
 
+        # ---- IPv6: native before the move, IPv6-in-IPv4 after it --------------------------------
+        if args.ipv6:
+            sent6 = {}
+            for line in read(stream6_out).splitlines():
+                parts = line.split()
+                if len(parts) == 3 and parts[0].isdigit():
+                    sent6[int(parts[0])] = float(parts[1])
+            got_a6, got_b6 = read_seq_lines(listen_out["A6"]), read_seq_lines(listen_out["B6"])
+            before6 = [q for q, t in sent6.items() if t < t_move0]
+            late6 = [q for q, t in sent6.items() if t > t_move + SETTLE_S and not (t_back0 and t >= t_back0)]
+            share_before6 = sum(q in got_a6 for q in before6) / len(before6) if before6 else 0
+            share_late6 = sum(q in got_b6 for q in late6) / len(late6) if late6 else 0
+            log("IPv6: sent %d; before the move %d of %d at vmA; after it %d of %d at vmB" % (
+                len(sent6), sum(q in got_a6 for q in before6), len(before6), sum(q in got_b6 for q in late6),
+                len(late6)))
+            ipv6_ok = share_before6 >= MIN_SHARE and share_late6 >= MIN_SHARE
+
         # ---- chain: back at A, both correspondents reach it -----------------------------------
         if args.chain:
             summary_b = wait_until(lambda: next((json.loads(x) for x in read(streamb_out).splitlines()
@@ -1055,6 +1116,15 @@ def main():
             log("tshark still closing its capture; left to cleanup")
         rows = base.capture_rows(cap_out)
         tun = [row for row in rows if row["ip.proto"].startswith("4,")]
+        if args.ipv6:  # the VM's IPv6 packets in IPv4 (protocol 41), A -> B
+            six_in_four = [row for row in rows if row["ip.proto"] == "41"]
+            good6 = [row for row in six_in_four if row["ip.src"] == NVE_A and row["ip.dst"] == NVE_B
+                     and row["ip.checksum.status"] == "1"]
+            res.record("ipv6", ipv6_ok and bool(good6) and len(good6) == len(six_in_four),
+                       "the VM's IPv6 address %s: %.1f %% delivered natively before the move, %.1f %% at vmB "
+                       "after it (need %.0f %%); %d IPv6-in-IPv4 frames %s -> %s on B's link, %d with a verified "
+                       "outer checksum" % (VM_IP6, share_before6 * 100, share_late6 * 100, MIN_SHARE * 100,
+                                           len(six_in_four), NVE_A, NVE_B, len(good6)))
         if args.chain:  # B's redirect back to A, on the same link: checked here
             back = [row for row in tun if row["ip.src"] == "%s,%s" % (NVE_B, COR_B_IP)
                     and row["ip.dst"] == "%s,%s" % (NVE_A, VM_IP) and row["ip.proto"] == "4,17"
@@ -1087,6 +1157,8 @@ def main():
             stop_proc(stream7, timeout=5)
         if args.chain:
             stop_proc(streamb, timeout=5)
+        if args.ipv6:
+            stop_proc(stream6, timeout=5)
         rcs = {}
         for n in "AB":
             rcs[n] = stop_proc(env.nveds[n], timeout=20)
@@ -1111,6 +1183,7 @@ def main():
             # After a restart A's counters start again: the datagrams it delivered before are not in them.
             "A delivered_local >= vmA's datagrams": args.restart_a or tot["A"].get("delivered_local", -1) >= len(got_a),
             "B decap_ipv4_outer > 0": tot["B"].get("decap_ipv4_outer", 0) > 0,
+            "A encap_ipv6_in_ipv4 > 0 (--ipv6)": not args.ipv6 or tot["A"].get("encap_ipv6_in_ipv4", 0) > 0,
             "B delivered_local > 0": tot["B"].get("delivered_local", 0) > 0,
         }
         for name, ok in checks.items():
