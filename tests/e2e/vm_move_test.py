@@ -5,7 +5,7 @@ Run as root with the system Python (it has scapy, used by the ping helper of
 vm_namespace_test.py, whose helpers and process handling this test reuses):
 
     sudo /usr/bin/python3 tests/e2e/vm_move_test.py [--nved P] [--nvectl P] [--nvad P] [--keep-logs]
-                                                     [--order activate-first|deactivate-first] [--tenants] [--restart-nvad] [--chain] [--refused] [--ipv6]
+                                                     [--order activate-first|deactivate-first] [--tenants] [--restart-nvad] [--chain] [--refused] [--ipv6] [--mode hot|warm|cold]
 
 --order deactivate-first (diagnostics) deactivates the VM on A before
 activating it on B instead of after.
@@ -58,6 +58,11 @@ docs/protocol.md, "Tenants on the fabric"). Sub-test:
 
   tenants        tenant 7's VM receives >= 90 % of tenant 7's stream; zero datagrams
                  of either tenant reach the other's VM, before, during and after the move
+
+--mode cold (or warm) activates the VM on B with that hint: A, the last
+source NVE, must still redirect what reaches it (seed 003 section 7;
+protocol.md 7): every sub-test above holds as for a hot move, and nvad's
+store records M = cold.
 
 --ipv6 gives the VM fd00::5 too (IPv6 enabled on the VMs' interfaces and
 the bridge only) and adds a stream to it from the fabric, routed to A by a
@@ -604,6 +609,9 @@ def main():
     ap.add_argument("--restart-nvad", action="store_true",
                     help="stop and start nvad between the registration and the move: the binding comes back from "
                          "its store and the move completes through the new process")
+    ap.add_argument("--mode", choices=("hot", "warm", "cold"), default="hot",
+                    help="the mobility hint B registers the move with (vm activate VM MODE): after a cold move "
+                         "the last source NVE (A) still redirects (seed 003 section 7)")
     ap.add_argument("--ipv6", action="store_true",
                     help="the VM also has an IPv6 address, with a stream of its own: delivered natively before "
                          "the move, IPv6-in-IPv4 over the IPv4 fabric after it (cross-family)")
@@ -852,7 +860,8 @@ def main():
         if args.order == "deactivate-first":
             ok_d, t_a_deact = deactivate_a()
             move_ok = move_ok and ok_d
-        b_words = [assoc] + ([["vm", "activate", VM_ID]] if args.activate_by == "cli" else [])
+        b_words = [assoc] + ([["vm", "activate", VM_ID] + ([args.mode] if args.mode != "hot" else [])]
+                             if args.activate_by == "cli" else [])
         for words in b_words:
             rc, out = env.nvectl("B", *words)
             log("B: nvectl %s -> %d %s" % (" ".join(words), rc, out))
@@ -915,6 +924,8 @@ def main():
                 and json.loads(dbm.get("serving_endpoints") or "[]") == [NVE_B] and dbm.get("move_count") == 1,
             "nvad store: previous NVE %s" % AGENT_A: bool(dbm)
                 and [p.get("address") for p in dbm.get("previous_nves", [])] == [AGENT_A],
+            "nvad store: the move's mobility hint is %s" % args.mode: bool(dbm)
+                and dbm.get("last_move_mode") == {"cold": 1, "warm": 2, "hot": 3}[args.mode],
             "nvad log: moved from NVE %s to NVE %s" % (AGENT_A, AGENT_B):
                 ("VM %s moved from NVE %s to NVE %s" % (NVAD_VM, AGENT_A, AGENT_B)) in read(env.paths["nvad.log"]),
             "A: show bul lists vm1 toward %s" % NVE_B: bool(bul_a2) and bul_a2.get("new_nve_ipv4") == NVE_B
