@@ -276,4 +276,17 @@ void find_duplicates(const YAML::Node &node, const std::string &path, YamlErrors
 
 void report_duplicate_keys(const YAML::Node &root, YamlErrors &errors) { find_duplicates(root, "", errors); }
 
+void report_extra_documents(const std::string &text, YamlErrors &errors) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception &) {
+    return;  // a syntax error: Load() reported it
+  }
+  for (size_t i = 1; i < documents.size(); i++)
+    if (documents[i].IsDefined() && !documents[i].IsNull())
+      errors.add(documents[i], "(document " + std::to_string(i + 1) + ")",
+                 "a second YAML document ('---'): the configuration is one document; merge it into the first");
+}
+
 }  // namespace nvmove

@@ -83,4 +83,9 @@ std::optional<Duration> parse_duration(const std::string &text);
 // and drops everything.
 void report_duplicate_keys(const YAML::Node &root, YamlErrors &errors);
 
+// A second YAML document (a stray "---" followed by more keys) would be read
+// by nobody: yaml-cpp's Load() stops after the first. Reported instead, so
+// that no line of the file is silently ignored.
+void report_extra_documents(const std::string &text, YamlErrors &errors);
+
 }  // namespace nvmove

@@ -122,6 +122,7 @@ proto::Result<NvadConfig, ConfigErrors> parse_config(std::string_view text, cons
     return ConfigErrors{errors.all()};
   }
   report_duplicate_keys(root, errors);
+  report_extra_documents(std::string(text), errors);
   NvadConfig config;
   try {
     config = read_top(YamlSection(root, "", errors));

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <iomanip>
 #include <sstream>
 
@@ -32,6 +33,17 @@ uint64_t parse_num(const std::string &s, const char *what, uint64_t max) {
 }
 
 Reply usage(const std::string &why) { return Reply::fail(why, true); }
+
+// A port by its id or its configured name ("fabric", "vms"), as everywhere a
+// port is named. Thrown as invalid_argument: a usage error.
+uint16_t port_arg(const std::string &s, const NvedConfig &cfg, uint16_t n_ports) {
+  if (const PortConfig *p = cfg.port_by_name(s)) return p->port_id;
+  if (auto id = parse_decimal(s, n_ports ? n_ports - 1u : 0)) return static_cast<uint16_t>(*id);
+  std::string names;
+  for (const auto &p : cfg.ports) names += (names.empty() ? "" : ", ") + p.name;
+  throw std::invalid_argument("port: expected a port id 0.." + std::to_string(n_ports ? n_ports - 1 : 0) +
+                              " or a name (" + names + "), got '" + s + "'");
+}
 
 std::string action_kind(const RouteAction &a) {
   if (std::holds_alternative<DeliverLocal>(a)) return "local";
@@ -141,7 +153,7 @@ Reply NvedCommands::show_port_stats(const Args &a) {
   if (a.empty() || (a.size() == 1 && a[0] == "all")) {
     for (uint16_t p = 0; p < rt_.n_ports(); p++) ports.push_back(p);
   } else if (a.size() == 1) {
-    ports.push_back(static_cast<uint16_t>(parse_num(a[0], "port", rt_.n_ports() - 1u)));
+    ports.push_back(port_arg(a[0], cfg_, rt_.n_ports()));
   } else {
     return Reply::bad_usage();
   }
@@ -183,7 +195,7 @@ Reply NvedCommands::show_port_stats(const Args &a) {
 
 Reply NvedCommands::show_port_xstats(const Args &a) {
   if (a.size() != 1) return Reply::bad_usage();
-  const auto p = static_cast<uint16_t>(parse_num(a[0], "port", rt_.n_ports() - 1u));
+  const uint16_t p = port_arg(a[0], cfg_, rt_.n_ports());
   const auto xstats = drivers::port_xstats(p);
   if (!xstats) return Reply::fail("port " + std::to_string(p) + ": extended statistics unavailable");
   ctl::Record rec(40, 20, ctl::Record::Keys::flat);  // the PMD's names, dots and all
@@ -215,7 +227,32 @@ Reply NvedCommands::show_workers(const Args &a) {
   return Reply::of(std::move(t));
 }
 
+// show routes summary: how many routes of each kind per VN, and in all;
+// for a table too large to read line by line.
+static Reply routes_summary(const dp::RouteTable &table) {
+  struct Kinds {
+    uint64_t local = 0, tunnel = 0, endpoint = 0;
+  };
+  std::map<uint32_t, Kinds> per_vn;
+  Kinds all;
+  for (const auto &v : table.list()) {
+    Kinds &k = per_vn[v.route.vn];
+    for (Kinds *t : {&k, &all}) {
+      if (std::holds_alternative<DeliverLocal>(v.action)) t->local++;
+      else if (std::holds_alternative<TunnelToNve>(v.action)) t->tunnel++;
+      else t->endpoint++;
+    }
+  }
+  ctl::Table t({{"vn", "VN", 10}, {"local", "LOCAL", 12}, {"tunnel", "TUNNEL", 12}, {"endpoint", "ENDPOINT", 12},
+                {"total", "TOTAL"}});
+  for (const auto &[vn, k] : per_vn) t.add({vn, k.local, k.tunnel, k.endpoint, k.local + k.tunnel + k.endpoint});
+  t.add({ctl::Cell::shown_as(nullptr, "all"), all.local, all.tunnel, all.endpoint,
+         all.local + all.tunnel + all.endpoint});
+  return Reply::of(std::move(t));
+}
+
 Reply NvedCommands::show_routes(const Args &a) {
+  if (a.size() == 1 && a[0] == "summary") return routes_summary(rt_.routes());
   std::optional<uint32_t> vn;
   std::optional<IpAddress> addr;
   for (size_t i = 0; i < a.size(); i++) {

@@ -327,6 +327,7 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
   if (!root || root.IsNull()) throw ConfigError(origin + ": empty configuration");
   YamlErrors errors(origin);
   report_duplicate_keys(root, errors);
+  report_extra_documents(text, errors);
   NvedConfig cfg;
   YamlSection top(root, "", errors);
   parse_ports(top, cfg);

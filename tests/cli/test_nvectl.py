@@ -82,10 +82,10 @@ HELP_KNOWN = """\
   show counters [worker N]                                  every outcome and drop counter (totals, or one worker)
   clear counters                                            start counters (and port statistics) from zero
   show ports                                                ports, roles, MACs, link state, queues
-  show port stats [PORT|all]                                testpmd-style port statistics with throughput since last show
-  show port xstats PORT                                     the driver's extended statistics of a port
+  show port stats [PORT|all]                                testpmd-style port statistics with throughput since last show (PORT: id or name)
+  show port xstats PORT                                     the driver's extended statistics of a port (id or name)
   show workers                                              worker lcores, their queues, packets and idle ratio
-  show routes [vn N] [ADDRESS]                              host routes: kind, destination, hits, last hit
+  show routes [vn N] [ADDRESS] | summary                    host routes: kind, destination, hits, last hit; or counts per VN
   show route-table                                          capacity, routes, memory, table version, last update
   route add vn N ADDRESS (local PORT MAC [vlan V] | tunnel NVE) add or change a host route
   route del vn N ADDRESS                                    delete a host route
@@ -676,6 +676,10 @@ def run_checks(t, e, frames, t_start_ns):
                 ("rx_q0_errors", 0), ("tx_q0_packets", N_MOVED), ("tx_q0_bytes", tx0_bytes)]
         eq(e.text("show", "port", "xstats", "0"), "".join("%-40s%20d\n" % kv for kv in want), "show port xstats 0")
         eq(e.json("show", "port", "xstats", "0"), dict(want), "show port xstats 0 --json")
+        # Issue 13: a port by its name wherever by its id.
+        eq(e.json("show", "port", "xstats", "fabric"), dict(want), "show port xstats fabric --json")
+        eq(e.ctl("show", "port", "xstats", "nosuch"), (2, "", "nvectl: port: expected a port id 0..1 or a name "
+                                                           "(fabric, vms), got 'nosuch'\n"), "show port xstats nosuch")
 
     # ---- workers ----
     @t.check("show_workers_text")
@@ -769,6 +773,23 @@ def run_checks(t, e, frames, t_start_ns):
         return j
 
     state = {}
+
+    # Issue 13: counts per kind and VN, for tables too large to read.
+    @t.check("show_routes_summary")
+    def _():
+        routes = e.json("show", "routes")
+        want = {}
+        for r in routes:
+            k = want.setdefault(r["vn"], {"vn": r["vn"], "local": 0, "tunnel": 0, "endpoint": 0, "total": 0})
+            k[r["kind"]] += 1
+            k["total"] += 1
+        rows = [want[v] for v in sorted(want)]
+        all_row = {"vn": None, **{f: sum(r[f] for r in rows) for f in ("local", "tunnel", "endpoint", "total")}}
+        eq(e.json("show", "routes", "summary"), rows + [all_row], "show routes summary --json")
+        text = e.text("show", "routes", "summary").splitlines()
+        eq(text[0], "VN        LOCAL       TUNNEL      ENDPOINT    TOTAL", "summary header")
+        eq(text[-1].split(), ["all", str(all_row["local"]), str(all_row["tunnel"]), str(all_row["endpoint"]),
+                              str(all_row["total"])], "summary last line")
 
     @t.check("show_route_table")
     def _():
@@ -1049,7 +1070,7 @@ def run_checks(t, e, frames, t_start_ns):
     @t.check("error_show_routes_not_an_address")
     def _():
         failing(["show", "routes", "vn", "0", "zzz"], 2,
-                "nvectl: usage: show routes [vn N] [ADDRESS]: 'zzz' is not an address\n")
+                "nvectl: usage: show routes [vn N] [ADDRESS] | summary: 'zzz' is not an address\n")
 
     @t.check("error_worker_out_of_range")
     def _():

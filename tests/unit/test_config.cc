@@ -171,6 +171,15 @@ TEST(Config, DuplicateKeysAreErrorsWithBothLines) {
             std::string::npos);
 }
 
+// Issue 13: keys after a stray "---" were a second YAML document that nobody
+// read: "a typo never passes silently" did not hold for them.
+TEST(Config, ASecondYamlDocumentIsAnError) {
+  EXPECT_EQ(error_of(std::string(kGood) + "---\ndefault_action: forward\n"),
+            "t.yaml:15: (document 2): a second YAML document ('---'): the configuration is one document; merge it "
+            "into the first");
+  EXPECT_EQ(error_of(std::string(kGood) + "---\n"), "");  // an empty one says nothing
+}
+
 // Issue 12: nved's loader stopped at the first mistake, so a file with three
 // typos took three runs of --check; now every mistake is listed, in order.
 TEST(Config, EveryErrorIsReportedInOneRun) {
