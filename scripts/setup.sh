@@ -11,7 +11,7 @@ apt-get install -y -qq --no-install-recommends \
   build-essential g++ clang libclang-rt-14-dev meson ninja-build pkg-config git \
   libdpdk-dev dpdk dpdk-dev libpcap-dev libbpf-dev libnuma-dev \
   libgtest-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev \
-  libssl-dev libsqlite3-dev libreadline-dev libcli11-dev \
+  libssl-dev libsqlite3-dev libreadline-dev libcli11-dev libmicrohttpd-dev prometheus \
   python3 python3-scapy python3-yaml python3-prometheus-client tshark \
   iproute2 ethtool procps psmisc valgrind
 echo "nvmove: dependencies installed"

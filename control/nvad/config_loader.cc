@@ -106,6 +106,8 @@ NvadConfig read_top(YamlSection top) {
     config.policy.allowed_virtual_networks = std::move(*vns);
   if (auto peers = top.sections("peers")) read_peers(std::move(*peers), config.policy);
   read_log(top.section("log"), config);
+  YamlSection metrics = top.section("metrics");
+  config.metrics = read_metrics_config(metrics);
   top.reject_unknown_keys();
   return config;
 }

@@ -18,8 +18,10 @@
 #include "control/ctl/ctl_socket.h"
 #include "control/base/daemon_signals.h"
 #include "control/nvad/commands.h"
+#include "control/nvad/metrics.h"
 #include "control/nvad/server.h"
 
+#include <ctime>
 #include <filesystem>
 #include "control/nvad/text_format.h"
 #include "control/protocol/keys.h"
@@ -171,6 +173,22 @@ int main(int argc, char **argv) {
     ctl.poll();
     reload_on_hangup(*server.value(), key_file);  // the watch runs every loop pass (at least every 50 ms)
   });
+  // Prometheus scrape endpoint (metrics.address/port), served from the loop.
+  std::unique_ptr<nvmove::MetricsHttp> metrics_http;
+  if (config->metrics.address.family) {
+    const uint64_t started = static_cast<uint64_t>(std::time(nullptr));
+    try {
+      metrics_http = std::make_unique<nvmove::MetricsHttp>(config->metrics, [&server, started] {
+        const auto &registrar = server.value()->registrar();
+        return nvad::prometheus_text(registrar.counters(), registrar.cache().size(), started);
+      });
+    } catch (const std::exception &e) {
+      spdlog::critical("{}", e.what());
+      return kExitRuntime;
+    }
+    server.value()->watch(metrics_http->fd(), [&metrics_http] { metrics_http->poll(); });
+    spdlog::info("metrics: http://{}/metrics", metrics_http->where());
+  }
   spdlog::info("control socket {}", ctl_path);
   server.value()->run();
   return 0;

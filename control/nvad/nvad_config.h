@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "control/base/clock.h"
+#include "control/base/metrics_http.h"
 #include "control/protocol/message.h"
 #include "control/protocol/replay.h"
 #include "control/protocol/wire_format.h"
@@ -85,6 +86,7 @@ struct NvadConfig {
   RegistrationPolicy policy;
   std::string log_level = "info";
   Duration rejection_log_interval = 10s;
+  MetricsHttpConfig metrics;  // GET /metrics; address family 0: off
 };
 
 }  // namespace nvmove::nvad

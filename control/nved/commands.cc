@@ -403,6 +403,13 @@ Reply NvedCommands::show_metrics(const Args &a) {
   in.control_learnt = loop_.packets_learnt() - control_base_learnt_;
   in.control_unhandled = loop_.packets_unhandled() - control_base_unhandled_;
   if (agent_) in.agent = agent_->counters();
+  for (uint16_t p = 0; p < rt_.n_ports(); p++) {
+    const PortConfig *pc = nullptr;
+    for (const auto &c : cfg_.ports)
+      if (c.port_id == p) pc = &c;
+    in.port_labels.emplace_back(pc ? pc->name : "", pc && pc->role == PortConfig::Role::Fabric ? "fabric" : "access");
+  }
+  in.start_time_unix_s = start_time_unix_s_;
   Reply r;
   r.text = prometheus_text(in);
   r.data = {{"text", r.text}};

@@ -3,6 +3,8 @@
 // the control thread uses; the text and the JSON come from the same data.
 #pragma once
 
+#include <ctime>
+
 #include "control/agent/nve_agent.h"
 
 #include <cstdint>
@@ -40,6 +42,7 @@ class NvedCommands {
   ctl::Reply set_log_level(const std::vector<std::string> &args);
 
  private:
+  const uint64_t start_time_unix_s_ = static_cast<uint64_t>(std::time(nullptr));
   uint64_t counter(size_t worker, size_t c) const;
   struct PortSnapshot {
     uint64_t ipackets = 0, opackets = 0, ibytes = 0, obytes = 0, tsc = 0;

@@ -365,6 +365,8 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
   w.reject_unknown_keys();
 
   parse_agent(top, cfg);
+  YamlSection metrics = top.section("metrics");
+  cfg.metrics = read_metrics_config(metrics);
   parse_vms(top, cfg, given);
   if (auto file = top.text("route_file")) cfg.route_file = *file;
   top.reject_unknown_keys();

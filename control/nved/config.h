@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/route_change.h"
+#include "control/base/metrics_http.h"
 #include "control/protocol/wire_format.h"
 
 namespace nvmove {
@@ -112,6 +113,7 @@ struct NvedConfig {
   uint32_t control_ring_size = 1024;
 
   AgentSettings agent;
+  MetricsHttpConfig metrics;  // GET /metrics; address family 0: off
 
   std::vector<LocalVmConfig> local_vms;
   std::vector<MovedVmConfig> moved_vms;

@@ -19,6 +19,7 @@
 
 #include "control/nved/config.h"
 #include "control/nved/control_loop.h"
+#include "control/base/metrics_http.h"
 #include "control/nved/counters_report.h"
 #include "control/ctl/ctl_socket.h"
 #include "control/nved/commands.h"
@@ -257,6 +258,16 @@ int main(int argc, char **argv) {
         spdlog::warn("SIGHUP received: agent key file reloaded; other configuration changes need a restart");
       }
     });
+    // Prometheus scrape endpoint (metrics.address/port): the same page as
+    // `nvectl show metrics`, rendered in this (the control) thread.
+    std::unique_ptr<nvmove::MetricsHttp> metrics_http;
+    if (cfg.metrics.address.family) {
+      metrics_http = std::make_unique<nvmove::MetricsHttp>(cfg.metrics, [&ctl] {
+        return ctl.dispatch({{"command", "show metrics"}, {"args", nlohmann::json::array()}}).text_form();
+      });
+      loop.add_poller([&metrics_http] { metrics_http->poll(); });
+      spdlog::info("metrics: http://{}/metrics", metrics_http->where());
+    }
     spdlog::info("control socket {}", sock);
     nvmove::ControlLoopOptions lo;
     lo.exit_when_idle_ms = opt.exit_when_idle_ms;

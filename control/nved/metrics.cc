@@ -42,7 +42,12 @@ std::string prometheus_text(const MetricsInput &in) {
   };
   for (const auto &f : fields) {
     family(f.name, "counter", f.help);
-    for (size_t p = 0; p < in.ports.size(); p++) o << f.name << "{port=\"" << p << "\"} " << in.ports[p].*f.field << "\n";
+    for (size_t p = 0; p < in.ports.size(); p++) {
+      o << f.name << "{port=\"" << p << "\"";
+      if (p < in.port_labels.size())
+        o << ",name=\"" << in.port_labels[p].first << "\",role=\"" << in.port_labels[p].second << "\"";
+      o << "} " << in.ports[p].*f.field << "\n";
+    }
   }
   family("nve_control_packets_total", "counter", "Packets passed to the control thread, by what became of them.");
   o << "nve_control_packets_total{outcome=\"learnt\"} " << in.control_learnt << "\n";
@@ -55,6 +60,10 @@ std::string prometheus_text(const MetricsInput &in) {
   o << "nve_route_table_version " << in.table_version << "\n";
   family("nve_route_table_memory_bytes", "gauge", "Memory reserved by the route table.");
   o << "nve_route_table_memory_bytes " << in.route_memory_bytes << "\n";
+  family("nve_build_info", "gauge", "nved's version.");
+  o << "nve_build_info{version=\"" << NVMOVE_VERSION << "\"} 1\n";
+  family("nve_start_time_seconds", "gauge", "When this nved started, seconds since the Unix epoch.");
+  o << "nve_start_time_seconds " << in.start_time_unix_s << "\n";
   if (in.agent)
     in.agent->for_each([&](const char *name, const char *help, uint64_t value) {
       const std::string metric = std::string("nve_agent_") + name + "_total";

@@ -17,6 +17,10 @@ struct MetricsInput {
   uint64_t routes = 0, route_capacity = 0, table_version = 0, route_memory_bytes = 0;
   uint64_t control_learnt = 0, control_unhandled = 0;
   std::optional<agent::AgentCounters> agent;  // when the mobility agent runs
+  // Per port (same order as `ports`): its configured name and role, labels
+  // of the nve_port_* metrics.
+  std::vector<std::pair<std::string, std::string>> port_labels;
+  uint64_t start_time_unix_s = 0;
 };
 
 // nve_packets_total{worker,outcome}, nve_drop_packets_total{worker,reason},

@@ -51,6 +51,7 @@ route_table: {capacity: 1024}
 workers: {mbufs: 2047, idle_sleep_us: 100}
 local_vms:
   - {port: vms, mac: "02:00:00:00:01:01", addresses: [10.0.0.5]}
+metrics: {address: 127.0.0.1, port: %(metrics)d}
 """
 
 NVAD_CONFIG = """\
@@ -58,11 +59,62 @@ listen: {addresses: [127.0.0.1], port: 0}
 key_file: %(keys)s
 db_path: %(db)s
 log: {level: info}
+metrics: {address: 127.0.0.1, port: %(metrics)d}
 """
 
 
 class Fail(Exception):
     pass
+
+
+def free_tcp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def scrape(port, path="/metrics", method="GET"):
+    """(status, content type, body) of one HTTP request to a daemon's metrics endpoint."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        c.request(method, path)
+        r = c.getresponse()
+        return r.status, r.getheader("Content-Type"), r.read().decode(errors="replace")
+    finally:
+        c.close()
+
+
+def check_metrics_endpoint(args, d, port, families):
+    """Issue 13: a Prometheus scrape endpoint, checked by promtool, that a
+    stalled scraper cannot block."""
+    stalled = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(3)]
+    stalled[0].sendall(b"GET /metr")  # half a request line, then nothing
+    try:
+        t0 = time.monotonic()
+        rc, _, err = nvectl(args, d, "show", "version")
+        if rc != 0 or time.monotonic() - t0 > 2:
+            raise Fail("with 3 stalled scrapers, show version: exit %d in %.1f s: %r" % (rc, time.monotonic() - t0, err))
+        status, ctype, body = scrape(port)
+    finally:
+        for s in stalled:
+            s.close()
+    if status != 200 or not (ctype or "").startswith("text/plain; version=0.0.4"):
+        raise Fail("GET /metrics: %d %r" % (status, ctype))
+    for f in families:
+        if "\n# TYPE %s " % f not in "\n" + body:
+            raise Fail("GET /metrics has no %s family" % f)
+    promtool = shutil.which("promtool")
+    if not promtool:
+        raise Fail("promtool is not installed (scripts/setup.sh installs Debian's prometheus)")
+    r = subprocess.run([promtool, "check", "metrics"], input=body.encode(), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    if r.returncode != 0:
+        raise Fail("promtool check metrics: exit %d: %s" % (r.returncode, r.stdout.decode(errors="replace")[-800:]))
+    if scrape(port, "/other")[0] != 404 or scrape(port, method="POST")[0] != 405:
+        raise Fail("GET /other must be 404 and POST /metrics 405")
 
 
 class Daemon:
@@ -273,14 +325,15 @@ def main():
     daemons = []
     try:
         write_pcap(os.path.join(tmp, "empty.pcap"))
+        metrics_port = {"nved": free_tcp_port(), "nvad": free_tcp_port()}
         with open(os.path.join(tmp, "nved.yaml"), "w") as f:
-            f.write(NVED_CONFIG)
+            f.write(NVED_CONFIG % {"metrics": metrics_port["nved"]})
         keys = os.path.join(tmp, "nvad.keys")
         fd = os.open(keys, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write("127.0.0.11 1 %s\n" % ("ab" * 32))
         with open(os.path.join(tmp, "nvad.yaml"), "w") as f:
-            f.write(NVAD_CONFIG % {"keys": keys, "db": os.path.join(tmp, "nvad.db")})
+            f.write(NVAD_CONFIG % {"keys": keys, "db": os.path.join(tmp, "nvad.db"), "metrics": metrics_port["nvad"]})
 
         nved_sock = os.path.join(tmp, "nved.sock")
         nved = Daemon("nved", nved_cmd(args, tmp, prefixes[0], nved_sock), nved_sock, os.path.join(tmp, "nved.log"),
@@ -295,6 +348,13 @@ def main():
         for d in daemons:
             t.run("%s_ready" % d.name, lambda d=d: wait_ready(args, d))
         if t.failed == 0:
+            t.run("nved_metrics_endpoint", lambda: check_metrics_endpoint(
+                args, nved, metrics_port["nved"], ["nve_packets_total", "nve_port_rx_packets_total", "nve_routes",
+                                                   "nve_build_info", "nve_start_time_seconds"]))
+            t.run("nvad_metrics_endpoint", lambda: check_metrics_endpoint(
+                args, nvad, metrics_port["nvad"], ["nvad_requests_received_total", "nvad_rejected_total",
+                                                   "nvad_dropped_total", "nvad_bindings", "nvad_build_info",
+                                                   "nvad_start_time_seconds"]))
             check_daemon(args, t, nved, ["show metrics", "show routes", "show counters", "show ports", "help"],
                          nved_cmd(args, tmp, prefixes[1], nved_sock), "show metrics")
             def clear_flap_answers():

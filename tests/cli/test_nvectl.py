@@ -878,13 +878,14 @@ def run_checks(t, e, frames, t_start_ns):
                  "nve_port_tx_packets": "counter", "nve_port_rx_bytes": "counter", "nve_port_tx_bytes": "counter",
                  "nve_port_rx_missed": "counter", "nve_port_rx_errors": "counter", "nve_port_tx_errors": "counter",
                  "nve_port_rx_nombuf": "counter", "nve_control_packets": "counter", "nve_routes": "gauge", "nve_route_table_capacity": "gauge",
-                 "nve_route_table_version": "gauge", "nve_route_table_memory_bytes": "gauge"}
+                 "nve_route_table_version": "gauge", "nve_route_table_memory_bytes": "gauge",
+                 "nve_build_info": "gauge", "nve_start_time_seconds": "gauge"}
         eq({n: f.type for n, f in fams.items()}, types, "metric families and types")
 
-        def val(name, **labels):
-            key = (name, tuple(sorted(labels.items())))
+        def val(metric, **labels):
+            key = (metric, tuple(sorted(labels.items())))
             if key not in samples:
-                raise Fail("no sample %s%s in:\n%s" % (name, labels, short(text, 1500)))
+                raise Fail("no sample %s%s in:\n%s" % (metric, labels, short(text, 1500)))
             return samples[key]
 
         eq(val("nve_drop_packets_total", worker="0", reason="no_route"), 0.0,
@@ -905,7 +906,9 @@ def run_checks(t, e, frames, t_start_ns):
                                   ("rx_bytes", "rx_bytes"), ("tx_bytes", "tx_bytes"), ("rx_missed", "rx_missed"),
                                   ("rx_errors", "rx_errors"), ("tx_errors", "tx_errors"),
                                   ("rx_nombuf", "rx_nombuf")]:
-                eq(val("nve_port_%s_total" % metric, port=str(p)), float(st[field]), "port %d %s" % (p, metric))
+                name, role = [("fabric", "fabric"), ("vms", "access")][p]  # labels: the port's name and role
+                eq(val("nve_port_%s_total" % metric, port=str(p), name=name, role=role), float(st[field]),
+                   "port %d %s" % (p, metric))
         rt = e.json("show", "route-table")
         eq([val("nve_routes"), val("nve_route_table_capacity"), val("nve_route_table_version"),
             val("nve_route_table_memory_bytes")],
@@ -1361,7 +1364,8 @@ def run_checks(t, e, frames, t_start_ns):
         text = e.text("show", "metrics")
         for ln in ('nve_packets_total{worker="0",outcome="rx_packets"} 0',
                    'nve_packets_total{worker="0",outcome="encap_ipv4_in_ipv4"} 0',
-                   'nve_port_rx_packets_total{port="0"} 0', 'nve_port_tx_bytes_total{port="1"} 0'):
+                   'nve_port_rx_packets_total{port="0",name="fabric",role="fabric"} 0',
+                   'nve_port_tx_bytes_total{port="1",name="vms",role="access"} 0'):
             expect(ln in text.splitlines(), "show metrics after clear has no line %r" % ln)
         eq(e.json("show", "routes", MOVED_VM)[0]["hits"], N_MOVED, "route hits (not counters) after clear")
 

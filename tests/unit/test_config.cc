@@ -210,3 +210,14 @@ TEST(Config, VmAddressesAreNeitherOurEndpointsNorTakenTwice) {
                              "addresses: [10.0.0.5], nve: 198.51.100.2, vn: 8")),
             "");
 }
+
+// Issue 13: the Prometheus scrape endpoint's section.
+TEST(Config, MetricsEndpoint) {
+  EXPECT_EQ(load_config_text(kGood).metrics.address.family, 0);  // off unless asked for
+  const NvedConfig c = load_config_text(std::string(kGood) + "metrics: {address: 127.0.0.1, port: 9464}\n");
+  EXPECT_EQ(c.metrics.address.to_string(), "127.0.0.1");
+  EXPECT_EQ(c.metrics.port, 9464);
+  EXPECT_EQ(error_of(std::string(kGood) + "metrics: {address: 127.0.0.1}\n"), "t.yaml:14: metrics.port: missing (required)");
+  EXPECT_EQ(error_of(std::string(kGood) + "metrics: {address: 127.0.0.1, port: 0}\n"),
+            "t.yaml:14: metrics.port: 0 is out of range 1..65535");
+}
