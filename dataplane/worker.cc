@@ -6,6 +6,7 @@
 #include <rte_ring.h>
 
 #include "dataplane/burst_pipeline.h"
+#include "dataplane/packet_trace.h"
 #include "dataplane/rcu.h"
 
 namespace nvmove::dp {
@@ -51,7 +52,11 @@ void worker_run(WorkerContext &ctx, const WorkerLoopParams &p) {
       const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, kBurst);
       if (n == 0) continue;
       got += n;
-      process_burst(ctx, q.port, pkts, n);
+      // Tracing armed (rare): the same pipeline, packet by packet, recorded.
+      if (__builtin_expect(ctx.trace.remaining.load(std::memory_order_relaxed) != 0, 0))
+        process_burst_traced(ctx, q.port, pkts, n);
+      else
+        process_burst(ctx, q.port, pkts, n);
       transmit_outputs(ctx, p.n_ports);
     }
     // Packets the control thread originates (ARP/ND requests) leave through

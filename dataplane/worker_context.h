@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "dataplane/counters.h"
+#include "dataplane/packet_trace.h"
 #include "dataplane/route_table.h"
 #include "dataplane/settings.h"
 
@@ -58,6 +59,7 @@ struct alignas(64) WorkerContext {
   std::atomic<uint64_t> polls{0};
   std::atomic<uint64_t> empty_polls{0};
   OutQueue out[kMaxPorts];
+  PacketTrace trace;  // armed by `nvectl trace add` (packet_trace.h)
 };
 
 // Takes `m` for transmission on `port`; frees and counts it if the stage is full.

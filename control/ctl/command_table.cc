@@ -29,6 +29,10 @@ constexpr CommandSpec kNved[] = {
     {"show vms", "", "local VMs: lifecycle state, registration", false},
     {"show bul", "", "binding update list: moved VMs tunnelled, with timers", false},
     {"show agent", "", "mobility agent protocol counters", false},
+    {"trace add", "PORT N", "trace the next N packets each worker receives on PORT (id or name)", true},
+    {"show trace", "", "traced packets: what arrived, the counters it moved, what left", false},
+    {"clear trace", "", "stop tracing and forget the records", true},
+    {"explain", "vn N ADDRESS", "the route and action the fast path takes for a packet to ADDRESS in VN N", false},
     {"set log level", "trace|debug|info|warn|error", "change the log level", true},
     {"help", "", "this list", false},
 };

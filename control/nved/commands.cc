@@ -34,16 +34,6 @@ uint64_t parse_num(const std::string &s, const char *what, uint64_t max) {
 
 Reply usage(const std::string &why) { return Reply::fail(why, true); }
 
-// A port by its id or its configured name ("fabric", "vms"), as everywhere a
-// port is named. Thrown as invalid_argument: a usage error.
-uint16_t port_arg(const std::string &s, const NvedConfig &cfg, uint16_t n_ports) {
-  if (const PortConfig *p = cfg.port_by_name(s)) return p->port_id;
-  if (auto id = parse_decimal(s, n_ports ? n_ports - 1u : 0)) return static_cast<uint16_t>(*id);
-  std::string names;
-  for (const auto &p : cfg.ports) names += (names.empty() ? "" : ", ") + p.name;
-  throw std::invalid_argument("port: expected a port id 0.." + std::to_string(n_ports ? n_ports - 1 : 0) +
-                              " or a name (" + names + "), got '" + s + "'");
-}
 
 std::string action_kind(const RouteAction &a) {
   if (std::holds_alternative<DeliverLocal>(a)) return "local";
@@ -153,7 +143,7 @@ Reply NvedCommands::show_port_stats(const Args &a) {
   if (a.empty() || (a.size() == 1 && a[0] == "all")) {
     for (uint16_t p = 0; p < rt_.n_ports(); p++) ports.push_back(p);
   } else if (a.size() == 1) {
-    ports.push_back(port_arg(a[0], cfg_, rt_.n_ports()));
+    ports.push_back(cfg_.port_argument(a[0], rt_.n_ports()));
   } else {
     return Reply::bad_usage();
   }
@@ -195,7 +185,7 @@ Reply NvedCommands::show_port_stats(const Args &a) {
 
 Reply NvedCommands::show_port_xstats(const Args &a) {
   if (a.size() != 1) return Reply::bad_usage();
-  const uint16_t p = port_arg(a[0], cfg_, rt_.n_ports());
+  const uint16_t p = cfg_.port_argument(a[0], rt_.n_ports());
   const auto xstats = drivers::port_xstats(p);
   if (!xstats) return Reply::fail("port " + std::to_string(p) + ": extended statistics unavailable");
   ctl::Record rec(40, 20, ctl::Record::Keys::flat);  // the PMD's names, dots and all

@@ -311,6 +311,22 @@ const PortConfig *NvedConfig::fabric_port() const {
   return nullptr;
 }
 
+const PortConfig *NvedConfig::port_by_name_or_id(const std::string &text) const {
+  if (const PortConfig *p = port_by_name(text)) return p;
+  const auto id = parse_decimal(text, 0xffff);
+  for (const auto &p : ports)
+    if (id && p.port_id == *id) return &p;
+  return nullptr;
+}
+
+uint16_t NvedConfig::port_argument(const std::string &text, uint16_t n_ports) const {
+  if (const PortConfig *p = port_by_name_or_id(text); p && p->port_id < n_ports) return p->port_id;
+  std::string names;
+  for (const auto &p : ports) names += (names.empty() ? "" : ", ") + p.name;
+  throw std::invalid_argument("port: expected a port id 0.." + std::to_string(n_ports ? n_ports - 1 : 0) +
+                              " or a name (" + names + "), got '" + text + "'");
+}
+
 const PortConfig *NvedConfig::port_by_name(const std::string &name) const {
   for (const auto &p : ports)
     if (p.name == name) return &p;
@@ -414,10 +430,7 @@ std::optional<RouteChange> parse_route_words(uint32_t vn, std::span<const std::s
     return c;
   }
   if (w[1] != "local" || !(w.size() == 4 || (w.size() == 6 && w[4] == "vlan"))) return fail(true, "");
-  const PortConfig *p = cfg.port_by_name(w[2]);
-  if (!p)
-    for (const auto &q : cfg.ports)
-      if (std::to_string(q.port_id) == w[2]) p = &q;
+  const PortConfig *p = cfg.port_by_name_or_id(w[2]);
   if (!p) return fail(false, "no port '" + w[2] + "'");
   if (p->role != PortConfig::Role::Access) return fail(false, "port '" + w[2] + "' is not an access port");
   auto mac = parse_mac(w[3]);

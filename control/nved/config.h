@@ -121,6 +121,11 @@ struct NvedConfig {
 
   const PortConfig *fabric_port() const;
   const PortConfig *port_by_name(const std::string &name) const;
+  // A port as operators name it: its configured name, or its port_id.
+  const PortConfig *port_by_name_or_id(const std::string &text) const;
+  // The same for a CLI argument among the ports EAL has (n_ports): throws
+  // std::invalid_argument naming the ports (a usage error for nvectl).
+  uint16_t port_argument(const std::string &text, uint16_t n_ports) const;
 };
 
 // Throws ConfigError.

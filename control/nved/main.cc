@@ -21,6 +21,7 @@
 #include "control/nved/control_loop.h"
 #include "control/base/metrics_http.h"
 #include "control/nved/counters_report.h"
+#include "control/nved/trace_commands.h"
 #include "control/ctl/ctl_socket.h"
 #include "control/nved/commands.h"
 #include "control/base/daemon_signals.h"
@@ -239,6 +240,7 @@ int main(int argc, char **argv) {
     nvmove::ctl::CtlServer ctl(sock, nvmove::ctl::nved_commands());
     nvmove::NvedCommands commands(rt, cfg, loop, config_text);
     commands.register_all(ctl);
+    nvmove::register_trace_commands(ctl, rt, cfg);
     ctl.open();
     loop.set_ctl_server(&ctl);
     nvmove::register_telemetry(sock);

@@ -43,6 +43,8 @@ class NvedRuntime {
   rte_mempool *pool() { return pool_; }
   size_t worker_count() const { return workers_.size(); }
   const dp::WorkerContext &worker(size_t i) const { return *workers_[i]; }
+  // The one part of a worker the control thread writes: its trace switch.
+  dp::PacketTrace &worker_trace(size_t i) { return workers_[i]->trace; }
   unsigned worker_lcore(size_t i) const { return lcores_[i]; }
 
   // Sum of one counter over all workers.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dataplane/burst_pipeline.h"
+#include "dataplane/packet_trace.h"
 #include "dataplane/route_table.h"
 #include "tests/support/dataplane_testbed.h"
 #include "tests/support/golden_packets.h"
@@ -289,4 +290,37 @@ TEST_F(ForwardTest, GoldenPacketTable) {
     EXPECT_EQ(count(g.counted), before + 1);
     drain_outputs();
   }
+}
+
+// nvectl trace add: the armed worker runs the next N packets one by one
+// through the same pipeline and records each one's counters and output;
+// the rest of the burst is processed as usual, unrecorded.
+TEST_F(ForwardTest, TracedPacketsRecordTheirCountersAndOutput) {
+  const auto golden = testbed::golden_packets();
+  std::vector<rte_mbuf *> burst;
+  for (const char *name : {"encap_ipv4", "decap_ipv4", "arp_reply"})
+    for (const auto &g : golden)
+      if (std::string(g.name) == name) burst.push_back(mbuf(unhex(g.input)));
+  ASSERT_EQ(burst.size(), 3u);
+  ctx().trace.arm(0, 2);
+  process_burst_traced(ctx(), 0, burst.data(), static_cast<uint16_t>(burst.size()));
+  EXPECT_EQ(ctx().trace.remaining.load(), 0u);
+  ASSERT_EQ(ctx().trace.written.load(), 2u);
+  const TraceRecord &encap = ctx().trace.ring[0], &decap = ctx().trace.ring[1];
+  EXPECT_TRUE(encap.moved(static_cast<size_t>(Counter::encap_ipv4_in_ipv4)));
+  EXPECT_TRUE(encap.moved(static_cast<size_t>(Counter::rx_packets)));
+  EXPECT_FALSE(encap.moved(static_cast<size_t>(Counter::delivered_local)));
+  EXPECT_EQ(encap.out_port, 0);
+  EXPECT_EQ(encap.out_len, encap.len + 20);  // the outer IPv4 header
+  EXPECT_TRUE(decap.moved(static_cast<size_t>(Counter::delivered_local)));
+  EXPECT_EQ(decap.out_port, 1);
+  // All three processed: the ARP request was answered, unrecorded.
+  EXPECT_EQ(count(Counter::rx_packets), 3u);
+  EXPECT_EQ(count(Counter::arp_replied), 1u);
+  // Another port's packets are not traced.
+  ctx().trace.arm(1, 5);
+  rte_mbuf *m = mbuf(unhex(golden[0].input));
+  process_burst_traced(ctx(), 0, &m, 1);
+  EXPECT_EQ(ctx().trace.written.load(), 2u);
+  EXPECT_EQ(ctx().trace.remaining.load(), 5u);
 }
