@@ -8,7 +8,8 @@ namespace nvmove::ctl {
 namespace {
 constexpr CommandSpec kNved[] = {
     {"show version", "", "nved's version and DPDK's", false},
-    {"show config", "", "the configuration in effect", false},
+    {"show config", "", "the configuration file as it was read at start-up", false},
+    {"show running-config", "", "the configuration in effect, defaults written out, and route changes since start", false},
     {"show counters", "[worker N]", "every outcome and drop counter (totals, or one worker)", false},
     {"clear counters", "", "start counters (and port statistics) from zero", true},
     {"show ports", "", "ports, roles, MACs, link state, queues", false},

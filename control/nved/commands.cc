@@ -11,6 +11,7 @@
 
 #include "control/base/clock.h"
 #include "control/nved/counters_report.h"
+#include "control/nved/running_config.h"
 #include "control/nved/metrics.h"
 #include "control/nved/control_loop.h"
 #include "control/nved/neighbour_resolver.h"
@@ -63,6 +64,7 @@ void NvedCommands::register_all(ctl::CtlServer &s) {
   auto bind = [this](Reply (NvedCommands::*f)(const Args &)) { return [this, f](const Args &a) { return (this->*f)(a); }; };
   s.on("show version", bind(&NvedCommands::show_version));
   s.on("show config", bind(&NvedCommands::show_config));
+  s.on("show running-config", bind(&NvedCommands::show_running_config));
   s.on("show counters", bind(&NvedCommands::show_counters));
   s.on("clear counters", bind(&NvedCommands::clear_counters));
   s.on("show ports", bind(&NvedCommands::show_ports));
@@ -323,6 +325,7 @@ Reply NvedCommands::route_add(const Args &a) {
   const RouteChange c = *parsed;
   const auto res = rt_.routes().apply(std::span<const RouteChange>(&c, 1));
   if (!res.errors.empty()) return Reply::fail(res.errors[0].reason);
+  route_changes_.push_back(c);
   spdlog::info("route vn {} {} -> {} (operator, table version {})", c.route.vn, c.route.address.to_string(),
                action_text(c.action), res.table_version);
   Reply r;
@@ -342,6 +345,7 @@ Reply NvedCommands::route_del(const Args &a) {
   c.route.address = *ip;
   const auto res = rt_.routes().apply(std::span<const RouteChange>(&c, 1));
   if (!res.errors.empty()) return Reply::fail("route vn " + a[1] + " " + a[2] + ": " + res.errors[0].reason);
+  route_changes_.push_back(c);
   spdlog::info("route vn {} {} deleted (operator, table version {})", c.route.vn, c.route.address.to_string(),
                res.table_version);
   Reply r;
@@ -374,6 +378,20 @@ Reply NvedCommands::show_config(const Args &) {
   Reply r;
   r.text = config_text_;
   r.data = {{"text", config_text_}};
+  return r;
+}
+
+Reply NvedCommands::show_running_config(const Args &a) {
+  if (!a.empty()) return Reply::bad_usage();
+  const std::string yaml = running_config_yaml(cfg_);
+  const std::vector<std::string> changes = route_change_lines(route_changes_);
+  Reply r;
+  r.text = "# nved's configuration in effect: every key with the value in use (defaults written out)\n" + yaml;
+  if (!changes.empty()) {
+    r.text += "# route changes since start (nvectl route add/del; in no file), in route_file form:\n";
+    for (const auto &l : changes) r.text += "#   " + l + "\n";
+  }
+  r.data = {{"yaml", yaml}, {"route_changes", changes}};
   return r;
 }
 

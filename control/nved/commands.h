@@ -38,10 +38,14 @@ class NvedCommands {
   ctl::Reply show_neighbours(const std::vector<std::string> &args);
   ctl::Reply show_version(const std::vector<std::string> &args);
   ctl::Reply show_config(const std::vector<std::string> &args);
+  ctl::Reply show_running_config(const std::vector<std::string> &args);
   ctl::Reply show_metrics(const std::vector<std::string> &args);
   ctl::Reply set_log_level(const std::vector<std::string> &args);
 
  private:
+  // Route changes made with route add / route del since start, oldest first
+  // (show running-config lists them: no file holds them).
+  std::vector<RouteChange> route_changes_;
   const uint64_t start_time_unix_s_ = static_cast<uint64_t>(std::time(nullptr));
   uint64_t counter(size_t worker, size_t c) const;
   struct PortSnapshot {

@@ -78,7 +78,8 @@ moved_vms:
 # control/ctl/command_table.cc (other commands are added over time).
 HELP_KNOWN = """\
   show version                                              nved's version and DPDK's
-  show config                                               the configuration in effect
+  show config                                               the configuration file as it was read at start-up
+  show running-config                                       the configuration in effect, defaults written out, and route changes since start
   show counters [worker N]                                  every outcome and drop counter (totals, or one worker)
   clear counters                                            start counters (and port statistics) from zero
   show ports                                                ports, roles, MACs, link state, queues
@@ -847,6 +848,24 @@ def run_checks(t, e, frames, t_start_ns):
         eq(e.json("show", "routes", NEW), [], "show routes %s --json after del" % NEW)
         j = route_table_json(3, 1, v0 + 6)
         lines_match(e.text("show", "route-table"), route_table_lines(j), "show route-table after del")
+
+    # Issue 13: the configuration in effect, defaults written out, and the
+    # route changes above, which no file holds.
+    @t.check("show_running_config")
+    def _():
+        text = e.text("show", "running-config")
+        j = e.json("show", "running-config")
+        expect("\nicmp: {rate_per_sec: 1000, burst: 100}\n" in text, "defaults written out:\n" + text)
+        changes = j["route_changes"]
+        expect(len(changes) == 6 and changes[-3:] == ["# del 0 %s" % NEW, "# del 0 %s" % LOC2, "# del 0 %s" % LOC3],
+               "route changes since start: %r" % changes)
+        for line in changes:
+            expect(("#   %s\n" % line) in text, "text lacks the change %r" % line)
+        path = os.path.join(e.tmp, "running.yaml")
+        with open(path, "w") as f:
+            f.write(j["yaml"])
+        r = subprocess.run([e.nved, "--", "-c", path, "--check-config"], capture_output=True, text=True, timeout=30)
+        eq((r.returncode, r.stderr), (0, ""), "nved --check-config on the running configuration")
 
     # ---- neighbours, config ----
     @t.check("show_neighbours")

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "control/nved/config.h"
+#include "control/nved/running_config.h"
 
 using namespace nvmove;
 
@@ -220,4 +221,28 @@ TEST(Config, MetricsEndpoint) {
   EXPECT_EQ(error_of(std::string(kGood) + "metrics: {address: 127.0.0.1}\n"), "t.yaml:14: metrics.port: missing (required)");
   EXPECT_EQ(error_of(std::string(kGood) + "metrics: {address: 127.0.0.1, port: 0}\n"),
             "t.yaml:14: metrics.port: 0 is out of range 1..65535");
+}
+
+// show running-config: the effective configuration, defaults written out,
+// is itself a configuration that loads to the same values.
+TEST(Config, RunningConfigLoadsBackToTheSameValues) {
+  const NvedConfig c = load_config_text(std::string(kGood) + "metrics: {address: 127.0.0.1, port: 9464}\n");
+  const std::string yaml = running_config_yaml(c);
+  const NvedConfig back = load_config_text(yaml, "running");
+  EXPECT_EQ(running_config_yaml(back), yaml);
+  EXPECT_EQ(back.tunnel_mtu, 1400);
+  EXPECT_EQ(back.tunnel_dscp, 10);
+  EXPECT_EQ(back.icmp_rate_per_sec, 1000u);  // a default, written out
+  EXPECT_FALSE(back.default_forward);
+  EXPECT_EQ(back.local_vms.size(), 1u);
+  EXPECT_EQ(back.metrics.port, 9464);
+  EXPECT_NE(yaml.find("dscp: 10"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("rate_per_sec: 1000"), std::string::npos) << yaml;
+  RouteChange add;
+  add.route = {0, *IpAddress::parse("10.0.0.77")};
+  add.action = TunnelToNve{*IpAddress::parse("198.51.100.2")};
+  RouteChange del = add;
+  del.op = RouteChange::Op::Remove;
+  EXPECT_EQ(route_change_lines({add, del}),
+            (std::vector<std::string>{"0 10.0.0.77 tunnel 198.51.100.2", "# del 0 10.0.0.77"}));
 }
