@@ -35,6 +35,7 @@ constexpr CommandSpec kNved[] = {
     {"clear trace", "", "stop tracing and forget the records", true},
     {"explain", "vn N ADDRESS", "the route and action the fast path takes for a packet to ADDRESS in VN N", false},
     {"set log level", "trace|debug|info|warn|error", "change the log level", true},
+    {"reload", "", "read the configuration file again: apply the agent's key file, report what else changed", true},
     {"help", "", "this list", false},
 };
 

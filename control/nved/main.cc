@@ -21,6 +21,7 @@
 #include "control/nved/control_loop.h"
 #include "control/base/metrics_http.h"
 #include "control/nved/counters_report.h"
+#include "control/nved/reload.h"
 #include "control/nved/trace_commands.h"
 #include "control/ctl/ctl_socket.h"
 #include "control/nved/commands.h"
@@ -248,17 +249,15 @@ int main(int argc, char **argv) {
     // The mobility agent (registration with nvad, move notifications), when configured.
     const auto mobility = nvmove::Mobility::start(cfg, rt, ctl, loop);
     if (mobility) commands.set_agent(&mobility->agent());
-    // SIGHUP: the agent's key file is read again (a key rollover needs no
-    // restart); the rest of the configuration needs one.
-    loop.add_poller([&mobility] {
+    // SIGHUP and `nvectl reload`: the configuration file is read again; the
+    // agent's key file is applied (a key rollover needs no restart), every
+    // other change is reported as needing a restart (control/nved/reload.h).
+    nvmove::register_reload_command(ctl, opt.config, cfg, mobility.get());
+    loop.add_poller([&mobility, &cfg, &opt] {
       if (!nvmove::take_hangup()) return;
-      if (!mobility) {
-        spdlog::warn("SIGHUP received: nothing to reload (no agent); configuration changes need a restart");
-      } else if (auto failed = mobility->reload_keys()) {
-        spdlog::error("SIGHUP received: agent key file not reloaded, the keys in use stay: {}", *failed);
-      } else {
-        spdlog::warn("SIGHUP received: agent key file reloaded; other configuration changes need a restart");
-      }
+      const auto report = nvmove::reload_configuration(opt.config, cfg, mobility.get());
+      for (const auto &line : report.lines)
+        spdlog::log(report.ok ? spdlog::level::warn : spdlog::level::err, "SIGHUP received: {}", line);
     });
     // Prometheus scrape endpoint (metrics.address/port): the same page as
     // `nvectl show metrics`, rendered in this (the control) thread.

@@ -867,6 +867,33 @@ def run_checks(t, e, frames, t_start_ns):
         r = subprocess.run([e.nved, "--", "-c", path, "--check-config"], capture_output=True, text=True, timeout=30)
         eq((r.returncode, r.stderr), (0, ""), "nved --check-config on the running configuration")
 
+    # Issue 13: reload reads the file again and says what changed and needs
+    # a restart; a broken file changes nothing and says why.
+    @t.check("reload_reports_changes")
+    def _():
+        path = os.path.join(e.tmp, "nved.yaml")
+        with open(path) as f:
+            original = f.read()
+        try:
+            eq(e.ctl("reload"), (0, "configuration file: no change from the configuration in effect\n", ""),
+               "reload with the file unchanged")
+            with open(path, "w") as f:
+                f.write(original + "icmp: {rate_per_sec: 5}\n")
+            rc, out, err = e.ctl("reload")
+            eq((rc, out, err), (0, "icmp: changed in the file; takes effect at the next restart\n", ""),
+               "reload after an edit")
+            with open(path, "w") as f:
+                f.write(original + "icmp: {rate_per_sec: lots}\n")
+            rc, out, err = e.ctl("reload")
+            eq((rc, out), (1, ""), "reload of a broken file: exit code, stdout")
+            expect("icmp.rate_per_sec: 'lots' is not a whole number" in err and "nothing changed" in err,
+                   "reload of a broken file: %r" % err)
+            eq(e.json("show", "running-config")["yaml"].count("rate_per_sec: 1000"), 1,
+               "the configuration in effect after the failed reload")
+        finally:
+            with open(path, "w") as f:
+                f.write(original)
+
     # ---- neighbours, config ----
     @t.check("show_neighbours")
     def _():
