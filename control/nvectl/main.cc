@@ -143,6 +143,52 @@ std::vector<std::string> split(const std::string &s) {
   return out;
 }
 
+// Values the daemon knows, for completing an argument: port names, VM-IDs,
+// VNs. Asked when TAB is pressed at such an argument (the usage line of the
+// command, or the keyword before it, says which).
+std::vector<std::string> daemon_values(const Client &c, const std::string &command, const char *field) {
+  std::string why;
+  auto resp = nvmove::ctl::call(c.socket, {{"command", command}, {"args", nlohmann::json::array()}, {"format", "json"}},
+                                1000, why);
+  std::vector<std::string> out;
+  if (!resp || !resp->value("ok", false) || !(*resp)["data"].is_array()) return out;
+  for (const auto &row : (*resp)["data"]) {
+    const auto &v = row.contains(field) ? row[field] : nlohmann::json();
+    if (v.is_string()) out.push_back(v.get<std::string>());
+    else if (v.is_number_unsigned()) out.push_back(std::to_string(v.get<uint64_t>()));
+  }
+  return out;
+}
+
+std::vector<std::string> argument_candidates(const Client &c, const std::vector<std::string> &typed,
+                                             const std::string &partial) {
+  size_t n = 0;
+  const auto *spec = nvmove::ctl::match_command(c.table, typed, n);
+  if (!spec) return {};
+  const std::vector<std::string> args(typed.begin() + static_cast<long>(n), typed.end());
+  const std::vector<std::string> usage = split(std::string(spec->usage));
+  std::string want = !args.empty() && (args.back() == "port" || args.back() == "vn") ? args.back()
+                     : args.size() < usage.size()                                     ? usage[args.size()]
+                                                                                      : "";
+  std::vector<std::string> values;
+  if (want == "port" || want.find("PORT") != std::string::npos) values = daemon_values(c, "show ports", "name");
+  else if (want.find("VM-ID") != std::string::npos)
+    values = c.daemon == "nvad" ? daemon_values(c, "show bindings", "vm_id") : daemon_values(c, "show vms", "vm_id");
+  else if (want == "vn" && c.daemon == "nved") {
+    std::string why;
+    auto resp = nvmove::ctl::call(
+        c.socket, {{"command", "show routes"}, {"args", nlohmann::json::array({"summary"})}, {"format", "json"}}, 1000,
+        why);
+    if (resp && resp->value("ok", false))
+      for (const auto &row : (*resp)["data"])
+        if (row["vn"].is_number_unsigned()) values.push_back(std::to_string(row["vn"].get<uint64_t>()));
+  }
+  std::vector<std::string> out;
+  for (const auto &v : values)
+    if (v.compare(0, partial.size(), partial) == 0) out.push_back(v);
+  return out;
+}
+
 char *completion_generator(const char *text, int state) {
   static std::vector<std::string> matches;
   static size_t idx;
@@ -152,6 +198,7 @@ char *completion_generator(const char *text, int state) {
     const bool ends_in_space = !line.empty() && line.back() == ' ';
     if (!ends_in_space && !typed.empty()) typed.pop_back();
     matches = nvmove::ctl::complete(g_client->table, typed, text);
+    if (matches.empty()) matches = argument_candidates(*g_client, typed, text);
     idx = 0;
   }
   if (idx < matches.size()) return strdup(matches[idx++].c_str());

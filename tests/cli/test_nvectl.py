@@ -1308,6 +1308,9 @@ def run_checks(t, e, frames, t_start_ns):
             eq(cands, ["route-table", "routes"], "completion candidates of 'show route'")
             s.send(b"\x15show port x\t")  # Ctrl-U, then a unique completion
             s.expect("show port xstats ", "TAB after 'show port x'")
+            # Arguments the daemon knows: port names (issue 13).
+            s.send(b"f\t")
+            s.expect("fabric ", "TAB after 'show port xstats f' (a port name)")
             s.send(b"\x15show counters\r")
             s.expect("show counters\r\n", "echo of show counters")
             out = s.expect("nved> ", "show counters output and the next prompt")
