@@ -24,24 +24,29 @@ bool make_addr(const std::string &path, sockaddr_un &a) {
 }
 
 // Reads until newline/EOF or the deadline. False on timeout or error.
+// The answer line. timeout_ms bounds the wait for the first byte and every
+// pause after it, not the whole answer: a listing of millions of routes
+// streams for as long as it needs while bytes keep coming.
 bool read_line(int fd, std::string &out, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  char buf[4096];
-  while (out.find('\n') == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) return false;
+  char buf[65536];
+  size_t scanned = 0;  // bytes already searched for the newline
+  for (;;) {
     pollfd p{fd, POLLIN, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(left));
+    const int r = ::poll(&p, 1, timeout_ms);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0) return !out.empty();
     out.append(buf, static_cast<size_t>(n));
-    if (out.size() > 64 * 1024 * 1024) return false;
+    const auto nl = out.find('\n', scanned);
+    if (nl != std::string::npos) {
+      out.resize(nl);
+      return true;
+    }
+    scanned = out.size();
+    if (out.size() > kMaxAnswerBytes) return false;
   }
-  out.resize(out.find('\n'));
-  return true;
 }
 
 // Blocking send for the client side (nvectl). MSG_NOSIGNAL: a peer that went
@@ -303,7 +308,8 @@ std::optional<nlohmann::json> call(const std::string &path, const nlohmann::json
   const bool ok = write_all(fd, request.dump() + "\n") && read_line(fd, line, timeout_ms);
   ::close(fd);
   if (!ok) {
-    why = "no answer from " + path + " within " + std::to_string(timeout_ms) + " ms";
+    why = "no answer from " + path + " (nothing for " + std::to_string(timeout_ms) + " ms, or over " +
+          std::to_string(kMaxAnswerBytes >> 30) + " GiB)";
     return std::nullopt;
   }
   auto j = nlohmann::json::parse(line, nullptr, false);

@@ -22,6 +22,8 @@
 namespace nvmove::ctl {
 
 inline constexpr size_t kMaxRequestBytes = 64 * 1024;
+// The largest answer a client reads (a few million routes as text or JSON).
+inline constexpr size_t kMaxAnswerBytes = size_t{8} << 30;
 
 // Default socket of nved for a DPDK file prefix: in EAL's runtime directory.
 std::string default_nved_socket(const std::string &file_prefix);
@@ -129,7 +131,8 @@ class CtlServer {
   Stats stats_;
 };
 
-// Client side: sends one request, waits up to timeout_ms for the answer.
+// Client side: sends one request and reads the answer; timeout_ms bounds the
+// wait for its first byte and each pause in it, not its whole length.
 // Returns nullopt with `why` set when the daemon cannot be reached.
 std::optional<nlohmann::json> call(const std::string &path, const nlohmann::json &request, int timeout_ms,
                                    std::string &why);

@@ -1,6 +1,13 @@
 // The one renderer of command answers (control/ctl/table.h): the text and
 // the JSON come from the same cells.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
 
 #include "control/ctl/ctl_socket.h"
 #include "control/ctl/table.h"
@@ -66,4 +73,59 @@ TEST(CtlReply, BodyIsRenderedAsTextOrJson) {
   Reply plain;
   plain.text = "done\n";
   EXPECT_EQ(plain.text_form(), "done\n");
+}
+
+// The client's timeout bounds each pause, not the whole answer: a large
+// listing that keeps arriving is read to its end (issue 13: show routes at
+// millions of routes), and a daemon that stops sending is given up on.
+namespace {
+struct SlowServer {
+  std::string path = "/tmp/nvctl_slow_" + std::to_string(::getpid()) + ".sock";
+  int fd = -1;
+  std::thread thread;
+  SlowServer(int chunks, int pause_ms, bool finish) {
+    fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    ::unlink(path.c_str());
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(fd, 1), 0);
+    thread = std::thread([this, chunks, pause_ms, finish] {
+      const int c = ::accept(fd, nullptr, nullptr);
+      char buf[256];
+      [[maybe_unused]] ssize_t got = ::read(c, buf, sizeof buf);
+      std::string body = "{\"ok\": true, \"text\": \"";
+      [[maybe_unused]] ssize_t sent = ::send(c, body.data(), body.size(), MSG_NOSIGNAL);
+      for (int i = 0; i < chunks; i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+        sent = ::send(c, "xxxx", 4, MSG_NOSIGNAL);
+      }
+      if (finish) sent = ::send(c, "\"}\n", 3, MSG_NOSIGNAL);
+      else std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      ::close(c);
+    });
+  }
+  ~SlowServer() {
+    thread.join();
+    ::close(fd);
+    ::unlink(path.c_str());
+  }
+};
+}  // namespace
+
+TEST(CtlClient, TheTimeoutBoundsPausesNotTheWholeAnswer) {
+  {
+    SlowServer server(8, 60, true);  // about 480 ms in all, never 100 ms without a byte
+    std::string why;
+    auto answer = call(server.path, {{"command", "show routes"}}, 200, why);
+    ASSERT_TRUE(answer) << why;
+    EXPECT_EQ((*answer)["text"].get<std::string>().size(), 32u);
+  }
+  {
+    SlowServer server(1, 10, false);  // then silence
+    std::string why;
+    EXPECT_FALSE(call(server.path, {{"command", "show routes"}}, 200, why));
+    EXPECT_NE(why.find("nothing for 200 ms"), std::string::npos) << why;
+  }
 }
