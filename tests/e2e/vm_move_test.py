@@ -5,7 +5,7 @@ Run as root with the system Python (it has scapy, used by the ping helper of
 vm_namespace_test.py, whose helpers and process handling this test reuses):
 
     sudo /usr/bin/python3 tests/e2e/vm_move_test.py [--nved P] [--nvectl P] [--nvad P] [--keep-logs]
-                                                     [--order activate-first|deactivate-first] [--tenants] [--restart-nvad] [--chain] [--refused] [--ipv6] [--mode hot|warm|cold]
+                                                     [--order activate-first|deactivate-first] [--tenants] [--restart-nvad] [--chain] [--refused] [--ipv6] [--mode hot|warm|cold] [--onward hot|cold]
 
 --order deactivate-first (diagnostics) deactivates the VM on A before
 activating it on B instead of after.
@@ -71,6 +71,15 @@ static neighbour with A's fabric MAC. Sub-test:
   ipv6           >= 90 % delivered natively at vmA before the move and at vmB after
                  it, every IPv6-in-IPv4 frame A -> B with a verified outer checksum
 
+--onward hot|cold adds a third NVE C (192.0.2.3, agent 127.0.0.13, VM
+namespace vmC) and, after the move to B, moves the VM on to C with that hint
+while the correspondent through A and the one through B (as in --chain)
+keep sending. Sub-test:
+
+  onward         hot: >= 90 % of what still reaches A and of what still reaches B arrives
+                 at the VM on C (both previous NVEs redirect); cold: >= 90 % of what
+                 reaches B (the last source) arrives, A dropped its entry and routes
+
 --refused starts nvad without A's endpoint in its peers list: A's
 registration is refused (154) until the configuration is fixed and nvad
 restarted 6.5 s later. Sub-test:
@@ -120,6 +129,8 @@ DEFAULT_NVAD = os.path.join(REPO, "build", "control", "nvad", "nvad")
 
 NVE_A = "192.0.2.1"
 NVE_B = "192.0.2.2"
+NVE_C = "192.0.2.3"   # --onward: the third NVE
+AGENT_C = "127.0.0.13"
 GW_IP = "192.0.2.254"
 VM_IP = "10.0.0.5"
 VM_GW = "10.0.0.1"
@@ -293,7 +304,13 @@ class MoveEnv(base.Env):
         self.tenants = args.tenants
         self.refused = args.refused
         self.ipv6 = args.ipv6
-        self.chain = args.chain
+        self.chain = args.chain or bool(args.onward)
+        self.onward = args.onward
+        self.names = "ABC" if self.onward else "AB"
+        if self.onward:  # NVE C: fabric link to the bridge, access link to vmC
+            self.ns_vmc = p + "vmC"
+            self.if_fc, self.if_gx = p + "fc", p + "gx"
+            self.if_ac, self.if_vc = p + "ac", p + "vc"
         if self.chain:  # the correspondent routed through B, on the fabric bridge
             self.ns_corb = p + "cB"
             self.if_cb, self.if_gc = p + "cb", p + "gc"
@@ -307,16 +324,22 @@ class MoveEnv(base.Env):
         self.agent_ip = {"A": AGENT_A, "B": AGENT_B}
         self.fab_if = {"A": self.if_fa, "B": self.if_fb}
         self.acc_if = {"A": self.if_aa, "B": self.if_ab}
+        if self.onward:
+            self.prefix["C"] = "nvmvC%d" % pid
+            self.nve_ip["C"], self.agent_ip["C"] = NVE_C, AGENT_C
+            self.fab_if["C"], self.acc_if["C"] = self.if_fc, self.if_ac
         self.nveds = {}
         self.nvad = None
         self.paths = {k: os.path.join(tmp, k) for k in (
             "nvad.yaml", "nvad.keys", "nvad.log", "A.yaml", "B.yaml", "A.keys", "B.keys", "A.log", "B.log",
             "A.counters.json", "B.counters.json")}
+        self.paths.update({k: os.path.join(tmp, k) for k in ("C.yaml", "C.keys", "C.log", "C.counters.json")})
         self.db = os.path.join(tmp, "nvad-db", "nvad.db")
 
     # --- topology --------------------------------------------------------------
     def setup(self):
-        extra = ((self.ns_vm7a, self.ns_c7b) if self.tenants else ()) + ((self.ns_corb,) if self.chain else ())
+        extra = ((self.ns_vm7a, self.ns_c7b) if self.tenants else ()) + ((self.ns_corb,) if self.chain else ()) + (
+            (self.ns_vmc,) if self.onward else ())
         for ns in (self.ns_nve, self.ns_fab, self.ns_vma, self.ns_vmb) + extra:
             sh("ip", "netns", "add", ns)
             self.namespaces.append(ns)
@@ -333,6 +356,8 @@ class MoveEnv(base.Env):
                       (self.ns_nve, self.if_b7, self.ns_c7b, self.if_c7)]
         if self.chain:
             pairs += [(self.ns_corb, self.if_cb, self.ns_fab, self.if_gc)]
+        if self.onward:
+            pairs += [(self.ns_nve, self.if_fc, self.ns_fab, self.if_gx), (self.ns_nve, self.if_ac, self.ns_vmc, self.if_vc)]
         # DPDK 22.11's net_af_packet joins the fanout group (getpid() ^ ifindex)
         # & 0xffff, and fanout groups are per network namespace: with both
         # nveds in ns nve, A's group for one interface can equal B's for
@@ -343,6 +368,8 @@ class MoveEnv(base.Env):
         index = {self.if_fa: 0x4002, self.if_aa: 0x4003, self.if_fb: 0x12, self.if_ab: 0x13}
         if self.tenants:
             index.update({self.if_a7: 0x4004, self.if_b7: 0x14})
+        if self.onward:  # C's: bit 13 (a collision with A or B then needs PIDs 8192 apart)
+            index.update({self.if_fc: 0x2012, self.if_ac: 0x2013})
         for ns1, if1, ns2, if2 in pairs:
             pinned = ["index", str(index[if1])] if if1 in index else []  # DPDK's interfaces only
             sh("ip", "link", "add", if1, *pinned, "netns", ns1, "type", "veth", "peer", "name", if2, "netns", ns2)
@@ -351,6 +378,8 @@ class MoveEnv(base.Env):
         sh("ip", "-n", self.ns_vmb, "link", "set", self.if_vb, "address", VM_MAC)
         if self.tenants:
             sh("ip", "-n", self.ns_vm7a, "link", "set", self.if_v7, "address", VM7_MAC)
+        if self.onward:
+            sh("ip", "-n", self.ns_vmc, "link", "set", self.if_vc, "address", VM_MAC)
         for ns1, if1, ns2, if2 in pairs:
             for ns, ifn in ((ns1, if1), (ns2, if2)):
                 sh("ip", "netns", "exec", ns, "ethtool", "-K", ifn, "tx", "off", "rx", "off")
@@ -362,7 +391,7 @@ class MoveEnv(base.Env):
         r = sh("ip", "netns", "exec", f, "ethtool", "-K", self.if_br, "tx", "off", check=False)
         if r.returncode != 0:
             log("note: ethtool -K %s tx off: %s" % (self.if_br, (r.stderr or "").strip()))
-        for ifn in (self.if_ga, self.if_gb) + ((self.if_gc,) if self.chain else ()):
+        for ifn in (self.if_ga, self.if_gb) + ((self.if_gc,) if self.chain else ()) + ((self.if_gx,) if self.onward else ()):
             sh("ip", "-n", f, "link", "set", ifn, "master", self.if_br)
         self.netns_sysctl(f, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0",
                           "net.ipv4.conf.default.send_redirects=0",
@@ -376,11 +405,14 @@ class MoveEnv(base.Env):
                     (self.ns_c7b, self.if_c7)]
         if self.chain:
             ups += [(self.ns_corb, self.if_cb), (f, self.if_gc)]
+        if self.onward:
+            ups += [(self.ns_nve, self.if_fc), (self.ns_nve, self.if_ac), (f, self.if_gx), (self.ns_vmc, self.if_vc)]
         for ns, ifn in ups:
             sh("ip", "-n", ns, "link", "set", ifn, "up")
         sh("ip", "-n", f, "addr", "add", GW_IP + "/24", "dev", self.if_br)
         sh("ip", "-n", f, "route", "add", "10.0.0.0/24", "via", NVE_A)
-        for ns, ifn in ((self.ns_vma, self.if_va), (self.ns_vmb, self.if_vb)):
+        for ns, ifn in ((self.ns_vma, self.if_va), (self.ns_vmb, self.if_vb)) + (
+                ((self.ns_vmc, self.if_vc),) if self.onward else ()):
             sh("ip", "-n", ns, "addr", "add", VM_IP + "/24", "dev", ifn)
             sh("ip", "-n", ns, "route", "add", "default", "via", VM_GW, "dev", ifn, "onlink")
         if self.chain:
@@ -415,10 +447,10 @@ class MoveEnv(base.Env):
         os.chmod(path, 0o600)
 
     def write_configs(self):
-        key = {"A": secrets.token_hex(32), "B": secrets.token_hex(32)}
-        self.write_secret(self.paths["nvad.keys"],
-                          "# peer  key-id  key\n%s 1 %s\n%s 1 %s\n" % (AGENT_A, key["A"], AGENT_B, key["B"]))
-        for n in "AB":
+        key = {n: secrets.token_hex(32) for n in self.names}
+        self.write_secret(self.paths["nvad.keys"], "# peer  key-id  key\n" + "".join(
+            "%s 1 %s\n" % (self.agent_ip[n], key[n]) for n in self.names))
+        for n in self.names:
             self.write_secret(self.paths[n + ".keys"], "%s 1 %s\n" % (NVAD_CTL, key[n]))
         os.makedirs(os.path.dirname(self.db), exist_ok=True)
         with open(self.paths["nvad.yaml"], "w") as fh:
@@ -430,8 +462,8 @@ notifications: {initial_timeout: 200ms, max_timeout: 2s, retries: 6, redirect_li
 peers:
   - {address: %(a)s, endpoints: [%(nve_a)s]}
   - {address: %(b)s, endpoints: [%(nve_b)s]}
-log: {level: info}
-""" % dict(nvad=NVAD_CTL, port=NVAD_PORT, keys=self.paths["nvad.keys"], db=self.db, a=AGENT_A, b=AGENT_B,
+%(c)slog: {level: info}
+""" % dict(c="  - {address: %s, endpoints: [%s]}\n" % (AGENT_C, NVE_C) if self.onward else "",nvad=NVAD_CTL, port=NVAD_PORT, keys=self.paths["nvad.keys"], db=self.db, a=AGENT_A, b=AGENT_B,
            nve_a=NVE_A + (", " + A_VN7 if self.tenants else ""), nve_b=NVE_B + (", " + B_VN7 if self.tenants else ""),
            redirect="4s" if self.long_flow else "32s"))
         with open(self.paths["nvad.yaml"]) as fh:
@@ -443,7 +475,7 @@ log: {level: info}
         if self.refused:  # A's endpoint left out: nvad refuses A's registrations (154) until fixed
             with open(self.paths["nvad.yaml"], "w") as fh:
                 fh.write(self.nvad_yaml_good.replace("endpoints: [%s" % NVE_A, "endpoints: [192.0.2.99"))
-        for n in "AB":
+        for n in self.names:
             with open(self.paths[n + ".yaml"], "w") as fh:
                 fh.write("""\
 ports:
@@ -451,7 +483,7 @@ ports:
   - {name: vms, role: access, port_id: 1}
 %(t7port)snve: {ipv4: %(nve)s}
 fabric_gateway: {ipv4: %(gw)s}
-tunnel: {peers: [%(nve_a)s/32, %(nve_b)s/32]}
+tunnel: {peers: [%(nve_a)s/32, %(nve_b)s/32, %(nve_c)s/32]}
 default_action: drop
 route_table: {capacity: 4096}
 workers: {mbufs: 4095, idle_sleep_us: 100}
@@ -464,7 +496,7 @@ agent:
   state_file: %(state)s
   retransmit_initial_ms: 200
   retransmit_max_ms: 2000
-""" % dict(nve=self.nve_ip[n], gw=GW_IP, nve_a=NVE_A, nve_b=NVE_B, nvad=NVAD_CTL, port=NVAD_PORT,
+""" % dict(nve=self.nve_ip[n], gw=GW_IP, nve_a=NVE_A, nve_b=NVE_B, nve_c=NVE_C, nvad=NVAD_CTL, port=NVAD_PORT,
                 t7port="  - {name: t7, role: access, port_id: 2, vn: %d}\n" % T7_VN if self.tenants else "",
                 listen=self.agent_ip[n], state=os.path.join(os.path.dirname(self.paths[n + ".yaml"]), n + ".state"),
                 keys=self.paths[n + ".keys"]))
@@ -618,6 +650,9 @@ def main():
     ap.add_argument("--refused", action="store_true",
                     help="nvad refuses A's registration (A's endpoint missing from its peers) until its "
                          "configuration is fixed and it restarts: A's requests stay bounded and it recovers")
+    ap.add_argument("--onward", choices=("hot", "cold"), default=None,
+                    help="a third NVE: after the move to B the VM moves on to C (A -> B -> C) with this hint; "
+                         "hot: A and B both redirect to C; cold: B (the last source) redirects, A drops its entry")
     ap.add_argument("--chain", action="store_true",
                     help="after the move to B the VM comes back to A (A -> B -> A), while a second correspondent "
                          "sends through B: B, now a previous NVE, redirects it to A")
@@ -652,10 +687,12 @@ def main():
     env.long_flow = args.long_flow
     res = base.Results(expected=7 + (1 if args.long_flow else 0) + (1 if args.restart_a else 0)
                        + (1 if args.tenants else 0) + (1 if args.restart_nvad else 0) + (1 if args.chain else 0)
-                       + (1 if args.refused else 0) + (1 if args.ipv6 else 0))
+                       + (1 if args.refused else 0) + (1 if args.ipv6 else 0) + (1 if args.onward else 0))
     stop_path = os.path.join(tmp, "stop")                # the sender
     stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
     listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
+    if args.onward:
+        listen_out["C"] = os.path.join(tmp, "vmC.recv")
     if args.tenants:
         listen_out["7A"] = os.path.join(tmp, "vm7A.recv")
     if args.ipv6:
@@ -691,8 +728,8 @@ def main():
         if env.nvad.poll() is not None:
             raise RuntimeError("nvad exited (status %s):\n%s" % (env.nvad.returncode, read(env.paths["nvad.log"])))
         log("nvad listening on %s port %d" % (NVAD_CTL, NVAD_PORT))
-        env.start_nved("A")
-        env.start_nved("B")
+        for n in env.names:
+            env.start_nved(n)
 
         def ready(n):
             p = env.nveds[n]
@@ -703,13 +740,13 @@ def main():
             return ("worker 0 on lcore" in t and ("fabric gateway %s is at" % GW_IP) in t
                     and "mobility agent:" in t and env.nvectl(n, "show", "version")[0] == 0)
         t_start = time.monotonic()
-        if not wait_until(lambda: ready("A") and ready("B"), 25, interval=0.2):
+        if not wait_until(lambda: all(ready(n) for n in env.names), 25, interval=0.2):
             raise RuntimeError("nveds not ready after 25 s:\nA:\n%s\nB:\n%s" % (
                 read(env.paths["A.log"])[-3000:], read(env.paths["B.log"])[-3000:]))
-        for n in "AB":
+        for n in env.names:
             line = [x for x in read(env.paths[n + ".log"]).splitlines() if "mobility agent:" in x]
             log("nved %s ready: %s" % (n, line[0].split("] ")[-1] if line else "?"))
-        for ip in (NVE_A, NVE_B):
+        for ip in [env.nve_ip[n] for n in env.names]:
             r = env.helper(env.ns_fab, "ping", ip, "5")
             if r.returncode != 0:
                 raise RuntimeError("no echo reply from %s:\n%s%s" % (ip, r.stdout, r.stderr))
@@ -808,7 +845,8 @@ def main():
                        % (rc_nvad, AGENT_A))
 
         # ---- 3. listeners and the stream -----------------------------------------------
-        listeners = [("A", env.ns_vma), ("B", env.ns_vmb)] + ([("7A", env.ns_vm7a)] if args.tenants else []) + (
+        listeners = [("A", env.ns_vma), ("B", env.ns_vmb)] + ([("C", env.ns_vmc)] if args.onward else []) + (
+            [("7A", env.ns_vm7a)] if args.tenants else []) + (
             [("A6", env.ns_vma), ("B6", env.ns_vmb)] if args.ipv6 else [])
         for n, ns in listeners:
             ready_path = os.path.join(tmp, "vm%s.ready" % n)
@@ -837,7 +875,7 @@ def main():
             if not wait_until(lambda: len(read_seq_lines(listen_out["A6"])) > 0, 5):
                 raise RuntimeError("no IPv6 datagram reached vmA within 5 s:\n%s\nA: %s" % (
                     read(os.path.join(tmp, "stream6.err")), env.nvectl("A", "show", "counters")[1]))
-        if args.chain:  # the correspondent whose route to 10.0.0.0/24 goes through B
+        if env.chain:  # the correspondent whose route to 10.0.0.0/24 goes through B
             streamb = env.spawn("streamB", env.ns_corb, [PYTHON, os.path.abspath(__file__), "--helper", "stream",
                                                          VM_IP, str(UDP_PORT), str(INTERVAL_S * 2), stop_path, "40",
                                                          "B"], streamb_out, os.path.join(tmp, "streamB.err"))
@@ -987,6 +1025,27 @@ def main():
             log("back at A in %.0f ms: B's BUL %s; A's route %s; B's route %s" % (
                 (t_back - t_back0) * 1000, bul_b, route_a_back, route_b_back))
             time.sleep(POST_MOVE_S)
+        # ---- 6c. the VM moves on to C (A -> B -> C) ----------------------------------------
+        t_onward0 = None
+        if args.onward:
+            t_onward0 = time.monotonic()
+            onward_ok = True
+            for n, words in (("C", assoc), ("C", ["vm", "activate", VM_ID] + ([args.onward] if args.onward != "hot" else [])),
+                             ("B", ["vm", "deactivate", VM_ID])):
+                rc, out = env.nvectl(n, *words)
+                log("%s: nvectl %s -> %d %s" % (n, " ".join(words), rc, out))
+                onward_ok = onward_ok and rc == 0
+            toward_c = lambda n: (lambda b: b if b and b.get("new_nve_ipv4") == NVE_C else None)(env.bul(n, VM_ID))  # noqa: E731
+            bul_b_c = wait_until(lambda: toward_c("B"), 5, interval=0.02)
+            if args.onward == "hot":
+                a_state = wait_until(lambda: toward_c("A"), 5, interval=0.02)
+            else:  # cold: A, an older previous NVE, drops its entry and its routes
+                a_state = wait_until(lambda: env.bul("A", VM_ID) is None and env.route("A", VM_IP) is None, 5,
+                                     interval=0.02)
+            t_onward = time.monotonic()
+            log("moved on to C (%s) in %.0f ms: B's BUL %s; A: %s; A's route %s" % (
+                args.onward, (t_onward - t_onward0) * 1000, bul_b_c, env.bul("A", VM_ID), env.route("A", VM_IP)))
+            time.sleep(POST_MOVE_S)
         open(stop_path, "w").close()
         summary = wait_until(lambda: next((json.loads(x) for x in read(stream_out).splitlines()
                                            if x.startswith("{")), None), 5)
@@ -1014,7 +1073,8 @@ def main():
         before = [q for q, (t, _) in sent.items() if t < t_move0]
         late = [q for q, (t, _) in sent.items() if t > t_move + SETTLE_S
                 and not (restart_window and restart_window[0] <= t <= restart_window[1])
-                and not (t_back0 and t >= t_back0)]  # (--chain: until the VM comes back)
+                and not (t_back0 and t >= t_back0)  # (--chain: until the VM comes back)
+                and not (t_onward0 and t >= t_onward0)]  # (--onward: until it moves on)
         late_b = [q for q in late if q in got_b]
         before_a = [q for q in before if q in got_a]
         last_a = max(got_a.values()) if got_a else None
@@ -1100,6 +1160,34 @@ def main():
                        "while the VM was at B, %.1f %% of what was sent through B reached it there)" % (
                            NVE_A, share_redirect * 100, share_direct * 100, MIN_SHARE * 100, share_at_b * 100))
 
+        # ---- onward: C receives what still reaches A and B ------------------------------------------
+        if args.onward:
+            sent_b = {}
+            for line in read(streamb_out).splitlines():
+                parts = line.split()
+                if len(parts) == 3 and parts[0].isdigit():
+                    sent_b[int(parts[0])] = float(parts[1])
+            got_c, via_b_c = read_seq_lines(listen_out["C"]), read_seq_lines(listen_out["C"], tag="b")
+            after = t_onward + SETTLE_S
+            through_a = [q for q, (t, _) in sent.items() if t > after]
+            through_b = [q for q, t in sent_b.items() if t > after]
+            share_a = sum(q in got_c for q in through_a) / len(through_a) if through_a else 0
+            share_b = sum(q in via_b_c for q in through_b) / len(through_b) if through_b else 0
+            log("onward (%s): after the move to C, %d of %d sent through A and %d of %d sent through B reached vmC" % (
+                args.onward, sum(q in got_c for q in through_a), len(through_a), sum(q in via_b_c for q in through_b),
+                len(through_b)))
+            if args.onward == "hot":
+                ok = onward_ok and bool(bul_b_c) and bool(a_state) and share_a >= MIN_SHARE and share_b >= MIN_SHARE
+                why = ("A -> B -> C (hot): both previous NVEs redirect to %s: %.1f %% of what still reached A and "
+                       "%.1f %% of what still reached B arrived at the VM on C (need %.0f %%)" % (
+                           NVE_C, share_a * 100, share_b * 100, MIN_SHARE * 100))
+            else:
+                ok = onward_ok and bool(bul_b_c) and bool(a_state) and share_b >= MIN_SHARE and share_a == 0
+                why = ("A -> B -> C (cold): B, the last source, redirects to %s (%.1f %% of what reached B arrived at "
+                       "C, need %.0f %%); A, an older previous NVE, dropped its entry and routes (%.1f %% of what "
+                       "reached A arrived, need 0)" % (NVE_C, share_b * 100, MIN_SHARE * 100, share_a * 100))
+            res.record("onward", ok, why)
+
         # ---- tenants: neither receives the other's datagrams --------------------------------------
         if args.tenants:
             summary7 = wait_until(lambda: next((json.loads(x) for x in read(stream7_out).splitlines()
@@ -1136,6 +1224,8 @@ def main():
                        "after it (need %.0f %%); %d IPv6-in-IPv4 frames %s -> %s on B's link, %d with a verified "
                        "outer checksum" % (VM_IP6, share_before6 * 100, share_late6 * 100, MIN_SHARE * 100,
                                            len(six_in_four), NVE_A, NVE_B, len(good6)))
+        if args.onward:  # B's redirect on to C, on the same link: not A's tunnel
+            tun = [row for row in tun if not row["ip.dst"].startswith(NVE_C + ",")]
         if args.chain:  # B's redirect back to A, on the same link: checked here
             back = [row for row in tun if row["ip.src"] == "%s,%s" % (NVE_B, COR_B_IP)
                     and row["ip.dst"] == "%s,%s" % (NVE_A, VM_IP) and row["ip.proto"] == "4,17"
@@ -1166,16 +1256,16 @@ def main():
         rc_stream = stop_proc(stream, timeout=5)
         if args.tenants:
             stop_proc(stream7, timeout=5)
-        if args.chain:
+        if env.chain:
             stop_proc(streamb, timeout=5)
         if args.ipv6:
             stop_proc(stream6, timeout=5)
         rcs = {}
-        for n in "AB":
+        for n in env.names:
             rcs[n] = stop_proc(env.nveds[n], timeout=20)
         rcs["nvad"] = stop_proc(env.nvad, timeout=10)
         tot = {}
-        for n in "AB":
+        for n in env.names:
             try:
                 with open(env.paths[n + ".counters.json"]) as fh:
                     tot[n] = json.load(fh).get("counters", {})
@@ -1196,6 +1286,8 @@ def main():
             "B decap_ipv4_outer > 0": tot["B"].get("decap_ipv4_outer", 0) > 0,
             "A encap_ipv6_in_ipv4 > 0 (--ipv6)": not args.ipv6 or tot["A"].get("encap_ipv6_in_ipv4", 0) > 0,
             "B delivered_local > 0": tot["B"].get("delivered_local", 0) > 0,
+            "C exited 0 and delivered_local > 0 (--onward)": not args.onward
+                or (rcs["C"] == 0 and tot["C"].get("delivered_local", 0) > 0),
         }
         for name, ok in checks.items():
             log("  counters: %-40s %s" % (name, "ok" if ok else "NO"))
