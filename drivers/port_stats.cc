@@ -1,6 +1,14 @@
 #include "drivers/port_stats.h"
 
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
+
+#include <fstream>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include <algorithm>
 
@@ -17,10 +25,37 @@ void port_counters_reset(uint16_t port_id) {
   rte_eth_xstats_reset(port_id);
 }
 
+namespace {
+
+// net_af_packet reports its link up from port start to stop, whatever the
+// kernel interface it reads does (DPDK 22.11); for it the interface's
+// operstate (in this process's network namespace) is the truth. nullopt for
+// every other driver.
+std::optional<bool> af_packet_kernel_link(uint16_t port_id) {
+  rte_eth_dev_info info{};
+  if (rte_eth_dev_info_get(port_id, &info) != 0 || !info.driver_name ||
+      std::string_view(info.driver_name) != "net_af_packet" || !info.device)
+    return std::nullopt;
+  const rte_devargs *devargs = rte_dev_devargs(info.device);
+  if (!devargs || !devargs->args) return std::nullopt;
+  const std::string args = devargs->args;
+  const auto at = args.find("iface=");
+  if (at == std::string::npos) return std::nullopt;
+  const std::string iface = args.substr(at + 6, args.find(',', at) - (at + 6));
+  std::ifstream f("/sys/class/net/" + iface + "/operstate");
+  std::string state;
+  if (!(f >> state)) return std::nullopt;
+  return state == "up";
+}
+
+}  // namespace
+
 PortLink port_link(uint16_t port_id) {
   rte_eth_link link{};
   if (rte_eth_link_get_nowait(port_id, &link) != 0) return {};
-  return {link.link_status == RTE_ETH_LINK_UP, link.link_speed};
+  PortLink out{link.link_status == RTE_ETH_LINK_UP, link.link_speed};
+  if (auto kernel = af_packet_kernel_link(port_id)) out.up = out.up && *kernel;
+  return out;
 }
 
 std::optional<std::vector<std::pair<std::string, uint64_t>>> port_xstats(uint16_t port_id) {

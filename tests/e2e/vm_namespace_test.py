@@ -656,7 +656,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="nved-e2e-")
     env = Env(args.nved, tmp)
-    res = Results(expected=5)
+    res = Results(expected=6)
     try:
         env.setup()
         log("namespaces %s, %s, %s; VM MAC %s, gateway MAC %s, nved fabric MAC %s, access MAC %s" % (
@@ -732,6 +732,35 @@ def main():
         res.record("S spoofed tunnel dropped", sent_s == N_B and not got_s,
                    "sent %d IPv4-in-IPv4 from %s (not in tunnel.peers), VM received %d (expected 0) in %.2fs" % (
                        sent_s, SPOOFED_NVE, len(got_s), time.monotonic() - tS))
+
+        # ---- L: link state of an af_packet port follows its interface ----------
+        # (issue 13: net_af_packet says "up" from start to stop; nved reads the
+        # kernel's operstate). The VM's end of the access veth goes down, then up.
+        def access_link():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(5)
+            try:
+                s.connect("/var/run/dpdk/%s/nved.sock" % env.file_prefix)
+                s.sendall(b'{"command": "show ports", "format": "json"}\n')
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            finally:
+                s.close()
+            return [p["link_up"] for p in json.loads(data)["data"] if p["port"] == 1][0]
+        up_before = access_link()
+        sh("ip", "-n", env.ns_vm, "link", "set", env.if_vm, "down")
+        down_seen = wait_until(lambda: access_link() is False, 3)
+        sh("ip", "-n", env.ns_vm, "link", "set", env.if_vm, "up")
+        up_again = wait_until(lambda: access_link() is True, 5)
+        res.record("L link state", up_before is True and bool(down_seen) and bool(up_again),
+                   "access port (net_af_packet) link in show ports: %s, then %s with the VM's interface down, "
+                   "%s once it is up again (expected up, down, up)" % (
+                       "up" if up_before else "down", "down" if down_seen else "still up",
+                       "up" if up_again else "still down"))
 
         # ---- C: path MTU + encapsulation on the wire -----------------------
         tC = time.monotonic()
