@@ -85,6 +85,25 @@ RegistrationClient::EventResult RegistrationClient::vm_event(VmEvent event, cons
     r.refused = "associate needs at least one address";
     return r;
   }
+  if (event == VmEvent::Associate) {
+    // One VM per MAC and per address in a VN (nvad refuses the same with
+    // 159 later; here the second VM would silently take the first one's
+    // route and a deactivate would then remove it).
+    for (const auto &[other_id, other] : vms_) {
+      if (other_id == spec.id || other.spec.vn != spec.vn) continue;
+      if (other.spec.mac == spec.mac) {
+        r.refused = "MAC " + mac_to_string(spec.mac) + " in VN " + std::to_string(spec.vn) + " belongs to VM " +
+                    vm_id_text(other_id);
+        return r;
+      }
+      for (const auto &a : spec.addresses)
+        if (std::find(other.spec.addresses.begin(), other.spec.addresses.end(), a) != other.spec.addresses.end()) {
+          r.refused = "address " + a.to_string() + " in VN " + std::to_string(spec.vn) + " belongs to VM " +
+                      vm_id_text(other_id);
+          return r;
+        }
+    }
+  }
 
   if (it == vms_.end()) it = vms_.emplace(spec.id, LocalVm{}).first;
   LocalVm &vm = it->second;

@@ -1,5 +1,6 @@
 #include "control/nved/agent_commands.h"
 
+#include <algorithm>
 #include <optional>
 #include <sstream>
 
@@ -69,6 +70,19 @@ Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, co
     spec.port = port->port_id;
     spec.vn = vn.value_or(port->vn);
     spec.vlan = vlan.value_or(port->vlan);
+    // A static VM of the configuration owns its routes: an agent VM at the
+    // same address would replace them and take them away on deactivate.
+    for (const auto &v : cfg.local_vms) {
+      const PortConfig *p = cfg.port_by_name(v.port);
+      if (!p || v.vn.value_or(p->vn) != spec.vn) continue;
+      for (const auto &addr : spec.addresses)
+        if (std::find(v.addresses.begin(), v.addresses.end(), addr) != v.addresses.end())
+          return Reply::fail("vm " + a[0] + ": address " + addr.to_string() + " in VN " + std::to_string(spec.vn) +
+                             " is a static VM of the configuration (local_vms)");
+    }
+    for (const auto &addr : spec.addresses)
+      if (spec.vn == cfg.fabric_vn && cfg.vn_of_endpoint(addr))
+        return Reply::fail("vm " + a[0] + ": " + addr.to_string() + " is one of this NVE's tunnel endpoints");
   } else if (ev == agent::VmEvent::Activate && a.size() == 2) {
     if (a[1] == "hot") mode = proto::MobilityMode::Hot;
     else if (a[1] == "warm") mode = proto::MobilityMode::Warm;

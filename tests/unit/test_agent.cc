@@ -325,6 +325,25 @@ TEST_F(AgentTest, AReplyAboutAnotherVmDoesNotRegisterThisOne) {
   EXPECT_EQ(agent->counters().replies_accepted, 1u);
 }
 
+// Issue 13: a second VM with the first one's address or MAC in the same VN
+// was associated, then took the first one's route on activate.
+TEST_F(AgentTest, TwoVmsCannotShareAnAddressOrAMacInAVn) {
+  ASSERT_FALSE(agent->vm_event(VmEvent::Associate, vm));
+  VmSpec same_address = vm;
+  same_address.id = proto::VmId{'v', 'm', '2'};
+  same_address.mac = MacAddress{2, 0, 0, 0, 0x0a, 0x22};
+  const auto refused = agent->vm_event(VmEvent::Associate, same_address);
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->find("belongs to VM"), std::string::npos) << *refused;
+  VmSpec same_mac = vm;
+  same_mac.id = proto::VmId{'v', 'm', '3'};
+  same_mac.addresses = {ip("10.0.0.77")};
+  EXPECT_TRUE(agent->vm_event(VmEvent::Associate, same_mac));
+  VmSpec other_vn = same_address;  // the same address in another VN: another tenant's VM
+  other_vn.vn = 9;
+  EXPECT_FALSE(agent->vm_event(VmEvent::Associate, other_vn));
+}
+
 TEST_F(AgentTest, BadSequenceReplyResynchronises) {
   agent->vm_event(VmEvent::Associate, vm);
   agent->vm_event(VmEvent::Activate, vm);
