@@ -88,6 +88,7 @@ void read_log(YamlSection log, NvadConfig &out) {
                           "'" + *level + "' is not one of trace, debug, info, warn, error");
   }
   if (auto interval = log.duration("rejection_interval", 0s, 1h)) out.rejection_log_interval = *interval;
+  if (auto interval = log.duration("summary_interval", 1s, 1h)) out.activity_log_interval = *interval;
   log.reject_unknown_keys();
 }
 

@@ -86,6 +86,7 @@ struct NvadConfig {
   RegistrationPolicy policy;
   std::string log_level = "info";
   Duration rejection_log_interval = 10s;
+  Duration activity_log_interval = 10s;  // log.summary_interval
   MetricsHttpConfig metrics;  // GET /metrics; address family 0: off
 };
 

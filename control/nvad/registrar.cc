@@ -140,7 +140,7 @@ Outcome Registrar::deregister(const Inbound &in, std::optional<Binding> binding,
   // recognised and an NVE the VM moves to next still learns of this one.
   binding->expires_at = clock_.now() + policy_.deregistration_grace;
   counters_.deregistrations++;
-  spdlog::info("VM {} de-registered by NVE {}; deleted in {} unless registered again",
+  spdlog::debug("VM {} de-registered by NVE {}; deleted in {} unless registered again",
                vm_id_text(binding->vm_id), in.peer.to_string(),
                duration_text(policy_.deregistration_grace));
   // The previous NVEs' redirects end with it (lifetime 0).
@@ -166,7 +166,7 @@ Outcome Registrar::create(const Inbound &in, Outcome out) {
   binding.serving = nve_of(in);
   grant_lifetime(binding, in);
   counters_.registrations++;
-  spdlog::info("VM {} registered at NVE {} (endpoints {}), virtual network {}, lifetime {} s",
+  spdlog::debug("VM {} registered at NVE {} (endpoints {}), virtual network {}, lifetime {} s",
                vm_id_text(binding.vm_id), in.peer.to_string(), endpoints_line(binding.serving.endpoints),
                binding.virtual_network, proto::lifetime_seconds(binding.granted_lifetime));
   accept(in, binding.granted_lifetime, out);
@@ -221,7 +221,7 @@ Outcome Registrar::move(const Inbound &in, Binding binding, Outcome out) {
   binding.last_move_mode = in.message.mobility;  // copied into the notifications
   grant_lifetime(binding, in);
   counters_.moves++;
-  spdlog::info("VM {} moved from NVE {} to NVE {} (mode {})", vm_id_text(binding.vm_id),
+  spdlog::debug("VM {} moved from NVE {} to NVE {} (mode {})", vm_id_text(binding.vm_id),
                from.to_string(), in.peer.to_string(), proto::mobility_mode_name(binding.last_move_mode));
   if (record_move(binding, clock_.now(), policy_.flap)) {
     // This move is accepted (the VM is where it registered last); the next

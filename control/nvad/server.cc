@@ -102,6 +102,7 @@ void Server::request_stop() {
 }
 
 void Server::run() {
+  log_activity();  // the baseline: the first line counts from here
   while (!stop_.load()) run_once(std::nullopt);
   spdlog::info("nvad stopping: {} binding(s) kept in the store", registrar_.cache().size());
 }
@@ -123,6 +124,10 @@ void Server::run_once(std::optional<std::chrono::milliseconds> max_wait) {
   for (const auto &w : watches_) fds.push_back({w.fd, POLLIN, 0});
   int timeout = poll_timeout_ms(max_wait);
   if (!watches_.empty()) timeout = timeout < 0 ? 50 : std::min(timeout, 50);
+  // Wake for the activity line too (log_activity), even with nothing due.
+  const int activity_ms = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.activity_log_interval).count());
+  timeout = timeout < 0 ? activity_ms : std::min(timeout, activity_ms);
   int ready = poll(fds.data(), fds.size(), timeout);
   if (ready < 0 && errno != EINTR) spdlog::error("poll: {}", std::strerror(errno));
   for (size_t i = 0; ready > 0 && i < sockets_.size(); i++)
@@ -133,6 +138,34 @@ void Server::run_once(std::optional<std::chrono::milliseconds> max_wait) {
     [[maybe_unused]] ssize_t n = read(stop_fd_, &count, sizeof count);
   }
   execute(registrar_.on_timers(), nullptr);
+  log_activity();
+}
+
+void Server::log_activity() {
+  const Duration interval = config_.activity_log_interval;
+  const Instant now = clock_.now();
+  if (activity_logged_at_ != Instant{} && now - activity_logged_at_ < interval) return;
+  const Counters &c = registrar_.counters();
+  uint64_t refused = 0;
+  for (const auto &[status, n] : c.rejected) refused += n;
+  const ActivitySnapshot current{c.registrations, c.moves, c.deregistrations, c.refreshes, refused};
+  const bool first = activity_logged_at_ == Instant{};
+  activity_logged_at_ = now;
+  if (first) {
+    activity_logged_ = current;
+    return;
+  }
+  const ActivitySnapshot &was = activity_logged_;
+  if (current.registrations == was.registrations && current.moves == was.moves &&
+      current.deregistrations == was.deregistrations && current.refreshes == was.refreshes && current.refused == was.refused)
+    return;
+  spdlog::info("last {} s: {} registration(s), {} move(s), {} de-registration(s), {} refresh(es), {} refused; "
+               "{} binding(s) (per VM: log level debug, or nvectl -d nvad show bindings)",
+               std::chrono::duration_cast<std::chrono::seconds>(interval).count(),
+               current.registrations - was.registrations, current.moves - was.moves,
+               current.deregistrations - was.deregistrations, current.refreshes - was.refreshes,
+               current.refused - was.refused, registrar_.cache().size());
+  activity_logged_ = current;
 }
 
 void Server::receive_batch(UdpSocket &socket) {

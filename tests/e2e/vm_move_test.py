@@ -462,7 +462,7 @@ notifications: {initial_timeout: 200ms, max_timeout: 2s, retries: 6, redirect_li
 peers:
   - {address: %(a)s, endpoints: [%(nve_a)s]}
   - {address: %(b)s, endpoints: [%(nve_b)s]}
-%(c)slog: {level: info}
+%(c)slog: {level: debug}
 """ % dict(c="  - {address: %s, endpoints: [%s]}\n" % (AGENT_C, NVE_C) if self.onward else "",nvad=NVAD_CTL, port=NVAD_PORT, keys=self.paths["nvad.keys"], db=self.db, a=AGENT_A, b=AGENT_B,
            nve_a=NVE_A + (", " + A_VN7 if self.tenants else ""), nve_b=NVE_B + (", " + B_VN7 if self.tenants else ""),
            redirect="4s" if self.long_flow else "32s"))

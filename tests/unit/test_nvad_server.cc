@@ -2,6 +2,8 @@
 // codec. "NVE A" and "NVE B" are sockets on 127.0.0.2 and 127.0.0.3 (all of
 // 127/8 is local on Linux), nvad listens on 127.0.0.1 on an ephemeral port.
 #include <gtest/gtest.h>
+#include <sstream>
+#include <spdlog/sinks/ostream_sink.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -86,6 +88,7 @@ class NvadServerTest : public ::testing::Test {
     dir_ = pattern;
 
     NvadConfig config;
+    customize(config);
     config.listen.addresses = listen_addresses();
     config.listen.port = 0;
     config.db_path = dir_ + "/nvad.db";
@@ -108,6 +111,7 @@ class NvadServerTest : public ::testing::Test {
   }
 
   virtual std::vector<IpAddress> listen_addresses() const { return {ip("127.0.0.1")}; }
+  virtual void customize(NvadConfig &) const {}
 
   // After this the test thread may look at the server's state.
   void stop() {
@@ -236,6 +240,33 @@ TEST_F(NvadDualStackServerTest, IPv4PeerReachesAnIPv6WildcardSocket) {
   ASSERT_TRUE(reply);
   EXPECT_TRUE(proto::is_reply_to(*reply, request));
   EXPECT_EQ(reply->status, Status::Accepted);
+}
+
+// Issue 13: a log line per registration cost about 30 % of nvad's throughput
+// in a storm; per-VM lines are at debug and one info line per interval says
+// what happened.
+class NvadActivityLogTest : public NvadServerTest {
+ protected:
+  void customize(NvadConfig &config) const override { config.activity_log_interval = std::chrono::seconds(1); }
+};
+
+TEST_F(NvadActivityLogTest, OneInfoLinePerIntervalInsteadOfOnePerRegistration) {
+  std::ostringstream captured;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
+  spdlog::default_logger()->sinks().push_back(sink);
+  spdlog::set_level(spdlog::level::info);
+  NveSocket a("127.0.0.2", 'a', port_);
+  for (uint8_t vm = 1; vm <= 3; vm++) {
+    a.send(a.registration(vm));
+    ASSERT_TRUE(a.receive());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2300));
+  stop();
+  spdlog::default_logger()->sinks().pop_back();
+  spdlog::set_level(spdlog::level::warn);
+  const std::string log = captured.str();
+  EXPECT_EQ(log.find("registered at NVE"), std::string::npos) << log;  // per VM: debug
+  EXPECT_NE(log.find("last 1 s: 3 registration(s), 0 move(s)"), std::string::npos) << log;
 }
 
 }  // namespace
