@@ -21,11 +21,15 @@ void copy_head(const rte_mbuf *m, uint8_t *to, uint32_t &len) {
 
 void process_burst_traced(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16_t n) {
   PacketTrace &t = ctx.trace;
-  const uint16_t want_port = t.port.load(std::memory_order_relaxed);
   uint16_t done = 0;
   while (done < n) {
+    // The count first (acquire: arm() stored the port before it), then a
+    // token taken with compare-exchange, so a disarm or a new arm from the
+    // control thread in between is never overwritten.
     uint32_t left = t.remaining.load(std::memory_order_acquire);
+    const uint16_t want_port = t.port.load(std::memory_order_relaxed);
     if (left == 0 || (want_port != kTraceAnyPort && want_port != in_port)) break;
+    if (!t.remaining.compare_exchange_strong(left, left - 1, std::memory_order_acq_rel)) continue;
     // One packet through the real pipeline, its effects measured around it.
     const uint64_t seq = t.written.load(std::memory_order_relaxed) + 1;
     TraceRecord &r = t.ring[(seq - 1) % kTraceRing];
@@ -50,7 +54,6 @@ void process_burst_traced(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts,
       }
     }
     t.written.store(seq, std::memory_order_release);
-    t.remaining.store(left - 1, std::memory_order_release);
     done++;
   }
   if (done < n) process_burst(ctx, in_port, pkts + done, static_cast<uint16_t>(n - done));

@@ -43,7 +43,7 @@ struct TraceRecord {
 };
 
 struct PacketTrace {
-  std::atomic<uint32_t> remaining{0};       // armed while non-zero (control stores, worker counts down)
+  std::atomic<uint32_t> remaining{0};       // armed while non-zero (control stores, worker takes tokens by CAS)
   std::atomic<uint16_t> port{kTraceAnyPort};
   std::atomic<uint64_t> written{0};         // records published (release)
   TraceRecord ring[kTraceRing];

@@ -45,7 +45,9 @@ std::optional<bool> af_packet_kernel_link(uint16_t port_id) {
   std::ifstream f("/sys/class/net/" + iface + "/operstate");
   std::string state;
   if (!(f >> state)) return std::nullopt;
-  return state == "up";
+  // "unknown" is what working lo/dummy/tun devices report: only a state
+  // that says down is down.
+  return !(state == "down" || state == "lowerlayerdown" || state == "notpresent" || state == "dormant");
 }
 
 }  // namespace

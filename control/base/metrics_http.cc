@@ -60,7 +60,9 @@ MetricsHttp::MetricsHttp(const MetricsHttpConfig &config, Render render)
     : config_(config), render_(std::move(render)) {
   sockaddr_storage addr{};
   socklen_t len = 0;
-  unsigned flags = MHD_USE_ERROR_LOG;  // no MHD_USE_*_THREAD*: poll() drives it
+  // No MHD_USE_*_THREAD*: poll() drives it. epoll, not select(): a DPDK
+  // process holds many fds, and select() refuses any numbered 1024 or more.
+  unsigned flags = MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
   if (config.address.is_v4()) {
     auto *a = reinterpret_cast<sockaddr_in *>(&addr);
     a->sin_family = AF_INET;
@@ -80,7 +82,8 @@ MetricsHttp::MetricsHttp(const MetricsHttpConfig &config, Render render)
                              reinterpret_cast<sockaddr *>(&addr), MHD_OPTION_CONNECTION_LIMIT, 16u,
                              MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
   if (!daemon_)
-    throw std::runtime_error("metrics endpoint " + where() + ": cannot listen (address in use or not local?)");
+    throw std::runtime_error("metrics endpoint " + where() +
+                             ": libmicrohttpd could not start (is the address local and the port free?)");
 }
 
 MetricsHttp::~MetricsHttp() {

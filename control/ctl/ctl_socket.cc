@@ -223,7 +223,11 @@ std::string CtlServer::answer(const Client &c) {
   }
   // Replace, never throw, on text that is not UTF-8 (a config comment, a
   // port name): a reply must not be able to stop the daemon.
-  return to_json(std::move(r), format).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  try {
+    return to_json(std::move(r), format).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } catch (const std::exception &e) {  // a rendering bug answers an error, never ends the daemon
+    return to_json(Reply::fail(std::string("cannot render the answer: ") + e.what()), format).dump();
+  }
 }
 
 bool CtlServer::flush(Client &c, uint64_t now_ms) {

@@ -106,7 +106,8 @@ Outcome Registrar::reject_replay(const Inbound &in, proto::ReplayVerdict verdict
   uint16_t next = expected.value_or(0);
   reason += ": got " + std::to_string(in.message.sequence) + ", expected " + std::to_string(next);
   out = reject(in, Refusal{status, std::move(reason)}, std::move(out));
-  out.reply->message = proto::make_bad_sequence_reply(in.message, next);
+  // No reply when the peer is over its refusal rate (reject() dropped it).
+  if (out.reply) out.reply->message = proto::make_bad_sequence_reply(in.message, next);
   return out;
 }
 

@@ -7,6 +7,22 @@
 
 namespace nvmove {
 
+namespace {
+// A label value as the text format wants it: \, " and newline escaped.
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
 std::string prometheus_text(const MetricsInput &in) {
   std::ostringstream o;
   auto family = [&](const char *name, const char *type, const char *help) {
@@ -45,7 +61,7 @@ std::string prometheus_text(const MetricsInput &in) {
     for (size_t p = 0; p < in.ports.size(); p++) {
       o << f.name << "{port=\"" << p << "\"";
       if (p < in.port_labels.size())
-        o << ",name=\"" << in.port_labels[p].first << "\",role=\"" << in.port_labels[p].second << "\"";
+        o << ",name=\"" << label(in.port_labels[p].first) << "\",role=\"" << in.port_labels[p].second << "\"";
       o << "} " << in.ports[p].*f.field << "\n";
     }
   }

@@ -63,8 +63,10 @@ Reply show_trace(NvedRuntime &rt, TraceState &state) {
     uint64_t first = std::max(state.shown_from[w] + 1, written > dp::kTraceRing ? written - dp::kTraceRing + 1 : 1);
     for (uint64_t seq = first; seq <= written; seq++) {
       const dp::TraceRecord r = tr.ring[(seq - 1) % dp::kTraceRing];
-      // Overwritten while it was copied (the worker went kTraceRing further).
-      if (tr.written.load(std::memory_order_acquire) - seq >= dp::kTraceRing || r.seq != seq) continue;
+      // Overwritten, or being rewritten, while it was copied: the worker
+      // writes record `written + 1` into the slot before publishing it.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (tr.written.load(std::memory_order_acquire) + 1 - seq >= dp::kTraceRing || r.seq != seq) continue;
       bool dropped = false;
       const std::string moved = counters_moved(r, dropped);
       const std::string in = frame_summary(r.head, std::min<size_t>(r.len, dp::kTraceHead));

@@ -74,8 +74,8 @@ class PeerReplayState {
   void record(uint16_t sequence, uint64_t timestamp_ns, std::optional<uint64_t> accepted_at_ns = std::nullopt);
 
   // A request the replay check refused (156, 157, 135): an exact copy of it
-  // is then a Duplicate, dropped unanswered, so one captured datagram cannot
-  // be replayed forever with every copy answered (docs/protocol.md 5.3).
+  // is then a Duplicate, dropped unanswered (docs/protocol.md 5.3). One slot:
+  // alternating captures are answered, within the per-peer refusal rate.
   void record_refused(uint16_t sequence, uint64_t timestamp_ns) { last_refused_ = {sequence, timestamp_ns}; }
 
   bool has_history() const { return last_sequence_.has_value(); }

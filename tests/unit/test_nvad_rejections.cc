@@ -136,6 +136,27 @@ TEST(NvadRejections, RefusalsToOnePeerAreRateLimited) {
             Status::Accepted);
 }
 
+// Over the refusal rate, a 135 has no reply to fill in its Expected Sequence
+// Number: it used to write through an empty reply (a crash), e.g. when an
+// nved restarted without its state re-registers many VMs at once.
+TEST(NvadRejections, StaleSequenceNumbersOverTheRefusalRateAreDroppedNotCrashed) {
+  RegistrarHarness h;
+  EXPECT_EQ(reply_status(h.send(nve_a(), registration(nve_a(), 1, 1000, h.clock.wall_ns(), 150))), Status::Accepted);
+  int answered = 0;
+  for (uint16_t i = 0; i < 30; i++) {
+    auto out = h.send(nve_a(), registration(nve_a(), 1, static_cast<uint16_t>(500 + i), h.clock.wall_ns() + 1 + i, 150));
+    if (out.reply) {
+      answered++;
+      EXPECT_EQ(out.reply->message.status, Status::BadSequenceNumber);
+      EXPECT_EQ(out.reply->message.expected_sequence, 1001);
+    } else {
+      EXPECT_EQ(out.dropped, DropReason::RefusalRateLimited);
+    }
+  }
+  EXPECT_EQ(answered, 20);
+  EXPECT_EQ(h.registrar.counters().dropped_for(DropReason::RefusalRateLimited), 10u);
+}
+
 TEST(NvadRejections, TimestampLowerThanPreviousAccepted) {
   RegistrarHarness h;
   uint64_t now = h.clock.wall_ns();
