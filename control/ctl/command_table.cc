@@ -41,7 +41,8 @@ constexpr CommandSpec kNved[] = {
 
 constexpr CommandSpec kNvad[] = {
     {"show version", "", "nvad's version", false},
-    {"show bindings", "[VM-ID]", "binding cache: serving NVE, previous NVEs, lifetime left", false},
+    {"show bindings", "[VM-ID] | first N | after VN VM-ID N",
+     "binding cache: serving NVE, previous NVEs, lifetime left (nvectl pages through it)", false},
     {"show peers", "", "known NVEs: key present, authorized, VMs served, notifications pending/failed", false},
     {"show protocol stats", "", "messages, retransmissions, rejections by status", false},
     {"clear flap", "VM-ID [vn N]", "let a VM frozen by flap detection move again", true},

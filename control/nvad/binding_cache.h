@@ -32,6 +32,7 @@ class BindingCache {
 
   size_t size() const { return bindings_.size(); }
   auto begin() const { return bindings_.begin(); }
+  auto upper_bound(const BindingKey &key) const { return bindings_.upper_bound(key); }
   auto end() const { return bindings_.end(); }
 
  private:

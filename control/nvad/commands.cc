@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "control/nvad/state_json.h"
 #include "control/protocol/vm_id_text.h"
 
 namespace nvmove::nvad {
@@ -14,31 +15,65 @@ namespace {
 
 std::string str(const json &j) { return ctl::Cell::of(j).text(); }
 
+ctl::Table bindings_table() {
+  return ctl::Table({{"vm_id", "VM-ID", 22}, {"virtual_network", "VN", 10}, {"state", "STATE", 14},
+                     {"", "SERVING NVE", 28}, {"", "LIFETIME LEFT(s)", 18}, {"moves", "MOVES", 7},
+                     {"", "PREVIOUS NVEs (notification)"}});
+}
+
+void add_binding_row(ctl::Table &t, const json &b) {
+  std::string prev;
+  for (const auto &p : b["previous_nves"])
+    prev += (prev.empty() ? "" : ", ") + str(p["address"]) + " (" + str(p["notification"]) + ")";
+  const auto left = b["expires_in_ms"].get<int64_t>() / 1000;
+  t.add({ctl::Cell::of(b["vm_id"]), ctl::Cell::of(b["virtual_network"]), ctl::Cell::of(b["state"]),
+         str(b["serving_nve"]["address"]), left > 0 ? left : 0, ctl::Cell::of(b["moves"]),
+         std::string(b.value("flapping", false) ? "FLAPPING " : "") + (prev.empty() ? "-" : prev)})
+      .extra = b;
+}
+
+// show bindings [VM-ID]: everything in one answer, or one VM in every VN.
+// The paged forms nvectl uses for the whole cache (so that nvad's loop
+// serves the protocol between pages of a 100,000-binding listing):
+//   show bindings first N            the first N, in (VN, VM-ID) order
+//   show bindings after VN VM-ID N   the N after that key
+// answer {"rows": [...], "next": {"vn": .., "vm_id": ..} | null}; the text
+// has the heading only on the first page.
 Reply show_bindings(Server &server, const Args &a) {
+  const bool first = a.size() == 2 && a[0] == "first";
+  const bool after = a.size() == 4 && a[0] == "after";
+  if (first || after) {
+    const auto limit = parse_decimal(a.back(), 100000);
+    if (!limit || *limit == 0) return Reply::bad_usage("N: expected 1..100000");
+    std::optional<BindingKey> from;
+    if (after) {
+      const auto vn = parse_decimal(a[1], 0xffffffff);
+      const auto id = proto::parse_vm_id(a[2]);
+      if (!vn || !id) return Reply::bad_usage("after VN VM-ID N");
+      from = BindingKey{static_cast<uint32_t>(*vn), *id};
+    }
+    std::optional<BindingKey> next;
+    ctl::Table t = bindings_table();
+    for (const auto &b : server.bindings_page_json(from, *limit, next)) add_binding_row(t, b);
+    Reply r;
+    r.text = t.text();
+    if (after) r.text.erase(0, r.text.find('\n') + 1);  // the heading once, on the first page
+    r.data = {{"rows", std::move(t).json()},
+              {"next", next ? json{{"vn", next->virtual_network}, {"vm_id", proto::vm_id_text(next->vm_id)}} : json()}};
+    return r;
+  }
   if (a.size() > 1) return Reply::bad_usage();
-  // VM-IDs have one text form (control/protocol/vm_id_text.h): compare the
-  // canonical spelling of what the operator typed.
-  std::optional<std::string> wanted;
-  if (!a.empty()) {
-    const auto id = proto::parse_vm_id(a[0]);
-    if (!id) return Reply::fail("'" + a[0] + "' is not a VM-ID (text, a UUID, or hex:DIGITS)", true);
-    wanted = proto::vm_id_text(*id);
+  ctl::Table t = bindings_table();
+  if (a.empty()) {
+    for (const auto &b : server.bindings_json()) add_binding_row(t, b);
+    return Reply::of(std::move(t));
   }
-  ctl::Table t({{"vm_id", "VM-ID", 22}, {"virtual_network", "VN", 10}, {"state", "STATE", 14},
-                {"", "SERVING NVE", 28}, {"", "LIFETIME LEFT(s)", 18}, {"moves", "MOVES", 7},
-                {"", "PREVIOUS NVEs (notification)"}});
-  for (const auto &b : server.bindings_json()) {
-    if (wanted && str(b["vm_id"]) != *wanted) continue;
-    std::string prev;
-    for (const auto &p : b["previous_nves"])
-      prev += (prev.empty() ? "" : ", ") + str(p["address"]) + " (" + str(p["notification"]) + ")";
-    const auto left = b["expires_in_ms"].get<int64_t>() / 1000;
-    t.add({ctl::Cell::of(b["vm_id"]), ctl::Cell::of(b["virtual_network"]), ctl::Cell::of(b["state"]),
-           str(b["serving_nve"]["address"]), left > 0 ? left : 0, ctl::Cell::of(b["moves"]),
-           std::string(b.value("flapping", false) ? "FLAPPING " : "") + (prev.empty() ? "-" : prev)})
-        .extra = b;
-  }
-  if (!a.empty() && t.size() == 0) return Reply::fail("no binding for VM " + a[0]);
+  // VM-IDs have one text form (control/protocol/vm_id_text.h).
+  const auto id = proto::parse_vm_id(a[0]);
+  if (!id) return Reply::fail("'" + a[0] + "' is not a VM-ID (text, a UUID, or hex:DIGITS)", true);
+  for (const auto &[key, binding] : server.registrar().cache())
+    if (key.vm_id == *id) add_binding_row(t, binding_json(binding, server.clock()));
+  if (t.size() == 0) return Reply::fail("no binding for VM " + a[0]);
   return Reply::of(std::move(t));
 }
 

@@ -280,5 +280,9 @@ nlohmann::json Server::protocol_stats_json() const {
   return j;
 }
 nlohmann::json Server::bindings_json() const { return nvad::bindings_json(registrar_.cache(), clock_); }
+nlohmann::json Server::bindings_page_json(const std::optional<BindingKey> &after, size_t limit,
+                                          std::optional<BindingKey> &next) const {
+  return nvad::bindings_page_json(registrar_.cache(), clock_, after, limit, next);
+}
 
 }  // namespace nvmove::nvad

@@ -70,7 +70,10 @@ class Server {
   nlohmann::json peers_json() const;
   nlohmann::json protocol_stats_json() const;
   nlohmann::json bindings_json() const;
+  nlohmann::json bindings_page_json(const std::optional<BindingKey> &after, size_t limit,
+                                    std::optional<BindingKey> &next) const;
   const Registrar &registrar() const { return registrar_; }
+  const Clock &clock() const { return clock_; }
 
  private:
   struct Watch {

@@ -73,6 +73,20 @@ json bindings_json(const BindingCache &cache, const Clock &clock) {
   return out;
 }
 
+json bindings_page_json(const BindingCache &cache, const Clock &clock, const std::optional<BindingKey> &after,
+                        size_t limit, std::optional<BindingKey> &next) {
+  json out = json::array();
+  next.reset();
+  for (auto it = after ? cache.upper_bound(*after) : cache.begin(); it != cache.end(); ++it) {
+    if (out.size() == limit) {
+      next = std::prev(it)->first;
+      break;
+    }
+    out.push_back(binding_json(it->second, clock));
+  }
+  return out;
+}
+
 json peers_json(const Registrar &registrar, const proto::KeyTable *keys) {
   std::map<IpAddress, PeerSummary> peers;
   if (const auto &listed = registrar.policy().peers)
