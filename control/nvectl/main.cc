@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "control/ctl/command_table.h"
@@ -52,22 +53,32 @@ struct Client {
 
   static constexpr int kBindingsPage = 1000;
 
+  // One request; the answer when the daemon accepted it, else nullopt with
+  // the exit code in `rc` and the reason (and what to try) on stderr.
+  std::optional<nlohmann::json> ask(const nlohmann::json &request, int &rc) const {
+    std::string why;
+    auto resp = nvmove::ctl::call(socket, request, timeout_ms, why);
+    if (!resp) {
+      std::cerr << "nvectl: daemon unreachable: " << why << "\n";
+      hint();
+      rc = kUnreachable;
+      return std::nullopt;
+    }
+    if (!resp->value("ok", false)) {
+      std::cerr << "nvectl: " << resp->value("error", std::string("failed")) << "\n";
+      rc = resp->value("usage", false) ? kUsage : kFailed;
+      return std::nullopt;
+    }
+    return resp;
+  }
+
   int page_bindings() {
     nlohmann::json rows = nlohmann::json::array();
     nlohmann::json args = {"first", std::to_string(kBindingsPage)};
     for (;;) {
-      std::string why;
-      auto resp = nvmove::ctl::call(socket, {{"command", "show bindings"}, {"args", args}, {"read_only", read_only}},
-                                    timeout_ms, why);
-      if (!resp) {
-        std::cerr << "nvectl: daemon unreachable: " << why << "\n";
-        hint();
-        return kUnreachable;
-      }
-      if (!resp->value("ok", false)) {
-        std::cerr << "nvectl: " << resp->value("error", std::string("failed")) << "\n";
-        return resp->value("usage", false) ? kUsage : kFailed;
-      }
+      int rc = kOk;
+      auto resp = ask({{"command", "show bindings"}, {"args", args}, {"read_only", read_only}}, rc);
+      if (!resp) return rc;
       const nlohmann::json &data = (*resp)["data"];
       if (json) {
         for (const auto &r : data["rows"]) rows.push_back(r);
@@ -153,17 +164,9 @@ struct Client {
     nlohmann::json req = {{"command", std::string(spec->words)}, {"args", nlohmann::json::array()},
                           {"read_only", read_only}, {"format", json ? "json" : "text"}};
     for (size_t i = n; i < words.size(); i++) req["args"].push_back(words[i]);
-    std::string why;
-    auto resp = nvmove::ctl::call(socket, req, timeout_ms, why);
-    if (!resp) {
-      std::cerr << "nvectl: daemon unreachable: " << why << "\n";
-      hint();
-      return kUnreachable;
-    }
-    if (!resp->value("ok", false)) {
-      std::cerr << "nvectl: " << resp->value("error", std::string("failed")) << "\n";
-      return resp->value("usage", false) ? kUsage : kFailed;
-    }
+    int rc = kOk;
+    auto resp = ask(req, rc);
+    if (!resp) return rc;
     if (json) std::cout << (*resp)["data"].dump(2) << "\n";
     else std::cout << resp->value("text", std::string());
     return kOk;
@@ -183,10 +186,10 @@ std::vector<std::string> split(const std::string &s) {
 // Values the daemon knows, for completing an argument: port names, VM-IDs,
 // VNs. Asked when TAB is pressed at such an argument (the usage line of the
 // command, or the keyword before it, says which).
-std::vector<std::string> daemon_values(const Client &c, const std::string &command, const char *field) {
+std::vector<std::string> daemon_values(const Client &c, const std::string &command, const char *field,
+                                       const nlohmann::json &args = nlohmann::json::array()) {
   std::string why;
-  auto resp = nvmove::ctl::call(c.socket, {{"command", command}, {"args", nlohmann::json::array()}, {"format", "json"}},
-                                1000, why);
+  auto resp = nvmove::ctl::call(c.socket, {{"command", command}, {"args", args}, {"format", "json"}}, 1000, why);
   std::vector<std::string> out;
   if (!resp || !resp->value("ok", false) || !(*resp)["data"].is_array()) return out;
   for (const auto &row : (*resp)["data"]) {
@@ -211,15 +214,8 @@ std::vector<std::string> argument_candidates(const Client &c, const std::vector<
   if (want == "port" || want.find("PORT") != std::string::npos) values = daemon_values(c, "show ports", "name");
   else if (want.find("VM-ID") != std::string::npos)
     values = c.daemon == "nvad" ? daemon_values(c, "show bindings", "vm_id") : daemon_values(c, "show vms", "vm_id");
-  else if (want == "vn" && c.daemon == "nved") {
-    std::string why;
-    auto resp = nvmove::ctl::call(
-        c.socket, {{"command", "show routes"}, {"args", nlohmann::json::array({"summary"})}, {"format", "json"}}, 1000,
-        why);
-    if (resp && resp->value("ok", false))
-      for (const auto &row : (*resp)["data"])
-        if (row["vn"].is_number_unsigned()) values.push_back(std::to_string(row["vn"].get<uint64_t>()));
-  }
+  else if (want == "vn" && c.daemon == "nved")  // the VNs with routes (the summary's "all" row has none)
+    values = daemon_values(c, "show routes", "vn", nlohmann::json::array({"summary"}));
   std::vector<std::string> out;
   for (const auto &v : values)
     if (v.compare(0, partial.size(), partial) == 0) out.push_back(v);
