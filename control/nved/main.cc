@@ -60,16 +60,27 @@ void usage(std::ostream &o) {
        "  -h, --help                this text\n";
 }
 
+// nved's own options (after "--"); -h / --help last.
+const option kLongOptions[] = {{"config", required_argument, nullptr, 'c'},
+                               {"check-config", no_argument, nullptr, 'k'},
+                               {"exit-when-idle", required_argument, nullptr, 'i'},
+                               {"counters-json", required_argument, nullptr, 'j'},
+                               {"log-level", required_argument, nullptr, 'l'},
+                               {"ctl-socket", required_argument, nullptr, 's'},
+                               {"help", no_argument, nullptr, 'h'},
+                               {nullptr, 0, nullptr, 0}};
+
+// An option of nved's own (not help), as typed: -c or --NAME.
+bool is_nved_option(const std::string &arg) {
+  if (arg == "-c") return true;
+  for (const option *o = kLongOptions; o->name; o++)
+    if (o->val != 'h' && arg == std::string("--") + o->name) return true;
+  return false;
+}
+
 // Returns 0 to go on, or an exit code.
 int parse_options(int argc, char **argv, Options &o) {
-  static const option longopts[] = {{"config", required_argument, nullptr, 'c'},
-                                    {"check-config", no_argument, nullptr, 'k'},
-                                    {"exit-when-idle", required_argument, nullptr, 'i'},
-                                    {"counters-json", required_argument, nullptr, 'j'},
-                                    {"log-level", required_argument, nullptr, 'l'},
-                                    {"ctl-socket", required_argument, nullptr, 's'},
-                                    {"help", no_argument, nullptr, 'h'},
-                                    {nullptr, 0, nullptr, 0}};
+  const option *longopts = kLongOptions;
   optind = 1;
   int c;
   while ((c = getopt_long(argc, argv, "c:h", longopts, nullptr)) != -1) {
@@ -171,8 +182,7 @@ int main(int argc, char **argv) {
     // nved's own options before EAL's would be taken for EAL's: say so.
     for (int i = 1; i < argc; i++) {
       const std::string a = argv[i];
-      if (a == "-c" || a == "--config" || a == "--check-config" || a == "--counters-json" || a == "--ctl-socket" ||
-          a == "--log-level" || a == "--exit-when-idle") {
+      if (is_nved_option(a)) {
         std::cerr << "nved: '" << a << "' is an option of nved, not of EAL: put nved's options after '--'\n"
                   << "  nved [EAL options] -- -c FILE [options]   (e.g. nved -l 0,1 -- -c /etc/nvmove/nved.yaml)\n";
         return 2;
