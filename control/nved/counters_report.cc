@@ -31,8 +31,8 @@ ctl::Record exit_counter_record(const NvedRuntime &rt, ControlPacketCounts contr
   return counter_record(totals, control);
 }
 
-nlohmann::json exit_counters_json(const NvedRuntime &rt, ControlPacketCounts control) {
-  nlohmann::json j = exit_counter_record(rt, control).json();
+nlohmann::json exit_counters_json(const NvedRuntime &rt, const ctl::Record &totals) {
+  nlohmann::json j = totals.json();
   nlohmann::json workers = nlohmann::json::array();
   for (size_t w = 0; w < rt.worker_count(); w++) {
     nlohmann::json one = nlohmann::json::object();

@@ -29,6 +29,7 @@ ctl::Record counter_record(std::span<const uint64_t> values, std::optional<Contr
 // The report at exit, counted from start-up: the record of the totals, and
 // in JSON also "workers": [{"worker", "lcore", "counters": {...}}].
 ctl::Record exit_counter_record(const NvedRuntime &rt, ControlPacketCounts control);
-nlohmann::json exit_counters_json(const NvedRuntime &rt, ControlPacketCounts control);
+// The record's JSON with the per-worker counters added (--counters-json).
+nlohmann::json exit_counters_json(const NvedRuntime &rt, const ctl::Record &totals);
 
 }  // namespace nvmove

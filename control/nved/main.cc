@@ -285,16 +285,17 @@ int main(int argc, char **argv) {
     loop.run(lo);
     rt.stop_workers();
 
-    const nvmove::ControlPacketCounts control{loop.packets_learnt(), loop.packets_unhandled()};
+    const nvmove::ctl::Record totals =
+        nvmove::exit_counter_record(rt, {loop.packets_learnt(), loop.packets_unhandled()});
     if (!opt.counters_json.empty()) {
       std::ofstream f(opt.counters_json);
-      f << nvmove::exit_counters_json(rt, control).dump(2) << "\n";
+      f << nvmove::exit_counters_json(rt, totals).dump(2) << "\n";
       if (!f) {
         spdlog::error("--counters-json {}: cannot write the counters: {}", opt.counters_json, std::strerror(errno));
         rc = 1;
       }
     }
-    std::cout << "counters:\n" << nvmove::exit_counter_record(rt, control).text();
+    std::cout << "counters:\n" << totals.text();
     if (rte_pdump_uninit() != 0) spdlog::debug("rte_pdump_uninit failed");
   } catch (const std::exception &e) {
     std::cerr << "nved: " << e.what() << "\n";
