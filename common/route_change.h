@@ -47,7 +47,16 @@ struct OwnEndpoint {
   bool operator==(const OwnEndpoint &) const = default;
 };
 
-using RouteAction = std::variant<DeliverLocal, TunnelToNve, OwnEndpoint>;
+// The route's address is another NVE's underlay address, learnt from the
+// management node: tunnels from it are decapsulated (docs/protocol.md 7, "Who
+// may tunnel to an NVE"). Only in kTunnelPeerVn, which no virtual network can
+// be (VNs are 24-bit), so a tenant's packet never matches one.
+struct TunnelPeer {
+  bool operator==(const TunnelPeer &) const = default;
+};
+inline constexpr uint32_t kTunnelPeerVn = 0xFFFFFFFFu;
+
+using RouteAction = std::variant<DeliverLocal, TunnelToNve, OwnEndpoint, TunnelPeer>;
 
 struct RouteChange {
   enum class Op : uint8_t { Upsert, Remove };

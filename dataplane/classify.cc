@@ -2,6 +2,7 @@
 
 #include <rte_icmp.h>
 
+#include "common/route_change.h"
 #include "dataplane/ecn.h"
 #include "dataplane/icmp_error.h"
 #include "dataplane/control_ring.h"
@@ -10,6 +11,24 @@
 namespace nvmove::dp {
 
 namespace {
+
+// Whether a tunnel from outer source `src` may be decapsulated: from the
+// configured tunnel.peers prefixes (a scan) or from an NVE the agent learnt
+// from nvad (one lookup in kTunnelPeerVn of the route table, whose hits then
+// show when that NVE last tunnelled to us). docs/protocol.md 7, "Who may
+// tunnel to an NVE".
+bool tunnel_from_known_nve(WorkerContext &ctx, uint8_t family, const uint8_t *src) {
+  if (tunnel_peer_allowed(*ctx.settings, family, src)) return true;
+  RouteKey key;
+  if (family == kFamilyV4) make_key_v4(key, kTunnelPeerVn, src);
+  else make_key_v6(key, kTunnelPeerVn, src);
+  const RouteEntry *e = route_lookup_one(ctx.routes.hash, key, route_key_hash(key));
+  if (!e || e->kind != kRouteTunnelPeer) return false;
+  RouteStat &st = ctx.my_stats[e->stat_idx];
+  st.hits.store(st.hits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  st.last_tsc.store(ctx.now_tsc, std::memory_order_relaxed);
+  return true;
+}
 
 // Decapsulates a tunnel addressed to us: validates the inner header, combines
 // ECN per RFC 6040 and points pm at the inner packet. False = consumed.
@@ -112,7 +131,7 @@ Verdict classify_full(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketM
     if (own_endpoint(s, kFamilyV4, reinterpret_cast<const uint8_t *>(&ip->dst_addr), endpoint_vn)) {
       const uint8_t proto = ip->next_proto_id;
       if ((proto == IPPROTO_IPIP || proto == IPPROTO_IPV6) && port.role == PortRole::Fabric) {
-        if (!tunnel_peer_allowed(s, kFamilyV4, reinterpret_cast<const uint8_t *>(&ip->src_addr)))
+        if (!tunnel_from_known_nve(ctx, kFamilyV4, reinterpret_cast<const uint8_t *>(&ip->src_addr)))
           return drop(ctx, m, Counter::drop_decap_unknown_peer), Verdict::Consumed;
         if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
           return drop(ctx, m, Counter::drop_decap_fragmented), Verdict::Consumed;
@@ -139,7 +158,7 @@ Verdict classify_full(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketM
     if (own_endpoint(s, kFamilyV6, ip6->dst_addr, endpoint_vn)) {
       const uint8_t proto = ip6->proto;
       if ((proto == IPPROTO_IPIP || proto == IPPROTO_IPV6) && port.role == PortRole::Fabric) {
-        if (!tunnel_peer_allowed(s, kFamilyV6, ip6->src_addr))
+        if (!tunnel_from_known_nve(ctx, kFamilyV6, ip6->src_addr))
           return drop(ctx, m, Counter::drop_decap_unknown_peer), Verdict::Consumed;
         if (!decapsulate(ctx, m, pm, proto, sizeof(rte_ipv6_hdr), ipv6_tclass(ip6) & 3))
           return Verdict::Consumed;

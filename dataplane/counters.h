@@ -59,7 +59,7 @@ namespace nvmove::dp {
   X(drop_decap_ecn_ce_not_ect, true, "RFC 6040: CE outer on a Not-ECT inner packet")              \
   X(drop_decap_fragmented, true, "tunnelled packet arrived as outer fragments (no reassembly)")   \
   X(drop_decap_inner_bad, true, "decapsulated inner packet malformed or of the wrong family")     \
-  X(drop_decap_unknown_peer, true, "tunnel from an outer source outside tunnel.peers (not a known NVE)")\
+  X(drop_decap_unknown_peer, true, "tunnel from an outer source that is no known NVE (neither in tunnel.peers nor learnt from nvad)")\
   X(drop_decap_nested, true, "decapsulated packet addressed to one of our endpoints again")       \
   X(drop_neighbour_unresolved, true, "fabric gateway MAC not yet known")                          \
   X(drop_nve_unknown, true, "tunnel route to an NVE with no outer header (being replaced)")       \

@@ -67,10 +67,11 @@ inline bool own_endpoint(const DataplaneSettings &s, uint8_t family, const uint8
   return own_endpoint(s, family, addr, vn);
 }
 
-// Whether a tunnel from outer source `src` may be decapsulated: only from
-// the NVEs of tunnel.peers (RFC 6169 3, CVE-2020-10136: otherwise any host
-// on the fabric can inject packets into a tenant's VM or use the NVE as a
-// relay). Decapsulation is exceptional traffic: a scan is enough.
+// Whether `src` is in the configured tunnel.peers prefixes: tunnels are
+// decapsulated only from known NVEs (RFC 6169 3, CVE-2020-10136: otherwise
+// any host on the fabric can inject packets into a tenant's VM or use the NVE
+// as a relay). classify.cc also accepts the NVEs learnt from nvad. A handful
+// of prefixes: a scan is enough.
 inline bool tunnel_peer_allowed(const DataplaneSettings &s, uint8_t family, const uint8_t *src) {
   IpAddress a;
   a.family = family;

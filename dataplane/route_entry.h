@@ -117,7 +117,9 @@ inline uint32_t make_key_v6_hashed(RouteKey &k, const KeyPrefix &p, const void *
 
 // kRouteOwn: one of this NVE's endpoints (virtual_networks): the packet is
 // ours, and classify_full() handles it as it handles the main address.
-enum RouteKind : uint8_t { kRouteLocal = 1, kRouteTunnel = 2, kRouteOwn = 3 };
+// kRouteTunnelPeer: another NVE's underlay address learnt from nvad, keyed in
+// kTunnelPeerVn (common/route_change.h): tunnels from it are decapsulated.
+enum RouteKind : uint8_t { kRouteLocal = 1, kRouteTunnel = 2, kRouteOwn = 3, kRouteTunnelPeer = 4 };
 
 // Immutable once published: a change publishes a new entry and retires the old
 // one through RCU, so a worker never sees a half-written entry. The key lives

@@ -288,6 +288,12 @@ bool RouteTable::upsert(const RouteChange &c, std::string &why) {
 
   RouteEntry e{};
   e.key = key;
+  const bool peer = std::holds_alternative<TunnelPeer>(c.action);
+  if (peer != (c.route.vn == kTunnelPeerVn)) {
+    why = peer ? "a tunnel peer belongs in vn " + std::to_string(kTunnelPeerVn)
+               : "vn " + std::to_string(kTunnelPeerVn) + " holds only tunnel peers";
+    return false;
+  }
   const auto *own = std::get_if<OwnEndpoint>(&c.action);
   if (old && old->kind == kRouteOwn && !own) {
     why = "is one of this NVE's own endpoints (virtual_networks / nve)";
@@ -296,6 +302,9 @@ bool RouteTable::upsert(const RouteChange &c, std::string &why) {
   if (own) {
     e.kind = kRouteOwn;
     e.own_vn = own->vn;
+    e.nve_idx = kNone;
+  } else if (peer) {
+    e.kind = kRouteTunnelPeer;
     e.nve_idx = kNone;
   } else if (const auto *local = std::get_if<DeliverLocal>(&c.action)) {
     e.kind = kRouteLocal;
@@ -406,6 +415,8 @@ RouteView RouteTable::to_view(const RouteKey &key, const RouteEntry &e) const {
     v.action = l;
   } else if (e.kind == kRouteTunnel) {
     v.action = TunnelToNve{nve_slots_[e.nve_idx].addr};
+  } else if (e.kind == kRouteTunnelPeer) {
+    v.action = TunnelPeer{};
   } else {
     v.action = OwnEndpoint{e.own_vn};
   }

@@ -20,7 +20,10 @@ namespace nvmove::agent {
   X(bul_idle_expired, "binding update list entries removed because no packet used their tunnel")      \
   X(bul_renewed, "binding update list entries renewed at the end of their lifetime: still carrying traffic") \
   X(vm_announcements_activated, "gratuitous ARP / unsolicited NA that activated an associated VM")        \
-  X(vm_announcements_ignored, "gratuitous ARP / unsolicited NA from no associated VM here (MAC, address, port or VLAN differ)")
+  X(vm_announcements_ignored, "gratuitous ARP / unsolicited NA from no associated VM here (MAC, address, port or VLAN differ)") \
+  X(tunnel_peers_learnt, "NVEs nvad named as redirecting to us, whose tunnels are now decapsulated")      \
+  X(tunnel_peers_expired, "learnt tunnel peers forgotten: no registration reply named them for a lifetime") \
+  X(tunnel_peers_refused, "tunnel peers not learnt: already 4096 learnt")
 
 struct AgentCounters {
 #define NVE_AGENT_COUNTER_FIELD(name, help) uint64_t name = 0;

@@ -15,7 +15,8 @@ NveAgent::NveAgent(AgentConfig cfg, RouteBackend &routes, AgentTransport &net, c
       keys_(keys),
       limited_log_(std::chrono::seconds(10), clock),
       client_(cfg_, keys_, clock, counters_),
-      bul_(cfg_, keys_, clock, counters_, limited_log_) {}
+      bul_(cfg_, keys_, clock, counters_, limited_log_),
+      peers_(clock, counters_) {}
 
 std::optional<std::string> NveAgent::vm_event(VmEvent event, const VmSpec &spec, proto::MobilityMode mobility) {
   auto r = client_.vm_event(event, spec, mobility, routes_, bul_.contains(spec.id));
@@ -71,6 +72,9 @@ void NveAgent::on_datagram(const IpAddress &from, uint16_t from_port, std::span<
       counters_.dropped_datagrams++;  // a reply to nothing we asked (late or replayed)
       return;
     }
+    // The previous NVEs now tunnel this VM's packets in flight to us.
+    if (proto::is_accepted(m.status) && m.lifetime > 0)
+      out->append(peers_.learn(m.redirecting_nves, proto::lifetime_seconds(m.lifetime)));
     return apply(std::move(*out));
   }
   if (!m.notification) {
@@ -84,6 +88,7 @@ void NveAgent::on_datagram(const IpAddress &from, uint16_t from_port, std::span<
 void NveAgent::tick() {
   AgentOutcome out = client_.tick();
   out.append(bul_.expire(routes_));
+  out.append(peers_.expire());
   apply(std::move(out));
 }
 
@@ -96,6 +101,7 @@ void NveAgent::restore_state(const nlohmann::json &state) {
     if (refused) spdlog::warn("vm {}: not restored: {}", vm_id_text(vm.spec.id), *refused);
   }
   apply(bul_.restore(state.value("bul", nlohmann::json::array())));
+  apply(peers_.restore(state.value("tunnel_peers", nlohmann::json::array())));
   state_version_++;
 }
 

@@ -23,6 +23,7 @@
 #include "control/agent/agent_outcome.h"
 #include "control/agent/binding_update_list.h"
 #include "control/agent/registration_client.h"
+#include "control/agent/tunnel_peers.h"
 #include "control/agent/vm_lifecycle.h"
 #include "control/base/clock.h"
 #include "control/base/rate_limited_log.h"
@@ -62,16 +63,19 @@ class NveAgent {
   // (every control loop pass); cheap when there is nothing due.
   void tick();
 
-  // The state that survives a restart ({"vms": [...], "bul": [...]}), and
+  // The state that survives a restart ({"vms", "bul", "tunnel_peers"}), and
   // its replay into a fresh agent (VMs re-associated and re-activated,
-  // redirects re-installed). state_version() grows with every change worth
+  // redirects and learnt tunnel peers re-installed). state_version() grows with every change worth
   // saving.
-  nlohmann::json export_state() const { return {{"vms", client_.export_state()}, {"bul", bul_.export_state()}}; }
+  nlohmann::json export_state() const {
+    return {{"vms", client_.export_state()}, {"bul", bul_.export_state()}, {"tunnel_peers", peers_.json()}};
+  }
   void restore_state(const nlohmann::json &state);
   uint64_t state_version() const { return state_version_; }
 
   nlohmann::json vms_json() const { return client_.vms_json(); }
   nlohmann::json bul_json() const { return bul_.json(); }
+  nlohmann::json tunnel_peers_json() const { return peers_.json(); }
   const AgentCounters &counters() const { return counters_; }
   // Test and CLI view.
   std::optional<VmState> vm_state(const proto::VmId &id) const { return client_.vm_state(id); }
@@ -92,6 +96,7 @@ class NveAgent {
   RateLimitedLog limited_log_;
   RegistrationClient client_;
   BindingUpdateList bul_;
+  LearntTunnelPeers peers_;
   uint64_t state_version_ = 0;
 };
 

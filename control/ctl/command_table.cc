@@ -18,6 +18,7 @@ constexpr CommandSpec kNved[] = {
     {"show workers", "", "worker lcores, their queues, packets and idle ratio", false},
     {"show routes", "[vn N] [ADDRESS] | summary", "host routes: kind, destination, hits, last hit; or counts per VN", false},
     {"show route-table", "", "capacity, routes, memory, table version, last update", false},
+    {"show tunnel-peers", "", "NVEs whose tunnels are decapsulated: tunnel.peers and those learnt from nvad", false},
     {"route add", "vn N ADDRESS (local PORT MAC [vlan V] | tunnel NVE)", "add or change a host route", true},
     {"route del", "vn N ADDRESS", "delete a host route", true},
     {"show neighbours", "", "fabric gateway addresses and MACs", false},

@@ -52,6 +52,11 @@ class Notifier {
   void forget(const BindingKey &key, PreviousNve &previous);
   void forget_all(Binding &binding);
 
+  // The Lifetime a notification to `previous` asks for now: 0 = it is told
+  // to stop redirecting (the binding ended, or it is older than a cold
+  // move's last source).
+  uint16_t lifetime_asked(const Binding &binding, const PreviousNve &previous) const;
+
   // After a restart: each binding's pending notifications, whose
   // retransmission timers resume where they were.
   void restore_binding(const Binding &binding);
@@ -60,7 +65,6 @@ class Notifier {
   void transmit(const Binding &binding, PreviousNve &previous, Outcome &out);
   void retransmit_or_fail(Binding &binding, PreviousNve &previous, Outcome &out);
   void fail(Binding &binding, PreviousNve &previous, std::optional<proto::Status> status);
-  uint16_t lifetime_asked(const Binding &binding, const PreviousNve &previous) const;
 
   const NotificationTimers &timers_;
   const Clock &clock_;

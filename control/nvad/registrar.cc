@@ -18,6 +18,10 @@ RequestStamp stamp_of(const proto::Message &request) {
   return RequestStamp{request.sequence, request.timestamp_ns.value_or(0)};
 }
 
+// At most this many Redirecting NVE Addresses in a reply: 32 IPv6 options are
+// 640 bytes, which fits the 1232-byte message beside the largest VM-ID.
+constexpr size_t kMaxRedirectingNves = 32;
+
 }  // namespace
 
 Registrar::Registrar(RegistrationPolicy policy, const Clock &clock)
@@ -116,6 +120,22 @@ void Registrar::accept(const Inbound &in, uint16_t granted_lifetime, Outcome &ou
                        proto::make_reply(in.message, proto::Status::Accepted, granted_lifetime)};
 }
 
+void Registrar::accept(const Inbound &in, const Binding &binding, Outcome &out) {
+  accept(in, binding.granted_lifetime, out);
+  // The NVEs still redirecting this VM's packets in flight tunnel them to the
+  // registering NVE, which decapsulates only from NVEs it knows: tell it
+  // which (docs/protocol.md 7, "Who may tunnel to an NVE"). Every previous
+  // NVE asked to redirect, whatever its redirect_until (it renews a busy
+  // redirect on its own); newest first, so the bound drops the oldest.
+  std::vector<IpAddress> &listed = out.reply->message.redirecting_nves;
+  for (auto it = binding.previous.rbegin(); it != binding.previous.rend(); ++it) {
+    if (notifier_.lifetime_asked(binding, *it) == 0) continue;
+    for (const IpAddress &a : permitted_endpoints(policy_, it->nve.control))
+      if (listed.size() < kMaxRedirectingNves && std::ranges::find(listed, a) == listed.end())
+        listed.push_back(a);
+  }
+}
+
 void Registrar::grant_lifetime(Binding &binding, const Inbound &in) {
   binding.granted_lifetime = std::min(in.message.lifetime, policy_.max_lifetime);
   binding.registered_at = clock_.now();
@@ -170,7 +190,7 @@ Outcome Registrar::create(const Inbound &in, Outcome out) {
   spdlog::debug("VM {} registered at NVE {} (endpoints {}), virtual network {}, lifetime {} s",
                vm_id_text(binding.vm_id), in.peer.to_string(), endpoints_line(binding.serving.endpoints),
                binding.virtual_network, proto::lifetime_seconds(binding.granted_lifetime));
-  accept(in, binding.granted_lifetime, out);
+  accept(in, binding, out);
   schedule_deadline(binding);
   save(std::move(binding), out);
   return out;
@@ -183,7 +203,7 @@ Outcome Registrar::refresh(const Inbound &in, Binding binding, Outcome out) {
   binding.addresses = request.vm_addresses;  // a registration replaces the set
   grant_lifetime(binding, in);
   counters_.refreshes++;
-  accept(in, binding.granted_lifetime, out);
+  accept(in, binding, out);
   // Previous NVEs redirect to the old endpoints: tell them the new ones.
   if (endpoints_changed) notifier_.notify_previous(binding, out);
   schedule_deadline(binding);
@@ -233,7 +253,7 @@ Outcome Registrar::move(const Inbound &in, Binding binding, Outcome out) {
                  vm_id_text(binding.vm_id), binding.recent_moves.size(),
                  duration_text(policy_.flap.window), in.peer.to_string());
   }
-  accept(in, binding.granted_lifetime, out);
+  accept(in, binding, out);
   notifier_.notify_previous(binding, out);
   schedule_deadline(binding);
   save(std::move(binding), out);

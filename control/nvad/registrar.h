@@ -76,6 +76,8 @@ class Registrar {
 
   void grant_lifetime(Binding &binding, const Inbound &in);
   void accept(const Inbound &in, uint16_t granted_lifetime, Outcome &out);
+  // Accepted with the binding's lifetime, naming the NVEs that redirect to it.
+  void accept(const Inbound &in, const Binding &binding, Outcome &out);
   void save(Binding binding, Outcome &out);
   void schedule_deadline(const Binding &binding);
   void remove(const Binding &binding, Outcome &out);

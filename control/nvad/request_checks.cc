@@ -39,11 +39,15 @@ std::optional<Refusal> check_mandatory_options(const proto::Message &request) {
                     " missing: " + missing->reason);
 }
 
+std::vector<IpAddress> permitted_endpoints(const RegistrationPolicy &policy, const IpAddress &peer) {
+  const PeerPolicy *configured = peer_policy(policy, peer);
+  if (configured && !configured->endpoints.empty()) return configured->endpoints;
+  return {peer};
+}
+
 std::optional<Refusal> check_endpoints(const RegistrationPolicy &policy, const IpAddress &peer,
                                        const proto::Message &request) {
-  const PeerPolicy *configured = peer_policy(policy, peer);
-  std::vector<IpAddress> own = {peer};
-  const auto &allowed = configured && !configured->endpoints.empty() ? configured->endpoints : own;
+  const std::vector<IpAddress> allowed = permitted_endpoints(policy, peer);
   for (const auto &endpoint : {request.serving_nve.ipv4, request.serving_nve.ipv6}) {
     if (endpoint && std::ranges::find(allowed, *endpoint) == allowed.end())
       return refuse(proto::Status::NotAuthorized,

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "control/nvad/binding_cache.h"
 #include "control/nvad/nvad_config.h"
@@ -33,6 +34,10 @@ std::optional<Refusal> check_peer_listed(const RegistrationPolicy &policy, const
 // VM's traffic at any address it likes.
 std::optional<Refusal> check_endpoints(const RegistrationPolicy &policy, const IpAddress &peer,
                                        const proto::Message &request);
+
+// The addresses `peer` may announce as tunnel endpoints, which are also the
+// ones it may tunnel from: its configured endpoints, or else its own address.
+std::vector<IpAddress> permitted_endpoints(const RegistrationPolicy &policy, const IpAddress &peer);
 
 // The virtual network is configured (192), and this peer may serve it (129).
 std::optional<Refusal> check_virtual_network(const RegistrationPolicy &policy, const IpAddress &peer,

@@ -39,6 +39,7 @@ Reply usage(const std::string &why) { return Reply::fail(why, true); }
 std::string action_kind(const RouteAction &a) {
   if (std::holds_alternative<DeliverLocal>(a)) return "local";
   if (std::holds_alternative<TunnelToNve>(a)) return "tunnel";
+  if (std::holds_alternative<TunnelPeer>(a)) return "peer";
   return "endpoint";
 }
 
@@ -48,7 +49,17 @@ std::string action_text(const RouteAction &a) {
   if (const auto *l = std::get_if<DeliverLocal>(&a))
     return "local port " + std::to_string(l->port) + " " + mac_to_string(l->vm_mac) +
            (l->vlan ? " vlan " + std::to_string(l->vlan) : "");
+  if (std::holds_alternative<TunnelPeer>(a)) return "tunnel peer";
   return "endpoint of vn " + std::to_string(std::get<OwnEndpoint>(a).vn);
+}
+
+// Seconds since a route's last hit, "never" if none: "0.250s ago".
+ctl::Cell last_hit_cell(uint64_t last_hit_tsc, uint64_t now_tsc, uint64_t hz) {
+  if (!last_hit_tsc) return ctl::Cell::shown_as(nullptr, "never");
+  const double ago = double(now_tsc > last_hit_tsc ? now_tsc - last_hit_tsc : 0) / double(hz);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3fs ago", ago);
+  return ctl::Cell::shown_as(ago, buf);
 }
 
 }  // namespace
@@ -73,6 +84,7 @@ void NvedCommands::register_all(ctl::CtlServer &s) {
   s.on("show workers", bind(&NvedCommands::show_workers));
   s.on("show routes", bind(&NvedCommands::show_routes));
   s.on("show route-table", bind(&NvedCommands::show_route_table));
+  s.on("show tunnel-peers", bind(&NvedCommands::show_tunnel_peers));
   s.on("route add", bind(&NvedCommands::route_add));
   s.on("route del", bind(&NvedCommands::route_del));
   s.on("show neighbours", bind(&NvedCommands::show_neighbours));
@@ -228,6 +240,7 @@ static Reply routes_summary(const dp::RouteTable &table) {
   std::map<uint32_t, Kinds> per_vn;
   Kinds all;
   for (const auto &v : table.list()) {
+    if (v.route.vn == kTunnelPeerVn) continue;  // not a VN's: show tunnel-peers
     Kinds &k = per_vn[v.route.vn];
     for (Kinds *t : {&k, &all}) {
       if (std::holds_alternative<DeliverLocal>(v.action)) t->local++;
@@ -261,10 +274,11 @@ Reply NvedCommands::show_routes(const Args &a) {
     if (auto r = rt_.routes().find({*vn, *addr})) routes.push_back(*r);
   } else if (addr) {  // this address in any virtual network: walk
     for (auto &r : rt_.routes().list())
-      if (r.route.address == *addr) routes.push_back(r);
+      if (r.route.address == *addr && r.route.vn != kTunnelPeerVn) routes.push_back(r);
   } else {
+    // Learnt tunnel peers are no VN's routes: show tunnel-peers lists them.
     for (auto &r : rt_.routes().list())
-      if (!vn || r.route.vn == *vn) routes.push_back(r);
+      if (vn ? r.route.vn == *vn : r.route.vn != kTunnelPeerVn) routes.push_back(r);
   }
   std::sort(routes.begin(), routes.end(), [](const RouteView &x, const RouteView &y) { return x.route < y.route; });
   const uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
@@ -279,21 +293,34 @@ Reply NvedCommands::show_routes(const Args &a) {
     } else if (const auto *tn = std::get_if<TunnelToNve>(&v.action)) {
       dest = tn->nve.to_string();
       extra = {{"nve", dest}};
+    } else if (std::holds_alternative<TunnelPeer>(v.action)) {
+      dest = "tunnels from this NVE are decapsulated";
     } else {
       const uint32_t carried = std::get<OwnEndpoint>(v.action).vn;
       dest = "this NVE, tunnels of vn " + std::to_string(carried);
       extra = {{"carries_vn", carried}};
     }
-    ctl::Cell last = ctl::Cell::shown_as(nullptr, "never");
-    if (v.last_hit_tsc) {
-      const double ago = double(now > v.last_hit_tsc ? now - v.last_hit_tsc : 0) / double(hz);
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.3fs ago", ago);
-      last = ctl::Cell::shown_as(ago, buf);
-    }
-    t.add({v.route.vn, v.route.address.to_string(), action_kind(v.action), dest, v.hits, std::move(last)}).extra =
-        std::move(extra);
+    t.add({v.route.vn, v.route.address.to_string(), action_kind(v.action), dest, v.hits,
+           last_hit_cell(v.last_hit_tsc, now, hz)})
+        .extra = std::move(extra);
   }
+  return Reply::of(std::move(t));
+}
+
+// Who may tunnel to us (docs/protocol.md 7): the configured prefixes, then
+// the NVEs the agent learnt from nvad, with when each last tunnelled here.
+Reply NvedCommands::show_tunnel_peers(const Args &a) {
+  if (!a.empty()) return Reply::bad_usage();
+  const uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+  ctl::Table t({{"peer", "PEER", 41}, {"source", "SOURCE", 13}, {"hits", "TUNNELS", 14}, {"last_hit_seconds_ago", "LAST"}});
+  for (const IpPrefix &p : cfg_.tunnel_peers)
+    t.add({p.to_string(), "tunnel.peers", ctl::Cell::shown_as(nullptr, "-"), ctl::Cell::shown_as(nullptr, "-")});
+  std::vector<RouteView> learnt;
+  for (auto &r : rt_.routes().list())
+    if (r.route.vn == kTunnelPeerVn) learnt.push_back(r);
+  std::sort(learnt.begin(), learnt.end(), [](const RouteView &x, const RouteView &y) { return x.route < y.route; });
+  for (const auto &v : learnt)
+    t.add({v.route.address.to_string(), "nvad", v.hits, last_hit_cell(v.last_hit_tsc, now, hz)});
   return Reply::of(std::move(t));
 }
 

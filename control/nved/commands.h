@@ -33,6 +33,7 @@ class NvedCommands {
   ctl::Reply show_workers(const std::vector<std::string> &args);
   ctl::Reply show_routes(const std::vector<std::string> &args);
   ctl::Reply show_route_table(const std::vector<std::string> &args);
+  ctl::Reply show_tunnel_peers(const std::vector<std::string> &args);
   ctl::Reply route_add(const std::vector<std::string> &args);
   ctl::Reply route_del(const std::vector<std::string> &args);
   ctl::Reply show_neighbours(const std::vector<std::string> &args);

@@ -170,9 +170,12 @@ void NvedRuntime::build_settings() {
         std::memcpy(v.addr, a.bytes.data(), 16);
       }
   for (const IpPrefix &p : cfg_.tunnel_peers) s.tunnel_peers[s.n_tunnel_peers++] = p;
-  if (s.n_tunnel_peers == 0)
-    spdlog::warn("tunnel.peers is empty: every tunnel to this NVE is dropped (drop_decap_unknown_peer); "
-                 "list the underlay prefixes of the other NVEs");
+  if (s.n_tunnel_peers == 0 && !cfg_.agent.enabled)
+    spdlog::warn("tunnel.peers is empty and there is no agent: every tunnel to this NVE is dropped "
+                 "(drop_decap_unknown_peer); list the underlay prefixes of the other NVEs");
+  else if (s.n_tunnel_peers == 0)
+    spdlog::info("tunnel.peers is empty: tunnels are accepted only from the NVEs nvad names as redirecting "
+                 "VMs that moved here (show tunnel-peers)");
   s.tunnel_mtu = cfg_.tunnel_mtu;
   s.dscp_set = cfg_.tunnel_dscp;
   s.default_forward = cfg_.default_forward;

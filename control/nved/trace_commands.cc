@@ -134,8 +134,8 @@ Reply explain(NvedRuntime &rt, const NvedConfig &cfg, const Args &a) {
                            (cfg.tunnel_dscp < 0 ? std::string("copied") : std::to_string(cfg.tunnel_dscp)) +
                            ", tunnel MTU " + std::to_string(cfg.tunnel_mtu) + " (encap_" +
                            (address->is_v4() ? "ipv4" : "ipv6") + "_in_" + (v4 ? "ipv4" : "ipv6") + ")"});
-  } else {
-    const uint32_t carried = std::get<OwnEndpoint>(route->action).vn;
+  } else if (const auto *own = std::get_if<OwnEndpoint>(&route->action)) {
+    const uint32_t carried = own->vn;
     rec.add({"route", "endpoint"});
     rec.add({"action", "this NVE's tunnel endpoint for vn " + std::to_string(carried) +
                            ": a tunnel to it from a tunnel peer is decapsulated into vn " + std::to_string(carried)});

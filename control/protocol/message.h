@@ -88,6 +88,10 @@ struct Message {
   NveAddresses previous_nve;
   std::optional<uint64_t> timestamp_ns;  // ns since 1970-01-01T00:00:00Z
   std::optional<uint16_t> expected_sequence;  // replies with status 135
+  // Accepted replies only: the underlay addresses of the NVEs that may
+  // tunnel this VM's packets in flight to the requester (section 7,
+  // "Tenants on the fabric"); it decapsulates tunnels from them.
+  std::vector<IpAddress> redirecting_nves;
 
   bool is_request() const { return type == MessageType::RegistrationRequest; }
   bool is_reply() const { return type == MessageType::RegistrationReply; }

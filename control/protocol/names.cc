@@ -36,6 +36,7 @@ const char *option_type_name(uint8_t type) {
     case OptionType::VmAddress: return "VM Address";
     case OptionType::ServingNve: return "Serving NVE Address";
     case OptionType::PreviousNve: return "Previous NVE Address";
+    case OptionType::RedirectingNve: return "Redirecting NVE Address";
     case OptionType::Timestamp: return "Timestamp";
     case OptionType::ExpectedSequence: return "Expected Sequence Number";
     case OptionType::Authentication: return "Authentication";

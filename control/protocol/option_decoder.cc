@@ -85,12 +85,13 @@ std::optional<CodecError> decode_vm_id(const RawOption &option, Message &message
   return std::nullopt;
 }
 
-std::optional<CodecError> decode_vm_address(const RawOption &option, Message &message) {
+// VM Address and Redirecting NVE Address: any number, no two equal.
+std::optional<CodecError> decode_address_list(const RawOption &option, std::vector<IpAddress> &list) {
   IpAddress address;
   if (auto err = decode_address(option, address)) return err;
-  if (std::ranges::find(message.vm_addresses, address) != message.vm_addresses.end())
-    return option_error(option, CodecErrc::DuplicateOption, "the same VM address is listed twice");
-  message.vm_addresses.push_back(address);
+  if (std::ranges::find(list, address) != list.end())
+    return option_error(option, CodecErrc::DuplicateOption, "the same address is listed twice");
+  list.push_back(address);
   return std::nullopt;
 }
 
@@ -127,6 +128,7 @@ std::optional<CodecError> decode_one(const RawOption &option, DecodedMessage &ou
     case OptionType::Timestamp:
     case OptionType::ExpectedSequence:
     case OptionType::Authentication:
+    case OptionType::RedirectingNve:
       if (!option_allowed_in(type, message.type))
         return option_error(option, CodecErrc::OptionNotAllowed, "not allowed in this message type");
       break;
@@ -151,7 +153,7 @@ std::optional<CodecError> decode_one(const RawOption &option, DecodedMessage &ou
       message.virtual_network = in.u32();
       return std::nullopt;
     case OptionType::VmAddress:
-      return decode_vm_address(option, message);
+      return decode_address_list(option, message.vm_addresses);
     case OptionType::ServingNve:
       return decode_nve(option, message.serving_nve);
     case OptionType::PreviousNve:
@@ -169,6 +171,8 @@ std::optional<CodecError> decode_one(const RawOption &option, DecodedMessage &ou
       return std::nullopt;
     case OptionType::Authentication:
       return decode_authentication(option, out.auth);
+    case OptionType::RedirectingNve:
+      return decode_address_list(option, message.redirecting_nves);
   }
   return std::nullopt;  // not reached: unknown types returned above
 }

@@ -86,15 +86,15 @@ std::optional<CodecError> write_vm_id(const Message &message, ByteWriter &out) {
   return std::nullopt;
 }
 
-std::optional<CodecError> write_vm_addresses(const Message &message, ByteWriter &out) {
-  if (message.vm_addresses.empty()) return std::nullopt;
-  if (auto err = check_allowed(message, out, OptionType::VmAddress)) return err;
-  const auto &addresses = message.vm_addresses;
+// VM Address and Redirecting NVE Address: any number, no two equal.
+std::optional<CodecError> write_address_list(const Message &message, ByteWriter &out, OptionType type,
+                                             const std::vector<IpAddress> &addresses) {
+  if (addresses.empty()) return std::nullopt;
+  if (auto err = check_allowed(message, out, type)) return err;
   for (auto it = addresses.begin(); it != addresses.end(); ++it) {
     if (std::find(addresses.begin(), it, *it) != it)
-      return encode_error(out, CodecErrc::DuplicateOption, OptionType::VmAddress,
-                          "the same VM address is listed twice");
-    if (auto err = write_address(out, OptionType::VmAddress, *it)) return err;
+      return encode_error(out, CodecErrc::DuplicateOption, type, "the same address is listed twice");
+    if (auto err = write_address(out, type, *it)) return err;
   }
   return std::nullopt;
 }
@@ -113,7 +113,7 @@ std::optional<CodecError> encode_options(const Message &message, ByteWriter &out
     out.zeros(2);
     out.u32(*message.virtual_network);
   }
-  if (auto err = write_vm_addresses(message, out)) return err;
+  if (auto err = write_address_list(message, out, OptionType::VmAddress, message.vm_addresses)) return err;
   if (auto err = write_nve(message, out, OptionType::ServingNve, message.serving_nve)) return err;
   if (auto err = write_nve(message, out, OptionType::PreviousNve, message.previous_nve)) return err;
   if (message.timestamp_ns) {
@@ -126,6 +126,8 @@ std::optional<CodecError> encode_options(const Message &message, ByteWriter &out
     write_option_header(out, OptionType::ExpectedSequence, kExpectedSequenceValueLength);
     out.u16(*message.expected_sequence);
   }
+  if (auto err = write_address_list(message, out, OptionType::RedirectingNve, message.redirecting_nves))
+    return err;
   return std::nullopt;
 }
 

@@ -24,6 +24,7 @@ constexpr bool option_allowed_in(OptionType option, MessageType message) {
     case OptionType::PreviousNve:
       return message == MessageType::RegistrationRequest;
     case OptionType::ExpectedSequence:
+    case OptionType::RedirectingNve:
       return message == MessageType::RegistrationReply;
   }
   return false;

@@ -50,6 +50,7 @@ enum class OptionType : uint8_t {
   Timestamp = 0x87,
   ExpectedSequence = 0x08,  // a hint for resynchronising: safe to skip
   Authentication = 0x89,
+  RedirectingNve = 0x0A,    // informational: safe to skip (a reply's tunnel sources)
 };
 
 // Value lengths (the Length field, not counting Type and Length).

@@ -169,6 +169,8 @@ PRE_MOVE_S = 1.0       # traffic to vmA before the move
 POST_MOVE_S = 2.0      # traffic after the move is complete
 SETTLE_S = 0.1         # the 90 % criterion counts datagrams sent this long after the move
 MIN_SHARE = 0.90
+SPOOF_COUNT = 20        # --spoof: IP-in-IP frames from the gateway to B
+SPOOF_PORT = 9
 
 log = base.log
 
@@ -483,8 +485,7 @@ ports:
   - {name: vms, role: access, port_id: 1}
 %(t7port)snve: {ipv4: %(nve)s}
 fabric_gateway: {ipv4: %(gw)s}
-tunnel: {peers: [%(nve_a)s/32, %(nve_b)s/32, %(nve_c)s/32]}
-default_action: drop
+%(tunnel)sdefault_action: drop
 route_table: {capacity: 4096}
 workers: {mbufs: 4095, idle_sleep_us: 100}
 agent:
@@ -498,6 +499,10 @@ agent:
   retransmit_max_ms: 2000
 """ % dict(nve=self.nve_ip[n], gw=GW_IP, nve_a=NVE_A, nve_b=NVE_B, nve_c=NVE_C, nvad=NVAD_CTL, port=NVAD_PORT,
                 t7port="  - {name: t7, role: access, port_id: 2, vn: %d}\n" % T7_VN if self.tenants else "",
+                # Tunnels are accepted from the NVEs nvad names (previous NVEs of
+                # a VM that moved here); the tenants' static VN 7 routes tunnel
+                # without a move, so those NVEs are configured.
+                tunnel="tunnel: {peers: [%s/32, %s/32]}\n" % (NVE_A, NVE_B) if self.tenants else "",
                 listen=self.agent_ip[n], state=os.path.join(os.path.dirname(self.paths[n + ".yaml"]), n + ".state"),
                 keys=self.paths[n + ".keys"]))
                 if self.tenants:
@@ -656,6 +661,8 @@ def main():
     ap.add_argument("--chain", action="store_true",
                     help="after the move to B the VM comes back to A (A -> B -> A), while a second correspondent "
                          "sends through B: B, now a previous NVE, redirects it to A")
+    ap.add_argument("--spoof", action="store_true",
+                    help="after the move, the gateway sends IP-in-IP to B: dropped as from no known NVE")
     ap.add_argument("--tenants", action="store_true",
                     help="a second tenant (VN 7) with a VM at the same address behind A, which stays, and a "
                          "correspondent behind B: while VN 0's VM moves, neither tenant receives a datagram of "
@@ -938,6 +945,10 @@ def main():
         log("A after deactivate: route %s; BUL %s; vm %s" % (route_a2, bul_a2, va2))
         log("A agent counters: %s" % agent_a)
         log("B: route %s" % route_b)
+        # No tunnel.peers anywhere: B decapsulates A's tunnels because nvad's
+        # reply named A (docs/protocol.md 7, "Who may tunnel to an NVE").
+        _, peers_b = env.nvectl("B", "show", "tunnel-peers", json_out=True)
+        log("B: tunnel peers %s" % peers_b)
         dbm = wait_until(lambda: (lambda b: b if b and b.get("serving_address") == AGENT_B else None)(
             env.db_binding(VM_ID)), 3)
         dbm = dbm or env.db_binding(VM_ID)
@@ -957,6 +968,8 @@ def main():
                 and [p["address"] for p in cli_bindings[0]["previous_nves"]] == [AGENT_A],
             "B accepted associate + activate, A deactivate": move_ok,
             "B: vm1 registered": bool(vb),
+            "B: show tunnel-peers lists %s, learnt from nvad" % NVE_A: bool(peers_b)
+                and any(p.get("peer") == NVE_A and p.get("source") == "nvad" for p in peers_b),
             "nvad store: vm1 served by %s, endpoints [%s], move_count 1" % (AGENT_B, NVE_B):
                 bool(dbm) and dbm.get("serving_address") == AGENT_B
                 and json.loads(dbm.get("serving_endpoints") or "[]") == [NVE_B] and dbm.get("move_count") == 1,
@@ -979,6 +992,20 @@ def main():
         ok = bool(route_a2) and route_a2.get("kind") == "tunnel" and route_a2.get("nve") == NVE_B
         res.record("A's route", ok, "after `vm deactivate` on A: %s (before it, after the notification: %s); "
                    "expected a tunnel to %s" % (route_a2, route_a1, NVE_B))
+
+        # ---- 5a. a tunnel from a fabric host that is no NVE (CVE-2020-10136) ----------------
+        # The gateway (192.0.2.254) sends IP-in-IP to B with the VM as inner
+        # destination: B knows A from nvad, not the gateway, so every frame
+        # must land on drop_decap_unknown_peer (checked with B's counters at
+        # exit) and none reach vmB (an unused port: the stream's listener is
+        # not disturbed either way).
+        spoof_sent = 0
+        if args.spoof:
+            b_mac = env.mac(env.ns_nve, env.if_fb)
+            rs = env.helper_result("scapy-ipip-spoofed", env.ns_fab, "ipip", env.if_br, env.gw_mac, b_mac,
+                                   str(SPOOF_COUNT), str(SPOOF_PORT), GW_IP, "S", NVE_B)
+            spoof_sent = rs["sent"]
+            log("spoofed IP-in-IP from %s to B: %s" % (GW_IP, rs))
 
         # ---- 5b. A restarted while it holds the redirect ------------------------------------
         restart_window = None
@@ -1232,6 +1259,10 @@ def main():
                     and row["ip.checksum.status"].split(",")[0] == "1"]
             log("  wire: %d redirect frames %s -> %s with a verified outer checksum" % (len(back), NVE_B, NVE_A))
             tun = [row for row in tun if row not in back]
+        if args.spoof:  # the gateway's spoofed tunnel to B: its drop is checked with B's counters
+            spoofed = [row for row in tun if row["ip.src"].startswith(GW_IP + ",")]
+            log("  wire: %d spoofed frames %s -> %s (sent %d)" % (len(spoofed), GW_IP, NVE_B, spoof_sent))
+            tun = [row for row in tun if row not in spoofed]
         if args.tenants:  # tenant 7's tunnel from B to A's VN 7 endpoint, on the same link: checked here
             t7 = [row for row in tun if row["ip.src"] == "%s,%s" % (NVE_B, T7_SRC)
                   and row["ip.dst"] == "%s,%s" % (A_VN7, VM_IP) and row["ip.proto"] == "4,17"
@@ -1286,6 +1317,8 @@ def main():
             "B decap_ipv4_outer > 0": tot["B"].get("decap_ipv4_outer", 0) > 0,
             "A encap_ipv6_in_ipv4 > 0 (--ipv6)": not args.ipv6 or tot["A"].get("encap_ipv6_in_ipv4", 0) > 0,
             "B delivered_local > 0": tot["B"].get("delivered_local", 0) > 0,
+            "B drop_decap_unknown_peer == spoofed frames (--spoof)": not args.spoof
+                or (spoof_sent == SPOOF_COUNT and tot["B"].get("drop_decap_unknown_peer", 0) == SPOOF_COUNT),
             "C exited 0 and delivered_local > 0 (--onward)": not args.onward
                 or (rcs["C"] == 0 and tot["C"].get("delivered_local", 0) > 0),
         }

@@ -178,7 +178,7 @@ def _inet_cksum(b):
     return ~s & 0xFFFF
 
 
-def helper_ipip(iface, src_mac, dst_mac, count, port, outer_src=None, tag="B"):
+def helper_ipip(iface, src_mac, dst_mac, count, port, outer_src=None, tag="B", outer_dst=None):
     """Sends IPv4-in-IPv4 frames toward nved's fabric port with scapy."""
     t0 = time.monotonic()
     # Only the layers needed: scapy.all takes noticeably longer to import.
@@ -191,7 +191,7 @@ def helper_ipip(iface, src_mac, dst_mac, count, port, outer_src=None, tag="B"):
     for i in range(count):
         inner = IP(src=CORRESPONDENT, dst=VM_IP, ttl=64) / UDP(sport=5555, dport=port) / Raw(
             ("%s-%d " % (tag, i)).encode() + b"y" * 64)
-        outer = IP(src=outer_src or GW_IP, dst=NVE_IP, proto=4, ttl=64) / inner
+        outer = IP(src=outer_src or GW_IP, dst=outer_dst or NVE_IP, proto=4, ttl=64) / inner
         frames.append(Ether(src=src_mac, dst=dst_mac) / outer)
     t1 = time.monotonic()
     wire = [bytes(f) for f in frames]
@@ -278,7 +278,7 @@ def run_helper(argv):
     if name == "ping":
         return helper_ping(args[0], float(args[1]))
     if name == "ipip":
-        return helper_ipip(args[0], args[1], args[2], int(args[3]), int(args[4]), *args[5:7])
+        return helper_ipip(args[0], args[1], args[2], int(args[3]), int(args[4]), *args[5:8])
     if name == "pmtu":
         return helper_pmtu(args[0], int(args[1]), float(args[2]))
     print("unknown helper %r" % name, file=sys.stderr)

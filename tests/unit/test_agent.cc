@@ -635,3 +635,60 @@ TEST_F(AgentTest, StateSurvivesARestart) {
   EXPECT_EQ(std::get<TunnelToNve>(fresh_routes.find({0, ip("10.0.0.7")})->action).nve, ip("198.51.100.2"));
   EXPECT_GT(restarted.state_version(), 0u);
 }
+
+// docs/protocol.md 7, "Who may tunnel to an NVE": the accepted reply names
+// the NVEs redirecting this VM's packets in flight to us; their tunnels are
+// decapsulated (a TunnelPeer route) while a registration names them, and no
+// longer once a whole granted lifetime passes without one.
+TEST_F(AgentTest, RedirectingNvesOfAnAcceptedReplyAreLearntUntilNoReplyNamesThem) {
+  ASSERT_FALSE(agent->vm_event(VmEvent::Associate, vm));
+  ASSERT_FALSE(agent->vm_event(VmEvent::Activate, vm));
+  auto accepted = reply_to(last_sent(), proto::Status::Accepted, 25);  // 100 s
+  accepted.redirecting_nves = {ip("198.51.100.7"), ip("2001:db8:ff::7")};
+  deliver(accepted, keys.sending_key(kNvad)[0]);
+  const HostRoute peer4{kTunnelPeerVn, ip("198.51.100.7")}, peer6{kTunnelPeerVn, ip("2001:db8:ff::7")};
+  ASSERT_TRUE(routes.find(peer4));
+  EXPECT_TRUE(std::holds_alternative<TunnelPeer>(routes.find(peer4)->action));
+  EXPECT_TRUE(routes.find(peer6));
+  EXPECT_EQ(agent->counters().tunnel_peers_learnt, 2u);
+  EXPECT_EQ(agent->tunnel_peers_json().size(), 2u);
+
+  // The refresh at 75 s names only the IPv4 one: it lives on, the other
+  // ends 100 s after the first reply.
+  clock.advance(std::chrono::seconds(76));
+  agent->tick();
+  auto refreshed = reply_to(last_sent(), proto::Status::Accepted, 25);
+  refreshed.redirecting_nves = {ip("198.51.100.7")};
+  deliver(refreshed, keys.sending_key(kNvad)[0]);
+  clock.advance(std::chrono::seconds(25));
+  agent->tick();
+  EXPECT_TRUE(routes.find(peer4));
+  EXPECT_FALSE(routes.find(peer6));
+  EXPECT_EQ(agent->counters().tunnel_peers_expired, 1u);
+
+  // Survives a restart with its remaining time.
+  const nlohmann::json saved = nlohmann::json::parse(agent->export_state().dump());
+  MapRoutes fresh_routes;
+  CaptureNet fresh_net;
+  NveAgent restarted(cfg, fresh_routes, fresh_net, keys, clock);
+  restarted.restore_state(saved);
+  EXPECT_TRUE(fresh_routes.find(peer4));
+  clock.advance(std::chrono::seconds(76));
+  restarted.tick();
+  EXPECT_FALSE(fresh_routes.find(peer4));
+}
+
+// A rejection or a reply to nothing we asked teaches no peer.
+TEST_F(AgentTest, OnlyAnAcceptedReplyToOurRequestTeachesTunnelPeers) {
+  ASSERT_FALSE(agent->vm_event(VmEvent::Associate, vm));
+  ASSERT_FALSE(agent->vm_event(VmEvent::Activate, vm));
+  const auto req = last_sent();
+  auto forged = reply_to(req, proto::Status::Accepted, 25);
+  forged.sequence = static_cast<uint16_t>(req.sequence + 100);
+  forged.redirecting_nves = {ip("203.0.113.9")};
+  deliver(forged, keys.sending_key(kNvad)[0]);
+  auto refused = reply_to(req, proto::Status::AdministrativelyProhibited, 0);
+  deliver(refused, keys.sending_key(kNvad)[0]);
+  EXPECT_FALSE(routes.find({kTunnelPeerVn, ip("203.0.113.9")}));
+  EXPECT_EQ(agent->counters().tunnel_peers_learnt, 0u);
+}

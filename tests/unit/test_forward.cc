@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -269,6 +270,46 @@ TEST_F(ForwardTest, AVnEndpointCannotBeTakenOverByARoute) {
   steal.route = {0, addr("192.0.2.5")};
   steal.action = DeliverLocal{1, kVmMac, 0};
   EXPECT_EQ(routes().apply(std::span<const RouteChange>(&steal, 1)).errors.size(), 1u);
+}
+
+// Issue 14, scope 4: an NVE the agent learnt from nvad (a TunnelPeer route
+// in kTunnelPeerVn) may tunnel to us like one of tunnel.peers; forgetting it
+// closes the door again. Its route counts the tunnels it sent.
+TEST_F(ForwardTest, ATunnelFromALearntPeerIsDecapsulatedUntilItIsForgotten) {
+  const auto rows = testbed::golden_packets();
+  auto row = [&](const char *name) {
+    return *std::find_if(rows.begin(), rows.end(), [&](const auto &g) { return std::string(g.name) == name; });
+  };
+  const auto stranger = row("decap_stranger"), accepted = row("decap_ipv4");
+  RouteChange learn;
+  learn.route = {kTunnelPeerVn, addr("203.0.113.9")};
+  learn.action = TunnelPeer{};
+  ASSERT_TRUE(routes().apply(std::span<const RouteChange>(&learn, 1)).errors.empty());
+  const uint64_t dropped = count(Counter::drop_decap_unknown_peer);
+  send(0, stranger.input);
+  ASSERT_EQ(ctx().out[1].n, 1);
+  EXPECT_EQ(out_hex(1), accepted.output);  // the same inner packet, delivered
+  EXPECT_EQ(routes().find(learn.route)->hits, 1u);
+  drain_outputs();
+
+  RouteChange forget = learn;
+  forget.op = RouteChange::Op::Remove;
+  ASSERT_TRUE(routes().apply(std::span<const RouteChange>(&forget, 1)).errors.empty());
+  send(0, stranger.input);
+  EXPECT_EQ(ctx().out[1].n, 0);
+  EXPECT_EQ(count(Counter::drop_decap_unknown_peer), dropped + 1);
+}
+
+// kTunnelPeerVn holds tunnel peers and nothing else, and a peer lives nowhere
+// else: no VN's route can open the door, and no tenant's packet matches one.
+TEST_F(ForwardTest, TunnelPeersLiveOnlyInTheirOwnKeySpace) {
+  RouteChange c;
+  c.route = {kTunnelPeerVn, addr("203.0.113.9")};
+  c.action = DeliverLocal{1, kVmMac, 0};
+  EXPECT_EQ(routes().apply(std::span<const RouteChange>(&c, 1)).errors.size(), 1u);
+  c.route = {0, addr("203.0.113.9")};
+  c.action = TunnelPeer{};
+  EXPECT_EQ(routes().apply(std::span<const RouteChange>(&c, 1)).errors.size(), 1u);
 }
 
 // Every golden row (tests/support/golden_packets.cc) through the real burst

@@ -225,6 +225,38 @@ TEST(NvadNotifications, EveryPreviousNveIsToldOfTheNextMove) {
   EXPECT_EQ(told, want);
 }
 
+// The NVE a VM moves to decapsulates only tunnels from NVEs it knows: the
+// accepted reply names every previous NVE still asked to redirect, newest
+// first (docs/protocol.md 7, "Who may tunnel to an NVE").
+TEST(NvadNotifications, AcceptedReplyNamesTheNvesThatRedirectToTheRegisteringNve) {
+  RegistrarHarness h;
+  auto first = h.register_vm(nve_a(), 1);
+  EXPECT_TRUE(first.reply->message.redirecting_nves.empty());
+  auto to_b = h.register_vm(nve_b(), 1);
+  EXPECT_EQ(to_b.reply->message.redirecting_nves, std::vector<IpAddress>{nve_a().endpoint});
+  auto to_c = h.register_vm(nve_c(), 1, 150, MobilityMode::Hot);
+  EXPECT_EQ(to_c.reply->message.redirecting_nves, (std::vector<IpAddress>{nve_b().endpoint, nve_a().endpoint}));
+  // A refresh at C still names them: their redirects live on.
+  h.clock.advance(60s);
+  auto refresh = h.register_vm(nve_c(), 1);
+  EXPECT_EQ(refresh.reply->message.redirecting_nves.size(), 2u);
+  // Cold: only the last source (C) redirects; A and B are told to stop.
+  auto cold = h.register_vm(nve_d(), 1, 150, MobilityMode::Cold);
+  EXPECT_EQ(cold.reply->message.redirecting_nves, std::vector<IpAddress>{nve_c().endpoint});
+}
+
+TEST(NvadNotifications, RedirectingNvesAreTheirConfiguredEndpoints) {
+  RegistrationPolicy policy;
+  policy.peers.emplace();
+  (*policy.peers)[nve_a().control].endpoints = {ip("198.51.100.1"), ip("2001:db8:ff::1")};
+  (*policy.peers)[nve_b().control] = {};
+  RegistrarHarness h(policy);
+  h.register_vm(Nve{nve_a().control, ip("198.51.100.1")}, 1);
+  auto to_b = h.register_vm(nve_b(), 1);
+  EXPECT_EQ(to_b.reply->message.redirecting_nves,
+            (std::vector<IpAddress>{ip("198.51.100.1"), ip("2001:db8:ff::1")}));
+}
+
 // A binding that ends (de-registered at its NVE, or expired) ends the
 // previous NVEs' redirects too: a notification with lifetime 0.
 TEST(NvadNotifications, TheEndOfABindingEndsThePreviousNvesRedirects) {

@@ -178,6 +178,22 @@ TEST(ProtocolCodec, NveAddressesPerFamilyRoundTrip) {
   EXPECT_EQ(round_trip(m), m);
 }
 
+TEST(ProtocolCodec, RedirectingNvesRoundTripInAnAcceptedReply) {
+  Message r = reply(Status::Accepted);
+  r.lifetime = 150;
+  r.redirecting_nves = {ip("198.51.100.1"), ip("2001:db8:ff::1"), ip("198.51.100.2")};
+  EXPECT_EQ(round_trip(r), r);
+}
+
+TEST(ProtocolCodec, RedirectingNvesAreReplyOnlyAndNeverListedTwice) {
+  Message m = registration();
+  m.redirecting_nves = {ip("198.51.100.1")};
+  EXPECT_EQ(encode_error(m), CodecErrc::OptionNotAllowed);
+  Message r = reply(Status::Accepted);
+  r.redirecting_nves = {ip("198.51.100.1"), ip("198.51.100.1")};
+  EXPECT_EQ(encode_error(r), CodecErrc::DuplicateOption);
+}
+
 TEST(ProtocolCodec, LargestMessageFitsAndOneMoreAddressDoesNot) {
   Message m = registration();
   m.vm_addresses.clear();

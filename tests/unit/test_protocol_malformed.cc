@@ -154,6 +154,9 @@ TEST(ProtocolMalformed, DuplicateOptions) {
             CodecErrc::DuplicateOption);  // two IPv4 serving NVEs
   EXPECT_EQ(errc_of(raw_message(kReply, {{0x08, 2, 0, 1}, {0x08, 2, 0, 2}})),
             CodecErrc::DuplicateOption);
+  EXPECT_EQ(errc_of(raw_message(kReply, {{0x0a, 6, 1, 0, 1, 1, 1, 1}, {0x0a, 6, 1, 0, 1, 1, 1, 1}})),
+            CodecErrc::DuplicateOption);  // the same redirecting NVE twice
+  EXPECT_TRUE(decode(raw_message(kReply, {{0x0a, 6, 1, 0, 1, 1, 1, 1}, {0x0a, 6, 1, 0, 2, 2, 2, 2}})).ok());
   // Two different VM addresses are fine, as are one serving NVE per family.
   Bytes v6 = {0x85, 18, 2, 0, 0x20, 0x01, 0x0d, 0xb8};
   v6.resize(20, 0);
@@ -185,6 +188,7 @@ TEST(ProtocolMalformed, OptionsInTheWrongMessageType) {
   EXPECT_EQ(errc_of(raw_message(kReply, {{0x85, 6, 1, 0, 1, 1, 1, 1}})), CodecErrc::OptionNotAllowed);
   EXPECT_EQ(errc_of(raw_message(kReply, {{0x06, 6, 1, 0, 1, 1, 1, 1}})), CodecErrc::OptionNotAllowed);
   EXPECT_EQ(errc_of(raw_message(kRequest, {{0x08, 2, 0, 1}})), CodecErrc::OptionNotAllowed);
+  EXPECT_EQ(errc_of(raw_message(kRequest, {{0x0a, 6, 1, 0, 1, 1, 1, 1}})), CodecErrc::OptionNotAllowed);
 }
 
 TEST(ProtocolMalformed, AuthenticationMustBePresentAndLast) {
