@@ -24,6 +24,7 @@
 #include <rte_prefetch.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "dataplane/rcu.h"
@@ -180,19 +181,36 @@ class RouteHash {
   // Calls f(entry_idx) for every key.
   template <typename F>
   void for_each(F &&f) const {
-    // Main bucket b first, then its overflow chain. kNoRouteBucket is 0, a
-    // main bucket's number too: the chain test must come after visiting b,
-    // or main bucket 0 is never listed.
-    for (uint32_t b = 0; b < n_main_; b++) {
+    for_each_from(0, SIZE_MAX, f);
+  }
+
+  // Calls f(entry_idx) for the keys of main buckets `first`, `first` + 1, ...
+  // (each with its overflow chain) until at least `min_keys` keys were
+  // visited or the table ends; returns the next main bucket to visit, n_main()
+  // at the end. A page of a listing: keys never move between buckets, so
+  // pages from 0 to n_main() list every key once (a key added or removed
+  // meanwhile may or may not appear).
+  template <typename F>
+  uint32_t for_each_from(uint32_t first, size_t min_keys, F &&f) const {
+    size_t visited = 0;
+    uint32_t b = first;
+    for (; b < n_main_ && visited < min_keys; b++) {
+      // Main bucket b first, then its overflow chain. kNoRouteBucket is 0, a
+      // main bucket's number too: the chain test must come after visiting b,
+      // or main bucket 0 is never listed.
       uint32_t x = b;
       do {
         for (uint32_t s = 0; s < kRouteBucketSlots; s++)
-          if (buckets_[x].sig[s].load(std::memory_order_relaxed) != 0)
+          if (buckets_[x].sig[s].load(std::memory_order_relaxed) != 0) {
             f(buckets_[x].idx[s].load(std::memory_order_relaxed));
+            visited++;
+          }
         x = buckets_[x].next.load(std::memory_order_relaxed);
       } while (x != kNoRouteBucket);
     }
+    return b;
   }
+  uint32_t n_main() const { return n_main_; }
 
   RouteHashView view() const { return RouteHashView{buckets_, n_main_, entries_}; }
   size_t memory_bytes() const { return sizeof(RouteBucket) * (size_t{n_main_} + n_overflow_); }

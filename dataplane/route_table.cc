@@ -442,6 +442,19 @@ std::vector<RouteView> RouteTable::list() const {
   return out;
 }
 
+std::vector<RouteView> RouteTable::list_page(uint64_t &cursor, size_t min_routes) const {
+  std::vector<RouteView> out;
+  if (cursor >= hash_->n_main()) {
+    cursor = 0;
+    return out;
+  }
+  const uint32_t next = hash_->for_each_from(static_cast<uint32_t>(cursor), min_routes, [&](uint32_t idx) {
+    out.push_back(to_view(entries_[idx].key, entries_[idx]));
+  });
+  cursor = next >= hash_->n_main() ? 0 : next;
+  return out;
+}
+
 RouteTableView RouteTable::view() const {
   RouteTableView v;
   v.hash = hash_->view();

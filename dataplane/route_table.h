@@ -86,6 +86,11 @@ class RouteTable final : public RouteBackend {
 
   // All routes (control-side walk, for show commands and export).
   std::vector<RouteView> list() const;
+  // One page of that walk, in table (hash) order: the routes of the buckets
+  // from `cursor` on, at least `min_routes` of them unless the table ends.
+  // `cursor` becomes where the next page starts, 0 after the last page.
+  // Pages from cursor 0 list every route once (RouteHash::for_each_from).
+  std::vector<RouteView> list_page(uint64_t &cursor, size_t min_routes) const;
 
  private:
   struct NveSlot {

@@ -125,6 +125,14 @@ while read -r line; do
 done < <("$ROOT/build/tests/nve_bench_updates" "${fp_args[@]}" 2>"$W/part.err")
 part_done "route update benchmark" "$n0"
 
+# 2b. The control thread while an operator lists the route table: paged
+# show routes against the same table in one answer (1M routes; --quick 100k).
+n0=${#RESULTS[@]}
+while read -r line; do
+  case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*) echo "$line" ;; esac
+done < <(WORK=$W "$ROOT/scripts/bench_show_routes.sh" "$([ "$QUICK" = 1 ] && echo 100000 || echo 1000000)" 2>"$W/part.err")
+part_done "show routes benchmark" "$n0"
+
 # 3. With port I/O: pcap replay -> null, one forwarding core, no hugepages.
 make_inputs() {  # $1 = routes: pcap of min(routes, 100000) frames to random routes, route file
   /usr/bin/python3 - "$1" "$W" <<'PY'

@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -52,6 +53,9 @@ struct Client {
   int timeout_ms = 5000;
 
   static constexpr int kBindingsPage = 1000;
+  // Table entries per page of show routes: about 0.1 s of nved's control
+  // thread each, and a table this small still comes whole and sorted.
+  static constexpr int kRoutesPage = 10000;
 
   // One request; the answer when the daemon accepted it, else nullopt with
   // the exit code in `rc` and the reason (and what to try) on stderr.
@@ -72,12 +76,15 @@ struct Client {
     return resp;
   }
 
-  int page_bindings() {
+  // A listing the daemon sends in pages: `args` asks for the first, and
+  // next_args(data["next"]) for each following one until "next" is null.
+  // Text pages are printed as they come; JSON rows are gathered into one array.
+  int paged(const std::string &command, nlohmann::json args,
+            const std::function<nlohmann::json(const nlohmann::json &)> &next_args) {
     nlohmann::json rows = nlohmann::json::array();
-    nlohmann::json args = {"first", std::to_string(kBindingsPage)};
     for (;;) {
       int rc = kOk;
-      auto resp = ask({{"command", "show bindings"}, {"args", args}, {"read_only", read_only}}, rc);
+      auto resp = ask({{"command", command}, {"args", args}, {"read_only", read_only}}, rc);
       if (!resp) return rc;
       const nlohmann::json &data = (*resp)["data"];
       if (json) {
@@ -85,13 +92,33 @@ struct Client {
       } else {
         std::cout << resp->value("text", std::string()) << std::flush;
       }
-      const nlohmann::json &next = data["next"];
-      if (!next.is_object()) break;
-      args = {"after", std::to_string(next["vn"].get<uint64_t>()), next["vm_id"].get<std::string>(),
-              std::to_string(kBindingsPage)};
+      if (data["next"].is_null()) break;
+      args = next_args(data["next"]);
     }
     if (json) std::cout << rows.dump(2) << "\n";
     return kOk;
+  }
+
+  int page_bindings() {
+    const std::string size = std::to_string(kBindingsPage);
+    return paged("show bindings", {"first", size}, [&](const nlohmann::json &next) {
+      return nlohmann::json{"after", std::to_string(next["vn"].get<uint64_t>()), next["vm_id"].get<std::string>(),
+                            size};
+    });
+  }
+
+  // `filter` is empty or {"vn", N}.
+  int page_routes(const nlohmann::json &filter) {
+    const std::string size = std::to_string(kRoutesPage);
+    auto with = [&](const std::string &cursor) {
+      nlohmann::json args = filter;
+      args.push_back("page");
+      args.push_back(cursor);
+      args.push_back(size);
+      return args;
+    };
+    return paged("show routes", with("0"),
+                 [&](const nlohmann::json &next) { return with(std::to_string(next.get<uint64_t>())); });
   }
 
   // What to try when the daemon cannot be reached.
@@ -159,6 +186,13 @@ struct Client {
     // protocol between them (100,000 bindings would hold its loop for
     // seconds in one answer).
     if (daemon == "nvad" && spec->words == "show bindings" && words.size() == n) return page_bindings();
+    // Likewise nved's route table (millions of routes would hold its control
+    // thread, and with it the agent, for seconds): show routes [vn N].
+    if (daemon == "nved" && spec->words == "show routes") {
+      const size_t extra = words.size() - n;
+      if (extra == 0) return page_routes(nlohmann::json::array());
+      if (extra == 2 && words[n] == "vn") return page_routes({"vn", words[n + 1]});
+    }
     // Only the form it prints: a large table is then written, sent and
     // parsed once, not twice.
     nlohmann::json req = {{"command", std::string(spec->words)}, {"args", nlohmann::json::array()},

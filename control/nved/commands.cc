@@ -256,30 +256,8 @@ static Reply routes_summary(const dp::RouteTable &table) {
   return Reply::of(std::move(t));
 }
 
-Reply NvedCommands::show_routes(const Args &a) {
-  if (a.size() == 1 && a[0] == "summary") return routes_summary(rt_.routes());
-  std::optional<uint32_t> vn;
-  std::optional<IpAddress> addr;
-  for (size_t i = 0; i < a.size(); i++) {
-    if (a[i] == "vn" && i + 1 < a.size()) {
-      vn = static_cast<uint32_t>(parse_num(a[++i], "vn", 0xffffff));
-    } else if (auto ip = IpAddress::parse(a[i])) {
-      addr = *ip;
-    } else {
-      return Reply::bad_usage("'" + a[i] + "' is not an address");
-    }
-  }
-  std::vector<RouteView> routes;
-  if (addr && vn) {  // one key: a direct lookup
-    if (auto r = rt_.routes().find({*vn, *addr})) routes.push_back(*r);
-  } else if (addr) {  // this address in any virtual network: walk
-    for (auto &r : rt_.routes().list())
-      if (r.route.address == *addr && r.route.vn != kTunnelPeerVn) routes.push_back(r);
-  } else {
-    // Learnt tunnel peers are no VN's routes: show tunnel-peers lists them.
-    for (auto &r : rt_.routes().list())
-      if (vn ? r.route.vn == *vn : r.route.vn != kTunnelPeerVn) routes.push_back(r);
-  }
+// The listing of `routes`, sorted by (VN, address).
+static ctl::Table routes_table(std::vector<RouteView> routes) {
   std::sort(routes.begin(), routes.end(), [](const RouteView &x, const RouteView &y) { return x.route < y.route; });
   const uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
   ctl::Table t({{"vn", "VN", 10}, {"address", "ADDRESS", 41}, {"kind", "KIND", 8}, {"", "DESTINATION", 41},
@@ -304,7 +282,58 @@ Reply NvedCommands::show_routes(const Args &a) {
            last_hit_cell(v.last_hit_tsc, now, hz)})
         .extra = std::move(extra);
   }
-  return Reply::of(std::move(t));
+  return t;
+}
+
+// show routes [vn N] [ADDRESS] | summary: one answer, sorted.
+// The paged form nvectl uses for whole listings, so that the control thread
+// (the agent, route changes, ARP) runs between pages of a table of millions:
+//   show routes [vn N] page CURSOR N   the routes of at least N table
+//   entries from CURSOR (0 = the start), each page sorted, the table in hash
+//   order; answers {"rows": [...], "next": CURSOR | null}, the text with the
+//   heading on the first page only.
+Reply NvedCommands::show_routes(const Args &a) {
+  if (a.size() == 1 && a[0] == "summary") return routes_summary(rt_.routes());
+  std::optional<uint32_t> vn;
+  std::optional<IpAddress> addr;
+  std::optional<uint64_t> cursor;
+  size_t page = 0;
+  for (size_t i = 0; i < a.size(); i++) {
+    if (a[i] == "vn" && i + 1 < a.size()) {
+      vn = static_cast<uint32_t>(parse_num(a[++i], "vn", 0xffffff));
+    } else if (a[i] == "page" && i + 2 < a.size()) {
+      cursor = parse_num(a[++i], "page cursor", UINT32_MAX);
+      page = parse_num(a[++i], "page size", 1000000);
+      if (page == 0) return Reply::bad_usage("page size: expected 1..1000000");
+    } else if (auto ip = IpAddress::parse(a[i])) {
+      addr = *ip;
+    } else {
+      return Reply::bad_usage("'" + a[i] + "' is not an address");
+    }
+  }
+  // Learnt tunnel peers are no VN's routes: show tunnel-peers lists them.
+  auto wanted = [&](const RouteView &r) {
+    return (vn ? r.route.vn == *vn : r.route.vn != kTunnelPeerVn) && (!addr || r.route.address == *addr);
+  };
+  std::vector<RouteView> routes;
+  if (cursor) {
+    const bool first_page = *cursor == 0;
+    for (auto &r : rt_.routes().list_page(*cursor, page))
+      if (wanted(r)) routes.push_back(std::move(r));
+    ctl::Table t = routes_table(std::move(routes));
+    Reply reply;
+    reply.text = t.text();
+    if (!first_page) reply.text.erase(0, reply.text.find('\n') + 1);  // the heading once
+    reply.data = {{"rows", std::move(t).json()}, {"next", *cursor ? nlohmann::json(*cursor) : nlohmann::json()}};
+    return reply;
+  }
+  if (addr && vn) {  // one key: a direct lookup
+    if (auto r = rt_.routes().find({*vn, *addr})) routes.push_back(*r);
+  } else {
+    for (auto &r : rt_.routes().list())
+      if (wanted(r)) routes.push_back(std::move(r));
+  }
+  return Reply::of(routes_table(std::move(routes)));
 }
 
 // Who may tunnel to us (docs/protocol.md 7): the configured prefixes, then

@@ -17,6 +17,10 @@ kernel-chosen port), each with its control socket in a temporary folder:
                      to it is known afterwards), nothing stops (before the
                      fix: exit 129).
   stops_on_sigterm   and after all that, SIGTERM still stops it with exit 0.
+  route_pages        nved holds 25,000 routes from its route_file: nvectl's
+                     show routes (text and JSON, all and vn 0) comes in pages
+                     of 10,000 table entries and lists every route once, the
+                     heading once (the control thread runs between pages).
 
 Every check ends by asking the daemon `show version` through nvectl, so a
 daemon that died or stopped answering fails the check that killed it.
@@ -47,12 +51,14 @@ ports:
   - {name: vms, role: access, port_id: 1}
 nve: {ipv4: 192.0.2.1}
 fabric_gateway: {mac: "02:00:00:00:00:fe"}
-route_table: {capacity: 1024}
+route_table: {capacity: 65536}
 workers: {mbufs: 2047, idle_sleep_us: 100}
 local_vms:
   - {port: vms, mac: "02:00:00:00:01:01", addresses: [10.0.0.5]}
 metrics: {address: 127.0.0.1, port: %(metrics)d}
+route_file: %(routes)s
 """
+PAGED_ROUTES = 25000  # 2.5 pages of nvectl's 10,000
 
 NVAD_CONFIG = """\
 listen: {addresses: [127.0.0.1], port: 0}
@@ -327,7 +333,10 @@ def main():
         write_pcap(os.path.join(tmp, "empty.pcap"))
         metrics_port = {"nved": free_tcp_port(), "nvad": free_tcp_port()}
         with open(os.path.join(tmp, "nved.yaml"), "w") as f:
-            f.write(NVED_CONFIG % {"metrics": metrics_port["nved"]})
+            f.write(NVED_CONFIG % {"metrics": metrics_port["nved"], "routes": os.path.join(tmp, "routes.txt")})
+        with open(os.path.join(tmp, "routes.txt"), "w") as f:
+            for i in range(PAGED_ROUTES):
+                f.write("0 10.%d.%d.%d tunnel 198.51.100.2\n" % (1 + i // 65536, (i // 256) % 256, i % 256))
         keys = os.path.join(tmp, "nvad.keys")
         fd = os.open(keys, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -355,6 +364,30 @@ def main():
                 args, nvad, metrics_port["nvad"], ["nvad_requests_received_total", "nvad_rejected_total",
                                                    "nvad_dropped_total", "nvad_bindings", "nvad_build_info",
                                                    "nvad_start_time_seconds"]))
+            def route_pages():
+                rc, out, err = nvectl(args, nved, "-j", "show", "route-table")
+                total = json.loads(out)["routes"] if rc == 0 else -1
+                if total != PAGED_ROUTES + 1:  # and the local VM
+                    raise Fail("show route-table: %d routes, expected %d (%s)" % (total, PAGED_ROUTES + 1, err))
+                for words in (["show", "routes"], ["show", "routes", "vn", "0"]):
+                    rc, out, err = nvectl(args, nved, "-j", *words)
+                    rows = json.loads(out) if rc == 0 else []
+                    keys = {(r["vn"], r["address"]) for r in rows}
+                    if len(rows) != total or len(keys) != total:
+                        raise Fail("%s --json: %d rows, %d distinct, expected %d (%s)" % (
+                            " ".join(words), len(rows), len(keys), total, err.strip()))
+                    rc, out, err = nvectl(args, nved, *words)
+                    lines = out.splitlines()
+                    if rc != 0 or len(lines) != total + 1 or not lines[0].startswith("VN") or \
+                            sum(1 for line in lines if line.startswith("VN ")) != 1:
+                        raise Fail("%s: %d lines (expected %d and one heading), rc %d %s" % (
+                            " ".join(words), len(lines), total + 1, rc, err.strip()))
+                rc, out, _ = nvectl(args, nved, "-j", "show", "routes", "page", "0", "10000")
+                page = json.loads(out) if rc == 0 else {}
+                if not (10000 <= len(page.get("rows", [])) < total and isinstance(page.get("next"), int)):
+                    raise Fail("one page of 10,000: %d rows, next %r" % (len(page.get("rows", [])), page.get("next")))
+
+            t.run("nved_route_pages", route_pages)
             check_daemon(args, t, nved, ["show metrics", "show routes", "show counters", "show ports", "help"],
                          nved_cmd(args, tmp, prefixes[1], nved_sock), "show metrics")
             def clear_flap_answers():
@@ -381,6 +414,7 @@ def main():
                                % (r.returncode, err))
 
             t.run("nved_unwritable_counters_json", unwritable_counters_file)
+
 
             # Issue 13, messages that say what to fix (each used to say
             # something else: in parentheses).

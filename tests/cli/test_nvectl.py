@@ -86,8 +86,9 @@ HELP_KNOWN = """\
   show port stats [PORT|all]                                testpmd-style port statistics with throughput since last show (PORT: id or name)
   show port xstats PORT                                     the driver's extended statistics of a port (id or name)
   show workers                                              worker lcores, their queues, packets and idle ratio
-  show routes [vn N] [ADDRESS] | summary                    host routes: kind, destination, hits, last hit; or counts per VN
+  show routes [vn N] [ADDRESS] [page CURSOR N] | summary    host routes: kind, destination, hits, last hit; or counts per VN
   show route-table                                          capacity, routes, memory, table version, last update
+  show tunnel-peers                                         NVEs whose tunnels are decapsulated: tunnel.peers and those learnt from nvad
   route add vn N ADDRESS (local PORT MAC [vlan V] | tunnel NVE) add or change a host route
   route del vn N ADDRESS                                    delete a host route
   show neighbours                                           fabric gateway addresses and MACs
@@ -1119,7 +1120,7 @@ def run_checks(t, e, frames, t_start_ns):
     @t.check("error_show_routes_not_an_address")
     def _():
         failing(["show", "routes", "vn", "0", "zzz"], 2,
-                "nvectl: usage: show routes [vn N] [ADDRESS] | summary: 'zzz' is not an address\n")
+                "nvectl: usage: show routes [vn N] [ADDRESS] [page CURSOR N] | summary: 'zzz' is not an address\n")
 
     @t.check("error_worker_out_of_range")
     def _():

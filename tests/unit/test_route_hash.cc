@@ -96,6 +96,34 @@ TEST(RouteHash, ForEachListsEveryBucketIncludingBucketZeroAndItsChain) {
   for (uint32_t i = 0; i < kKeys; i++) EXPECT_EQ(seen[i], i);
 }
 
+// Issue 13: show routes comes in pages so that nved's control thread runs
+// between them. Pages of any size from bucket 0 to the end list every key
+// exactly once, bucket 0's chain and the last bucket included, and each page
+// holds at least the keys asked for unless it is the last.
+TEST(RouteHash, PagesListEveryKeyOnceWhateverTheirSize) {
+  constexpr uint32_t kKeys = 300;
+  Fixture f(kKeys);
+  for (uint32_t i = 0; i < 20; i++) ASSERT_TRUE(f.hash.insert(i, i));  // bucket 0 and its chain
+  for (uint32_t i = 20; i < 40; i++) ASSERT_TRUE(f.hash.insert(0xffffffffu - i, i));  // the last bucket
+  for (uint32_t i = 40; i < kKeys; i++) ASSERT_TRUE(f.hash.insert(Fixture::forced_hash(i, false), i));
+  for (size_t page : {size_t{1}, size_t{7}, size_t{50}, size_t{1000}}) {
+    SCOPED_TRACE(page);
+    std::vector<uint32_t> seen;
+    uint32_t b = 0;
+    size_t pages = 0;
+    while (b < f.hash.n_main()) {
+      const size_t before = seen.size();
+      b = f.hash.for_each_from(b, page, [&](uint32_t idx) { seen.push_back(idx); });
+      if (b < f.hash.n_main()) EXPECT_GE(seen.size() - before, page);
+      pages++;
+    }
+    std::sort(seen.begin(), seen.end());
+    ASSERT_EQ(seen.size(), kKeys);
+    for (uint32_t i = 0; i < kKeys; i++) EXPECT_EQ(seen[i], i);
+    if (page == 1000) EXPECT_EQ(pages, 1u);
+  }
+}
+
 TEST(RouteHash, ReplaceRepointsTheKey) {
   Fixture f(16);
   ASSERT_TRUE(f.hash.insert(Fixture::forced_hash(1, false), 1));
