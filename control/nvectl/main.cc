@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "control/ctl/command_table.h"
 #include "control/ctl/ctl_socket.h"
@@ -198,12 +200,63 @@ struct Client {
     nlohmann::json req = {{"command", std::string(spec->words)}, {"args", nlohmann::json::array()},
                           {"read_only", read_only}, {"format", json ? "json" : "text"}};
     for (size_t i = n; i < words.size(); i++) req["args"].push_back(words[i]);
+    const bool activation = daemon == "nved" && spec->words == "vm activate";
+    if (activation) req.erase("format");  // its text, and the VM-ID in its data
     int rc = kOk;
     auto resp = ask(req, rc);
     if (!resp) return rc;
+    if (activation) return await_registration(std::move(*resp));
     if (json) std::cout << (*resp)["data"].dump(2) << "\n";
     else std::cout << resp->value("text", std::string());
     return kOk;
+  }
+
+  // After vm activate: nved forwards to the VM at once and registers it with
+  // nvad in the background, so that its control thread never waits on the
+  // network. The operator still wants nvad's answer: poll show vms until
+  // the registration is answered (or the timeout), and say what it was.
+  // Exit 0 registered, 1 refused or unanswered (the agent keeps retrying).
+  int await_registration(nlohmann::json resp) {
+    nlohmann::json data = resp["data"].is_object() ? resp["data"] : nlohmann::json::object();
+    const std::string id = data.value("vm_id", std::string());
+    if (!json) std::cout << resp.value("text", std::string()) << std::flush;
+    std::optional<nlohmann::json> vm;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      // Asked after a pause, not at once: the answer takes a round trip to
+      // nvad, and nved's control thread then has the reply to process (and
+      // the tunnel peers it names to install) without a client in the way.
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      int rc = kOk;
+      auto vms = ask({{"command", "show vms"}, {"args", nlohmann::json::array()}, {"format", "json"}}, rc);
+      if (!vms) return rc;
+      vm.reset();
+      for (const auto &v : (*vms)["data"])
+        if (v.is_object() && v.value("vm_id", std::string()) == id) vm = v;
+      if (!vm || !vm->value("awaiting_reply", false) || std::chrono::steady_clock::now() >= deadline) break;
+    }
+    const bool registered = vm && vm->value("registered", false) && !vm->value("awaiting_reply", false);
+    const auto refused = vm ? vm->value("refused_with", nlohmann::json()) : nlohmann::json();
+    std::string outcome;
+    if (registered)
+      outcome = "registered with nvad, lifetime " + std::to_string(vm->value("granted_lifetime_s", 0)) + " s";
+    else if (refused.is_string())
+      outcome = "nvad refused the registration: " + refused.get<std::string>() + "; the agent retries in " +
+                std::to_string(vm->value("retry_in_ms", 0) / 1000) + " s (show vms, nved's log)";
+    else if (vm && vm->value("awaiting_reply", false))
+      outcome = "no answer from nvad within " + std::to_string(timeout_ms) +
+                " ms; the agent keeps retrying (show vms, show agent)";
+    else
+      outcome = "not registered with nvad (show vms, nved's log)";
+    if (json) {
+      data["registered"] = registered;
+      data["registration"] = outcome;
+      std::cout << data.dump(2) << "\n";
+    } else {
+      (registered ? std::cout : std::cerr) << (registered ? "" : "nvectl: ") << "vm " << id << ": " << outcome
+                                           << "\n";
+    }
+    return registered ? kOk : kFailed;
   }
 };
 

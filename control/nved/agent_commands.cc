@@ -96,6 +96,8 @@ Reply vm_event(agent::NveAgent &ag, const NvedConfig &cfg, agent::VmEvent ev, co
   r.text = "vm " + a[0] + ": " + agent::vm_event_name(ev) + " done" +
            (ev == agent::VmEvent::Activate ? " (forwarding installed; the registration with nvad follows: show vms)" : "") +
            "\n";
+  // The VM-ID as show vms spells it: nvectl waits there for nvad's answer.
+  r.data = {{"vm_id", proto::vm_id_text(spec.id)}, {"event", agent::vm_event_name(ev)}};
   return r;
 }
 
