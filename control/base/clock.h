@@ -78,6 +78,13 @@ inline std::string duration_text(Duration duration) {
   return std::to_string(ms / 1000) + "s";
 }
 
+// "0.250s ago": how long ago something happened, as every listing says it.
+inline std::string ago_text(double seconds) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3fs ago", seconds < 0 ? 0.0 : seconds);
+  return buf;
+}
+
 // "2026-12-06T22:50:01.123Z": a wall-clock time (ns since the Unix epoch)
 // as an operator reads it, UTC (ISO 8601), to the millisecond.
 inline std::string utc_text(uint64_t unix_ns) {

@@ -57,9 +57,7 @@ std::string action_text(const RouteAction &a) {
 ctl::Cell last_hit_cell(uint64_t last_hit_tsc, uint64_t now_tsc, uint64_t hz) {
   if (!last_hit_tsc) return ctl::Cell::shown_as(nullptr, "never");
   const double ago = double(now_tsc > last_hit_tsc ? now_tsc - last_hit_tsc : 0) / double(hz);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3fs ago", ago);
-  return ctl::Cell::shown_as(ago, buf);
+  return ctl::Cell::shown_as(ago, ago_text(ago));
 }
 
 }  // namespace
@@ -366,8 +364,7 @@ Reply NvedCommands::show_route_table(const Args &a) {
   const uint64_t updated = t.last_update_unix_ns();
   const auto now_ns = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-  char ago[48];
-  std::snprintf(ago, sizeof ago, " (%.1fs ago)", double(now_ns > updated ? now_ns - updated : 0) / 1e9);
+  const std::string ago = " (" + ago_text(double(now_ns > updated ? now_ns - updated : 0) / 1e9) + ")";
   rec.add({"last_update_unix_ns", ctl::Cell::shown_as(updated, updated ? utc_text(updated) + ago : "never"), "last update"});
   return Reply::of(std::move(rec));
 }

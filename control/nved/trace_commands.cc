@@ -1,5 +1,7 @@
 #include "control/nved/trace_commands.h"
 
+#include "control/base/clock.h"
+
 #include <rte_cycles.h>
 
 #include <algorithm>
@@ -80,8 +82,8 @@ Reply show_trace(NvedRuntime &rt, TraceState &state) {
       row.extra = {{"counters", moved}, {"dropped", dropped}, {"seconds_ago", ago},
                    {"output", r.out_port == dp::kTraceNoOutput ? nlohmann::json(nullptr) : nlohmann::json(out)}};
       char head[160];
-      std::snprintf(head, sizeof head, "worker %zu packet %llu: port %u, %u bytes, %.3f s ago%s\n", w,
-                    (unsigned long long)seq, r.in_port, r.len, ago, dropped ? ", DROPPED" : "");
+      std::snprintf(head, sizeof head, "worker %zu packet %llu: port %u, %u bytes, %s%s\n", w,
+                    (unsigned long long)seq, r.in_port, r.len, ago_text(ago).c_str(), dropped ? ", DROPPED" : "");
       text += head;
       text += "  in:       " + in + "\n  counters: " + moved + "\n  out:      " + out + "\n";
     }

@@ -42,6 +42,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import ctl_client  # noqa: E402  (tests/support/ctl_client.py)
+
 READY_TIMEOUT_S = 15
 STOP_TIMEOUT_S = 10
 
@@ -204,12 +207,7 @@ def ask_slowly(path, command, pause_s):
         s.connect(path)
         s.sendall((json.dumps({"command": command}) + "\n").encode())
         time.sleep(pause_s)
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = ctl_client.read_answer(s)
         return data
     finally:
         s.close()

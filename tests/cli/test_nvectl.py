@@ -39,6 +39,9 @@ import tempfile
 import termios
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import ctl_client  # noqa: E402  (tests/support/ctl_client.py)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 
@@ -759,7 +762,7 @@ def run_checks(t, e, frames, t_start_ns):
     def route_table_lines(j):
         return ["capacity           4096", "routes             %d" % j["routes"],
                 "destination NVEs   %d" % j["destination_nves"], re.compile(r"memory \(bytes\)     [1-9]\d*"),
-                "table version      %d" % j["version"], re.compile(r"last update        \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(\d+\.\ds ago\)")]
+                "table version      %d" % j["version"], re.compile(r"last update        \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(\d+\.\d{3}s ago\)")]
 
     def route_table_json(routes, nves, version):
         j = e.json("show", "route-table")
@@ -1237,12 +1240,7 @@ def run_checks(t, e, frames, t_start_ns):
             s.sendall(b'{"command": "show ver')
             mid = e.ctl("show", "version", opts=("-t", "1000"))
             eq(mid[0], 0, "nvectl show version while another client's line is incomplete (stderr %r)" % mid[2])
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            data = ctl_client.read_answer(s)
         except socket.timeout:
             raise Fail("no answer within 5 s")
         finally:
@@ -1268,7 +1266,7 @@ def run_checks(t, e, frames, t_start_ns):
         eq(sorted(j), ["data", "ok", "text"], "answer keys")
         eq(j["ok"], True, "ok")
         eq(j["data"], e.json("show", "route-table"), "data (as nvectl --json)")
-        ago = re.compile(r"\(\d+\.\ds ago\)")  # the age of the last update moves on between the two
+        ago = re.compile(r"\(\d+\.\d{3}s ago\)")  # the age of the last update moves on between the two
         eq(ago.sub("(ago)", j["text"]), ago.sub("(ago)", e.text("show", "route-table")), "text (as nvectl)")
         j = e.request(b'{"command": "show", "args": ["counters", "worker", "0"]}\n')
         eq([j.get("ok"), j.get("data", {}).get("worker")], [True, 0], "words split between command and args")

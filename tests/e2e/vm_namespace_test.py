@@ -67,6 +67,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import ctl_client  # noqa: E402  (tests/support/ctl_client.py)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_NVED = os.path.join(REPO, "build", "control", "nved", "nved")
@@ -742,12 +745,7 @@ def main():
             try:
                 s.connect("/var/run/dpdk/%s/nved.sock" % env.file_prefix)
                 s.sendall(b'{"command": "show ports", "format": "json"}\n')
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+                data = ctl_client.read_answer(s)
             finally:
                 s.close()
             return [p["link_up"] for p in json.loads(data)["data"] if p["port"] == 1][0]
