@@ -13,5 +13,6 @@ apt-get install -y -qq --no-install-recommends \
   libgtest-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev \
   libssl-dev libsqlite3-dev libreadline-dev libcli11-dev libmicrohttpd-dev prometheus \
   python3 python3-scapy python3-yaml python3-prometheus-client tshark \
-  iproute2 ethtool procps psmisc valgrind
+  iproute2 ethtool procps psmisc valgrind \
+  exabgp bird2
 echo "nvmove: dependencies installed"

@@ -45,6 +45,7 @@ constexpr CommandSpec kNvad[] = {
     {"show bindings", "[VM-ID] | first N | after VN VM-ID N",
      "binding cache: serving NVE, previous NVEs, lifetime left (nvectl pages through it)", false},
     {"show peers", "", "known NVEs: key present, authorized, VMs served, notifications pending/failed", false},
+    {"show exported", "", "host routes of moved VMs announced through the BGP speaker (export:), and its state", false},
     {"show protocol stats", "", "messages, retransmissions, rejections by status", false},
     {"clear flap", "VM-ID [vn N]", "let a VM frozen by flap detection move again", true},
     {"help", "", "this list", false},

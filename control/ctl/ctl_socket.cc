@@ -116,30 +116,33 @@ CtlServer::~CtlServer() {
   if (bound_) ::unlink(path_.c_str());
 }
 
-void CtlServer::open() {
+int listen_unix(const std::string &path, const std::string &what) {
   sockaddr_un a;
-  if (!make_addr(path_, a)) throw std::runtime_error("control socket path too long: " + path_);
-  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) throw std::runtime_error("control socket: " + std::string(std::strerror(errno)));
+  if (!make_addr(path, a)) throw std::runtime_error(what + " path too long: " + path);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(what + ": " + std::string(std::strerror(errno)));
   // A socket file left by a crashed instance: remove it only if nobody answers.
-  const bool live = ::connect(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
-  ::close(fd_);
-  fd_ = -1;
+  const bool live = ::connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
+  ::close(fd);
   if (live)
-    throw std::runtime_error("control socket " + path_ +
+    throw std::runtime_error(what + " " + path +
                              " is in use by another process (is another instance running? stop it, or give this one "
                              "another socket)");
-  ::unlink(path_.c_str());
-  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  ::unlink(path.c_str());
+  fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   const mode_t old = ::umask(0117);
-  const int rc = ::bind(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a);
+  const int rc = ::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a);
   ::umask(old);
-  if (rc != 0 || ::listen(fd_, 16) != 0) {
+  if (rc != 0 || ::listen(fd, 16) != 0) {
     const std::string why = std::strerror(errno);
-    ::close(fd_);
-    fd_ = -1;
-    throw std::runtime_error("control socket " + path_ + ": " + why);
+    ::close(fd);
+    throw std::runtime_error(what + " " + path + ": " + why);
   }
+  return fd;
+}
+
+void CtlServer::open() {
+  fd_ = listen_unix(path_, "control socket");
   bound_ = true;
 }
 

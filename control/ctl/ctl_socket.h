@@ -74,6 +74,11 @@ struct Reply {
 
 using Handler = std::function<Reply(const std::vector<std::string> &args)>;
 
+// Listens on a UNIX stream socket at `path` (mode 0660, non-blocking): a
+// file a crashed process left is replaced, a live one refused. Returns the
+// listening fd; throws std::runtime_error naming `what` and the reason.
+int listen_unix(const std::string &path, const std::string &what);
+
 // Serves one daemon's commands. Runs inside the daemon's control thread: call
 // poll() from its loop; it never blocks.
 class CtlServer {

@@ -1,5 +1,7 @@
 #include "control/nvad/commands.h"
 
+#include "control/nvad/exabgp_export.h"
+
 #include <optional>
 
 #include "control/nvad/state_json.h"
@@ -140,6 +142,29 @@ void register_nvad_commands(ctl::CtlServer &ctl, Server &server) {
   ctl.on("help", [](const Args &) {
     Reply r;
     r.text = ctl::help_text(ctl::nvad_commands());
+    return r;
+  });
+}
+
+void register_export_commands(ctl::CtlServer &ctl, const ExaBgpExport &exporter) {
+  ctl.on("show exported", [&exporter](const Args &a) {
+    if (!a.empty()) return Reply::bad_usage();
+    ctl::Table t({{"vn", "VN", 10}, {"prefix", "PREFIX", 45}, {"next_hop", "NEXT HOP", 41}, {"", "SINCE"}});
+    const nlohmann::json rows = exporter.json();
+    for (const auto &r : rows)
+      t.add({ctl::Cell::of(r["vn"]), ctl::Cell::of(r["prefix"]), ctl::Cell::of(r["next_hop"]),
+             utc_text(r["since_unix_ns"].get<uint64_t>())});
+    const ExportCounters &c = exporter.counters();
+    const json counters = {{"announced", c.announced},       {"withdrawn", c.withdrawn},
+                           {"acknowledged", c.acknowledged}, {"refused", c.refused},
+                           {"over_limit", c.over_limit},     {"speaker_connects", c.speaker_connects},
+                           {"speaker_disconnects", c.speaker_disconnects}};
+    Reply r;
+    r.text = t.text() + std::to_string(exporter.speakers()) + " BGP speaker(s) connected; commands: " +
+             std::to_string(c.announced) + " announce, " + std::to_string(c.withdrawn) + " withdraw, " +
+             std::to_string(c.acknowledged) + " acknowledged, " + std::to_string(c.refused) + " refused; " +
+             std::to_string(c.over_limit) + " over export.max_routes\n";
+    r.data = {{"routes", rows}, {"speakers", exporter.speakers()}, {"counters", counters}};
     return r;
   });
 }

@@ -9,4 +9,8 @@ namespace nvmove::nvad {
 
 void register_nvad_commands(ctl::CtlServer &ctl, Server &server);
 
+class ExaBgpExport;
+// show exported: the host routes announced through the BGP speaker (export:).
+void register_export_commands(ctl::CtlServer &ctl, const ExaBgpExport &exporter);
+
 }  // namespace nvmove::nvad

@@ -92,6 +92,91 @@ void read_log(YamlSection log, NvadConfig &out) {
   log.reject_unknown_keys();
 }
 
+// "65001:100" (2 x 16 bits) or, large, "65001:1:100" (3 x 32 bits).
+bool community_ok(const std::string &text, int parts) {
+  size_t pos = 0;
+  for (int i = 0; i < parts; i++) {
+    const size_t end = i + 1 < parts ? text.find(':', pos) : text.size();
+    if (end == std::string::npos || end == pos) return false;
+    const auto n = parse_decimal(text.substr(pos, end - pos), parts == 2 ? 0xffff : 0xffffffffu);
+    if (!n) return false;
+    pos = end + 1;
+  }
+  return pos == text.size() + 1;
+}
+
+std::vector<std::string> read_communities(YamlSection &section, const std::string &key, int parts) {
+  std::vector<std::string> out;
+  if (!section.has(key)) return out;
+  YAML::Node node = section.at(key);
+  if (!node.IsSequence()) {
+    section.errors().add(node, section.key_path(key), "expected a list of quoted \"ASN:VALUE\" strings");
+    return out;
+  }
+  for (const auto &item : node) {
+    const std::string text = item.IsScalar() ? item.as<std::string>() : "";
+    if (community_ok(text, parts)) out.push_back(text);
+    else
+      section.errors().add(item, section.key_path(key),
+                           "'" + text + "' is not a " +
+                               (parts == 2 ? "community (\"ASN:VALUE\", each 0..65535)"
+                                           : "large community (\"ASN:DATA1:DATA2\", each 0..4294967295)"));
+  }
+  return out;
+}
+
+// The section is there (even empty): export is on, and what it needs is
+// required. `peers`: the configured NVEs, which a home NVE must be one of.
+void read_export(YamlSection section, const std::optional<std::map<IpAddress, PeerPolicy>> &peers,
+                 ExportPolicy &out) {
+  out.enabled = true;
+  if (section.require("socket", "where ExaBGP's nvmove-exabgp connects"))
+    if (auto path = section.text("socket")) out.socket = *path;
+  if (auto entries = section.sections("home")) {
+    for (auto &entry : *entries) {
+      ExportHome home;
+      bool ok = entry.require("prefix") & entry.require("nve", "the home NVE's control address (peers[].address)");
+      if (auto text = entry.text("prefix")) {
+        if (auto prefix = IpPrefix::parse(*text)) home.prefix = *prefix;
+        else {
+          entry.errors().add(entry.at("prefix"), entry.key_path("prefix"),
+                             "'" + *text + "' is not a prefix (10.0.0.0/24, \"fd00::/64\"; bits past the length zero)");
+          ok = false;
+        }
+      }
+      if (auto nve = entry.address("nve")) {
+        home.nve = *nve;
+        if (peers && !peers->contains(*nve)) {
+          entry.errors().add(entry.at("nve"), entry.key_path("nve"),
+                             nve->to_string() + " is not in peers (a home NVE is one of the NVEs, by peers[].address)");
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+      entry.reject_unknown_keys();
+      if (ok) out.home.push_back(home);
+    }
+    if (entries->empty())
+      section.errors().add(section.at("home"), section.key_path("home"),
+                           "empty: nothing could ever be announced (list each VM prefix and its home NVE)");
+  } else {
+    section.require("home", "which NVE each VM prefix is routed to without host routes");
+  }
+  if (auto vns = section.numbers("virtual_networks", 0, 0xffffff)) {
+    // Plain unicast BGP keys a route by its prefix alone: two VNs' routes to
+    // one address would replace each other at the speaker.
+    if (vns->size() == 1) out.virtual_networks = std::move(*vns);
+    else
+      section.errors().add(section.at("virtual_networks"), section.key_path("virtual_networks"),
+                           "exactly one VN (plain IPv4/IPv6 unicast has no room for tenants reusing addresses)");
+  }
+  out.communities = read_communities(section, "community", 2);
+  out.large_communities = read_communities(section, "large_community", 3);
+  if (auto max = section.number("max_routes", 1, 10'000'000)) out.max_routes = *max;
+  section.reject_unknown_keys();
+}
+
 NvadConfig read_top(YamlSection top) {
   NvadConfig config;
   read_listen(top.section("listen"), config.listen);
@@ -109,6 +194,7 @@ NvadConfig read_top(YamlSection top) {
   read_log(top.section("log"), config);
   YamlSection metrics = top.section("metrics");
   config.metrics = read_metrics_config(metrics);
+  if (top.has("export")) read_export(top.section("export"), config.policy.peers, config.route_export);
   top.reject_unknown_keys();
   return config;
 }

@@ -18,6 +18,8 @@
 #include "control/ctl/ctl_socket.h"
 #include "control/base/daemon_signals.h"
 #include "control/nvad/commands.h"
+#include "control/nvad/exabgp_export.h"
+#include "control/nvad/route_export.h"
 #include "control/nvad/metrics.h"
 #include "control/nvad/server.h"
 
@@ -151,6 +153,21 @@ int main(int argc, char **argv) {
     return kExitRuntime;
   }
   SystemClock clock;
+  // Route optimisation in BGP (export:): the socket ExaBGP's bridge connects
+  // to, opened before the store for the same reason as the control socket.
+  std::unique_ptr<nvad::ExaBgpExport> exporter;
+  std::unique_ptr<nvad::RouteExport> export_policy;
+  if (config->route_export.enabled) {
+    try {
+      const auto dir = std::filesystem::path(config->route_export.socket).parent_path();
+      if (!dir.empty()) std::filesystem::create_directories(dir);
+      exporter = std::make_unique<nvad::ExaBgpExport>(config->route_export, clock);
+    } catch (const std::exception &e) {
+      spdlog::critical("{}", e.what());
+      return kExitRuntime;
+    }
+    export_policy = std::make_unique<nvad::RouteExport>(config->route_export);
+  }
   auto store = nvad::open_sqlite_store(config->db_path, clock);
   if (!store) {
     spdlog::critical("{}", store.error().message);
@@ -168,6 +185,29 @@ int main(int argc, char **argv) {
   } unpublish;
   if (g_stop_requested.load(std::memory_order_acquire)) server.value()->request_stop();
   nvad::register_nvad_commands(ctl, *server.value());
+  if (exporter) {
+    // Every persisted binding change, and first what the store restored.
+    auto feed = [&exporter, &export_policy, &clock, warned = Instant{}](const nvad::BindingKey &key,
+                                                                      const nvad::Binding *binding) mutable {
+      const auto changes = export_policy->update(key, binding);
+      if (changes.empty()) return;
+      const auto result = exporter->apply(changes);
+      for (const auto &e : result.errors)  // refused: retried at the binding's next change
+        if (changes[e.index].op == RouteChange::Op::Upsert) export_policy->not_announced(key, changes[e.index].route.address);
+      if (!result.errors.empty() && clock.now() - warned >= std::chrono::seconds(10)) {
+        warned = clock.now();
+        spdlog::warn("host route {} not exported: {} ({} refused in this change; show exported)",
+                     changes[result.errors[0].index].route.address.to_string(), result.errors[0].reason,
+                     result.errors.size());
+      }
+    };
+    for (const auto &[key, binding] : server.value()->registrar().cache()) feed(key, &binding);
+    server.value()->on_binding_change(feed);
+    server.value()->watch(exporter->fd(), [&exporter] { exporter->poll(); });
+    nvad::register_export_commands(ctl, *exporter);
+    spdlog::info("route export: {} host route(s) of moved VMs for the BGP speaker at {}", exporter->size(),
+                 config->route_export.socket);
+  }
   const std::string key_file = config->key_file;
   server.value()->watch(ctl.fd(), [&ctl, &server, &key_file] {
     ctl.poll();

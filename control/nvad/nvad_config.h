@@ -13,6 +13,7 @@
 
 #include "control/base/clock.h"
 #include "control/base/metrics_http.h"
+#include "control/nvad/route_export.h"
 #include "control/protocol/message.h"
 #include "control/protocol/replay.h"
 #include "control/protocol/wire_format.h"
@@ -88,6 +89,7 @@ struct NvadConfig {
   Duration rejection_log_interval = 10s;
   Duration activity_log_interval = 10s;  // log.summary_interval
   MetricsHttpConfig metrics;  // GET /metrics; address family 0: off
+  ExportPolicy route_export;  // export: host routes of moved VMs to a BGP speaker
 };
 
 }  // namespace nvmove::nvad

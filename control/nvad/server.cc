@@ -217,6 +217,11 @@ void Server::execute(Outcome outcome, UdpSocket *arrived_on) {
       spdlog::error("{} (the binding cache in memory stays authoritative)", error->message);
     }
   }
+  if (binding_observer_)
+    for (const auto &write : outcome.writes) {
+      if (const auto *put = std::get_if<PutBinding>(&write)) binding_observer_(put->binding.key(), &put->binding);
+      else if (const auto *erase = std::get_if<EraseBinding>(&write)) binding_observer_(erase->key, nullptr);
+    }
   if (outcome.rejection) {
     const Rejection &r = *outcome.rejection;
     log_limited(spdlog::level::warn, r.peer, proto::status_name(r.status),

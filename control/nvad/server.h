@@ -54,6 +54,14 @@ class Server {
   // wakes at least every 50 ms, so a slow client is served in pieces.
   void watch(int fd, std::function<void()> on_ready) { watches_.push_back({fd, std::move(on_ready)}); }
 
+  // Called with every binding change after it was written to the store
+  // (nullptr: the binding was erased), in order: the feed of the route
+  // exporter (route_export.h). Also after a failed store write: the binding
+  // cache in memory is authoritative then, and the export follows it.
+  void on_binding_change(std::function<void(const BindingKey &, const Binding *)> f) {
+    binding_observer_ = std::move(f);
+  }
+
   // A key file re-read at run time (SIGHUP): the next datagram is checked,
   // and the next message signed, with these keys. Replay state is kept.
   void replace_keys(proto::KeyTable keys) { keys_ = std::move(keys); }
@@ -81,6 +89,7 @@ class Server {
     std::function<void()> on_ready;
   };
   std::vector<Watch> watches_;
+  std::function<void(const BindingKey &, const Binding *)> binding_observer_;
   // Per NVE, the address of ours it last sent to (wildcard sockets only).
   std::map<IpAddress, IpAddress> local_for_peer_;
   Server(const NvadConfig &config, proto::KeyTable keys, std::unique_ptr<Store> store,
