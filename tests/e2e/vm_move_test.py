@@ -100,6 +100,18 @@ again before the move. Sub-test:
   nvad restart   the new nvad restored vm1's binding at A from its store; the move
                  (checked as above) goes through the new process
 
+--bgp adds route optimisation in BGP (seed 003 section 7.3; nvad.md): nvad
+exports host routes through ExaBGP (nvmove-exabgp, in ns nve, 10.99.0.1)
+to BIRD on the fabric (ns fab, 10.99.0.2, installing into the fabric's
+kernel), over a link of their own. After the move the fabric learns
+10.0.0.5/32 via 192.0.2.2 and the correspondent's packets go to B directly
+instead of through A's tunnel. Sub-test:
+
+  bgp            the fabric's kernel has 10.0.0.5 via 192.0.2.2 (proto bird) after the
+                 move (time printed); A's tunnel counter stops growing once it is there;
+                 B delivers natively received datagrams; no datagram sent in the second
+                 around the switch from tunnel to host route is lost
+
 The script also serves as its own helper inside the namespaces
 (`--helper NAME ...`).
 """
@@ -305,6 +317,9 @@ class MoveEnv(base.Env):
         self.if_ab, self.if_vb = p + "ab", p + "vb"    # B access / vmB
         self.if_br = p + "br"
         self.tenants = args.tenants
+        self.bgp = args.bgp
+        self.bridge_bin = args.bridge
+        self.if_xn, self.if_xf = p + "xn", p + "xf"  # --bgp: ExaBGP (ns nve) <-> BIRD (ns fab)
         self.refused = args.refused
         self.ipv6 = args.ipv6
         self.chain = args.chain or bool(args.onward)
@@ -361,6 +376,8 @@ class MoveEnv(base.Env):
             pairs += [(self.ns_corb, self.if_cb, self.ns_fab, self.if_gc)]
         if self.onward:
             pairs += [(self.ns_nve, self.if_fc, self.ns_fab, self.if_gx), (self.ns_nve, self.if_ac, self.ns_vmc, self.if_vc)]
+        if self.bgp:
+            pairs += [(self.ns_nve, self.if_xn, self.ns_fab, self.if_xf)]
         # DPDK 22.11's net_af_packet joins the fanout group (getpid() ^ ifindex)
         # & 0xffff, and fanout groups are per network namespace: with both
         # nveds in ns nve, A's group for one interface can equal B's for
@@ -410,6 +427,10 @@ class MoveEnv(base.Env):
             ups += [(self.ns_corb, self.if_cb), (f, self.if_gc)]
         if self.onward:
             ups += [(self.ns_nve, self.if_fc), (self.ns_nve, self.if_ac), (f, self.if_gx), (self.ns_vmc, self.if_vc)]
+        if self.bgp:
+            ups += [(self.ns_nve, self.if_xn), (f, self.if_xf)]
+            sh("ip", "-n", self.ns_nve, "addr", "add", "10.99.0.1/30", "dev", self.if_xn)
+            sh("ip", "-n", f, "addr", "add", "10.99.0.2/30", "dev", self.if_xf)
         for ns, ifn in ups:
             sh("ip", "-n", ns, "link", "set", ifn, "up")
         sh("ip", "-n", f, "addr", "add", GW_IP + "/24", "dev", self.if_br)
@@ -465,8 +486,10 @@ notifications: {initial_timeout: 200ms, max_timeout: 2s, retries: 6, redirect_li
 peers:
   - {address: %(a)s, endpoints: [%(nve_a)s]}
   - {address: %(b)s, endpoints: [%(nve_b)s]}
-%(c)slog: {level: debug}
-""" % dict(c="  - {address: %s, endpoints: [%s]}\n" % (AGENT_C, NVE_C) if self.onward else "",nvad=NVAD_CTL, port=NVAD_PORT, keys=self.paths["nvad.keys"], db=self.db, a=AGENT_A, b=AGENT_B,
+%(c)s%(export)slog: {level: debug}
+""" % dict(export=("export:\n  socket: %s\n  home: [{prefix: 10.0.0.0/24, nve: %s}]\n  community: [\"65001:100\"]\n" % (
+               os.path.join(os.path.dirname(self.db), "export.sock"), AGENT_A)) if self.bgp else "",
+           c="  - {address: %s, endpoints: [%s]}\n" % (AGENT_C, NVE_C) if self.onward else "",nvad=NVAD_CTL, port=NVAD_PORT, keys=self.paths["nvad.keys"], db=self.db, a=AGENT_A, b=AGENT_B,
            nve_a=NVE_A + (", " + A_VN7 if self.tenants else ""), nve_b=NVE_B + (", " + B_VN7 if self.tenants else ""),
            redirect="4s" if self.long_flow else "32s"))
         with open(self.paths["nvad.yaml"]) as fh:
@@ -527,6 +550,49 @@ virtual_networks:
         return text + "moved_vms:\n  - {vn: %d, addresses: [%s], nve: %s}\n" % (T7_VN, VM_IP, A_VN7)
 
     # --- processes ---------------------------------------------------------------
+    def start_bgp(self):
+        """--bgp: BIRD on the fabric, ExaBGP (with nvmove-exabgp) next to nvad."""
+        d = os.path.dirname(self.paths["nvad.yaml"])
+        self.bird_ctl = os.path.join(d, "bird.ctl")
+        with open(os.path.join(d, "bird.conf"), "w") as fh:
+            fh.write("""router id 10.99.0.2;
+protocol device {}
+protocol kernel k4 { ipv4 { export all; }; }
+protocol bgp nvmove {
+  local 10.99.0.2 as 65002;
+  neighbor 10.99.0.1 as 65001;
+  ipv4 { import where (65001, 100) ~ bgp_community; export none; };
+}
+""")
+        with open(os.path.join(d, "exabgp.conf"), "w") as fh:
+            fh.write("""process nvmove {
+    run %s --socket %s;
+    encoder text;
+}
+neighbor 10.99.0.2 {
+    router-id 10.99.0.1;
+    local-address 10.99.0.1;
+    local-as 65001;
+    peer-as 65002;
+    family { ipv4 unicast; }
+    api { processes [ nvmove ]; }
+}
+""" % (os.path.abspath(self.bridge_bin), os.path.join(os.path.dirname(self.db), "export.sock")))
+        self.bird = self.spawn("bird", self.ns_fab, ["bird", "-f", "-c", os.path.join(d, "bird.conf"), "-s",
+                                                     self.bird_ctl, "-P", os.path.join(d, "bird.pid")],
+                               os.path.join(d, "bird.log"))
+        # `env` execs ExaBGP in place: the PID stopped at cleanup is ExaBGP's.
+        self.exabgp = self.spawn("exabgp", self.ns_nve, [
+            "env", "exabgp_daemon_user=root", "exabgp_api_cli=false", "exabgp_log_destination=stdout",
+            "exabgp_daemon_daemonize=false", "exabgp", os.path.join(d, "exabgp.conf")], os.path.join(d, "exabgp.log"))
+
+    def bgp_established(self):
+        r = sh("birdc", "-s", self.bird_ctl, "show", "protocols", "nvmove", check=False)
+        return "Established" in r.stdout
+
+    def fabric_route(self):
+        return sh("ip", "-n", self.ns_fab, "route", "show", VM_IP, check=False).stdout.strip()
+
     def start_nvad(self):
         self.nvad_sock = os.path.join(os.path.dirname(self.paths["nvad.yaml"]), "nvad.sock")
         self.nvad = self.spawn("nvad", self.ns_nve, [self.nvad_bin, "-c", self.paths["nvad.yaml"],
@@ -662,6 +728,9 @@ def main():
     ap.add_argument("--chain", action="store_true",
                     help="after the move to B the VM comes back to A (A -> B -> A), while a second correspondent "
                          "sends through B: B, now a previous NVE, redirects it to A")
+    ap.add_argument("--bgp", action="store_true",
+                    help="nvad exports the VM's host route through ExaBGP to BIRD on the fabric (seed 003 7.3)")
+    ap.add_argument("--bridge", default=None, help="nvmove-exabgp (--bgp)")
     ap.add_argument("--spoof", action="store_true",
                     help="after the move, the gateway sends IP-in-IP to B: dropped as from no known NVE")
     ap.add_argument("--tenants", action="store_true",
@@ -695,7 +764,8 @@ def main():
     env.long_flow = args.long_flow
     res = base.Results(expected=7 + (1 if args.long_flow else 0) + (1 if args.restart_a else 0)
                        + (1 if args.tenants else 0) + (1 if args.restart_nvad else 0) + (1 if args.chain else 0)
-                       + (1 if args.refused else 0) + (1 if args.ipv6 else 0) + (1 if args.onward else 0))
+                       + (1 if args.refused else 0) + (1 if args.ipv6 else 0) + (1 if args.onward else 0)
+                       + (1 if args.bgp else 0))
     stop_path = os.path.join(tmp, "stop")                # the sender
     stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
     listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
@@ -736,6 +806,12 @@ def main():
         if env.nvad.poll() is not None:
             raise RuntimeError("nvad exited (status %s):\n%s" % (env.nvad.returncode, read(env.paths["nvad.log"])))
         log("nvad listening on %s port %d" % (NVAD_CTL, NVAD_PORT))
+        if args.bgp:
+            env.start_bgp()
+            if not wait_until(env.bgp_established, 20, 0.2):
+                raise RuntimeError("BGP session ExaBGP - BIRD not established after 20 s:\n%s" % read(
+                    os.path.join(os.path.dirname(env.paths["nvad.yaml"]), "exabgp.log"))[-3000:])
+            log("BGP session ExaBGP 10.99.0.1 (AS 65001) - BIRD 10.99.0.2 (AS 65002) established")
         for n in env.names:
             env.start_nved(n)
 
@@ -1036,8 +1112,25 @@ def main():
                        "after a restart A still tunnels %s to %s (redirect restored from its state file) and "
                        "knows the VM as associated" % (VM_IP, NVE_B))
 
+        # ---- 5c. the host route reaches the fabric (--bgp) --------------------------------
+        t_route = encap_at_route = None
+
+        def a_encap():
+            _, c = env.nvectl("A", "show", "counters", json_out=True)
+            c = c or {}
+            return c.get("encap_ipv4_in_ipv4", (c.get("counters") or {}).get("encap_ipv4_in_ipv4"))
+        if args.bgp:
+            if wait_until(lambda: ("via %s" % NVE_B) in env.fabric_route(), 5, 0.005):
+                t_route = time.monotonic()
+            time.sleep(0.3)  # what A had in flight is out
+            encap_at_route = a_encap()
+            log("fabric route %r at %s; A's encap_ipv4_in_ipv4 then: %s" % (
+                env.fabric_route(), "+%.0f ms after B registered" % ((t_route - t_b_reg) * 1000) if t_route else "never",
+                encap_at_route))
+
         # ---- 6. traffic after the move ----------------------------------------------------
         time.sleep(14.0 if args.long_flow else POST_MOVE_S)
+        encap_late = a_encap() if args.bgp else None
         if args.long_flow:
             _, agent_a_late = env.nvectl("A", "show", "agent", json_out=True)
             bul_late = env.bul("A", VM_ID)
@@ -1145,6 +1238,16 @@ def main():
             t < t_move0 for t in got_b.values())
         res.record("before move", ok, "vmA received %d of the %d datagrams sent before the move began; "
                    "vmB nothing before it" % (len(before_a), len(before)))
+        if args.bgp:
+            around = [q for q, (t, _) in sent.items() if t_route and t_route - 0.5 <= t <= t_route + 0.5]
+            lost_around = [q for q in around if q not in got_a and q not in got_b]
+            res.record("bgp", bool(t_route) and encap_at_route is not None and encap_late == encap_at_route
+                       and len(around) > 0 and not lost_around,
+                       "10.0.0.5/32 via %s in the fabric's kernel %s after B registered; A's tunnel counter %s "
+                       "0.3 s after the route and %s at the end (must not grow); %d datagrams sent within 0.5 s of "
+                       "the switch, %d lost" % (
+                           NVE_B, "%.0f ms" % ((t_route - t_b_reg) * 1000) if t_route else "never",
+                           encap_at_route, encap_late, len(around), len(lost_around)))
         share = len(late_b) / len(late) if late else 0.0
         res.record("in flight", len(late) > 0 and share >= MIN_SHARE,
                    "vmB received %d of the %d datagrams sent later than move + %d ms (%.1f %%, need %.0f %%)" % (
@@ -1337,6 +1440,8 @@ def main():
                 not args.spoof or (spoof_sent == SPOOF_COUNT and 0 <= race_drops <= SPOOF_RACE_MAX
                                    and tot["B"].get("decap_ipv4_outer", 0) + race_drops
                                    == tot["A"].get("encap_ipv4_in_ipv4", -1)),
+            "B delivered natively received datagrams (--bgp)": not args.bgp
+                or tot["B"].get("delivered_local", 0) > tot["B"].get("decap_ipv4_outer", 0),
             "C exited 0 and delivered_local > 0 (--onward)": not args.onward
                 or (rcs["C"] == 0 and tot["C"].get("delivered_local", 0) > 0),
         }
