@@ -218,9 +218,10 @@ int main(int argc, char **argv) {
   if (config->metrics.address.family) {
     const uint64_t started = static_cast<uint64_t>(std::time(nullptr));
     try {
-      metrics_http = std::make_unique<nvmove::MetricsHttp>(config->metrics, [&server, started] {
+      metrics_http = std::make_unique<nvmove::MetricsHttp>(config->metrics, [&server, &exporter, started] {
         const auto &registrar = server.value()->registrar();
-        return nvad::prometheus_text(registrar.counters(), registrar.cache().size(), started);
+        return nvad::prometheus_text(registrar.counters(), registrar.cache().size(), started) +
+               (exporter ? nvad::export_prometheus_text(*exporter) : std::string());
       });
     } catch (const std::exception &e) {
       spdlog::critical("{}", e.what());

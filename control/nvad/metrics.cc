@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "control/nvad/exabgp_export.h"
+
 namespace nvmove::nvad {
 
 std::string prometheus_text(const Counters &counters, size_t bindings, uint64_t start_time_unix_s) {
@@ -31,6 +33,29 @@ std::string prometheus_text(const Counters &counters, size_t bindings, uint64_t 
   o << "nvad_build_info{version=\"" << NVMOVE_VERSION << "\"} 1\n";
   family("nvad_start_time_seconds", "gauge", "When this nvad started, seconds since the Unix epoch.");
   o << "nvad_start_time_seconds " << start_time_unix_s << "\n";
+  return o.str();
+}
+
+std::string export_prometheus_text(const ExaBgpExport &exporter) {
+  const ExportCounters &c = exporter.counters();
+  std::ostringstream o;
+  auto family = [&](const char *name, const char *type, const char *help) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+  };
+  family("nvad_export_routes", "gauge", "Host routes of moved VMs announced through the BGP speaker.");
+  o << "nvad_export_routes " << exporter.size() << "\n";
+  family("nvad_export_speakers", "gauge", "BGP speakers (nvmove-exabgp bridges) connected to the export socket.");
+  o << "nvad_export_speakers " << exporter.speakers() << "\n";
+  family("nvad_export_commands_total", "counter", "Route commands issued to the speakers, by command.");
+  o << "nvad_export_commands_total{command=\"announce\"} " << c.announced << "\n";
+  o << "nvad_export_commands_total{command=\"withdraw\"} " << c.withdrawn << "\n";
+  family("nvad_export_answers_total", "counter", "ExaBGP's answers to route commands (done, error).");
+  o << "nvad_export_answers_total{answer=\"done\"} " << c.acknowledged << "\n";
+  o << "nvad_export_answers_total{answer=\"error\"} " << c.refused << "\n";
+  family("nvad_export_over_limit_total", "counter", "Host routes not announced: export.max_routes reached.");
+  o << "nvad_export_over_limit_total " << c.over_limit << "\n";
+  family("nvad_export_speaker_connects_total", "counter", "Speaker connections accepted on the export socket.");
+  o << "nvad_export_speaker_connects_total " << c.speaker_connects << "\n";
   return o.str();
 }
 

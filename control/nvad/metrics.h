@@ -15,4 +15,11 @@ namespace nvmove::nvad {
 // nvad_start_time_seconds.
 std::string prometheus_text(const Counters &counters, size_t bindings, uint64_t start_time_unix_s);
 
+class ExaBgpExport;
+// With export: (nvad.md, "Route optimisation in BGP"): nvad_export_routes,
+// nvad_export_speakers, nvad_export_commands_total{command},
+// nvad_export_answers_total{answer}, nvad_export_over_limit_total,
+// nvad_export_speaker_connects_total.
+std::string export_prometheus_text(const ExaBgpExport &exporter);
+
 }  // namespace nvmove::nvad

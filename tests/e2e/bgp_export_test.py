@@ -156,6 +156,7 @@ export:
   large_community: ["65001:1:100"]
   max_routes: %(limit)d
 log: {level: debug}
+metrics: {address: 127.0.0.1, port: 9469}
 """ % dict(nvad=NVAD_IP, port=NVAD_PORT, keys=self.path("nvad.keys"), db=self.path("nvad.db"), a=AGENT["A"],
            b=AGENT["B"], sock=self.path("export.sock"), limit=LIMIT))
         with open(self.path("exabgp.conf"), "w") as f:
@@ -287,6 +288,15 @@ def main():
             "ORIGIN IGP": "BGP.origin: IGP" in bird4,
             "show exported lists both": sorted(r.get("prefix") for r in rows) == [v4, v6],
         }
+        metrics = sh("ip", "netns", "exec", env.ns_tor, "/usr/bin/python3", "-c",
+                     "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9469/metrics', "
+                     "timeout=5).read().decode())", check=False).stdout
+        promtool = subprocess.run(["promtool", "check", "metrics"], input=metrics, capture_output=True, text=True)
+        checks["metrics: nvad_export_routes 2, 1 speaker, promtool clean"] = (
+            "nvad_export_routes 2\n" in metrics and "nvad_export_speakers 1\n" in metrics
+            and promtool.returncode == 0)
+        if promtool.returncode != 0:
+            log("promtool: %s%s" % (promtool.stdout, promtool.stderr))
         for k, v in checks.items():
             log("  moved: %-40s %s" % (k, "ok" if v else "NO"))
         res.record("moved", all(checks.values()), "%d/%d checks; route at the correspondent %.0f ms after the "
