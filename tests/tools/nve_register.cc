@@ -8,6 +8,10 @@
 //                --vm vm1 --vn 0 --mac 02:00:00:00:01:01 --addr 10.0.0.5[,fd00::5]
 //                --endpoint 192.0.2.1[,2001:db8::1] [--lifetime 150] [--mode hot|warm|cold]
 //                [--seq-file F]
+//   --count N [--window W]: N VMs instead of one (load for benchmarks):
+//   VM-IDs VM-0..VM-(N-1), MACs and IPv4 addresses counted up from --mac and
+//   --addr, W requests in flight (default 64); prints how many nvad accepted
+//   and how long it took; exit 0 if all were.
 #include <poll.h>
 
 #include <chrono>
@@ -100,6 +104,82 @@ int main(int argc, char **argv) {
       std::fclose(f);
     }
   std::vector<uint8_t> buffer(2048);
+  if (opt.contains("count")) {
+    const auto count = parse_decimal(opt["count"], 10'000'000);
+    const auto window = parse_decimal(opt.contains("window") ? opt["window"] : "64", 4096);
+    if (!count || !window || *window == 0 || m.vm_addresses.size() != 1 || !m.vm_addresses[0].is_v4())
+      return usage("--count 0..10000000, --window 1..4096, and one IPv4 --addr to count up from");
+    const IpAddress base_addr = m.vm_addresses[0];
+    const MacAddress base_mac = *mac;
+    auto nth = [&](uint64_t i) {
+      proto::Message r = m;
+      r.vm_id = *proto::parse_vm_id(opt["vm"] + "-" + std::to_string(i));
+      uint64_t mv = 0;
+      for (uint8_t b : base_mac) mv = (mv << 8) | b;
+      mv += i;
+      for (int k = 5; k >= 0; k--, mv >>= 8) (*r.vm_mac)[k] = static_cast<uint8_t>(mv);
+      uint32_t a = (uint32_t{base_addr.bytes[0]} << 24) | (uint32_t{base_addr.bytes[1]} << 16) |
+                   (uint32_t{base_addr.bytes[2]} << 8) | base_addr.bytes[3];
+      a += static_cast<uint32_t>(i);
+      r.vm_addresses[0].bytes[0] = static_cast<uint8_t>(a >> 24);
+      r.vm_addresses[0].bytes[1] = static_cast<uint8_t>(a >> 16);
+      r.vm_addresses[0].bytes[2] = static_cast<uint8_t>(a >> 8);
+      r.vm_addresses[0].bytes[3] = static_cast<uint8_t>(a);
+      return r;
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    uint64_t accepted = 0, refused = 0, unanswered = 0;
+    uint64_t ts = wall_clock_ns();
+    int resynced_windows = 0;
+    for (uint64_t first = 0; first < *count; first += *window) {
+      std::map<uint16_t, bool> waiting;  // sequence -> answered
+      for (uint64_t i = first; i < std::min(*count, first + *window); i++) {
+        proto::Message r = nth(i);
+        r.sequence = m.sequence;
+        m.sequence = proto::seq_next(m.sequence);
+        r.timestamp_ns = ts = std::max(wall_clock_ns(), ts + 1);
+        auto wire = proto::encode(r, *key);
+        if (!wire) return usage(wire.error().describe());
+        if (auto err = socket->send(wire.value(), *nvad, static_cast<uint16_t>(*port))) return usage(*err);
+        waiting[r.sequence] = false;
+      }
+      size_t open = waiting.size();
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (open && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{socket->fd(), POLLIN, 0};
+        ::poll(&p, 1, 20);
+        for (auto got = socket->receive(buffer, error); got; got = socket->receive(buffer, error)) {
+          auto decoded = proto::decode(std::span(buffer).first(got->size));
+          if (!decoded || !decoded->message.is_reply()) continue;
+          auto it = waiting.find(decoded->message.sequence);
+          if (it == waiting.end() || it->second) continue;
+          if (decoded->message.status == proto::Status::BadSequenceNumber && decoded->message.expected_sequence) {
+            // nvad remembers this address from an earlier run: continue
+            // from its value and send this window again.
+            if (resynced_windows++ > 3) return usage("nvad keeps answering 135 (Bad sequence number)");
+            m.sequence = *decoded->message.expected_sequence;
+            first -= *window;  // (unsigned: the loop's += brings it back)
+            open = 0;
+            break;
+          }
+          it->second = true;
+          open--;
+          (proto::is_accepted(decoded->message.status) ? accepted : refused)++;
+        }
+      }
+      unanswered += open;
+    }
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("accepted %llu, refused %llu, unanswered %llu of %llu in %.2f s (%.0f/s)\n",
+                (unsigned long long)accepted, (unsigned long long)refused, (unsigned long long)unanswered,
+                (unsigned long long)*count, took, double(*count) / (took > 0 ? took : 1));
+    if (!seq_file.empty())
+      if (std::FILE *f = std::fopen(seq_file.c_str(), "w")) {
+        std::fprintf(f, "%u\n", unsigned(m.sequence));
+        std::fclose(f);
+      }
+    return accepted == *count ? 0 : 1;
+  }
   int resyncs = 0;
   for (int attempt = 0; attempt < 6; attempt++) {
     bool resynced = false;
