@@ -22,6 +22,9 @@ AgentOutcome LearntTunnelPeers::learn_until(const IpAddress &peer, uint64_t unti
   auto it = until_ms_.find(peer);
   if (it != until_ms_.end()) {
     it->second = std::max(it->second, until_ms);
+    // Again on every naming: a route the table refused once (full) is
+    // retried, and an upsert of a present route changes nothing.
+    out.routes.push_back(peer_route(RouteChange::Op::Upsert, peer));
     return out;
   }
   if (until_ms_.size() >= kMaxLearntTunnelPeers) {
@@ -29,6 +32,7 @@ AgentOutcome LearntTunnelPeers::learn_until(const IpAddress &peer, uint64_t unti
     return out;
   }
   until_ms_.emplace(peer, until_ms);
+  earliest_ms_ = std::min(earliest_ms_, until_ms);
   counters_.tunnel_peers_learnt++;
   spdlog::info("tunnels from NVE {} accepted: nvad says it redirects packets in flight here",
                peer.to_string());
@@ -49,8 +53,11 @@ AgentOutcome LearntTunnelPeers::learn(std::span<const IpAddress> peers, uint32_t
 AgentOutcome LearntTunnelPeers::expire() {
   AgentOutcome out;
   const uint64_t now = clock_.now_ms();
+  if (now < earliest_ms_) return out;  // every control-loop pass: nothing due, nothing walked
+  earliest_ms_ = UINT64_MAX;
   for (auto it = until_ms_.begin(); it != until_ms_.end();) {
     if (it->second > now) {
+      earliest_ms_ = std::min(earliest_ms_, it->second);
       ++it;
       continue;
     }
@@ -83,7 +90,10 @@ AgentOutcome LearntTunnelPeers::restore(const nlohmann::json &entries) {
       spdlog::warn("state file: tunnel peer entry {} skipped: expected {{address, expires_in_ms}}", e.dump());
       continue;
     }
-    out.append(learn_until(*peer, now + left.get<uint64_t>()));
+    // At most the longest lifetime a reply can grant (65535 units of 4 s):
+    // a hand-edited or corrupt file cannot keep a peer for ever.
+    const uint64_t max_ms = uint64_t{65535} * 4 * 1000;
+    out.append(learn_until(*peer, now + std::min(left.get<uint64_t>(), max_ms)));
   }
   return out;
 }

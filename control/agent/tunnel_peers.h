@@ -48,6 +48,7 @@ class LearntTunnelPeers {
   const Clock &clock_;
   AgentCounters &counters_;
   std::map<IpAddress, uint64_t> until_ms_;  // monotonic ms
+  uint64_t earliest_ms_ = UINT64_MAX;        // no peer expires before this
 };
 
 }  // namespace nvmove::agent

@@ -85,18 +85,25 @@ nlohmann::json to_json(Reply &&r, const std::string &format) {
 }  // namespace
 
 std::string Reply::text_form() const {
+  if (const auto *t = std::get_if<Table>(&body); t && page_next) {
+    std::string text = t->text();
+    if (!page_heading) text.erase(0, text.find('\n') + 1);
+    return text + "next: " + (page_next->is_null() ? std::string("-") : page_next->dump()) + "\n";
+  }
   if (const auto *t = std::get_if<Table>(&body)) return t->text();
   if (const auto *rec = std::get_if<Record>(&body)) return rec->text();
   return text;
 }
 
 nlohmann::json Reply::data_form() const & {
+  if (const auto *t = std::get_if<Table>(&body); t && page_next) return {{"rows", t->json()}, {"next", *page_next}};
   if (const auto *t = std::get_if<Table>(&body)) return t->json();
   if (const auto *rec = std::get_if<Record>(&body)) return rec->json();
   return data;
 }
 
 nlohmann::json Reply::data_form() && {
+  if (auto *t = std::get_if<Table>(&body); t && page_next) return {{"rows", std::move(*t).json()}, {"next", *page_next}};
   if (auto *t = std::get_if<Table>(&body)) return std::move(*t).json();
   if (const auto *rec = std::get_if<Record>(&body)) return rec->json();
   return std::move(data);

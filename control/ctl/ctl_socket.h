@@ -66,6 +66,19 @@ struct Reply {
     r.body = std::move(rec);
     return r;
   }
+  // One page of a listing fetched in pages (nvectl's pager): JSON
+  // {"rows": [...], "next": CURSOR | null}; text the rows (the heading on the
+  // first page only), then a last line "next: CURSOR" (JSON) or "next: -".
+  // Each form is rendered only when a client asks for it.
+  static Reply page(Table t, nlohmann::json next, bool first_page) {
+    Reply r;
+    r.body = std::move(t);
+    r.page_next = std::move(next);
+    r.page_heading = first_page;
+    return r;
+  }
+  std::optional<nlohmann::json> page_next;
+  bool page_heading = true;
   // What the client reads: the body rendered, else `text` / `data`.
   std::string text_form() const;
   nlohmann::json data_form() const &;

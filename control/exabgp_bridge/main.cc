@@ -68,6 +68,15 @@ bool route_command(const std::string &line, std::string &verb, std::string &pref
   return verb == "announce" || verb == "withdraw";
 }
 
+// "announce route P next-hop N origin igp community [...]" -> "withdraw route
+// P next-hop N": a withdrawal names the route, not its attributes.
+std::string withdraw_of(const std::string &announce) {
+  char p[64], nh[64];
+  if (std::sscanf(announce.c_str(), "announce route %63s next-hop %63s", p, nh) == 2)
+    return std::string("withdraw route ") + p + " next-hop " + nh;
+  return "withdraw" + announce.substr(std::strlen("announce"));
+}
+
 struct Bridge {
   std::string socket_path;
   int nvad = -1;
@@ -124,8 +133,7 @@ struct Bridge {
           ++it;
           continue;
         }
-        std::string withdraw = "withdraw" + it->second.substr(std::strlen("announce"));
-        to_exabgp(withdraw, false);
+        to_exabgp(withdraw_of(it->second), false);
         it = announced.erase(it);
         stale++;
       }

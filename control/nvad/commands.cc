@@ -39,8 +39,8 @@ void add_binding_row(ctl::Table &t, const json &b) {
 // serves the protocol between pages of a 100,000-binding listing):
 //   show bindings first N            the first N, in (VN, VM-ID) order
 //   show bindings after VN VM-ID N   the N after that key
-// answer {"rows": [...], "next": {"vn": .., "vm_id": ..} | null}; the text
-// has the heading only on the first page.
+// answer a ctl::Reply::page: {"rows": [...], "next": {"vn", "vm_id"} | null},
+// or the text with the heading on the first page and "next: ..." last.
 Reply show_bindings(Server &server, const Args &a) {
   const bool first = a.size() == 2 && a[0] == "first";
   const bool after = a.size() == 4 && a[0] == "after";
@@ -57,12 +57,9 @@ Reply show_bindings(Server &server, const Args &a) {
     std::optional<BindingKey> next;
     ctl::Table t = bindings_table();
     for (const auto &b : server.bindings_page_json(from, *limit, next)) add_binding_row(t, b);
-    Reply r;
-    r.text = t.text();
-    if (after) r.text.erase(0, r.text.find('\n') + 1);  // the heading once, on the first page
-    r.data = {{"rows", std::move(t).json()},
-              {"next", next ? json{{"vn", next->virtual_network}, {"vm_id", proto::vm_id_text(next->vm_id)}} : json()}};
-    return r;
+    return Reply::page(std::move(t),
+                       next ? json{{"vn", next->virtual_network}, {"vm_id", proto::vm_id_text(next->vm_id)}} : json(),
+                       !after);
   }
   if (a.size() > 1) return Reply::bad_usage();
   ctl::Table t = bindings_table();

@@ -198,6 +198,13 @@ Outcome Registrar::create(const Inbound &in, Outcome out) {
 
 Outcome Registrar::refresh(const Inbound &in, Binding binding, Outcome out) {
   const proto::Message &request = in.message;
+  if (binding.state == BindingState::DeregisteredGrace) {
+    // Registered again at the NVE that de-registered it: its previous NVEs
+    // were told to stop redirecting (Lifetime 0) and did; a fresh start,
+    // so that the reply names none of them as tunnelling here.
+    notifier_.forget_all(binding);
+    binding.previous.clear();
+  }
   bool endpoints_changed = binding.serving.endpoints != request.serving_nve;
   binding.serving = nve_of(in);
   binding.addresses = request.vm_addresses;  // a registration replaces the set

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -84,18 +85,37 @@ struct Client {
   int paged(const std::string &command, nlohmann::json args,
             const std::function<nlohmann::json(const nlohmann::json &)> &next_args) {
     nlohmann::json rows = nlohmann::json::array();
+    size_t listed = 0;
     for (;;) {
       int rc = kOk;
-      auto resp = ask({{"command", command}, {"args", args}, {"read_only", read_only}}, rc);
-      if (!resp) return rc;
-      const nlohmann::json &data = (*resp)["data"];
-      if (json) {
-        for (const auto &r : data["rows"]) rows.push_back(r);
-      } else {
-        std::cout << resp->value("text", std::string()) << std::flush;
+      auto resp = ask({{"command", command}, {"args", args}, {"read_only", read_only},
+                       {"format", json ? "json" : "text"}},
+                      rc);
+      if (!resp) {
+        if (listed) std::cerr << "nvectl: the listing is incomplete: it stopped after " << listed << " row(s)\n";
+        return rc;
       }
-      if (data["next"].is_null()) break;
-      args = next_args(data["next"]);
+      // The pages come in the form asked for: JSON {"rows", "next"}, or text
+      // whose last line is the next cursor ("next: ..." or "next: -").
+      nlohmann::json next;
+      if (json) {
+        const nlohmann::json &data = (*resp)["data"];
+        for (const auto &r : data["rows"]) rows.push_back(r);
+        listed += data["rows"].size();
+        next = data["next"];
+      } else {
+        std::string text = resp->value("text", std::string());
+        const auto last = text.rfind("next: ");
+        if (last != std::string::npos) {
+          const std::string cursor = text.substr(last + 6, text.find('\n', last) - last - 6);
+          text.erase(last);
+          if (cursor != "-") next = nlohmann::json::parse(cursor, nullptr, false);
+        }
+        listed += static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+        std::cout << text << std::flush;
+      }
+      if (next.is_null() || next.is_discarded()) break;
+      args = next_args(next);
     }
     if (json) std::cout << rows.dump(2) << "\n";
     return kOk;
@@ -235,8 +255,12 @@ struct Client {
         if (v.is_object() && v.value("vm_id", std::string()) == id) vm = v;
       if (!vm || !vm->value("awaiting_reply", false) || std::chrono::steady_clock::now() >= deadline) break;
     }
-    const bool registered = vm && vm->value("registered", false) && !vm->value("awaiting_reply", false);
+    // A refusal wins over "registered": a VM registered before (deactivated
+    // and activated again, or restored after a restart) keeps that flag
+    // when nvad refuses its new registration.
     const auto refused = vm ? vm->value("refused_with", nlohmann::json()) : nlohmann::json();
+    const bool registered = vm && vm->value("registered", false) && !vm->value("awaiting_reply", false) &&
+                            !refused.is_string();
     std::string outcome;
     if (registered)
       outcome = "registered with nvad, lifetime " + std::to_string(vm->value("granted_lifetime_s", 0)) + " s";

@@ -288,8 +288,8 @@ static ctl::Table routes_table(std::vector<RouteView> routes) {
 // (the agent, route changes, ARP) runs between pages of a table of millions:
 //   show routes [vn N] page CURSOR N   the routes of at least N table
 //   entries from CURSOR (0 = the start), each page sorted, the table in hash
-//   order; answers {"rows": [...], "next": CURSOR | null}, the text with the
-//   heading on the first page only.
+//   order (ctl::Reply::page: the text with the heading on the first page
+//   and a last line "next: CURSOR" or "next: -").
 Reply NvedCommands::show_routes(const Args &a) {
   if (a.size() == 1 && a[0] == "summary") return routes_summary(rt_.routes());
   std::optional<uint32_t> vn;
@@ -318,12 +318,8 @@ Reply NvedCommands::show_routes(const Args &a) {
     const bool first_page = *cursor == 0;
     for (auto &r : rt_.routes().list_page(*cursor, page))
       if (wanted(r)) routes.push_back(std::move(r));
-    ctl::Table t = routes_table(std::move(routes));
-    Reply reply;
-    reply.text = t.text();
-    if (!first_page) reply.text.erase(0, reply.text.find('\n') + 1);  // the heading once
-    reply.data = {{"rows", std::move(t).json()}, {"next", *cursor ? nlohmann::json(*cursor) : nlohmann::json()}};
-    return reply;
+    return Reply::page(routes_table(std::move(routes)), *cursor ? nlohmann::json(*cursor) : nlohmann::json(),
+                       first_page);
   }
   if (addr && vn) {  // one key: a direct lookup
     if (auto r = rt_.routes().find({*vn, *addr})) routes.push_back(*r);

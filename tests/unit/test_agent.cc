@@ -688,6 +688,8 @@ TEST_F(AgentTest, OnlyAnAcceptedReplyToOurRequestTeachesTunnelPeers) {
   forged.redirecting_nves = {ip("203.0.113.9")};
   deliver(forged, keys.sending_key(kNvad)[0]);
   auto refused = reply_to(req, proto::Status::AdministrativelyProhibited, 0);
+  refused.lifetime = 25;  // whatever a confused nvad puts in a refusal
+  refused.redirecting_nves = {ip("203.0.113.9")};
   deliver(refused, keys.sending_key(kNvad)[0]);
   EXPECT_FALSE(routes.find({kTunnelPeerVn, ip("203.0.113.9")}));
   EXPECT_EQ(agent->counters().tunnel_peers_learnt, 0u);

@@ -245,6 +245,19 @@ TEST(NvadNotifications, AcceptedReplyNamesTheNvesThatRedirectToTheRegisteringNve
   EXPECT_EQ(cold.reply->message.redirecting_nves, std::vector<IpAddress>{nve_c().endpoint});
 }
 
+// Registered again at the NVE that de-registered it, within the grace: the
+// previous NVEs were told Lifetime 0 and stopped; the reply names none.
+TEST(NvadNotifications, ARegistrationAfterADeregistrationNamesNoRedirectingNve) {
+  RegistrarHarness h;
+  h.register_vm(nve_a(), 1);
+  h.acknowledge(h.register_vm(nve_b(), 1).notifications.at(0));
+  h.register_vm(nve_b(), 1, 0);  // de-registered at B: A told to stop
+  auto again = h.register_vm(nve_b(), 1);
+  ASSERT_TRUE(again.reply);
+  EXPECT_TRUE(again.reply->message.redirecting_nves.empty());
+  EXPECT_TRUE(h.binding(1).previous.empty());
+}
+
 TEST(NvadNotifications, RedirectingNvesAreTheirConfiguredEndpoints) {
   RegistrationPolicy policy;
   policy.peers.emplace();
