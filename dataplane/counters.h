@@ -28,6 +28,7 @@ namespace nvmove::dp {
   X(forwarded_default, false, "packets without a host route sent to the fabric gateway")          \
   X(ipv4_fragmented, false, "IPv4 packets without DF fragmented before encapsulation")            \
   X(ipv4_fragments_out, false, "fragments produced by fragmentation")                            \
+  X(fragments_linearized, false, "fragments copied into one segment for a port that sends no chained mbufs (net_af_xdp)") \
   X(arp_replied, false, "ARP requests for our addresses answered")                                \
   X(nd_replied, false, "Neighbour Solicitations for our addresses answered")                      \
   X(echo_replied, false, "ICMP/ICMPv6 echo requests to our addresses answered")                   \

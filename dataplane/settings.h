@@ -19,6 +19,7 @@ struct PortSettings {
   uint8_t mac[6] = {};
   bool tx_ipv4_cksum_offload = false;  // the port computes outer IPv4 checksums
   bool proxy_arp = true;               // access port: answer ARP/NS as the VMs' gateway
+  bool tx_multi_seg = true;            // sends chained mbufs; else fragments go out linearized
 };
 
 // One more of this NVE's underlay addresses: tunnels to it carry the packets

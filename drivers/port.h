@@ -29,6 +29,9 @@ struct PortInfo {
   bool rx_ipv4_cksum = false;
   bool lsc_interrupt = false;
   bool rss = false;
+  // Sends chained mbufs (RTE_ETH_TX_OFFLOAD_MULTI_SEGS). Without it (net_af_xdp
+  // copies only the first segment) the fast path sends fragments linearized.
+  bool tx_multi_seg = false;
 };
 
 // Highest RX / TX queue counts the port supports.

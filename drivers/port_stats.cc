@@ -27,15 +27,15 @@ void port_counters_reset(uint16_t port_id) {
 
 namespace {
 
-// net_af_packet reports its link up from port start to stop, whatever the
-// kernel interface it reads does (DPDK 22.11); for it the interface's
-// operstate (in this process's network namespace) is the truth. nullopt for
-// every other driver.
-std::optional<bool> af_packet_kernel_link(uint16_t port_id) {
+// net_af_packet and net_af_xdp report their link up from port start to
+// stop, whatever the kernel interface they read does (DPDK 22.11); for them
+// the interface's operstate (in this process's network namespace) is the
+// truth. nullopt for every other driver.
+std::optional<bool> kernel_interface_link(uint16_t port_id) {
   rte_eth_dev_info info{};
-  if (rte_eth_dev_info_get(port_id, &info) != 0 || !info.driver_name ||
-      std::string_view(info.driver_name) != "net_af_packet" || !info.device)
-    return std::nullopt;
+  if (rte_eth_dev_info_get(port_id, &info) != 0 || !info.driver_name || !info.device) return std::nullopt;
+  const std::string_view driver = info.driver_name;
+  if (driver != "net_af_packet" && driver != "net_af_xdp") return std::nullopt;
   const rte_devargs *devargs = rte_dev_devargs(info.device);
   if (!devargs || !devargs->args) return std::nullopt;
   const std::string args = devargs->args;
@@ -56,7 +56,7 @@ PortLink port_link(uint16_t port_id) {
   rte_eth_link link{};
   if (rte_eth_link_get_nowait(port_id, &link) != 0) return {};
   PortLink out{link.link_status == RTE_ETH_LINK_UP, link.link_speed};
-  if (auto kernel = af_packet_kernel_link(port_id)) out.up = out.up && *kernel;
+  if (auto kernel = kernel_interface_link(port_id)) out.up = out.up && *kernel;
   return out;
 }
 

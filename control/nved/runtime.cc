@@ -110,6 +110,7 @@ NvedRuntime::~NvedRuntime() {
   rte_mempool_free(frag_indirect_);
   rte_mempool_free(frag_direct_);
   rte_mempool_free(pool_);
+  for (auto *p : port_pools_) rte_mempool_free(p);
 }
 
 void NvedRuntime::create_pools() {
@@ -134,6 +135,17 @@ void NvedRuntime::start_ports() {
     s.rx_desc = cfg_.rx_desc;
     s.tx_desc = cfg_.tx_desc;
     s.pool = pool_;
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(p.port_id, &info) == 0 && info.driver_name &&
+        std::string(info.driver_name) == "net_af_xdp") {
+      const std::string name = "nve_mbufs_p" + std::to_string(p.port_id);
+      s.pool = rte_pktmbuf_pool_create(name.c_str(), cfg_.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                       static_cast<int>(rte_socket_id()));
+      if (!s.pool)
+        fail("cannot create the mbuf pool of AF_XDP port " + std::to_string(p.port_id) + " (" +
+             std::to_string(cfg_.mbufs) + " mbufs: more memory, -m, or fewer workers.mbufs)");
+      port_pools_.push_back(s.pool);
+    }
     ports_[p.port_id] = drivers::port_start(s);
     ports_started_ = true;
   }
@@ -147,6 +159,7 @@ void NvedRuntime::build_settings() {
     ps.vn = p.vn;
     ps.vlan = p.vlan;
     ps.proxy_arp = p.proxy_arp;
+    ps.tx_multi_seg = ports_[p.port_id].tx_multi_seg;
     std::memcpy(ps.mac, ports_[p.port_id].mac.data(), 6);
     ps.tx_ipv4_cksum_offload = ports_[p.port_id].tx_ipv4_cksum;
   }

@@ -58,6 +58,10 @@ class NvedRuntime {
 
   NvedConfig cfg_;
   rte_mempool *pool_ = nullptr;
+  // A pool of its own for each net_af_xdp port: the driver registers a
+  // port's pool as its UMEM, and Debian's DPDK cannot share one UMEM
+  // between two ports (no shared_umem).
+  std::vector<rte_mempool *> port_pools_;
   rte_mempool *frag_direct_ = nullptr;
   rte_mempool *frag_indirect_ = nullptr;
   rte_ring *to_control_ = nullptr;

@@ -143,6 +143,37 @@ TEST_F(ForwardTest, OversizeWithDfGetsFragNeededAndWithoutDfIsFragmented) {
   EXPECT_EQ(count(Counter::ipv4_fragments_out), 2u);
 }
 
+// Issue 17: net_af_xdp sends only a chain's first segment. For a port
+// without multi-segment TX the fragments leave as single mbufs, with the
+// same bytes as the chained ones.
+TEST_F(ForwardTest, FragmentsForAPortWithoutMultiSegmentTxLeaveLinearized) {
+  settings().tunnel_mtu = 600;
+  std::vector<uint8_t> f = unhex(kV4In);
+  f.resize(14 + 1000, 0x5a);
+  auto *iph = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
+  iph->total_length = rte_cpu_to_be_16(1000);
+  iph->fragment_offset = 0;
+  fix_ipv4_checksum(f.data() + 14);
+  send(0, hex(f.data(), f.size()));
+  ASSERT_EQ(ctx().out[0].n, 2);
+  EXPECT_GT(ctx().out[0].pkts[0]->nb_segs, 1);  // chained by default
+  const std::string chained[] = {out_hex(0, 0), out_hex(0, 1)};
+  drain_outputs();
+
+  settings().ports[0].tx_multi_seg = false;
+  send(0, hex(f.data(), f.size()));
+  ASSERT_EQ(ctx().out[0].n, 2);
+  for (uint16_t i = 0; i < 2; i++) {
+    EXPECT_EQ(ctx().out[0].pkts[i]->nb_segs, 1);
+    // The same bytes, but for the outer IP ID (one more per fragment sent).
+    std::string got = out_hex(0, i), want = chained[i];
+    got.replace(2 * (14 + 4), 4, "....").replace(2 * (14 + 10), 4, "....");
+    want.replace(2 * (14 + 4), 4, "....").replace(2 * (14 + 10), 4, "....");
+    EXPECT_EQ(got, want) << "fragment " << i;
+  }
+  EXPECT_EQ(count(Counter::fragments_linearized), 2u);
+}
+
 TEST_F(ForwardTest, MalformedPacketsLandOnNamedCounters) {
   std::vector<uint8_t> f = unhex(kV4In);
   struct Case {
