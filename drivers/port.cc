@@ -89,6 +89,15 @@ PortInfo port_start(const PortSetup &s) {
     out.lsc_interrupt = true;
   }
 
+  // The frame the MTU implies (ethdev adds the Ethernet header and CRC) must
+  // fit the driver's largest frame too: net_af_packet's is 1518 in DPDK 22.11.
+  const uint32_t frame = s.mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+  if (s.mtu > info.max_mtu || s.mtu < info.min_mtu || frame > info.max_rx_pktlen)
+    throw std::runtime_error(port_name(s.port_id) + ": mtu " + std::to_string(s.mtu) + " is outside what driver " +
+                             out.driver + " allows (mtu " + std::to_string(info.min_mtu) + ".." +
+                             std::to_string(info.max_mtu) + ", frames up to " + std::to_string(info.max_rx_pktlen) +
+                             " bytes)");
+  conf.rxmode.mtu = s.mtu;
   rc = rte_eth_dev_configure(s.port_id, out.rx_queues, out.tx_queues, &conf);
   if (rc != 0) fail(s.port_id, "configure", rc);
   uint16_t rxd = s.rx_desc, txd = s.tx_desc;

@@ -17,6 +17,7 @@ struct PortSetup {
   uint16_t tx_queues = 1;
   uint16_t rx_desc = 1024;
   uint16_t tx_desc = 1024;
+  uint16_t mtu = 1500;  // above the driver's max_mtu: port_start throws, naming both
   rte_mempool *pool = nullptr;
 };
 

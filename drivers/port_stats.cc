@@ -27,15 +27,16 @@ void port_counters_reset(uint16_t port_id) {
 
 namespace {
 
-// net_af_packet and net_af_xdp report their link up from port start to
-// stop, whatever the kernel interface they read does (DPDK 22.11); for them
-// the interface's operstate (in this process's network namespace) is the
-// truth. nullopt for every other driver.
+// net_af_packet, net_af_xdp and net_pcap on an interface (iface=) report
+// their link up from port start to stop, whatever the kernel interface they
+// read does (DPDK 22.11); for them the interface's operstate (in this
+// process's network namespace) is the truth. nullopt for every other driver
+// (and for net_pcap on capture files).
 std::optional<bool> kernel_interface_link(uint16_t port_id) {
   rte_eth_dev_info info{};
   if (rte_eth_dev_info_get(port_id, &info) != 0 || !info.driver_name || !info.device) return std::nullopt;
   const std::string_view driver = info.driver_name;
-  if (driver != "net_af_packet" && driver != "net_af_xdp") return std::nullopt;
+  if (driver != "net_af_packet" && driver != "net_af_xdp" && driver != "net_pcap") return std::nullopt;
   const rte_devargs *devargs = rte_dev_devargs(info.device);
   if (!devargs || !devargs->args) return std::nullopt;
   const std::string args = devargs->args;

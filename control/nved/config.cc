@@ -52,6 +52,7 @@ void parse_ports(YamlSection &top, NvedConfig &cfg) {
     ok &= name && role && id;
     take(s.number("vn", 0, 0xffffff), p.vn);
     take(s.number("vlan", 0, 4094), p.vlan);
+    take(s.number("mtu", 1280, kMaxPortMtu), p.mtu);
     if (auto proxy = s.flag("proxy_arp")) p.proxy_arp = *proxy;
     if (p.role == PortConfig::Role::Fabric && p.vlan)
       s.errors().add(s.at("vlan"), s.key_path("vlan"), "VLAN tagging is supported on access ports only");
@@ -379,6 +380,14 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
       errors.add(w.at("control_ring"), "workers.control_ring", "must be a power of two");
   }
   w.reject_unknown_keys();
+
+  // The tunnel's outer packets leave through the fabric port.
+  for (const auto &p : cfg.ports)
+    if (p.role == PortConfig::Role::Fabric && cfg.tunnel_mtu > p.mtu)
+      errors.add(top.section("tunnel").at("mtu"), "tunnel.mtu",
+                 std::to_string(cfg.tunnel_mtu) + " is above the fabric port's mtu " + std::to_string(p.mtu) +
+                     ": outer packets must fit it (set the fabric port's mtu in ports[], up to " +
+                     std::to_string(kMaxPortMtu) + ")");
 
   parse_agent(top, cfg);
   YamlSection metrics = top.section("metrics");

@@ -3,6 +3,7 @@
 // and nved does not start. docs/configuration.md documents every key.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -31,7 +32,12 @@ struct PortConfig {
   uint32_t vn = 0;
   uint16_t vlan = 0;
   bool proxy_arp = true;
+  // Largest IP packet the port sends and receives (jumbo frames: up to 9216;
+  // the frame adds 14 bytes of Ethernet header, 18 on a VLAN access port).
+  uint16_t mtu = 1500;
 };
+
+inline constexpr uint16_t kMaxPortMtu = 9216;
 
 struct LocalVmConfig {
   std::string port;  // access port name
@@ -90,6 +96,13 @@ struct NvedConfig {
   uint32_t neighbour_refresh_s = 30;
 
   uint16_t tunnel_mtu = 1500;
+  // The largest frame any port carries (MTU + Ethernet + VLAN header): what
+  // one mbuf must hold, so that no packet arrives in a chain of segments.
+  uint32_t max_frame() const {
+    uint32_t m = 0;
+    for (const auto &p : ports) m = std::max<uint32_t>(m, p.mtu + 14u + 4u);
+    return m;
+  }
   uint8_t tunnel_ttl = 64;
   int16_t tunnel_dscp = -1;  // -1 = copy
   std::vector<IpPrefix> tunnel_peers;  // outer sources tunnels are accepted from

@@ -26,7 +26,8 @@ std::string running_config_yaml(const NvedConfig &c) {
     e << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value << p.name << YAML::Key << "role"
       << YAML::Value << (p.role == PortConfig::Role::Fabric ? "fabric" : "access") << YAML::Key << "port_id"
       << YAML::Value << p.port_id << YAML::Key << "vn" << YAML::Value << p.vn << YAML::Key << "vlan" << YAML::Value
-      << p.vlan << YAML::Key << "proxy_arp" << YAML::Value << p.proxy_arp << YAML::EndMap;
+      << p.vlan << YAML::Key << "proxy_arp" << YAML::Value << p.proxy_arp << YAML::Key << "mtu" << YAML::Value
+      << p.mtu << YAML::EndMap;
   }
   e << YAML::EndSeq;
   e << YAML::Key << "nve" << YAML::Value << YAML::BeginMap;

@@ -113,9 +113,19 @@ NvedRuntime::~NvedRuntime() {
   for (auto *p : port_pools_) rte_mempool_free(p);
 }
 
+// Large mbufs rather than RX scatter for jumbo frames: every packet arrives
+// in one segment, so the fast path's single-segment code (classification,
+// encapsulation into the headroom) serves 9000-byte frames unchanged. The
+// cost is memory: workers.mbufs times the largest frame (about 9.2 KiB at
+// mtu 9000 instead of 2 KiB).
+uint16_t NvedRuntime::mbuf_data_room() const {
+  const uint32_t room = std::max<uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + cfg_.max_frame());
+  return static_cast<uint16_t>((room + 63) / 64 * 64);
+}
+
 void NvedRuntime::create_pools() {
   const int socket = static_cast<int>(rte_socket_id());
-  pool_ = rte_pktmbuf_pool_create("nve_mbufs", cfg_.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  pool_ = rte_pktmbuf_pool_create("nve_mbufs", cfg_.mbufs, 256, 0, mbuf_data_room(), socket);
   if (!pool_) fail("cannot create mbuf pool of " + std::to_string(cfg_.mbufs) + " mbufs (more memory: -m, or fewer workers.mbufs)");
   // Fragmentation: a small header mbuf per fragment plus an indirect mbuf
   // pointing into the original packet.
@@ -135,11 +145,12 @@ void NvedRuntime::start_ports() {
     s.rx_desc = cfg_.rx_desc;
     s.tx_desc = cfg_.tx_desc;
     s.pool = pool_;
+    s.mtu = p.mtu;
     rte_eth_dev_info info{};
     if (rte_eth_dev_info_get(p.port_id, &info) == 0 && info.driver_name &&
         std::string(info.driver_name) == "net_af_xdp") {
       const std::string name = "nve_mbufs_p" + std::to_string(p.port_id);
-      s.pool = rte_pktmbuf_pool_create(name.c_str(), cfg_.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+      s.pool = rte_pktmbuf_pool_create(name.c_str(), cfg_.mbufs, 256, 0, mbuf_data_room(),
                                        static_cast<int>(rte_socket_id()));
       if (!s.pool)
         fail("cannot create the mbuf pool of AF_XDP port " + std::to_string(p.port_id) + " (" +

@@ -53,6 +53,7 @@ class NvedRuntime {
  private:
   void create_pools();
   void start_ports();
+  uint16_t mbuf_data_room() const;
   void build_settings();
   void build_workers();
 

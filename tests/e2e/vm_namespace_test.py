@@ -90,6 +90,8 @@ UDP_PORT = 40000
 MOVED_PORT = 40001
 N_A = 50
 N_B = 20
+N_J = 20            # --jumbo: 9000-byte datagrams
+JUMBO_MTU = 9000
 N_C_SMALL = 3
 SMALL_PAYLOAD = 500
 BIG_PAYLOAD = 1450
@@ -134,11 +136,12 @@ def helper_listen(port, ready_path, lifetime_s):
     return 0
 
 
-def helper_udpsend(dst, port, count, prefix):
+def helper_udpsend(dst, port, count, prefix, size=64):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sent = 0
     for i in range(count):
-        payload = ("%s-%d " % (prefix, i)).encode() + b"x" * 64
+        head = ("%s-%d " % (prefix, i)).encode()
+        payload = head + b"x" * (max(int(size), len(head)) - len(head))
         s.sendto(payload, (dst, port))
         sent += 1
         time.sleep(0.002)  # gentle: af_packet rings and the kernel's ARP queue
@@ -277,7 +280,7 @@ def run_helper(argv):
     if name == "listen":
         return helper_listen(int(args[0]), args[1], float(args[2]))
     if name == "udpsend":
-        return helper_udpsend(args[0], int(args[1]), int(args[2]), args[3])
+        return helper_udpsend(args[0], int(args[1]), int(args[2]), args[3], *args[4:5])
     if name == "ping":
         return helper_ping(args[0], float(args[1]))
     if name == "ipip":
@@ -332,9 +335,10 @@ def read(path):
 
 
 class Env:
-    def __init__(self, nved, tmp, pmd="af_packet"):
+    def __init__(self, nved, tmp, pmd="af_packet", jumbo=False):
         pid = os.getpid()
         self.nved_bin = nved
+        self.jumbo = jumbo  # veths and ports at MTU 9000 (issue 17)
         self.pmd = pmd  # af_packet, or af_xdp (issue 17: a NIC the kernel keeps, no VFIO)
         self.tmp = tmp
         self.ns_fab = "nvt%dfab" % pid
@@ -437,6 +441,8 @@ class Env:
             # af_packet would otherwise see CHECKSUM_PARTIAL frames with
             # checksums still to be filled in.
             sh("ip", "netns", "exec", ns, "ethtool", "-K", ifn, "tx", "off", "rx", "off")
+            if self.jumbo:
+                sh("ip", "-n", ns, "link", "set", ifn, "mtu", str(JUMBO_MTU))
             self.netns_sysctl(ns, "net.ipv6.conf.%s.disable_ipv6=1" % ifn,
                               "net.ipv4.conf.%s.rp_filter=0" % ifn)
             sh("ip", "-n", ns, "link", "set", ifn, "up")
@@ -461,8 +467,8 @@ class Env:
     def write_config(self):
         text = """\
 ports:
-  - {name: fabric, role: fabric, port_id: 0}
-  - {name: vms, role: access, port_id: 1}
+  - {name: fabric, role: fabric, port_id: 0%(port_mtu)s}
+  - {name: vms, role: access, port_id: 1%(port_mtu)s}
 nve: {ipv4: %(nve)s}
 fabric_gateway: {ipv4: %(gw)s}
 tunnel: {mtu: %(mtu)d, peers: [%(gw)s/32]}
@@ -472,7 +478,7 @@ local_vms:
   - {port: vms, mac: "%(vm_mac)s", addresses: [%(vm)s]}
 moved_vms:
   - {addresses: [%(moved)s], nve: %(moved_nve)s}
-""" % dict(nve=NVE_IP, gw=GW_IP, mtu=TUNNEL_MTU, vm_mac=self.vm_mac, vm=VM_IP, moved=MOVED_IP,
+""" % dict(port_mtu=", mtu: %d" % JUMBO_MTU if self.jumbo else "", nve=NVE_IP, gw=GW_IP, mtu=TUNNEL_MTU, vm_mac=self.vm_mac, vm=VM_IP, moved=MOVED_IP,
            moved_nve=MOVED_NVE)
         with open(self.config, "w") as f:
             f.write(text)
@@ -484,6 +490,8 @@ moved_vms:
     def vdev(self, n, iface):
         if self.pmd == "af_xdp":  # copy mode on veth, one queue (docs/operations.md)
             return "net_af_xdp%d,iface=%s,start_queue=0,queue_count=1" % (n, iface)
+        if self.pmd == "pcap":  # libpcap on the interface: any frame size (jumbo frames)
+            return "net_pcap%d,iface=%s,phy_mac=1" % (n, iface)
         return "net_af_packet%d,iface=%s" % (n, iface)
 
     def start_nved(self):
@@ -652,8 +660,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nved", default=DEFAULT_NVED)
     ap.add_argument("--keep-logs", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--pmd", choices=("af_packet", "af_xdp"), default="af_packet",
+    ap.add_argument("--pmd", choices=("af_packet", "af_xdp", "pcap"), default="af_packet",
                     help="the DPDK driver of nved's two veth ports")
+    ap.add_argument("--jumbo", action="store_true",
+                    help="veths and nved's ports at MTU 9000: a sub-test of 9000-byte datagrams (issue 17); "
+                         "needs --pmd pcap (DPDK 22.11's net_af_packet and net_af_xdp take no jumbo frames)")
     args = ap.parse_args()
     if not preflight([("nved", args.nved)]):
         return 1
@@ -665,8 +676,8 @@ def main():
         signal.signal(s, on_signal)
 
     tmp = tempfile.mkdtemp(prefix="nved-e2e-")
-    env = Env(args.nved, tmp, args.pmd)
-    res = Results(expected=6)
+    env = Env(args.nved, tmp, args.pmd, args.jumbo)
+    res = Results(expected=6 + (1 if args.jumbo else 0))
     try:
         env.setup()
         log("namespaces %s, %s, %s; VM MAC %s, gateway MAC %s, nved fabric MAC %s, access MAC %s" % (
@@ -713,6 +724,20 @@ def main():
         res.record("A native delivery", ok,
                    "sent %d, VM socket received %d (sources %s, TTLs %s; expected all %d, TTL 63) in %.2fs" % (
                        sent_a, len(got_a), srcs_a, ttls_a, N_A, time.monotonic() - tA))
+
+        # ---- J: jumbo frames (--jumbo) ---------------------------------------
+        # 9000-byte IP datagrams from the fabric to the VM: one frame each,
+        # delivered whole by nved (no fragmentation anywhere on the way).
+        if args.jumbo:
+            tJ = time.monotonic()
+            r = env.helper(env.ns_fab, "udpsend", VM_IP, str(UDP_PORT), str(N_J), "J", str(JUMBO_MTU - 28))
+            sent_j = json.loads(r.stdout)["sent"] if r.returncode == 0 else 0
+            wait_until(lambda: len(count_tag(listener_lines(listen_out), "J")) >= sent_j, 5)
+            got_j = count_tag(listener_lines(listen_out), "J")
+            lens_j = sorted({l["len"] for l in got_j})
+            res.record("J jumbo frames", sent_j == N_J and len(got_j) == N_J and lens_j == [JUMBO_MTU - 28],
+                       "sent %d UDP datagrams of %d bytes (9000-byte IP packets) at MTU %d, VM received %d, sizes "
+                       "%s in %.2fs" % (sent_j, JUMBO_MTU - 28, JUMBO_MTU, len(got_j), lens_j, time.monotonic() - tJ))
 
         # ---- B: decapsulation ---------------------------------------------
         tB = time.monotonic()

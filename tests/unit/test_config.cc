@@ -62,6 +62,24 @@ TEST(Config, LoadsEveryKey) {
   EXPECT_EQ(std::get<TunnelToNve>(routes[2].action).nve.to_string(), "198.51.100.2");
 }
 
+// Issue 17: jumbo frames. A port's mtu (1500 by default, up to 9216) sizes
+// the mbufs; the tunnel's outer packets must fit the fabric port's.
+TEST(Config, PortMtuForJumboFramesAndTheTunnelWithinIt) {
+  const NvedConfig std_mtu = load_config_text(kGood);
+  EXPECT_EQ(std_mtu.ports[0].mtu, 1500);
+  EXPECT_EQ(std_mtu.max_frame(), 1500u + 18u);
+  const std::string jumbo = replace(replace(kGood, "port_id: 0}", "port_id: 0, mtu: 9000}"), "mtu: 1400", "mtu: 9000");
+  const NvedConfig j = load_config_text(jumbo);
+  EXPECT_EQ(j.ports[0].mtu, 9000);
+  EXPECT_EQ(j.tunnel_mtu, 9000);
+  EXPECT_EQ(j.max_frame(), 9000u + 18u);
+  EXPECT_EQ(error_of(replace(kGood, "mtu: 1400", "mtu: 9000")),
+            "t.yaml:7: tunnel.mtu: 9000 is above the fabric port's mtu 1500: outer packets must fit it (set the "
+            "fabric port's mtu in ports[], up to 9216)");
+  EXPECT_EQ(error_of(replace(kGood, "port_id: 0}", "port_id: 0, mtu: 9300}")),
+            "t.yaml:3: ports[0].mtu: 9300 is out of range 1280..9216");
+}
+
 TEST(Config, ErrorsNameTheKeyAndLine) {
   EXPECT_EQ(error_of(replace(kGood, "role: access", "role: acces")),
             "t.yaml:4: ports[1].role: expected 'fabric' or 'access', got 'acces'");
