@@ -251,6 +251,16 @@ for n in $ROUTES; do
   fi
 done
 
+# 3b. By frame size: 64, 1500 and 9000 bytes (jumbo frames), nved beside
+# testpmd io, Mpps and Gbit/s (skipped with --quick).
+if [ "$QUICK" = 0 ]; then
+  n0=${#RESULTS[@]}
+  while read -r line; do
+    case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*) echo "$line" ;; esac
+  done < <(WORK=$W WARM=$WARM "$ROOT/scripts/bench_frame_sizes.sh" "$MEAS" 2>"$W/part.err")
+  part_done "frame size benchmark" "$n0"
+fi
+
 # The figures against the project's targets (docs/PERFORMANCE.md), as a
 # table for people; the RESULT lines below it are for scripts.
 printf '%s\n' "${RESULTS[@]}" | awk -v w="$(nproc)" '
