@@ -8,13 +8,13 @@
 
 namespace nvmove::drivers {
 
-namespace {
-
 std::string port_name(uint16_t port_id) {
   char name[RTE_ETH_NAME_MAX_LEN] = {};
   rte_eth_dev_get_name_by_port(port_id, name);
   return "port " + std::to_string(port_id) + " (" + name + ")";
 }
+
+namespace {
 
 [[noreturn]] void fail(uint16_t port_id, const std::string &what, int rc) {
   throw std::runtime_error(port_name(port_id) + ": " + what + ": " + rte_strerror(-rc));

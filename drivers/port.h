@@ -35,6 +35,9 @@ struct PortInfo {
   bool tx_multi_seg = false;
 };
 
+// "port 0 (0000:3b:02.0)": how logs and errors name a port (DPDK's device name).
+std::string port_name(uint16_t port_id);
+
 // Highest RX / TX queue counts the port supports.
 void port_queue_limits(uint16_t port_id, uint16_t &max_rx, uint16_t &max_tx);
 

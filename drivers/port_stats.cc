@@ -1,5 +1,9 @@
 #include "drivers/port_stats.h"
 
+#include <spdlog/spdlog.h>
+
+#include "drivers/port.h"
+
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_devargs.h>
@@ -52,6 +56,19 @@ std::optional<bool> kernel_interface_link(uint16_t port_id) {
 }
 
 }  // namespace
+
+void LinkWatch::poll(uint64_t now_ms) {
+  if (now_ms < next_ms_) return;
+  next_ms_ = now_ms + 100;
+  for (uint16_t p = 0; p < up_.size(); p++) {
+    const PortLink link = port_link(p);
+    if (up_[p] && *up_[p] != link.up) {
+      changes_[p]++;
+      spdlog::warn("{}: link {} ({} change(s) since start)", port_name(p), link.up ? "up" : "down", changes_[p]);
+    }
+    up_[p] = link.up;
+  }
+}
 
 PortLink port_link(uint16_t port_id) {
   rte_eth_link link{};

@@ -144,6 +144,7 @@ Reply NvedCommands::show_ports(const Args &a) {
                        mac_to_string(info.mac), ctl::Cell::shown_as(link.up, link.up ? "up" : "down"), info.rx_queues,
                        info.tx_queues, p.vn, p.vlan});
     row.extra = {{"link_speed_mbps", link.speed_mbps},
+                 {"link_changes", rt_.link_watch().changes(p.port_id)},
                  {"tx_ipv4_cksum_offload", info.tx_ipv4_cksum},
                  {"rx_ipv4_cksum_offload", info.rx_ipv4_cksum}};
   }
@@ -452,7 +453,10 @@ Reply NvedCommands::show_metrics(const Args &a) {
     for (size_t c = 0; c < dp::kCounterCount; c++) v[c] = counter(w, c);
     in.workers.push_back(std::move(v));
   }
-  for (uint16_t p = 0; p < rt_.n_ports(); p++) in.ports.push_back(drivers::port_counters(p));
+  for (uint16_t p = 0; p < rt_.n_ports(); p++) {
+    in.ports.push_back(drivers::port_counters(p));
+    in.ports.back().link_changes = rt_.link_watch().changes(p);
+  }
   in.routes = rt_.routes().size();
   in.route_capacity = rt_.routes().capacity();
   in.table_version = rt_.routes().version();

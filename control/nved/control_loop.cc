@@ -45,6 +45,7 @@ void ControlLoop::run(const ControlLoopOptions &opt) {
     drain_ring();
     const uint64_t now = now_ms();
     neighbours_.tick(now);
+    rt_.link_watch().poll(now);
     rt_.routes().reclaim();
     if (ctl_) ctl_->poll();
     for (auto &f : pollers_) f();

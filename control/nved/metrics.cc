@@ -55,6 +55,7 @@ std::string prometheus_text(const MetricsInput &in) {
       {"nve_port_rx_errors_total", "Erroneous received packets.", &drivers::PortCounters::rx_errors},
       {"nve_port_tx_errors_total", "Failed transmissions.", &drivers::PortCounters::tx_errors},
       {"nve_port_rx_nombuf_total", "RX mbuf allocation failures.", &drivers::PortCounters::rx_nombuf},
+      {"nve_port_link_changes_total", "Link up/down transitions seen since start.", &drivers::PortCounters::link_changes},
   };
   for (const auto &f : fields) {
     family(f.name, "counter", f.help);

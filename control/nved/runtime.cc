@@ -136,6 +136,7 @@ void NvedRuntime::create_pools() {
 
 void NvedRuntime::start_ports() {
   ports_.resize(cfg_.ports.size());
+  link_watch_ = drivers::LinkWatch(static_cast<uint16_t>(cfg_.ports.size()));
   const auto workers = static_cast<uint16_t>(lcores_.size());
   for (const auto &p : cfg_.ports) {
     drivers::PortSetup s;

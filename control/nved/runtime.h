@@ -14,6 +14,7 @@
 #include "dataplane/settings.h"
 #include "dataplane/worker_context.h"
 #include "drivers/port.h"
+#include "drivers/port_stats.h"
 
 struct rte_mempool;
 struct rte_ring;
@@ -40,6 +41,8 @@ class NvedRuntime {
   bool send_from_control(rte_mbuf *m);
   uint16_t n_ports() const { return static_cast<uint16_t>(cfg_.ports.size()); }
   const drivers::PortInfo &port_info(uint16_t port) const { return ports_[port]; }
+  drivers::LinkWatch &link_watch() { return link_watch_; }
+  const drivers::LinkWatch &link_watch() const { return link_watch_; }
   rte_mempool *pool() { return pool_; }
   size_t worker_count() const { return workers_.size(); }
   const dp::WorkerContext &worker(size_t i) const { return *workers_[i]; }
@@ -71,6 +74,7 @@ class NvedRuntime {
   std::unique_ptr<dp::RouteTable> routes_;
   dp::DataplaneSettings settings_;
   std::vector<drivers::PortInfo> ports_;
+  drivers::LinkWatch link_watch_{0};
   std::vector<dp::WorkerContext *> workers_;
   std::vector<unsigned> lcores_;
   std::atomic<bool> quit_{false};

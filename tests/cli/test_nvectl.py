@@ -621,7 +621,7 @@ def run_checks(t, e, frames, t_start_ns):
     def _():
         common = {"driver": "net_pcap", "link_up": True, "link_speed_mbps": 10000, "rx_queues": 1, "tx_queues": 1,
                   "vn": 0, "vlan": 0, "tx_ipv4_cksum_offload": False,
-                  "rx_ipv4_cksum_offload": False}
+                  "rx_ipv4_cksum_offload": False, "link_changes": 0}
         eq(e.json("show", "ports"),
            [dict(common, port=0, name="fabric", role="fabric", mac=PORT0_MAC),
             dict(common, port=1, name="vms", role="access", mac=PORT1_MAC)], "show ports --json")
@@ -927,7 +927,7 @@ def run_checks(t, e, frames, t_start_ns):
         types = {"nve_packets": "counter", "nve_drop_packets": "counter", "nve_port_rx_packets": "counter",
                  "nve_port_tx_packets": "counter", "nve_port_rx_bytes": "counter", "nve_port_tx_bytes": "counter",
                  "nve_port_rx_missed": "counter", "nve_port_rx_errors": "counter", "nve_port_tx_errors": "counter",
-                 "nve_port_rx_nombuf": "counter", "nve_control_packets": "counter", "nve_routes": "gauge", "nve_route_table_capacity": "gauge",
+                 "nve_port_rx_nombuf": "counter", "nve_port_link_changes": "counter", "nve_control_packets": "counter", "nve_routes": "gauge", "nve_route_table_capacity": "gauge",
                  "nve_route_table_version": "gauge", "nve_route_table_memory_bytes": "gauge",
                  "nve_build_info": "gauge", "nve_start_time_seconds": "gauge"}
         eq({n: f.type for n, f in fams.items()}, types, "metric families and types")

@@ -771,7 +771,7 @@ def main():
         # ---- L: link state of an af_packet port follows its interface ----------
         # (issue 13: net_af_packet says "up" from start to stop; nved reads the
         # kernel's operstate). The VM's end of the access veth goes down, then up.
-        def access_link():
+        def access_port():
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.settimeout(5)
             try:
@@ -780,17 +780,23 @@ def main():
                 data = ctl_client.read_answer(s)
             finally:
                 s.close()
-            return [p["link_up"] for p in json.loads(data)["data"] if p["port"] == 1][0]
+            return [p for p in json.loads(data)["data"] if p["port"] == 1][0]
+
+        def access_link():
+            return access_port()["link_up"]
         up_before = access_link()
         sh("ip", "-n", env.ns_vm, "link", "set", env.if_vm, "down")
         down_seen = wait_until(lambda: access_link() is False, 3)
+        time.sleep(0.3)  # longer than the link watch's 100 ms poll
         sh("ip", "-n", env.ns_vm, "link", "set", env.if_vm, "up")
         up_again = wait_until(lambda: access_link() is True, 5)
-        res.record("L link state", up_before is True and bool(down_seen) and bool(up_again),
+        wait_until(lambda: access_port().get("link_changes") == 2, 2)
+        changes = access_port().get("link_changes")
+        res.record("L link state", up_before is True and bool(down_seen) and bool(up_again) and changes == 2,
                    "access port (net_%s) link in show ports: %s, then %s with the VM's interface down, "
-                   "%s once it is up again (expected up, down, up)" % (
+                   "%s once it is up again (expected up, down, up); link_changes %s (expected 2)" % (
                        env.pmd, "up" if up_before else "down", "down" if down_seen else "still up",
-                       "up" if up_again else "still down"))
+                       "up" if up_again else "still down", changes))
 
         # ---- C: path MTU + encapsulation on the wire -----------------------
         tC = time.monotonic()
