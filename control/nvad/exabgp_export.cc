@@ -132,7 +132,11 @@ bool ExaBgpExport::service(Conn &c) {
     if (line == "done") counters_.acknowledged++;
     else if (line.rfind("error", 0) == 0) {
       counters_.refused++;
-      spdlog::warn("the BGP speaker refused a route command ({}): see ExaBGP's log", line);
+      // Once per 10 s: a speaker refusing every command must not drown the log.
+      if (auto admitted = refusal_log_.admit(IpAddress{}, "speaker refused",
+                                             "the BGP speaker refused a route command (" + line +
+                                                 "): see ExaBGP's log; show exported counts them"))
+        spdlog::warn("{}", *admitted);
     }
   }
   if (c.in.size() > 65536) c.in.clear();  // not ExaBGP's answers: ignore

@@ -34,6 +34,7 @@
 
 #include "common/route_change.h"
 #include "control/base/clock.h"
+#include "control/base/rate_limited_log.h"
 #include "control/nvad/route_export.h"
 
 namespace nvmove::nvad {
@@ -100,6 +101,7 @@ class ExaBgpExport final : public RouteBackend {
   std::vector<Conn> conns_;
   ExportCounters counters_;
   Instant warned_at_{};  // "no speaker connected", once per minute
+  RateLimitedLog refusal_log_{std::chrono::seconds(10), clock_};
 };
 
 }  // namespace nvmove::nvad
