@@ -16,6 +16,10 @@
 // --frames N: distinct prebuilt packets (and mbufs) per worker, default 8192.
 // --golden: instead, the unit tests' golden packets (tests/support/golden_packets.cc)
 // on the unit tests' test bed, each row timed alone: RESULT golden_<row>.
+// --control PCT: that share of the frames is control traffic for this NVE
+// (ARP requests for its address and pings to it, half each), which the
+// workers answer themselves when no rte_flow rule steers it to a queue of
+// its own (issue 17: the software fallback's cost); figures get _ctlPCTpct.
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ip.h>
@@ -51,6 +55,7 @@ namespace {
 
 constexpr uint16_t kFrameLen = 64;
 uint32_t g_frames = 8192;  // distinct prebuilt packets per worker, recycled (--frames)
+uint32_t g_control_pct = 0;  // --control
 
 IpAddress route_addr(uint8_t family, uint32_t i) {
   IpAddress a;
@@ -98,6 +103,43 @@ std::vector<uint8_t> make_frame(uint8_t family, const IpAddress &dst) {
     std::memcpy(ip6->src_addr, src, 16);
     std::memcpy(ip6->dst_addr, dst.bytes.data(), 16);
   }
+  return f;
+}
+
+// Control traffic for the test bed's NVE (192.0.2.1, MAC 02:00:00:00:00:01)
+// from its gateway: an ARP request for its address (odd `n`) or an ICMP echo
+// request to it (even), padded to kFrameLen.
+std::vector<uint8_t> make_control_frame(uint32_t n) {
+  std::vector<uint8_t> f(kFrameLen, 0);
+  const uint8_t our[6] = {2, 0, 0, 0, 0, 1}, gw[6] = {2, 0, 0, 0, 0, 0xfe};
+  const uint8_t own[4] = {192, 0, 2, 1}, gw_ip[4] = {192, 0, 2, 254};
+  std::memcpy(f.data() + 6, gw, 6);
+  if (n & 1) {
+    std::memset(f.data(), 0xff, 6);
+    f[12] = 0x08, f[13] = 0x06;
+    const uint8_t arp[8] = {0, 1, 8, 0, 6, 4, 0, 1};  // Ethernet/IPv4, request
+    std::memcpy(f.data() + 14, arp, 8);
+    std::memcpy(f.data() + 22, gw, 6);
+    std::memcpy(f.data() + 28, gw_ip, 4);
+    std::memcpy(f.data() + 38, own, 4);
+    return f;
+  }
+  std::memcpy(f.data(), our, 6);
+  f[12] = 0x08;
+  auto *ip = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
+  ip->version_ihl = 0x45;
+  ip->total_length = rte_cpu_to_be_16(kFrameLen - 14);
+  ip->time_to_live = 64;
+  ip->next_proto_id = 1;
+  std::memcpy(&ip->src_addr, gw_ip, 4);
+  std::memcpy(&ip->dst_addr, own, 4);
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  uint8_t *icmp = f.data() + 34;
+  icmp[0] = 8;  // echo request
+  icmp[5] = static_cast<uint8_t>(n);
+  const uint16_t ck = rte_raw_cksum(icmp, kFrameLen - 34);
+  const uint16_t folded = static_cast<uint16_t>(~ck);
+  std::memcpy(icmp + 2, &folded, 2);
   return f;
 }
 
@@ -150,7 +192,8 @@ struct Worker {
     std::mt19937 rng(42 + id);  // workers draw different destinations
     std::uniform_int_distribution<uint32_t> pick(0, n_routes - 1);
     for (uint32_t i = 0; i < g_frames; i++) {
-      frames.push_back(make_frame(family, route_addr(family, pick(rng))));
+      const bool control = (i * 2654435761u) % 100 < g_control_pct;
+      frames.push_back(control ? make_control_frame(i) : make_frame(family, route_addr(family, pick(rng))));
       mbufs.push_back(rte_pktmbuf_alloc(env.pool));
     }
   }
@@ -367,8 +410,9 @@ int main(int argc, char **argv) {
     else if (a == "--frames" && i + 1 < argc) g_frames = static_cast<uint32_t>(std::stoul(argv[++i]));
     else if (a == "--workers" && i + 1 < argc) workers = static_cast<unsigned>(std::stoul(argv[++i]));
     else if (a == "--golden") golden = true;
+    else if (a == "--control" && i + 1 < argc) g_control_pct = static_cast<uint32_t>(std::min(50ul, std::stoul(argv[++i])));
     else {
-      std::fprintf(stderr, "usage: %s [--quick] [--routes N,..] [--moved PCT,..] [--family 4|6|both] [--packets N] [--rx-cksum-offload] [--workers N] [--frames N] [--golden]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--routes N,..] [--moved PCT,..] [--family 4|6|both] [--packets N] [--rx-cksum-offload] [--workers N] [--frames N] [--golden] [--control PCT]\n", argv[0]);
       return 2;
     }
   }
@@ -455,13 +499,19 @@ int main(int argc, char **argv) {
         for (double v : sl) mean += v / double(sl.size());
         std::printf("# IPv%d %s %llu%% moved: median %.1f, mean %.1f, best %.1f, worst %.1f cycles/pkt over %zu slices\n",
                     fam, size_name(n).c_str(), (unsigned long long)pct, cpp, mean, sl.front(), sl.back(), sl.size());
-        const char *suffix = g_rx_offload ? "_rxoffload" : "";
+        const std::string suffix_text = std::string(g_rx_offload ? "_rxoffload" : "") +
+                                        (g_control_pct ? "_ctl" + std::to_string(g_control_pct) + "pct" : "");
+        const char *suffix = suffix_text.c_str();
         std::printf("RESULT fastpath_ipv%d_%s_%llupct%s %.1f cycles/pkt\n", fam, size_name(n).c_str(),
                     (unsigned long long)pct, suffix, cpp);
         std::printf("RESULT fastpath_ipv%d_%s_%llupct%s_mpps %.2f Mpps\n", fam, size_name(n).c_str(),
                     (unsigned long long)pct, suffix, hz / cpp / 1e6);
         const uint64_t drops = w.ctx.counters.get(Counter::drop_no_headroom) + w.ctx.counters.get(Counter::drop_neighbour_unresolved);
         if (drops) std::printf("# WARNING: %llu drops\n", (unsigned long long)drops);
+        if (g_control_pct)
+          std::printf("# control traffic answered by the worker: %llu ARP replies, %llu echo replies\n",
+                      (unsigned long long)w.ctx.counters.get(Counter::arp_replied),
+                      (unsigned long long)w.ctx.counters.get(Counter::echo_replied));
       }
       std::printf("RESULT memory_per_route_%s %.1f bytes\n", size_name(n).c_str(),
                   double(table.memory_bytes()) / double(n));
