@@ -125,9 +125,7 @@ void to_own_endpoint(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   const RouteEntry *e = route_lookup_one(ctx.routes.hash, key, hash);
   if (!e) return forward_default(ctx, m, full);
   if (e->kind == kRouteOwn) return drop(ctx, m, Counter::drop_decap_nested);
-  RouteStat &st = ctx.my_stats[e->stat_idx];
-  st.hits.store(st.hits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  st.last_tsc.store(ctx.now_tsc, std::memory_order_relaxed);
+  record_hit(ctx.my_stats[e->stat_idx], ctx.now_tsc);
   if (e->kind == kRouteTunnel) tunnel(ctx, m, full, *e);
   else deliver_local(ctx, m, full, *e);
 }

@@ -66,9 +66,7 @@ void process_burst(WorkerContext &ctx, uint16_t in_port, rte_mbuf **pkts, uint16
       continue;
     }
     const RouteEntry &e = *found[i];
-    RouteStat &st = stats[e.stat_idx];
-    st.hits.store(st.hits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    st.last_tsc.store(ctx.now_tsc, std::memory_order_relaxed);
+    record_hit(stats[e.stat_idx], ctx.now_tsc);
     // Local first, own endpoints set aside: of the orders measured (callgrind,
     // scripts/bench.sh) this one keeps the loop as short as with two kinds.
     if (e.kind == kRouteLocal) deliver_local(ctx, look[i], meta[i], e);

@@ -24,9 +24,7 @@ bool tunnel_from_known_nve(WorkerContext &ctx, uint8_t family, const uint8_t *sr
   else make_key_v6(key, kTunnelPeerVn, src);
   const RouteEntry *e = route_lookup_one(ctx.routes.hash, key, route_key_hash(key));
   if (!e || e->kind != kRouteTunnelPeer) return false;
-  RouteStat &st = ctx.my_stats[e->stat_idx];
-  st.hits.store(st.hits.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  st.last_tsc.store(ctx.now_tsc, std::memory_order_relaxed);
+  record_hit(ctx.my_stats[e->stat_idx], ctx.now_tsc);
   return true;
 }
 
