@@ -16,7 +16,7 @@ W=${WORK:-/tmp/nvbench}/show_bindings; rm -rf "$W"; mkdir -p "$W"
 NVAD_PID=
 cleanup() { [ -n "$NVAD_PID" ] && { kill "$NVAD_PID" 2>/dev/null; sleep 0.5; kill -9 "$NVAD_PID" 2>/dev/null; }; }
 trap cleanup EXIT; trap 'exit 130' INT TERM
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
+source "$ROOT/scripts/lib/listing_probe.sh"
 KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 echo "127.0.0.11 1 $KEY" > "$W/nvad.keys"; echo "127.0.0.1 1 $KEY" > "$W/nve.keys"; chmod 600 "$W"/*.keys
 cat > "$W/nvad.yaml" <<YAML
@@ -32,20 +32,6 @@ for _ in $(seq 1 50); do "$NVECTL" -d nvad -s "$W/nvad.sock" show version >/dev/
 echo "# $("$REG" --nvad 127.0.0.1 --port 61499 --from 127.0.0.11 --keys "$W/nve.keys" --vm vm --mac 02:01:00:00:00:00 \
   --addr 10.0.0.1 --endpoint 127.0.0.11 --count "$N" --window 128 2>&1)"
 
-measure() {
-  local name=$1; shift
-  local t0 t1 max=0 s e
-  t0=$(ms)
-  "$NVECTL" -d nvad -s "$W/nvad.sock" -t 600000 "$@" >"$W/listing.txt" & local lister=$!
-  while kill -0 "$lister" 2>/dev/null; do
-    s=$(ms); "$NVECTL" -d nvad -s "$W/nvad.sock" -t 600000 show version >/dev/null; e=$(ms)
-    [ $(( e - s )) -gt "$max" ] && max=$(( e - s ))
-  done
-  wait "$lister"; local rc=$?
-  t1=$(ms)
-  echo "# $* : exit $rc, $(( $(grep -vc "^next: " "$W/listing.txt") - 1 )) bindings listed in $(( t1 - t0 )) ms; nvad's loop held at most $max ms"
-  echo "RESULT show_bindings_${name}_total_ms $(( t1 - t0 )) ms"
-  echo "RESULT show_bindings_${name}_loop_held_ms $max ms"
-}
-measure paged show bindings
-measure one_answer show bindings first "$N"
+CTL=("$NVECTL" -d nvad -s "$W/nvad.sock")
+measure_listing show_bindings bindings "nvad's loop" loop_held paged show bindings
+measure_listing show_bindings bindings "nvad's loop" loop_held one_answer show bindings first "$N"

@@ -16,7 +16,7 @@ W=${WORK:-/tmp/nvbench}/show_routes; mkdir -p "$W"
 PREFIX=nvbenchsr$$ NVED_PID=
 cleanup() { [ -n "$NVED_PID" ] && { kill "$NVED_PID" 2>/dev/null; sleep 0.5; kill -9 "$NVED_PID" 2>/dev/null; }; }
 trap cleanup EXIT; trap 'exit 130' INT TERM
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
+source "$ROOT/scripts/lib/listing_probe.sh"
 
 /usr/bin/python3 - "$N" "$W" <<'PY'
 import sys
@@ -42,21 +42,6 @@ NVED_PID=$!
 for _ in $(seq 1 180); do "$NVECTL" -p "$PREFIX" show version >/dev/null 2>&1 && break; sleep 1; done
 "$NVECTL" -p "$PREFIX" show version >/dev/null 2>&1 || { echo "# nved did not start: $(tail -1 "$W/nved.log")"; exit 1; }
 
-# $1: result name; the rest: nvectl's words. The probe runs until nvectl ends.
-measure() {
-  local name=$1; shift
-  local t0 t1 max=0 s e
-  t0=$(ms)
-  "$NVECTL" -p "$PREFIX" -t 600000 "$@" >"$W/listing.txt" & local lister=$!
-  while kill -0 "$lister" 2>/dev/null; do
-    s=$(ms); "$NVECTL" -p "$PREFIX" -t 600000 show version >/dev/null; e=$(ms)
-    [ $(( e - s )) -gt "$max" ] && max=$(( e - s ))
-  done
-  wait "$lister"; local rc=$?
-  t1=$(ms)
-  echo "# $* : exit $rc, $(( $(grep -vc "^next: " "$W/listing.txt") - 1 )) routes listed in $(( t1 - t0 )) ms; control thread held at most $max ms"
-  echo "RESULT show_routes_${name}_total_ms $(( t1 - t0 )) ms"
-  echo "RESULT show_routes_${name}_control_held_ms $max ms"
-}
-measure paged show routes
-measure one_answer show routes vn 0 page 0 "$N"
+CTL=("$NVECTL" -p "$PREFIX")
+measure_listing show_routes routes "control thread" control_held paged show routes
+measure_listing show_routes routes "control thread" control_held one_answer show routes vn 0 page 0 "$N"
