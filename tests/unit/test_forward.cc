@@ -86,6 +86,17 @@ void fix_ipv4_checksum(uint8_t *l3) {
   ip->hdr_checksum = rte_ipv4_cksum(ip);
 }
 
+// kV4In grown to `total` bytes of IPv4 (payload 0x5a), with or without DF.
+std::string big_ipv4_frame(uint16_t total, bool df) {
+  std::vector<uint8_t> f = unhex(kV4In);
+  f.resize(14 + total, 0x5a);
+  auto *iph = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
+  iph->total_length = rte_cpu_to_be_16(total);
+  iph->fragment_offset = df ? rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) : 0;
+  fix_ipv4_checksum(f.data() + 14);
+  return hex(f.data(), f.size());
+}
+
 }  // namespace
 
 // The golden rows (tests/support/golden_packets.cc) check bytes and counters;
@@ -115,12 +126,7 @@ TEST_F(ForwardTest, TtlOneGetsTimeExceeded) {
 TEST_F(ForwardTest, OversizeWithDfGetsFragNeededAndWithoutDfIsFragmented) {
   settings().tunnel_mtu = 600;
   // 1000-byte IPv4/UDP with DF.
-  std::vector<uint8_t> f = unhex(kV4In);
-  f.resize(14 + 1000, 0x5a);
-  auto *iph = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
-  iph->total_length = rte_cpu_to_be_16(1000);
-  fix_ipv4_checksum(f.data() + 14);
-  send(0, hex(f.data(), f.size()));
+  send(0, big_ipv4_frame(1000, true));
   ASSERT_EQ(ctx().out[0].n, 1);
   const std::string o = out_hex(0);
   EXPECT_EQ(o.substr(2 * (14 + 20), 4), "0304");               // unreachable / frag needed
@@ -128,9 +134,7 @@ TEST_F(ForwardTest, OversizeWithDfGetsFragNeededAndWithoutDfIsFragmented) {
   EXPECT_EQ(count(Counter::icmp_frag_needed_sent), 1u);
 
   // Without DF: fragmented to fit 580 bytes of inner, each fragment tunnelled.
-  iph->fragment_offset = 0;
-  fix_ipv4_checksum(f.data() + 14);
-  send(0, hex(f.data(), f.size()));
+  send(0, big_ipv4_frame(1000, false));
   const OutQueue &q = ctx().out[0];
   ASSERT_EQ(q.n, 1 + 2);
   uint32_t payload = 0;
@@ -148,20 +152,15 @@ TEST_F(ForwardTest, OversizeWithDfGetsFragNeededAndWithoutDfIsFragmented) {
 // same bytes as the chained ones.
 TEST_F(ForwardTest, FragmentsForAPortWithoutMultiSegmentTxLeaveLinearized) {
   settings().tunnel_mtu = 600;
-  std::vector<uint8_t> f = unhex(kV4In);
-  f.resize(14 + 1000, 0x5a);
-  auto *iph = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
-  iph->total_length = rte_cpu_to_be_16(1000);
-  iph->fragment_offset = 0;
-  fix_ipv4_checksum(f.data() + 14);
-  send(0, hex(f.data(), f.size()));
+  const std::string frame = big_ipv4_frame(1000, false);
+  send(0, frame);
   ASSERT_EQ(ctx().out[0].n, 2);
   EXPECT_GT(ctx().out[0].pkts[0]->nb_segs, 1);  // chained by default
   const std::string chained[] = {out_hex(0, 0), out_hex(0, 1)};
   drain_outputs();
 
   settings().ports[0].tx_multi_seg = false;
-  send(0, hex(f.data(), f.size()));
+  send(0, frame);
   ASSERT_EQ(ctx().out[0].n, 2);
   for (uint16_t i = 0; i < 2; i++) {
     EXPECT_EQ(ctx().out[0].pkts[i]->nb_segs, 1);
