@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "common/net_types.h"
@@ -13,6 +15,15 @@
 #include "control/protocol/wire_format.h"
 
 namespace nvmove::agent {
+
+// The default-router role (router_routes.h); nved's agent.router.
+struct RouterSettings {
+  bool enabled = false;
+  std::set<uint32_t> vns;           // VNs whose host routes it takes
+  std::vector<IpPrefix> on_link;    // serving NVEs reached directly; others through the gateway
+  uint16_t fabric_port = 0;
+  std::optional<IpAddress> gateway_ipv4, gateway_ipv6;
+};
 
 struct AgentConfig {
   IpAddress nvad;
@@ -28,6 +39,7 @@ struct AgentConfig {
   uint32_t retransmit_count = 6;
   uint32_t bul_idle_ms = 30000;     // tunnel removed after this long without hits
   std::chrono::milliseconds timestamp_window = proto::kDefaultTimestampWindow;
+  RouterSettings router;
 
   // The endpoints a VM of `vn` is served at here.
   const proto::NveAddresses &endpoints_for(uint32_t vn) const {

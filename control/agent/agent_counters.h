@@ -23,7 +23,11 @@ namespace nvmove::agent {
   X(vm_announcements_ignored, "gratuitous ARP / unsolicited NA from no associated VM here (MAC, address, port or VLAN differ)") \
   X(tunnel_peers_learnt, "NVEs nvad named as redirecting to us, whose tunnels are now decapsulated")      \
   X(tunnel_peers_expired, "learnt tunnel peers forgotten: no registration reply named them for a lifetime") \
-  X(tunnel_peers_refused, "tunnel peers not learnt: already 4096 learnt")
+  X(tunnel_peers_refused, "tunnel peers not learnt: already 4096 learnt")                             \
+  X(router_routes_installed, "default router: host routes installed toward a moved VM's serving NVE") \
+  X(router_routes_removed, "default router: host routes removed (nvad's lifetime 0, idle, replaced)")  \
+  X(router_routes_renewed, "default router: entries renewed at the end of their lifetime: still used") \
+  X(router_routes_idle_expired, "default router: entries removed because no packet used their routes")
 
 struct AgentCounters {
 #define NVE_AGENT_COUNTER_FIELD(name, help) uint64_t name = 0;

@@ -33,6 +33,8 @@ struct AgentOutcome {
   struct IfRoutesFail {
     proto::VmId vm;
     std::optional<Datagram> refusal;
+    bool router = false;  // the default router's entry (vn, vm), not the binding update list's
+    uint32_t vn = 0;
   };
   std::optional<IfRoutesFail> if_routes_fail;
 

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "control/protocol/mandatory_options.h"
 #include "control/protocol/names.h"
 #include "control/protocol/reply_builder.h"
 #include "control/protocol/vm_id_text.h"
@@ -11,30 +10,9 @@ namespace nvmove::agent {
 
 using proto::vm_id_text;
 
-BindingUpdateList::BindingUpdateList(const AgentConfig &cfg, const proto::KeyTable &keys, const Clock &clock,
-                                     AgentCounters &counters, RateLimitedLog &log)
-    : cfg_(cfg),
-      keys_(keys),
-      clock_(clock),
-      counters_(counters),
-      log_(log),
-      replay_(proto::TimestampWindow{cfg_.timestamp_window}) {}
-
-std::optional<Datagram> BindingUpdateList::reply(const proto::Message &reply, const IpAddress &to,
-                                                 uint16_t port) const {
-  return seal(reply, to, port, keys_);
-}
-
-AgentOutcome BindingUpdateList::refuse(const proto::Message &m, proto::Status s, const std::string &why,
-                                       const IpAddress &from, uint16_t from_port) {
-  counters_.notifications_rejected++;
-  const std::string line = "move notification from " + from.to_string() + " rejected: " + proto::status_name(s) +
-                           " (" + why + ")";
-  if (auto admitted = log_.admit(from, proto::status_name(s), line)) spdlog::warn("{}", *admitted);
-  AgentOutcome out;
-  if (auto d = reply(proto::make_reply(m, s, 0), from, from_port)) out.datagrams.push_back(std::move(*d));
-  return out;
-}
+BindingUpdateList::BindingUpdateList(const AgentConfig &cfg, NotificationGate &gate, const Clock &clock,
+                                     AgentCounters &counters)
+    : cfg_(cfg), gate_(gate), clock_(clock), counters_(counters) {}
 
 std::optional<IpAddress> BindingUpdateList::tunnel_endpoint(const IpAddress &vm_addr,
                                                             const proto::NveAddresses &nve) const {
@@ -53,37 +31,12 @@ std::optional<IpAddress> BindingUpdateList::tunnel_endpoint(const IpAddress &vm_
 
 AgentOutcome BindingUpdateList::on_notification(const proto::Message &m, const IpAddress &from, uint16_t from_port,
                                                 const RouteBackend &routes, bool activated_here) {
-  const uint64_t now_ns = clock_.wall_ns();
-  if (!m.timestamp_ns) {
-    // Unanswerable (a reply is matched by its echoed Timestamp) and outside
-    // the replay check: dropped and counted, never answered (protocol.md 5.3).
-    counters_.dropped_datagrams++;
-    return {};
-  }
-  const auto verdict = replay_.check(from, m.sequence, *m.timestamp_ns, now_ns);
-  if (verdict == proto::ReplayVerdict::Duplicate) return {};  // answered already
-  if (verdict != proto::ReplayVerdict::Fresh) replay_.record_refused(from, m.sequence, *m.timestamp_ns);
-  if (verdict == proto::ReplayVerdict::SequenceNotNewer) {
-    counters_.notifications_rejected++;
-    AgentOutcome out;
-    if (auto d = reply(proto::make_bad_sequence_reply(m, replay_.expected_sequence(from).value_or(0)), from,
-                       from_port))
-      out.datagrams.push_back(std::move(*d));
-    return out;
-  }
-  if (auto status = proto::rejection_status(verdict))
-    return refuse(m, *status, proto::replay_verdict_name(verdict), from, from_port);
-  replay_.record(from, m.sequence, *m.timestamp_ns, now_ns);
-  if (auto missing = proto::find_missing_option(m))
-    return refuse(m, proto::Status::MissingMandatoryOption, missing->reason, from, from_port);
-  if (m.serving_nve.empty() || m.vm_addresses.empty())
-    return refuse(m, proto::Status::MissingMandatoryOption, "no serving NVE or VM address", from, from_port);
-
+  // The caller has admitted it (NotificationGate::admit).
   const proto::VmId id = *m.vm_id;
   const uint32_t vn = m.virtual_network.value_or(0);
   AgentOutcome out;
   auto accept = [&] {
-    if (auto d = reply(proto::make_reply(m, proto::Status::Accepted, m.lifetime), from, from_port))
+    if (auto d = gate_.reply(proto::make_reply(m, proto::Status::Accepted, m.lifetime), from, from_port))
       out.datagrams.push_back(std::move(*d));
   };
   if (cfg_.is_self(m.serving_nve)) {
@@ -104,16 +57,16 @@ AgentOutcome BindingUpdateList::on_notification(const proto::Message &m, const I
   } else {
     std::string why;
     auto tunnels = tunnel_routes(vn, m.vm_addresses, m.serving_nve, why);
-    if (!tunnels) return refuse(m, proto::Status::Unspecified, why, from, from_port);
+    if (!tunnels) return gate_.refuse(m, proto::Status::Unspecified, why, from, from_port);
     out.routes = std::move(*tunnels);
     uint64_t hits = 0;  // a replaced route keeps its counters: start from them
     for (const auto &a : m.vm_addresses)
       if (auto v = routes.find({vn, a})) hits += v->hits;
     const uint64_t now = clock_.now_ms();
     const uint64_t lifetime_ms = uint64_t{proto::lifetime_seconds(m.lifetime)} * 1000;
-    entries_[id] = Entry{id, vn, m.vm_addresses, m.serving_nve, now, now + lifetime_ms, lifetime_ms, now, hits};
+    entries_[id] = Entry{id, vn, m.vm_addresses, m.serving_nve, ActivityLifetime::start(now, lifetime_ms, hits)};
     AgentOutcome::IfRoutesFail fail{id, std::nullopt};
-    fail.refusal = reply(proto::make_reply(m, proto::Status::InsufficientResources, 0), from, from_port);
+    fail.refusal = gate_.reply(proto::make_reply(m, proto::Status::InsufficientResources, 0), from, from_port);
     out.if_routes_fail = std::move(fail);
     spdlog::info("vm {}: moved to {}: tunnelling packets in flight", vm_id_text(id),
                  (m.serving_nve.ipv4 ? m.serving_nve.ipv4 : m.serving_nve.ipv6)->to_string());
@@ -156,7 +109,7 @@ nlohmann::json BindingUpdateList::export_state() const {
   nlohmann::json out = nlohmann::json::array();
   for (const auto &[id, b] : entries_) {
     nlohmann::json e = identity_json(b);
-    e["lifetime_ms"] = b.lifetime_ms;
+    e["lifetime_ms"] = b.life.lifetime_ms;
     out.push_back(std::move(e));
   }
   return out;
@@ -177,16 +130,15 @@ AgentOutcome BindingUpdateList::restore(const nlohmann::json &entries) {
         if (auto ip = IpAddress::parse(a.get<std::string>())) b.addresses.push_back(*ip);
     if (auto v4 = IpAddress::parse(e.value("new_nve_ipv4", std::string()))) b.new_nve.ipv4 = *v4;
     if (auto v6 = IpAddress::parse(e.value("new_nve_ipv6", std::string()))) b.new_nve.ipv6 = *v6;
-    b.lifetime_ms = e.value("lifetime_ms", uint64_t{0});
+    const uint64_t lifetime_ms = e.value("lifetime_ms", uint64_t{0});
     std::string why;
     auto tunnels = tunnel_routes(b.vn, b.addresses, b.new_nve, why);
-    if (b.addresses.empty() || b.lifetime_ms == 0 || !tunnels) {
+    if (b.addresses.empty() || lifetime_ms == 0 || !tunnels) {
       spdlog::warn("vm {}: binding update list entry not restored: {}", vm_id_text(b.id),
                    why.empty() ? "incomplete" : why);
       continue;
     }
-    b.created_ms = b.last_activity_ms = now;
-    b.expires_ms = now + b.lifetime_ms;
+    b.life = ActivityLifetime::start(now, lifetime_ms, 0);
     out.routes.insert(out.routes.end(), tunnels->begin(), tunnels->end());
     entries_[b.id] = b;
     spdlog::info("vm {}: redirect restored after a restart", vm_id_text(b.id));
@@ -202,27 +154,19 @@ AgentOutcome BindingUpdateList::expire(const RouteBackend &routes) {
     uint64_t hits = 0;
     for (const auto &a : b.addresses)
       if (auto v = routes.find({b.vn, a}); v && std::holds_alternative<TunnelToNve>(v->action)) hits += v->hits;
-    if (hits != b.last_hits) {
-      b.last_hits = hits;
-      b.last_activity_ms = now;
-    }
-    const bool idle = now - b.last_activity_ms >= cfg_.bul_idle_ms;
-    if (!idle && now >= b.expires_ms) {
-      // Seed 003 section 5: the entry lives until inbound traffic for the
-      // VM stops. Packets still arrive, so the redirect goes on for another
-      // lifetime; nvad ends it explicitly (a notification with lifetime 0)
-      // when the binding at the new NVE ends, and idleness ends it anyway.
-      b.expires_ms = now + b.lifetime_ms;
+    // nvad ends an entry explicitly (a notification with lifetime 0) when the
+    // binding at the new NVE ends; idleness ends it anyway.
+    const auto verdict = b.life.observe(hits, now, cfg_.bul_idle_ms);
+    if (verdict == ActivityLifetime::Verdict::Renewed) {
       counters_.bul_renewed++;
       spdlog::debug("vm {}: redirect still carries traffic: renewed for {} s", vm_id_text(it->first),
-                    b.lifetime_ms / 1000);
+                    b.life.lifetime_ms / 1000);
     }
-    const bool expired = now >= b.expires_ms;
-    if (!idle && !expired) {
+    if (verdict != ActivityLifetime::Verdict::Ended) {
       ++it;
       continue;
     }
-    counters_.bul_idle_expired++;  // a busy entry is renewed instead (above)
+    counters_.bul_idle_expired++;
     for (const auto &a : b.addresses) {
       auto v = routes.find({b.vn, a});
       if (!v || !std::holds_alternative<TunnelToNve>(v->action)) continue;  // replaced meanwhile
@@ -240,10 +184,10 @@ nlohmann::json BindingUpdateList::json() const {
   const uint64_t now = clock_.now_ms();
   for (const auto &[id, b] : entries_) {
     nlohmann::json e = identity_json(b);
-    e["age_ms"] = now - b.created_ms;
-    e["idle_ms"] = now - b.last_activity_ms;
-    e["expires_in_ms"] = b.expires_ms > now ? b.expires_ms - now : 0;
-    e["hits"] = b.last_hits;
+    e["age_ms"] = now - b.life.created_ms;
+    e["idle_ms"] = now - b.life.last_activity_ms;
+    e["expires_in_ms"] = b.life.expires_ms > now ? b.life.expires_ms - now : 0;
+    e["hits"] = b.life.last_hits;
     out.push_back(std::move(e));
   }
   return out;

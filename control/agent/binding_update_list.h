@@ -14,20 +14,18 @@
 
 #include "control/agent/agent_config.h"
 #include "control/agent/agent_counters.h"
+#include "control/agent/activity_lifetime.h"
 #include "control/agent/agent_outcome.h"
+#include "control/agent/notification_gate.h"
 #include "control/base/clock.h"
-#include "control/base/rate_limited_log.h"
-#include "control/protocol/keys.h"
-#include "control/protocol/replay.h"
 
 namespace nvmove::agent {
 
 class BindingUpdateList {
  public:
-  BindingUpdateList(const AgentConfig &cfg, const proto::KeyTable &keys, const Clock &clock,
-                    AgentCounters &counters, RateLimitedLog &log);
+  BindingUpdateList(const AgentConfig &cfg, NotificationGate &gate, const Clock &clock, AgentCounters &counters);
 
-  // An authenticated move notification from nvad. `activated_here`: the VM
+  // An authenticated move notification from nvad, admitted by the gate. `activated_here`: the VM
   // is still active on this NVE (worth a warning). When the outcome installs
   // tunnels, its if_routes_fail says how to back out; the shell counts the
   // notification accepted or refused once it knows.
@@ -53,11 +51,7 @@ class BindingUpdateList {
     uint32_t vn = 0;
     std::vector<IpAddress> addresses;
     proto::NveAddresses new_nve;
-    uint64_t created_ms = 0;
-    uint64_t expires_ms = 0;
-    uint64_t lifetime_ms = 0;  // as nvad granted it: each renewal adds this much
-    uint64_t last_activity_ms = 0;
-    uint64_t last_hits = 0;
+    ActivityLifetime life;
   };
 
   static nlohmann::json identity_json(const Entry &entry);
@@ -66,16 +60,11 @@ class BindingUpdateList {
   // address in `why`) if one has no usable endpoint.
   std::optional<std::vector<RouteChange>> tunnel_routes(uint32_t vn, const std::vector<IpAddress> &addresses,
                                                         const proto::NveAddresses &nve, std::string &why) const;
-  std::optional<Datagram> reply(const proto::Message &reply, const IpAddress &to, uint16_t port) const;
-  AgentOutcome refuse(const proto::Message &m, proto::Status s, const std::string &why, const IpAddress &from,
-                      uint16_t from_port);
 
   const AgentConfig &cfg_;
-  const proto::KeyTable &keys_;
+  NotificationGate &gate_;
   const Clock &clock_;
   AgentCounters &counters_;
-  RateLimitedLog &log_;
-  proto::ReplayGuard replay_;
   std::map<proto::VmId, Entry> entries_;
 };
 

@@ -15,7 +15,9 @@ NveAgent::NveAgent(AgentConfig cfg, RouteBackend &routes, AgentTransport &net, c
       keys_(keys),
       limited_log_(std::chrono::seconds(10), clock),
       client_(cfg_, keys_, clock, counters_),
-      bul_(cfg_, keys_, clock, counters_, limited_log_),
+      gate_(cfg_, keys_, clock, counters_, limited_log_),
+      bul_(cfg_, gate_, clock, counters_),
+      router_(cfg_, gate_, clock, counters_),
       peers_(clock, counters_) {}
 
 std::optional<std::string> NveAgent::vm_event(VmEvent event, const VmSpec &spec, proto::MobilityMode mobility) {
@@ -81,14 +83,21 @@ void NveAgent::on_datagram(const IpAddress &from, uint16_t from_port, std::span<
     counters_.dropped_datagrams++;  // nvad sends us requests only as notifications
     return;
   }
+  if (auto answered = gate_.admit(m, from, from_port)) return apply(std::move(*answered));
+  if (m.router) return apply(router_.on_notification(m, from, from_port, routes_));
   const bool activated_here = m.vm_id && client_.vm_state(*m.vm_id) == VmState::Activated;
   apply(bul_.on_notification(m, from, from_port, routes_, activated_here));
+}
+
+void NveAgent::on_neighbour(const IpAddress &address, const MacAddress &mac) {
+  apply(router_.on_neighbour(address, mac, routes_));
 }
 
 void NveAgent::tick() {
   AgentOutcome out = client_.tick();
   out.append(bul_.expire(routes_));
   out.append(peers_.expire());
+  out.append(router_.expire(routes_));
   apply(std::move(out));
 }
 
@@ -102,6 +111,7 @@ void NveAgent::restore_state(const nlohmann::json &state) {
   }
   apply(bul_.restore(state.value("bul", nlohmann::json::array())));
   apply(peers_.restore(state.value("tunnel_peers", nlohmann::json::array())));
+  router_.restore(state.value("router_routes", nlohmann::json::array()));
   state_version_++;
 }
 
@@ -130,7 +140,8 @@ void NveAgent::back_out(const AgentOutcome &o, const RouteBatchResult &res) {
       undo.push_back(route_removal(o.routes[i].route.vn, o.routes[i].route.address));
   }
   if (!undo.empty()) routes_.apply(undo);
-  bul_.forget(o.if_routes_fail->vm);
+  if (o.if_routes_fail->router) router_.forget(o.if_routes_fail->vm, o.if_routes_fail->vn);
+  else bul_.forget(o.if_routes_fail->vm);
   counters_.notifications_rejected++;
   spdlog::warn("vm {}: move notification refused: {}", vm_id_text(o.if_routes_fail->vm), res.errors[0].reason);
   if (const auto &d = o.if_routes_fail->refusal) net_.send(d->to, d->port, d->bytes);

@@ -4,7 +4,9 @@
 //  - RegistrationClient: split-NVE lifecycle events for local VMs (RFC 8394),
 //    their local routes, registrations with nvad, refreshes, retransmissions;
 //  - BindingUpdateList: move notifications from nvad turn a VM's routes into
-//    tunnels toward its new NVE until no packet uses them any more.
+//    tunnels toward its new NVE until no packet uses them any more;
+//  - RouterHostRoutes: in the default-router role, notifications with the R
+//    flag install native host routes toward a moved VM's serving NVE.
 // This class is the shell: it admits datagrams (only from nvad, decodable,
 // authentic), hands them to the right core, and applies the outcomes: route
 // batches through RouteBackend, datagrams through AgentTransport. It runs
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 
@@ -22,7 +25,9 @@
 #include "control/agent/agent_counters.h"
 #include "control/agent/agent_outcome.h"
 #include "control/agent/binding_update_list.h"
+#include "control/agent/notification_gate.h"
 #include "control/agent/registration_client.h"
+#include "control/agent/router_routes.h"
 #include "control/agent/tunnel_peers.h"
 #include "control/agent/vm_lifecycle.h"
 #include "control/base/clock.h"
@@ -59,6 +64,12 @@ class NveAgent {
   // A datagram received on the protocol socket.
   void on_datagram(const IpAddress &from, uint16_t from_port, std::span<const uint8_t> data);
 
+  // A fabric neighbour's MAC (ARP / ND on the fabric port, or a static
+  // gateway MAC): next hops of the default router's host routes.
+  void on_neighbour(const IpAddress &address, const MacAddress &mac);
+  // The next hops the default router needs MACs for.
+  std::set<IpAddress> router_next_hops() const { return router_.next_hops(); }
+
   // Retransmissions, refreshes and binding update list expiry. Call often
   // (every control loop pass); cheap when there is nothing due.
   void tick();
@@ -68,7 +79,10 @@ class NveAgent {
   // redirects and learnt tunnel peers re-installed). state_version() grows with every change worth
   // saving.
   nlohmann::json export_state() const {
-    return {{"vms", client_.export_state()}, {"bul", bul_.export_state()}, {"tunnel_peers", peers_.json()}};
+    return {{"vms", client_.export_state()},
+            {"bul", bul_.export_state()},
+            {"tunnel_peers", peers_.json()},
+            {"router_routes", router_.export_state()}};
   }
   void restore_state(const nlohmann::json &state);
   uint64_t state_version() const { return state_version_; }
@@ -76,6 +90,7 @@ class NveAgent {
   nlohmann::json vms_json() const { return client_.vms_json(); }
   nlohmann::json bul_json() const { return bul_.json(); }
   nlohmann::json tunnel_peers_json() const { return peers_.json(); }
+  nlohmann::json router_routes_json() const { return router_.json(); }
   const AgentCounters &counters() const { return counters_; }
   // Test and CLI view.
   std::optional<VmState> vm_state(const proto::VmId &id) const { return client_.vm_state(id); }
@@ -95,7 +110,9 @@ class NveAgent {
   AgentCounters counters_;
   RateLimitedLog limited_log_;
   RegistrationClient client_;
+  NotificationGate gate_;
   BindingUpdateList bul_;
+  RouterHostRoutes router_;
   LearntTunnelPeers peers_;
   uint64_t state_version_ = 0;
 };

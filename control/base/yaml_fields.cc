@@ -161,21 +161,25 @@ std::optional<IpAddress> YamlSection::address(const std::string &key) {
   return parsed;
 }
 
-std::optional<std::vector<IpAddress>> YamlSection::addresses(const std::string &key) {
+template <typename T>
+std::optional<std::vector<T>> YamlSection::scalar_list(
+    const std::string &key, const std::string &expected, const std::string &bad_item,
+    const std::function<std::optional<T>(const std::string &)> &parse) {
   YAML::Node value = get(key);
   if (!value.IsDefined()) return std::nullopt;
   if (!value.IsSequence()) {
-    errors_.add(value, key_path(key), "expected a list of addresses");
+    errors_.add(value, key_path(key), "expected " + expected);
     return std::nullopt;
   }
-  std::vector<IpAddress> out;
+  std::vector<T> out;
   bool ok = true;
   for (size_t i = 0; i < value.size(); i++) {
     std::string item_key = key_path(key) + "[" + std::to_string(i) + "]";
-    std::optional<IpAddress> parsed;
-    if (value[i].IsScalar()) parsed = IpAddress::parse(value[i].Scalar());
+    std::optional<T> parsed;
+    if (value[i].IsScalar()) parsed = parse(value[i].Scalar());
     if (!parsed) {
-      errors_.add(value[i], item_key, "not an IPv4 or IPv6 address");
+      errors_.add(value[i], item_key,
+                  "'" + (value[i].IsScalar() ? value[i].Scalar() : std::string("(not a scalar)")) + "' is " + bad_item);
       ok = false;
     } else {
       out.push_back(*parsed);
@@ -183,6 +187,15 @@ std::optional<std::vector<IpAddress>> YamlSection::addresses(const std::string &
   }
   if (!ok) return std::nullopt;
   return out;
+}
+
+std::optional<std::vector<IpAddress>> YamlSection::addresses(const std::string &key) {
+  return scalar_list<IpAddress>(key, "a list of addresses", "not an IPv4 or IPv6 address", IpAddress::parse);
+}
+
+std::optional<std::vector<IpPrefix>> YamlSection::prefixes(const std::string &key) {
+  return scalar_list<IpPrefix>(key, "a list of prefixes (198.51.100.0/24, 2001:db8::/48)",
+                               "not a prefix (address/length, no bits set past the length)", IpPrefix::parse);
 }
 
 std::optional<std::set<uint32_t>> YamlSection::numbers(const std::string &key, uint64_t min,

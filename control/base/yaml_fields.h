@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -48,6 +49,8 @@ class YamlSection {
   std::optional<Duration> duration(const std::string &key, Duration min, Duration max);
   std::optional<IpAddress> address(const std::string &key);
   std::optional<std::vector<IpAddress>> addresses(const std::string &key);
+  // "198.51.100.0/24", "2001:db8::/48"; an address alone is a host prefix.
+  std::optional<std::vector<IpPrefix>> prefixes(const std::string &key);
   // A unicast MAC address, xx:xx:xx:xx:xx:xx.
   std::optional<MacAddress> mac(const std::string &key);
   // The key's value node (Undefined when absent), for errors about it.
@@ -68,6 +71,11 @@ class YamlSection {
   YAML::Node get(const std::string &key);
   std::optional<std::string> scalar(const std::string &key, const YAML::Node &value,
                                     const char *expected);
+  // A list of scalars, each parsed; errors name the item and its text.
+  template <typename T>
+  std::optional<std::vector<T>> scalar_list(const std::string &key, const std::string &expected,
+                                            const std::string &bad_item,
+                                            const std::function<std::optional<T>(const std::string &)> &parse);
 
   YAML::Node node_;
   std::string path_;

@@ -13,6 +13,14 @@ const char *notification_state_name(NotificationState state) {
   return "invalid";
 }
 
+const char *previous_role_name(PreviousRole role) {
+  switch (role) {
+    case PreviousRole::Nve: return "nve";
+    case PreviousRole::Router: return "router";
+  }
+  return "invalid";
+}
+
 const char *binding_state_name(BindingState state) {
   switch (state) {
     case BindingState::Active: return "active";

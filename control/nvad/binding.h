@@ -51,10 +51,17 @@ struct RequestStamp {
   bool operator==(const RequestStamp &) const = default;
 };
 
-// A previous serving NVE and the state of the notification telling it where
-// the VM went.
+// Who a notification goes to: a previous serving NVE (it tunnels packets in
+// flight), or the default router of one (R flag, docs/protocol.md 7: it
+// routes the VM's addresses natively to the serving NVE; seed 003 7.2).
+enum class PreviousRole : uint8_t { Nve = 0, Router = 1 };
+const char *previous_role_name(PreviousRole role);
+
+// A previous serving NVE, or a default router, and the state of the
+// notification telling it where the VM went.
 struct PreviousNve {
   NveRef nve;
+  PreviousRole role = PreviousRole::Nve;
   // Until when it may redirect packets in flight to the serving NVE: the
   // lifetime nvad asked for, or the one the NVE granted in its reply (shown
   // by show bindings). The NVE renews a redirect that still carries traffic,
@@ -79,7 +86,9 @@ struct Binding {
   MacAddress mac{};
   std::vector<IpAddress> addresses;
   NveRef serving;
-  std::vector<PreviousNve> previous;  // oldest first, no NVE twice, never `serving`
+  // Oldest first, no address twice, never `serving`; default routers follow
+  // the NVE whose move added them.
+  std::vector<PreviousNve> previous;
   BindingState state = BindingState::Active;
 
   uint16_t granted_lifetime = 0;  // units of 4 s

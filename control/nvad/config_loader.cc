@@ -80,6 +80,45 @@ void read_peers(std::vector<YamlSection> entries, RegistrationPolicy &out) {
   out.peers = std::move(peers);
 }
 
+// default_routers: which router serves which NVE (seed 003 section 7.2). A
+// router is not an NVE (a notification is matched to its recipient by
+// address) and serves an NVE at most once over the list.
+void read_default_routers(std::vector<YamlSection> entries, RegistrationPolicy &out) {
+  std::map<IpAddress, IpAddress> router_of;  // NVE -> the router that serves it
+  for (auto &entry : entries) {
+    DefaultRouter router;
+    bool ok = entry.require("address", "the router's control address (its key is in the key file)") &
+              entry.require("serves", "the NVEs (peers[].address) it is the default router of") &
+              entry.require("virtual_networks", "the VNs it routes natively");
+    auto address = entry.address("address");
+    if (auto port = entry.number("port", 1, 65535)) router.port = static_cast<uint16_t>(*port);
+    auto serves = entry.addresses("serves");
+    auto vns = entry.numbers("virtual_networks", 0, 0xffffff);
+    entry.reject_unknown_keys();
+    if (!ok || !address || !serves || !vns) continue;
+    router.address = *address;
+    if (out.peers && out.peers->contains(router.address))
+      entry.errors().add(entry.node()["address"], entry.key_path("address"),
+                         router.address.to_string() + " is also in peers: a default router cannot be an NVE");
+    for (const auto &r : out.default_routers)
+      if (r.address == router.address)
+        entry.errors().add(entry.node()["address"], entry.key_path("address"), "router listed twice");
+    for (const auto &nve : *serves) {
+      if (nve == router.address)
+        entry.errors().add(entry.node()["serves"], entry.key_path("serves"), "a router cannot serve itself");
+      else if (out.peers && !out.peers->contains(nve))
+        entry.errors().add(entry.node()["serves"], entry.key_path("serves"),
+                           nve.to_string() + " is not in peers (an NVE is named by peers[].address)");
+      else if (auto [it, fresh] = router_of.emplace(nve, router.address); !fresh)
+        entry.errors().add(entry.node()["serves"], entry.key_path("serves"),
+                           nve.to_string() + " already has a default router (" + it->second.to_string() + ")");
+      router.serves.insert(nve);
+    }
+    router.virtual_networks = std::move(*vns);
+    out.default_routers.push_back(std::move(router));
+  }
+}
+
 void read_log(YamlSection log, NvadConfig &out) {
   if (auto level = log.text("level")) {
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
@@ -191,6 +230,7 @@ NvadConfig read_top(YamlSection top) {
   if (auto vns = top.numbers("allowed_virtual_networks", 0, 0xffffffff))
     config.policy.allowed_virtual_networks = std::move(*vns);
   if (auto peers = top.sections("peers")) read_peers(std::move(*peers), config.policy);
+  if (auto routers = top.sections("default_routers")) read_default_routers(std::move(*routers), config.policy);
   read_log(top.section("log"), config);
   YamlSection metrics = top.section("metrics");
   config.metrics = read_metrics_config(metrics);

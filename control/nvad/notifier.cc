@@ -15,11 +15,12 @@ Duration NotificationTimers::timeout_after(unsigned sent_before) const {
   return std::min(timeout, max_timeout);
 }
 
-proto::Message make_move_notification(const Binding &binding, const RequestStamp &stamp,
-                                      uint16_t lifetime) {
+proto::Message make_move_notification(const Binding &binding, const PreviousNve &previous,
+                                      const RequestStamp &stamp, uint16_t lifetime) {
   proto::Message message;
   message.type = proto::MessageType::RegistrationRequest;
   message.notification = true;
+  message.router = previous.role == PreviousRole::Router;
   message.mobility = binding.last_move_mode;
   message.sequence = stamp.sequence;
   message.timestamp_ns = stamp.timestamp_ns;
@@ -32,14 +33,26 @@ proto::Message make_move_notification(const Binding &binding, const RequestStamp
   return message;
 }
 
+namespace {
+// The NVE the VM left last (default routers follow the NVE that added them).
+const PreviousNve *last_source(const Binding &binding) {
+  for (auto it = binding.previous.rbegin(); it != binding.previous.rend(); ++it)
+    if (it->role == PreviousRole::Nve) return &*it;
+  return nullptr;
+}
+}  // namespace
+
 uint16_t Notifier::lifetime_asked(const Binding &binding, const PreviousNve &previous) const {
   // Lifetime 0 in a notification: remove the redirect now. Once the binding
   // has ended (de-registered or expired at its new NVE) nobody is there to
   // redirect to. A cold move (seed 003 section 7): the NVE the VM just left
   // still gets packets from correspondents and must redirect them; the older
   // ones drop their entries. Warm is handled as hot (docs/protocol.md 7).
+  // A default router's host route is about where the VM is, not about
+  // packets in flight: it keeps it whatever the mode.
   if (binding.state == BindingState::DeregisteredGrace) return 0;
-  if (binding.last_move_mode == proto::MobilityMode::Cold && &previous != &binding.previous.back()) return 0;
+  if (previous.role == PreviousRole::Router) return timers_.redirect_lifetime;
+  if (binding.last_move_mode == proto::MobilityMode::Cold && &previous != last_source(binding)) return 0;
   return timers_.redirect_lifetime;
 }
 
@@ -72,7 +85,7 @@ void Notifier::transmit(const Binding &binding, PreviousNve &previous, Outcome &
   queue_.schedule({previous.next_retransmit, TimerKind::Retransmit, binding.key(), peer});
 
   uint16_t port = state.port != 0 ? state.port : previous.nve.port;
-  out.notifications.push_back({{peer, port}, make_move_notification(binding, stamp, lifetime)});
+  out.notifications.push_back({{peer, port}, make_move_notification(binding, previous, stamp, lifetime)});
 }
 
 void Notifier::on_retransmit_due(Binding &binding, PreviousNve &previous, Outcome &out) {
@@ -97,7 +110,8 @@ void Notifier::fail(Binding &binding, PreviousNve &previous, std::optional<proto
   counters_.notifications_failed++;
   // Packets in flight to that NVE are lost until it learns of the move some
   // other way; an operator needs to know which NVE and which VM.
-  spdlog::warn("move notification for VM {} to previous NVE {} failed: {}", vm_id_text(binding.vm_id),
+  spdlog::warn("move notification for VM {} to {} {} failed: {}", vm_id_text(binding.vm_id),
+               previous.role == PreviousRole::Router ? "default router" : "previous NVE",
                previous.nve.control.to_string(),
                status ? std::string("rejected with ") + proto::status_name(*status)
                       : "no acknowledgement after " + std::to_string(previous.retries) +

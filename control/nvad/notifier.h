@@ -3,7 +3,9 @@
 // retransmits with exponential backoff until each one acknowledges with a
 // Registration Reply, gives up, or is rejected (docs/protocol.md section 7).
 //
-// Who is told: every previous NVE whose redirect is still running. What they
+// Who is told: every previous NVE whose redirect is still running, and the
+// default routers of the NVEs the VM left (R flag: they route its addresses
+// natively to the serving NVE, seed 003 section 7.2). What they
 // are told depends on the move's mode (the M flag, copied from the
 // registration): hot, warm or none: "redirect packets in flight to the new
 // serving NVE for `redirect_lifetime`"; cold: "drop your entry" (Lifetime 0,
@@ -74,8 +76,9 @@ class Notifier {
   std::map<std::pair<IpAddress, uint16_t>, BindingKey> outstanding_;
 };
 
-// The notification itself (exposed for tests).
-proto::Message make_move_notification(const Binding &binding, const RequestStamp &stamp,
-                                      uint16_t lifetime);
+// The notification itself (exposed for tests): to a default router with the
+// R flag.
+proto::Message make_move_notification(const Binding &binding, const PreviousNve &previous,
+                                      const RequestStamp &stamp, uint16_t lifetime);
 
 }  // namespace nvmove::nvad

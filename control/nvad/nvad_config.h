@@ -57,6 +57,19 @@ struct PeerPolicy {
   std::optional<std::set<uint32_t>> virtual_networks;
 };
 
+// A default router (seed 003 section 7.2): after a VM leaves one of the NVEs
+// it serves, it gets a notification with the R flag and routes the VM's
+// addresses natively to the serving NVE, so correspondents behind it stop
+// taking the detour through the old NVE's tunnel (docs/nvad.md).
+struct DefaultRouter {
+  IpAddress address;  // its control address: the key file has its key
+  uint16_t port = proto::kDefaultUdpPort;
+  std::set<IpAddress> serves;  // NVEs (control addresses) it is the default router of
+  // VNs routed natively on the fabric: only their VMs get host routes (a
+  // tenant VN's packets exist on the fabric only inside tunnels).
+  std::set<uint32_t> virtual_networks;
+};
+
 // Everything the registrar decides with. Separate from the daemon's settings
 // (sockets, files, logging) so that tests build one in a line.
 struct RegistrationPolicy {
@@ -68,6 +81,7 @@ struct RegistrationPolicy {
   // nullopt = every key-file peer, each with the default PeerPolicy.
   std::optional<std::map<IpAddress, PeerPolicy>> peers;
   size_t max_previous_nves = 16;  // the oldest is forgotten beyond this
+  std::vector<DefaultRouter> default_routers;
   size_t max_bindings = 1'000'000;
   proto::TimestampWindow timestamp_window;
 };

@@ -129,7 +129,8 @@ void Registrar::accept(const Inbound &in, const Binding &binding, Outcome &out) 
   // redirect on its own); newest first, so the bound drops the oldest.
   std::vector<IpAddress> &listed = out.reply->message.redirecting_nves;
   for (auto it = binding.previous.rbegin(); it != binding.previous.rend(); ++it) {
-    if (notifier_.lifetime_asked(binding, *it) == 0) continue;
+    // A default router routes natively: it never tunnels.
+    if (it->role == PreviousRole::Router || notifier_.lifetime_asked(binding, *it) == 0) continue;
     for (const IpAddress &a : permitted_endpoints(policy_, it->nve.control))
       if (listed.size() < kMaxRedirectingNves && std::ranges::find(listed, a) == listed.end())
         listed.push_back(a);
@@ -237,7 +238,17 @@ Outcome Registrar::move(const Inbound &in, Binding binding, Outcome out) {
   std::erase_if(binding.previous, [&](const PreviousNve &p) {
     return p.nve.control == in.peer || p.nve.control == left.nve.control;
   });
+  const IpAddress left_control = left.nve.control;
+  const Instant left_until = left.redirect_until;
   binding.previous.push_back(std::move(left));
+  // The default router of the NVE the VM left takes its host routes (seed
+  // 003 section 7.2) and, like a previous NVE, hears of every later move.
+  if (const DefaultRouter *router = default_router_for(policy_, left_control, binding.virtual_network);
+      router && !binding.find_previous(router->address)) {
+    PreviousNve entry{NveRef{router->address, router->port, {}}, PreviousRole::Router};
+    entry.redirect_until = left_until;
+    binding.previous.push_back(std::move(entry));
+  }
   while (binding.previous.size() > policy_.max_previous_nves) {
     notifier_.forget(binding.key(), binding.previous.front());
     binding.previous.erase(binding.previous.begin());

@@ -25,9 +25,9 @@ std::optional<Refusal> check_peer_listed(const RegistrationPolicy &policy, const
 }
 
 std::optional<Refusal> check_not_a_notification(const proto::Message &request) {
-  if (!request.notification) return std::nullopt;
+  if (!request.notification && !request.router) return std::nullopt;
   return refuse(proto::Status::NotAuthorized,
-                "request has the Notification flag, which only nvad may set");
+                "request has the Notification or Router flag, which only nvad may set");
 }
 
 
@@ -37,6 +37,12 @@ std::optional<Refusal> check_mandatory_options(const proto::Message &request) {
   return refuse(proto::Status::MissingMandatoryOption,
                 std::string(proto::option_type_name(static_cast<uint8_t>(missing->option))) +
                     " missing: " + missing->reason);
+}
+
+const DefaultRouter *default_router_for(const RegistrationPolicy &policy, const IpAddress &nve, uint32_t vn) {
+  for (const auto &router : policy.default_routers)
+    if (router.serves.contains(nve) && router.virtual_networks.contains(vn)) return &router;
+  return nullptr;
 }
 
 std::vector<IpAddress> permitted_endpoints(const RegistrationPolicy &policy, const IpAddress &peer) {

@@ -39,6 +39,10 @@ std::optional<Refusal> check_endpoints(const RegistrationPolicy &policy, const I
 // ones it may tunnel from: its configured endpoints, or else its own address.
 std::vector<IpAddress> permitted_endpoints(const RegistrationPolicy &policy, const IpAddress &peer);
 
+// The default router that takes host routes of VMs in `vn` leaving `nve`
+// (default_routers), or nullptr.
+const DefaultRouter *default_router_for(const RegistrationPolicy &policy, const IpAddress &nve, uint32_t vn);
+
 // The virtual network is configured (192), and this peer may serve it (129).
 std::optional<Refusal> check_virtual_network(const RegistrationPolicy &policy, const IpAddress &peer,
                                              const proto::Message &request);

@@ -17,10 +17,11 @@ namespace {
 
 namespace columns = store_columns;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
-// Version 1. Any change to it gets a new version and an upgrade step in
-// prepare_schema(); an nvad never opens a database newer than it knows.
+// Version 1, upgraded by the steps below. Any change gets a new version and
+// an upgrade step in prepare_schema(); an nvad never opens a database newer
+// than it knows.
 constexpr const char *kSchemaV1 = R"sql(
 CREATE TABLE bindings (
   virtual_network INTEGER NOT NULL,
@@ -76,6 +77,10 @@ CREATE TABLE peers (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2: default routers are notified like previous NVEs (PreviousRole).
+constexpr const char *kUpgradeToV2 =
+    "ALTER TABLE previous_nves ADD COLUMN role INTEGER NOT NULL DEFAULT 0";
+
 int64_t as_column(uint64_t value) { return static_cast<int64_t>(value); }
 
 class SqliteStore final : public Store {
@@ -121,7 +126,8 @@ class SqliteStore final : public Store {
       throw sqlite::Error("schema version " + std::to_string(version) + " is newer than this nvad (" +
                           std::to_string(kSchemaVersion) + "); refusing to touch it");
     sqlite::Transaction transaction(db_);
-    db_.exec(kSchemaV1);
+    if (version < 1) db_.exec(kSchemaV1);
+    if (version < 2) db_.exec(kUpgradeToV2);
     db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     transaction.commit();
   }
@@ -168,7 +174,7 @@ class SqliteStore final : public Store {
   void insert_previous(const Binding &b) {
     sqlite::Statement insert(
         db_.handle(),
-        "INSERT INTO previous_nves VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        "INSERT INTO previous_nves VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
     for (size_t i = 0; i < b.previous.size(); i++) {
       const PreviousNve &p = b.previous[i];
       insert.bind(1, int64_t{b.virtual_network})
@@ -183,6 +189,7 @@ class SqliteStore final : public Store {
           .bind(10, as_column(to_wall_ns(p.next_retransmit, clock_)))
           .bind(11, columns::attempts(p.attempts));
       if (p.rejected_with) insert.bind(12, int64_t{static_cast<uint8_t>(*p.rejected_with)});
+      insert.bind(13, int64_t{static_cast<uint8_t>(p.role)});
       insert.run();
     }
   }
@@ -267,6 +274,10 @@ PreviousNve SqliteStore::read_previous(const sqlite::Statement &row, const std::
   p.next_retransmit = from_wall_ns(static_cast<uint64_t>(row.integer(9)), clock_);
   p.attempts = require(columns::parse_attempts(row.text(10)), "notification attempts of VM " + vm);
   if (!row.is_null(11)) p.rejected_with = static_cast<proto::Status>(row.integer(11));
+  const int64_t role = row.integer(12);
+  if (role < 0 || role > static_cast<int64_t>(PreviousRole::Router))
+    throw sqlite::Error("damaged row: previous NVE role of VM " + vm);
+  p.role = static_cast<PreviousRole>(role);
   return p;
 }
 

@@ -21,6 +21,7 @@ json nve_json(const NveRef &nve) {
 
 json previous_json(const PreviousNve &previous, const Clock &clock) {
   json out = nve_json(previous.nve);
+  out["role"] = previous_role_name(previous.role);
   out["redirect_expires_in_ms"] = std::max<int64_t>(ms_from_now(previous.redirect_until, clock), 0);
   out["notification"] = notification_state_name(previous.state);
   out["retries"] = previous.retries;

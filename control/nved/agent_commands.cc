@@ -128,6 +128,17 @@ void register_agent_commands(ctl::CtlServer &s, agent::NveAgent &ag, const NvedC
     }
     return Reply::of(std::move(t));
   });
+  s.on("show default-router", [&ag](const Args &) {
+    ctl::Table t({{"vm_id", "VM-ID", 22}, {"vn", "VN", 10}, {"address", "ADDRESS", 41},
+                  {"next_hop", "NEXT HOP", 41}, {"next_hop_mac", "MAC", 19}, {"hits", "HITS", 12},
+                  {"idle_ms", "IDLE(ms)", 12}, {"state", "STATE"}});
+    for (const auto &r : ag.router_routes_json())
+      t.add({ctl::Cell::of(r["vm_id"]), ctl::Cell::of(r["vn"]), ctl::Cell::of(r["address"]),
+             ctl::Cell::of(r["next_hop"]), ctl::Cell::of(r["next_hop_mac"]), ctl::Cell::of(r["hits"]),
+             ctl::Cell::of(r["idle_ms"]), ctl::Cell::of(r["state"])})
+          .extra = r;
+    return Reply::of(std::move(t));
+  });
   s.on("show agent", [&ag](const Args &) {
     ctl::Record rec(26, 14);
     ag.counters().for_each([&](const char *name, const char *, uint64_t value) { rec.add(name, value); });

@@ -407,13 +407,18 @@ Reply NvedCommands::route_del(const Args &a) {
 
 Reply NvedCommands::show_neighbours(const Args &a) {
   if (!a.empty()) return Reply::bad_usage();
-  ctl::Table t({{"address", "GATEWAY", 41}, {"mac", "MAC", 19}, {"source", "SOURCE"}});
-  auto row = [&](const IpAddress &ip, const std::optional<MacAddress> &mac, bool is_static) {
-    t.add({ip.family ? ip.to_string() : "-", mac ? ctl::Cell(mac_to_string(*mac)) : ctl::Cell::shown_as(nullptr, "unresolved"),
+  ctl::Table t({{"address", "ADDRESS", 41}, {"role", "ROLE", 10}, {"mac", "MAC", 19}, {"source", "SOURCE"}});
+  auto row = [&](const IpAddress &ip, const char *role, const std::optional<MacAddress> &mac, bool is_static) {
+    t.add({ip.family ? ip.to_string() : "-", role,
+           mac ? ctl::Cell(mac_to_string(*mac)) : ctl::Cell::shown_as(nullptr, "unresolved"),
            is_static ? "static" : "arp/nd"});
   };
-  if (cfg_.nve_ipv4.family) row(cfg_.gateway_ipv4, loop_.neighbours().mac_v4(), cfg_.gateway_mac_ipv4.has_value());
-  if (cfg_.nve_ipv6.family) row(cfg_.gateway_ipv6, loop_.neighbours().mac_v6(), cfg_.gateway_mac_ipv6.has_value());
+  if (cfg_.nve_ipv4.family)
+    row(cfg_.gateway_ipv4, "gateway", loop_.neighbours().mac_v4(), cfg_.gateway_mac_ipv4.has_value());
+  if (cfg_.nve_ipv6.family)
+    row(cfg_.gateway_ipv6, "gateway", loop_.neighbours().mac_v6(), cfg_.gateway_mac_ipv6.has_value());
+  // The default router's next hops (agent.router): serving NVEs of moved VMs.
+  for (const auto &[address, n] : loop_.neighbours().others()) row(address, "next-hop", n.mac, false);
   return Reply::of(std::move(t));
 }
 

@@ -191,23 +191,33 @@ void parse_tunnel(YamlSection &top, NvedConfig &cfg) {
   }
   if (mtu && cfg.nve_ipv6.family && cfg.tunnel_mtu < 1280 + 40)
     tun.errors().add(tun.at("mtu"), "tunnel.mtu", "must be at least 1320 when there is an IPv6 underlay (1280 inner + 40 outer)");
-  if (tun.has("peers")) {
-    const YAML::Node peers = tun.at("peers");
-    if (!peers.IsSequence()) {
-      tun.errors().add(peers, "tunnel.peers", "expected a list of prefixes (198.51.100.0/24, 2001:db8::/48)");
-    } else {
-      for (size_t i = 0; i < peers.size(); i++) {
-        const std::string text = peers[i].IsScalar() ? peers[i].Scalar() : "";
-        if (auto prefix = IpPrefix::parse(text)) cfg.tunnel_peers.push_back(*prefix);
-        else
-          tun.errors().add(peers[i], "tunnel.peers[" + std::to_string(i) + "]",
-                           "'" + text + "' is not a prefix (address/length, no bits set past the length)");
-      }
-      if (peers.size() > kMaxTunnelPeerPrefixes)
-        tun.errors().add(peers, "tunnel.peers", "at most " + std::to_string(kMaxTunnelPeerPrefixes) + " prefixes");
-    }
+  if (auto peers = tun.prefixes("peers")) {
+    cfg.tunnel_peers = std::move(*peers);
+    if (cfg.tunnel_peers.size() > kMaxTunnelPeerPrefixes)
+      tun.errors().add(tun.at("peers"), "tunnel.peers", "at most " + std::to_string(kMaxTunnelPeerPrefixes) + " prefixes");
   }
   tun.reject_unknown_keys();
+}
+
+// agent.router: host routes only in VNs whose packets this NVE looks up
+// natively (the fabric's, an access port's): a tenant VN carried in tunnels
+// has no native packets to route.
+void parse_router(YamlSection r, NvedConfig &cfg) {
+  AgentSettings &a = cfg.agent;
+  a.router = true;
+  r.require("virtual_networks", "the VNs whose host routes this router takes");
+  if (auto vns = r.numbers("virtual_networks", 0, 0xffffff)) {
+    for (uint32_t vn : *vns) {
+      bool native = vn == cfg.fabric_vn;
+      for (const auto &p : cfg.ports) native = native || (p.role == PortConfig::Role::Access && p.vn == vn);
+      if (!native)
+        r.errors().add(r.at("virtual_networks"), "agent.router.virtual_networks",
+                       "VN " + std::to_string(vn) + " is neither nve.fabric_vn nor an access port's vn");
+    }
+    a.router_vns = std::move(*vns);
+  }
+  if (auto on_link = r.prefixes("on_link")) a.router_on_link = std::move(*on_link);
+  r.reject_unknown_keys();
 }
 
 void parse_agent(YamlSection &top, NvedConfig &cfg) {
@@ -232,6 +242,7 @@ void parse_agent(YamlSection &top, NvedConfig &cfg) {
   take(ag.number("retransmit_max_ms", 10, 600000), a.retransmit_max_ms);
   take(ag.number("retransmit_count", 0, 100), a.retransmit_count);
   take(ag.number("timestamp_window_ms", 1, 600000), a.timestamp_window_ms);
+  if (ag.has("router")) parse_router(ag.section("router"), cfg);
   ag.reject_unknown_keys();
 }
 

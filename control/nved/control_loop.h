@@ -31,6 +31,7 @@ class ControlLoop {
   // Serves nvectl from this loop (optional).
   void set_ctl_server(ctl::CtlServer *s) { ctl_ = s; }
   const NeighbourResolver &neighbours() const { return neighbours_; }
+  NeighbourResolver &neighbours() { return neighbours_; }
   // Called every loop pass (the mobility agent's socket and timers).
   void add_poller(std::function<void()> f) { pollers_.push_back(std::move(f)); }
   // Offered every packet the workers pass up that neighbour resolution did

@@ -32,6 +32,15 @@ agent::AgentConfig Mobility::agent_config(const NvedConfig &cfg) {
     if (e.ipv4.family) a.ipv4 = e.ipv4;
     if (e.ipv6.family) a.ipv6 = e.ipv6;
   }
+  if (cfg.agent.router) {
+    agent::RouterSettings &r = ac.router;
+    r.enabled = true;
+    r.vns = cfg.agent.router_vns;
+    r.on_link = cfg.agent.router_on_link;
+    if (const PortConfig *fabric = cfg.fabric_port()) r.fabric_port = fabric->port_id;
+    if (cfg.gateway_ipv4.is_v4()) r.gateway_ipv4 = cfg.gateway_ipv4;
+    if (cfg.gateway_ipv6.is_v6()) r.gateway_ipv6 = cfg.gateway_ipv6;
+  }
   return ac;
 }
 
@@ -50,6 +59,13 @@ std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt
   m->transport_ = std::make_unique<agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
   m->agent_ = std::make_unique<agent::NveAgent>(agent_config(cfg), rt.routes(), *m->transport_, m->keys_, m->clock_);
   register_agent_commands(ctl, *m->agent_, cfg);
+  if (cfg.agent.router) {
+    // The default router's next hops are resolved on the fabric like the
+    // gateway, and each MAC learnt installs the host routes waiting for it.
+    agent::NveAgent *ag = m->agent_.get();
+    loop.neighbours().watch([ag] { return ag->router_next_hops(); },
+                            [ag](const IpAddress &a, const MacAddress &mac) { ag->on_neighbour(a, mac); });
+  }
   // A VM's gratuitous ARP / unsolicited NA on an access port: the earliest
   // sign it finished moving in (seed 003 section 8).
   loop.add_packet_handler([self = m.get(), &cfg](const rte_mbuf *pkt) {

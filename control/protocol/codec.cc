@@ -18,12 +18,14 @@ constexpr size_t kLengthFieldOffset = 10;
 uint16_t pack_flags(const Message &message) {
   uint16_t flags = message.notification ? kFlagNotification : 0;
   flags |= static_cast<uint16_t>(static_cast<uint16_t>(message.mobility) << kMobilityModeShift);
+  if (message.router) flags |= kFlagRouter;
   return flags;
 }
 
 void unpack_flags(uint16_t flags, Message &message) {
-  // Bits outside N and M are reserved: sent as zero, ignored on receipt.
+  // Bits outside N, M and R are reserved: sent as zero, ignored on receipt.
   message.notification = (flags & kFlagNotification) != 0;
+  message.router = (flags & kFlagRouter) != 0;
   message.mobility = static_cast<MobilityMode>((flags & kMobilityModeMask) >> kMobilityModeShift);
 }
 
@@ -37,8 +39,10 @@ std::optional<CodecError> check_header_fields(const Message &message) {
   // Section 3: fields that mean nothing in this message type are sent as 0.
   if (message.is_request() && message.status != Status::Accepted)
     return CodecError{CodecErrc::BadHeaderField, 8, 0, "Status is sent as 0 in a request"};
-  if (message.is_reply() && (message.notification || message.mobility != MobilityMode::None))
+  if (message.is_reply() && (message.notification || message.router || message.mobility != MobilityMode::None))
     return CodecError{CodecErrc::BadHeaderField, 2, 0, "flags are sent as 0 in a reply"};
+  if (message.router && !message.notification)
+    return CodecError{CodecErrc::BadHeaderField, 2, 0, "R is set only with N"};
   return std::nullopt;
 }
 

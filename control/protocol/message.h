@@ -76,6 +76,10 @@ struct Message {
   // Requests only (encode() refuses them in a reply, decode() ignores them).
   bool notification = false;  // N flag: nvad telling a previous NVE of a move
   MobilityMode mobility = MobilityMode::None;
+  // R flag, only with N: the notification goes to the default router of a
+  // previous NVE, which routes the VM's addresses natively to the serving
+  // NVE instead of tunnelling (docs/protocol.md 7, seed 003 section 7.2).
+  bool router = false;
   uint16_t sequence = 0;
   uint16_t lifetime = 0;  // units of 4 s; 0 = de-register
   Status status = Status::Accepted;  // replies only, likewise

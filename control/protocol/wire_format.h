@@ -30,6 +30,7 @@ enum class MessageType : uint8_t {
 inline constexpr uint16_t kFlagNotification = 0x8000;  // N: nvad -> previous NVE
 inline constexpr uint16_t kMobilityModeMask = 0x6000;  // M: 2-bit move hint
 inline constexpr unsigned kMobilityModeShift = 13;
+inline constexpr uint16_t kFlagRouter = 0x1000;  // R: with N, nvad -> a default router
 
 // Section 4: options are Type (8) + Length (8) + Value, and every option's
 // total size (2 + Length) is a multiple of 4, so each starts 4-byte aligned.

@@ -94,7 +94,7 @@ HELP_KNOWN = """\
   show tunnel-peers                                         NVEs whose tunnels are decapsulated: tunnel.peers and those learnt from nvad
   route add vn N ADDRESS (local PORT MAC [vlan V] | tunnel NVE) add or change a host route
   route del vn N ADDRESS                                    delete a host route
-  show neighbours                                           fabric gateway addresses and MACs
+  show neighbours                                           fabric gateways and next hops: addresses and MACs
   show metrics                                              every counter in Prometheus text format
   set log level trace|debug|info|warn|error                 change the log level
   help                                                      this list
@@ -105,7 +105,7 @@ WORKERS_HEADER = ("WORKER  LCORE  QUEUES (port:queue)          RX-PACKETS       
                   "            IDLE")
 ROUTES_HEADER = ("VN        ADDRESS                                  KIND    DESTINATION"
                  "                              HITS          LAST-HIT")
-NEIGH_HEADER = "GATEWAY                                  MAC                SOURCE"
+NEIGH_HEADER = "ADDRESS                                  ROLE      MAC                SOURCE"
 STATS_BORDER = "  " + "#" * 76
 
 TELEMETRY_NVE_COMMANDS = {"/nve/counters", "/nve/workers", "/nve/route_table", "/nve/routes", "/nve/ports",
@@ -901,9 +901,9 @@ def run_checks(t, e, frames, t_start_ns):
     # ---- neighbours, config ----
     @t.check("show_neighbours")
     def _():
-        row = "%-41s%-19s%s" % ("-", GW_MAC, "static")
+        row = "%-41s%-10s%-19s%s" % ("-", "gateway", GW_MAC, "static")
         eq(e.text("show", "neighbours"), "%s\n%s\n%s\n" % (NEIGH_HEADER, row, row), "show neighbours")
-        gw = {"address": "-", "mac": GW_MAC, "source": "static"}
+        gw = {"address": "-", "role": "gateway", "mac": GW_MAC, "source": "static"}
         eq(e.json("show", "neighbours"), [gw, gw], "show neighbours --json")
 
     @t.check("show_config")

@@ -401,7 +401,8 @@ TEST_F(AgentTest, RegistrationClientReturnsTheRoutesAndTheRequestInsteadOfApplyi
 TEST_F(AgentTest, BindingUpdateListReturnsTunnelsTheReplyAndHowToBackOut) {
   AgentCounters counters;
   RateLimitedLog log(std::chrono::seconds(10), clock);
-  BindingUpdateList bul(cfg, keys, clock, counters, log);
+  NotificationGate gate(cfg, keys, clock, counters, log);
+  BindingUpdateList bul(cfg, gate, clock, counters);
   const auto n = notification(1, "198.51.100.2");
   auto out = bul.on_notification(n, kNvad, 61434, routes, false);
   ASSERT_EQ(out.routes.size(), 1u);
@@ -693,4 +694,145 @@ TEST_F(AgentTest, OnlyAnAcceptedReplyToOurRequestTeachesTunnelPeers) {
   deliver(refused, keys.sending_key(kNvad)[0]);
   EXPECT_FALSE(routes.find({kTunnelPeerVn, ip("203.0.113.9")}));
   EXPECT_EQ(agent->counters().tunnel_peers_learnt, 0u);
+}
+
+// ---- The default-router role (R flag): native host routes toward the
+// serving NVE, installed once the next hop's MAC is known.
+namespace {
+
+const MacAddress kNveBMac = {0x02, 0xbb, 0, 0, 0, 2};
+const MacAddress kGatewayMac = {0x02, 0x99, 0, 0, 0, 1};
+
+class RouterTest : public AgentTest {
+ protected:
+  RouterTest() {
+    cfg.router.enabled = true;
+    cfg.router.vns = {0};
+    cfg.router.on_link = {*IpPrefix::parse("192.0.2.0/24")};
+    cfg.router.fabric_port = 0;
+    cfg.router.gateway_ipv4 = ip("192.0.2.254");
+    agent = std::make_unique<NveAgent>(cfg, routes, net, keys, clock);
+  }
+  proto::Message router_notification(uint16_t seq, const char *serving, uint16_t lifetime = 75) {
+    auto m = notification(seq, serving);
+    m.router = true;
+    m.lifetime = lifetime;
+    return m;
+  }
+  const RouteView *route() const {
+    auto it = routes.routes.find({0, ip("10.0.0.5")});
+    return it == routes.routes.end() ? nullptr : &it->second;
+  }
+};
+
+}  // namespace
+
+TEST_F(RouterTest, WaitsForTheNextHopsMacThenRoutesNativelyToTheServingNve) {
+  deliver(router_notification(1, "192.0.2.2"), key(7, 0xab));
+  EXPECT_EQ(last_sent().status, proto::Status::Accepted);
+  EXPECT_EQ(last_sent().lifetime, 75);
+  EXPECT_EQ(route(), nullptr) << "no route before the next hop resolves: packets keep the old path";
+  EXPECT_EQ(agent->router_next_hops(), std::set<IpAddress>{ip("192.0.2.2")});
+
+  agent->on_neighbour(ip("192.0.2.2"), kNveBMac);
+  ASSERT_NE(route(), nullptr);
+  EXPECT_EQ(route()->action, (RouteAction{DeliverLocal{0, kNveBMac, 0}}));
+  EXPECT_EQ(agent->counters().router_routes_installed, 1u);
+
+  const MacAddress moved = {0x02, 0xbb, 0, 0, 0, 3};
+  agent->on_neighbour(ip("192.0.2.2"), moved);
+  EXPECT_EQ(route()->action, (RouteAction{DeliverLocal{0, moved, 0}})) << "the route follows the next hop's MAC";
+  EXPECT_EQ(agent->counters().router_routes_installed, 1u);
+  EXPECT_EQ(agent->router_routes_json().at(0).at("state"), "installed");
+}
+
+TEST_F(RouterTest, AServingNveOffLinkIsReachedThroughTheGateway) {
+  agent->on_neighbour(ip("192.0.2.254"), kGatewayMac);  // known before the notification
+  deliver(router_notification(1, "198.51.100.7"), key(7, 0xab));
+  ASSERT_NE(route(), nullptr);
+  EXPECT_EQ(route()->action, (RouteAction{DeliverLocal{0, kGatewayMac, 0}}));
+  EXPECT_EQ(agent->router_routes_json().at(0).at("next_hop"), "192.0.2.254");
+}
+
+TEST_F(RouterTest, LifetimeZeroWithdrawsTheRoutes) {
+  agent->on_neighbour(ip("192.0.2.2"), kNveBMac);
+  deliver(router_notification(1, "192.0.2.2"), key(7, 0xab));
+  ASSERT_NE(route(), nullptr);
+  deliver(router_notification(2, "192.0.2.2", 0), key(7, 0xab));
+  EXPECT_EQ(last_sent().status, proto::Status::Accepted);
+  EXPECT_EQ(route(), nullptr);
+  EXPECT_TRUE(agent->router_routes_json().empty());
+  EXPECT_TRUE(agent->router_next_hops().empty());
+  EXPECT_EQ(agent->counters().router_routes_removed, 1u);
+}
+
+TEST_F(RouterTest, AMoveOnwardRepointsTheRouteWithoutRemovingItFirst) {
+  agent->on_neighbour(ip("192.0.2.2"), kNveBMac);
+  agent->on_neighbour(ip("192.0.2.3"), kGatewayMac);
+  deliver(router_notification(1, "192.0.2.2"), key(7, 0xab));
+  const uint64_t version = routes.version;
+  deliver(router_notification(2, "192.0.2.3"), key(7, 0xab));
+  EXPECT_EQ(route()->action, (RouteAction{DeliverLocal{0, kGatewayMac, 0}}));
+  EXPECT_EQ(routes.version, version + 1) << "one batch, an upsert in place";
+  EXPECT_EQ(agent->counters().router_routes_removed, 0u);
+}
+
+TEST_F(RouterTest, IdleRoutesGoBusyOnesAreRenewed) {
+  agent->on_neighbour(ip("192.0.2.2"), kNveBMac);
+  deliver(router_notification(1, "192.0.2.2", 10), key(7, 0xab));  // 40 s
+  for (int i = 0; i < 10; i++) {  // 50 s of traffic
+    routes.routes[{0, ip("10.0.0.5")}].hits += 5;
+    clock.advance(std::chrono::seconds(5));
+    agent->tick();
+  }
+  ASSERT_NE(route(), nullptr);
+  EXPECT_EQ(agent->counters().router_routes_renewed, 1u);
+  clock.advance(std::chrono::seconds(31));  // then nothing for longer than the idle time
+  agent->tick();
+  EXPECT_EQ(route(), nullptr);
+  EXPECT_EQ(agent->counters().router_routes_idle_expired, 1u);
+}
+
+TEST_F(RouterTest, ARouteOfThisNvesOwnIsNeverReplaced) {
+  ASSERT_FALSE(agent->vm_event(VmEvent::Associate, vm));
+  ASSERT_FALSE(agent->vm_event(VmEvent::Activate, vm));
+  ASSERT_NE(route(), nullptr);
+  const RouteAction local = route()->action;
+  agent->on_neighbour(ip("192.0.2.2"), kNveBMac);
+  deliver(router_notification(1, "192.0.2.2"), key(7, 0xab));
+  EXPECT_EQ(route()->action, local) << "the local VM's route stays";
+}
+
+TEST_F(RouterTest, RefusesVnsItDoesNotRouteAndShareReplayStateWithRedirects) {
+  auto other_vn = router_notification(1, "192.0.2.2");
+  other_vn.virtual_network = 5;
+  deliver(other_vn, key(7, 0xab));
+  EXPECT_EQ(last_sent().status, proto::Status::AdministrativelyProhibited);
+
+  deliver(notification(10, "192.0.2.2"), key(7, 0xab));  // a redirect, sequence 10
+  EXPECT_EQ(last_sent().status, proto::Status::Accepted);
+  deliver(router_notification(9, "192.0.2.2"), key(7, 0xab));
+  EXPECT_EQ(last_sent().status, proto::Status::BadSequenceNumber) << "one replay state for nvad, whatever the flag";
+}
+
+TEST_F(RouterTest, EntriesSurviveARestartAndWaitForTheirNextHops) {
+  agent->on_neighbour(ip("192.0.2.2"), kNveBMac);
+  deliver(router_notification(1, "192.0.2.2"), key(7, 0xab));
+  const auto state = agent->export_state();
+  MapRoutes fresh_routes;
+  NveAgent restarted(cfg, fresh_routes, net, keys, clock);
+  restarted.restore_state(state);
+  EXPECT_TRUE(fresh_routes.routes.empty());
+  EXPECT_EQ(restarted.router_next_hops(), std::set<IpAddress>{ip("192.0.2.2")});
+  restarted.on_neighbour(ip("192.0.2.2"), kNveBMac);
+  EXPECT_EQ(fresh_routes.routes.size(), 1u);
+}
+
+TEST_F(AgentTest, AnNveThatIsNotADefaultRouterRefusesRouterRegistrations) {
+  auto m = notification(1, "192.0.2.2");
+  m.router = true;
+  deliver(m, key(7, 0xab));
+  EXPECT_EQ(last_sent().status, proto::Status::AdministrativelyProhibited);
+  EXPECT_TRUE(routes.routes.empty());
+  EXPECT_EQ(agent->counters().notifications_rejected, 1u);
 }

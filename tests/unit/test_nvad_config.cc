@@ -146,7 +146,7 @@ log:
 flap_detection: [1, 2]
 )");
   std::vector<std::string> expected = {
-      "nvad.yaml:2: listen.addresses[0]: not an IPv4 or IPv6 address",
+      "nvad.yaml:2: listen.addresses[0]: '192.0.2.300' is not an IPv4 or IPv6 address",
       "nvad.yaml:3: key_file: must not be empty",
       "nvad.yaml:6: notifications.max_timeout: 1s is less than initial_timeout 10s",
       "nvad.yaml:14: flap_detection: expected a mapping of keys to values",

@@ -51,7 +51,8 @@ std::string pragma(const std::string &path, const char *name) {
 
 // A registrar whose every outcome goes to the store, as the server does it.
 struct PersistentHarness : RegistrarHarness {
-  explicit PersistentHarness(const std::string &path) : store(open_store(path, clock)) {}
+  explicit PersistentHarness(const std::string &path, RegistrationPolicy policy = {})
+      : RegistrarHarness(std::move(policy)), store(open_store(path, clock)) {}
   Outcome persist(Outcome outcome) {
     if (store) {
       auto error = store->apply(outcome.writes);
@@ -67,7 +68,51 @@ TEST(NvadStore, UsesWalAndAVersionedSchema) {
   FakeClock clock;
   ASSERT_TRUE(open_store(db.path(), clock));
   EXPECT_EQ(pragma(db.path(), "journal_mode"), "wal");
-  EXPECT_EQ(pragma(db.path(), "user_version"), "1");
+  EXPECT_EQ(pragma(db.path(), "user_version"), "2");
+}
+
+TEST(NvadStore, UpgradesAVersion1Database) {
+  TempDatabase db;
+  {
+    PersistentHarness h(db.path());
+    h.persist(h.register_vm(nve_a(), 1));
+    h.persist(h.register_vm(nve_b(), 1));  // A is a previous NVE
+  }
+  // What an nvad of version 1 left behind: no role column.
+  sqlite3 *raw = nullptr;
+  sqlite3_open(db.path().c_str(), &raw);
+  ASSERT_EQ(sqlite3_exec(raw, "ALTER TABLE previous_nves DROP COLUMN role; PRAGMA user_version = 1", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  FakeClock clock;
+  auto store = open_store(db.path(), clock);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(pragma(db.path(), "user_version"), "2");
+  auto loaded = store->load();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->bindings.at(0).previous.size(), 1u);
+  EXPECT_EQ(loaded->bindings.at(0).previous[0].role, PreviousRole::Nve);
+}
+
+TEST(NvadStore, ADefaultRouterEntryKeepsItsRole) {
+  TempDatabase db;
+  RegistrationPolicy policy;
+  DefaultRouter router;
+  router.address = ip("192.0.2.254");
+  router.serves = {nve_a().control};
+  router.virtual_networks = {kVn};
+  policy.default_routers.push_back(router);
+  PersistentHarness h(db.path(), policy);
+  h.persist(h.register_vm(nve_a(), 1));
+  h.persist(h.register_vm(nve_b(), 1));
+  auto loaded = open_store(db.path(), h.clock)->load();
+  ASSERT_TRUE(loaded.ok());
+  const auto &previous = loaded->bindings.at(0).previous;
+  ASSERT_EQ(previous.size(), 2u);
+  EXPECT_EQ(previous[0].role, PreviousRole::Nve);
+  EXPECT_EQ(previous[1].role, PreviousRole::Router);
+  EXPECT_EQ(previous[1].nve.control, router.address);
 }
 
 TEST(NvadStore, RefusesADatabaseFromANewerNvad) {

@@ -130,6 +130,20 @@ TEST(ProtocolCodec, FieldsMeaninglessForTheTypeAreNotSent) {
   EXPECT_EQ(encode_error(r), CodecErrc::BadHeaderField);
 }
 
+TEST(ProtocolCodec, RouterFlagTravelsOnlyWithTheNotificationFlag) {
+  Message m = registration();
+  m.notification = true;
+  m.router = true;
+  auto wire = encode(m, kKey).value();
+  EXPECT_EQ(wire[2], 0x90);  // N (0x8000) and R (0x1000), section 3.1
+  EXPECT_EQ(round_trip(m), m);
+  m.notification = false;
+  EXPECT_EQ(encode_error(m), CodecErrc::BadHeaderField);
+  Message r = reply(Status::Accepted);
+  r.router = true;
+  EXPECT_EQ(encode_error(r), CodecErrc::BadHeaderField);
+}
+
 TEST(ProtocolCodec, EveryStatusRoundTrips) {
   EXPECT_EQ(round_trip(reply(Status::Accepted)), reply(Status::Accepted));
   for (Status status : kRejectionStatuses) {
