@@ -112,6 +112,17 @@ instead of through A's tunnel. Sub-test:
                  B delivers natively received datagrams; no datagram sent in the second
                  around the switch from tunnel to host route is lost
 
+--router adds nved T (192.0.2.250, agent 127.0.0.14) in the default-router
+role (agent.router) and a correspondent (192.0.2.249, ns cT) whose route to
+10.0.0.0/24 goes through T; T's own default route (its fabric gateway) is A.
+nvad lists T as the default router of A. Sub-test:
+
+  router         after the move T installs 10.0.0.5 -> B's MAC (native, no tunnel; time
+                 printed), the correspondent's datagrams then reach vmB natively through T
+                 (tshark sees them on B's link with TTL 63) and none is lost across the
+                 switch; a forged router registration (wrong key) is dropped by T; when
+                 the VM's binding ends (disassociated on B) nvad withdraws T's route
+
 The script also serves as its own helper inside the namespaces
 (`--helper NAME ...`).
 """
@@ -165,6 +176,14 @@ T7_SRC = "10.7.0.9"
 # subnet points at B, so that after the VM comes back to A its packets still
 # go to B (a previous NVE) and must be redirected.
 COR_B_IP = "192.0.2.253"
+# --router: nved T, a ToR in the default-router role (seed 003 7.2), and a
+# correspondent whose default router it is. T's own default route points at
+# A (where the VM's subnet lives); after the move nvad gives T the VM's host
+# route toward B, and T routes the correspondent's packets to B natively.
+TOR_IP = "192.0.2.250"
+AGENT_T = "127.0.0.14"
+COR_T_IP = "192.0.2.249"
+FORGED_VM_IP = "10.0.0.77"
 # --ipv6: the VM also has VM_IP6; a second correspondent stream goes to it
 # from the fabric (through A by a static route), IPv6 in IPv4 after the move.
 VM_IP6 = "fd00::5"
@@ -321,6 +340,11 @@ class MoveEnv(base.Env):
         self.bridge_bin = args.bridge
         self.if_xn, self.if_xf = p + "xn", p + "xf"  # --bgp: ExaBGP (ns nve) <-> BIRD (ns fab)
         self.refused = args.refused
+        self.router = args.router
+        if self.router:  # T's fabric link, and the correspondent behind T
+            self.ns_cort = p + "cT"
+            self.if_ft, self.if_gt = p + "ft", p + "gt"
+            self.if_ct, self.if_gy = p + "ct", p + "gy"
         self.ipv6 = args.ipv6
         self.chain = args.chain or bool(args.onward)
         self.onward = args.onward
@@ -346,18 +370,23 @@ class MoveEnv(base.Env):
             self.prefix["C"] = "nvmvC%d" % pid
             self.nve_ip["C"], self.agent_ip["C"] = NVE_C, AGENT_C
             self.fab_if["C"], self.acc_if["C"] = self.if_fc, self.if_ac
+        if self.router:
+            self.prefix["T"] = "nvmvT%d" % pid
+            self.nve_ip["T"], self.agent_ip["T"] = TOR_IP, AGENT_T
+            self.fab_if["T"] = self.if_ft
         self.nveds = {}
         self.nvad = None
         self.paths = {k: os.path.join(tmp, k) for k in (
             "nvad.yaml", "nvad.keys", "nvad.log", "A.yaml", "B.yaml", "A.keys", "B.keys", "A.log", "B.log",
             "A.counters.json", "B.counters.json")}
-        self.paths.update({k: os.path.join(tmp, k) for k in ("C.yaml", "C.keys", "C.log", "C.counters.json")})
+        for n in "CT":
+            self.paths.update({n + k: os.path.join(tmp, n + k) for k in (".yaml", ".keys", ".log", ".counters.json")})
         self.db = os.path.join(tmp, "nvad-db", "nvad.db")
 
     # --- topology --------------------------------------------------------------
     def setup(self):
         extra = ((self.ns_vm7a, self.ns_c7b) if self.tenants else ()) + ((self.ns_corb,) if self.chain else ()) + (
-            (self.ns_vmc,) if self.onward else ())
+            (self.ns_vmc,) if self.onward else ()) + ((self.ns_cort,) if self.router else ())
         for ns in (self.ns_nve, self.ns_fab, self.ns_vma, self.ns_vmb) + extra:
             sh("ip", "netns", "add", ns)
             self.namespaces.append(ns)
@@ -378,6 +407,8 @@ class MoveEnv(base.Env):
             pairs += [(self.ns_nve, self.if_fc, self.ns_fab, self.if_gx), (self.ns_nve, self.if_ac, self.ns_vmc, self.if_vc)]
         if self.bgp:
             pairs += [(self.ns_nve, self.if_xn, self.ns_fab, self.if_xf)]
+        if self.router:
+            pairs += [(self.ns_nve, self.if_ft, self.ns_fab, self.if_gt), (self.ns_cort, self.if_ct, self.ns_fab, self.if_gy)]
         # DPDK 22.11's net_af_packet joins the fanout group (getpid() ^ ifindex)
         # & 0xffff, and fanout groups are per network namespace: with both
         # nveds in ns nve, A's group for one interface can equal B's for
@@ -390,6 +421,8 @@ class MoveEnv(base.Env):
             index.update({self.if_a7: 0x4004, self.if_b7: 0x14})
         if self.onward:  # C's: bit 13 (a collision with A or B then needs PIDs 8192 apart)
             index.update({self.if_fc: 0x2012, self.if_ac: 0x2013})
+        if self.router:  # T's: bit 12
+            index.update({self.if_ft: 0x1012})
         for ns1, if1, ns2, if2 in pairs:
             pinned = ["index", str(index[if1])] if if1 in index else []  # DPDK's interfaces only
             sh("ip", "link", "add", if1, *pinned, "netns", ns1, "type", "veth", "peer", "name", if2, "netns", ns2)
@@ -411,7 +444,8 @@ class MoveEnv(base.Env):
         r = sh("ip", "netns", "exec", f, "ethtool", "-K", self.if_br, "tx", "off", check=False)
         if r.returncode != 0:
             log("note: ethtool -K %s tx off: %s" % (self.if_br, (r.stderr or "").strip()))
-        for ifn in (self.if_ga, self.if_gb) + ((self.if_gc,) if self.chain else ()) + ((self.if_gx,) if self.onward else ()):
+        for ifn in (self.if_ga, self.if_gb) + ((self.if_gc,) if self.chain else ()) + ((self.if_gx,) if self.onward else ()) + (
+                (self.if_gt, self.if_gy) if self.router else ()):
             sh("ip", "-n", f, "link", "set", ifn, "master", self.if_br)
         self.netns_sysctl(f, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0",
                           "net.ipv4.conf.default.send_redirects=0",
@@ -427,6 +461,8 @@ class MoveEnv(base.Env):
             ups += [(self.ns_corb, self.if_cb), (f, self.if_gc)]
         if self.onward:
             ups += [(self.ns_nve, self.if_fc), (self.ns_nve, self.if_ac), (f, self.if_gx), (self.ns_vmc, self.if_vc)]
+        if self.router:
+            ups += [(self.ns_nve, self.if_ft), (f, self.if_gt), (self.ns_cort, self.if_ct), (f, self.if_gy)]
         if self.bgp:
             ups += [(self.ns_nve, self.if_xn), (f, self.if_xf)]
             sh("ip", "-n", self.ns_nve, "addr", "add", "10.99.0.1/30", "dev", self.if_xn)
@@ -439,6 +475,9 @@ class MoveEnv(base.Env):
                 ((self.ns_vmc, self.if_vc),) if self.onward else ()):
             sh("ip", "-n", ns, "addr", "add", VM_IP + "/24", "dev", ifn)
             sh("ip", "-n", ns, "route", "add", "default", "via", VM_GW, "dev", ifn, "onlink")
+        if self.router:
+            sh("ip", "-n", self.ns_cort, "addr", "add", COR_T_IP + "/24", "dev", self.if_ct)
+            sh("ip", "-n", self.ns_cort, "route", "add", "10.0.0.0/24", "via", TOR_IP)
         if self.chain:
             sh("ip", "-n", self.ns_corb, "addr", "add", COR_B_IP + "/24", "dev", self.if_cb)
             sh("ip", "-n", self.ns_corb, "route", "add", "10.0.0.0/24", "via", NVE_B)
@@ -471,10 +510,11 @@ class MoveEnv(base.Env):
         os.chmod(path, 0o600)
 
     def write_configs(self):
-        key = {n: secrets.token_hex(32) for n in self.names}
+        keyed = self.names + ("T" if self.router else "")
+        key = {n: secrets.token_hex(32) for n in keyed}
         self.write_secret(self.paths["nvad.keys"], "# peer  key-id  key\n" + "".join(
-            "%s 1 %s\n" % (self.agent_ip[n], key[n]) for n in self.names))
-        for n in self.names:
+            "%s 1 %s\n" % (self.agent_ip[n], key[n]) for n in keyed))
+        for n in keyed:
             self.write_secret(self.paths[n + ".keys"], "%s 1 %s\n" % (NVAD_CTL, key[n]))
         os.makedirs(os.path.dirname(self.db), exist_ok=True)
         with open(self.paths["nvad.yaml"], "w") as fh:
@@ -486,8 +526,10 @@ notifications: {initial_timeout: 200ms, max_timeout: 2s, retries: 6, redirect_li
 peers:
   - {address: %(a)s, endpoints: [%(nve_a)s]}
   - {address: %(b)s, endpoints: [%(nve_b)s]}
-%(c)s%(export)slog: {level: debug}
-""" % dict(export=("export:\n  socket: %s\n  home: [{prefix: 10.0.0.0/24, nve: %s}]\n  community: [\"65001:100\"]\n" % (
+%(c)s%(export)s%(routers)slog: {level: debug}
+""" % dict(routers=("default_routers:\n  - {address: %s, serves: [%s], virtual_networks: [0]}\n" % (
+               AGENT_T, AGENT_A)) if self.router else "",
+           export=("export:\n  socket: %s\n  home: [{prefix: 10.0.0.0/24, nve: %s}]\n  community: [\"65001:100\"]\n" % (
                os.path.join(os.path.dirname(self.db), "export.sock"), AGENT_A)) if self.bgp else "",
            c="  - {address: %s, endpoints: [%s]}\n" % (AGENT_C, NVE_C) if self.onward else "",nvad=NVAD_CTL, port=NVAD_PORT, keys=self.paths["nvad.keys"], db=self.db, a=AGENT_A, b=AGENT_B,
            nve_a=NVE_A + (", " + A_VN7 if self.tenants else ""), nve_b=NVE_B + (", " + B_VN7 if self.tenants else ""),
@@ -534,7 +576,37 @@ agent:
             r = sh(self.nved_bin, "--", "-c", self.paths[n + ".yaml"], "--check-config", check=False)
             if r.returncode != 0:
                 raise RuntimeError("nved --check-config rejected %s.yaml:\n%s%s" % (n, r.stdout, r.stderr))
+        if self.router:
+            self.write_tor_config()
         log("nved configs OK")
+
+    def write_tor_config(self):
+        """T: one fabric port, the default-router role for VN 0; its default
+        route (fabric gateway) is A, where the VM's subnet lives."""
+        with open(self.paths["T.yaml"], "w") as fh:
+            fh.write("""\
+ports:
+  - {name: fabric, role: fabric, port_id: 0}
+nve: {ipv4: %(tor)s}
+fabric_gateway: {ipv4: %(a)s}
+default_action: forward
+route_table: {capacity: 4096}
+workers: {mbufs: 4095, idle_sleep_us: 100}
+agent:
+  nvad: %(nvad)s
+  nvad_port: %(port)d
+  listen: %(listen)s
+  listen_port: %(port)d
+  key_file: %(keys)s
+  router: {virtual_networks: [0], on_link: [192.0.2.0/24]}
+""" % dict(tor=TOR_IP, a=NVE_A, nvad=NVAD_CTL, port=NVAD_PORT, listen=AGENT_T, keys=self.paths["T.keys"]))
+        r = sh(self.nved_bin, "--", "-c", self.paths["T.yaml"], "--check-config", check=False)
+        if r.returncode != 0:
+            raise RuntimeError("nved --check-config rejected T.yaml:\n%s%s" % (r.stdout, r.stderr))
+
+    def tor_routes(self):
+        rc, rows = self.nvectl("T", "show", "default-router", json_out=True)
+        return rows if rc == 0 and isinstance(rows, list) else []
 
     @staticmethod
     def tenant7_config(n):
@@ -602,8 +674,9 @@ neighbor 10.99.0.2 {
 
     def start_nved(self, n):
         argv = [self.nved_bin, "-l", "0,1", "--no-huge", "-m", "256", "--no-pci", "--file-prefix", self.prefix[n],
-                "--vdev", "net_af_packet0,iface=%s" % self.fab_if[n],
-                "--vdev", "net_af_packet1,iface=%s" % self.acc_if[n]]
+                "--vdev", "net_af_packet0,iface=%s" % self.fab_if[n]]
+        if n in self.acc_if:  # (T, the ToR, has a fabric port only)
+            argv += ["--vdev", "net_af_packet1,iface=%s" % self.acc_if[n]]
         if self.tenants:
             argv += ["--vdev", "net_af_packet2,iface=%s" % (self.if_a7 if n == "A" else self.if_b7)]
         argv += ["--", "-c", self.paths[n + ".yaml"], "--log-level", "info",
@@ -731,6 +804,9 @@ def main():
     ap.add_argument("--bgp", action="store_true",
                     help="nvad exports the VM's host route through ExaBGP to BIRD on the fabric (seed 003 7.3)")
     ap.add_argument("--bridge", default=None, help="nvmove-exabgp (--bgp)")
+    ap.add_argument("--router", action="store_true",
+                    help="nved T in the default-router role routes a correspondent to B natively after the move")
+    ap.add_argument("--register", default=None, help="nve_register (--router: the forged registration)")
     ap.add_argument("--spoof", action="store_true",
                     help="after the move, the gateway sends IP-in-IP to B: dropped as from no known NVE")
     ap.add_argument("--tenants", action="store_true",
@@ -765,7 +841,7 @@ def main():
     res = base.Results(expected=7 + (1 if args.long_flow else 0) + (1 if args.restart_a else 0)
                        + (1 if args.tenants else 0) + (1 if args.restart_nvad else 0) + (1 if args.chain else 0)
                        + (1 if args.refused else 0) + (1 if args.ipv6 else 0) + (1 if args.onward else 0)
-                       + (1 if args.bgp else 0))
+                       + (1 if args.bgp else 0) + (1 if args.router else 0))
     stop_path = os.path.join(tmp, "stop")                # the sender
     stop_listeners = os.path.join(tmp, "stop-listeners")  # after the sender, once stragglers are in
     listen_out = {"A": os.path.join(tmp, "vmA.recv"), "B": os.path.join(tmp, "vmB.recv")}
@@ -780,6 +856,7 @@ def main():
     stream_out = os.path.join(tmp, "stream.out")
     stream7_out = os.path.join(tmp, "stream7.out")
     streamb_out = os.path.join(tmp, "streamB.out")
+    streamt_out = os.path.join(tmp, "streamT.out")
     try:
         env.setup()
         log("namespaces %s %s %s %s; VM MAC %s; gateway (bridge) MAC %s" % (
@@ -790,7 +867,8 @@ def main():
         # it takes a few seconds to load its dissectors.
         cap_out = os.path.join(tmp, "capture.txt")
         cap_err = os.path.join(tmp, "tshark.err")
-        tshark_cmd = ["tshark", "-n", "-l", "-i", env.if_gb, "-f", "ip proto 4 or icmp" + (" or ip proto 41" if args.ipv6 else ""),
+        tshark_cmd = ["tshark", "-n", "-l", "-i", env.if_gb, "-f", "ip proto 4 or icmp" + (" or ip proto 41" if args.ipv6 else "")
+                      + (" or (udp and src host %s)" % COR_T_IP if args.router else ""),
                       "-w", os.path.join(tmp, "fabric-B.pcap"), "-P", "-a", "duration:80",
                       "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
                       "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"]
@@ -812,7 +890,8 @@ def main():
                 raise RuntimeError("BGP session ExaBGP - BIRD not established after 20 s:\n%s" % read(
                     os.path.join(os.path.dirname(env.paths["nvad.yaml"]), "exabgp.log"))[-3000:])
             log("BGP session ExaBGP 10.99.0.1 (AS 65001) - BIRD 10.99.0.2 (AS 65002) established")
-        for n in env.names:
+        nveds = env.names + ("T" if args.router else "")
+        for n in nveds:
             env.start_nved(n)
 
         def ready(n):
@@ -821,16 +900,16 @@ def main():
                 raise RuntimeError("nved %s exited early (status %s):\n%s" % (n, p.returncode,
                                                                             read(env.paths[n + ".log"])))
             t = read(env.paths[n + ".log"])
-            return ("worker 0 on lcore" in t and ("fabric gateway %s is at" % GW_IP) in t
+            return ("worker 0 on lcore" in t and ("fabric gateway %s is at" % (NVE_A if n == "T" else GW_IP)) in t
                     and "mobility agent:" in t and env.nvectl(n, "show", "version")[0] == 0)
         t_start = time.monotonic()
-        if not wait_until(lambda: all(ready(n) for n in env.names), 25, interval=0.2):
+        if not wait_until(lambda: all(ready(n) for n in nveds), 25, interval=0.2):
             raise RuntimeError("nveds not ready after 25 s:\nA:\n%s\nB:\n%s" % (
                 read(env.paths["A.log"])[-3000:], read(env.paths["B.log"])[-3000:]))
-        for n in env.names:
+        for n in nveds:
             line = [x for x in read(env.paths[n + ".log"]).splitlines() if "mobility agent:" in x]
             log("nved %s ready: %s" % (n, line[0].split("] ")[-1] if line else "?"))
-        for ip in [env.nve_ip[n] for n in env.names]:
+        for ip in [env.nve_ip[n] for n in nveds]:
             r = env.helper(env.ns_fab, "ping", ip, "5")
             if r.returncode != 0:
                 raise RuntimeError("no echo reply from %s:\n%s%s" % (ip, r.stdout, r.stderr))
@@ -971,6 +1050,13 @@ def main():
             streamb = env.spawn("streamB", env.ns_corb, [PYTHON, os.path.abspath(__file__), "--helper", "stream",
                                                          VM_IP, str(UDP_PORT), str(INTERVAL_S * 2), stop_path, "40",
                                                          "B"], streamb_out, os.path.join(tmp, "streamB.err"))
+        if args.router:  # the correspondent whose default router is T
+            streamt = env.spawn("streamT", env.ns_cort, [PYTHON, os.path.abspath(__file__), "--helper", "stream",
+                                                         VM_IP, str(UDP_PORT), str(INTERVAL_S * 2), stop_path, "40",
+                                                         "R"], streamt_out, os.path.join(tmp, "streamT.err"))
+            if not wait_until(lambda: len(read_seq_lines(listen_out["A"], tag="r")) > 0, 5):
+                raise RuntimeError("no datagram through T reached vmA within 5 s:\n%s\nT: %s" % (
+                    read(os.path.join(tmp, "streamT.err")), env.nvectl("T", "show", "counters")[1]))
         if not wait_until(lambda: len(read_seq_lines(listen_out["A"])) > 0, 5):
             raise RuntimeError("no datagram reached vmA within 5 s of starting the stream:\n%s" %
                                read(os.path.join(tmp, "stream.err")))
@@ -1008,6 +1094,13 @@ def main():
         t_b_active = time.monotonic()
         vb = wait_until(lambda: (lambda v: v if v and v.get("registered") else None)(env.vm("B", VM_ID)), 5)
         t_b_reg = time.monotonic()
+        # --router: T gets its host route from nvad at the same time as A its
+        # redirect: timed from here (checked in 5d).
+        t_tor = None
+        if args.router:
+            tor_row = wait_until(lambda: next((r for r in env.tor_routes() if r.get("address") == VM_IP
+                                               and r.get("state") == "installed"), None), 5, 0.002)
+            t_tor = time.monotonic() if tor_row else None
         bul_a = wait_until(lambda: env.bul("A", VM_ID), 5, interval=0.02)
         t_a_bul = time.monotonic()
         route_a1 = env.route("A", VM_IP)
@@ -1045,12 +1138,14 @@ def main():
         except ValueError:
             cli_bindings = []
         log("nvectl -d nvad show bindings: %s" % cli_bindings)
+        # (--router: T, the default router of A, is told of the move too.)
+        previous_expected = [(AGENT_A, "nve")] + ([(AGENT_T, "router")] if args.router else [])
         checks = {
             "A: show metrics has the agent's counters (nve_agent_notifications_accepted_total 1)":
                 "nve_agent_notifications_accepted_total 1" in str(metrics_a).splitlines(),
-            "nvectl -d nvad show bindings: vm1 served by %s, previous %s" % (AGENT_B, AGENT_A):
+            "nvectl -d nvad show bindings: vm1 served by %s, previous %s" % (AGENT_B, previous_expected):
                 len(cli_bindings) == 1 and cli_bindings[0]["serving_nve"]["address"] == AGENT_B
-                and [p["address"] for p in cli_bindings[0]["previous_nves"]] == [AGENT_A],
+                and [(p["address"], p["role"]) for p in cli_bindings[0]["previous_nves"]] == previous_expected,
             "B accepted associate + activate, A deactivate": move_ok,
             "B: vm1 registered": bool(vb),
             "B: show tunnel-peers lists %s, learnt from nvad" % NVE_A: bool(peers_b)
@@ -1059,7 +1154,7 @@ def main():
                 bool(dbm) and dbm.get("serving_address") == AGENT_B
                 and json.loads(dbm.get("serving_endpoints") or "[]") == [NVE_B] and dbm.get("move_count") == 1,
             "nvad store: previous NVE %s" % AGENT_A: bool(dbm)
-                and [p.get("address") for p in dbm.get("previous_nves", [])] == [AGENT_A],
+                and [p.get("address") for p in dbm.get("previous_nves", [])] == [a for a, _ in previous_expected],
             "nvad store: the move's mobility hint is %s" % args.mode: bool(dbm)
                 and dbm.get("last_move_mode") == {"cold": 1, "warm": 2, "hot": 3}[args.mode],
             "nvad log: moved from NVE %s to NVE %s" % (AGENT_A, AGENT_B):
@@ -1128,6 +1223,29 @@ def main():
                 env.fabric_route(), "+%.0f ms after B registered" % ((t_route - t_b_reg) * 1000) if t_route else "never",
                 encap_at_route))
 
+        # ---- 5d. the default router's host route (--router) --------------------------------
+        forged = {}
+        if args.router:
+            tor_route = env.route("T", VM_IP)
+            b_fab_mac = env.mac(env.ns_nve, env.if_fb)
+            log("T: host route %s, %s after B registered; T's route %s; B's fabric MAC %s" % (
+                tor_row, "%.0f ms" % ((t_tor - t_b_reg) * 1000) if t_tor else "never", tor_route, b_fab_mac))
+            # A router registration nvad did not send: signed with a key T
+            # does not have, from nvad's address. T must drop it unanswered.
+            _, agent_t0 = env.nvectl("T", "show", "agent", json_out=True)
+            forged_keys = os.path.join(tmp, "forged.keys")
+            env.write_secret(forged_keys, "%s 1 %s\n" % (AGENT_T, secrets.token_hex(32)))
+            r = sh("ip", "netns", "exec", env.ns_nve, args.register, "--nvad", AGENT_T, "--port", str(NVAD_PORT),
+                   "--from", NVAD_CTL, "--keys", forged_keys, "--vm", "forged", "--vn", "0", "--mac",
+                   "02:00:00:00:0f:0f", "--addr", FORGED_VM_IP, "--endpoint", NVE_B, "--flags", "NR",
+                   check=False, timeout=20)
+            _, agent_t1 = env.nvectl("T", "show", "agent", json_out=True)
+            forged = {"exit": r.returncode,
+                      "dropped": (agent_t1 or {}).get("dropped_datagrams", 0) - (agent_t0 or {}).get("dropped_datagrams", 0),
+                      "listed": any(row.get("address") == FORGED_VM_IP for row in env.tor_routes()),
+                      "route": env.route("T", FORGED_VM_IP)}
+            log("forged router registration to T: %s (%s)" % (forged, (r.stdout + r.stderr).strip()))
+
         # ---- 6. traffic after the move ----------------------------------------------------
         time.sleep(14.0 if args.long_flow else POST_MOVE_S)
         encap_late = a_encap() if args.bgp else None
@@ -1190,6 +1308,18 @@ def main():
             return time.monotonic() - quiet["t"] >= 0.2
         wait_until(drained, 2, interval=0.05)
         open(stop_listeners, "w").close()
+        # --router: the binding ends (the VM is removed at B): nvad withdraws T's route.
+        t_withdrawn = None
+        if args.router:
+            t_end0 = time.monotonic()
+            for words in (["vm", "deactivate", VM_ID], ["vm", "disassociate", VM_ID]):
+                rc, out = env.nvectl("B", *words)
+                log("B: nvectl %s -> %d %s" % (" ".join(words), rc, out))
+            if wait_until(lambda: not env.tor_routes() and env.route("T", VM_IP) is None, 5, 0.02):
+                t_withdrawn = time.monotonic()
+            log("T's host route after the binding ended: %s (%s)" % (
+                env.tor_routes(), "withdrawn %.0f ms after the disassociation" % ((t_withdrawn - t_end0) * 1000)
+                if t_withdrawn else "still there"))
         sent = {}
         for line in read(stream_out).splitlines():
             parts = line.split()
@@ -1375,6 +1505,42 @@ def main():
                     and row["ip.checksum.status"].split(",")[0] == "1"]
             log("  wire: %d redirect frames %s -> %s with a verified outer checksum" % (len(back), NVE_B, NVE_A))
             tun = [row for row in tun if row not in back]
+        if args.router:  # the stream through T, tunnelled by A until T's host route took over
+            via_t_tunnel = [row for row in tun if row["ip.src"] == "%s,%s" % (NVE_A, COR_T_IP)]
+            tun = [row for row in tun if row not in via_t_tunnel]
+            native_t = [row for row in rows if row["ip.proto"] == "17" and row["ip.src"] == COR_T_IP]
+            sent_t = {}
+            for line in read(streamt_out).splitlines():
+                parts = line.split()
+                if len(parts) == 3 and parts[0].isdigit():
+                    sent_t[int(parts[0])] = float(parts[1])
+            via_t = {n: read_seq_lines(listen_out[n], tag="r") for n in "AB"}
+            after_route = [q for q, t in sent_t.items() if t_tor and t > t_tor + SETTLE_S]
+            share_t = sum(q in via_t["B"] for q in after_route) / len(after_route) if after_route else 0
+            around_t = [q for q, t in sent_t.items() if t_tor and t_b_active <= t <= t_tor + 0.5]
+            lost_t = [q for q in around_t if q not in via_t["A"] and q not in via_t["B"]]
+            log("router: through T %d sent; %d tunnelled by A before T's route, %d native on B's link (TTL %s); "
+                "after the route %d of %d at vmB; around the switch %d sent, %d lost" % (
+                    len(sent_t), len(via_t_tunnel), len(native_t), sorted({row["ip.ttl"] for row in native_t}),
+                    sum(q in via_t["B"] for q in after_route), len(after_route), len(around_t), len(lost_t)))
+            tor_checks = {
+                "T installed 10.0.0.5 toward B's fabric MAC": bool(t_tor) and bool(tor_route)
+                    and tor_route.get("kind") == "local" and tor_route.get("mac") == b_fab_mac,
+                "the correspondent's datagrams reach vmB through T (>= 90 %)": share_t >= MIN_SHARE,
+                "native frames from T on B's link, TTL 63": len(native_t) > 0
+                    and all(row["ip.ttl"] == "63" for row in native_t),
+                "none lost across the switch": len(around_t) > 0 and not lost_t,
+                "the forged registration dropped unanswered": forged.get("exit") == 3 and forged.get("dropped", 0) >= 1
+                    and not forged.get("listed") and forged.get("route") is None,
+                "withdrawn when the binding ended": bool(t_withdrawn),
+            }
+            for name, ok in tor_checks.items():
+                log("  router: %-62s %s" % (name, "ok" if ok else "NO"))
+            res.record("router", all(tor_checks.values()),
+                       "%d/%d checks; T's host route %s after B registered; %.1f %% of what was sent through T "
+                       "afterwards reached vmB natively; %d lost around the switch" % (
+                           sum(tor_checks.values()), len(tor_checks),
+                           "%.0f ms" % ((t_tor - t_b_reg) * 1000) if t_tor else "never", share_t * 100, len(lost_t)))
         if args.spoof:  # the gateway's spoofed tunnel to B: its drop is checked with B's counters
             spoofed = [row for row in tun if row["ip.src"].startswith(GW_IP + ",")]
             log("  wire: %d spoofed frames %s -> %s (sent %d)" % (len(spoofed), GW_IP, NVE_B, spoof_sent))
@@ -1407,6 +1573,8 @@ def main():
             stop_proc(streamb, timeout=5)
         if args.ipv6:
             stop_proc(stream6, timeout=5)
+        if args.router:
+            stop_proc(streamt, timeout=5)
         # How many tunnels B took from A, as A's learnt-peer route counted them
         # (every decapsulation from a learnt peer is a hit of its route).
         peer_hits_a = None
@@ -1414,11 +1582,11 @@ def main():
             _, peers_b_end = env.nvectl("B", "show", "tunnel-peers", json_out=True)
             peer_hits_a = next((p.get("hits") for p in peers_b_end or [] if p.get("peer") == NVE_A), None)
         rcs = {}
-        for n in env.names:
+        for n in nveds:
             rcs[n] = stop_proc(env.nveds[n], timeout=20)
         rcs["nvad"] = stop_proc(env.nvad, timeout=10)
         tot = {}
-        for n in env.names:
+        for n in nveds:
             try:
                 with open(env.paths[n + ".counters.json"]) as fh:
                     tot[n] = json.load(fh).get("counters", {})
@@ -1452,6 +1620,8 @@ def main():
                                    and tot["B"].get("decap_ipv4_outer", -1) == peer_hits_a),
             "B delivered natively received datagrams (--bgp)": not args.bgp
                 or tot["B"].get("delivered_local", 0) > tot["B"].get("decap_ipv4_outer", 0),
+            "T exited 0, routed (delivered_local) and forwarded by default (--router)": not args.router
+                or (rcs["T"] == 0 and tot["T"].get("delivered_local", 0) > 0 and tot["T"].get("forwarded_default", 0) > 0),
             "C exited 0 and delivered_local > 0 (--onward)": not args.onward
                 or (rcs["C"] == 0 and tot["C"].get("delivered_local", 0) > 0),
         }

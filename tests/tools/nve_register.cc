@@ -8,6 +8,8 @@
 //                --vm vm1 --vn 0 --mac 02:00:00:00:01:01 --addr 10.0.0.5[,fd00::5]
 //                --endpoint 192.0.2.1[,2001:db8::1] [--lifetime 150] [--mode hot|warm|cold]
 //                [--seq-file F]
+//   --flags N|NR: set the Notification (and Router) flags, as only nvad may:
+//   to send a forged notification to an nved (whose address goes in --nvad).
 //   --count N [--window W]: N VMs instead of one (load for benchmarks):
 //   VM-IDs VM-0..VM-(N-1), MACs and IPv4 addresses counted up from --mac and
 //   --addr, W requests in flight (default 64); prints how many nvad accepted
@@ -79,6 +81,11 @@ int main(int argc, char **argv) {
   m.mobility = opt["mode"] == "cold" ? proto::MobilityMode::Cold
                : opt["mode"] == "warm" ? proto::MobilityMode::Warm
                                        : proto::MobilityMode::Hot;
+  if (opt.contains("flags")) {
+    if (opt["flags"] != "N" && opt["flags"] != "NR") return usage("--flags N or NR");
+    m.notification = true;
+    m.router = opt["flags"] == "NR";
+  }
   for (const auto &a : split(opt["addr"])) {
     auto ip = IpAddress::parse(a);
     if (!ip) return usage("bad --addr '" + a + "'");
