@@ -132,6 +132,9 @@ Result<DecodedMessage, CodecError> decode(std::span<const uint8_t> wire) {
   if (length % kOptionAlignment != 0)
     return header_error(CodecErrc::BadMessageLength, kLengthFieldOffset,
                         std::to_string(length) + " is not a multiple of 4");
+  // Section 3.1: R only with N; one without is malformed, as encode() says.
+  if (message.router && !message.notification)
+    return header_error(CodecErrc::BadHeaderField, 2, "R is set only with N");
 
   if (auto err = decode_options(wire, out)) return *err;
   return out;

@@ -94,7 +94,7 @@ TEST(ProtocolCodec, EveryFlagCombinationRoundTrips) {
 
 TEST(ProtocolCodec, ReservedFlagBitsAreIgnoredOnReceipt) {
   auto wire = encode(registration(), kKey).value();
-  wire[2] |= 0x1F;  // reserved flag bits
+  wire[2] |= 0x0F;  // reserved flag bits (0x10 is R, section 3.1)
   wire[3] = 0xFF;
   wire[9] = 0xFF;  // reserved header byte
   auto decoded = decode(wire);
@@ -137,6 +137,10 @@ TEST(ProtocolCodec, RouterFlagTravelsOnlyWithTheNotificationFlag) {
   auto wire = encode(m, kKey).value();
   EXPECT_EQ(wire[2], 0x90);  // N (0x8000) and R (0x1000), section 3.1
   EXPECT_EQ(round_trip(m), m);
+  wire[2] = 0x10;  // R alone, in a request
+  auto decoded = decode(wire);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code, CodecErrc::BadHeaderField);
   m.notification = false;
   EXPECT_EQ(encode_error(m), CodecErrc::BadHeaderField);
   Message r = reply(Status::Accepted);
