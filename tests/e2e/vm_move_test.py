@@ -552,25 +552,16 @@ ports:
 %(t7port)snve: {ipv4: %(nve)s}
 fabric_gateway: {ipv4: %(gw)s}
 %(tunnel)sdefault_action: drop
-route_table: {capacity: 4096}
-workers: {mbufs: 4095, idle_sleep_us: 100}
-agent:
-  nvad: %(nvad)s
-  nvad_port: %(port)d
-  listen: %(listen)s
-  listen_port: %(port)d
-  key_file: %(keys)s
-  state_file: %(state)s
+%(common)s  state_file: %(state)s
   retransmit_initial_ms: 200
   retransmit_max_ms: 2000
-""" % dict(nve=self.nve_ip[n], gw=GW_IP, nve_a=NVE_A, nve_b=NVE_B, nve_c=NVE_C, nvad=NVAD_CTL, port=NVAD_PORT,
+""" % dict(nve=self.nve_ip[n], gw=GW_IP, common=self.common_yaml(n),
                 t7port="  - {name: t7, role: access, port_id: 2, vn: %d}\n" % T7_VN if self.tenants else "",
                 # Tunnels are accepted from the NVEs nvad names (previous NVEs of
                 # a VM that moved here); the tenants' static VN 7 routes tunnel
                 # without a move, so those NVEs are configured.
                 tunnel="tunnel: {peers: [%s/32, %s/32]}\n" % (NVE_A, NVE_B) if self.tenants else "",
-                listen=self.agent_ip[n], state=os.path.join(os.path.dirname(self.paths[n + ".yaml"]), n + ".state"),
-                keys=self.paths[n + ".keys"]))
+                state=os.path.join(os.path.dirname(self.paths[n + ".yaml"]), n + ".state")))
                 if self.tenants:
                     fh.write(self.tenant7_config(n))
             r = sh(self.nved_bin, "--", "-c", self.paths[n + ".yaml"], "--check-config", check=False)
@@ -579,6 +570,21 @@ agent:
         if self.router:
             self.write_tor_config()
         log("nved configs OK")
+
+    def common_yaml(self, n):
+        """What every nved here has: a small table and pool, and an agent
+        talking to nvad from its own address with its own key file (the agent
+        section is left open for more keys)."""
+        return """\
+route_table: {capacity: 4096}
+workers: {mbufs: 4095, idle_sleep_us: 100}
+agent:
+  nvad: %s
+  nvad_port: %d
+  listen: %s
+  listen_port: %d
+  key_file: %s
+""" % (NVAD_CTL, NVAD_PORT, self.agent_ip[n], NVAD_PORT, self.paths[n + ".keys"])
 
     def write_tor_config(self):
         """T: one fabric port, the default-router role for VN 0; its default
@@ -590,16 +596,8 @@ ports:
 nve: {ipv4: %(tor)s}
 fabric_gateway: {ipv4: %(a)s}
 default_action: forward
-route_table: {capacity: 4096}
-workers: {mbufs: 4095, idle_sleep_us: 100}
-agent:
-  nvad: %(nvad)s
-  nvad_port: %(port)d
-  listen: %(listen)s
-  listen_port: %(port)d
-  key_file: %(keys)s
-  router: {virtual_networks: [0], on_link: [192.0.2.0/24]}
-""" % dict(tor=TOR_IP, a=NVE_A, nvad=NVAD_CTL, port=NVAD_PORT, listen=AGENT_T, keys=self.paths["T.keys"]))
+%(common)s  router: {virtual_networks: [0], on_link: [192.0.2.0/24]}
+""" % dict(tor=TOR_IP, a=NVE_A, common=self.common_yaml("T")))
         r = sh(self.nved_bin, "--", "-c", self.paths["T.yaml"], "--check-config", check=False)
         if r.returncode != 0:
             raise RuntimeError("nved --check-config rejected T.yaml:\n%s%s" % (r.stdout, r.stderr))
@@ -739,6 +737,17 @@ neighbor 10.99.0.2 {
             runtime = "/var/run/dpdk/" + pfx
             if os.path.isdir(runtime):
                 shutil.rmtree(runtime, ignore_errors=True)
+
+
+def read_send_times(path, with_result=False):
+    """A stream helper's output: {seq: send time}, or {seq: (send time,
+    "ok" or errno)} with_result."""
+    out = {}
+    for line in read(path).splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0].isdigit():
+            out[int(parts[0])] = (float(parts[1]), parts[2]) if with_result else float(parts[1])
+    return out
 
 
 def read_seq_lines(path, tenant7=False, tag=None):
@@ -1320,11 +1329,7 @@ def main():
             log("T's host route after the binding ended: %s (%s)" % (
                 env.tor_routes(), "withdrawn %.0f ms after the disassociation" % ((t_withdrawn - t_end0) * 1000)
                 if t_withdrawn else "still there"))
-        sent = {}
-        for line in read(stream_out).splitlines():
-            parts = line.split()
-            if len(parts) == 3 and parts[0].isdigit():
-                sent[int(parts[0])] = (float(parts[1]), parts[2])
+        sent = read_send_times(stream_out, with_result=True)
         got_a = read_seq_lines(listen_out["A"])
         got_b = read_seq_lines(listen_out["B"])
         both = set(got_a) & set(got_b)
@@ -1389,11 +1394,7 @@ def main():
 
         # ---- IPv6: native before the move, IPv6-in-IPv4 after it --------------------------------
         if args.ipv6:
-            sent6 = {}
-            for line in read(stream6_out).splitlines():
-                parts = line.split()
-                if len(parts) == 3 and parts[0].isdigit():
-                    sent6[int(parts[0])] = float(parts[1])
+            sent6 = read_send_times(stream6_out)
             got_a6, got_b6 = read_seq_lines(listen_out["A6"]), read_seq_lines(listen_out["B6"])
             before6 = [q for q, t in sent6.items() if t < t_move0]
             late6 = [q for q, t in sent6.items() if t > t_move + SETTLE_S and not (t_back0 and t >= t_back0)]
@@ -1408,11 +1409,7 @@ def main():
         if args.chain:
             summary_b = wait_until(lambda: next((json.loads(x) for x in read(streamb_out).splitlines()
                                                  if x.startswith("{")), None), 5) or {}
-            sent_b = {}
-            for line in read(streamb_out).splitlines():
-                parts = line.split()
-                if len(parts) == 3 and parts[0].isdigit():
-                    sent_b[int(parts[0])] = float(parts[1])
+            sent_b = read_send_times(streamb_out)
             via_b_at = {n: read_seq_lines(listen_out[n], tag="b") for n in "AB"}
             after_back = t_back + SETTLE_S
             direct_back = [q for q, (t, _) in sent.items() if t > after_back]
@@ -1435,11 +1432,7 @@ def main():
 
         # ---- onward: C receives what still reaches A and B ------------------------------------------
         if args.onward:
-            sent_b = {}
-            for line in read(streamb_out).splitlines():
-                parts = line.split()
-                if len(parts) == 3 and parts[0].isdigit():
-                    sent_b[int(parts[0])] = float(parts[1])
+            sent_b = read_send_times(streamb_out)
             got_c, via_b_c = read_seq_lines(listen_out["C"]), read_seq_lines(listen_out["C"], tag="b")
             after = t_onward + SETTLE_S
             through_a = [q for q, (t, _) in sent.items() if t > after]
@@ -1509,11 +1502,7 @@ def main():
             via_t_tunnel = [row for row in tun if row["ip.src"] == "%s,%s" % (NVE_A, COR_T_IP)]
             tun = [row for row in tun if row not in via_t_tunnel]
             native_t = [row for row in rows if row["ip.proto"] == "17" and row["ip.src"] == COR_T_IP]
-            sent_t = {}
-            for line in read(streamt_out).splitlines():
-                parts = line.split()
-                if len(parts) == 3 and parts[0].isdigit():
-                    sent_t[int(parts[0])] = float(parts[1])
+            sent_t = read_send_times(streamt_out)
             via_t = {n: read_seq_lines(listen_out[n], tag="r") for n in "AB"}
             after_route = [q for q, t in sent_t.items() if t_tor and t > t_tor + SETTLE_S]
             share_t = sum(q in via_t["B"] for q in after_route) / len(after_route) if after_route else 0
