@@ -19,10 +19,10 @@ namespace nvmove::agent {
 // The default-router role (router_routes.h); nved's agent.router.
 struct RouterSettings {
   bool enabled = false;
-  std::set<uint32_t> vns;           // VNs whose host routes it takes
-  std::vector<IpPrefix> on_link;    // serving NVEs reached directly; others through the gateway
+  std::set<uint32_t> vns;           // VNs whose host routes it takes (nved: its fabric VN)
+  std::vector<IpPrefix> on_link;    // serving NVEs it reaches directly: the only ones it routes to
+  std::vector<IpPrefix> prefixes;   // VM addresses it takes host routes for; empty: any
   uint16_t fabric_port = 0;
-  std::optional<IpAddress> gateway_ipv4, gateway_ipv6;
 };
 
 struct AgentConfig {

@@ -21,12 +21,26 @@ std::optional<IpAddress> RouterHostRoutes::next_hop_for(const IpAddress &vm_addr
   // does not care, but an operator reading `show default-router` does.
   const auto &same = vm_address.is_v4() ? serving.ipv4 : serving.ipv6;
   const auto &other = vm_address.is_v4() ? serving.ipv6 : serving.ipv4;
-  for (const auto *nve : {&same, &other}) {
-    if (!*nve) continue;
-    const IpAddress &a = **nve;
-    if (std::ranges::any_of(cfg_.router.on_link, [&](const IpPrefix &p) { return p.contains(a); })) return a;
-    const auto &gateway = a.is_v4() ? cfg_.router.gateway_ipv4 : cfg_.router.gateway_ipv6;
-    if (gateway) return gateway;
+  for (const auto *nve : {&same, &other})
+    if (*nve && std::ranges::any_of(cfg_.router.on_link, [&](const IpPrefix &p) { return p.contains(**nve); }))
+      return *nve;
+  return std::nullopt;
+}
+
+std::optional<std::pair<proto::Status, std::string>> RouterHostRoutes::refusal(const proto::Message &m) const {
+  using proto::Status;
+  const uint32_t vn = m.virtual_network.value_or(0);
+  if (!cfg_.router.enabled) return {{Status::AdministrativelyProhibited, "this NVE is not a default router (agent.router)"}};
+  if (!cfg_.router.vns.contains(vn))
+    return {{Status::AdministrativelyProhibited, "VN " + std::to_string(vn) + " is not this router's fabric VN"}};
+  if (m.lifetime == 0) return std::nullopt;  // a withdrawal needs no next hop
+  for (const auto &a : m.vm_addresses) {
+    if (!cfg_.router.prefixes.empty() &&
+        !std::ranges::any_of(cfg_.router.prefixes, [&](const IpPrefix &p) { return p.contains(a); }))
+      return {{Status::AdministrativelyProhibited, a.to_string() + " is outside agent.router.prefixes"}};
+    if (!next_hop_for(a, m.serving_nve))
+      return {{Status::Unspecified, "the serving NVE of " + a.to_string() + " is not on a link of this router "
+                                    "(agent.router.on_link)"}};
   }
   return std::nullopt;
 }
@@ -43,7 +57,8 @@ void RouterHostRoutes::install(Entry &entry, Hop &hop, const RouteBackend &route
   auto mac = neighbours_.find(*hop.via);
   if (mac == neighbours_.end()) return;  // waits for on_neighbour()
   const HostRoute route{entry.vn, hop.address};
-  if (!ours_or_free(route, routes)) {
+  hop.blocked = !ours_or_free(route, routes);
+  if (hop.blocked) {
     spdlog::info("vm {}: {} has a route of this NVE's own: no host route toward the serving NVE",
                  vm_id_text(entry.id), hop.address.to_string());
     return;
@@ -79,51 +94,52 @@ uint64_t RouterHostRoutes::hits(const Entry &entry, const RouteBackend &routes) 
 AgentOutcome RouterHostRoutes::on_notification(const proto::Message &m, const IpAddress &from,
                                                uint16_t from_port, const RouteBackend &routes) {
   const uint32_t vn = m.virtual_network.value_or(0);
-  if (!cfg_.router.enabled)
-    return gate_.refuse(m, proto::Status::AdministrativelyProhibited,
-                        "this NVE is not a default router (agent.router)", from, from_port);
-  if (!cfg_.router.vns.contains(vn))
-    return gate_.refuse(m, proto::Status::AdministrativelyProhibited,
-                        "VN " + std::to_string(vn) + " is not in agent.router.virtual_networks", from, from_port);
   const Key key{vn, *m.vm_id};
-  AgentOutcome out;
-  if (auto it = entries_.find(key); it != entries_.end()) {
-    // Addresses the VM keeps are replaced in place below, never absent.
-    withdraw(it->second, routes, out, m.lifetime > 0 ? m.vm_addresses : std::vector<IpAddress>{});
-    if (m.lifetime == 0) {
-      spdlog::info("vm {}: host routes withdrawn by nvad (lifetime 0)", vm_id_text(*m.vm_id));
-      entries_.erase(it);
+  const auto old = entries_.find(key);
+  if (auto why = refusal(m)) {
+    AgentOutcome out = gate_.refuse(m, why->first, why->second, from, from_port);
+    // The VM is no longer where the old routes point.
+    if (old != entries_.end()) {
+      withdraw(old->second, routes, out);
+      entries_.erase(old);
     }
+    return out;
   }
-  if (m.lifetime > 0) {
+  AgentOutcome out;
+  if (m.lifetime == 0) {
+    if (old != entries_.end()) {
+      withdraw(old->second, routes, out);
+      entries_.erase(old);
+      spdlog::info("vm {}: host routes withdrawn by nvad (lifetime 0)", vm_id_text(*m.vm_id));
+    }
+    counters_.notifications_accepted++;
+  } else {
     Entry entry;
     entry.id = *m.vm_id;
     entry.vn = vn;
     entry.serving = m.serving_nve;
-    for (const auto &a : m.vm_addresses) {
-      Hop hop{a, next_hop_for(a, m.serving_nve)};
-      if (!hop.via)
-        return gate_.refuse(m, proto::Status::Unspecified,
-                            "no next hop toward the serving NVE for " + a.to_string() +
-                                " (not in agent.router.on_link, and no gateway of its family)",
-                            from, from_port);
-      entry.hops.push_back(hop);
-    }
+    for (const auto &a : m.vm_addresses) entry.hops.push_back({a, next_hop_for(a, m.serving_nve)});
     const uint64_t lifetime_ms = uint64_t{proto::lifetime_seconds(m.lifetime)} * 1000;
     // Replacing the routes keeps their counters: the activity baseline.
-    const auto previous = entries_.find(key);
-    const uint64_t before = previous == entries_.end() ? 0 : hits(previous->second, routes);
-    entry.life = ActivityLifetime::start(clock_.now_ms(), lifetime_ms, before);
+    entry.life = ActivityLifetime::start(clock_.now_ms(), lifetime_ms, old == entries_.end() ? 0 : hits(old->second, routes));
     for (auto &hop : entry.hops) install(entry, hop, routes, out);
-    spdlog::info("vm {}: host route(s) in VN {} toward {} ({} waiting for the next hop's MAC)",
-                 vm_id_text(entry.id), vn, (m.serving_nve.ipv4 ? m.serving_nve.ipv4 : m.serving_nve.ipv6)->to_string(),
-                 std::ranges::count_if(entry.hops, [](const Hop &h) { return !h.installed; }));
+    // An old route the new entry does not replace at once (the address is
+    // gone, or its new next hop is not resolved yet) points where the VM no
+    // longer is: it goes, and until the new one is in packets take the
+    // default path (the old NVE, which redirects them).
+    if (old != entries_.end()) {
+      std::vector<IpAddress> replaced;
+      for (const auto &hop : entry.hops)
+        if (hop.installed) replaced.push_back(hop.address);
+      withdraw(old->second, routes, out, replaced);
+    }
+    spdlog::info("vm {}: host route(s) in VN {} toward {} ({} waiting for the next hop's MAC)", vm_id_text(entry.id),
+                 vn, (m.serving_nve.ipv4 ? m.serving_nve.ipv4 : m.serving_nve.ipv6)->to_string(),
+                 std::ranges::count_if(entry.hops, [](const Hop &h) { return !h.installed && !h.blocked; }));
     entries_[key] = std::move(entry);
     AgentOutcome::IfRoutesFail fail{*m.vm_id, std::nullopt, true, vn};
     fail.refusal = gate_.reply(proto::make_reply(m, proto::Status::InsufficientResources, 0), from, from_port);
     out.if_routes_fail = std::move(fail);
-  } else {
-    counters_.notifications_accepted++;
   }
   if (auto d = gate_.reply(proto::make_reply(m, proto::Status::Accepted, m.lifetime), from, from_port))
     out.datagrams.push_back(std::move(*d));
@@ -186,7 +202,9 @@ nlohmann::json RouterHostRoutes::json() const {
                      {"serving_nve", text_of(entry.serving.ipv4 ? entry.serving.ipv4 : entry.serving.ipv6)},
                      {"next_hop", text_of(hop.via)},
                      {"next_hop_mac", mac == neighbours_.end() ? "" : mac_to_string(mac->second)},
-                     {"state", hop.installed ? "installed" : "waiting for the next hop's MAC"},
+                     {"state", hop.installed ? "installed"
+                               : hop.blocked ? "not installed: this NVE has a route of its own"
+                                             : "waiting for the next hop's MAC"},
                      {"idle_ms", now - entry.life.last_activity_ms},
                      {"expires_in_ms", entry.life.expires_ms > now ? entry.life.expires_ms - now : 0},
                      {"hits", entry.life.last_hits}});

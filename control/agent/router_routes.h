@@ -5,15 +5,17 @@
 // the old NVE's tunnel. A functional core like the binding update list: it
 // returns route changes and the reply (AgentOutcome).
 //
-// A host route goes out of the fabric port to the MAC of its next hop: the
-// serving NVE's address when it is in an on-link prefix, else the fabric
-// gateway of that address's family. Next-hop MACs come from the shell
-// (on_neighbour: ARP and ND on the fabric); a route waits for its next hop's
-// MAC before it is installed, and until then packets keep their old path
-// (to the old NVE, which redirects them). Routes live like redirects
-// (ActivityLifetime): renewed while used, removed when idle or when nvad
-// sends Lifetime 0. A route this NVE holds for its own reasons (a local VM,
-// a redirect) is never replaced: it knows better where the VM is.
+// A host route goes out of the fabric port to the MAC of the serving NVE,
+// which must be on a link of the router (on_link): a gateway would route the
+// VM's address straight back toward its old subnet, through this router.
+// Next-hop MACs come from the shell (on_neighbour: ARP and ND on the
+// fabric); a route waits for its next hop's MAC before it is installed, and
+// until then packets keep their old path (to the old NVE, which redirects
+// them). Routes live like redirects (ActivityLifetime): renewed while used,
+// removed when idle or when nvad sends Lifetime 0; a refused notification
+// withdraws the VM's old routes (they point where it no longer is). A route
+// this NVE holds for its own reasons (a local VM, a redirect) is never
+// replaced: it knows better where the VM is.
 #pragma once
 
 #include <cstdint>
@@ -55,9 +57,10 @@ class RouterHostRoutes {
 
  private:
   struct Hop {
-    IpAddress address;           // the VM's
-    std::optional<IpAddress> via;  // its next hop; nullopt: none usable
+    IpAddress address;             // the VM's
+    std::optional<IpAddress> via;  // its next hop
     bool installed = false;
+    bool blocked = false;  // this NVE has a route of its own for the address
   };
   struct Entry {
     proto::VmId id;
@@ -69,6 +72,8 @@ class RouterHostRoutes {
   using Key = std::pair<uint32_t, proto::VmId>;
 
   std::optional<IpAddress> next_hop_for(const IpAddress &vm_address, const proto::NveAddresses &serving) const;
+  // Why the notification cannot be followed, or nullopt.
+  std::optional<std::pair<proto::Status, std::string>> refusal(const proto::Message &m) const;
   // Is the route at `route` one of ours (or absent), so that we may write it?
   bool ours_or_free(const HostRoute &route, const RouteBackend &routes) const;
   void install(Entry &entry, Hop &hop, const RouteBackend &routes, AgentOutcome &out);

@@ -26,7 +26,8 @@ ctl::Table bindings_table() {
 void add_binding_row(ctl::Table &t, const json &b) {
   std::string prev;
   for (const auto &p : b["previous_nves"])
-    prev += (prev.empty() ? "" : ", ") + str(p["address"]) + " (" + str(p["notification"]) + ")";
+    prev += (prev.empty() ? "" : ", ") + str(p["address"]) + (p.value("role", "nve") == "router" ? " router" : "") +
+            " (" + str(p["notification"]) + ")";
   const auto left = b["expires_in_ms"].get<int64_t>() / 1000;
   t.add({ctl::Cell::of(b["vm_id"]), ctl::Cell::of(b["virtual_network"]), ctl::Cell::of(b["state"]),
          str(b["serving_nve"]["address"]), left > 0 ? left : 0, ctl::Cell::of(b["moves"]),

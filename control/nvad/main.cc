@@ -73,11 +73,15 @@ void usage(FILE *to) {
 // A listed peer without a key can never authenticate: almost certainly a
 // mistake in one of the two files, but not one that stops nvad.
 void warn_about_keyless_peers(const nvad::NvadConfig &config, const proto::KeyTable &keys) {
-  if (!config.policy.peers) return;
-  for (const auto &[peer, policy] : *config.policy.peers)
-    if (!keys.sending_key(peer))
-      spdlog::warn("peer {} is in the peers list but has no key in {}: it cannot register",
-                   peer.to_string(), config.key_file);
+  if (config.policy.peers)
+    for (const auto &[peer, policy] : *config.policy.peers)
+      if (!keys.sending_key(peer))
+        spdlog::warn("peer {} is in the peers list but has no key in {}: it cannot register",
+                     peer.to_string(), config.key_file);
+  for (const auto &router : config.policy.default_routers)
+    if (!keys.sending_key(router.address))
+      spdlog::warn("default router {} has no key in {}: it cannot be told of moves", router.address.to_string(),
+                   config.key_file);
 }
 
 }  // namespace

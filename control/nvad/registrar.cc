@@ -249,9 +249,16 @@ Outcome Registrar::move(const Inbound &in, Binding binding, Outcome out) {
     entry.redirect_until = left_until;
     binding.previous.push_back(std::move(entry));
   }
-  while (binding.previous.size() > policy_.max_previous_nves) {
-    notifier_.forget(binding.key(), binding.previous.front());
-    binding.previous.erase(binding.previous.begin());
+  // Beyond the limit the oldest previous NVE is forgotten (default routers do
+  // not count: at most one per configured router, and each must hear when
+  // the binding ends).
+  auto nves = [&] {
+    return std::ranges::count_if(binding.previous, [](const PreviousNve &p) { return p.role == PreviousRole::Nve; });
+  };
+  while (static_cast<size_t>(nves()) > policy_.max_previous_nves) {
+    auto oldest = std::ranges::find_if(binding.previous, [](const PreviousNve &p) { return p.role == PreviousRole::Nve; });
+    notifier_.forget(binding.key(), *oldest);
+    binding.previous.erase(oldest);
   }
 
   const IpAddress from = binding.serving.control;

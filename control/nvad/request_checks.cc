@@ -20,6 +20,11 @@ const PeerPolicy *peer_policy(const RegistrationPolicy &policy, const IpAddress 
 }  // namespace
 
 std::optional<Refusal> check_peer_listed(const RegistrationPolicy &policy, const IpAddress &peer) {
+  // A default router is told of moves; it serves no VM (and a notification
+  // is matched to its recipient by address, so it cannot be both).
+  for (const auto &router : policy.default_routers)
+    if (router.address == peer)
+      return refuse(proto::Status::NotAuthorized, peer.to_string() + " is a default router, not an NVE");
   if (!policy.peers || policy.peers->contains(peer)) return std::nullopt;
   return refuse(proto::Status::NotAuthorized, "NVE " + peer.to_string() + " is not in the peers list");
 }

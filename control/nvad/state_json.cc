@@ -33,6 +33,7 @@ json previous_json(const PreviousNve &previous, const Clock &clock) {
 
 struct PeerSummary {
   bool listed = false;
+  bool router = false;  // a default router: told of moves, registers nothing
   size_t serving = 0;
   size_t pending = 0;
   size_t failed = 0;
@@ -92,6 +93,7 @@ json peers_json(const Registrar &registrar, const proto::KeyTable *keys) {
   std::map<IpAddress, PeerSummary> peers;
   if (const auto &listed = registrar.policy().peers)
     for (const auto &[address, policy] : *listed) peers[address].listed = true;
+  for (const auto &router : registrar.policy().default_routers) peers[router.address].router = true;
   for (const auto &[address, state] : registrar.peers().all()) peers[address];
   for (const auto &[key, binding] : registrar.cache()) {
     peers[binding.serving.control].serving++;
@@ -104,10 +106,12 @@ json peers_json(const Registrar &registrar, const proto::KeyTable *keys) {
   for (auto &[address, summary] : peers) {
     const PeerState *state = registrar.peers().find(address);
     bool has_key = keys && keys->sending_key(address) != nullptr;
-    // Without a peers list, every peer with a key may register.
-    bool authorized = has_key && (!registrar.policy().peers || summary.listed);
+    // Without a peers list, every peer with a key may register (a default
+    // router: be notified).
+    bool authorized = has_key && (summary.router || !registrar.policy().peers || summary.listed);
     json entry = {
         {"address", address.to_string()},
+        {"role", summary.router ? "router" : "nve"},
         {"has_key", has_key},
         {"authorized", authorized},
         {"vms_served", summary.serving},

@@ -199,24 +199,22 @@ void parse_tunnel(YamlSection &top, NvedConfig &cfg) {
   tun.reject_unknown_keys();
 }
 
-// agent.router: host routes only in VNs whose packets this NVE looks up
-// natively (the fabric's, an access port's): a tenant VN carried in tunnels
-// has no native packets to route.
+// agent.router: host routes only in the fabric VN, the one whose packets
+// travel natively on the fabric (a tenant VN's exist there only inside
+// tunnels; an access port's VN, sent untagged onto the fabric, would reach
+// the serving NVE in its fabric VN: another tenant). Only to serving NVEs on
+// a link of the fabric port: a gateway would route the VM's address straight
+// back toward its old subnet.
 void parse_router(YamlSection r, NvedConfig &cfg) {
   AgentSettings &a = cfg.agent;
   a.router = true;
-  r.require("virtual_networks", "the VNs whose host routes this router takes");
-  if (auto vns = r.numbers("virtual_networks", 0, 0xffffff)) {
-    for (uint32_t vn : *vns) {
-      bool native = vn == cfg.fabric_vn;
-      for (const auto &p : cfg.ports) native = native || (p.role == PortConfig::Role::Access && p.vn == vn);
-      if (!native)
-        r.errors().add(r.at("virtual_networks"), "agent.router.virtual_networks",
-                       "VN " + std::to_string(vn) + " is neither nve.fabric_vn nor an access port's vn");
-    }
-    a.router_vns = std::move(*vns);
+  r.require("on_link", "the fabric prefixes whose NVEs this router reaches directly");
+  if (auto on_link = r.prefixes("on_link")) {
+    a.router_on_link = std::move(*on_link);
+    if (a.router_on_link.empty())
+      r.errors().add(r.at("on_link"), "agent.router.on_link", "expected at least one prefix");
   }
-  if (auto on_link = r.prefixes("on_link")) a.router_on_link = std::move(*on_link);
+  if (auto prefixes = r.prefixes("prefixes")) a.router_prefixes = std::move(*prefixes);
   r.reject_unknown_keys();
 }
 

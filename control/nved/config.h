@@ -81,12 +81,12 @@ struct AgentSettings {
   uint32_t retransmit_count = 6;
   uint32_t timestamp_window_ms = 300;
   // agent.router: the default-router role (seed 003 section 7.2). nvad's
-  // notifications with the R flag install host routes of moved VMs in these
-  // VNs, routed natively on the fabric port: to the serving NVE when it is
-  // in an on_link prefix, else through the fabric gateway.
+  // notifications with the R flag install host routes of moved VMs of the
+  // fabric VN, routed natively out of the fabric port to the serving NVE,
+  // which must be in an on_link prefix.
   bool router = false;
-  std::set<uint32_t> router_vns;
   std::vector<IpPrefix> router_on_link;
+  std::vector<IpPrefix> router_prefixes;  // VM addresses taken; empty: any
 };
 
 struct NvedConfig {

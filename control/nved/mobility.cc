@@ -35,11 +35,10 @@ agent::AgentConfig Mobility::agent_config(const NvedConfig &cfg) {
   if (cfg.agent.router) {
     agent::RouterSettings &r = ac.router;
     r.enabled = true;
-    r.vns = cfg.agent.router_vns;
+    r.vns = {cfg.fabric_vn};
     r.on_link = cfg.agent.router_on_link;
+    r.prefixes = cfg.agent.router_prefixes;
     if (const PortConfig *fabric = cfg.fabric_port()) r.fabric_port = fabric->port_id;
-    if (cfg.gateway_ipv4.is_v4()) r.gateway_ipv4 = cfg.gateway_ipv4;
-    if (cfg.gateway_ipv6.is_v6()) r.gateway_ipv6 = cfg.gateway_ipv6;
   }
   return ac;
 }

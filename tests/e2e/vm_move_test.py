@@ -596,7 +596,7 @@ ports:
 nve: {ipv4: %(tor)s}
 fabric_gateway: {ipv4: %(a)s}
 default_action: forward
-%(common)s  router: {virtual_networks: [0], on_link: [192.0.2.0/24]}
+%(common)s  router: {on_link: [192.0.2.0/24], prefixes: [10.0.0.0/24]}
 """ % dict(tor=TOR_IP, a=NVE_A, common=self.common_yaml("T")))
         r = sh(self.nved_bin, "--", "-c", self.paths["T.yaml"], "--check-config", check=False)
         if r.returncode != 0:

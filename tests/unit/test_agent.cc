@@ -710,7 +710,6 @@ class RouterTest : public AgentTest {
     cfg.router.vns = {0};
     cfg.router.on_link = {*IpPrefix::parse("192.0.2.0/24")};
     cfg.router.fabric_port = 0;
-    cfg.router.gateway_ipv4 = ip("192.0.2.254");
     agent = std::make_unique<NveAgent>(cfg, routes, net, keys, clock);
   }
   proto::Message router_notification(uint16_t seq, const char *serving, uint16_t lifetime = 75) {
@@ -746,12 +745,39 @@ TEST_F(RouterTest, WaitsForTheNextHopsMacThenRoutesNativelyToTheServingNve) {
   EXPECT_EQ(agent->router_routes_json().at(0).at("state"), "installed");
 }
 
-TEST_F(RouterTest, AServingNveOffLinkIsReachedThroughTheGateway) {
-  agent->on_neighbour(ip("192.0.2.254"), kGatewayMac);  // known before the notification
-  deliver(router_notification(1, "198.51.100.7"), key(7, 0xab));
+// Off link, the only way would be a gateway, which routes the VM's address
+// back toward its old subnet: through this router. Refused, and the VM's
+// old route (which points where it no longer is) withdrawn.
+TEST_F(RouterTest, AServingNveOffLinkIsRefusedAndTheOldRouteWithdrawn) {
+  agent->on_neighbour(ip("192.0.2.2"), kNveBMac);
+  deliver(router_notification(1, "192.0.2.2"), key(7, 0xab));
+  ASSERT_NE(route(), nullptr);
+  deliver(router_notification(2, "198.51.100.7"), key(7, 0xab));
+  EXPECT_EQ(last_sent().status, proto::Status::Unspecified);
+  EXPECT_EQ(route(), nullptr);
+  EXPECT_TRUE(agent->router_routes_json().empty());
+}
+
+TEST_F(RouterTest, AMoveOnwardToAnUnresolvedNextHopWithdrawsTheOldRouteMeanwhile) {
+  agent->on_neighbour(ip("192.0.2.2"), kNveBMac);
+  deliver(router_notification(1, "192.0.2.2"), key(7, 0xab));
+  ASSERT_NE(route(), nullptr);
+  deliver(router_notification(2, "192.0.2.3"), key(7, 0xab));  // C: no MAC known yet
+  EXPECT_EQ(route(), nullptr) << "no route toward B, where the VM no longer is";
+  agent->on_neighbour(ip("192.0.2.3"), kGatewayMac);
   ASSERT_NE(route(), nullptr);
   EXPECT_EQ(route()->action, (RouteAction{DeliverLocal{0, kGatewayMac, 0}}));
-  EXPECT_EQ(agent->router_routes_json().at(0).at("next_hop"), "192.0.2.254");
+  deliver(router_notification(3, "192.0.2.3", 0), key(7, 0xab));
+  EXPECT_EQ(route(), nullptr) << "and it is still tracked: lifetime 0 removes it";
+}
+
+TEST_F(RouterTest, OnlyAddressesInsideItsPrefixes) {
+  cfg.router.prefixes = {*IpPrefix::parse("10.1.0.0/16")};
+  agent = std::make_unique<NveAgent>(cfg, routes, net, keys, clock);
+  agent->on_neighbour(ip("192.0.2.2"), kNveBMac);
+  deliver(router_notification(1, "192.0.2.2"), key(7, 0xab));  // 10.0.0.5
+  EXPECT_EQ(last_sent().status, proto::Status::AdministrativelyProhibited);
+  EXPECT_EQ(route(), nullptr);
 }
 
 TEST_F(RouterTest, LifetimeZeroWithdrawsTheRoutes) {

@@ -84,6 +84,28 @@ TEST(NvadDefaultRouter, ToldOfEveryLaterMoveEvenColdAndOfTheEnd) {
   EXPECT_EQ(sent_to(ended, kRouter)->message.lifetime, 0) << "the binding ended: withdraw";
 }
 
+TEST(NvadDefaultRouter, RoutersDoNotCountAgainstThePreviousNveLimit) {
+  RegistrationPolicy policy = with_router();
+  policy.max_previous_nves = 1;
+  RegistrarHarness h(std::move(policy));
+  h.register_vm(nve_a(), 1);
+  h.register_vm(nve_b(), 1);  // previous: A, router
+  ASSERT_EQ(h.binding(1).previous.size(), 2u);
+  const Outcome moved = h.register_vm(nve_c(), 1);  // A forgotten, B kept, the router kept
+  const auto &previous = h.binding(1).previous;
+  ASSERT_EQ(previous.size(), 2u);
+  EXPECT_EQ(previous[0].role, PreviousRole::Router);
+  EXPECT_EQ(previous[1].nve.control, nve_b().control) << "the NVE the VM just left is never the one forgotten";
+  ASSERT_TRUE(moved.reply);
+  EXPECT_EQ(moved.reply->message.redirecting_nves, std::vector<IpAddress>{nve_b().endpoint});
+}
+
+TEST(NvadDefaultRouter, ARouterCannotRegisterVms) {
+  RegistrarHarness h(with_router());
+  const Nve router{kRouter, kRouter};
+  EXPECT_EQ(reply_status(h.register_vm(router, 1)), Status::NotAuthorized);
+}
+
 TEST(NvadDefaultRouter, AnNveMaySetNeitherNNorR) {
   RegistrarHarness h;
   auto request = h.request(nve_a(), 1);
