@@ -222,10 +222,10 @@ int main(int argc, char **argv) {
   if (config->metrics.address.family) {
     const uint64_t started = static_cast<uint64_t>(std::time(nullptr));
     try {
-      metrics_http = std::make_unique<nvmove::MetricsHttp>(config->metrics, [&server, &exporter, started] {
+      metrics_http = std::make_unique<nvmove::MetricsHttp>(config->metrics, [&server, &exporter, &export_policy, started] {
         const auto &registrar = server.value()->registrar();
         return nvad::prometheus_text(registrar.counters(), registrar.cache().size(), started) +
-               (exporter ? nvad::export_prometheus_text(*exporter) : std::string());
+               (exporter ? nvad::export_prometheus_text(*exporter, export_policy->without_next_hop()) : std::string());
       });
     } catch (const std::exception &e) {
       spdlog::critical("{}", e.what());

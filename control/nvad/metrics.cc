@@ -36,7 +36,7 @@ std::string prometheus_text(const Counters &counters, size_t bindings, uint64_t 
   return o.str();
 }
 
-std::string export_prometheus_text(const ExaBgpExport &exporter) {
+std::string export_prometheus_text(const ExaBgpExport &exporter, uint64_t without_next_hop) {
   const ExportCounters &c = exporter.counters();
   std::ostringstream o;
   auto family = [&](const char *name, const char *type, const char *help) {
@@ -54,6 +54,9 @@ std::string export_prometheus_text(const ExaBgpExport &exporter) {
   o << "nvad_export_answers_total{answer=\"error\"} " << c.refused << "\n";
   family("nvad_export_over_limit_total", "counter", "Host routes not announced: export.max_routes reached.");
   o << "nvad_export_over_limit_total " << c.over_limit << "\n";
+  family("nvad_export_without_next_hop_total", "counter",
+         "Addresses of VMs away from home not announced: the serving NVE has no endpoint of their family.");
+  o << "nvad_export_without_next_hop_total " << without_next_hop << "\n";
   family("nvad_export_speaker_connects_total", "counter", "Speaker connections accepted on the export socket.");
   o << "nvad_export_speaker_connects_total " << c.speaker_connects << "\n";
   return o.str();

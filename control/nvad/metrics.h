@@ -20,6 +20,8 @@ class ExaBgpExport;
 // nvad_export_speakers, nvad_export_commands_total{command},
 // nvad_export_answers_total{answer}, nvad_export_over_limit_total,
 // nvad_export_speaker_connects_total.
-std::string export_prometheus_text(const ExaBgpExport &exporter);
+// without_next_hop: RouteExport::without_next_hop() (VMs away from home whose
+// serving NVE has no endpoint of the address's family).
+std::string export_prometheus_text(const ExaBgpExport &exporter, uint64_t without_next_hop);
 
 }  // namespace nvmove::nvad
