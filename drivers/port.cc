@@ -32,6 +32,12 @@ int on_link_change(uint16_t port_id, rte_eth_event_type, void *, void *) {
 
 }  // namespace
 
+std::string port_driver(uint16_t port_id) {
+  rte_eth_dev_info info{};
+  if (rte_eth_dev_info_get(port_id, &info) != 0 || !info.driver_name) return "?";
+  return info.driver_name;
+}
+
 void port_queue_limits(uint16_t port_id, uint16_t &max_rx, uint16_t &max_tx) {
   rte_eth_dev_info info{};
   if (rte_eth_dev_info_get(port_id, &info) != 0) {

@@ -38,6 +38,9 @@ struct PortInfo {
 // "port 0 (0000:3b:02.0)": how logs and errors name a port (DPDK's device name).
 std::string port_name(uint16_t port_id);
 
+// The port's driver ("net_mlx5"), or "?".
+std::string port_driver(uint16_t port_id);
+
 // Highest RX / TX queue counts the port supports.
 void port_queue_limits(uint16_t port_id, uint16_t &max_rx, uint16_t &max_tx);
 

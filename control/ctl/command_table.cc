@@ -16,6 +16,7 @@ constexpr CommandSpec kNved[] = {
     {"show port stats", "[PORT|all]", "testpmd-style port statistics with throughput since last show (PORT: id or name)", false},
     {"show port xstats", "PORT", "the driver's extended statistics of a port (id or name)", false},
     {"show workers", "", "worker lcores, their queues, packets and idle ratio", false},
+    {"show flows", "", "rte_flow rules per port: installed or refused (and why), hits; or the software path", false},
     {"show routes", "[vn N] [ADDRESS] [page CURSOR N] | summary", "host routes: kind, destination, hits, last hit; or counts per VN", false},
     {"show route-table", "", "capacity, routes, memory, table version, last update", false},
     {"show tunnel-peers", "", "NVEs whose tunnels are decapsulated: tunnel.peers and those learnt from nvad", false},

@@ -80,6 +80,7 @@ void NvedCommands::register_all(ctl::CtlServer &s) {
   s.on("show port stats", bind(&NvedCommands::show_port_stats));
   s.on("show port xstats", bind(&NvedCommands::show_port_xstats));
   s.on("show workers", bind(&NvedCommands::show_workers));
+  s.on("show flows", bind(&NvedCommands::show_flows));
   s.on("show routes", bind(&NvedCommands::show_routes));
   s.on("show route-table", bind(&NvedCommands::show_route_table));
   s.on("show tunnel-peers", bind(&NvedCommands::show_tunnel_peers));
@@ -403,6 +404,31 @@ Reply NvedCommands::route_del(const Args &a) {
            std::to_string(res.table_version) + ")\n";
   r.data = {{"table_version", res.table_version}};
   return r;
+}
+
+// One row per rte_flow rule of each port (installed, or refused with the
+// PMD's reason), or one row saying the port runs the software path and why.
+Reply NvedCommands::show_flows(const Args &a) {
+  if (!a.empty()) return Reply::bad_usage();
+  ctl::Table t({{"port", "PORT", 6}, {"rule", "RULE", 26}, {"state", "STATE", 11}, {"hits", "HITS", 14},
+                {"detail", "DETAIL"}});
+  for (uint16_t p = 0; p < rt_.n_ports(); p++) {
+    const PortFlowState &f = rt_.port_flows(p);
+    if (f.flows.empty()) {
+      t.add({p, "-", "software", ctl::Cell::shown_as(nullptr, "-"), f.status}).extra = {{"port_status", f.status}};
+      continue;
+    }
+    for (size_t i = 0; i < f.flows.rules().size(); i++) {
+      const auto &st = f.flows.rules()[i];
+      const auto hits = f.flows.hits(i);
+      const std::string detail = drivers::describe(st.rule) + (st.installed ? "" : " (refused: " + st.refused + ")");
+      auto &row = t.add({p, st.rule.name, st.installed ? "installed" : "refused",
+                         hits ? ctl::Cell(*hits) : ctl::Cell::shown_as(nullptr, "-"), detail});
+      row.extra = {{"purpose", st.rule.purpose}, {"port_status", f.status}, {"counted", st.counted}};
+      if (!st.installed) row.extra["refused"] = st.refused;
+    }
+  }
+  return Reply::of(std::move(t));
 }
 
 Reply NvedCommands::show_neighbours(const Args &a) {

@@ -31,6 +31,7 @@ class NvedCommands {
   ctl::Reply show_port_stats(const std::vector<std::string> &args);
   ctl::Reply show_port_xstats(const std::vector<std::string> &args);
   ctl::Reply show_workers(const std::vector<std::string> &args);
+  ctl::Reply show_flows(const std::vector<std::string> &args);
   ctl::Reply show_routes(const std::vector<std::string> &args);
   ctl::Reply show_route_table(const std::vector<std::string> &args);
   ctl::Reply show_tunnel_peers(const std::vector<std::string> &args);

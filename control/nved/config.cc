@@ -25,6 +25,19 @@ void take(std::optional<uint64_t> v, T &into) {
   if (v) into = static_cast<T>(*v);
 }
 
+}  // namespace
+
+const char *control_queue_name(PortConfig::ControlQueue mode) {
+  switch (mode) {
+    case PortConfig::ControlQueue::Off: return "off";
+    case PortConfig::ControlQueue::Auto: return "auto";
+    case PortConfig::ControlQueue::Required: return "required";
+  }
+  return "?";
+}
+
+namespace {
+
 void parse_ports(YamlSection &top, NvedConfig &cfg) {
   if (!top.require("ports", "one entry per DPDK port")) return;
   const auto items = top.sections("ports");
@@ -54,6 +67,18 @@ void parse_ports(YamlSection &top, NvedConfig &cfg) {
     take(s.number("vlan", 0, 4094), p.vlan);
     take(s.number("mtu", 1280, kMaxPortMtu), p.mtu);
     if (auto proxy = s.flag("proxy_arp")) p.proxy_arp = *proxy;
+    if (s.has("flow")) {
+      YamlSection f = s.section("flow");
+      if (auto mode = f.text("control_queue")) {
+        if (*mode == "auto") p.control_queue = PortConfig::ControlQueue::Auto;
+        else if (*mode == "off") p.control_queue = PortConfig::ControlQueue::Off;
+        else if (*mode == "required") p.control_queue = PortConfig::ControlQueue::Required;
+        else f.errors().add(f.at("control_queue"), f.key_path("control_queue"),
+                            "expected auto, off or required, got '" + *mode + "'");
+      }
+      if (auto isolate = f.flag("isolate")) p.isolate = *isolate;
+      f.reject_unknown_keys();
+    }
     if (p.role == PortConfig::Role::Fabric && p.vlan)
       s.errors().add(s.at("vlan"), s.key_path("vlan"), "VLAN tagging is supported on access ports only");
     if (ok && !names.insert(p.name).second)

@@ -36,7 +36,15 @@ struct PortConfig {
   // Largest IP packet the port sends and receives (jumbo frames: up to 9216;
   // the frame adds 14 bytes of Ethernet header, 18 on a VLAN access port).
   uint16_t mtu = 1500;
+  // ports[].flow (docs/configuration.md, docs/sriov.md): rte_flow steering
+  // of control traffic to a queue the control thread serves. auto: when the
+  // PMD has rte_flow and takes every rule, else the software path; required:
+  // nved does not start without it; off: never tried.
+  enum class ControlQueue : uint8_t { Off, Auto, Required };
+  ControlQueue control_queue = ControlQueue::Auto;
+  bool isolate = false;  // flow bifurcation: only what nved's rules match reaches it
 };
+const char *control_queue_name(PortConfig::ControlQueue mode);
 
 inline constexpr uint16_t kMaxPortMtu = 9216;
 

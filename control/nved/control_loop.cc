@@ -42,6 +42,7 @@ void ControlLoop::run(const ControlLoopOptions &opt) {
   uint64_t last_rx = rt_.total(dp::Counter::rx_packets);
   uint64_t last_change = now_ms();
   while (!stop_.load(std::memory_order_acquire)) {
+    rt_.serve_control_queues();  // what rte_flow steered here (none without it)
     drain_ring();
     const uint64_t now = now_ms();
     neighbours_.tick(now);

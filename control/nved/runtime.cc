@@ -15,6 +15,7 @@
 
 #include "dataplane/dpdk_memory.h"
 #include "dataplane/tsan.h"
+#include "dataplane/control_queue.h"
 #include "dataplane/worker.h"
 
 namespace nvmove {
@@ -70,7 +71,9 @@ NvedRuntime::NvedRuntime(const NvedConfig &cfg) : cfg_(cfg) {
   dp::RouteTableConfig rc;
   rc.capacity = cfg_.route_capacity;
   rc.max_nves = cfg_.max_nves;
-  rc.workers = static_cast<uint32_t>(lcores_.size());
+  // One more set of route statistics when the control thread runs packets
+  // through the pipeline (a control queue): it writes only its own.
+  rc.workers = static_cast<uint32_t>(lcores_.size() + (control_queues() ? 1 : 0));
   rc.socket_id = static_cast<int>(rte_socket_id());
   routes_ = std::make_unique<dp::RouteTable>(rc, qsbr_);
 
@@ -90,6 +93,7 @@ NvedRuntime::NvedRuntime(const NvedConfig &cfg) : cfg_(cfg) {
 
 NvedRuntime::~NvedRuntime() {
   stop_workers();
+  for (auto &f : flows_) f.flows.remove();  // rules go before their port
   if (ports_started_)
     for (const auto &p : cfg_.ports) drivers::port_stop(p.port_id);
   for (size_t i = 0; i < workers_.size(); i++) {
@@ -136,13 +140,15 @@ void NvedRuntime::create_pools() {
 
 void NvedRuntime::start_ports() {
   ports_.resize(cfg_.ports.size());
+  flows_.resize(cfg_.ports.size());
   link_watch_ = drivers::LinkWatch(static_cast<uint16_t>(cfg_.ports.size()));
   const auto workers = static_cast<uint16_t>(lcores_.size());
   for (const auto &p : cfg_.ports) {
+    const PortFlowRequest flow = prepare_port_flows(p, workers);
     drivers::PortSetup s;
     s.port_id = p.port_id;
-    s.rx_queues = workers;
-    s.tx_queues = workers;
+    s.rx_queues = static_cast<uint16_t>(workers + (flow.control_queue ? 1 : 0));
+    s.tx_queues = s.rx_queues;  // the extra one unused (net_tap wants as many as RX)
     s.rx_desc = cfg_.rx_desc;
     s.tx_desc = cfg_.tx_desc;
     s.pool = pool_;
@@ -160,7 +166,21 @@ void NvedRuntime::start_ports() {
     }
     ports_[p.port_id] = drivers::port_start(s);
     ports_started_ = true;
+    flows_[p.port_id] = apply_port_flows(p, flow, ports_[p.port_id], workers, own_addresses(p));
   }
+}
+
+// ICMP to these is control traffic (flow rules): the NVE's underlay
+// addresses, which only the fabric port receives.
+std::vector<IpAddress> NvedRuntime::own_addresses(const PortConfig &p) const {
+  std::vector<IpAddress> out;
+  if (p.role != PortConfig::Role::Fabric) return out;
+  for (const IpAddress &a : {cfg_.nve_ipv4, cfg_.nve_ipv6})
+    if (a.family) out.push_back(a);
+  for (const auto &e : cfg_.vn_endpoints)
+    for (const IpAddress &a : {e.ipv4, e.ipv6})
+      if (a.family) out.push_back(a);
+  return out;
 }
 
 void NvedRuntime::build_settings() {
@@ -230,21 +250,58 @@ void NvedRuntime::build_workers() {
     ctx->tsc_hz = rte_get_tsc_hz();
     workers_.push_back(ctx);
   }
-  // Spread every (port, RX queue) over the workers.
+  // Spread every (port, RX queue) over the workers, but the control queues
+  // rte_flow fills: the control thread's context serves those.
+  const size_t n_workers = workers_.size();
+  if (control_queues()) {
+    control_ctx_ = static_cast<dp::WorkerContext *>(
+        rte_zmalloc_socket("nve_control_ctx", sizeof(dp::WorkerContext), RTE_CACHE_LINE_SIZE,
+                           static_cast<int>(rte_socket_id())));
+    if (!control_ctx_) dp::throw_out_of_dpdk_memory("control thread context", sizeof(dp::WorkerContext));
+    new (control_ctx_) dp::WorkerContext();
+    control_ctx_->worker_id = static_cast<uint16_t>(n_workers);
+    control_ctx_->settings = &settings_;
+    control_ctx_->routes = view;
+    control_ctx_->my_stats = view.stats[n_workers];
+    control_ctx_->qsbr = qsbr_;
+    control_ctx_->to_control = to_control_;
+    control_ctx_->frag_direct = frag_direct_;
+    control_ctx_->frag_indirect = frag_indirect_;
+    control_ctx_->tsc_hz = rte_get_tsc_hz();
+    workers_.push_back(control_ctx_);
+  }
   size_t next = 0;
   for (const auto &p : cfg_.ports) {
     for (uint16_t q = 0; q < ports_[p.port_id].rx_queues; q++) {
-      dp::WorkerContext &ctx = *workers_[next++ % workers_.size()];
+      const bool control = flows_[p.port_id].control_queue == q;
+      dp::WorkerContext &ctx = control ? *control_ctx_ : *workers_[next++ % n_workers];
       ctx.rxq[ctx.n_rxq++] = dp::RxQueue{p.port_id, q};
     }
   }
 }
 
+bool NvedRuntime::control_queues() const {
+  for (const auto &f : flows_)
+    if (f.control_queue) return true;
+  return false;
+}
+
+unsigned NvedRuntime::worker_lcore(size_t i) const {
+  return i < lcores_.size() ? lcores_[i] : rte_get_main_lcore();
+}
+
+void NvedRuntime::serve_control_queues() {
+  if (!control_ctx_) return;
+  for (uint16_t i = 0; i < control_ctx_->n_rxq; i++)
+    dp::control_queue_poll(*control_ctx_, control_ctx_->rxq[i].port, control_ctx_->rxq[i].queue, n_ports(),
+                           from_control_);
+}
+
 void NvedRuntime::start_workers() {
   quit_.store(false, std::memory_order_release);
   g_launch.clear();
-  g_launch.reserve(workers_.size());
-  for (size_t w = 0; w < workers_.size(); w++) {
+  g_launch.reserve(lcores_.size());
+  for (size_t w = 0; w < lcores_.size(); w++) {
     dp::WorkerLoopParams p;
     p.quit = &quit_;
     p.n_ports = n_ports();
@@ -253,7 +310,7 @@ void NvedRuntime::start_workers() {
   }
   // If a launch fails, the workers already running must be stopped (here,
   // before the throw) and never have their contexts freed under them.
-  for (size_t w = 0; w < workers_.size(); w++) {
+  for (size_t w = 0; w < lcores_.size(); w++) {
     dp::tsan_release(&g_launch[w]);
     const int rc = rte_eal_remote_launch(worker_entry, &g_launch[w], lcores_[w]);
     if (rc == 0) launched_ = w + 1;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "control/nved/config.h"
+#include "control/nved/flow_setup.h"
 #include "dataplane/counters.h"
 #include "dataplane/route_table.h"
 #include "dataplane/settings.h"
@@ -44,11 +45,18 @@ class NvedRuntime {
   drivers::LinkWatch &link_watch() { return link_watch_; }
   const drivers::LinkWatch &link_watch() const { return link_watch_; }
   rte_mempool *pool() { return pool_; }
+  // The workers, and last the control thread's context when rte_flow steers
+  // control traffic to it (dataplane/control_queue.h): counters, traces and
+  // show workers include it.
   size_t worker_count() const { return workers_.size(); }
   const dp::WorkerContext &worker(size_t i) const { return *workers_[i]; }
   // The one part of a worker the control thread writes: its trace switch.
   dp::PacketTrace &worker_trace(size_t i) { return workers_[i]->trace; }
-  unsigned worker_lcore(size_t i) const { return lcores_[i]; }
+  unsigned worker_lcore(size_t i) const;
+  // What rte_flow does on a port (show flows).
+  const PortFlowState &port_flows(uint16_t port) const { return flows_[port]; }
+  // The control queues rte_flow fills: one burst from each (a control-loop pass).
+  void serve_control_queues();
 
   // Sum of one counter over all workers.
   uint64_t total(dp::Counter c) const;
@@ -59,6 +67,8 @@ class NvedRuntime {
   uint16_t mbuf_data_room() const;
   void build_settings();
   void build_workers();
+  std::vector<IpAddress> own_addresses(const PortConfig &p) const;
+  bool control_queues() const;  // does rte_flow steer control traffic on any port
 
   NvedConfig cfg_;
   rte_mempool *pool_ = nullptr;
@@ -74,6 +84,8 @@ class NvedRuntime {
   std::unique_ptr<dp::RouteTable> routes_;
   dp::DataplaneSettings settings_;
   std::vector<drivers::PortInfo> ports_;
+  std::vector<PortFlowState> flows_;
+  dp::WorkerContext *control_ctx_ = nullptr;  // also the last of workers_, never launched
   drivers::LinkWatch link_watch_{0};
   std::vector<dp::WorkerContext *> workers_;
   std::vector<unsigned> lcores_;

@@ -899,6 +899,19 @@ def run_checks(t, e, frames, t_start_ns):
                 f.write(original)
 
     # ---- neighbours, config ----
+    @t.check("show_flows")
+    def _():
+        # net_pcap has no rte_flow: each port says so and runs the software path.
+        rows = e.json("show", "flows")
+        eq([(r["port"], r["rule"], r["state"], r["hits"]) for r in rows],
+           [(0, "-", "software", None), (1, "-", "software", None)], "show flows --json")
+        for r in rows:
+            expect(r["detail"].startswith("software: no rte_flow in driver net_pcap: ")
+                   and r["port_status"] == r["detail"], "show flows: %r" % r)
+        text = e.text("show", "flows").splitlines()
+        expect(text[0].split() == ["PORT", "RULE", "STATE", "HITS", "DETAIL"] and text[1].split()[:4] == ["0", "-", "software", "-"],
+               "show flows:\n%s" % "\n".join(text))
+
     @t.check("show_neighbours")
     def _():
         row = "%-41s%-10s%-19s%s" % ("-", "gateway", GW_MAC, "static")

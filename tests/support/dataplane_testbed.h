@@ -55,6 +55,7 @@ class Fixture {
   // A fresh view after route changes that may have grown the table.
   void refresh_view() { ctx_->routes = routes_->view(); }
   rte_mbuf *mbuf(const uint8_t *bytes, size_t len);
+  rte_mempool *pool() { return pool_; }  // where mbuf() takes them from
   // Frees what the worker's output stage holds, as transmitting would.
   void drain_outputs();
   // mbufs allocated and not yet freed, over all pools (a leak check).

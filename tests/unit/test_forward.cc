@@ -3,6 +3,8 @@
 // golden packets were built with scapy (the expected side is an independent
 // model, not nved's output).
 #include <gtest/gtest.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "dataplane/burst_pipeline.h"
+#include "dataplane/control_queue.h"
 #include "dataplane/packet_trace.h"
 #include "dataplane/route_table.h"
 #include "tests/support/dataplane_testbed.h"
@@ -394,4 +397,51 @@ TEST_F(ForwardTest, TracedPacketsRecordTheirCountersAndOutput) {
   process_burst_traced(ctx(), 0, &m, 1);
   EXPECT_EQ(ctx().trace.written.load(), 2u);
   EXPECT_EQ(ctx().trace.remaining.load(), 5u);
+}
+
+// rte_flow steering (dataplane/control_queue.h): what the NIC steered to a
+// port's control queue goes through the same pipeline on the control
+// thread's context, and what that sends is handed to worker 0 through the
+// control TX ring, marked with its port. A net_ring port with two RX queues
+// stands in for the NIC (the rules themselves need a real one).
+TEST_F(ForwardTest, AControlQueueIsServedByThePipelineAndSentThroughTheControlRing) {
+  const auto golden = testbed::golden_packets();
+  const auto arp = std::find_if(golden.begin(), golden.end(),
+                                [](const auto &g) { return std::string(g.name) == "arp_reply"; });
+  ASSERT_NE(arp, golden.end());
+  const std::string tag = std::to_string(reinterpret_cast<uintptr_t>(this) & 0xffffff);
+  rte_ring *rx[2] = {rte_ring_create(("cq_rx0_" + tag).c_str(), 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ),
+                     rte_ring_create(("cq_rx1_" + tag).c_str(), 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ)};
+  rte_ring *tx = rte_ring_create(("cq_tx_" + tag).c_str(), 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  rte_ring *handed = rte_ring_create(("cq_out_" + tag).c_str(), 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  ASSERT_TRUE(rx[0] && rx[1] && tx && handed);
+  const int id = rte_eth_from_rings(("cq" + tag).c_str(), rx, 2, &tx, 1, 0);
+  ASSERT_GE(id, 0);
+  ASSERT_LT(id, static_cast<int>(kMaxPorts));
+  const auto port = static_cast<uint16_t>(id);
+  rte_eth_conf conf{};
+  ASSERT_EQ(rte_eth_dev_configure(port, 2, 1, &conf), 0);
+  for (uint16_t q = 0; q < 2; q++) ASSERT_EQ(rte_eth_rx_queue_setup(port, q, 64, 0, nullptr, tb_->pool()), 0);
+  ASSERT_EQ(rte_eth_tx_queue_setup(port, 0, 64, 0, nullptr), 0);
+  ASSERT_EQ(rte_eth_dev_start(port), 0);  // (before it, ethdev's burst functions are dummies)
+  settings().ports[port] = settings().ports[arp->in_port];  // the fabric port's role and MAC
+  settings().fabric_port = port;
+
+  rte_mbuf *m = mbuf(unhex(arp->input));
+  ASSERT_EQ(rte_ring_enqueue(rx[1], m), 0);  // as the NIC's ARP rule would
+  EXPECT_EQ(control_queue_poll(ctx(), port, 0, port + 1, handed), 0) << "the data queue is empty";
+  EXPECT_EQ(control_queue_poll(ctx(), port, 1, port + 1, handed), 1);
+  EXPECT_EQ(count(Counter::arp_replied), 1u);
+  ASSERT_EQ(rte_ring_count(handed), 1u);
+  void *obj = nullptr;
+  ASSERT_EQ(rte_ring_dequeue(handed, &obj), 0);
+  auto *reply = static_cast<rte_mbuf *>(obj);
+  EXPECT_EQ(reply->port, port) << "worker 0 sends it on the port it came from";
+  ASSERT_NE(arp->output, nullptr);
+  EXPECT_EQ(hex(rte_pktmbuf_mtod(reply, const uint8_t *), reply->data_len), std::string(arp->output));
+  rte_pktmbuf_free(reply);
+  EXPECT_EQ(ctx().out[port].n, 0) << "nothing left in the output stage";
+  rte_eth_dev_stop(port);
+  rte_eth_dev_close(port);
+  for (rte_ring *r : {rx[0], rx[1], tx, handed}) rte_ring_free(r);
 }
