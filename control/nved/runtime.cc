@@ -228,48 +228,40 @@ void NvedRuntime::build_settings() {
   s.icmp_burst = cfg_.icmp_burst;
 }
 
+// A context for the pipeline, numbered `index`: settings, route view, its
+// own statistics slot, the control ring, fragmentation pools; appended to
+// workers_ (which frees it).
+dp::WorkerContext *NvedRuntime::new_context(size_t index, int socket, const dp::RouteTableView &view) {
+  auto *ctx = static_cast<dp::WorkerContext *>(
+      rte_zmalloc_socket("nve_worker", sizeof(dp::WorkerContext), RTE_CACHE_LINE_SIZE, socket));
+  if (!ctx) dp::throw_out_of_dpdk_memory("worker context", sizeof(dp::WorkerContext));
+  new (ctx) dp::WorkerContext();
+  ctx->worker_id = static_cast<uint16_t>(index);
+  ctx->settings = &settings_;
+  ctx->routes = view;
+  ctx->my_stats = view.stats[index];
+  ctx->qsbr = qsbr_;
+  ctx->to_control = to_control_;
+  ctx->frag_direct = frag_direct_;
+  ctx->frag_indirect = frag_indirect_;
+  ctx->tsc_hz = rte_get_tsc_hz();
+  workers_.push_back(ctx);
+  return ctx;
+}
+
 void NvedRuntime::build_workers() {
   const auto view = routes_->view();
   for (size_t w = 0; w < lcores_.size(); w++) {
-    auto *ctx = static_cast<dp::WorkerContext *>(rte_zmalloc_socket(
-        "nve_worker", sizeof(dp::WorkerContext), RTE_CACHE_LINE_SIZE,
-        static_cast<int>(rte_lcore_to_socket_id(lcores_[w]))));
-    if (!ctx) dp::throw_out_of_dpdk_memory("worker context", sizeof(dp::WorkerContext));
-    new (ctx) dp::WorkerContext();
-    ctx->worker_id = static_cast<uint16_t>(w);
+    dp::WorkerContext *ctx = new_context(w, static_cast<int>(rte_lcore_to_socket_id(lcores_[w])), view);
     ctx->qsbr_thread_id = static_cast<unsigned>(w);
-    ctx->settings = &settings_;
-    ctx->routes = view;
-    ctx->my_stats = view.stats[w];
-    ctx->qsbr = qsbr_;
-    ctx->to_control = to_control_;
     ctx->from_control = w == 0 ? from_control_ : nullptr;
-    ctx->frag_direct = frag_direct_;
-    ctx->frag_indirect = frag_indirect_;
     ctx->tx_queue = static_cast<uint16_t>(w);
-    ctx->tsc_hz = rte_get_tsc_hz();
-    workers_.push_back(ctx);
   }
   // Spread every (port, RX queue) over the workers, but the control queues
-  // rte_flow fills: the control thread's context serves those.
+  // rte_flow fills: the control thread's context serves those (its outputs
+  // go through worker 0's control TX ring; no RCU slot, control_queue.h).
   const size_t n_workers = workers_.size();
-  if (control_queues()) {
-    control_ctx_ = static_cast<dp::WorkerContext *>(
-        rte_zmalloc_socket("nve_control_ctx", sizeof(dp::WorkerContext), RTE_CACHE_LINE_SIZE,
-                           static_cast<int>(rte_socket_id())));
-    if (!control_ctx_) dp::throw_out_of_dpdk_memory("control thread context", sizeof(dp::WorkerContext));
-    new (control_ctx_) dp::WorkerContext();
-    control_ctx_->worker_id = static_cast<uint16_t>(n_workers);
-    control_ctx_->settings = &settings_;
-    control_ctx_->routes = view;
-    control_ctx_->my_stats = view.stats[n_workers];
-    control_ctx_->qsbr = qsbr_;
-    control_ctx_->to_control = to_control_;
-    control_ctx_->frag_direct = frag_direct_;
-    control_ctx_->frag_indirect = frag_indirect_;
-    control_ctx_->tsc_hz = rte_get_tsc_hz();
-    workers_.push_back(control_ctx_);
-  }
+  if (control_queues()) control_ctx_ = new_context(n_workers, static_cast<int>(rte_socket_id()), view);
   size_t next = 0;
   for (const auto &p : cfg_.ports) {
     for (uint16_t q = 0; q < ports_[p.port_id].rx_queues; q++) {

@@ -68,6 +68,7 @@ class NvedRuntime {
   void build_settings();
   void build_workers();
   std::vector<IpAddress> own_addresses(const PortConfig &p) const;
+  dp::WorkerContext *new_context(size_t index, int socket, const dp::RouteTableView &view);
   bool control_queues() const;  // does rte_flow steer control traffic on any port
 
   NvedConfig cfg_;
