@@ -66,8 +66,9 @@ std::vector<FlowRule> build_flow_rules(const FlowPlan &plan) {
   // In isolate mode without a control queue, control traffic must still
   // reach nved: the first worker's queue, where it is handled as today.
   const FlowAction first_worker{FlowAction::Kind::Queue, 0, 0};
-  const FlowAction data = plan.data_queues > 1 ? FlowAction{FlowAction::Kind::Rss, 0, plan.data_queues}
-                                               : FlowAction{FlowAction::Kind::Queue, 0, 0};
+  const FlowAction data = plan.data_queues > 1 && plan.rss_types
+                              ? FlowAction{FlowAction::Kind::Rss, 0, plan.data_queues, plan.rss_types}
+                              : FlowAction{FlowAction::Kind::Queue, 0, 0};
   if (plan.steer_control || plan.isolate) {
     const FlowAction to = plan.steer_control ? control : first_worker;
     out.push_back(arp_rule(to));
@@ -182,7 +183,8 @@ RteFlowRule::RteFlowRule(const FlowRule &r, bool count) {
   } else {
     for (uint16_t q = 0; q < r.action.rss_queues; q++) rss_queue_list_.push_back(q);
     rss_.func = RTE_ETH_HASH_FUNCTION_DEFAULT;
-    rss_.types = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP;
+    rss_.types = r.action.rss_types;
+    rss_.level = 1;  // the outer header: what the NIC receives, not a tunnel's inside
     rss_.queue_num = static_cast<uint32_t>(rss_queue_list_.size());
     rss_.queue = rss_queue_list_.data();
     fate.type = RTE_FLOW_ACTION_TYPE_RSS;

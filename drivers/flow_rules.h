@@ -41,6 +41,7 @@ struct FlowAction {
   Kind kind = Kind::Queue;
   uint16_t queue = 0;       // Queue: the RX queue
   uint16_t rss_queues = 0;  // Rss: spread over queues 0..rss_queues-1
+  uint64_t rss_types = 0;   // Rss: hash types (RTE_ETH_RSS_*), those the port has
   bool operator==(const FlowAction &) const = default;
 };
 
@@ -57,6 +58,7 @@ struct FlowPlan {
   MacAddress port_mac{};
   std::vector<IpAddress> own_addresses;  // ICMP / ICMPv6 to these is control traffic
   uint16_t data_queues = 1;              // the workers' RX queues: 0..data_queues-1
+  uint64_t rss_types = 0;                // the port's RSS hash types (PortInfo::rss_types)
   bool steer_control = true;             // control traffic to queue `data_queues`
   bool isolate = false;                  // only matched traffic reaches nved
 };

@@ -23,16 +23,16 @@ std::string reason(int rc, const rte_flow_error &err) {
 }  // namespace
 
 bool port_has_flow_api(uint16_t port_id, std::string &why) {
-  // An ARP rule to queue 0: a PMD without flow operations refuses any rule
-  // with ENOSYS / ENOTSUP before looking at it; one with them answers
-  // about the rule (which may fail on an unconfigured port: not our
-  // question).
+  // An ARP rule to queue 0: ethdev answers ENOSYS for a driver without flow
+  // operations, before looking at the rule; a driver with them answers
+  // about the rule (ENOTSUP or EINVAL on a port not configured yet: not
+  // our question).
   FlowRule probe;
   probe.match.ether_type = 0x0806;
   RteFlowRule r(probe, false);
   rte_flow_error err{};
   const int rc = rte_flow_validate(port_id, r.attr(), r.pattern(), r.actions(), &err);
-  if (rc == -ENOSYS || rc == -ENOTSUP) {
+  if (rc == -ENOSYS) {
     why = reason(rc, err);
     return false;
   }
@@ -67,6 +67,7 @@ bool port_restrict_rss(uint16_t port_id, uint16_t n, std::string &why) {
 PortFlows &PortFlows::operator=(PortFlows &&other) noexcept {
   if (this != &other) {
     remove();
+    rules_.clear();
     port_id_ = other.port_id_;
     rules_ = std::move(other.rules_);
     other.rules_.clear();
@@ -76,6 +77,7 @@ PortFlows &PortFlows::operator=(PortFlows &&other) noexcept {
 
 void PortFlows::install(uint16_t port_id, std::vector<FlowRule> rules) {
   remove();
+  rules_.clear();
   port_id_ = port_id;
   for (auto &rule : rules) {
     FlowRuleStatus st;
@@ -108,7 +110,7 @@ void PortFlows::install(uint16_t port_id, std::vector<FlowRule> rules) {
   }
 }
 
-void PortFlows::remove() {
+void PortFlows::remove(const std::string &why) {
   for (auto &st : rules_) {
     if (!st.handle) continue;
     rte_flow_error err{};
@@ -117,8 +119,14 @@ void PortFlows::remove() {
                    err.message ? err.message : "?");
     st.handle = nullptr;
     st.installed = false;
+    st.withdrawn = why;
   }
-  rules_.clear();
+}
+
+bool PortFlows::installed_any() const {
+  for (const auto &st : rules_)
+    if (st.installed) return true;
+  return false;
 }
 
 bool PortFlows::all_installed() const {

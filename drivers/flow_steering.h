@@ -39,7 +39,8 @@ struct FlowRuleStatus {
   FlowRule rule;
   bool installed = false;
   bool counted = false;  // created with COUNT: hits() reads the NIC's counter
-  std::string refused;   // the PMD's reason, when not installed
+  std::string refused;   // the PMD's reason, when refused
+  std::string withdrawn;  // why nved destroyed it again, when it did
   rte_flow *handle = nullptr;
 };
 
@@ -51,12 +52,14 @@ class PortFlows {
   PortFlows(PortFlows &&other) noexcept { *this = std::move(other); }
   PortFlows &operator=(PortFlows &&other) noexcept;
   ~PortFlows() { remove(); }
+  bool installed_any() const;
 
   // Validates and creates `rules` on a started port, in order; refusals are
   // logged (once each) and kept.
   void install(uint16_t port_id, std::vector<FlowRule> rules);
-  // Destroys the rules that were created (before the port stops).
-  void remove();
+  // Destroys the rules that were created (before the port stops); the
+  // records stay, marked withdrawn with `why`, for show flows.
+  void remove(const std::string &why = "nved stopped");
 
   bool all_installed() const;
   bool empty() const { return rules_.empty(); }

@@ -3,6 +3,7 @@
 #include <rte_ethdev.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -66,10 +67,11 @@ PortInfo port_start(const PortSetup &s) {
                              std::to_string(info.max_tx_queues));
 
   rte_eth_conf conf{};
-  if (out.rx_queues > 1 && info.flow_type_rss_offloads) {
+  out.rss_types = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+  const uint16_t spread = s.rss_queues ? std::min(s.rss_queues, out.rx_queues) : out.rx_queues;
+  if (spread > 1 && out.rss_types) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-    conf.rx_adv_conf.rss_conf.rss_hf =
-        (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+    conf.rx_adv_conf.rss_conf.rss_hf = out.rss_types;
     out.rss = true;
   }
   // Offload only what the port says it can do; the fast path computes in

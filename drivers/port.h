@@ -15,6 +15,9 @@ struct PortSetup {
   uint16_t port_id = 0;
   uint16_t rx_queues = 1;
   uint16_t tx_queues = 1;
+  // Queues RSS spreads over, when fewer than rx_queues (rte_flow's control
+  // queue takes only what rules steer to it); 0: every RX queue.
+  uint16_t rss_queues = 0;
   uint16_t rx_desc = 1024;
   uint16_t tx_desc = 1024;
   uint16_t mtu = 1500;  // above the driver's max_mtu: port_start throws, naming both
@@ -30,6 +33,7 @@ struct PortInfo {
   bool rx_ipv4_cksum = false;
   bool lsc_interrupt = false;
   bool rss = false;
+  uint64_t rss_types = 0;  // the hash types RSS uses (IP, UDP, TCP as the port has them)
   // Sends chained mbufs (RTE_ETH_TX_OFFLOAD_MULTI_SEGS). Without it (net_af_xdp
   // copies only the first segment) the fast path sends fragments linearized.
   bool tx_multi_seg = false;

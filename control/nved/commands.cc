@@ -226,7 +226,8 @@ Reply NvedCommands::show_workers(const Args &a) {
     idle_s << std::fixed << std::setprecision(1) << idle * 100 << "%";
     auto &row = t.add({w, rt_.worker_lcore(w), qs, counter(w, static_cast<size_t>(dp::Counter::rx_packets)),
                        counter(w, static_cast<size_t>(dp::Counter::tx_packets)), ctl::Cell::shown_as(idle, idle_s.str())});
-    row.extra = {{"queues", jq}, {"loop_passes", polls}, {"empty_passes", empty}};
+    row.extra = {{"queues", jq}, {"loop_passes", polls}, {"empty_passes", empty},
+                 {"role", rt_.is_control_context(w) ? "control" : "worker"}};
   }
   return Reply::of(std::move(t));
 }
@@ -421,11 +422,15 @@ Reply NvedCommands::show_flows(const Args &a) {
     for (size_t i = 0; i < f.flows.rules().size(); i++) {
       const auto &st = f.flows.rules()[i];
       const auto hits = f.flows.hits(i);
-      const std::string detail = drivers::describe(st.rule) + (st.installed ? "" : " (refused: " + st.refused + ")");
-      auto &row = t.add({p, st.rule.name, st.installed ? "installed" : "refused",
+      const bool withdrawn = !st.installed && !st.withdrawn.empty();
+      const std::string detail = drivers::describe(st.rule) + (st.installed ? ""
+                                                               : withdrawn ? " (" + st.withdrawn + ")"
+                                                                           : " (refused: " + st.refused + ")");
+      auto &row = t.add({p, st.rule.name, st.installed ? "installed" : withdrawn ? "withdrawn" : "refused",
                          hits ? ctl::Cell(*hits) : ctl::Cell::shown_as(nullptr, "-"), detail});
       row.extra = {{"purpose", st.rule.purpose}, {"port_status", f.status}, {"counted", st.counted}};
-      if (!st.installed) row.extra["refused"] = st.refused;
+      if (!st.refused.empty()) row.extra["refused"] = st.refused;
+      if (withdrawn) row.extra["withdrawn"] = st.withdrawn;
     }
   }
   return Reply::of(std::move(t));

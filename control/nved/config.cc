@@ -77,6 +77,10 @@ void parse_ports(YamlSection &top, NvedConfig &cfg) {
                             "expected auto, off or required, got '" + *mode + "'");
       }
       if (auto isolate = f.flag("isolate")) p.isolate = *isolate;
+      // The rules match untagged frames: isolated, a VLAN port's would all
+      // stay with the kernel.
+      if (p.isolate && p.vlan)
+        f.errors().add(f.at("isolate"), f.key_path("isolate"), "not on a VLAN access port (the rules match untagged frames)");
       f.reject_unknown_keys();
     }
     if (p.role == PortConfig::Role::Fabric && p.vlan)

@@ -1,14 +1,17 @@
 // What nved does with rte_flow on each port (ports[].flow): before the port
-// starts, whether it gets one more RX queue for control traffic and is put in
-// isolate mode; after, the rules (drivers/flow_rules.h), and from what the
-// PMD accepted, who serves that queue: the control thread when every control
-// rule is in the NIC, else a worker, like any other queue (the software path:
-// the workers classify control traffic, as on a port without rte_flow).
-// Isolate mode is kept only if every rule is in: a port isolated without its
-// data rules would receive nothing.
+// starts, whether it gets one more queue pair for control traffic (RX: the
+// control queue; TX: unused, some PMDs want as many as RX) and is put in
+// isolate mode; after, the rules (drivers/flow_rules.h). The control thread
+// serves the control queue when every control rule is in the NIC and RSS
+// keeps data off it; otherwise the rules go, the port restarts without the
+// extra queue pair and runs exactly as a port without rte_flow (the software
+// path: the workers classify control traffic). Isolate mode is kept only if
+// every rule is in: a port isolated without its data rules would receive
+// nothing.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,9 +39,12 @@ struct PortFlowState {
 // configured and possible.
 PortFlowRequest prepare_port_flows(const PortConfig &port, uint16_t workers);
 
-// After drivers::port_start. Throws std::runtime_error when the port's
-// control_queue is `required` and the NIC did not take every control rule.
-PortFlowState apply_port_flows(const PortConfig &port, const PortFlowRequest &req, const drivers::PortInfo &info,
-                               uint16_t workers, const std::vector<IpAddress> &own_addresses);
+// After drivers::port_start. `restart_plain` stops the port and starts it
+// again without the control queue pair, returning its new PortInfo (into
+// `info`). Throws std::runtime_error when the port's control_queue is
+// `required` and cannot be had, or when isolate mode cannot be left.
+PortFlowState apply_port_flows(const PortConfig &port, const PortFlowRequest &req, drivers::PortInfo &info,
+                               uint16_t workers, const std::vector<IpAddress> &own_addresses,
+                               const std::function<drivers::PortInfo()> &restart_plain);
 
 }  // namespace nvmove

@@ -149,6 +149,7 @@ void NvedRuntime::start_ports() {
     s.port_id = p.port_id;
     s.rx_queues = static_cast<uint16_t>(workers + (flow.control_queue ? 1 : 0));
     s.tx_queues = s.rx_queues;  // the extra one unused (net_tap wants as many as RX)
+    s.rss_queues = workers;     // never onto the control queue
     s.rx_desc = cfg_.rx_desc;
     s.tx_desc = cfg_.tx_desc;
     s.pool = pool_;
@@ -166,7 +167,14 @@ void NvedRuntime::start_ports() {
     }
     ports_[p.port_id] = drivers::port_start(s);
     ports_started_ = true;
-    flows_[p.port_id] = apply_port_flows(p, flow, ports_[p.port_id], workers, own_addresses(p));
+    // Given up, the control queue pair goes: the port runs as one without
+    // rte_flow.
+    auto restart_plain = [&s, workers] {
+      rte_eth_dev_stop(s.port_id);
+      s.rx_queues = s.tx_queues = workers;
+      return drivers::port_start(s);
+    };
+    flows_[p.port_id] = apply_port_flows(p, flow, ports_[p.port_id], workers, own_addresses(p), restart_plain);
   }
 }
 

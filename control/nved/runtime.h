@@ -53,6 +53,8 @@ class NvedRuntime {
   // The one part of a worker the control thread writes: its trace switch.
   dp::PacketTrace &worker_trace(size_t i) { return workers_[i]->trace; }
   unsigned worker_lcore(size_t i) const;
+  // Context i is the control thread's (rte_flow control queues), not a worker's.
+  bool is_control_context(size_t i) const { return i >= lcores_.size(); }
   // What rte_flow does on a port (show flows).
   const PortFlowState &port_flows(uint16_t port) const { return flows_[port]; }
   // The control queues rte_flow fills: one burst from each (a control-loop pass).

@@ -699,7 +699,8 @@ def run_checks(t, e, frames, t_start_ns):
         eq(len(j), 1, "workers")
         w = j[0]
         eq(sorted(w), sorted(["worker", "lcore", "queues", "rx_packets", "tx_packets", "loop_passes",
-                              "empty_passes", "idle_ratio"]), "fields")
+                              "empty_passes", "idle_ratio", "role"]), "fields")
+        eq(w["role"], "worker", "role (net_pcap: no rte_flow, no control queue for the control thread)")
         eq([w["worker"], w["lcore"], w["queues"], w["rx_packets"], w["tx_packets"]],
            [0, 1, [{"port": 0, "queue": 0}, {"port": 1, "queue": 0}], n_in, n_in],
            "worker, lcore, queues, rx_packets, tx_packets")

@@ -25,6 +25,7 @@ FlowPlan plan(uint16_t workers, bool steer, bool isolate) {
   p.port_mac = kMac;
   p.own_addresses = {*IpAddress::parse("192.0.2.1"), *IpAddress::parse("2001:db8::1")};
   p.data_queues = workers;
+  p.rss_types = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP;
   p.steer_control = steer;
   p.isolate = isolate;
   return p;
@@ -66,7 +67,7 @@ TEST(FlowRules, IsolateModeAddsTheDataRulesBehindTheControlRules) {
   EXPECT_EQ(v4.match.eth_dst, kMac);
   EXPECT_EQ(v4.match.ip_family, 4);
   EXPECT_FALSE(v4.match.ip_dst);
-  EXPECT_EQ(v4.action, (FlowAction{FlowAction::Kind::Rss, 0, 4}));
+  EXPECT_EQ(v4.action, (FlowAction{FlowAction::Kind::Rss, 0, 4, RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP}));
   EXPECT_EQ(v4.priority, 1u) << "an echo to our MAC must match the control rule first";
   EXPECT_EQ(describe(named(rules, "ipv6-to-port")), "eth dst 02:00:00:00:00:01 ipv6 -> rss queues 0-3");
 
@@ -121,6 +122,8 @@ TEST(FlowRules, RteFormCarriesTheSpecsAndMasks) {
     EXPECT_EQ(eth_mask->hdr.ether_type, 0) << "the IPV4 item says the type";
     ASSERT_EQ(r.actions()[0].type, RTE_FLOW_ACTION_TYPE_RSS);
     const auto *rss = static_cast<const rte_flow_action_rss *>(r.actions()[0].conf);
+    EXPECT_EQ(rss->types, RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) << "only the hash types the port has";
+    EXPECT_EQ(rss->level, 1u) << "the outer header";
     ASSERT_EQ(rss->queue_num, 2u);
     EXPECT_EQ(rss->queue[0], 0);
     EXPECT_EQ(rss->queue[1], 1);
