@@ -5,8 +5,6 @@
 # tunnel mtu 9216 and 9 KiB+ mbufs on both sides; the others with mtu 1600,
 # which keeps 2 KiB mbufs). Mpps and Gbit/s of frames received, nved
 # tunnelling each packet (so it sends 20 bytes more per frame than it got).
-# Last, testpmd at 9000 bytes with RX scatter (chains of 2 KiB mbufs), to
-# compare with the large mbufs nved uses.
 # Called by scripts/bench.sh (section 3b); alone:
 #   scripts/bench_frame_sizes.sh [seconds per run, default 5]
 # Ends with RESULT lines; stops every process it starts, by PID.
@@ -44,16 +42,13 @@ for size in (64, 1500, 9000):  # frame bytes without the FCS (64: the minimum Et
             f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
 PY
 
-testpmd_rx() {  # $1 = frame size [$2 = scatter: 2 KiB mbufs chained]; prints "Mpps"
-  local log=$W/testpmd_$1${2:+_$2}.log mbufs
-  if [ "${2:-}" = scatter ]; then mbufs="--mbuf-size=2176 --max-pkt-len=9018 --enable-scatter"
-  elif [ "$1" = 9000 ]; then mbufs="--mbuf-size=10240 --max-pkt-len=9018"
-  else mbufs=""; fi
+testpmd_rx() {  # $1 = frame size; prints "Mpps"
+  local log=$W/testpmd_$1.log
   ( echo "set fwd io"; echo start; sleep "$WARM"; echo "show port stats all"; sleep "$MEAS"
     echo "show port stats all"; echo stop; sleep 0.5; echo quit ) |
   timeout -k 5 $((WARM + MEAS + 60)) dpdk-testpmd --no-huge -m 2048 --no-pci --no-shconf --file-prefix=nvbfs$$ \
     --vdev=net_pcap0,rx_pcap="$W/f$1.pcap",infinite_rx=1 --vdev=net_null1,no-rx=1 -l 0-1 --log-level=lib.eal:error \
-    -- -i --total-num-mbufs=32768 $mbufs > "$log" 2>&1 &
+    -- -i --total-num-mbufs=32768 $([ "$1" = 9000 ] && echo --mbuf-size=10240 --max-pkt-len=9018) > "$log" 2>&1 &
   PIDS+=($!); wait $!; PIDS=()
   grep -E '^ +Rx-pps:' "$log" | tail -2 | awk '{s+=$2} END{printf "%.3f\n", s/1e6}'
 }
@@ -91,15 +86,9 @@ EOF2
 for size in 64 1500 9000; do
   wire=$([ "$size" = 64 ] && echo 64 || echo $((size + 18)))  # frame + FCS on a wire
   tp=$(testpmd_rx "$size"); nv=$(nved_rx "$size")
-  [ "$size" = 9000 ] && tp9000=$tp
   gb() { awk -v m="$1" -v b="$wire" 'BEGIN{printf "%.2f", m * b * 8 / 1000}'; }
   echo "# ${size}-byte frames: testpmd io $tp Mpps ($(gb "$tp") Gbit/s), nved $nv Mpps ($(gb "$nv") Gbit/s)"
   echo "RESULT frames_${size}_testpmd_mpps $tp Mpps"
   echo "RESULT frames_${size}_nved_mpps $nv Mpps"
   echo "RESULT frames_${size}_nved_gbps $(gb "$nv") Gbit/s"
 done
-# Jumbo frames two ways (issue 17): one large mbuf per frame, as nved does,
-# or RX scatter, each 9000-byte frame in a chain of five 2 KiB mbufs.
-sc=$(testpmd_rx 9000 scatter)
-echo "# 9000-byte frames, testpmd io: one large mbuf each $tp9000 Mpps, RX scatter (2 KiB mbufs chained) $sc Mpps"
-echo "RESULT frames_9000_testpmd_scatter_mpps $sc Mpps"
