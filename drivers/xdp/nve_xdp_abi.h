@@ -1,0 +1,78 @@
+/* The XDP fast path's maps, byte for byte: shared by the BPF program
+ * (nve_xdp.bpf.c) and nved's side that fills them (xdp_routes.h). Plain C,
+ * fixed-width fields, no padding left implicit. */
+#ifndef NVMOVE_NVE_XDP_ABI_H
+#define NVMOVE_NVE_XDP_ABI_H
+
+#ifdef __bpf__
+#include <linux/types.h>
+typedef __u8 nve_u8;
+typedef __u16 nve_u16;
+typedef __u32 nve_u32;
+typedef __u64 nve_u64;
+#else
+#include <stdint.h>
+typedef uint8_t nve_u8;
+typedef uint16_t nve_u16;
+typedef uint32_t nve_u32;
+typedef uint64_t nve_u64;
+#endif
+
+#include "dataplane/counter_list.h"
+
+/* Counter indices: dataplane/counter_list.h's order, the DPDK path's. */
+#define NVE_XDP_COUNTER_ENUM(name, is_drop, help) NVE_XDP_C_##name,
+enum nve_xdp_counter { NVE_COUNTERS(NVE_XDP_COUNTER_ENUM) NVE_XDP_COUNTERS };
+#undef NVE_XDP_COUNTER_ENUM
+
+#define NVE_XDP_MAX_PORTS 16
+#define NVE_XDP_MAX_NVES 4096
+
+/* Host route key: (VN, address), as dataplane/route_entry.h's RouteKey
+ * without its hash-alignment padding. */
+struct nve_xdp_key {
+  nve_u32 vn;
+  nve_u8 family; /* 4 or 6 */
+  nve_u8 pad[3];
+  nve_u8 addr[16]; /* IPv4 in the first 4 bytes, the rest zero */
+};
+
+#define NVE_XDP_LOCAL 1  /* deliver on `port` to `mac` */
+#define NVE_XDP_TUNNEL 2 /* encapsulate toward NVE template `nve` */
+
+struct nve_xdp_route {
+  nve_u8 kind;
+  nve_u8 pad;
+  nve_u16 port; /* LOCAL: the port index (nve_xdp_port, the devmap) */
+  nve_u32 nve;  /* TUNNEL: index in the template array */
+  nve_u8 mac[6];
+  nve_u16 pad2;
+};
+
+/* One port nved runs XDP on, by its index in the configuration. */
+struct nve_xdp_port {
+  nve_u32 ifindex;
+  nve_u32 vn; /* the VN its native packets are looked up in */
+  nve_u8 mac[6];
+  nve_u8 role; /* 1 fabric, 2 access */
+  nve_u8 pad;
+};
+
+/* The outer headers toward one NVE: Ethernet + IPv4 from the DPDK path's
+ * template (dataplane/tunnel_template.h), fixed up per packet. */
+struct nve_xdp_nve {
+  nve_u8 hdr[34]; /* Ethernet (to the gateway) + IPv4 (ttl, addresses set) */
+  nve_u8 valid;
+  nve_u8 out_port; /* port index the tunnel leaves through */
+  nve_u32 pad;
+};
+
+/* Fast-path settings (one entry). */
+struct nve_xdp_settings {
+  nve_u16 tunnel_mtu; /* largest outer IP packet */
+  nve_u8 dscp_set;    /* 0: copy the inner DSCP; 1: write `dscp` */
+  nve_u8 dscp;
+  nve_u32 pad;
+};
+
+#endif

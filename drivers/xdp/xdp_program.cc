@@ -1,0 +1,124 @@
+#include "drivers/xdp/xdp_program.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <stdexcept>
+
+namespace nvmove::drivers {
+
+namespace {
+
+// libbpf's messages (the verifier's log among them) go into the exception
+// rather than to stderr.
+thread_local std::string g_libbpf_log;
+int collect_log(enum libbpf_print_level level, const char *fmt, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char line[1024];
+  std::vsnprintf(line, sizeof line, fmt, args);
+  if (g_libbpf_log.size() < 64 * 1024) g_libbpf_log += line;
+  return 0;
+}
+
+void check(int rc, const std::string &what) {
+  if (rc < 0) throw std::runtime_error(what + ": " + std::strerror(rc == -1 ? errno : -rc));
+}
+
+}  // namespace
+
+XdpProgram::XdpProgram(const std::string &path) {
+  g_libbpf_log.clear();
+  libbpf_set_print(collect_log);
+  obj_ = bpf_object__open_file(path.c_str(), nullptr);
+  if (!obj_)
+    throw std::runtime_error("cannot open XDP object " + path + ": " + std::strerror(errno) + "\n" + g_libbpf_log);
+  if (int rc = bpf_object__load(obj_); rc != 0) {
+    const std::string log = g_libbpf_log;
+    bpf_object__close(obj_);
+    obj_ = nullptr;
+    throw std::runtime_error("cannot load XDP object " + path + ": " + std::strerror(-rc) + "\n" + log);
+  }
+  bpf_program *prog = bpf_object__find_program_by_name(obj_, "nve_xdp");
+  if (!prog) throw std::runtime_error(path + ": no program nve_xdp");
+  prog_fd_ = bpf_program__fd(prog);
+  bpf_map *m;
+  bpf_object__for_each_map(m, obj_) maps_[bpf_map__name(m)] = bpf_map__fd(m);
+}
+
+XdpProgram::~XdpProgram() {
+  if (obj_) bpf_object__close(obj_);
+}
+
+int XdpProgram::map_fd(const char *name) const {
+  auto it = maps_.find(name);
+  if (it == maps_.end()) throw std::runtime_error(std::string("XDP object has no map ") + name);
+  return it->second;
+}
+
+void XdpProgram::set_port(uint32_t index, uint32_t ifindex, const MacAddress &mac, uint32_t vn, bool fabric) {
+  nve_xdp_port p{};
+  p.ifindex = ifindex;
+  p.vn = vn;
+  std::memcpy(p.mac, mac.data(), 6);
+  p.role = fabric ? 1 : 2;
+  check(bpf_map_update_elem(map_fd("nve_ports"), &index, &p, BPF_ANY), "nve_ports");
+  check(bpf_map_update_elem(map_fd("nve_ifindex_port"), &ifindex, &index, BPF_ANY), "nve_ifindex_port");
+}
+
+void XdpProgram::set_redirect(uint32_t index, uint32_t ifindex) {
+  check(bpf_map_update_elem(map_fd("nve_tx_ports"), &index, &ifindex, BPF_ANY), "nve_tx_ports");
+}
+
+void XdpProgram::set_settings(const nve_xdp_settings &s) {
+  const uint32_t zero = 0;
+  check(bpf_map_update_elem(map_fd("nve_settings"), &zero, &s, BPF_ANY), "nve_settings");
+}
+
+void XdpProgram::set_nve(uint32_t index, const nve_xdp_nve &nve) {
+  check(bpf_map_update_elem(map_fd("nve_nves"), &index, &nve, BPF_ANY), "nve_nves");
+}
+
+void XdpProgram::set_route(const nve_xdp_key &key, const nve_xdp_route &route) {
+  check(bpf_map_update_elem(map_fd("nve_routes"), &key, &route, BPF_ANY), "nve_routes");
+}
+
+void XdpProgram::delete_route(const nve_xdp_key &key) { bpf_map_delete_elem(map_fd("nve_routes"), &key); }
+
+uint64_t XdpProgram::counter(uint32_t c) const {
+  const int cpus = libbpf_num_possible_cpus();
+  std::vector<uint64_t> per_cpu(cpus > 0 ? static_cast<size_t>(cpus) : 1);
+  if (bpf_map_lookup_elem(map_fd("nve_counters"), &c, per_cpu.data()) != 0) return 0;
+  uint64_t sum = 0;
+  for (uint64_t v : per_cpu) sum += v;
+  return sum;
+}
+
+XdpProgram::RunResult XdpProgram::run(std::span<const uint8_t> packet, uint32_t ifindex) const {
+  RunResult r;
+  r.out.resize(packet.size() + 256);
+  xdp_md ctx_in{};
+  ctx_in.data_end = static_cast<uint32_t>(packet.size());
+  ctx_in.ingress_ifindex = ifindex;
+  // (C++ wants the designators in declaration order.)
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet.data(), .data_out = r.out.data(),
+              .data_size_in = static_cast<uint32_t>(packet.size()), .data_size_out = static_cast<uint32_t>(r.out.size()),
+              .ctx_in = &ctx_in, .ctx_size_in = sizeof ctx_in, .repeat = 1);
+  check(bpf_prog_test_run_opts(prog_fd_, &opts), "bpf_prog_test_run_opts");
+  r.verdict = opts.retval;
+  r.out.resize(opts.data_size_out);
+  return r;
+}
+
+nve_xdp_key xdp_key(uint32_t vn, const IpAddress &address) {
+  nve_xdp_key k{};
+  k.vn = vn;
+  k.family = address.family;
+  std::memcpy(k.addr, address.bytes.data(), address.is_v4() ? 4 : 16);
+  return k;
+}
+
+}  // namespace nvmove::drivers

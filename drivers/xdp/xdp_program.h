@@ -1,0 +1,64 @@
+// The XDP fast path's program and maps, from user space (libbpf): load the
+// object meson built (drivers/xdp/nve_xdp.bpf.c), describe ports, write
+// host routes and NVE templates, read the per-CPU counters, and run packets
+// through it with bpf_prog_test_run_opts (no NIC: the golden and
+// differential tests). Attaching to interfaces, pinning and the RouteBackend
+// nved would drive are the next steps of issue 16.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/net_types.h"
+#include "drivers/xdp/nve_xdp_abi.h"
+
+struct bpf_object;
+
+namespace nvmove::drivers {
+
+class XdpProgram {
+ public:
+  // Opens and loads the object at `path`. Throws std::runtime_error (with
+  // libbpf's reason, e.g. the verifier's) if it cannot.
+  explicit XdpProgram(const std::string &path);
+  ~XdpProgram();
+  XdpProgram(const XdpProgram &) = delete;
+  XdpProgram &operator=(const XdpProgram &) = delete;
+
+  int program_fd() const { return prog_fd_; }
+
+  // Port `index` (its place in nved's configuration) is interface
+  // `ifindex` with `mac`; its native packets are looked up in `vn`.
+  void set_port(uint32_t index, uint32_t ifindex, const MacAddress &mac, uint32_t vn, bool fabric);
+  // Packets for port `index` leave through interface `ifindex` (devmap).
+  void set_redirect(uint32_t index, uint32_t ifindex);
+  void set_settings(const nve_xdp_settings &s);
+  void set_nve(uint32_t index, const nve_xdp_nve &nve);
+  void set_route(const nve_xdp_key &key, const nve_xdp_route &route);
+  void delete_route(const nve_xdp_key &key);
+
+  // Sum over CPUs of counter `c` (dataplane/counter_list.h's index).
+  uint64_t counter(uint32_t c) const;
+
+  struct RunResult {
+    uint32_t verdict = 0;  // XDP_PASS, XDP_TX, XDP_REDIRECT ...
+    std::vector<uint8_t> out;
+  };
+  // One packet through the program as if received on `ifindex`.
+  RunResult run(std::span<const uint8_t> packet, uint32_t ifindex) const;
+
+ private:
+  int map_fd(const char *name) const;
+
+  bpf_object *obj_ = nullptr;
+  int prog_fd_ = -1;
+  std::map<std::string, int> maps_;
+};
+
+nve_xdp_key xdp_key(uint32_t vn, const IpAddress &address);
+
+}  // namespace nvmove::drivers
