@@ -86,6 +86,17 @@ int nibble(char c) {
 
 std::span<const GoldenPacket> golden_packets() { return kGoldenPackets; }
 
+std::string hex(const uint8_t *p, size_t n) {
+  static const char *d = "0123456789abcdef";
+  std::string s;
+  s.reserve(2 * n);
+  for (size_t i = 0; i < n; i++) {
+    s += d[p[i] >> 4];
+    s += d[p[i] & 15];
+  }
+  return s;
+}
+
 std::vector<uint8_t> unhex(std::string_view hex) {
   if (hex.size() % 2) throw std::invalid_argument("odd number of hex digits");
   std::vector<uint8_t> out;

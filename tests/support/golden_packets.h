@@ -32,5 +32,7 @@ extern const char *const kV4In;      // Eth/IPv4/UDP from the fabric to the move
 extern const char *const kDecapIn;   // IPv4-in-IPv4 from 198.51.100.2 to the local VM 10.0.0.5
 
 std::vector<uint8_t> unhex(std::string_view hex);
+// The other way: lower-case hex, two digits a byte.
+std::string hex(const uint8_t *p, size_t n);
 
 }  // namespace nvmove::dp::testbed

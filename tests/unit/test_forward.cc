@@ -28,16 +28,7 @@ using namespace nvmove::dp;
 
 namespace {
 
-std::string hex(const uint8_t *p, size_t n) {
-  static const char *d = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; i++) {
-    s += d[p[i] >> 4];
-    s += d[p[i] & 15];
-  }
-  return s;
-}
-
+using testbed::hex;
 using testbed::addr;
 using testbed::kDecapIn;
 using testbed::kV4In;

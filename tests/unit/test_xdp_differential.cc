@@ -44,15 +44,7 @@ const std::map<std::string, std::string> kKernelHandles = {
     {"no_route", "no host route: the kernel's routing table (the DPDK path: the fabric gateway)"},
 };
 
-std::string hex(const std::vector<uint8_t> &v) {
-  static const char *d = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : v) {
-    s += d[b >> 4];
-    s += d[b & 15];
-  }
-  return s;
-}
+std::string hex(const std::vector<uint8_t> &v) { return testbed::hex(v.data(), v.size()); }
 
 // kV4In (to the moved 10.0.0.9) edited: destination, TTL, DF, TOS.
 std::vector<uint8_t> v4(uint8_t last_octet, uint8_t ttl, bool df, uint8_t tos) {
