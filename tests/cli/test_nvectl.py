@@ -245,9 +245,9 @@ def help_text(table):
 
 
 def counter_names():
-    """Every counter nved has, in order, from dataplane/counters.h (None if
+    """Every counter nved has, in order, from dataplane/counter_list.h (None if
     the source is not beside this test)."""
-    path = os.path.join(REPO, "dataplane", "counters.h")
+    path = os.path.join(REPO, "dataplane", "counter_list.h")
     try:
         with open(path) as f:
             text = f.read()
