@@ -134,6 +134,18 @@ for pct in 0 10 30; do
 done
 part_done "control traffic benchmark" "$n0"
 
+# 1f. The XDP program (issue 16): ns per packet as the kernel measures each
+# bpf_prog_test_run (IPv4-in-IPv4 to a moved VM, local delivery), at 1k and
+# 1M routes, and route-map updates per second, beside the DPDK figures above
+# (cycles per packet; the machine line gives the clock).
+xdp_args=(--object "$ROOT/build/drivers/xdp/nve_xdp.bpf.o" --routes 1000,1000000 --runs 200000)
+[ "$QUICK" = 1 ] && xdp_args=(--object "$ROOT/build/drivers/xdp/nve_xdp.bpf.o" --routes 1000 --runs 20000)
+n0=${#RESULTS[@]}
+while read -r line; do
+  case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*) echo "$line" ;; esac
+done < <("$ROOT/build/tests/nve_bench_xdp" "${xdp_args[@]}" 2>"$W/part.err")
+part_done "XDP benchmark" "$n0"
+
 # 2. Route updates under a forwarding reader, RCU grace periods, convergence.
 n0=${#RESULTS[@]}
 while read -r line; do

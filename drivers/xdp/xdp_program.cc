@@ -45,6 +45,7 @@ XdpProgram::XdpProgram(const std::string &path) {
   bpf_program *prog = bpf_object__find_program_by_name(obj_, "nve_xdp");
   if (!prog) throw std::runtime_error(path + ": no program nve_xdp");
   prog_fd_ = bpf_program__fd(prog);
+  if (bpf_program *base = bpf_object__find_program_by_name(obj_, "nve_xdp_baseline")) baseline_fd_ = bpf_program__fd(base);
   bpf_map *m;
   bpf_object__for_each_map(m, obj_) maps_[bpf_map__name(m)] = bpf_map__fd(m);
 }
@@ -84,6 +85,12 @@ void XdpProgram::set_nve(uint32_t index, const nve_xdp_nve &nve) {
 
 void XdpProgram::set_route(const nve_xdp_key &key, const nve_xdp_route &route) {
   check(bpf_map_update_elem(map_fd("nve_routes"), &key, &route, BPF_ANY), "nve_routes");
+}
+
+void XdpProgram::set_routes(std::span<const nve_xdp_key> keys, std::span<const nve_xdp_route> routes) {
+  if (keys.size() != routes.size()) throw std::invalid_argument("set_routes: as many keys as routes");
+  uint32_t count = static_cast<uint32_t>(keys.size());
+  check(bpf_map_update_batch(map_fd("nve_routes"), keys.data(), routes.data(), &count, nullptr), "nve_routes (batch)");
 }
 
 void XdpProgram::delete_route(const nve_xdp_key &key) { bpf_map_delete_elem(map_fd("nve_routes"), &key); }

@@ -30,6 +30,8 @@ class XdpProgram {
   XdpProgram &operator=(const XdpProgram &) = delete;
 
   int program_fd() const { return prog_fd_; }
+  // The object's empty program (benchmark baseline).
+  int baseline_fd() const { return baseline_fd_; }
 
   // Port `index` (its place in nved's configuration) is interface
   // `ifindex` with `mac`; its native packets are looked up in `vn`.
@@ -39,6 +41,8 @@ class XdpProgram {
   void set_settings(const nve_xdp_settings &s);
   void set_nve(uint32_t index, const nve_xdp_nve &nve);
   void set_route(const nve_xdp_key &key, const nve_xdp_route &route);
+  // Many at once (bpf_map_update_batch): one system call.
+  void set_routes(std::span<const nve_xdp_key> keys, std::span<const nve_xdp_route> routes);
   void delete_route(const nve_xdp_key &key);
 
   // Sum over CPUs of counter `c` (dataplane/counter_list.h's index).
@@ -56,6 +60,7 @@ class XdpProgram {
 
   bpf_object *obj_ = nullptr;
   int prog_fd_ = -1;
+  int baseline_fd_ = -1;
   std::map<std::string, int> maps_;
 };
 
