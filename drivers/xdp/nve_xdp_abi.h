@@ -1,6 +1,6 @@
 /* The XDP fast path's maps, byte for byte: shared by the BPF program
- * (nve_xdp.bpf.c) and nved's side that fills them (xdp_routes.h). Plain C,
- * fixed-width fields, no padding left implicit. */
+ * (nve_xdp.bpf.c) and the user-space side that fills them (xdp_program.h).
+ * Plain C, fixed-width fields, no padding left implicit (checked below). */
 #ifndef NVMOVE_NVE_XDP_ABI_H
 #define NVMOVE_NVE_XDP_ABI_H
 
@@ -52,10 +52,9 @@ struct nve_xdp_route {
 /* One port nved runs XDP on, by its index in the configuration. */
 struct nve_xdp_port {
   nve_u32 ifindex;
-  nve_u32 vn; /* the VN its native packets are looked up in */
+  nve_u32 vn; /* the VN its native packets are looked up in (dp::ingress_vn) */
   nve_u8 mac[6];
-  nve_u8 role; /* 1 fabric, 2 access */
-  nve_u8 pad;
+  nve_u16 vlan; /* access port's VLAN: its untagged frames are dropped */
 };
 
 /* The outer headers toward one NVE: Ethernet + IPv4 from the DPDK path's
@@ -67,12 +66,31 @@ struct nve_xdp_nve {
   nve_u32 pad;
 };
 
+#define NVE_XDP_MAX_OWN 8
+
 /* Fast-path settings (one entry). */
 struct nve_xdp_settings {
   nve_u16 tunnel_mtu; /* largest outer IP packet */
   nve_u8 dscp_set;    /* 0: copy the inner DSCP; 1: write `dscp` */
   nve_u8 dscp;
-  nve_u32 pad;
+  nve_u32 n_own;      /* own IPv4 addresses below: packets to them go to the kernel */
+  nve_u32 own_v4[NVE_XDP_MAX_OWN]; /* network order */
 };
+
+/* Every counter, one per-CPU entry: one lookup per packet. */
+struct nve_xdp_counters {
+  nve_u64 c[NVE_XDP_COUNTERS];
+};
+
+#ifdef __cplusplus
+#define NVE_XDP_ASSERT_SIZE(t, n) static_assert(sizeof(struct t) == (n), #t " is shared: its size must not move")
+#else
+#define NVE_XDP_ASSERT_SIZE(t, n) _Static_assert(sizeof(struct t) == (n), #t " is shared: its size must not move")
+#endif
+NVE_XDP_ASSERT_SIZE(nve_xdp_key, 24);
+NVE_XDP_ASSERT_SIZE(nve_xdp_route, 16);
+NVE_XDP_ASSERT_SIZE(nve_xdp_port, 16);
+NVE_XDP_ASSERT_SIZE(nve_xdp_nve, 40);
+NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 40);
 
 #endif

@@ -36,14 +36,15 @@ XdpProgram::XdpProgram(const std::string &path) {
   obj_ = bpf_object__open_file(path.c_str(), nullptr);
   if (!obj_)
     throw std::runtime_error("cannot open XDP object " + path + ": " + std::strerror(errno) + "\n" + g_libbpf_log);
-  if (int rc = bpf_object__load(obj_); rc != 0) {
-    const std::string log = g_libbpf_log;
+  auto fail = [&](const std::string &why) {
     bpf_object__close(obj_);
     obj_ = nullptr;
-    throw std::runtime_error("cannot load XDP object " + path + ": " + std::strerror(-rc) + "\n" + log);
-  }
+    throw std::runtime_error(why);
+  };
+  if (int rc = bpf_object__load(obj_); rc != 0)
+    fail("cannot load XDP object " + path + ": " + std::strerror(-rc) + "\n" + g_libbpf_log);
   bpf_program *prog = bpf_object__find_program_by_name(obj_, "nve_xdp");
-  if (!prog) throw std::runtime_error(path + ": no program nve_xdp");
+  if (!prog) fail(path + ": no program nve_xdp");
   prog_fd_ = bpf_program__fd(prog);
   if (bpf_program *base = bpf_object__find_program_by_name(obj_, "nve_xdp_baseline")) baseline_fd_ = bpf_program__fd(base);
   bpf_map *m;
@@ -60,14 +61,14 @@ int XdpProgram::map_fd(const char *name) const {
   return it->second;
 }
 
-void XdpProgram::set_port(uint32_t index, uint32_t ifindex, const MacAddress &mac, uint32_t vn, bool fabric) {
+void XdpProgram::set_port(uint32_t index, uint32_t ifindex, const MacAddress &mac, uint32_t vn, uint16_t vlan) {
   nve_xdp_port p{};
   p.ifindex = ifindex;
   p.vn = vn;
   std::memcpy(p.mac, mac.data(), 6);
-  p.role = fabric ? 1 : 2;
+  p.vlan = vlan;
   check(bpf_map_update_elem(map_fd("nve_ports"), &index, &p, BPF_ANY), "nve_ports");
-  check(bpf_map_update_elem(map_fd("nve_ifindex_port"), &ifindex, &index, BPF_ANY), "nve_ifindex_port");
+  check(bpf_map_update_elem(map_fd("nve_port_by_if"), &ifindex, &index, BPF_ANY), "nve_port_by_if");
 }
 
 void XdpProgram::set_redirect(uint32_t index, uint32_t ifindex) {
@@ -93,14 +94,22 @@ void XdpProgram::set_routes(std::span<const nve_xdp_key> keys, std::span<const n
   check(bpf_map_update_batch(map_fd("nve_routes"), keys.data(), routes.data(), &count, nullptr), "nve_routes (batch)");
 }
 
-void XdpProgram::delete_route(const nve_xdp_key &key) { bpf_map_delete_elem(map_fd("nve_routes"), &key); }
+void XdpProgram::delete_route(const nve_xdp_key &key) {
+  const int rc = bpf_map_delete_elem(map_fd("nve_routes"), &key);
+  if (rc != 0 && errno != ENOENT) check(rc, "nve_routes (delete)");
+}
 
 uint64_t XdpProgram::counter(uint32_t c) const {
+  if (c >= NVE_XDP_COUNTERS) throw std::out_of_range("no XDP counter " + std::to_string(c));
   const int cpus = libbpf_num_possible_cpus();
-  std::vector<uint64_t> per_cpu(cpus > 0 ? static_cast<size_t>(cpus) : 1);
-  if (bpf_map_lookup_elem(map_fd("nve_counters"), &c, per_cpu.data()) != 0) return 0;
+  check(cpus, "number of possible CPUs");
+  // One struct nve_xdp_counters per possible CPU (a multiple of 8 bytes, as
+  // the kernel lays per-CPU values out).
+  std::vector<nve_xdp_counters> per_cpu(static_cast<size_t>(cpus));
+  const uint32_t zero = 0;
+  check(bpf_map_lookup_elem(map_fd("nve_counters"), &zero, per_cpu.data()), "nve_counters");
   uint64_t sum = 0;
-  for (uint64_t v : per_cpu) sum += v;
+  for (const auto &v : per_cpu) sum += v.c[c];
   return sum;
 }
 

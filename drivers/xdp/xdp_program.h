@@ -3,7 +3,8 @@
 // host routes and NVE templates, read the per-CPU counters, and run packets
 // through it with bpf_prog_test_run_opts (no NIC: the golden and
 // differential tests). Attaching to interfaces, pinning and the RouteBackend
-// nved would drive are the next steps of issue 16.
+// nved would drive are the next steps of issue 16. Every failure throws
+// std::runtime_error naming the map and the kernel's reason.
 #pragma once
 
 #include <cstdint>
@@ -34,8 +35,10 @@ class XdpProgram {
   int baseline_fd() const { return baseline_fd_; }
 
   // Port `index` (its place in nved's configuration) is interface
-  // `ifindex` with `mac`; its native packets are looked up in `vn`.
-  void set_port(uint32_t index, uint32_t ifindex, const MacAddress &mac, uint32_t vn, bool fabric);
+  // `ifindex` with `mac`; its native packets are looked up in `vn` (what
+  // dp::ingress_vn gives: the fabric port's is nve.fabric_vn); `vlan`: an
+  // access port's VLAN (0: untagged).
+  void set_port(uint32_t index, uint32_t ifindex, const MacAddress &mac, uint32_t vn, uint16_t vlan = 0);
   // Packets for port `index` leave through interface `ifindex` (devmap).
   void set_redirect(uint32_t index, uint32_t ifindex);
   void set_settings(const nve_xdp_settings &s);
