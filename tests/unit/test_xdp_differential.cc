@@ -25,6 +25,7 @@
 #include "dataplane/classify.h"
 #include "dataplane/tunnel_template.h"
 #include "drivers/xdp/xdp_program.h"
+#include "drivers/xdp/xdp_routes.h"
 #include "tests/support/dataplane_testbed.h"
 #include "tests/support/golden_packets.h"
 
@@ -150,50 +151,31 @@ class XdpDifferential : public ::testing::Test {
       prog_->set_port(p, ifindex, mac, ingress_vn(s, s.ports[p]), s.ports[p].vlan);
       prog_->set_redirect(p, kLoopback);  // any device: the test run does not transmit
     }
-    write_settings();
-    // The test bed's IPv4 routes, as nved's map backend will write them.
-    std::map<IpAddress, uint32_t> nves;
-    for (const RouteChange &c : testbed::routes()) {
-      if (!c.route.address.is_v4()) continue;
-      nve_xdp_route r{};
-      if (const auto *local = std::get_if<DeliverLocal>(&c.action)) {
-        if (local->vlan) continue;
-        r.kind = NVE_XDP_LOCAL;
-        r.port = local->port;
-        std::memcpy(r.mac, local->vm_mac.data(), 6);
-      } else if (const auto *tunnel = std::get_if<TunnelToNve>(&c.action)) {
-        if (!tunnel->nve.is_v4()) continue;
-        auto [it, fresh] = nves.try_emplace(tunnel->nve, static_cast<uint32_t>(nves.size()));
-        if (fresh) {
-          TunnelTemplate t{};
-          std::string why;
-          ASSERT_TRUE(build_tunnel_template(testbed::fabric(), tunnel->nve, t, why)) << why;
-          nve_xdp_nve n{};
-          std::memcpy(n.hdr, t.hdr, 34);
-          n.valid = 1;
-          n.out_port = static_cast<uint8_t>(t.out_port);
-          prog_->set_nve(it->second, n);
-        }
-        r.kind = NVE_XDP_TUNNEL;
-        r.nve = it->second;
-      } else {
-        continue;  // own endpoints: nve_xdp_settings.own_v4
-      }
-      prog_->set_route(drivers::xdp_key(c.route.vn, c.route.address), r);
-    }
+    // The test bed's routes through the map backend; what the program does
+    // not carry yet is refused with its reason.
+    routes_ = std::make_unique<drivers::XdpRoutes>(*prog_, testbed::fabric(), settings_of(s));
+    const auto all = testbed::routes();
+    const auto res = routes_->apply(all);
+    for (const auto &e : res.errors)
+      EXPECT_NE(e.reason.find("not in the XDP program"), std::string::npos)
+          << all[e.index].route.address.to_string() << ": " << e.reason;
+    EXPECT_EQ(res.applied, 4u) << "10.0.0.5 in VN 0 and VN 5, 10.0.0.9 moved, the VN 5 endpoint";
   }
 
-  void write_settings() {
-    const DataplaneSettings &s = tb_->settings();
+  static nve_xdp_settings settings_of(const DataplaneSettings &s) {
     nve_xdp_settings set{};
     set.tunnel_mtu = s.tunnel_mtu;
     set.dscp_set = s.dscp_set >= 0;
     set.dscp = static_cast<uint8_t>(s.dscp_set >= 0 ? s.dscp_set : 0);
     if (s.has_v4) std::memcpy(&set.own_v4[set.n_own++], s.own_v4, 4);
-    for (uint32_t i = 0; i < s.n_vn_endpoints; i++)
-      if (s.vn_endpoints[i].family == kFamilyV4 && set.n_own < NVE_XDP_MAX_OWN)
-        std::memcpy(&set.own_v4[set.n_own++], s.vn_endpoints[i].addr, 4);
-    prog_->set_settings(set);
+    return set;
+  }
+
+  // Settings changed on the DPDK side: the same on the program's (the map
+  // backend's routes stay).
+  void write_settings() {
+    routes_ = std::make_unique<drivers::XdpRoutes>(*prog_, testbed::fabric(), settings_of(tb_->settings()));
+    routes_->apply(testbed::routes());
   }
 
   uint32_t ifindex_of(uint16_t port) const { return port == 0 ? kLoopback : access_if_; }
@@ -272,6 +254,7 @@ class XdpDifferential : public ::testing::Test {
 
   std::unique_ptr<testbed::Fixture> tb_;
   std::unique_ptr<XdpProgram> prog_;
+  std::unique_ptr<drivers::XdpRoutes> routes_;
   uint32_t access_if_ = 0;
 };
 
@@ -296,4 +279,65 @@ TEST_F(XdpDifferential, AConfiguredDscpIsWrittenAsTheDpdkPathWritesIt) {
   tb_->settings().dscp_set = 10;
   write_settings();
   EXPECT_EQ(compare({"dscp_set", 0, v4(9, 64, true, 0xb9)}), static_cast<uint32_t>(XDP_TX));
+}
+
+// The map backend: one outer header per destination NVE, shared by its
+// routes and freed with the last; removal, replacement, refusals; a gateway
+// whose MAC is unknown makes the program drop what it cannot address.
+TEST_F(XdpDifferential, TheMapBackendSharesEachNvesHeaderAndFreesItWithTheLastRoute) {
+  auto tunnel = [](uint8_t last, const char *nve) {
+    RouteChange c;
+    c.route = {0, testbed::addr(("10.0.0." + std::to_string(last)).c_str())};
+    c.action = TunnelToNve{testbed::addr(nve)};
+    return c;
+  };
+  auto removal = [](uint8_t last) {
+    RouteChange c;
+    c.op = RouteChange::Op::Remove;
+    c.route = {0, testbed::addr(("10.0.0." + std::to_string(last)).c_str())};
+    return c;
+  };
+  ASSERT_EQ(routes_->nve_count(), 1u);  // 198.51.100.2, for 10.0.0.9
+  std::vector<RouteChange> more = {tunnel(20, "198.51.100.2"), tunnel(21, "198.51.100.3")};
+  EXPECT_TRUE(routes_->apply(more).errors.empty());
+  EXPECT_EQ(routes_->nve_count(), 2u) << "10.0.0.20 shares 198.51.100.2's header";
+  const auto to_21 = prog_->run(v4(21, 64, true, 0), kLoopback);  // (the DPDK side has not these routes)
+  EXPECT_EQ(to_21.verdict, static_cast<uint32_t>(XDP_TX));
+  ASSERT_GE(to_21.out.size(), 34u);
+  EXPECT_EQ(hex(std::vector<uint8_t>(to_21.out.begin() + 30, to_21.out.begin() + 34)), "c6336403")
+      << "outer destination 198.51.100.3";
+
+  // The gateway's MAC forgotten: no header can be addressed, the program drops.
+  dp::FabricParams unknown = testbed::fabric();
+  unknown.gateway_mac_v4.reset();
+  routes_->set_fabric(unknown);
+  const uint64_t before = prog_->counter(NVE_XDP_C_drop_nve_unknown);
+  EXPECT_EQ(prog_->run(v4(21, 64, true, 0), kLoopback).verdict, static_cast<uint32_t>(XDP_DROP));
+  EXPECT_EQ(prog_->counter(NVE_XDP_C_drop_nve_unknown), before + 1);
+  routes_->set_fabric(testbed::fabric());
+
+  std::vector<RouteChange> gone = {removal(9), removal(20), removal(77)};
+  const auto res = routes_->apply(gone);
+  ASSERT_EQ(res.errors.size(), 1u);
+  EXPECT_EQ(res.errors[0].index, 2u);
+  EXPECT_EQ(res.errors[0].reason, "no such route");
+  EXPECT_EQ(routes_->nve_count(), 1u) << "198.51.100.2's last route went";
+  EXPECT_FALSE(routes_->find({0, testbed::addr("10.0.0.9")}));
+  EXPECT_EQ(prog_->run(v4(9, 64, true, 0), kLoopback).verdict, static_cast<uint32_t>(XDP_PASS)) << "no route any more";
+
+  RouteChange local;
+  local.route = {0, testbed::addr("10.0.0.21")};
+  local.action = DeliverLocal{1, testbed::kVmMac, 0};
+  std::vector<RouteChange> replace = {local};
+  EXPECT_TRUE(routes_->apply(replace).errors.empty());
+  EXPECT_EQ(routes_->nve_count(), 0u);
+  EXPECT_EQ(routes_->find({0, testbed::addr("10.0.0.21")})->action, RouteAction{local.action});
+  EXPECT_EQ(prog_->run(v4(21, 64, true, 0), kLoopback).verdict, static_cast<uint32_t>(XDP_REDIRECT));
+
+  RouteChange v6 = tunnel(30, "198.51.100.2");
+  v6.route.address = testbed::addr("fd00::30");
+  std::vector<RouteChange> refused = {v6};
+  const auto r6 = routes_->apply(refused);
+  ASSERT_EQ(r6.errors.size(), 1u);
+  EXPECT_EQ(r6.errors[0].reason, "IPv6 host routes are not in the XDP program yet");
 }

@@ -1,0 +1,59 @@
+// The XDP fast path behind the same interface as the DPDK route table
+// (common/route_change.h): route changes become entries of the program's
+// maps, the destination NVEs' outer headers are built by the DPDK path's own
+// template builder (dataplane/tunnel_template.h) and shared by every route
+// toward the same NVE. What the program does not carry yet is refused with a
+// reason, never written half: IPv6 destinations or NVEs, VLAN access ports,
+// tunnel peers (decapsulation is the kernel's in XDP mode). Own endpoints
+// go to the program's settings (packets to them: the kernel).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "common/route_change.h"
+#include "dataplane/route_table.h"
+#include "drivers/xdp/xdp_program.h"
+
+namespace nvmove::drivers {
+
+class XdpRoutes final : public RouteBackend {
+ public:
+  // `fabric`: the fabric port, its MAC, the gateway's MACs, our addresses
+  // (the outer headers); `settings`: the rest of the program's settings,
+  // its own_v4 holding nve.ipv4 (routes add the VN endpoints).
+  XdpRoutes(XdpProgram &prog, const dp::FabricParams &fabric, const nve_xdp_settings &settings);
+
+  RouteBatchResult apply(std::span<const RouteChange> batch) override;
+  std::optional<RouteView> find(const HostRoute &route) const override;
+  size_t size() const override { return routes_.size(); }
+  size_t nve_count() const { return nves_.size(); }
+
+  // The gateway's MAC changed (ARP): every outer header is built again.
+  void set_fabric(const dp::FabricParams &fabric);
+
+ private:
+  struct Nve {
+    uint32_t index = 0;
+    uint32_t routes = 0;  // how many routes use it; freed at 0
+  };
+  std::optional<std::string> upsert(const RouteChange &c);
+  void remove(const HostRoute &route);
+  std::optional<std::string> write_nve(const IpAddress &nve, uint32_t index);
+  void release(const IpAddress &address, const RouteAction &action);
+  void write_settings();
+
+  XdpProgram &prog_;
+  dp::FabricParams fabric_;
+  nve_xdp_settings settings_;
+  std::map<HostRoute, RouteAction> routes_;
+  std::map<IpAddress, Nve> nves_;
+  std::vector<uint32_t> free_nves_;
+  uint32_t next_nve_ = 0;
+  std::map<IpAddress, uint32_t> own_;  // own endpoints -> how many VNs name them
+  uint64_t version_ = 0;
+};
+
+}  // namespace nvmove::drivers
