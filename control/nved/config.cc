@@ -67,6 +67,7 @@ void parse_ports(YamlSection &top, NvedConfig &cfg) {
     take(s.number("vlan", 0, 4094), p.vlan);
     take(s.number("mtu", 1280, kMaxPortMtu), p.mtu);
     if (auto proxy = s.flag("proxy_arp")) p.proxy_arp = *proxy;
+    if (auto iface = s.text("interface")) p.interface = *iface;
     if (s.has("flow")) {
       YamlSection f = s.section("flow");
       if (auto mode = f.text("control_queue")) {

@@ -43,6 +43,9 @@ struct PortConfig {
   enum class ControlQueue : uint8_t { Off, Auto, Required };
   ControlQueue control_queue = ControlQueue::Auto;
   bool isolate = false;  // flow bifurcation: only what nved's rules match reaches it
+  // XDP mode (nvxdp, docs/xdp.md): the kernel interface the program attaches
+  // to; empty: `name`. nved (DPDK) does not use it.
+  std::string interface;
 };
 const char *control_queue_name(PortConfig::ControlQueue mode);
 

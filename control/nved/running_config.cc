@@ -28,8 +28,9 @@ std::string running_config_yaml(const NvedConfig &c) {
       << YAML::Value << p.port_id << YAML::Key << "vn" << YAML::Value << p.vn << YAML::Key << "vlan" << YAML::Value
       << p.vlan << YAML::Key << "proxy_arp" << YAML::Value << p.proxy_arp << YAML::Key << "mtu" << YAML::Value
       << p.mtu << YAML::Key << "flow" << YAML::Value << YAML::BeginMap << YAML::Key << "control_queue" << YAML::Value
-      << control_queue_name(p.control_queue) << YAML::Key << "isolate" << YAML::Value << p.isolate << YAML::EndMap
-      << YAML::EndMap;
+      << control_queue_name(p.control_queue) << YAML::Key << "isolate" << YAML::Value << p.isolate << YAML::EndMap;
+    if (!p.interface.empty()) e << YAML::Key << "interface" << YAML::Value << p.interface;
+    e << YAML::EndMap;
   }
   e << YAML::EndSeq;
   e << YAML::Key << "nve" << YAML::Value << YAML::BeginMap;

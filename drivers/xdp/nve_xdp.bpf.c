@@ -204,7 +204,7 @@ int nve_xdp(struct xdp_md *ctx) {
     __builtin_memcpy(eth->h_source, op->mac, 6);
     COUNT(cnt, delivered_local);
     COUNT(cnt, tx_packets);
-    if (out == in) return XDP_TX;
+    if (out == in && !set->tx_redirect) return XDP_TX;
     return bpf_redirect_map(&nve_tx_ports, out, 0);
   }
   if (route->kind != NVE_XDP_TUNNEL) return XDP_PASS;
@@ -247,6 +247,6 @@ int nve_xdp(struct xdp_md *ctx) {
   COUNT(cnt, encap_ipv4_in_ipv4);
   COUNT(cnt, tx_packets);
   const __u32 out = nve->out_port;
-  if (out == in) return XDP_TX;
+  if (out == in && !set->tx_redirect) return XDP_TX;
   return bpf_redirect_map(&nve_tx_ports, out, 0);
 }

@@ -73,7 +73,12 @@ struct nve_xdp_settings {
   nve_u16 tunnel_mtu; /* largest outer IP packet */
   nve_u8 dscp_set;    /* 0: copy the inner DSCP; 1: write `dscp` */
   nve_u8 dscp;
-  nve_u32 n_own;      /* own IPv4 addresses below: packets to them go to the kernel */
+  nve_u8 n_own;       /* own IPv4 addresses below: packets to them go to the kernel */
+  /* 1: send back out the receiving port with bpf_redirect_map, not XDP_TX
+   * (veth: its XDP_TX frames did not reach the peer on the test machines'
+   * kernel, redirected ones did). */
+  nve_u8 tx_redirect;
+  nve_u16 pad;
   nve_u32 own_v4[NVE_XDP_MAX_OWN]; /* network order */
 };
 

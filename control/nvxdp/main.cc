@@ -1,0 +1,247 @@
+// nvxdp: nvmove's fast path in the kernel's XDP hook, for hosts that cannot
+// give cores and hugepages to DPDK (issue 16, docs/xdp.md). A program of its
+// own rather than a mode of nved: nved's runtime is DPDK from its first line
+// (EAL, mempools, lcores, ethdev ports), none of which XDP wants; what the two
+// share is a library away: the configuration (nved's own format and parser),
+// the static routes, the route changes (RouteBackend: XdpRoutes here).
+//
+//   nvxdp -c nved.yaml [--object nve_xdp.bpf.o] [--mode auto|native|generic]
+//         [--counters-json PATH] [--check-config]
+//
+// It loads the program, describes the ports (ports[].interface, else the
+// port's name, is the kernel interface), installs the configuration's routes,
+// attaches to every port (native XDP where the driver has it: --mode auto),
+// and runs until SIGTERM / SIGINT, then detaches and writes its counters.
+// This slice: static routes and a static gateway MAC (fabric_gateway.mac);
+// no agent, no control socket, no ARP resolution yet (docs/xdp.md).
+#include <bpf/libbpf.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/nved/config.h"
+#include "dataplane/classify.h"
+#include "dataplane/counters.h"
+#include "drivers/xdp/xdp_program.h"
+#include "drivers/xdp/xdp_routes.h"
+
+using namespace nvmove;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop.store(true); }
+
+int usage(const char *why) {
+  std::fprintf(stderr,
+               "nvxdp: %s\nusage: nvxdp -c CONFIG [--object PATH] [--mode auto|native|generic] "
+               "[--counters-json PATH] [--check-config]\n",
+               why);
+  return 2;
+}
+
+// The interface's driver ("veth", "mlx5_core"), from ETHTOOL_GDRVINFO.
+std::string interface_driver(const std::string &name) {
+  ethtool_drvinfo info{};
+  info.cmd = ETHTOOL_GDRVINFO;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_data = reinterpret_cast<char *>(&info);
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return "?";
+  const int rc = ioctl(fd, SIOCETHTOOL, &ifr);
+  close(fd);
+  return rc == 0 ? std::string(info.driver) : "?";
+}
+
+std::optional<MacAddress> interface_mac(const std::string &name) {
+  std::ifstream f("/sys/class/net/" + name + "/address");
+  std::string text;
+  if (!(f >> text)) return std::nullopt;
+  return parse_mac(text);
+}
+
+// The object beside the build tree's binary, else where meson installs it.
+std::string default_object(const char *argv0) {
+  std::error_code ec;
+  const auto self = std::filesystem::canonical(std::filesystem::path("/proc/self/exe"), ec);
+  const auto built = self.parent_path().parent_path().parent_path() / "drivers" / "xdp" / "nve_xdp.bpf.o";
+  if (!ec && std::filesystem::exists(built)) return built.string();
+  (void)argv0;
+  return NVE_XDP_INSTALLED;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::string config_path, object, mode = "auto", counters_json;
+  bool check_only = false;
+  for (int i = 1; i < argc; i++) {
+    const std::string a = argv[i];
+    auto value = [&]() -> const char * { return i + 1 < argc ? argv[++i] : nullptr; };
+    if (a == "-c" || a == "--config") {
+      const char *v = value();
+      if (!v) return usage("-c needs a file");
+      config_path = v;
+    } else if (a == "--object") {
+      const char *v = value();
+      if (!v) return usage("--object needs a file");
+      object = v;
+    } else if (a == "--mode") {
+      const char *v = value();
+      if (!v || (std::string(v) != "auto" && std::string(v) != "native" && std::string(v) != "generic"))
+        return usage("--mode is auto, native or generic");
+      mode = v;
+    } else if (a == "--counters-json") {
+      const char *v = value();
+      if (!v) return usage("--counters-json needs a file");
+      counters_json = v;
+    } else if (a == "--check-config") {
+      check_only = true;
+    } else {
+      return usage(("unknown argument " + a).c_str());
+    }
+  }
+  if (config_path.empty()) return usage("-c CONFIG is required");
+  if (object.empty()) object = default_object(argv[0]);
+
+  NvedConfig cfg;
+  std::vector<RouteChange> routes;
+  try {
+    cfg = load_config_file(config_path);
+    routes = static_routes(cfg);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
+  if (!cfg.gateway_mac_ipv4)
+    return std::fprintf(stderr, "%s: fabric_gateway.mac is required in XDP mode (no ARP resolution yet)\n",
+                        config_path.c_str()),
+           1;
+  struct Port {
+    const PortConfig *cfg;
+    std::string interface;
+    unsigned ifindex;
+    MacAddress mac;
+    std::string driver;
+  };
+  std::vector<Port> ports;
+  for (const auto &p : cfg.ports) {
+    Port port{&p, p.interface.empty() ? p.name : p.interface, 0, {}, ""};
+    port.ifindex = if_nametoindex(port.interface.c_str());
+    auto mac = interface_mac(port.interface);
+    if (!port.ifindex || !mac)
+      return std::fprintf(stderr, "%s: port %s: no interface %s\n", config_path.c_str(), p.name.c_str(),
+                          port.interface.c_str()),
+             1;
+    port.mac = *mac;
+    port.driver = interface_driver(port.interface);
+    ports.push_back(port);
+  }
+  if (check_only) {
+    std::printf("%s: valid for XDP mode (%zu ports, %zu routes)\n", config_path.c_str(), ports.size(), routes.size());
+    return 0;
+  }
+
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGHUP, SIG_IGN);
+  std::unique_ptr<drivers::XdpProgram> prog;
+  try {
+    prog = std::make_unique<drivers::XdpProgram>(object);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "nvxdp: %s\n", e.what());
+    return 1;
+  }
+  dp::DataplaneSettings ds;  // for dp::ingress_vn: the fabric port's VN is nve.fabric_vn
+  ds.fabric_vn = cfg.fabric_vn;
+  dp::FabricParams fabric;
+  for (const auto &port : ports) {
+    dp::PortSettings ps;
+    ps.role = port.cfg->role == PortConfig::Role::Fabric ? dp::PortRole::Fabric : dp::PortRole::Access;
+    ps.vn = port.cfg->vn;
+    prog->set_port(port.cfg->port_id, port.ifindex, port.mac, dp::ingress_vn(ds, ps), port.cfg->vlan);
+    prog->set_redirect(port.cfg->port_id, port.ifindex);
+    if (port.cfg->role == PortConfig::Role::Fabric) {
+      fabric.port = port.cfg->port_id;
+      fabric.port_mac = port.mac;
+    }
+  }
+  fabric.gateway_mac_v4 = cfg.gateway_mac_ipv4;
+  fabric.gateway_mac_v6 = cfg.gateway_mac_ipv6;
+  fabric.own_v4 = cfg.nve_ipv4;
+  fabric.own_v6 = cfg.nve_ipv6;
+  fabric.outer_ttl = cfg.tunnel_ttl;
+  nve_xdp_settings set{};
+  set.tunnel_mtu = cfg.tunnel_mtu;
+  set.dscp_set = cfg.tunnel_dscp >= 0;
+  set.dscp = static_cast<uint8_t>(cfg.tunnel_dscp >= 0 ? cfg.tunnel_dscp : 0);
+  if (cfg.nve_ipv4.is_v4()) std::memcpy(&set.own_v4[set.n_own++], cfg.nve_ipv4.bytes.data(), 4);
+  // veth: XDP_TX frames did not reach the peer, redirected ones did
+  // (docs/xdp.md): send back out the same port by redirection there.
+  for (const auto &port : ports) set.tx_redirect |= port.driver == "veth";
+  drivers::XdpRoutes table(*prog, fabric, set);
+  const auto res = table.apply(routes);
+  for (const auto &e : res.errors)
+    spdlog::warn("route vn {} {} not installed: {}", routes[e.index].route.vn, routes[e.index].route.address.to_string(),
+                 e.reason);
+  spdlog::info("nvxdp: {} route(s) installed ({} NVE header(s)), {} refused", res.applied, table.nve_count(),
+               res.errors.size());
+
+  // Attach everywhere, or nowhere: a port left without the program would
+  // forward nothing nvmove routes.
+  std::vector<unsigned> attached;
+  auto detach_all = [&] {
+    for (unsigned ifindex : attached) bpf_xdp_detach(static_cast<int>(ifindex), 0, nullptr);
+    attached.clear();
+  };
+  for (const auto &port : ports) {
+    int rc = -1;
+    std::string used;
+    if (mode != "generic") {
+      rc = bpf_xdp_attach(static_cast<int>(port.ifindex), prog->program_fd(), XDP_FLAGS_DRV_MODE, nullptr);
+      used = "native";
+    }
+    if (rc != 0 && mode != "native") {
+      rc = bpf_xdp_attach(static_cast<int>(port.ifindex), prog->program_fd(), XDP_FLAGS_SKB_MODE, nullptr);
+      used = "generic";
+    }
+    if (rc != 0) {
+      spdlog::error("port {} ({}): cannot attach XDP ({} mode): {}", port.cfg->name, port.interface, mode,
+                    std::strerror(-rc));
+      detach_all();
+      return 1;
+    }
+    attached.push_back(port.ifindex);
+    spdlog::info("port {} ({}, ifindex {}, driver {}, MAC {}): XDP attached, {} mode", port.cfg->name,
+                 port.interface, port.ifindex, port.driver, mac_to_string(port.mac), used);
+  }
+  spdlog::info("nvxdp running");
+  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  spdlog::info("nvxdp stopping: detaching");
+  detach_all();
+  if (!counters_json.empty()) {
+    nlohmann::json counters = nlohmann::json::object();
+    for (size_t c = 0; c < dp::kCounterCount; c++)
+      counters[dp::kCounterInfo[c].name] = prog->counter(static_cast<uint32_t>(c));
+    std::ofstream out(counters_json);
+    out << nlohmann::json{{"counters", counters}}.dump(1) << "\n";
+  }
+  return 0;
+}

@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""End to end in XDP mode (issue 16): nvxdp attached to veths in namespaces.
+
+    sudo /usr/bin/python3 tests/e2e/xdp_veth_test.py [--nvxdp P] [--keep-logs]
+
+The topology of vm_namespace_test.py (its helpers and process handling are
+reused): ns nve holds the NVE's two veths, its fabric port toward ns fab
+(the gateway and correspondent 192.0.2.254, routing 10.0.0.0/24 via
+192.0.2.1) and its access port toward ns vm (the VM 10.0.0.5). In XDP mode
+the NVE's kernel answers ARP (the program passes it), so it holds
+192.0.2.1/24 and 10.0.0.1/24; the veth peers take redirected frames with GRO
+on. nvxdp runs nved's configuration format: the VM local on the access port,
+10.0.0.9 moved to 198.51.100.2, the gateway's MAC static. Sub-tests:
+
+  attach       nvxdp checks the configuration, attaches to both ports (native XDP
+               on veth) and says it runs
+  local        every datagram from the correspondent to 10.0.0.5 reaches the VM,
+               TTL 63 (decremented once by the program)
+  encap        every datagram to 10.0.0.9 leaves the fabric port as IPv4-in-IPv4
+               192.0.2.1 -> 198.51.100.2 to the gateway's MAC (tshark on the
+               gateway's side: inner 192.0.2.254 -> 10.0.0.9, TTL 63, outer
+               checksum verified, nothing malformed)
+  stop         SIGTERM: exit 0, both ports detached, the counters written:
+               delivered_local and encap_ipv4_in_ipv4 as sent
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vm_namespace_test as base  # noqa: E402
+
+log, sh, wait_until, read = base.log, base.sh, base.wait_until, base.read
+DEFAULT_NVXDP = os.path.join(base.REPO, "build", "control", "nvxdp", "nvxdp")
+N_LOCAL = 40
+N_ENCAP = 30
+
+
+def xdp_attached(ns, ifn):
+    j = json.loads(sh("ip", "-n", ns, "-j", "link", "show", "dev", ifn).stdout)
+    return "xdp" in j[0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--nvxdp", default=DEFAULT_NVXDP)
+    ap.add_argument("--keep-logs", action="store_true")
+    args = ap.parse_args()
+    if not base.preflight([("nvxdp", args.nvxdp)]):
+        return 1
+
+    def on_signal(signum, _frame):
+        raise base.Interrupted("signal %d" % signum)
+
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+    tmp = tempfile.mkdtemp(prefix="nvmove-xdp-e2e-")
+    env = base.Env(args.nvxdp, tmp)
+    res = base.Results(expected=4)
+    log_path, counters = os.path.join(tmp, "nvxdp.log"), os.path.join(tmp, "counters.json")
+    try:
+        env.setup()
+        nve, fab, vm = env.ns_nve, env.ns_fab, env.ns_vm
+        sh("ip", "-n", nve, "addr", "add", base.NVE_IP + "/24", "dev", env.if_fab_nve)
+        sh("ip", "-n", nve, "addr", "add", base.VM_GW + "/24", "dev", env.if_vm_nve)
+        for ns, ifn in ((vm, env.if_vm), (fab, env.if_fab_gw), (nve, env.if_fab_nve), (nve, env.if_vm_nve)):
+            sh("ip", "netns", "exec", ns, "ethtool", "-K", ifn, "gro", "on")  # NAPI: XDP frames accepted
+        with open(env.config, "w") as fh:
+            fh.write("""\
+ports:
+  - {name: fabric, role: fabric, port_id: 0, interface: %s}
+  - {name: vms, role: access, port_id: 1, interface: %s}
+nve: {ipv4: %s}
+fabric_gateway: {ipv4: %s, mac: "%s"}
+local_vms:
+  - {port: vms, mac: "%s", addresses: [%s]}
+moved_vms:
+  - {vn: 0, addresses: [%s], nve: %s}
+""" % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, base.GW_IP, env.gw_mac, env.vm_mac, base.VM_IP,
+                base.MOVED_IP, base.MOVED_NVE))
+        r = sh("ip", "netns", "exec", nve, args.nvxdp, "-c", env.config, "--check-config", check=False)
+        check_ok = r.returncode == 0
+        log("nvxdp --check-config: %s%s" % (r.stdout.strip(), r.stderr.strip()))
+
+        cap_out, cap_err = os.path.join(tmp, "capture.txt"), os.path.join(tmp, "tshark.err")
+        tshark = ["tshark", "-n", "-l", "-i", env.if_fab_gw, "-f", "ip proto 4", "-a", "duration:60",
+                  "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+                  "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"]
+        for f in base.CAPTURE_FIELDS:
+            tshark += ["-e", f]
+        cap = env.spawn("tshark", fab, tshark, cap_out, cap_err)
+
+        nvxdp = env.spawn("nvxdp", nve, [args.nvxdp, "-c", env.config, "--counters-json", counters], log_path)
+        up = wait_until(lambda: "nvxdp running" in read(log_path) or nvxdp.poll() is not None, 10)
+        attached = [ifn for ifn in (env.if_fab_nve, env.if_vm_nve) if xdp_attached(nve, ifn)]
+        native = read(log_path).count("XDP attached, native mode")
+        log("nvxdp: %s" % " | ".join(l.split("] ")[-1] for l in read(log_path).splitlines()[-4:]))
+        res.record("attach", check_ok and bool(up) and nvxdp.poll() is None and len(attached) == 2 and native == 2,
+                   "configuration checked; XDP on %s, %d in native mode" % (attached, native))
+        if nvxdp.poll() is not None:
+            raise RuntimeError("nvxdp exited:\n%s" % read(log_path))
+        if not wait_until(lambda: "Capturing on" in read(cap_err) or cap.poll() is not None, 20):
+            raise RuntimeError("tshark did not start:\n%s" % read(cap_err))
+
+        # ---- local delivery --------------------------------------------------------
+        ready = os.path.join(tmp, "vm.ready")
+        listen_out = os.path.join(tmp, "vm.recv")
+        env.spawn("listener", vm, [base.PYTHON, base.__file__, "--helper", "listen", str(base.UDP_PORT), ready, "30"],
+                  listen_out, os.path.join(tmp, "vm.err"))
+        if not wait_until(lambda: os.path.exists(ready), 10):
+            raise RuntimeError("listener not ready:\n%s" % read(os.path.join(tmp, "vm.err")))
+        env.helper(fab, "udpsend", base.VM_IP, str(base.UDP_PORT), str(N_LOCAL), "L")
+        wait_until(lambda: len(base.count_tag(base.listener_lines(listen_out), "L")) >= N_LOCAL, 5)
+        got = base.count_tag(base.listener_lines(listen_out), "L")
+        ttls = sorted({l["ttl"] for l in got})
+        res.record("local", len(got) == N_LOCAL and ttls == [63],
+                   "%d of %d datagrams to %s reached the VM, TTL %s (need 63: one hop)" % (
+                       len(got), N_LOCAL, base.VM_IP, ttls))
+
+        # ---- encapsulation toward the moved VM's NVE ---------------------------------
+        env.helper(fab, "udpsend", base.MOVED_IP, str(base.MOVED_PORT), str(N_ENCAP), "E")
+        good = lambda row: (row["ip.src"] == "%s,%s" % (base.NVE_IP, base.GW_IP)  # noqa: E731
+                            and row["ip.dst"] == "%s,%s" % (base.MOVED_NVE, base.MOVED_IP)
+                            and row["ip.proto"] == "4,17" and row["ip.ttl"].split(",")[1] == "63"
+                            and row["ip.checksum.status"].split(",")[0] == "1")
+        wait_until(lambda: sum(good(r) for r in base.capture_rows(cap_out)) >= N_ENCAP, 5)
+        for ns, ifn in ((nve, env.if_fab_nve), (fab, env.if_fab_gw)):  # veth's XDP counters, for diagnosis
+            st = sh("ip", "netns", "exec", ns, "ethtool", "-S", ifn, check=False).stdout
+            log("%s: %s" % (ifn, " ".join(l.strip() for l in st.splitlines() if "xdp" in l and not l.strip().endswith(": 0"))))
+        cap.send_signal(signal.SIGINT)
+        try:
+            cap.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        rows = base.capture_rows(cap_out)
+        ok_rows = [r for r in rows if good(r)]
+        problems = [base.row_problems(r) for r in rows if base.row_problems(r)]
+        if rows:
+            log("first tunnelled frame: %s" % rows[0])
+        res.record("encap", len(ok_rows) == N_ENCAP and len(rows) == N_ENCAP and not problems,
+                   "%d IPv4-in-IPv4 frames on the gateway's side, %d of them %s -> %s carrying %s -> %s with TTL 63 "
+                   "and a verified outer checksum (sent %d); problems: %s" % (
+                       len(rows), len(ok_rows), base.NVE_IP, base.MOVED_NVE, base.GW_IP, base.MOVED_IP, N_ENCAP,
+                       problems[:3]))
+
+        # ---- stop ---------------------------------------------------------------------
+        rc = base.Env.stop(nvxdp, term_timeout=10)
+        still = [ifn for ifn in (env.if_fab_nve, env.if_vm_nve) if xdp_attached(nve, ifn)]
+        try:
+            with open(counters) as fh:
+                c = json.load(fh)["counters"]
+        except (OSError, ValueError, KeyError):
+            c = {}
+        log("nvxdp exit %s; non-zero counters: %s" % (rc, {k: v for k, v in c.items() if v}))
+        res.record("stop", rc == 0 and not still and c.get("delivered_local", 0) >= N_LOCAL
+                   and c.get("encap_ipv4_in_ipv4") == N_ENCAP,
+                   "exit %s, XDP still on %s, delivered_local %s (>= %d), encap_ipv4_in_ipv4 %s (%d)" % (
+                       rc, still, c.get("delivered_local"), N_LOCAL, c.get("encap_ipv4_in_ipv4"), N_ENCAP))
+    except base.Interrupted as e:
+        log("interrupted (%s): cleaning up" % e)
+    except Exception as e:  # a setup failure: the remaining sub-tests count as failed
+        log("ERROR: %s: %s" % (type(e).__name__, e))
+    finally:
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
+        if res.incomplete():
+            log("nvxdp.log:\n%s" % read(log_path)[-3000:])
+        env.cleanup()
+        res.keep_or_remove(tmp, args.keep_logs)
+    return res.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
