@@ -838,11 +838,7 @@ def main():
     if not base.preflight([("nved", args.nved), ("nvectl", args.nvectl), ("nvad", args.nvad)]):
         return 1
 
-    def on_signal(signum, _frame):
-        raise base.Interrupted("signal %d" % signum)
-
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, on_signal)
+    base.raise_on_signals()
 
     tmp = tempfile.mkdtemp(prefix="nvmove-move-e2e-")
     env = MoveEnv(args, tmp)
@@ -1626,8 +1622,7 @@ def main():
     except Exception as e:  # a setup failure: the remaining sub-tests count as failed
         log("ERROR: %s: %s" % (type(e).__name__, e))
     finally:
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)
+        base.ignore_signals()
         for path in (stop_path, stop_listeners):
             try:
                 open(path, "w").close()

@@ -635,6 +635,22 @@ def row_problems(row):
     return probs
 
 
+def raise_on_signals():
+    """SIGINT, SIGTERM and SIGHUP raise Interrupted, so that a test's
+    `finally` stops what it started and removes its namespaces."""
+    def on_signal(signum, _frame):
+        raise Interrupted("signal %d" % signum)
+
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+
+def ignore_signals():
+    """While cleaning up: a second signal must not interrupt the cleanup."""
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_IGN)
+
+
 def preflight(binaries):
     """Root, the tools, scapy and the built binaries ((name, path) pairs).
     Prints the reason and the closing line and returns False if any is
@@ -669,11 +685,7 @@ def main():
     if not preflight([("nved", args.nved)]):
         return 1
 
-    def on_signal(signum, _frame):
-        raise Interrupted("signal %d" % signum)
-
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, on_signal)
+    raise_on_signals()
 
     tmp = tempfile.mkdtemp(prefix="nved-e2e-")
     env = Env(args.nved, tmp, args.pmd, args.jumbo)
@@ -951,8 +963,7 @@ def main():
     except Exception as e:  # a setup failure: the remaining sub-tests count as failed
         log("ERROR: %s" % e)
     finally:
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)
+        ignore_signals()
         try:
             if res.failed:
                 log("nved log (last 40 lines):\n" + "\n".join(read(env.nved_log).splitlines()[-40:]))

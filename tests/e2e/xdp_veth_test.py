@@ -30,7 +30,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vm_namespace_test as base  # noqa: E402
@@ -54,11 +53,7 @@ def main():
     if not base.preflight([("nvxdp", args.nvxdp)]):
         return 1
 
-    def on_signal(signum, _frame):
-        raise base.Interrupted("signal %d" % signum)
-
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, on_signal)
+    base.raise_on_signals()
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-e2e-")
     env = base.Env(args.nvxdp, tmp)
     res = base.Results(expected=4)
@@ -166,8 +161,7 @@ moved_vms:
     except Exception as e:  # a setup failure: the remaining sub-tests count as failed
         log("ERROR: %s: %s" % (type(e).__name__, e))
     finally:
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)
+        base.ignore_signals()
         if res.incomplete():
             log("nvxdp.log:\n%s" % read(log_path)[-3000:])
         env.cleanup()
