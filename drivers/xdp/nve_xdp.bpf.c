@@ -122,11 +122,55 @@ static __always_inline int source_never_forwarded(__u8 first_octet) {
   return first_octet == 0 || first_octet == 127 || first_octet >= 224;
 }
 
-static __always_inline int own_address(const struct nve_xdp_settings *set, __u32 daddr) {
-  int own = 0;
+// Which of our own addresses `daddr` is (its index), or -1.
+static __always_inline int own_index(const struct nve_xdp_settings *set, __u32 daddr) {
+  int found = -1;
 #pragma unroll
-  for (int i = 0; i < NVE_XDP_MAX_OWN; i++) own |= i < set->n_own && set->own_v4[i] == daddr;
-  return own;
+  for (int i = 0; i < NVE_XDP_MAX_OWN; i++)
+    if (found < 0 && i < set->n_own && set->own_v4[i] == daddr) found = i;
+  return found;
+}
+
+// Tunnels are decapsulated only from known NVEs (docs/protocol.md 7, "Who
+// may tunnel to an NVE"): tunnel.peers, then the peers learnt from nvad.
+static __always_inline int peer_known(const struct nve_xdp_settings *set, __u32 saddr) {
+  int known = 0;
+#pragma unroll
+  for (int i = 0; i < NVE_XDP_MAX_PEER_PREFIXES; i++)
+    known |= i < set->n_peers && (saddr & set->peer_mask[i]) == set->peer_v4[i];
+  if (known) return 1;
+  struct nve_xdp_key key = {};
+  key.vn = NVE_XDP_PEER_VN;
+  key.family = 4;
+  __builtin_memcpy(key.addr, &saddr, 4);
+  struct nve_xdp_route *r = bpf_map_lookup_elem(&nve_routes, &key);
+  return r && r->kind == NVE_XDP_PEER;
+}
+
+// RFC 6040 section 4.2 (dataplane/ecn.h): the inner ECN field after
+// decapsulation, -1 to drop; *log: a combination worth logging.
+static __always_inline int ecn_decapsulate(__u8 inner, __u8 outer, int *log) {
+  *log = 0;
+  if (inner == 0) {
+    *log = outer != 0;
+    return outer == 3 ? -1 : 0;
+  }
+  if (outer == 3) return 3;
+  if (inner == 3) {
+    *log = outer == 1;
+    return 3;
+  }
+  if (outer == 1) return 1;
+  return inner;
+}
+
+static __always_inline void ipv4_checksum_set(struct iphdr *ip) {
+  ip->check = 0;
+  const __u16 *w = (const __u16 *)ip;
+  __u32 sum = 0;
+#pragma unroll
+  for (int i = 0; i < 10; i++) sum += w[i];
+  ip->check = fold(sum);
 }
 
 #define COUNT(cnt, name) ((cnt)->c[NVE_XDP_C_##name]++)  // per CPU: no atomic needed
@@ -179,15 +223,89 @@ int nve_xdp(struct xdp_md *ctx) {
   if (source_never_forwarded(((__u8 *)&ip->saddr)[0])) return DROP(cnt, drop_ipv4_bad_source);
   if (((__u8 *)&ip->daddr)[0] >= 224) return DROP(cnt, drop_ip_multicast);
   if (!mac_equal(eth->h_dest, port->mac)) return DROP(cnt, drop_l2_not_for_us);
-  if (own_address(set, ip->daddr)) return XDP_PASS;  // tunnels to decapsulate, echo: the kernel
+
+  // IPv4-in-IPv4 to one of our addresses, on the fabric port, from a known
+  // NVE: decapsulated into the VN of the address it was sent to (classify.cc's
+  // decapsulate(), its checks in its order). Anything else to our addresses
+  // (echo, IPv6 inside): the kernel.
+  __u32 vn = port->vn;
+  struct iphdr *inner = 0;
+  int new_ecn = -1, ecn_log = 0;
+  const int own = own_index(set, ip->daddr);
+  if (own >= 0) {
+    if (ip->protocol != IPPROTO_IPIP || in != set->fabric_port) return XDP_PASS;
+    if (!peer_known(set, ip->saddr)) return DROP(cnt, drop_decap_unknown_peer);
+    if (ip->frag_off & bpf_htons(0x3fff)) return DROP(cnt, drop_decap_fragmented);
+    inner = (void *)(ip + 1);
+    const __u32 inner_avail = tot - sizeof(struct iphdr);
+    if (inner_avail >= 1) {
+      if ((void *)inner + 1 > data_end) return XDP_ABORTED;
+      if ((*(__u8 *)inner >> 4) != 4) return DROP(cnt, drop_decap_inner_bad);
+    }
+    if (inner_avail < sizeof(struct iphdr) || (void *)(inner + 1) > data_end) return DROP(cnt, drop_ipv4_truncated);
+    const __u32 inner_ihl = inner->ihl * 4u;
+    if (inner_ihl < sizeof(struct iphdr) || inner_ihl > inner_avail) return DROP(cnt, drop_ipv4_bad_ihl);
+    const __u32 inner_tot = bpf_ntohs(inner->tot_len);
+    if (inner_tot < inner_ihl || inner_tot > inner_avail) return DROP(cnt, drop_ipv4_bad_length);
+    if (inner_ihl > sizeof(struct iphdr)) return XDP_PASS;  // inner options: the kernel
+    if (!ipv4_checksum_ok(inner)) return DROP(cnt, drop_ipv4_bad_checksum);
+    if (source_never_forwarded(((__u8 *)&inner->saddr)[0])) return DROP(cnt, drop_ipv4_bad_source);
+    // Counted decapsulated (as the DPDK path counts) on every outcome but a
+    // pass: what goes to the kernel leaves untouched and uncounted.
+    if (((__u8 *)&inner->daddr)[0] >= 224) return COUNT(cnt, decap_ipv4_outer), DROP(cnt, drop_ip_multicast);
+    new_ecn = ecn_decapsulate(inner->tos & 3, ip->tos & 3, &ecn_log);
+    if (new_ecn < 0) {
+      COUNT(cnt, decap_ipv4_outer);
+      COUNT(cnt, decap_ecn_logged);
+      return DROP(cnt, drop_decap_ecn_ce_not_ect);
+    }
+    vn = set->own_vn[own & (NVE_XDP_MAX_OWN - 1)];
+  }
+  struct iphdr *l3 = inner ? inner : ip;
 
   struct nve_xdp_key key = {};
-  key.vn = port->vn;
+  key.vn = vn;
   key.family = 4;
-  __builtin_memcpy(key.addr, &ip->daddr, 4);
+  __builtin_memcpy(key.addr, &l3->daddr, 4);
   struct nve_xdp_route *route = bpf_map_lookup_elem(&nve_routes, &key);
   if (!route) return XDP_PASS;  // no host route: the kernel's routing table
-  if (ip->ttl <= 1) return DROP(cnt, drop_ttl_exceeded);  // no Time Exceeded from here yet
+  if (l3->ttl <= 1) {
+    if (inner) COUNT(cnt, decap_ipv4_outer);
+    return DROP(cnt, drop_ttl_exceeded);  // no Time Exceeded from here yet
+  }
+
+  if (inner) {
+    // Decapsulated: only to a local VM (a tunnel onward, re-encapsulation,
+    // is the kernel's for now: docs/xdp.md).
+    if (route->kind != NVE_XDP_LOCAL) return XDP_PASS;
+    __u32 out = route->port;
+    struct nve_xdp_port *op = bpf_map_lookup_elem(&nve_ports, &out);
+    if (!op || !op->ifindex) return XDP_ABORTED;
+    const __u32 inner_tot = bpf_ntohs(inner->tot_len);
+    if (trim_to(ctx, sizeof(struct ethhdr) + sizeof(struct iphdr) + inner_tot)) return DROP(cnt, drop_l2_truncated);
+    data = (void *)(long)ctx->data;
+    data_end = (void *)(long)ctx->data_end;
+    inner = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
+    if ((void *)(inner + 1) > data_end) return XDP_ABORTED;
+    inner->tos = (inner->tos & ~3) | (__u8)new_ecn;
+    inner->ttl--;
+    ipv4_checksum_set(inner);
+    COUNT(cnt, decap_ipv4_outer);
+    if (ecn_log) COUNT(cnt, decap_ecn_logged);
+    // The outer header goes: Ethernet moves up by its size.
+    if (bpf_xdp_adjust_head(ctx, (int)sizeof(struct iphdr))) return XDP_ABORTED;
+    data = (void *)(long)ctx->data;
+    data_end = (void *)(long)ctx->data_end;
+    eth = data;
+    if ((void *)(eth + 1) > data_end) return XDP_ABORTED;
+    __builtin_memcpy(eth->h_dest, route->mac, 6);
+    __builtin_memcpy(eth->h_source, op->mac, 6);
+    eth->h_proto = bpf_htons(ETH_P_IP);
+    COUNT(cnt, delivered_local);
+    COUNT(cnt, tx_packets);
+    if (out == in && !set->tx_redirect) return XDP_TX;
+    return bpf_redirect_map(&nve_tx_ports, out, 0);
+  }
 
   if (route->kind == NVE_XDP_LOCAL) {
     __u32 out = route->port;
@@ -221,8 +339,7 @@ int nve_xdp(struct xdp_md *ctx) {
   data = (void *)(long)ctx->data;
   data_end = (void *)(long)ctx->data_end;
   if (data + 34 + sizeof(struct iphdr) > data_end) return XDP_ABORTED;
-  struct iphdr *inner = data + 34;
-  decrement_ttl(inner);
+  decrement_ttl((struct iphdr *)(data + 34));  // the packet being tunnelled
   __builtin_memcpy(data, nve->hdr, 34);
   struct iphdr *outer = data + 14;
   outer->tos = set->dscp_set ? (__u8)((set->dscp << 2) | (inner_tos & 3)) : inner_tos;

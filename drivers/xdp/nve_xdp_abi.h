@@ -39,6 +39,8 @@ struct nve_xdp_key {
 
 #define NVE_XDP_LOCAL 1  /* deliver on `port` to `mac` */
 #define NVE_XDP_TUNNEL 2 /* encapsulate toward NVE template `nve` */
+#define NVE_XDP_PEER 3   /* key (NVE_XDP_PEER_VN, an NVE's address): tunnels from it are decapsulated */
+#define NVE_XDP_PEER_VN 0xFFFFFFFFu /* common/route_change.h's kTunnelPeerVn: no VN is it */
 
 struct nve_xdp_route {
   nve_u8 kind;
@@ -67,19 +69,24 @@ struct nve_xdp_nve {
 };
 
 #define NVE_XDP_MAX_OWN 8
+#define NVE_XDP_MAX_PEER_PREFIXES 16
 
 /* Fast-path settings (one entry). */
 struct nve_xdp_settings {
   nve_u16 tunnel_mtu; /* largest outer IP packet */
   nve_u8 dscp_set;    /* 0: copy the inner DSCP; 1: write `dscp` */
   nve_u8 dscp;
-  nve_u8 n_own;       /* own IPv4 addresses below: packets to them go to the kernel */
+  nve_u8 n_own;       /* own IPv4 addresses below */
   /* 1: send back out the receiving port with bpf_redirect_map, not XDP_TX
    * (veth: its XDP_TX frames did not reach the peer on the test machines'
    * kernel, redirected ones did). */
   nve_u8 tx_redirect;
-  nve_u16 pad;
-  nve_u32 own_v4[NVE_XDP_MAX_OWN]; /* network order */
+  nve_u8 fabric_port; /* tunnels are decapsulated only from it */
+  nve_u8 n_peers;     /* tunnel.peers prefixes below */
+  nve_u32 own_v4[NVE_XDP_MAX_OWN]; /* network order: IPv4-in-IPv4 to one is decapsulated */
+  nve_u32 own_vn[NVE_XDP_MAX_OWN]; /* the VN its tunnels carry ("Tenants on the fabric") */
+  nve_u32 peer_v4[NVE_XDP_MAX_PEER_PREFIXES];   /* network order, masked */
+  nve_u32 peer_mask[NVE_XDP_MAX_PEER_PREFIXES]; /* network order */
 };
 
 /* Every counter, one per-CPU entry: one lookup per packet. */
@@ -96,6 +103,6 @@ NVE_XDP_ASSERT_SIZE(nve_xdp_key, 24);
 NVE_XDP_ASSERT_SIZE(nve_xdp_route, 16);
 NVE_XDP_ASSERT_SIZE(nve_xdp_port, 16);
 NVE_XDP_ASSERT_SIZE(nve_xdp_nve, 40);
-NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 40);
+NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 200);
 
 #endif

@@ -1,10 +1,28 @@
 #include "drivers/xdp/xdp_routes.h"
 
+#include <arpa/inet.h>
+
 #include <cstring>
 
 #include "dataplane/tunnel_template.h"
 
 namespace nvmove::drivers {
+
+static_assert(kTunnelPeerVn == NVE_XDP_PEER_VN, "the program looks tunnel peers up where the table keeps them");
+
+bool set_tunnel_peers(nve_xdp_settings &s, std::span<const IpPrefix> peers) {
+  s.n_peers = 0;
+  for (const IpPrefix &p : peers) {
+    if (!p.address.is_v4()) continue;
+    if (s.n_peers >= NVE_XDP_MAX_PEER_PREFIXES) return false;
+    const uint32_t mask = p.length == 0 ? 0 : htonl(~uint32_t{0} << (32 - p.length));
+    uint32_t a;
+    std::memcpy(&a, p.address.bytes.data(), 4);
+    s.peer_mask[s.n_peers] = mask;
+    s.peer_v4[s.n_peers++] = a & mask;
+  }
+  return true;
+}
 
 XdpRoutes::XdpRoutes(XdpProgram &prog, const dp::FabricParams &fabric, const nve_xdp_settings &settings)
     : prog_(prog), fabric_(fabric), settings_(settings) {
@@ -14,12 +32,15 @@ XdpRoutes::XdpRoutes(XdpProgram &prog, const dp::FabricParams &fabric, const nve
 // The settings' own addresses (nve.ipv4) and the own endpoints of routes.
 void XdpRoutes::write_settings() {
   nve_xdp_settings s = settings_;
-  for (const auto &[address, users] : own_) {
+  for (const auto &[address, own] : own_) {
     uint32_t a;
     std::memcpy(&a, address.bytes.data(), 4);
     bool listed = false;
     for (uint32_t i = 0; i < s.n_own; i++) listed = listed || s.own_v4[i] == a;
-    if (!listed && s.n_own < NVE_XDP_MAX_OWN) s.own_v4[s.n_own++] = a;
+    if (!listed && s.n_own < NVE_XDP_MAX_OWN) {
+      s.own_vn[s.n_own] = own.vn;
+      s.own_v4[s.n_own++] = a;
+    }
   }
   prog_.set_settings(s);
 }
@@ -47,7 +68,7 @@ void XdpRoutes::release(const IpAddress &address, const RouteAction &action) {
       nves_.erase(it);
     }
   } else if (std::holds_alternative<OwnEndpoint>(action)) {
-    if (--own_[address] == 0) own_.erase(address);
+    if (--own_[address].routes == 0) own_.erase(address);
     write_settings();
   }
 }
@@ -55,11 +76,12 @@ void XdpRoutes::release(const IpAddress &address, const RouteAction &action) {
 std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
   const HostRoute &route = c.route;
   if (const auto *own = std::get_if<OwnEndpoint>(&c.action)) {
-    (void)own;
     if (!route.address.is_v4()) return std::string("IPv6 own endpoints are not in the XDP program yet");
     if (!own_.count(route.address) && own_.size() + settings_.n_own >= NVE_XDP_MAX_OWN)
       return "more than " + std::to_string(NVE_XDP_MAX_OWN) + " own IPv4 addresses";
-    own_[route.address]++;
+    Own &o = own_[route.address];
+    o.vn = own->vn;
+    o.routes++;
     if (auto old = routes_.find(route); old != routes_.end()) {
       if (!std::holds_alternative<OwnEndpoint>(old->second)) prog_.delete_route(xdp_key(route.vn, route.address));
       release(route.address, old->second);
@@ -97,8 +119,10 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
     it->second.routes++;  // before a replaced route releases the same NVE
     r.kind = NVE_XDP_TUNNEL;
     r.nve = it->second.index;
+  } else if (std::holds_alternative<TunnelPeer>(c.action)) {
+    r.kind = NVE_XDP_PEER;  // (route.vn is kTunnelPeerVn, NVE_XDP_PEER_VN)
   } else {
-    return std::string("tunnel peers are not in the XDP program (decapsulation is the kernel's)");
+    return std::string("unknown route action");
   }
   prog_.set_route(xdp_key(route.vn, route.address), r);
   if (auto old = routes_.find(route); old != routes_.end()) release(route.address, old->second);

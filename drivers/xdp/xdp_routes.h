@@ -3,9 +3,10 @@
 // maps, the destination NVEs' outer headers are built by the DPDK path's own
 // template builder (dataplane/tunnel_template.h) and shared by every route
 // toward the same NVE. What the program does not carry yet is refused with a
-// reason, never written half: IPv6 destinations or NVEs, VLAN access ports,
-// tunnel peers (decapsulation is the kernel's in XDP mode). Own endpoints
-// go to the program's settings (packets to them: the kernel).
+// reason, never written half: IPv6 destinations or NVEs, VLAN access ports.
+// Own endpoints go to the program's settings with the VN their tunnels
+// carry; the tunnel peers learnt from nvad to the route map, where the
+// program looks a tunnel's source up.
 #pragma once
 
 #include <cstdint>
@@ -19,11 +20,16 @@
 
 namespace nvmove::drivers {
 
+// The IPv4 prefixes of `peers` (tunnel.peers) into the settings; false if
+// more than the program holds.
+bool set_tunnel_peers(nve_xdp_settings &s, std::span<const IpPrefix> peers);
+
 class XdpRoutes final : public RouteBackend {
  public:
   // `fabric`: the fabric port, its MAC, the gateway's MACs, our addresses
   // (the outer headers); `settings`: the rest of the program's settings,
-  // its own_v4 holding nve.ipv4 (routes add the VN endpoints).
+  // its own_v4 / own_vn holding nve.ipv4 and nve.fabric_vn (routes add the
+  // VN endpoints), its peers the IPv4 tunnel.peers.
   XdpRoutes(XdpProgram &prog, const dp::FabricParams &fabric, const nve_xdp_settings &settings);
 
   RouteBatchResult apply(std::span<const RouteChange> batch) override;
@@ -52,7 +58,11 @@ class XdpRoutes final : public RouteBackend {
   std::map<IpAddress, Nve> nves_;
   std::vector<uint32_t> free_nves_;
   uint32_t next_nve_ = 0;
-  std::map<IpAddress, uint32_t> own_;  // own endpoints -> how many VNs name them
+  struct Own {
+    uint32_t vn = 0;
+    uint32_t routes = 0;
+  };
+  std::map<IpAddress, Own> own_;  // own endpoints -> their VN, how many routes name them
   uint64_t version_ = 0;
 };
 
