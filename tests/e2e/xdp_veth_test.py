@@ -20,8 +20,12 @@ on. nvxdp runs nved's configuration format: the VM local on the access port,
                192.0.2.1 -> 198.51.100.2 to the gateway's MAC (tshark on the
                gateway's side: inner 192.0.2.254 -> 10.0.0.9, TTL 63, outer
                checksum verified, nothing malformed)
+  decap        IPv4-in-IPv4 to 192.0.2.1 from the gateway (in tunnel.peers) reaches
+               the VM, decapsulated (TTL 63); the same from 192.0.2.253 (no known
+               NVE) is dropped on drop_decap_unknown_peer, none reaches the VM
   stop         SIGTERM: exit 0, both ports detached, the counters written:
-               delivered_local and encap_ipv4_in_ipv4 as sent
+               delivered_local, encap_ipv4_in_ipv4, decap_ipv4_outer and
+               drop_decap_unknown_peer as sent
 """
 import argparse
 import json
@@ -30,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vm_namespace_test as base  # noqa: E402
@@ -38,6 +43,8 @@ log, sh, wait_until, read = base.log, base.sh, base.wait_until, base.read
 DEFAULT_NVXDP = os.path.join(base.REPO, "build", "control", "nvxdp", "nvxdp")
 N_LOCAL = 40
 N_ENCAP = 30
+N_DECAP = 20
+N_SPOOF = 10
 
 
 def xdp_attached(ns, ifn):
@@ -56,7 +63,7 @@ def main():
     base.raise_on_signals()
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-e2e-")
     env = base.Env(args.nvxdp, tmp)
-    res = base.Results(expected=4)
+    res = base.Results(expected=5)
     log_path, counters = os.path.join(tmp, "nvxdp.log"), os.path.join(tmp, "counters.json")
     try:
         env.setup()
@@ -72,11 +79,12 @@ ports:
   - {name: vms, role: access, port_id: 1, interface: %s}
 nve: {ipv4: %s}
 fabric_gateway: {ipv4: %s, mac: "%s"}
+tunnel: {peers: [%s/32]}
 local_vms:
   - {port: vms, mac: "%s", addresses: [%s]}
 moved_vms:
   - {vn: 0, addresses: [%s], nve: %s}
-""" % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, base.GW_IP, env.gw_mac, env.vm_mac, base.VM_IP,
+""" % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, base.GW_IP, env.gw_mac, base.GW_IP, env.vm_mac, base.VM_IP,
                 base.MOVED_IP, base.MOVED_NVE))
         r = sh("ip", "netns", "exec", nve, args.nvxdp, "-c", env.config, "--check-config", check=False)
         check_ok = r.returncode == 0
@@ -143,6 +151,21 @@ moved_vms:
                        len(rows), len(ok_rows), base.NVE_IP, base.MOVED_NVE, base.GW_IP, base.MOVED_IP, N_ENCAP,
                        problems[:3]))
 
+        # ---- decapsulation: from a known NVE, and from a host that is none -------------
+        rd = env.helper_result("ipip", fab, "ipip", env.if_fab_gw, env.gw_mac, env.nve_fab_mac, str(N_DECAP),
+                               str(base.UDP_PORT), base.GW_IP, "D")
+        rs = env.helper_result("ipip-spoofed", fab, "ipip", env.if_fab_gw, env.gw_mac, env.nve_fab_mac, str(N_SPOOF),
+                               str(base.UDP_PORT), base.SPOOFED_NVE, "S")
+        wait_until(lambda: len(base.count_tag(base.listener_lines(listen_out), "D")) >= N_DECAP, 5)
+        time.sleep(0.3)  # the spoofed ones would be there by now
+        lines = base.listener_lines(listen_out)
+        got_d, got_s = base.count_tag(lines, "D"), base.count_tag(lines, "S")
+        ttls_d = sorted({l["ttl"] for l in got_d})
+        res.record("decap", rd["sent"] == N_DECAP and rs["sent"] == N_SPOOF and len(got_d) == N_DECAP
+                   and not got_s and ttls_d == [63],
+                   "%d of %d tunnelled datagrams from %s (a tunnel peer) reached the VM, TTL %s; %d of %d from %s "
+                   "(no known NVE)" % (len(got_d), N_DECAP, base.GW_IP, ttls_d, len(got_s), N_SPOOF, base.SPOOFED_NVE))
+
         # ---- stop ---------------------------------------------------------------------
         rc = base.Env.stop(nvxdp, term_timeout=10)
         still = [ifn for ifn in (env.if_fab_nve, env.if_vm_nve) if xdp_attached(nve, ifn)]
@@ -152,10 +175,13 @@ moved_vms:
         except (OSError, ValueError, KeyError):
             c = {}
         log("nvxdp exit %s; non-zero counters: %s" % (rc, {k: v for k, v in c.items() if v}))
-        res.record("stop", rc == 0 and not still and c.get("delivered_local", 0) >= N_LOCAL
-                   and c.get("encap_ipv4_in_ipv4") == N_ENCAP,
-                   "exit %s, XDP still on %s, delivered_local %s (>= %d), encap_ipv4_in_ipv4 %s (%d)" % (
-                       rc, still, c.get("delivered_local"), N_LOCAL, c.get("encap_ipv4_in_ipv4"), N_ENCAP))
+        res.record("stop", rc == 0 and not still and c.get("delivered_local") == N_LOCAL + N_DECAP
+                   and c.get("encap_ipv4_in_ipv4") == N_ENCAP and c.get("decap_ipv4_outer") == N_DECAP
+                   and c.get("drop_decap_unknown_peer") == N_SPOOF,
+                   "exit %s, XDP still on %s, delivered_local %s (%d), encap_ipv4_in_ipv4 %s (%d), decap_ipv4_outer %s "
+                   "(%d), drop_decap_unknown_peer %s (%d)" % (
+                       rc, still, c.get("delivered_local"), N_LOCAL + N_DECAP, c.get("encap_ipv4_in_ipv4"), N_ENCAP,
+                       c.get("decap_ipv4_outer"), N_DECAP, c.get("drop_decap_unknown_peer"), N_SPOOF))
     except base.Interrupted as e:
         log("interrupted (%s): cleaning up" % e)
     except Exception as e:  # a setup failure: the remaining sub-tests count as failed
