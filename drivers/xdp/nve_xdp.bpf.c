@@ -176,6 +176,31 @@ static __always_inline void ipv4_checksum_set(struct iphdr *ip) {
 #define COUNT(cnt, name) ((cnt)->c[NVE_XDP_C_##name]++)  // per CPU: no atomic needed
 #define DROP(cnt, name) (COUNT(cnt, name), XDP_DROP)
 
+// The NVE's Ethernet + outer IPv4 header at `data` (34 bytes, checked by the
+// caller) in front of an inner packet of `inner_tot` bytes, fixed up as the
+// DPDK path's write_outer() does (dataplane/encap.h).
+static __always_inline void write_outer(void *data, const struct nve_xdp_nve *nve,
+                                        const struct nve_xdp_settings *set, __u8 inner_tos, __u32 inner_tot,
+                                        int df) {
+  __builtin_memcpy(data, nve->hdr, 34);
+  struct iphdr *outer = data + 14;
+  outer->tos = set->dscp_set ? (__u8)((set->dscp << 2) | (inner_tos & 3)) : inner_tos;
+  outer->tot_len = bpf_htons(inner_tot + sizeof(struct iphdr));
+  if (df) {
+    outer->id = 0;  // RFC 6864: an atomic datagram needs no unique ID
+    outer->frag_off = bpf_htons(0x4000);
+  } else {
+    __u32 zero = 0;
+    __u32 *id = bpf_map_lookup_elem(&nve_ip_id, &zero);
+    __u32 next = id ? *id + 1 : 1;
+    if (id) *id = next;
+    outer->id = bpf_htons((__u16)next);
+    outer->frag_off = 0;
+  }
+  outer->protocol = IPPROTO_IPIP;
+  ipv4_checksum_set(outer);
+}
+
 // Cuts what follows the IP packet (Ethernet padding), as the DPDK path's
 // reframe() does. 0 on success.
 static __always_inline int trim_to(struct xdp_md *ctx, __u32 frame_len) {
@@ -274,9 +299,35 @@ int nve_xdp(struct xdp_md *ctx) {
     return DROP(cnt, drop_ttl_exceeded);  // no Time Exceeded from here yet
   }
 
+  if (inner && route->kind == NVE_XDP_TUNNEL) {
+    // Decapsulated for a VM that moved on: tunnelled again, the outer header
+    // replaced in place (the same size), as the DPDK path's tunnel() does.
+    __u32 nve_idx = route->nve;
+    struct nve_xdp_nve *nve = bpf_map_lookup_elem(&nve_nves, &nve_idx);
+    if (!nve || !nve->valid) return COUNT(cnt, decap_ipv4_outer), DROP(cnt, drop_nve_unknown);
+    if (!nve->resolved) return COUNT(cnt, decap_ipv4_outer), DROP(cnt, drop_neighbour_unresolved);
+    const __u32 inner_tot = bpf_ntohs(inner->tot_len);
+    if (inner_tot + sizeof(struct iphdr) > set->tunnel_mtu) return COUNT(cnt, decap_ipv4_outer), DROP(cnt, drop_too_big);
+    if (trim_to(ctx, sizeof(struct ethhdr) + sizeof(struct iphdr) + inner_tot)) return DROP(cnt, drop_l2_truncated);
+    data = (void *)(long)ctx->data;
+    data_end = (void *)(long)ctx->data_end;
+    if (data + 34 + sizeof(struct iphdr) > data_end) return XDP_ABORTED;
+    inner = data + 34;
+    inner->tos = (inner->tos & ~3) | (__u8)new_ecn;
+    inner->ttl--;
+    ipv4_checksum_set(inner);
+    write_outer(data, nve, set, inner->tos, inner_tot, (inner->frag_off & bpf_htons(0x4000)) != 0);
+    COUNT(cnt, decap_ipv4_outer);
+    if (ecn_log) COUNT(cnt, decap_ecn_logged);
+    COUNT(cnt, encap_ipv4_in_ipv4);
+    COUNT(cnt, reencap);
+    COUNT(cnt, tx_packets);
+    const __u32 out = nve->out_port;
+    if (out == in && !set->tx_redirect) return XDP_TX;
+    return bpf_redirect_map(&nve_tx_ports, out, 0);
+  }
   if (inner) {
-    // Decapsulated: only to a local VM (a tunnel onward, re-encapsulation,
-    // is the kernel's for now: docs/xdp.md).
+    // Decapsulated: to a local VM.
     if (route->kind != NVE_XDP_LOCAL) return XDP_PASS;
     __u32 out = route->port;
     struct nve_xdp_port *op = bpf_map_lookup_elem(&nve_ports, &out);
@@ -330,6 +381,7 @@ int nve_xdp(struct xdp_md *ctx) {
   __u32 nve_idx = route->nve;
   struct nve_xdp_nve *nve = bpf_map_lookup_elem(&nve_nves, &nve_idx);
   if (!nve || !nve->valid) return DROP(cnt, drop_nve_unknown);
+  if (!nve->resolved) return DROP(cnt, drop_neighbour_unresolved);
   if (tot + sizeof(struct iphdr) > set->tunnel_mtu) return DROP(cnt, drop_too_big);  // no ICMP, no fragments yet
   const __u8 inner_tos = ip->tos;
   const int df = (ip->frag_off & bpf_htons(0x4000)) != 0;
@@ -340,27 +392,7 @@ int nve_xdp(struct xdp_md *ctx) {
   data_end = (void *)(long)ctx->data_end;
   if (data + 34 + sizeof(struct iphdr) > data_end) return XDP_ABORTED;
   decrement_ttl((struct iphdr *)(data + 34));  // the packet being tunnelled
-  __builtin_memcpy(data, nve->hdr, 34);
-  struct iphdr *outer = data + 14;
-  outer->tos = set->dscp_set ? (__u8)((set->dscp << 2) | (inner_tos & 3)) : inner_tos;
-  outer->tot_len = bpf_htons(tot + sizeof(struct iphdr));
-  if (df) {
-    outer->id = 0;  // RFC 6864: an atomic datagram needs no unique ID
-    outer->frag_off = bpf_htons(0x4000);
-  } else {
-    __u32 *id = bpf_map_lookup_elem(&nve_ip_id, &zero);
-    __u32 next = id ? *id + 1 : 1;
-    if (id) *id = next;
-    outer->id = bpf_htons((__u16)next);
-    outer->frag_off = 0;
-  }
-  outer->protocol = IPPROTO_IPIP;
-  outer->check = 0;
-  __u32 sum = 0;
-  __u16 *w = (__u16 *)outer;
-#pragma unroll
-  for (int i = 0; i < 10; i++) sum += w[i];
-  outer->check = fold(sum);
+  write_outer(data, nve, set, inner_tos, tot, df);
   COUNT(cnt, encap_ipv4_in_ipv4);
   COUNT(cnt, tx_packets);
   const __u32 out = nve->out_port;

@@ -63,9 +63,10 @@ struct nve_xdp_port {
  * template (dataplane/tunnel_template.h), fixed up per packet. */
 struct nve_xdp_nve {
   nve_u8 hdr[34]; /* Ethernet (to the gateway) + IPv4 (ttl, addresses set) */
-  nve_u8 valid;
+  nve_u8 valid;    /* 0: no NVE here (drop_nve_unknown) */
   nve_u8 out_port; /* port index the tunnel leaves through */
-  nve_u32 pad;
+  nve_u8 resolved; /* 0: the gateway's MAC unknown yet (drop_neighbour_unresolved) */
+  nve_u8 pad[3];
 };
 
 #define NVE_XDP_MAX_OWN 8

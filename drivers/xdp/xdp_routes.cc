@@ -51,7 +51,8 @@ std::optional<std::string> XdpRoutes::write_nve(const IpAddress &nve, uint32_t i
   if (!dp::build_tunnel_template(fabric_, nve, t, why)) return why;
   nve_xdp_nve n{};
   std::memcpy(n.hdr, t.hdr, sizeof n.hdr);
-  n.valid = t.resolved;  // until the gateway's MAC is known, the program drops (drop_nve_unknown)
+  n.valid = 1;
+  n.resolved = t.resolved;  // until the gateway's MAC is known, the program drops (drop_neighbour_unresolved)
   n.out_port = static_cast<uint8_t>(t.out_port);
   prog_.set_nve(index, n);
   return std::nullopt;

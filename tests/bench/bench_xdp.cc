@@ -116,6 +116,7 @@ int main(int argc, char **argv) {
     nve_xdp_nve nve{};
     std::memcpy(nve.hdr, t.hdr, 34);
     nve.valid = 1;
+    nve.resolved = t.resolved;
     prog.set_nve(0, nve);
 
     // The routes, in batches of 10,000 (moved VMs; the last one local).
