@@ -164,7 +164,7 @@ int main(int argc, char **argv) {
   std::signal(SIGHUP, SIG_IGN);
   std::unique_ptr<drivers::XdpProgram> prog;
   try {
-    prog = std::make_unique<drivers::XdpProgram>(object);
+    prog = std::make_unique<drivers::XdpProgram>(object, cfg.route_capacity);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "nvxdp: %s\n", e.what());
     return 1;

@@ -34,6 +34,14 @@ struct {
   __uint(map_flags, BPF_F_NO_PREALLOC);
 } nve_routes SEC(".maps");
 
+// Sized with nve_routes by the loader (route_table.capacity).
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1 << 16);
+  __type(key, __u32);
+  __type(value, struct nve_xdp_route_stat);
+} nve_route_stats SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, NVE_XDP_MAX_NVES);
@@ -131,6 +139,15 @@ static __always_inline int own_index(const struct nve_xdp_settings *set, __u32 d
   return found;
 }
 
+// One more hit of a route (per CPU: plain stores).
+static __always_inline void record_hit(const struct nve_xdp_route *route) {
+  __u32 slot = route->stat;
+  struct nve_xdp_route_stat *st = bpf_map_lookup_elem(&nve_route_stats, &slot);
+  if (!st) return;
+  st->hits++;
+  st->last_ns = bpf_ktime_get_ns();
+}
+
 // Tunnels are decapsulated only from known NVEs (docs/protocol.md 7, "Who
 // may tunnel to an NVE"): tunnel.peers, then the peers learnt from nvad.
 static __always_inline int peer_known(const struct nve_xdp_settings *set, __u32 saddr) {
@@ -144,7 +161,9 @@ static __always_inline int peer_known(const struct nve_xdp_settings *set, __u32 
   key.family = 4;
   __builtin_memcpy(key.addr, &saddr, 4);
   struct nve_xdp_route *r = bpf_map_lookup_elem(&nve_routes, &key);
-  return r && r->kind == NVE_XDP_PEER;
+  if (!r || r->kind != NVE_XDP_PEER) return 0;
+  record_hit(r);  // the learnt peer's route counts the tunnels it sent
+  return 1;
 }
 
 // RFC 6040 section 4.2 (dataplane/ecn.h): the inner ECN field after
@@ -298,6 +317,7 @@ int nve_xdp(struct xdp_md *ctx) {
     if (inner) COUNT(cnt, decap_ipv4_outer);
     return DROP(cnt, drop_ttl_exceeded);  // no Time Exceeded from here yet
   }
+  if (route->kind == NVE_XDP_LOCAL || route->kind == NVE_XDP_TUNNEL) record_hit(route);
 
   if (inner && route->kind == NVE_XDP_TUNNEL) {
     // Decapsulated for a VM that moved on: tunnelled again, the outer header

@@ -49,6 +49,14 @@ struct nve_xdp_route {
   nve_u32 nve;  /* TUNNEL: index in the template array */
   nve_u8 mac[6];
   nve_u16 pad2;
+  nve_u32 stat; /* its slot in nve_route_stats (hits: the agent's idle timers) */
+  nve_u32 pad3;
+};
+
+/* Per CPU, per route: written by the program on each hit, no atomics. */
+struct nve_xdp_route_stat {
+  nve_u64 hits;
+  nve_u64 last_ns; /* bpf_ktime_get_ns() of the last hit */
 };
 
 /* One port nved runs XDP on, by its index in the configuration. */
@@ -101,7 +109,8 @@ struct nve_xdp_counters {
 #define NVE_XDP_ASSERT_SIZE(t, n) _Static_assert(sizeof(struct t) == (n), #t " is shared: its size must not move")
 #endif
 NVE_XDP_ASSERT_SIZE(nve_xdp_key, 24);
-NVE_XDP_ASSERT_SIZE(nve_xdp_route, 16);
+NVE_XDP_ASSERT_SIZE(nve_xdp_route, 24);
+NVE_XDP_ASSERT_SIZE(nve_xdp_route_stat, 16);
 NVE_XDP_ASSERT_SIZE(nve_xdp_port, 16);
 NVE_XDP_ASSERT_SIZE(nve_xdp_nve, 40);
 NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 200);

@@ -23,14 +23,16 @@ namespace nvmove::drivers {
 
 class XdpProgram {
  public:
-  // Opens and loads the object at `path`. Throws std::runtime_error (with
-  // libbpf's reason, e.g. the verifier's) if it cannot.
-  explicit XdpProgram(const std::string &path);
+  // Opens and loads the object at `path`, its route map and route
+  // statistics sized for `route_capacity` routes. Throws std::runtime_error
+  // (with libbpf's reason, e.g. the verifier's) if it cannot.
+  explicit XdpProgram(const std::string &path, uint32_t route_capacity = 1u << 16);
   ~XdpProgram();
   XdpProgram(const XdpProgram &) = delete;
   XdpProgram &operator=(const XdpProgram &) = delete;
 
   int program_fd() const { return prog_fd_; }
+  uint32_t route_capacity() const { return route_capacity_; }
   // The object's empty program (benchmark baseline).
   int baseline_fd() const { return baseline_fd_; }
 
@@ -48,6 +50,11 @@ class XdpProgram {
   void set_routes(std::span<const nve_xdp_key> keys, std::span<const nve_xdp_route> routes);
   void delete_route(const nve_xdp_key &key);
 
+  // Hits of the route whose statistics slot is `stat`, summed over CPUs;
+  // reset_route_stat() starts a reused slot from zero.
+  uint64_t route_hits(uint32_t stat) const;
+  void reset_route_stat(uint32_t stat);
+
   // Sum over CPUs of counter `c` (dataplane/counter_list.h's index).
   uint64_t counter(uint32_t c) const;
 
@@ -64,6 +71,7 @@ class XdpProgram {
   bpf_object *obj_ = nullptr;
   int prog_fd_ = -1;
   int baseline_fd_ = -1;
+  uint32_t route_capacity_ = 0;
   std::map<std::string, int> maps_;
 };
 

@@ -84,22 +84,45 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
     o.vn = own->vn;
     o.routes++;
     if (auto old = routes_.find(route); old != routes_.end()) {
-      if (!std::holds_alternative<OwnEndpoint>(old->second)) prog_.delete_route(xdp_key(route.vn, route.address));
-      release(route.address, old->second);
+      if (!std::holds_alternative<OwnEndpoint>(old->second.action)) {
+        prog_.delete_route(xdp_key(route.vn, route.address));
+        free_stats_.push_back(old->second.stat);
+      }
+      release(route.address, old->second.action);
     }
-    routes_[route] = c.action;
+    routes_[route] = Installed{c.action, 0};
     write_settings();
     return std::nullopt;
   }
   if (!route.address.is_v4()) return std::string("IPv6 host routes are not in the XDP program yet");
+  // Its statistics slot: a replaced route keeps its counters (as the DPDK
+  // table does), a new one starts from zero.
+  const auto old = routes_.find(route);
+  const bool had_slot = old != routes_.end() && !std::holds_alternative<OwnEndpoint>(old->second.action);
+  uint32_t stat = 0;
+  if (had_slot) {
+    stat = old->second.stat;
+  } else if (!free_stats_.empty()) {
+    stat = free_stats_.back();
+    free_stats_.pop_back();
+  } else if (next_stat_ < prog_.route_capacity()) {
+    stat = next_stat_++;
+  } else {
+    return "route table full (" + std::to_string(prog_.route_capacity()) + " routes: route_table.capacity)";
+  }
+  auto refuse = [&](std::string why) {
+    if (!had_slot) free_stats_.push_back(stat);
+    return std::optional<std::string>(std::move(why));
+  };
   nve_xdp_route r{};
+  r.stat = stat;
   if (const auto *local = std::get_if<DeliverLocal>(&c.action)) {
-    if (local->vlan) return std::string("VLAN access ports are not in the XDP program yet");
+    if (local->vlan) return refuse("VLAN access ports are not in the XDP program yet");
     r.kind = NVE_XDP_LOCAL;
     r.port = local->port;
     std::memcpy(r.mac, local->vm_mac.data(), 6);
   } else if (const auto *tunnel = std::get_if<TunnelToNve>(&c.action)) {
-    if (!tunnel->nve.is_v4()) return std::string("IPv6 NVEs are not in the XDP program yet");
+    if (!tunnel->nve.is_v4()) return refuse("IPv6 NVEs are not in the XDP program yet");
     auto it = nves_.find(tunnel->nve);
     if (it == nves_.end()) {
       uint32_t index;
@@ -109,11 +132,11 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
       } else if (next_nve_ < NVE_XDP_MAX_NVES) {
         index = next_nve_++;
       } else {
-        return "more than " + std::to_string(NVE_XDP_MAX_NVES) + " NVEs";
+        return refuse("more than " + std::to_string(NVE_XDP_MAX_NVES) + " NVEs");
       }
       if (auto why = write_nve(tunnel->nve, index)) {
         free_nves_.push_back(index);
-        return why;
+        return refuse(*why);
       }
       it = nves_.emplace(tunnel->nve, Nve{index, 0}).first;
     }
@@ -123,19 +146,23 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
   } else if (std::holds_alternative<TunnelPeer>(c.action)) {
     r.kind = NVE_XDP_PEER;  // (route.vn is kTunnelPeerVn, NVE_XDP_PEER_VN)
   } else {
-    return std::string("unknown route action");
+    return refuse("unknown route action");
   }
+  if (!had_slot) prog_.reset_route_stat(stat);
   prog_.set_route(xdp_key(route.vn, route.address), r);
-  if (auto old = routes_.find(route); old != routes_.end()) release(route.address, old->second);
-  routes_[route] = c.action;
+  if (old != routes_.end()) release(route.address, old->second.action);
+  routes_[route] = Installed{c.action, stat};
   return std::nullopt;
 }
 
 void XdpRoutes::remove(const HostRoute &route) {
   auto it = routes_.find(route);
   if (it == routes_.end()) return;
-  if (!std::holds_alternative<OwnEndpoint>(it->second)) prog_.delete_route(xdp_key(route.vn, route.address));
-  release(route.address, it->second);
+  if (!std::holds_alternative<OwnEndpoint>(it->second.action)) {
+    prog_.delete_route(xdp_key(route.vn, route.address));
+    free_stats_.push_back(it->second.stat);
+  }
+  release(route.address, it->second.action);
   routes_.erase(it);
 }
 
@@ -162,7 +189,10 @@ RouteBatchResult XdpRoutes::apply(std::span<const RouteChange> batch) {
 std::optional<RouteView> XdpRoutes::find(const HostRoute &route) const {
   auto it = routes_.find(route);
   if (it == routes_.end()) return std::nullopt;
-  return RouteView{route, it->second, 0, 0};  // per-route hits: not in the program yet
+  const bool in_map = !std::holds_alternative<OwnEndpoint>(it->second.action);
+  // Hits from the program's per-CPU statistics; no last-hit time in TSC
+  // units here (the program keeps nanoseconds): 0.
+  return RouteView{route, it->second.action, in_map ? prog_.route_hits(it->second.stat) : 0, 0};
 }
 
 void XdpRoutes::set_fabric(const dp::FabricParams &fabric) {

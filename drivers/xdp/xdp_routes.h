@@ -54,7 +54,13 @@ class XdpRoutes final : public RouteBackend {
   XdpProgram &prog_;
   dp::FabricParams fabric_;
   nve_xdp_settings settings_;
-  std::map<HostRoute, RouteAction> routes_;
+  struct Installed {
+    RouteAction action;
+    uint32_t stat = 0;  // its nve_route_stats slot (map routes only)
+  };
+  std::map<HostRoute, Installed> routes_;
+  std::vector<uint32_t> free_stats_;
+  uint32_t next_stat_ = 0;
   std::map<IpAddress, Nve> nves_;
   std::vector<uint32_t> free_nves_;
   uint32_t next_nve_ = 0;

@@ -100,7 +100,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   for (uint32_t n : sizes) {
-    drivers::XdpProgram prog(object);  // a fresh program and maps per size
+    drivers::XdpProgram prog(object, n + 16);  // a fresh program and maps per size
     prog.set_port(0, kLoopback, dp::testbed::kFabricMac, 0);
     prog.set_port(1, 1001, dp::testbed::kAccessMac, 0);
     prog.set_redirect(1, kLoopback);

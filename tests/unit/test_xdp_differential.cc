@@ -317,6 +317,8 @@ TEST_F(XdpDifferential, TheMapBackendSharesEachNvesHeaderAndFreesItWithTheLastRo
   ASSERT_GE(to_21.out.size(), 34u);
   EXPECT_EQ(hex(std::vector<uint8_t>(to_21.out.begin() + 30, to_21.out.begin() + 34)), "c6336403")
       << "outer destination 198.51.100.3";
+  const HostRoute r21{0, testbed::addr("10.0.0.21")};
+  EXPECT_EQ(routes_->find(r21)->hits, 1u) << "the program counts each route's hits (the agent's idle timers)";
 
   // The gateway's MAC forgotten: no header can be addressed, the program drops.
   dp::FabricParams unknown = testbed::fabric();
@@ -344,6 +346,7 @@ TEST_F(XdpDifferential, TheMapBackendSharesEachNvesHeaderAndFreesItWithTheLastRo
   EXPECT_EQ(routes_->nve_count(), 0u);
   EXPECT_EQ(routes_->find({0, testbed::addr("10.0.0.21")})->action, RouteAction{local.action});
   EXPECT_EQ(prog_->run(v4(21, 64, true, 0), kLoopback).verdict, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(routes_->find(r21)->hits, 3u) << "a replaced route keeps its counters (one more while unresolved)";
 
   RouteChange v6 = tunnel(30, "198.51.100.2");
   v6.route.address = testbed::addr("fd00::30");
