@@ -15,7 +15,7 @@
 
 namespace nvmove {
 
-agent::AgentConfig Mobility::agent_config(const NvedConfig &cfg) {
+agent::AgentConfig agent_config_of(const NvedConfig &cfg) {
   agent::AgentConfig ac;
   ac.nvad = cfg.agent.nvad;
   ac.nvad_port = cfg.agent.nvad_port;
@@ -56,7 +56,7 @@ std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt
   if (!m->keys_.sending_key(cfg.agent.nvad))
     throw std::runtime_error("agent.key_file has no key for the management node " + cfg.agent.nvad.to_string());
   m->transport_ = std::make_unique<agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
-  m->agent_ = std::make_unique<agent::NveAgent>(agent_config(cfg), rt.routes(), *m->transport_, m->keys_, m->clock_);
+  m->agent_ = std::make_unique<agent::NveAgent>(agent_config_of(cfg), rt.routes(), *m->transport_, m->keys_, m->clock_);
   register_agent_commands(ctl, *m->agent_, cfg);
   if (cfg.agent.router) {
     // The default router's next hops are resolved on the fabric like the

@@ -19,6 +19,9 @@
 
 namespace nvmove {
 
+// The agent's settings from nved's configuration (also nvxdp's).
+agent::AgentConfig agent_config_of(const NvedConfig &cfg);
+
 class Mobility {
  public:
   // nullptr when the configuration has no agent. Throws std::runtime_error
@@ -33,7 +36,6 @@ class Mobility {
 
  private:
   Mobility() = default;
-  static agent::AgentConfig agent_config(const NvedConfig &cfg);
 
   // agent.state_file: read at start, written (atomically) after changes.
   void restore_state();

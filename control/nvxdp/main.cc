@@ -6,14 +6,18 @@
 // the static routes, the route changes (RouteBackend: XdpRoutes here).
 //
 //   nvxdp -c nved.yaml [--object nve_xdp.bpf.o] [--mode auto|native|generic]
-//         [--counters-json PATH] [--check-config]
+//         [--ctl-socket PATH] [--counters-json PATH] [--check-config]
 //
 // It loads the program, describes the ports (ports[].interface, else the
 // port's name, is the kernel interface), installs the configuration's routes,
 // attaches to every port (native XDP where the driver has it: --mode auto),
-// and runs until SIGTERM / SIGINT, then detaches and writes its counters.
-// This slice: static routes and a static gateway MAC (fabric_gateway.mac);
-// no agent, no control socket, no ARP resolution yet (docs/xdp.md).
+// runs the mobility agent when the configuration has one (registrations with
+// nvad, move notifications: redirects become routes in the program's maps),
+// serves nvectl on its control socket (nvectl -s PATH: show version, show
+// counters, show routes ADDRESS, and the agent's commands), and runs until
+// SIGTERM / SIGINT, then detaches and writes its counters. Not yet: ARP
+// resolution (fabric_gateway.mac is required), the default-router role,
+// VM announcements (docs/xdp.md).
 #include <bpf/libbpf.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
@@ -35,7 +39,16 @@
 #include <thread>
 #include <vector>
 
+#include "control/agent/nve_agent.h"
+#include "control/agent/udp_transport.h"
+#include "control/base/clock.h"
+#include "control/ctl/command_table.h"
+#include "control/ctl/ctl_socket.h"
+#include "control/ctl/table.h"
+#include "control/nved/agent_commands.h"
 #include "control/nved/config.h"
+#include "control/nved/mobility.h"
+#include "control/protocol/keys.h"
 #include "dataplane/classify.h"
 #include "dataplane/counters.h"
 #include "drivers/xdp/xdp_program.h"
@@ -51,7 +64,7 @@ void on_signal(int) { g_stop.store(true); }
 int usage(const char *why) {
   std::fprintf(stderr,
                "nvxdp: %s\nusage: nvxdp -c CONFIG [--object PATH] [--mode auto|native|generic] "
-               "[--counters-json PATH] [--check-config]\n",
+               "[--ctl-socket PATH] [--counters-json PATH] [--check-config]\n",
                why);
   return 2;
 }
@@ -90,7 +103,7 @@ std::string default_object(const char *argv0) {
 }  // namespace
 
 int main(int argc, char **argv) {
-  std::string config_path, object, mode = "auto", counters_json;
+  std::string config_path, object, mode = "auto", counters_json, ctl_path = "/run/nvmove/nvxdp.sock";
   bool check_only = false;
   for (int i = 1; i < argc; i++) {
     const std::string a = argv[i];
@@ -108,6 +121,10 @@ int main(int argc, char **argv) {
       if (!v || (std::string(v) != "auto" && std::string(v) != "native" && std::string(v) != "generic"))
         return usage("--mode is auto, native or generic");
       mode = v;
+    } else if (a == "--ctl-socket") {
+      const char *v = value();
+      if (!v) return usage("--ctl-socket needs a path");
+      ctl_path = v;
     } else if (a == "--counters-json") {
       const char *v = value();
       if (!v) return usage("--counters-json needs a file");
@@ -132,6 +149,10 @@ int main(int argc, char **argv) {
   }
   if (!cfg.gateway_mac_ipv4)
     return std::fprintf(stderr, "%s: fabric_gateway.mac is required in XDP mode (no ARP resolution yet)\n",
+                        config_path.c_str()),
+           1;
+  if (cfg.agent.router)
+    return std::fprintf(stderr, "%s: agent.router: the default-router role is not in XDP mode yet\n",
                         config_path.c_str()),
            1;
   struct Port {
@@ -240,8 +261,93 @@ int main(int argc, char **argv) {
     spdlog::info("port {} ({}, ifindex {}, driver {}, MAC {}): XDP attached, {} mode", port.cfg->name,
                  port.interface, port.ifindex, port.driver, mac_to_string(port.mac), used);
   }
-  spdlog::info("nvxdp running");
-  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The control socket, and the mobility agent if configured: both served
+  // from this loop, as nved's control thread serves them.
+  std::error_code dir_error;
+  if (const auto dir = std::filesystem::path(ctl_path).parent_path(); !dir.empty())
+    std::filesystem::create_directories(dir, dir_error);
+  ctl::CtlServer ctl(ctl_path, ctl::nved_commands());
+  try {
+    ctl.open();
+  } catch (const std::exception &e) {
+    spdlog::error("{}", e.what());
+    detach_all();
+    return 1;
+  }
+  ctl.on("show version", [](const std::vector<std::string> &) {
+    ctl::Reply r;
+    r.text = std::string("nvxdp ") + NVMOVE_VERSION + " (XDP)\n";
+    r.data = {{"nvxdp", NVMOVE_VERSION}};
+    return r;
+  });
+  ctl.on("show counters", [&prog](const std::vector<std::string> &a) {
+    if (!a.empty()) return ctl::Reply::bad_usage("nvxdp has no workers: the counters are per CPU, summed");
+    ctl::Record rec(28, 14);
+    for (size_t c = 0; c < dp::kCounterCount; c++)
+      rec.add(dp::kCounterInfo[c].name, prog->counter(static_cast<uint32_t>(c)));
+    return ctl::Reply::of(std::move(rec));
+  });
+  ctl.on("show routes", [&table, &cfg](const std::vector<std::string> &a) {
+    // show routes ADDRESS (in nve.fabric_vn), or show routes vn N ADDRESS
+    uint32_t vn = cfg.fabric_vn;
+    std::optional<IpAddress> address;
+    if (a.size() == 1) address = IpAddress::parse(a[0]);
+    else if (a.size() == 3 && a[0] == "vn") {
+      if (auto n = parse_decimal(a[1], 0xffffff)) vn = static_cast<uint32_t>(*n);
+      address = IpAddress::parse(a[2]);
+    }
+    if (!address) return ctl::Reply::bad_usage("nvxdp lists one route: show routes [vn N] ADDRESS");
+    ctl::Table t({{"vn", "VN", 10}, {"address", "ADDRESS", 41}, {"kind", "KIND", 8}, {"detail", "DETAIL", 41},
+                  {"hits", "HITS"}});
+    if (auto v = table.find({vn, *address})) {
+      std::string kind = "own", detail;
+      if (const auto *l = std::get_if<DeliverLocal>(&v->action)) {
+        kind = "local";
+        detail = "port " + std::to_string(l->port) + " " + mac_to_string(l->vm_mac);
+      } else if (const auto *tn = std::get_if<TunnelToNve>(&v->action)) {
+        kind = "tunnel";
+        detail = tn->nve.to_string();
+      }
+      t.add({vn, address->to_string(), kind, detail, v->hits});
+    }
+    return ctl::Reply::of(std::move(t));
+  });
+  std::unique_ptr<agent::UdpTransport> transport;
+  std::unique_ptr<agent::NveAgent> mobility;
+  proto::KeyTable keys;
+  SystemClock clock;
+  if (cfg.agent.enabled) {
+    auto loaded = proto::load_key_file(cfg.agent.key_file);
+    if (!loaded || !loaded->sending_key(cfg.agent.nvad)) {
+      spdlog::error("agent.key_file: {}", loaded ? "no key for the management node " + cfg.agent.nvad.to_string()
+                                                 : loaded.error().message);
+      detach_all();
+      return 1;
+    }
+    keys = std::move(loaded).value();
+    try {
+      transport = std::make_unique<agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
+    } catch (const std::exception &e) {
+      spdlog::error("{}", e.what());
+      detach_all();
+      return 1;
+    }
+    mobility = std::make_unique<agent::NveAgent>(agent_config_of(cfg), table, *transport, keys, clock);
+    register_agent_commands(ctl, *mobility, cfg);
+    spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", cfg.agent.nvad.to_string(),
+                 cfg.agent.nvad_port, cfg.agent.listen.to_string(), transport->local_port());
+  }
+  spdlog::info("nvxdp running; control socket {}", ctl_path);
+  while (!g_stop.load()) {
+    if (mobility) {
+      transport->poll([&](const IpAddress &from, uint16_t port, std::span<const uint8_t> d) {
+        mobility->on_datagram(from, port, d);
+      });
+      mobility->tick();
+    }
+    ctl.poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   spdlog::info("nvxdp stopping: detaching");
   detach_all();
   if (!counters_json.empty()) {

@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""A VM move in XDP mode (issue 16): nvxdp's mobility agent, nvad, traffic.
+
+    sudo /usr/bin/python3 tests/e2e/xdp_move_test.py [--nvxdp P] [--nvectl P] [--nvad P] [--register P] [--keep-logs]
+
+The topology of xdp_veth_test.py (vm_namespace_test.py's): nvxdp, NVE A,
+attached to the veths of ns nve, with its mobility agent (127.0.0.11) and
+nvad (127.0.0.1) in the same namespace. The VM 10.0.0.5 is associated and
+activated on A with nvectl (-s nvxdp's socket): A registers it with nvad. A
+stream from the correspondent to the VM runs; in the middle NVE B
+(nve_register as 127.0.0.12, endpoint 192.0.2.2) registers the VM: nvad
+notifies A, whose agent turns the VM's route into a tunnel toward 192.0.2.2
+in the program's maps. Sub-tests:
+
+  register     nvectl vm activate on nvxdp answers "registered with nvad"; show
+               routes 10.0.0.5 is local
+  move         nvad accepts B's registration; A's route becomes a tunnel to
+               192.0.2.2 (show routes), show bul lists the VM
+  traffic      every datagram of the stream either reached the VM (before the
+               switch) or left the fabric port tunnelled to 192.0.2.2 (after it;
+               tshark on the gateway's side): none lost across the switch
+  stop         nvxdp and nvad exit 0 on SIGTERM, XDP detached
+"""
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vm_namespace_test as base  # noqa: E402
+from xdp_veth_test import xdp_attached  # noqa: E402
+
+log, sh, wait_until, read = base.log, base.sh, base.wait_until, base.read
+BUILD = os.path.join(base.REPO, "build")
+NVAD_IP, AGENT_A, AGENT_B, NVE_B = "127.0.0.1", "127.0.0.11", "127.0.0.12", "192.0.2.2"
+PORT = 61434
+N_STREAM = 400
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--nvxdp", default=os.path.join(BUILD, "control", "nvxdp", "nvxdp"))
+    ap.add_argument("--nvectl", default=os.path.join(BUILD, "control", "nvectl", "nvectl"))
+    ap.add_argument("--nvad", default=os.path.join(BUILD, "control", "nvad", "nvad"))
+    ap.add_argument("--register", default=os.path.join(BUILD, "tests", "nve_register"))
+    ap.add_argument("--keep-logs", action="store_true")
+    args = ap.parse_args()
+    if not base.preflight([("nvxdp", args.nvxdp), ("nvectl", args.nvectl), ("nvad", args.nvad),
+                           ("nve_register", args.register)]):
+        return 1
+    base.raise_on_signals()
+    tmp = tempfile.mkdtemp(prefix="nvmove-xdp-move-")
+    env = base.Env(args.nvxdp, tmp)
+    res = base.Results(expected=4)
+    p = {k: os.path.join(tmp, k) for k in ("nvad.yaml", "nvad.keys", "A.keys", "B.keys", "nvad.log", "nvxdp.log",
+                                          "nvad.sock", "nvxdp.sock", "nvad.db", "counters.json")}
+    procs = {}
+    try:
+        env.setup()
+        nve, fab, vm = env.ns_nve, env.ns_fab, env.ns_vm
+        sh("ip", "-n", nve, "link", "set", "lo", "up")
+        sh("ip", "-n", nve, "addr", "add", base.NVE_IP + "/24", "dev", env.if_fab_nve)
+        sh("ip", "-n", nve, "addr", "add", base.VM_GW + "/24", "dev", env.if_vm_nve)
+        for addr in (AGENT_A, AGENT_B):
+            sh("ip", "-n", nve, "addr", "add", addr + "/8", "dev", "lo")
+        for ns, ifn in ((vm, env.if_vm), (fab, env.if_fab_gw), (nve, env.if_fab_nve), (nve, env.if_vm_nve)):
+            sh("ip", "netns", "exec", ns, "ethtool", "-K", ifn, "gro", "on")
+        key = {n: secrets.token_hex(32) for n in "AB"}
+        for path, text in ((p["nvad.keys"], "%s 1 %s\n%s 1 %s\n" % (AGENT_A, key["A"], AGENT_B, key["B"])),
+                           (p["A.keys"], "%s 1 %s\n" % (NVAD_IP, key["A"])),
+                           (p["B.keys"], "%s 1 %s\n" % (NVAD_IP, key["B"]))):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+        with open(p["nvad.yaml"], "w") as fh:
+            fh.write("""listen: {addresses: [%s], port: %d}
+key_file: %s
+db_path: %s
+notifications: {initial_timeout: 200ms}
+peers:
+  - {address: %s, endpoints: [%s]}
+  - {address: %s, endpoints: [%s]}
+""" % (NVAD_IP, PORT, p["nvad.keys"], p["nvad.db"], AGENT_A, base.NVE_IP, AGENT_B, NVE_B))
+        with open(env.config, "w") as fh:
+            fh.write("""\
+ports:
+  - {name: fabric, role: fabric, port_id: 0, interface: %s}
+  - {name: vms, role: access, port_id: 1, interface: %s}
+nve: {ipv4: %s}
+fabric_gateway: {ipv4: %s, mac: "%s"}
+agent: {nvad: %s, nvad_port: %d, listen: %s, listen_port: %d, key_file: %s, retransmit_initial_ms: 200}
+""" % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, base.GW_IP, env.gw_mac, NVAD_IP, PORT, AGENT_A, PORT,
+                p["A.keys"]))
+        procs["nvad"] = env.spawn("nvad", nve, [args.nvad, "-c", p["nvad.yaml"], "--ctl-socket", p["nvad.sock"]],
+                                  p["nvad.log"])
+        if not wait_until(lambda: "listening on" in read(p["nvad.log"]) or procs["nvad"].poll() is not None, 10):
+            raise RuntimeError("nvad not listening:\n%s" % read(p["nvad.log"]))
+        procs["nvxdp"] = env.spawn("nvxdp", nve, [args.nvxdp, "-c", env.config, "--ctl-socket", p["nvxdp.sock"],
+                                                  "--counters-json", p["counters.json"]], p["nvxdp.log"])
+        if not wait_until(lambda: "nvxdp running" in read(p["nvxdp.log"]) or procs["nvxdp"].poll() is not None, 10):
+            raise RuntimeError("nvxdp not running:\n%s" % read(p["nvxdp.log"]))
+
+        def ctl(*words, j=False):
+            r = sh("ip", "netns", "exec", nve, args.nvectl, "-s", p["nvxdp.sock"], "-t", "3000",
+                   *(["-j"] if j else []), *words, check=False, timeout=15)
+            return r.returncode, (json.loads(r.stdout) if j and r.returncode == 0 else (r.stdout + r.stderr).strip())
+
+        def route():
+            rc, rows = ctl("show", "routes", base.VM_IP, j=True)
+            return rows[0] if rc == 0 and rows else None
+
+        # ---- register the VM on A --------------------------------------------------------
+        rc1, out1 = ctl("vm", "associate", "vm1", "port", "vms", "mac", env.vm_mac, "addr", base.VM_IP)
+        rc2, out2 = ctl("vm", "activate", "vm1")
+        r0 = route()
+        log("associate: %s %s; activate: %s %s; route %s" % (rc1, out1, rc2, out2, r0))
+        res.record("register", rc1 == 0 and rc2 == 0 and "registered with nvad" in out2 and bool(r0)
+                   and r0.get("kind") == "local",
+                   "vm activate on nvxdp: %r; route %s" % (out2, r0))
+
+        # ---- traffic, and the move in the middle ---------------------------------------------
+        cap_out, cap_err = os.path.join(tmp, "capture.txt"), os.path.join(tmp, "tshark.err")
+        tshark = ["tshark", "-n", "-l", "-i", env.if_fab_gw, "-f", "ip proto 4", "-a", "duration:60",
+                  "-o", "ip.check_checksum:TRUE", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
+                  "-E", "aggregator=,"]
+        for f in base.CAPTURE_FIELDS:
+            tshark += ["-e", f]
+        cap = env.spawn("tshark", fab, tshark, cap_out, cap_err)
+        if not wait_until(lambda: "Capturing on" in read(cap_err) or cap.poll() is not None, 20):
+            raise RuntimeError("tshark did not start:\n%s" % read(cap_err))
+        ready, listen_out = os.path.join(tmp, "vm.ready"), os.path.join(tmp, "vm.recv")
+        env.spawn("listener", vm, [base.PYTHON, base.__file__, "--helper", "listen", str(base.UDP_PORT), ready, "30"],
+                  listen_out, os.path.join(tmp, "vm.err"))
+        if not wait_until(lambda: os.path.exists(ready), 10):
+            raise RuntimeError("listener not ready")
+        sender = env.spawn("stream", fab, [base.PYTHON, base.__file__, "--helper", "udpsend", base.VM_IP,
+                                           str(base.UDP_PORT), str(N_STREAM), "M"],
+                           os.path.join(tmp, "stream.out"), os.path.join(tmp, "stream.err"))
+        wait_until(lambda: len(base.listener_lines(listen_out)) >= N_STREAM // 3, 10)
+        t_move = time.monotonic()
+        r = sh("ip", "netns", "exec", nve, args.register, "--nvad", NVAD_IP, "--port", str(PORT), "--from", AGENT_B,
+               "--keys", p["B.keys"], "--vm", "vm1", "--vn", "0", "--mac", env.vm_mac, "--addr", base.VM_IP,
+               "--endpoint", NVE_B, check=False, timeout=20)
+        tunnel = wait_until(lambda: (lambda x: x if x and x.get("kind") == "tunnel" else None)(route()), 5, 0.01)
+        log("B registered (%s: %s) ; A's route %s, %.0f ms after" % (
+            r.returncode, r.stdout.strip(), tunnel, (time.monotonic() - t_move) * 1000))
+        rc_b, bul = ctl("show", "bul", j=True)
+        res.record("move", r.returncode == 0 and bool(tunnel) and tunnel.get("detail") == NVE_B and rc_b == 0
+                   and any(b.get("vm_id") == "vm1" for b in bul or []),
+                   "nvad accepted B's registration; A's route %s; show bul %s" % (tunnel, bul))
+        sender.wait(30)
+        time.sleep(0.5)
+        cap.send_signal(signal.SIGINT)
+        try:
+            cap.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        at_vm = base.count_tag(base.listener_lines(listen_out), "M")
+        rows = base.capture_rows(cap_out)
+        tunnelled = [row for row in rows if row["ip.dst"] == "%s,%s" % (NVE_B, base.VM_IP)
+                     and row["ip.src"].startswith(base.NVE_IP + ",") and row["ip.checksum.status"].startswith("1")]
+        log("stream: %d sent, %d at the VM, %d tunnelled to %s" % (N_STREAM, len(at_vm), len(tunnelled), NVE_B))
+        res.record("traffic", len(at_vm) > 0 and len(tunnelled) > 0 and len(at_vm) + len(tunnelled) == N_STREAM,
+                   "%d datagrams: %d delivered to the VM before the switch, %d tunnelled to %s after it, %d lost" % (
+                       N_STREAM, len(at_vm), len(tunnelled), NVE_B, N_STREAM - len(at_vm) - len(tunnelled)))
+
+        # ---- stop ------------------------------------------------------------------------------
+        rc_x = base.Env.stop(procs["nvxdp"], term_timeout=10)
+        rc_n = base.Env.stop(procs["nvad"], term_timeout=10)
+        still = [ifn for ifn in (env.if_fab_nve, env.if_vm_nve) if xdp_attached(nve, ifn)]
+        res.record("stop", rc_x == 0 and rc_n == 0 and not still,
+                   "nvxdp exit %s, nvad exit %s, XDP still on %s" % (rc_x, rc_n, still))
+    except base.Interrupted as e:
+        log("interrupted (%s): cleaning up" % e)
+    except Exception as e:  # a setup failure: the remaining sub-tests count as failed
+        log("ERROR: %s: %s" % (type(e).__name__, e))
+    finally:
+        base.ignore_signals()
+        if res.incomplete():
+            for name in ("nvxdp.log", "nvad.log"):
+                log("%s:\n%s" % (name, read(p[name])[-3000:]))
+        env.cleanup()
+        res.keep_or_remove(tmp, args.keep_logs)
+    return res.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
