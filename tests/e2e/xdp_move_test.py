@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vm_namespace_test as base  # noqa: E402
-from xdp_veth_test import xdp_attached  # noqa: E402
+from xdp_veth_test import capture_tunnels, nvxdp_yaml, prepare_xdp, xdp_attached  # noqa: E402
 
 log, sh, wait_until, read = base.log, base.sh, base.wait_until, base.read
 BUILD = os.path.join(base.REPO, "build")
@@ -63,13 +63,9 @@ def main():
     try:
         env.setup()
         nve, fab, vm = env.ns_nve, env.ns_fab, env.ns_vm
-        sh("ip", "-n", nve, "link", "set", "lo", "up")
-        sh("ip", "-n", nve, "addr", "add", base.NVE_IP + "/24", "dev", env.if_fab_nve)
-        sh("ip", "-n", nve, "addr", "add", base.VM_GW + "/24", "dev", env.if_vm_nve)
+        prepare_xdp(env)
         for addr in (AGENT_A, AGENT_B):
             sh("ip", "-n", nve, "addr", "add", addr + "/8", "dev", "lo")
-        for ns, ifn in ((vm, env.if_vm), (fab, env.if_fab_gw), (nve, env.if_fab_nve), (nve, env.if_vm_nve)):
-            sh("ip", "netns", "exec", ns, "ethtool", "-K", ifn, "gro", "on")
         key = {n: secrets.token_hex(32) for n in "AB"}
         for path, text in ((p["nvad.keys"], "%s 1 %s\n%s 1 %s\n" % (AGENT_A, key["A"], AGENT_B, key["B"])),
                            (p["A.keys"], "%s 1 %s\n" % (NVAD_IP, key["A"])),
@@ -87,15 +83,9 @@ peers:
   - {address: %s, endpoints: [%s]}
 """ % (NVAD_IP, PORT, p["nvad.keys"], p["nvad.db"], AGENT_A, base.NVE_IP, AGENT_B, NVE_B))
         with open(env.config, "w") as fh:
-            fh.write("""\
-ports:
-  - {name: fabric, role: fabric, port_id: 0, interface: %s}
-  - {name: vms, role: access, port_id: 1, interface: %s}
-nve: {ipv4: %s}
-fabric_gateway: {ipv4: %s, mac: "%s"}
+            fh.write(nvxdp_yaml(env) + """\
 agent: {nvad: %s, nvad_port: %d, listen: %s, listen_port: %d, key_file: %s, retransmit_initial_ms: 200}
-""" % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, base.GW_IP, env.gw_mac, NVAD_IP, PORT, AGENT_A, PORT,
-                p["A.keys"]))
+""" % (NVAD_IP, PORT, AGENT_A, PORT, p["A.keys"]))
         procs["nvad"] = env.spawn("nvad", nve, [args.nvad, "-c", p["nvad.yaml"], "--ctl-socket", p["nvad.sock"]],
                                   p["nvad.log"])
         if not wait_until(lambda: "listening on" in read(p["nvad.log"]) or procs["nvad"].poll() is not None, 10):
@@ -124,15 +114,7 @@ agent: {nvad: %s, nvad_port: %d, listen: %s, listen_port: %d, key_file: %s, retr
                    "vm activate on nvxdp: %r; route %s" % (out2, r0))
 
         # ---- traffic, and the move in the middle ---------------------------------------------
-        cap_out, cap_err = os.path.join(tmp, "capture.txt"), os.path.join(tmp, "tshark.err")
-        tshark = ["tshark", "-n", "-l", "-i", env.if_fab_gw, "-f", "ip proto 4", "-a", "duration:60",
-                  "-o", "ip.check_checksum:TRUE", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
-                  "-E", "aggregator=,"]
-        for f in base.CAPTURE_FIELDS:
-            tshark += ["-e", f]
-        cap = env.spawn("tshark", fab, tshark, cap_out, cap_err)
-        if not wait_until(lambda: "Capturing on" in read(cap_err) or cap.poll() is not None, 20):
-            raise RuntimeError("tshark did not start:\n%s" % read(cap_err))
+        cap, cap_out = capture_tunnels(env, tmp)
         ready, listen_out = os.path.join(tmp, "vm.ready"), os.path.join(tmp, "vm.recv")
         env.spawn("listener", vm, [base.PYTHON, base.__file__, "--helper", "listen", str(base.UDP_PORT), ready, "30"],
                   listen_out, os.path.join(tmp, "vm.err"))

@@ -52,6 +52,44 @@ def xdp_attached(ns, ifn):
     return "xdp" in j[0]
 
 
+def prepare_xdp(env):
+    """After env.setup(): in XDP mode the NVE's kernel answers ARP (the
+    program passes it), so it holds 192.0.2.1/24 and 10.0.0.1/24; and every
+    veth takes redirected frames (GRO on: NAPI)."""
+    sh("ip", "-n", env.ns_nve, "link", "set", "lo", "up")
+    sh("ip", "-n", env.ns_nve, "addr", "add", base.NVE_IP + "/24", "dev", env.if_fab_nve)
+    sh("ip", "-n", env.ns_nve, "addr", "add", base.VM_GW + "/24", "dev", env.if_vm_nve)
+    for ns, ifn in ((env.ns_vm, env.if_vm), (env.ns_fab, env.if_fab_gw), (env.ns_nve, env.if_fab_nve),
+                    (env.ns_nve, env.if_vm_nve)):
+        sh("ip", "netns", "exec", ns, "ethtool", "-K", ifn, "gro", "on")
+
+
+def nvxdp_yaml(env):
+    """nvxdp's ports, address and gateway (nved's format): the rest follows."""
+    return """\
+ports:
+  - {name: fabric, role: fabric, port_id: 0, interface: %s}
+  - {name: vms, role: access, port_id: 1, interface: %s}
+nve: {ipv4: %s}
+fabric_gateway: {ipv4: %s, mac: "%s"}
+""" % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, base.GW_IP, env.gw_mac)
+
+
+def capture_tunnels(env, tmp):
+    """tshark on the gateway's side of the fabric link, IPv4-in-IPv4 only,
+    live once it says so. Returns (process, output path)."""
+    cap_out, cap_err = os.path.join(tmp, "capture.txt"), os.path.join(tmp, "tshark.err")
+    tshark = ["tshark", "-n", "-l", "-i", env.if_fab_gw, "-f", "ip proto 4", "-a", "duration:60",
+              "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+              "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"]
+    for f in base.CAPTURE_FIELDS:
+        tshark += ["-e", f]
+    cap = env.spawn("tshark", env.ns_fab, tshark, cap_out, cap_err)
+    if not wait_until(lambda: "Capturing on" in read(cap_err) or cap.poll() is not None, 20):
+        raise RuntimeError("tshark did not start:\n%s" % read(cap_err))
+    return cap, cap_out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nvxdp", default=DEFAULT_NVXDP)
@@ -68,35 +106,21 @@ def main():
     try:
         env.setup()
         nve, fab, vm = env.ns_nve, env.ns_fab, env.ns_vm
-        sh("ip", "-n", nve, "addr", "add", base.NVE_IP + "/24", "dev", env.if_fab_nve)
-        sh("ip", "-n", nve, "addr", "add", base.VM_GW + "/24", "dev", env.if_vm_nve)
-        for ns, ifn in ((vm, env.if_vm), (fab, env.if_fab_gw), (nve, env.if_fab_nve), (nve, env.if_vm_nve)):
-            sh("ip", "netns", "exec", ns, "ethtool", "-K", ifn, "gro", "on")  # NAPI: XDP frames accepted
+        prepare_xdp(env)
         with open(env.config, "w") as fh:
-            fh.write("""\
-ports:
-  - {name: fabric, role: fabric, port_id: 0, interface: %s}
-  - {name: vms, role: access, port_id: 1, interface: %s}
-nve: {ipv4: %s}
-fabric_gateway: {ipv4: %s, mac: "%s"}
+            fh.write(nvxdp_yaml(env) + """\
 tunnel: {peers: [%s/32]}
 local_vms:
   - {port: vms, mac: "%s", addresses: [%s]}
 moved_vms:
   - {vn: 0, addresses: [%s], nve: %s}
-""" % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, base.GW_IP, env.gw_mac, base.GW_IP, env.vm_mac, base.VM_IP,
+""" % (base.GW_IP, env.vm_mac, base.VM_IP,
                 base.MOVED_IP, base.MOVED_NVE))
         r = sh("ip", "netns", "exec", nve, args.nvxdp, "-c", env.config, "--check-config", check=False)
         check_ok = r.returncode == 0
         log("nvxdp --check-config: %s%s" % (r.stdout.strip(), r.stderr.strip()))
 
-        cap_out, cap_err = os.path.join(tmp, "capture.txt"), os.path.join(tmp, "tshark.err")
-        tshark = ["tshark", "-n", "-l", "-i", env.if_fab_gw, "-f", "ip proto 4", "-a", "duration:60",
-                  "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
-                  "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"]
-        for f in base.CAPTURE_FIELDS:
-            tshark += ["-e", f]
-        cap = env.spawn("tshark", fab, tshark, cap_out, cap_err)
+        cap, cap_out = capture_tunnels(env, tmp)
 
         nvxdp = env.spawn("nvxdp", nve, [args.nvxdp, "-c", env.config, "--counters-json", counters], log_path)
         up = wait_until(lambda: "nvxdp running" in read(log_path) or nvxdp.poll() is not None, 10)
@@ -107,8 +131,6 @@ moved_vms:
                    "configuration checked; XDP on %s, %d in native mode" % (attached, native))
         if nvxdp.poll() is not None:
             raise RuntimeError("nvxdp exited:\n%s" % read(log_path))
-        if not wait_until(lambda: "Capturing on" in read(cap_err) or cap.poll() is not None, 20):
-            raise RuntimeError("tshark did not start:\n%s" % read(cap_err))
 
         # ---- local delivery --------------------------------------------------------
         ready = os.path.join(tmp, "vm.ready")
