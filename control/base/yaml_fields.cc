@@ -35,6 +35,14 @@ void YamlErrors::add(const YAML::Node &at, const std::string &key, const std::st
 }
 
 void YamlErrors::add_line(int line, const std::string &key, const std::string &what) {
+  // A bound on what one file can make us hold: a list of errors longer than
+  // this helps nobody, and the last line says so.
+  constexpr size_t kMaxErrors = 200;
+  if (errors_.size() > kMaxErrors) return;
+  if (errors_.size() == kMaxErrors) {
+    errors_.push_back(origin_ + ": more than " + std::to_string(kMaxErrors) + " errors: the rest not listed");
+    return;
+  }
   std::string where = origin_;
   if (line > 0) where += ":" + std::to_string(line);
   errors_.push_back(where + ": " + key + ": " + what);
@@ -266,12 +274,20 @@ std::optional<Duration> parse_duration(const std::string &text) {
 }
 
 namespace {
-void find_duplicates(const YAML::Node &node, const std::string &path, YamlErrors &errors) {
+// Each collection once: YAML aliases (*a) make the tree a graph, and a few
+// hundred bytes of aliases of aliases name billions of nodes (the fuzzer's
+// find); visiting each only at its first appearance keeps the walk linear.
+void find_duplicates(const YAML::Node &node, const std::string &path, YamlErrors &errors,
+                     std::vector<YAML::Node> &visited) {
+  if (!node.IsSequence() && !node.IsMap()) return;
+  for (const auto &v : visited)
+    if (v.is(node)) return;
+  visited.push_back(node);
   if (node.IsSequence()) {
-    for (size_t i = 0; i < node.size(); i++) find_duplicates(node[i], path + "[" + std::to_string(i) + "]", errors);
+    for (size_t i = 0; i < node.size(); i++)
+      find_duplicates(node[i], path + "[" + std::to_string(i) + "]", errors, visited);
     return;
   }
-  if (!node.IsMap()) return;
   std::map<std::string, int> seen;  // key -> line of its first use
   for (const auto &kv : node) {
     if (!kv.first.IsScalar()) continue;
@@ -282,12 +298,15 @@ void find_duplicates(const YAML::Node &node, const std::string &path, YamlErrors
     if (!fresh)
       errors.add_line(line, where, "duplicate key (first at line " + std::to_string(it->second) + "); give each key once");
     else
-      find_duplicates(kv.second, where, errors);
+      find_duplicates(kv.second, where, errors, visited);
   }
 }
 }  // namespace
 
-void report_duplicate_keys(const YAML::Node &root, YamlErrors &errors) { find_duplicates(root, "", errors); }
+void report_duplicate_keys(const YAML::Node &root, YamlErrors &errors) {
+  std::vector<YAML::Node> visited;
+  find_duplicates(root, "", errors, visited);
+}
 
 void report_extra_documents(const std::string &text, YamlErrors &errors) {
   std::vector<YAML::Node> documents;

@@ -264,3 +264,28 @@ TEST(Config, RunningConfigLoadsBackToTheSameValues) {
   EXPECT_EQ(route_change_lines({add, del}),
             (std::vector<std::string>{"0 10.0.0.77 tunnel 198.51.100.2", "# del 0 10.0.0.77"}));
 }
+
+// A YAML alias bomb (found by the configuration fuzzer): a few hundred bytes
+// of aliases of aliases name 9^8 copies of one mapping with a duplicate key.
+// Each collection is walked once, the duplicate reported once, and the error
+// list is bounded whatever the file.
+TEST(Config, AliasesOfAliasesAreWalkedOnce) {
+  std::string text = "a: &a {x: 1, x: 1}\n";
+  std::string prev = "a";
+  for (const char *n : {"b", "c", "d", "e", "f", "g", "h", "i"}) {
+    text += std::string(n) + ": &" + n + " [";
+    for (int i = 0; i < 9; i++) text += (i ? ", *" : "*") + prev;
+    text += "]\n";
+    prev = n;
+  }
+  try {
+    load_config_text(text, "bomb.yaml");
+    FAIL() << "loaded";
+  } catch (const ConfigError &e) {
+    const std::string what = e.what();
+    size_t duplicates = 0;
+    for (size_t at = what.find("duplicate key"); at != std::string::npos; at = what.find("duplicate key", at + 1))
+      duplicates++;
+    EXPECT_EQ(duplicates, 1u) << what.substr(0, 500);
+  }
+}
