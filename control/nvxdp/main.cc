@@ -91,12 +91,11 @@ std::optional<MacAddress> interface_mac(const std::string &name) {
 }
 
 // The object beside the build tree's binary, else where meson installs it.
-std::string default_object(const char *argv0) {
+std::string default_object() {
   std::error_code ec;
   const auto self = std::filesystem::canonical(std::filesystem::path("/proc/self/exe"), ec);
   const auto built = self.parent_path().parent_path().parent_path() / "drivers" / "xdp" / "nve_xdp.bpf.o";
   if (!ec && std::filesystem::exists(built)) return built.string();
-  (void)argv0;
   return NVE_XDP_INSTALLED;
 }
 
@@ -136,7 +135,7 @@ int main(int argc, char **argv) {
     }
   }
   if (config_path.empty()) return usage("-c CONFIG is required");
-  if (object.empty()) object = default_object(argv[0]);
+  if (object.empty()) object = default_object();
 
   NvedConfig cfg;
   std::vector<RouteChange> routes;
