@@ -201,6 +201,12 @@ std::optional<std::vector<IpAddress>> YamlSection::addresses(const std::string &
   return scalar_list<IpAddress>(key, "a list of addresses", "not an IPv4 or IPv6 address", IpAddress::parse);
 }
 
+std::optional<std::vector<std::string>> YamlSection::texts(const std::string &key) {
+  return scalar_list<std::string>(key, "a list of strings", "empty", [](const std::string &text) {
+    return text.empty() ? std::nullopt : std::optional<std::string>(text);
+  });
+}
+
 std::optional<std::vector<IpPrefix>> YamlSection::prefixes(const std::string &key) {
   return scalar_list<IpPrefix>(key, "a list of prefixes (198.51.100.0/24, 2001:db8::/48)",
                                "not a prefix (address/length, no bits set past the length)", IpPrefix::parse);

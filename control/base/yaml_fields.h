@@ -49,6 +49,8 @@ class YamlSection {
   std::optional<Duration> duration(const std::string &key, Duration min, Duration max);
   std::optional<IpAddress> address(const std::string &key);
   std::optional<std::vector<IpAddress>> addresses(const std::string &key);
+  // A list of non-empty strings (URLs, names).
+  std::optional<std::vector<std::string>> texts(const std::string &key);
   // "198.51.100.0/24", "2001:db8::/48"; an address alone is a host prefix.
   std::optional<std::vector<IpPrefix>> prefixes(const std::string &key);
   // A unicast MAC address, xx:xx:xx:xx:xx:xx.

@@ -49,6 +49,7 @@ constexpr CommandSpec kNvad[] = {
     {"show peers", "", "known NVEs: key present, authorized, VMs served, notifications pending/failed", false},
     {"show exported", "", "host routes of moved VMs announced through the BGP speaker (export:), and its state", false},
     {"show protocol stats", "", "messages, retransmissions, rejections by status", false},
+    {"show cluster", "", "store backend; on etcd: this nvad's role, the leader, the lease, each etcd member's health and lag", false},
     {"clear flap", "VM-ID [vn N]", "let a VM frozen by flap detection move again", true},
     {"help", "", "this list", false},
 };

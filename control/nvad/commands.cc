@@ -144,6 +144,50 @@ void register_nvad_commands(ctl::CtlServer &ctl, Server &server) {
   });
 }
 
+void register_cluster_commands(ctl::CtlServer &ctl, Cluster *cluster, const NvadConfig &config) {
+  ctl.on("show cluster", [cluster, db = config.db_path](const Args &a) {
+    if (!a.empty()) return Reply::bad_usage();
+    Reply r;
+    if (!cluster) {
+      r.text = "store: sqlite (" + db + "); this nvad runs alone (store.backend etcd for a cluster)\n";
+      r.data = {{"backend", "sqlite"}, {"role", "standalone"}, {"db_path", db}};
+      return r;
+    }
+    json s = cluster->status_json();
+    s["backend"] = "etcd";
+    const json &leader = s["leader"];
+    ctl::Record rec(22, 0);
+    rec.add("name", ctl::Cell::of(s["name"]));
+    rec.add("role", str(s["role"]) + " for " + std::to_string(static_cast<int64_t>(s["role_for_s"].get<double>())) + " s");
+    rec.add("leader", leader.is_object() ? str(leader.value("name", json("?"))) + " (" +
+                                               str(leader.value("advertise", json(""))) + ")"
+                                         : std::string("unknown (etcd unreachable)"));
+    rec.add("lease", s["lease_id"].get<std::string>().empty()
+                         ? std::string("none")
+                         : str(s["lease_id"]) + ", TTL " + str(s["lease_ttl_s"]) + " s");
+    rec.add("fence revision", ctl::Cell::of(s["fence_revision"]));
+    rec.add("elections won / lost", str(s["elections_won"]) + " / " + str(s["leadership_lost"]));
+    rec.add("store", "etcd " + str(s["store"]["prefix"]) + ", " + str(s["store"]["skipped_records"]) +
+                         " record(s) skipped as damaged");
+    if (!s["last_error"].get<std::string>().empty()) rec.add("last error", ctl::Cell::of(s["last_error"]));
+    ctl::Table members({{"", "ETCD MEMBER", 28}, {"", "HEALTH", 9}, {"", "ID", 18}, {"", "RAFT LEADER", 8},
+                        {"", "INDEX", 10}, {"", "LAG", 6}, {"", "DB(KiB)"}});
+    for (const auto &m : s["members"]) {
+      if (!m["healthy"].get<bool>()) {
+        members.add({ctl::Cell::of(m["endpoint"]), std::string("DOWN"), std::string("-"), std::string("-"),
+                     std::string("-"), std::string("-"), std::string("-")});
+        continue;
+      }
+      members.add({ctl::Cell::of(m["endpoint"]), std::string("ok"), ctl::Cell::of(m["member_id"]),
+                   std::string(m["is_raft_leader"].get<bool>() ? "yes" : "no"), ctl::Cell::of(m["raft_index"]),
+                   ctl::Cell::of(m["lag"]), m["db_size"].get<int64_t>() / 1024});
+    }
+    r.text = rec.text() + "\n" + members.text();
+    r.data = s;
+    return r;
+  });
+}
+
 void register_export_commands(ctl::CtlServer &ctl, const ExaBgpExport &exporter) {
   ctl.on("show exported", [&exporter](const Args &a) {
     if (!a.empty()) return Reply::bad_usage();

@@ -216,11 +216,47 @@ void read_export(YamlSection section, const std::optional<std::map<IpAddress, Pe
   section.reject_unknown_keys();
 }
 
+void read_store(YamlSection store, NvadConfig &out) {
+  if (auto backend = store.text("backend")) {
+    if (*backend == "sqlite") out.store_backend = StoreBackend::Sqlite;
+    else if (*backend == "etcd") out.store_backend = StoreBackend::Etcd;
+    else store.errors().add(store.at("backend"), store.key_path("backend"), "'" + *backend + "' is not sqlite or etcd");
+  }
+  YamlSection etcd = store.section("etcd");
+  if (auto endpoints = etcd.texts("endpoints")) {
+    for (const auto &url : *endpoints)
+      if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+        etcd.errors().add(etcd.at("endpoints"), etcd.key_path("endpoints"),
+                          "'" + url + "' is not a URL (http://127.0.0.1:2379)");
+    out.etcd.endpoints = std::move(*endpoints);
+  }
+  if (auto prefix = etcd.text("prefix")) {
+    if (prefix->empty() || prefix->back() != '/')
+      etcd.errors().add(etcd.at("prefix"), etcd.key_path("prefix"), "must end with '/' (/nvmove/nvad/)");
+    else out.etcd.prefix = *prefix;
+  }
+  if (auto timeout = etcd.duration("timeout", 10ms, 60s)) out.etcd.timeout = *timeout;
+  etcd.reject_unknown_keys();
+  if (out.store_backend == StoreBackend::Etcd && out.etcd.endpoints.empty())
+    store.errors().add(store.at("backend"), store.key_path("etcd.endpoints"),
+                       "missing (required with backend etcd): the etcd members' client URLs");
+  store.reject_unknown_keys();
+}
+
+void read_cluster(YamlSection cluster, ClusterSettings &out) {
+  if (auto name = cluster.text("name")) out.name = *name;
+  // etcd grants at least about 2 s whatever is asked (its election timeout).
+  if (auto ttl = cluster.duration("lease_ttl", 2s, 300s)) out.lease_ttl = *ttl;
+  cluster.reject_unknown_keys();
+}
+
 NvadConfig read_top(YamlSection top) {
   NvadConfig config;
   read_listen(top.section("listen"), config.listen);
   if (auto path = top.text("key_file")) config.key_file = *path;
   if (auto path = top.text("db_path")) config.db_path = *path;
+  read_store(top.section("store"), config);
+  read_cluster(top.section("cluster"), config.cluster);
   read_lifetime(top.section("lifetime"), config.policy);
   read_notifications(top.section("notifications"), config.policy);
   read_flap_detection(top.section("flap_detection"), config.policy.flap);

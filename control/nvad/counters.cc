@@ -30,6 +30,7 @@ const char *drop_reason_name(DropReason reason) {
     case DropReason::UnexpectedReply: return "unexpected_reply";
     case DropReason::NoTimestamp: return "no_timestamp";
     case DropReason::RefusalRateLimited: return "refusal_rate_limited";
+    case DropReason::NotServing: return "not_serving";
     case DropReason::Count: break;
   }
   return "invalid";

@@ -24,6 +24,7 @@ enum class DropReason : uint8_t {
   UnexpectedReply,  // a reply matching no outstanding notification
   NoTimestamp,      // a request without a Timestamp: no answer could be matched (protocol.md 5.3)
   RefusalRateLimited,  // a refusal over the peer's rate (peer_table.h, kRefusalsPerSecond): unanswered
+  NotServing,       // a reply (acknowledgement) reaching an nvad that is not the cluster's leader
   Count
 };
 const char *drop_reason_name(DropReason reason);

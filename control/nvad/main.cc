@@ -22,6 +22,9 @@
 #include "control/nvad/route_export.h"
 #include "control/nvad/metrics.h"
 #include "control/nvad/server.h"
+#include "control/nvad/etcd_store.h"
+#include "control/etcd/etcd_client.h"
+#include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
@@ -59,6 +62,24 @@ void reload_on_hangup(nvad::Server &server, const std::string &key_file) {
   server.replace_keys(std::move(keys).value());
   spdlog::warn("SIGHUP received: key file {} reloaded ({} keys); other configuration changes need a restart",
                key_file, n);
+}
+
+// This instance in the cluster: its name (default the host name) and
+// where NVEs reach it, as show cluster prints them.
+nvad::ClusterConfig cluster_settings(const nvad::NvadConfig &config) {
+  nvad::ClusterConfig out;
+  out.name = config.cluster.name;
+  if (out.name.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    out.name = host;
+  }
+  for (const auto &address : config.listen.addresses)
+    out.advertise += (out.advertise.empty() ? "" : ",") + address.to_string();
+  out.advertise += (out.advertise.empty() ? std::string("*") : std::string()) + " port " +
+                   std::to_string(config.listen.port);
+  out.lease_ttl_s = std::chrono::duration_cast<std::chrono::seconds>(config.cluster.lease_ttl).count();
+  return out;
 }
 
 void usage(FILE *to) {
@@ -172,12 +193,29 @@ int main(int argc, char **argv) {
     }
     export_policy = std::make_unique<nvad::RouteExport>(config->route_export);
   }
-  auto store = nvad::open_sqlite_store(config->db_path, clock);
-  if (!store) {
-    spdlog::critical("{}", store.error().message);
-    return kExitRuntime;
+  // The store: SQLite (alone), or etcd shared with other nvads, one of them
+  // elected to serve (docs/nvad.md "nvad on etcd").
+  std::unique_ptr<etcd::Client> etcd_client;
+  std::unique_ptr<nvad::Cluster> cluster;
+  std::unique_ptr<nvad::Store> store;
+  if (config->store_backend == nvad::StoreBackend::Etcd) {
+    etcd_client = std::make_unique<etcd::Client>(etcd::ClientOptions{
+        config->etcd.endpoints, std::chrono::duration_cast<std::chrono::milliseconds>(config->etcd.timeout)});
+    auto etcd_store = std::make_unique<nvad::EtcdStore>(*etcd_client, config->etcd.prefix, clock);
+    cluster = std::make_unique<nvad::Cluster>(*etcd_client, *etcd_store, cluster_settings(config.value()), clock);
+    store = std::move(etcd_store);
+    spdlog::info("store: etcd {} under {}; this nvad is '{}' (lease {} s)", config->etcd.endpoints[0],
+                 config->etcd.prefix, cluster->status_json().value("name", std::string()),
+                 std::chrono::duration_cast<std::chrono::seconds>(config->cluster.lease_ttl).count());
+  } else {
+    auto sqlite = nvad::open_sqlite_store(config->db_path, clock);
+    if (!sqlite) {
+      spdlog::critical("{}", sqlite.error().message);
+      return kExitRuntime;
+    }
+    store = std::move(sqlite).value();
   }
-  auto server = nvad::Server::start(config.value(), std::move(keys).value(), std::move(store).value(), clock);
+  auto server = nvad::Server::start(config.value(), std::move(keys).value(), std::move(store), clock);
   if (!server) {
     spdlog::critical("cannot start: {}", server.error());
     return kExitRuntime;
@@ -189,6 +227,8 @@ int main(int argc, char **argv) {
   } unpublish;
   if (g_stop_requested.load(std::memory_order_acquire)) server.value()->request_stop();
   nvad::register_nvad_commands(ctl, *server.value());
+  server.value()->set_cluster(cluster.get());
+  nvad::register_cluster_commands(ctl, cluster.get(), config.value());
   if (exporter) {
     // Every persisted binding change, and first what the store restored.
     auto feed = [&exporter, &export_policy, &clock, warned = Instant{}](const nvad::BindingKey &key,
@@ -236,5 +276,6 @@ int main(int argc, char **argv) {
   }
   spdlog::info("control socket {}", ctl_path);
   server.value()->run();
+  if (cluster) cluster->resign();  // the standby takes over now, not when the lease runs out
   return 0;
 }

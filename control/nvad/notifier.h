@@ -62,6 +62,8 @@ class Notifier {
   // After a restart: each binding's pending notifications, whose
   // retransmission timers resume where they were.
   void restore_binding(const Binding &binding);
+  // Forgets every outstanding notification (before a restore replaces the cache).
+  void clear() { outstanding_.clear(); }
 
  private:
   void transmit(const Binding &binding, PreviousNve &previous, Outcome &out);

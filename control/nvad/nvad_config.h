@@ -94,10 +94,27 @@ struct ListenConfig {
   uint32_t receive_buffer = 4u << 20;
 };
 
+// Where bindings persist (docs/nvad.md "nvad on etcd"). SQLite at db_path
+// is the embedded default; etcd lets several nvad instances share them, one
+// active (cluster.h).
+struct EtcdSettings {
+  std::vector<std::string> endpoints;  // "http://127.0.0.1:2379"
+  std::string prefix = "/nvmove/nvad/";
+  Duration timeout = 1s;  // per request and member
+};
+enum class StoreBackend { Sqlite, Etcd };
+struct ClusterSettings {
+  std::string name;  // empty: the host name
+  Duration lease_ttl = 5s;  // how long a dead leader goes unnoticed, at most
+};
+
 struct NvadConfig {
   ListenConfig listen;
   std::string key_file = "/etc/nvmove/nvad.keys";
   std::string db_path = "/var/lib/nvmove/nvad.db";
+  StoreBackend store_backend = StoreBackend::Sqlite;
+  EtcdSettings etcd;
+  ClusterSettings cluster;
   RegistrationPolicy policy;
   std::string log_level = "info";
   Duration rejection_log_interval = 10s;

@@ -54,8 +54,10 @@ class Registrar {
   // nullopt if there is no such VM or it is not flapping.
   std::optional<Outcome> clear_flap(const BindingKey &key);
 
-  // After a restart, before the first message: bindings and per-peer state
-  // from the store; timers resume (deadlines already past fire at once).
+  // After a restart, before the first message, or when the store is read
+  // again (a standby taking over): bindings and per-peer state from the
+  // store replace what was in memory; timers resume (deadlines already past
+  // fire at once). Counters carry on.
   void restore(StoredState state);
 
   const BindingCache &cache() const { return cache_; }

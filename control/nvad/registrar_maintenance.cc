@@ -77,6 +77,11 @@ std::optional<Outcome> Registrar::clear_flap(const BindingKey &key) {
 }
 
 void Registrar::restore(StoredState state) {
+  // Replaces whatever was there: a standby that becomes the leader, or a
+  // leader whose store write failed, reads the store again (cluster.h).
+  cache_ = BindingCache{};
+  timers_ = TimerQueue{};
+  notifier_.clear();
   peers_.restore(std::move(state.peers));
   for (auto &binding : state.bindings) {
     schedule_deadline(binding);

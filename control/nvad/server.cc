@@ -12,6 +12,7 @@
 #include "control/nvad/state_json.h"
 #include "control/nvad/text_format.h"
 #include "control/nvad/wire_gate.h"
+#include "control/protocol/reply_builder.h"
 #include "control/protocol/address_text.h"
 #include "control/protocol/names.h"
 
@@ -39,7 +40,8 @@ proto::Result<std::unique_ptr<Server>, std::string> Server::start(const NvadConf
   int stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (stop_fd < 0) return std::string("eventfd: ") + std::strerror(errno);
   std::unique_ptr<Server> server(new Server(config, std::move(keys), std::move(store), clock, stop_fd));
-  if (server->store_) {
+  // A shared store is read when this nvad is elected (run_cluster), not now.
+  if (server->store_ && !server->store_->shared()) {
     auto loaded = server->store_->load();
     if (!loaded) return loaded.error().message;
     size_t bindings = loaded->bindings.size();
@@ -109,7 +111,12 @@ void Server::run() {
 
 int Server::poll_timeout_ms(std::optional<std::chrono::milliseconds> max_wait) const {
   int cap = max_wait ? static_cast<int>(max_wait->count()) : -1;
-  auto deadline = registrar_.next_deadline();
+  auto deadline = serving() ? registrar_.next_deadline() : std::nullopt;
+  if (cluster_) deadline = deadline ? std::min(*deadline, cluster_->next_tick()) : cluster_->next_tick();
+  if (resync_needed_ && cluster_ && cluster_->role() == Cluster::Role::Leader) {
+    const Instant retry = resync_tried_ + std::chrono::seconds(1);
+    deadline = deadline ? std::min(*deadline, retry) : retry;
+  }
   if (!deadline) return cap;
   // Rounded up: waking before the deadline would find nothing due and spin.
   auto wait = std::chrono::ceil<std::chrono::milliseconds>(*deadline - clock_.now()).count();
@@ -137,8 +144,67 @@ void Server::run_once(std::optional<std::chrono::milliseconds> max_wait) {
     uint64_t count = 0;
     [[maybe_unused]] ssize_t n = read(stop_fd_, &count, sizeof count);
   }
-  execute(registrar_.on_timers(), nullptr);
+  run_cluster();
+  resync_if_needed();
+  if (serving()) execute(registrar_.on_timers(), nullptr);
   log_activity();
+}
+
+bool Server::serving() const {
+  return !cluster_ || (cluster_->role() == Cluster::Role::Leader && !resync_needed_);
+}
+
+void Server::run_cluster() {
+  if (!cluster_) return;
+  if (auto change = cluster_->tick()) on_role_change(*change);
+}
+
+void Server::on_role_change(const Cluster::Change &change) {
+  const auto level = change.to == Cluster::Role::Leader ? spdlog::level::info : spdlog::level::warn;
+  spdlog::log(level, "cluster: {} -> {}: {}", Cluster::role_name(change.from), Cluster::role_name(change.to),
+              change.why);
+  // Elected: read the store, which the previous leader wrote. Deposed: what
+  // is in memory goes stale from now on, and is read again if elected.
+  resync_needed_ = true;
+  resync_tried_ = Instant{};
+}
+
+void Server::resync_if_needed() {
+  if (!resync_needed_ || !store_) return;
+  if (cluster_ && cluster_->role() != Cluster::Role::Leader) return;
+  const Instant now = clock_.now();
+  if (resync_tried_ != Instant{} && now - resync_tried_ < std::chrono::seconds(1)) return;
+  resync_tried_ = now;
+  auto loaded = store_->load();
+  if (!loaded) {
+    spdlog::error("{}; requests answered 130 until the store can be read", loaded.error().message);
+    return;
+  }
+  const size_t bindings = loaded->bindings.size();
+  registrar_.restore(std::move(loaded).value());
+  size_t pending = 0;
+  for (const auto &[key, binding] : registrar_.cache()) pending += binding.pending_notifications();
+  resync_needed_ = false;
+  spdlog::info("serving: read {} binding(s) with {} pending notification(s) from the store", bindings, pending);
+  if (binding_observer_)  // the route export follows the store's view
+    for (const auto &[key, binding] : registrar_.cache()) binding_observer_(key, &binding);
+}
+
+void Server::answer_not_serving(const Inbound &in, UdpSocket &socket) {
+  Counters &counters = registrar_.counters();
+  if (!in.message.is_request()) {  // an acknowledgement for the leader: it retransmits there
+    counters.drop(DropReason::NotServing);
+    return;
+  }
+  const bool standby = cluster_ && cluster_->role() == Cluster::Role::Standby;
+  const auto status = standby ? proto::Status::NotActiveManagementNode : proto::Status::InsufficientResources;
+  counters.requests_received++;
+  counters.reject(status);
+  log_limited(spdlog::level::info, in.peer, proto::status_name(status),
+              "request from " + in.peer.to_string() + " answered " + std::to_string(static_cast<int>(status)) +
+                  " (" + proto::status_name(status) + "): " +
+                  (standby ? "this nvad is a standby" : "the store cannot be read or written"));
+  if (send(Outgoing{{in.peer, in.port}, proto::make_reply(in.message, status, 0)}, &socket)) counters.replies_sent++;
 }
 
 void Server::log_activity() {
@@ -199,6 +265,7 @@ void Server::handle_datagram(UdpSocket &socket, std::span<const uint8_t> bytes,
   // Where this NVE reaches us: replies, and later notifications, leave from
   // that address (an NVE checks its management node's address).
   if (from.local.family) local_for_peer_[in.peer] = from.local;
+  if (!serving()) return answer_not_serving(in, socket);
   Outcome outcome = in.message.is_request() ? registrar_.handle_request(in) : registrar_.handle_reply(in);
   if (outcome.dropped)  // a duplicate or a late reply: routine, hence debug
     log_limited(spdlog::level::debug, in.peer, drop_reason_name(*outcome.dropped),
@@ -214,7 +281,17 @@ void Server::execute(Outcome outcome, UdpSocket *arrived_on) {
   if (store_ && !outcome.writes.empty()) {
     if (auto error = store_->apply(outcome.writes)) {
       counters.store_errors++;
-      spdlog::error("{} (the binding cache in memory stays authoritative)", error->message);
+      if (!store_->shared()) {
+        spdlog::error("{} (the binding cache in memory stays authoritative)", error->message);
+      } else {
+        // Not durable, so not acknowledged: no reply, no notification. The
+        // NVE retransmits (a new request) and finds the cache read again.
+        log_limited(spdlog::level::err, IpAddress{}, "store", error->message + "; nothing acknowledged");
+        resync_needed_ = true;
+        if (error->kind == StoreError::Kind::Fenced && cluster_)
+          if (auto change = cluster_->lost(error->message)) on_role_change(*change);
+        return;
+      }
     }
   }
   if (binding_observer_)

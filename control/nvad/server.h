@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/common.h>
 
+#include "control/nvad/cluster.h"
 #include "control/nvad/nvad_config.h"
 #include "control/base/rate_limited_log.h"
 #include "control/nvad/registrar.h"
@@ -66,6 +67,15 @@ class Server {
   // and the next message signed, with these keys. Replay state is kept.
   void replace_keys(proto::KeyTable keys) { keys_ = std::move(keys); }
 
+  // Several nvads on one shared store (etcd): only the elected one serves;
+  // the others answer requests with 133 (130 while etcd is unreachable) so
+  // that NVEs turn to the next address they know (docs/nvad.md "nvad on
+  // etcd"). Set before run(); `cluster` must outlive the server.
+  void set_cluster(Cluster *cluster) { cluster_ = cluster; }
+  // Whether this nvad answers requests itself now: no cluster, or its leader
+  // with a binding cache read from the store since it last failed.
+  bool serving() const;
+
   // The port each listening socket got (useful when configured as 0).
   std::vector<uint16_t> local_ports() const;
   // Operator action (see Registrar::clear_flap); false if not flapping.
@@ -101,6 +111,15 @@ class Server {
   void handle_datagram(UdpSocket &socket, std::span<const uint8_t> bytes,
                        const ReceivedDatagram &from);
   void execute(Outcome outcome, UdpSocket *arrived_on);
+  // The cluster's tick and what a role change means here.
+  void run_cluster();
+  void on_role_change(const Cluster::Change &change);
+  // Reads the store into the registrar when it may be stale (taking over,
+  // or after a failed write); at most once a second while etcd fails.
+  void resync_if_needed();
+  // A request this nvad cannot serve: answered with `status` (133 or 130),
+  // nothing recorded (the store's state belongs to the leader).
+  void answer_not_serving(const Inbound &in, UdpSocket &socket);
   bool send(const Outgoing &outgoing, UdpSocket *preferred);
   UdpSocket *socket_for(const IpAddress &peer, UdpSocket *preferred);
   void log_limited(spdlog::level::level_enum level, const IpAddress &peer, const std::string &reason,
@@ -115,6 +134,10 @@ class Server {
   };
   ActivitySnapshot activity_logged_;
   Instant activity_logged_at_{};
+
+  Cluster *cluster_ = nullptr;
+  bool resync_needed_ = false;
+  Instant resync_tried_{};
 
   NvadConfig config_;
   proto::KeyTable keys_;

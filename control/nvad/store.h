@@ -40,6 +40,12 @@ struct StoredState {
 
 struct StoreError {
   std::string message;
+  enum class Kind {
+    Failed,       // refused or damaged
+    Unreachable,  // a replicated store that cannot be reached
+    Fenced,       // this nvad is no longer the cluster's leader (cluster.h)
+    Conflict,     // a key changed under us: another writer
+  } kind = Kind::Failed;
 };
 
 class Store {
@@ -49,6 +55,11 @@ class Store {
   // binding wins.
   virtual std::optional<StoreError> apply(std::span<const StoreWrite> writes) = 0;
   virtual proto::Result<StoredState, StoreError> load() = 0;
+  // Shared by several nvad instances (etcd): the store, not this process's
+  // memory, is the truth, so a write that failed must not be acknowledged
+  // and the binding cache is read again before the next request. A private
+  // store (SQLite) keeps the cache in memory authoritative instead.
+  virtual bool shared() const { return false; }
 };
 
 // SQLite in WAL mode (sqlite_store.cc). Times are stored as wall-clock

@@ -1,7 +1,5 @@
 #include "control/nvad/store_columns.h"
 
-#include <nlohmann/json.hpp>
-
 #include "control/protocol/address_text.h"
 
 namespace nvmove::nvad::store_columns {
@@ -20,19 +18,26 @@ std::optional<IpAddress> parse_address(const json &item) {
   return proto::parse_ip_address(item.get<std::string>());
 }
 
-}  // namespace
-
-std::string addresses(const std::vector<IpAddress> &addresses) {
-  json array = json::array();
-  for (const auto &address : addresses) array.push_back(address.to_string());
-  return array.dump();
-}
-
-std::optional<std::vector<IpAddress>> parse_addresses(const std::string &text) {
+// A column's text through the JSON-level parser.
+template <typename F>
+auto parse_text(const std::string &text, F &&parse) -> decltype(parse(json())) {
   auto array = parse_array(text);
   if (!array) return std::nullopt;
+  return parse(*array);
+}
+
+}  // namespace
+
+json addresses_json(const std::vector<IpAddress> &addresses) {
+  json array = json::array();
+  for (const auto &address : addresses) array.push_back(address.to_string());
+  return array;
+}
+
+std::optional<std::vector<IpAddress>> parse_addresses(const json &array) {
+  if (!array.is_array()) return std::nullopt;
   std::vector<IpAddress> out;
-  for (const auto &item : *array) {
+  for (const auto &item : array) {
     auto address = parse_address(item);
     if (!address) return std::nullopt;
     out.push_back(*address);
@@ -40,15 +45,15 @@ std::optional<std::vector<IpAddress>> parse_addresses(const std::string &text) {
   return out;
 }
 
-std::string endpoints(const proto::NveAddresses &endpoints) {
+json endpoints_json(const proto::NveAddresses &endpoints) {
   std::vector<IpAddress> list;
   if (endpoints.ipv4) list.push_back(*endpoints.ipv4);
   if (endpoints.ipv6) list.push_back(*endpoints.ipv6);
-  return addresses(list);
+  return addresses_json(list);
 }
 
-std::optional<proto::NveAddresses> parse_endpoints(const std::string &text) {
-  auto list = parse_addresses(text);
+std::optional<proto::NveAddresses> parse_endpoints(const json &array) {
+  auto list = parse_addresses(array);
   if (!list) return std::nullopt;
   proto::NveAddresses out;
   for (const auto &address : *list) {
@@ -59,17 +64,16 @@ std::optional<proto::NveAddresses> parse_endpoints(const std::string &text) {
   return out;
 }
 
-std::string attempts(const std::vector<RequestStamp> &attempts) {
+json attempts_json(const std::vector<RequestStamp> &attempts) {
   json array = json::array();
   for (const auto &attempt : attempts) array.push_back({attempt.sequence, attempt.timestamp_ns});
-  return array.dump();
+  return array;
 }
 
-std::optional<std::vector<RequestStamp>> parse_attempts(const std::string &text) {
-  auto array = parse_array(text);
-  if (!array) return std::nullopt;
+std::optional<std::vector<RequestStamp>> parse_attempts(const json &array) {
+  if (!array.is_array()) return std::nullopt;
   std::vector<RequestStamp> out;
-  for (const auto &item : *array) {
+  for (const auto &item : array) {
     if (!item.is_array() || item.size() != 2 || !item[0].is_number_unsigned() ||
         !item[1].is_number_unsigned() || item[0].get<uint64_t>() > 0xffff)
       return std::nullopt;
@@ -78,21 +82,37 @@ std::optional<std::vector<RequestStamp>> parse_attempts(const std::string &text)
   return out;
 }
 
-std::string instants(const std::vector<Instant> &instants, const Clock &clock) {
+json instants_json(const std::vector<Instant> &instants, const Clock &clock) {
   json array = json::array();
   for (Instant when : instants) array.push_back(to_wall_ns(when, clock));
-  return array.dump();
+  return array;
 }
 
-std::optional<std::vector<Instant>> parse_instants(const std::string &text, const Clock &clock) {
-  auto array = parse_array(text);
-  if (!array) return std::nullopt;
+std::optional<std::vector<Instant>> parse_instants(const json &array, const Clock &clock) {
+  if (!array.is_array()) return std::nullopt;
   std::vector<Instant> out;
-  for (const auto &item : *array) {
+  for (const auto &item : array) {
     if (!item.is_number_unsigned()) return std::nullopt;
     out.push_back(from_wall_ns(item.get<uint64_t>(), clock));
   }
   return out;
+}
+
+std::string addresses(const std::vector<IpAddress> &list) { return addresses_json(list).dump(); }
+std::optional<std::vector<IpAddress>> parse_addresses(const std::string &text) {
+  return parse_text(text, [](const json &a) { return parse_addresses(a); });
+}
+std::string endpoints(const proto::NveAddresses &e) { return endpoints_json(e).dump(); }
+std::optional<proto::NveAddresses> parse_endpoints(const std::string &text) {
+  return parse_text(text, [](const json &a) { return parse_endpoints(a); });
+}
+std::string attempts(const std::vector<RequestStamp> &list) { return attempts_json(list).dump(); }
+std::optional<std::vector<RequestStamp>> parse_attempts(const std::string &text) {
+  return parse_text(text, [](const json &a) { return parse_attempts(a); });
+}
+std::string instants(const std::vector<Instant> &list, const Clock &clock) { return instants_json(list, clock).dump(); }
+std::optional<std::vector<Instant>> parse_instants(const std::string &text, const Clock &clock) {
+  return parse_text(text, [&clock](const json &a) { return parse_instants(a, clock); });
 }
 
 }  // namespace nvmove::nvad::store_columns

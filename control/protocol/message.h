@@ -33,6 +33,9 @@ enum class Status : uint8_t {
   Unspecified = 128,
   AdministrativelyProhibited = 129,
   InsufficientResources = 130,
+  // Only the active management node of a cluster serves (RFC 6275's "not
+  // home agent for this mobile node"): ask the next one (docs/protocol.md 6.4).
+  NotActiveManagementNode = 133,
   BadSequenceNumber = 135,  // the reply carries an Expected Sequence option
   NotAuthorized = 154,
   TimestampMismatch = 156,
@@ -44,10 +47,11 @@ enum class Status : uint8_t {
 
 constexpr bool is_accepted(Status status) { return static_cast<uint8_t>(status) < 128; }
 
-inline constexpr std::array<Status, 10> kRejectionStatuses = {
+inline constexpr std::array<Status, 11> kRejectionStatuses = {
     Status::Unspecified,
     Status::AdministrativelyProhibited,
     Status::InsufficientResources,
+    Status::NotActiveManagementNode,
     Status::BadSequenceNumber,
     Status::NotAuthorized,
     Status::TimestampMismatch,

@@ -16,6 +16,7 @@ const char *status_name(Status status) {
     case Status::Unspecified: return "Unspecified";
     case Status::AdministrativelyProhibited: return "Administratively prohibited";
     case Status::InsufficientResources: return "Insufficient resources";
+    case Status::NotActiveManagementNode: return "Not the active management node";
     case Status::BadSequenceNumber: return "Bad sequence number";
     case Status::NotAuthorized: return "Not authorized";
     case Status::TimestampMismatch: return "Timestamp mismatch";
