@@ -2,6 +2,8 @@
 // description of a local VM interface the hypervisor side reports.
 #pragma once
 
+#include <algorithm>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -26,7 +28,10 @@ struct RouterSettings {
 };
 
 struct AgentConfig {
-  IpAddress nvad;
+  // The management node(s): one nvad, or the instances of a cluster in order
+  // of preference. Requests go to the one that last answered; to the next
+  // when it answers 133 (a standby) or stays silent (docs/nvad.md).
+  std::vector<IpAddress> nvads;
   uint16_t nvad_port = proto::kDefaultUdpPort;
   proto::NveAddresses self;         // our tunnel endpoints for the fabric's VN (serving NVE option)
   // Our endpoints for other VNs (nved's virtual_networks): a VM of such a VN
@@ -40,6 +45,10 @@ struct AgentConfig {
   uint32_t bul_idle_ms = 30000;     // tunnel removed after this long without hits
   std::chrono::milliseconds timestamp_window = proto::kDefaultTimestampWindow;
   RouterSettings router;
+
+  bool is_nvad(const IpAddress &address) const {
+    return std::find(nvads.begin(), nvads.end(), address) != nvads.end();
+  }
 
   // The endpoints a VM of `vn` is served at here.
   const proto::NveAddresses &endpoints_for(uint32_t vn) const {

@@ -14,6 +14,8 @@ namespace nvmove::agent {
   X(replies_accepted, "registration replies accepting a registration or de-registration")              \
   X(replies_rejected, "registration replies refusing one")                                             \
   X(registrations_failed, "registrations given up: refused, or unanswered after every retransmission") \
+  X(replies_not_active, "replies 133 from an nvad that is a cluster's standby (the request goes to the next nvad)") \
+  X(nvad_failovers, "requests turned to the next agent.nvad address: a standby answered, or the current one was silent") \
   X(notifications_accepted, "move notifications accepted (tunnels installed, or nothing to do)")       \
   X(notifications_rejected, "move notifications refused (stale, replayed, malformed, no resources)")   \
   X(dropped_datagrams, "datagrams dropped: not from nvad, undecodable, unauthentic, unexpected")       \

@@ -56,7 +56,7 @@ void NveAgent::drop(const IpAddress &from, const std::string &reason, const std:
 void NveAgent::on_datagram(const IpAddress &from, uint16_t from_port, std::span<const uint8_t> data) {
   // Only the management node may talk to us; anything else is dropped
   // unanswered (answering would make us a reflector).
-  if (from != cfg_.nvad)
+  if (!cfg_.is_nvad(from))
     return drop(from, "not nvad", "datagram from " + from.to_string() + " dropped: not the management node");
   auto decoded = proto::decode(data);
   if (!decoded)
@@ -69,7 +69,7 @@ void NveAgent::on_datagram(const IpAddress &from, uint16_t from_port, std::span<
                 "message from " + from.to_string() + " dropped: " + proto::auth_verdict_name(verdict));
   const proto::Message &m = decoded->message;
   if (m.is_reply()) {
-    auto out = client_.on_reply(m);
+    auto out = client_.on_reply(m, from);
     if (!out) {
       counters_.dropped_datagrams++;  // a reply to nothing we asked (late or replayed)
       return;

@@ -88,6 +88,8 @@ class NveAgent {
   uint64_t state_version() const { return state_version_; }
 
   nlohmann::json vms_json() const { return client_.vms_json(); }
+  // The nvad registrations go to now (of agent.nvad's list).
+  const IpAddress &current_nvad() const { return client_.current_nvad(); }
   nlohmann::json bul_json() const { return bul_.json(); }
   nlohmann::json tunnel_peers_json() const { return peers_.json(); }
   nlohmann::json router_routes_json() const { return router_.json(); }

@@ -193,18 +193,40 @@ void RegistrationClient::send_pending(LocalVm &vm, AgentOutcome &out) {
   last_timestamp_ns_ = std::max(clock_.wall_ns(), last_timestamp_ns_ + 1);
   p.request.timestamp_ns = last_timestamp_ns_;
   p.attempts.emplace_back(p.request.sequence, *p.request.timestamp_ns);
-  if (auto d = seal(p.request, cfg_.nvad, cfg_.nvad_port, keys_)) out.datagrams.push_back(std::move(*d));
+  if (auto d = seal(p.request, current_nvad(), cfg_.nvad_port, keys_)) out.datagrams.push_back(std::move(*d));
   counters_.requests_sent++;
   p.sent++;
   p.next_send_ms = clock_.now_ms() + p.interval_ms;
   p.interval_ms = std::min(p.interval_ms * 2, cfg_.retransmit_max_ms);
 }
 
-std::optional<AgentOutcome> RegistrationClient::on_reply(const proto::Message &reply) {
+void RegistrationClient::fail_over(uint64_t now_ms) {
+  if (cfg_.nvads.size() < 2) return;
+  nvad_index_ = (nvad_index_ + 1) % cfg_.nvads.size();
+  nvad_switched_ms_ = now_ms;
+  counters_.nvad_failovers++;
+  spdlog::warn("requests to nvad {} from now on", current_nvad().to_string());
+}
+
+std::optional<AgentOutcome> RegistrationClient::on_reply(const proto::Message &reply, const IpAddress &from) {
   for (auto it = vms_.begin(); it != vms_.end(); ++it) {
     LocalVm &vm = it->second;
     if (!vm.pending || !vm.pending->answered_by(reply)) continue;
     AgentOutcome out;
+    const uint64_t now = clock_.now_ms();
+    if (reply.status == proto::Status::NotActiveManagementNode) {
+      // A standby of an nvad cluster: the request goes to the next nvad, at
+      // once the first time round, then at the retransmission pace (all of
+      // them standbys: an election is under way).
+      counters_.replies_not_active++;
+      if (from == current_nvad()) fail_over(now);
+      if (++vm.pending->not_active < cfg_.nvads.size()) send_pending(vm, out);
+      return out;
+    }
+    // Whoever answered anything else is the active nvad.
+    nvad_heard_ms_ = now;
+    for (size_t i = 0; i < cfg_.nvads.size(); i++)
+      if (cfg_.nvads[i] == from) nvad_index_ = i;
     const bool dereg = vm.pending->request.lifetime == 0;
     if (proto::is_accepted(reply.status)) {
       counters_.replies_accepted++;
@@ -269,6 +291,8 @@ AgentOutcome RegistrationClient::tick() {
         }
       } else {
         counters_.retransmissions++;
+        if (now - nvad_heard_ms_ >= cfg_.retransmit_initial_ms && now - nvad_switched_ms_ >= cfg_.retransmit_initial_ms)
+          fail_over(now);
         send_pending(vm, out);
       }
     } else if (!vm.pending && vm.state == VmState::Activated && vm.retry_at_ms && now >= vm.retry_at_ms) {

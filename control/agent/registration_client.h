@@ -43,7 +43,9 @@ class RegistrationClient {
                        bool tunnelled_away);
   // A reply from nvad (already authenticated); nullopt if it answers nothing
   // we asked (late or replayed).
-  std::optional<AgentOutcome> on_reply(const proto::Message &reply);
+  std::optional<AgentOutcome> on_reply(const proto::Message &reply, const IpAddress &from);
+  // The nvad requests go to now (agent.nvad: the one that last answered).
+  const IpAddress &current_nvad() const { return cfg_.nvads[nvad_index_]; }
   // Retransmissions and refreshes that are due.
   AgentOutcome tick();
 
@@ -75,6 +77,7 @@ class RegistrationClient {
     // until one is answered (docs/protocol.md 7), so a late answer to an
     // earlier one still counts.
     std::vector<std::pair<uint16_t, uint64_t>> attempts;
+    uint32_t not_active = 0;  // answers 133: sent on at once until every nvad was asked
     bool answered_by(const proto::Message &reply) const;
   };
   struct LocalVm {
@@ -110,6 +113,14 @@ class RegistrationClient {
   const Clock &clock_;
   AgentCounters &counters_;
   std::map<proto::VmId, LocalVm> vms_;
+  // Failover between the agent.nvad addresses (a cluster): requests go to
+  // nvads[nvad_index_]; a retransmission moves to the next one when the
+  // current one has said nothing for a first retransmission timeout (at most
+  // once per such timeout, so that a thousand pending VMs move once).
+  void fail_over(uint64_t now_ms);
+  size_t nvad_index_ = 0;
+  uint64_t nvad_heard_ms_ = 0;
+  uint64_t nvad_switched_ms_ = 0;
   uint16_t next_sequence_;
   // Timestamps this NVE sends strictly increase (protocol.md 5.2, status
   // 157), even for two VMs registered within one clock tick.

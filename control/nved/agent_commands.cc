@@ -141,6 +141,7 @@ void register_agent_commands(ctl::CtlServer &s, agent::NveAgent &ag, const NvedC
   });
   s.on("show agent", [&ag](const Args &) {
     ctl::Record rec(26, 14);
+    rec.add("nvad", ag.current_nvad().to_string());  // of agent.nvad: the one that last answered
     ag.counters().for_each([&](const char *name, const char *, uint64_t value) { rec.add(name, value); });
     return Reply::of(std::move(rec));
   });

@@ -256,11 +256,22 @@ void parse_agent(YamlSection &top, NvedConfig &cfg) {
   ag.require("nvad");
   ag.require("listen");
   ag.require("key_file");
-  if (auto v = ag.address("nvad")) a.nvad = *v;
+  // One address, or the list of a cluster's instances.
+  if (ag.at("nvad").IsSequence()) {
+    if (auto v = ag.addresses("nvad")) {
+      if (v->empty()) ag.errors().add(ag.at("nvad"), "agent.nvad", "empty list: name at least one nvad");
+      a.nvads = std::move(*v);
+    }
+  } else if (auto v = ag.address("nvad")) {
+    a.nvads = {*v};
+  }
   take(ag.number("nvad_port", 1, 65535), a.nvad_port);
   if (auto v = ag.address("listen")) a.listen = *v;
-  if (a.listen.family && a.nvad.family && a.listen.family != a.nvad.family)
-    ag.errors().add(ag.at("listen"), "agent.listen", "must be of the same family as agent.nvad");
+  for (const auto &nvad : a.nvads)
+    if (a.listen.family && nvad.family != a.listen.family) {
+      ag.errors().add(ag.at("listen"), "agent.listen", "must be of the same family as agent.nvad (" + nvad.to_string() + ")");
+      break;
+    }
   take(ag.number("listen_port", 0, 65535), a.listen_port);
   if (auto v = ag.text("key_file")) a.key_file = *v;
   if (auto v = ag.text("state_file")) a.state_file = *v;

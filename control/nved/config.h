@@ -76,7 +76,9 @@ struct MovedVmConfig {
 // The mobility agent (registration with nvad). Absent: static routes only.
 struct AgentSettings {
   bool enabled = false;
-  IpAddress nvad;
+  // The management node's addresses, in order of preference: several for
+  // an nvad cluster (docs/nvad.md); requests fail over to the next one.
+  std::vector<IpAddress> nvads;
   uint16_t nvad_port = proto::kDefaultUdpPort;
   IpAddress listen;            // local address of the protocol socket
   uint16_t listen_port = proto::kDefaultUdpPort;

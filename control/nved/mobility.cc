@@ -10,6 +10,7 @@
 
 #include <rte_mbuf.h>
 
+#include "control/agent/nvad_list.h"
 #include "control/nved/agent_commands.h"
 #include "control/nved/vm_announcement.h"
 
@@ -17,7 +18,7 @@ namespace nvmove {
 
 agent::AgentConfig agent_config_of(const NvedConfig &cfg) {
   agent::AgentConfig ac;
-  ac.nvad = cfg.agent.nvad;
+  ac.nvads = cfg.agent.nvads;
   ac.nvad_port = cfg.agent.nvad_port;
   if (cfg.nve_ipv4.is_v4()) ac.self.ipv4 = cfg.nve_ipv4;
   if (cfg.nve_ipv6.is_v6()) ac.self.ipv6 = cfg.nve_ipv6;
@@ -51,10 +52,9 @@ std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt
   if (!loaded) throw std::runtime_error("agent.key_file: " + loaded.error().message);
   m->keys_ = std::move(loaded.value());
   m->key_file_ = cfg.agent.key_file;
-  m->nvad_ = cfg.agent.nvad;
+  m->nvads_ = cfg.agent.nvads;
   m->state_file_ = cfg.agent.state_file;
-  if (!m->keys_.sending_key(cfg.agent.nvad))
-    throw std::runtime_error("agent.key_file has no key for the management node " + cfg.agent.nvad.to_string());
+  if (auto missing = agent::missing_nvad_key(m->keys_, m->nvads_)) throw std::runtime_error("agent.key_file " + *missing);
   m->transport_ = std::make_unique<agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
   m->agent_ = std::make_unique<agent::NveAgent>(agent_config_of(cfg), rt.routes(), *m->transport_, m->keys_, m->clock_);
   register_agent_commands(ctl, *m->agent_, cfg);
@@ -86,7 +86,7 @@ std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt
     self->save_state_if_changed();
   });
   m->restore_state();
-  spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", cfg.agent.nvad.to_string(),
+  spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", agent::nvads_text(cfg.agent.nvads),
                cfg.agent.nvad_port, cfg.agent.listen.to_string(), m->transport_->local_port());
   return m;
 }
@@ -135,7 +135,7 @@ void Mobility::save_state_if_changed() {
 std::optional<std::string> Mobility::reload_keys() {
   auto loaded = proto::load_key_file(key_file_);
   if (!loaded) return loaded.error().message;
-  if (!loaded->sending_key(nvad_)) return key_file_ + " has no key for the management node " + nvad_.to_string();
+  if (auto missing = agent::missing_nvad_key(loaded.value(), nvads_)) return key_file_ + " " + *missing;
   // In place: the agent holds a reference to keys_.
   keys_ = std::move(loaded).value();
   return std::nullopt;

@@ -42,7 +42,7 @@ class Mobility {
   void save_state_if_changed();
 
   std::string key_file_;
-  IpAddress nvad_;
+  std::vector<IpAddress> nvads_;
   std::string state_file_;
   uint64_t saved_version_ = 0;
   bool save_failing_ = false;

@@ -72,7 +72,14 @@ std::string running_config_yaml(const NvedConfig &c) {
     << YAML::Value << c.control_ring_size << YAML::EndMap;
   if (c.agent.enabled) {
     const AgentSettings &a = c.agent;
-    e << YAML::Key << "agent" << YAML::Value << YAML::BeginMap << YAML::Key << "nvad" << YAML::Value << text(a.nvad)
+    e << YAML::Key << "agent" << YAML::Value << YAML::BeginMap << YAML::Key << "nvad" << YAML::Value;
+    if (a.nvads.size() == 1) e << text(a.nvads[0]);
+    else {
+      e << YAML::Flow << YAML::BeginSeq;
+      for (const auto &nvad : a.nvads) e << text(nvad);
+      e << YAML::EndSeq;
+    }
+    e
       << YAML::Key << "nvad_port" << YAML::Value << a.nvad_port << YAML::Key << "listen" << YAML::Value
       << text(a.listen) << YAML::Key << "listen_port" << YAML::Value << a.listen_port << YAML::Key << "key_file"
       << YAML::Value << a.key_file;

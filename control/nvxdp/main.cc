@@ -45,6 +45,7 @@
 #include "control/ctl/command_table.h"
 #include "control/ctl/ctl_socket.h"
 #include "control/ctl/table.h"
+#include "control/agent/nvad_list.h"
 #include "control/nved/agent_commands.h"
 #include "control/nved/config.h"
 #include "control/nved/mobility.h"
@@ -317,8 +318,9 @@ int main(int argc, char **argv) {
   SystemClock clock;
   if (cfg.agent.enabled) {
     auto loaded = proto::load_key_file(cfg.agent.key_file);
-    if (!loaded || !loaded->sending_key(cfg.agent.nvad)) {
-      spdlog::error("agent.key_file: {}", loaded ? "no key for the management node " + cfg.agent.nvad.to_string()
+    const auto missing = loaded ? agent::missing_nvad_key(loaded.value(), cfg.agent.nvads) : std::nullopt;
+    if (!loaded || missing) {
+      spdlog::error("agent.key_file: {}", loaded ? *missing
                                                  : loaded.error().message);
       detach_all();
       return 1;
@@ -333,7 +335,7 @@ int main(int argc, char **argv) {
     }
     mobility = std::make_unique<agent::NveAgent>(agent_config_of(cfg), table, *transport, keys, clock);
     register_agent_commands(ctl, *mobility, cfg);
-    spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", cfg.agent.nvad.to_string(),
+    spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", agent::nvads_text(cfg.agent.nvads),
                  cfg.agent.nvad_port, cfg.agent.listen.to_string(), transport->local_port());
   }
   spdlog::info("nvxdp running; control socket {}", ctl_path);

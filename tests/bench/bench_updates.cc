@@ -204,7 +204,7 @@ int main(int argc, char **argv) {
   proto::AuthKey key{7, std::vector<uint8_t>(32, 0x5a)};
   keys.add(nvad, key);
   agent::AgentConfig ac;
-  ac.nvad = nvad;
+  ac.nvads = {nvad};
   ac.self.ipv4 = f.own_v4;
   NullNet net;
   SystemClock clock;

@@ -72,7 +72,7 @@ class AgentTest : public ::testing::Test {
  protected:
   AgentTest() {
     keys.add(kNvad, key(7, 0xab));
-    cfg.nvad = kNvad;
+    cfg.nvads = {kNvad};
     cfg.self.ipv4 = kSelf;
     cfg.bul_idle_ms = 30000;
     agent = std::make_unique<NveAgent>(cfg, routes, net, keys, clock);
@@ -515,9 +515,86 @@ TEST_F(AgentTest, ABusyRedirectOutlivesItsLifetimeAndAnIdleOneEnds) {
 // for good (a refused first registration used to be never retried). Over
 // ten minutes of refusals the requests stay within a stated bound, and the
 // first acceptance ends it.
+// An nvad cluster (issue 18): agent.nvad lists its instances. A standby
+// answers 133 and the request goes to the next one at once; a silent one is
+// left at the next retransmission; whoever answers is asked from then on;
+// notifications are taken from any of them and from nothing else.
+class NvadFailoverTest : public AgentTest {
+ protected:
+  const IpAddress kNvad2 = ip("10.255.0.2");
+  NvadFailoverTest() {
+    keys.add(kNvad2, key(7, 0xab));
+    cfg.nvads = {kNvad, kNvad2};
+    agent = std::make_unique<NveAgent>(cfg, routes, net, keys, clock);
+  }
+  void answer(proto::Status status, uint16_t lifetime, const IpAddress &from) {
+    deliver(reply_to(last_sent(), status, lifetime), keys.sending_key(from)[0], from);
+  }
+};
+
+TEST_F(NvadFailoverTest, AStandbysAnswerSendsTheRequestToTheNextNvadAtOnce) {
+  ASSERT_FALSE(agent->vm_event(VmEvent::Associate, vm));
+  ASSERT_FALSE(agent->vm_event(VmEvent::Activate, vm));
+  ASSERT_EQ(net.sent.size(), 1u);
+  EXPECT_EQ(net.sent[0].to, kNvad);
+  answer(proto::Status::NotActiveManagementNode, 0, kNvad);
+  ASSERT_EQ(net.sent.size(), 2u) << "not sent on at once";
+  EXPECT_EQ(net.sent[1].to, kNvad2);
+  answer(proto::Status::Accepted, 150, kNvad2);
+  EXPECT_TRUE(agent->registered(vm.id));
+  EXPECT_EQ(agent->counters().replies_not_active, 1u);
+  EXPECT_EQ(agent->counters().nvad_failovers, 1u);
+  EXPECT_EQ(agent->counters().replies_rejected, 0u) << "a standby's answer is no refusal";
+  // The refresh goes to the one that answered.
+  clock.advance(std::chrono::seconds(600));
+  agent->tick();
+  ASSERT_EQ(net.sent.size(), 3u);
+  EXPECT_EQ(net.sent[2].to, kNvad2);
+}
+
+TEST_F(NvadFailoverTest, ASilentNvadIsLeftAtTheNextRetransmission) {
+  ASSERT_FALSE(agent->vm_event(VmEvent::Associate, vm));
+  ASSERT_FALSE(agent->vm_event(VmEvent::Activate, vm));
+  ASSERT_EQ(net.sent.size(), 1u);
+  clock.advance(std::chrono::milliseconds(cfg.retransmit_initial_ms + 1));
+  agent->tick();
+  ASSERT_EQ(net.sent.size(), 2u);
+  EXPECT_EQ(net.sent[1].to, kNvad2);
+  answer(proto::Status::Accepted, 150, kNvad2);
+  EXPECT_TRUE(agent->registered(vm.id));
+}
+
+TEST_F(NvadFailoverTest, StandbysEverywhereDoNotMakeARequestStorm) {
+  ASSERT_FALSE(agent->vm_event(VmEvent::Associate, vm));
+  ASSERT_FALSE(agent->vm_event(VmEvent::Activate, vm));
+  // An election under way: both answer 133, every time.
+  for (int ms = 0; ms < 10000; ms += 10) {
+    while (!net.sent.empty() && net.sent.back().data.size() && proto::decode(net.sent.back().data)->message.is_request()) {
+      const size_t before = net.sent.size();
+      answer(proto::Status::NotActiveManagementNode, 0, net.sent.back().to);
+      if (net.sent.size() == before) break;
+    }
+    clock.advance(std::chrono::milliseconds(10));
+    agent->tick();
+  }
+  // Each nvad asked at once once per transmission, at the retransmission pace
+  // (1, 2, 4 s: 4 transmissions in 10 s), never a loop.
+  EXPECT_LE(net.sent.size(), 2u * 5);
+  EXPECT_FALSE(agent->registered(vm.id));
+}
+
+TEST_F(NvadFailoverTest, NotificationsAreTakenFromEveryNvadAndNothingElse) {
+  deliver(notification(100, "192.0.2.9"), keys.sending_key(kNvad2)[0], kNvad2);
+  EXPECT_EQ(agent->counters().notifications_accepted, 1u);
+  deliver(notification(101, "192.0.2.9"), key(7, 0xab), ip("10.255.0.3"));
+  EXPECT_EQ(agent->counters().notifications_accepted, 1u);
+  EXPECT_EQ(agent->counters().dropped_datagrams, 1u);
+}
+
 TEST_F(AgentTest, EveryRefusalIsRetriedLaterWithBackoffAndRecovers) {
   for (proto::Status status : proto::kRejectionStatuses) {
     if (status == proto::Status::BadSequenceNumber) continue;  // its own reaction (below)
+    if (status == proto::Status::NotActiveManagementNode) continue;  // not a refusal: NvadFailoverTest
     SCOPED_TRACE(proto::status_name(status));
     net.sent.clear();
     NveAgent a(cfg, routes, net, keys, clock);

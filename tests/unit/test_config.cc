@@ -128,12 +128,13 @@ TEST(Config, AgentSection) {
 )";
   const NvedConfig c = load_config_text(with_agent);
   EXPECT_TRUE(c.agent.enabled);
-  EXPECT_EQ(c.agent.nvad.to_string(), "10.255.0.1");
+  ASSERT_EQ(c.agent.nvads.size(), 1u);
+  EXPECT_EQ(c.agent.nvads[0].to_string(), "10.255.0.1");
   EXPECT_EQ(c.agent.nvad_port, 61434);
   EXPECT_EQ(c.agent.lifetime_s, 120u);
   EXPECT_FALSE(load_config_text(kGood).agent.enabled);
   EXPECT_EQ(error_of(replace(with_agent, "listen: 10.255.0.11", "listen: \"fd00::11\"")),
-            "t.yaml:16: agent.listen: must be of the same family as agent.nvad");
+            "t.yaml:16: agent.listen: must be of the same family as agent.nvad (10.255.0.1)");
   EXPECT_EQ(error_of(replace(with_agent, "  key_file: /etc/nvmove/keys\n", "")),
             "t.yaml:15: agent.key_file: missing (required)");
 }
