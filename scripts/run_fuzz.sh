@@ -10,7 +10,7 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$corpus"/. "$work"/ 2>/dev/null || true
 # libFuzzer exits 77 on a finding by default, which meson reports as a
 # skipped test: a crash must fail the suite.
-"$exe" -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=1 -error_exitcode=1 \
+"$exe" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 -error_exitcode=1 \
   -artifact_prefix="$work/" "$work" || {
   rc=$?
   for crash in "$work"/crash-* "$work"/leak-* "$work"/timeout-*; do

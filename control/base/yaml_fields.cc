@@ -1,7 +1,11 @@
 #include "control/base/yaml_fields.h"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
 #include <charconv>
 #include <map>
+#include <sstream>
 
 namespace nvmove {
 namespace {
@@ -314,17 +318,60 @@ void report_duplicate_keys(const YAML::Node &root, YamlErrors &errors) {
   find_duplicates(root, "", errors, visited);
 }
 
-void report_extra_documents(const std::string &text, YamlErrors &errors) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::Exception &) {
-    return;  // a syntax error: Load() reported it
+namespace {
+
+// Watches the parser's events for content after the first document, and
+// stops the parse at the first such event (by throwing): nothing after it is
+// needed, and yaml-cpp 0.7's LoadAll() never returned on some malformed
+// input after a first document (the config fuzzer found a 201-byte one that
+// built nodes until it ran out of memory).
+class ExtraDocumentWatch final : public YAML::EventHandler {
+ public:
+  struct Found {
+    int line;       // 1-based
+    size_t document;  // 1-based
+  };
+  void OnDocumentStart(const YAML::Mark &) override { documents_++; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark &, YAML::anchor_t) override {}  // an empty document says nothing
+  void OnAlias(const YAML::Mark &mark, YAML::anchor_t) override { content(mark); }
+  void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t, const std::string &) override {
+    content(mark);
   }
-  for (size_t i = 1; i < documents.size(); i++)
-    if (documents[i].IsDefined() && !documents[i].IsNull())
-      errors.add(documents[i], "(document " + std::to_string(i + 1) + ")",
-                 "a second YAML document ('---'): the configuration is one document; merge it into the first");
+  void OnSequenceStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    content(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    content(mark);
+  }
+  void OnMapEnd() override {}
+  size_t documents() const { return documents_; }
+
+ private:
+  void content(const YAML::Mark &mark) {
+    if (documents_ > 1) throw Found{mark.line >= 0 ? mark.line + 1 : 0, documents_};
+  }
+  size_t documents_ = 0;
+};
+
+}  // namespace
+
+void report_extra_documents(const std::string &text, YamlErrors &errors) {
+  std::istringstream in(text);
+  ExtraDocumentWatch watch;
+  try {
+    YAML::Parser parser(in);
+    // Empty documents ("---" alone) are skipped, a bounded number of them.
+    for (int i = 0; i < 1000 && parser.HandleNextDocument(watch); i++) {
+    }
+  } catch (const ExtraDocumentWatch::Found &found) {
+    errors.add_line(found.line, "(document " + std::to_string(found.document) + ")",
+                    "a second YAML document ('---'): the configuration is one document; merge it into the first");
+  } catch (const YAML::Exception &) {
+    // a syntax error: Load() reported it
+  }
 }
 
 }  // namespace nvmove

@@ -4,6 +4,7 @@
 
 #include "control/base/yaml_fields.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -260,6 +261,10 @@ void parse_agent(YamlSection &top, NvedConfig &cfg) {
   if (ag.at("nvad").IsSequence()) {
     if (auto v = ag.addresses("nvad")) {
       if (v->empty()) ag.errors().add(ag.at("nvad"), "agent.nvad", "empty list: name at least one nvad");
+      if (v->size() > 16) ag.errors().add(ag.at("nvad"), "agent.nvad", "more than 16 nvads");
+      for (size_t i = 0; i < v->size(); i++)
+        if (std::find(v->begin(), v->begin() + static_cast<std::ptrdiff_t>(i), (*v)[i]) != v->begin() + static_cast<std::ptrdiff_t>(i))
+          ag.errors().add(ag.at("nvad"), "agent.nvad", (*v)[i].to_string() + " listed twice");
       a.nvads = std::move(*v);
     }
   } else if (auto v = ag.address("nvad")) {
@@ -534,10 +539,26 @@ std::vector<RouteChange> static_routes(const NvedConfig &cfg) {
         out.push_back(c);
       }
   if (cfg.route_file.empty()) return out;
+  // A regular file only: a FIFO or a device (/dev/zero) would block nved's
+  // start or feed it without end.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(cfg.route_file, ec))
+    throw ConfigError(cfg.route_file + ": route_file is not a regular file" + (ec ? ": " + ec.message() : ""));
   std::ifstream f(cfg.route_file);
-  if (!f) throw ConfigError(cfg.route_file + ": cannot open route_file");
-  std::string line;
-  for (size_t lineno = 1; std::getline(f, line); lineno++) {
+  if (!f) throw ConfigError(cfg.route_file + ": cannot open route_file: " + std::strerror(errno));
+  // Lines are read into a fixed buffer: a route is a few dozen bytes, and a
+  // file that is not a route file (a binary, /proc/kcore) must be refused at
+  // its first long line, not read whole into memory looking for a newline.
+  constexpr std::streamsize kMaxLine = 1024;
+  char buffer[kMaxLine];
+  for (size_t lineno = 1;; lineno++) {
+    f.getline(buffer, kMaxLine);
+    if (f.fail() && !f.eof() && f.gcount() == kMaxLine - 1)
+      throw ConfigError(cfg.route_file + ":" + std::to_string(lineno) + ": line longer than " +
+                        std::to_string(kMaxLine - 1) + " bytes: not a route file");
+    if (f.gcount() == 0 && (f.eof() || f.fail())) break;
+    if (f.bad()) throw ConfigError(cfg.route_file + ": cannot read route_file: " + std::strerror(errno));
+    std::string line(buffer);
     if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
     std::istringstream in(line);
     std::vector<std::string> w;

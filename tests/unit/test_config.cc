@@ -137,6 +137,17 @@ TEST(Config, AgentSection) {
             "t.yaml:16: agent.listen: must be of the same family as agent.nvad (10.255.0.1)");
   EXPECT_EQ(error_of(replace(with_agent, "  key_file: /etc/nvmove/keys\n", "")),
             "t.yaml:15: agent.key_file: missing (required)");
+  // An nvad cluster: every instance listed, in order.
+  const NvedConfig cluster = load_config_text(replace(with_agent, "nvad: 10.255.0.1", "nvad: [10.255.0.1, 10.255.0.2]"));
+  ASSERT_EQ(cluster.agent.nvads.size(), 2u);
+  EXPECT_EQ(cluster.agent.nvads[1].to_string(), "10.255.0.2");
+  EXPECT_EQ(error_of(replace(with_agent, "nvad: 10.255.0.1", "nvad: []")),
+            "t.yaml:15: agent.nvad: empty list: name at least one nvad");
+  EXPECT_EQ(error_of(replace(with_agent, "nvad: 10.255.0.1", "nvad: [10.255.0.1, 10.255.0.1]")),
+            "t.yaml:15: agent.nvad: 10.255.0.1 listed twice");
+  EXPECT_NE(error_of(replace(with_agent, "nvad: 10.255.0.1", "nvad: [10.255.0.1, \"fd00::1\"]"))
+                .find("agent.listen: must be of the same family as agent.nvad (fd00::1)"),
+            std::string::npos);
 }
 
 TEST(Config, RouteFileLinesAreCheckedWithTheirLineNumbers) {
@@ -166,6 +177,32 @@ TEST(Config, RouteFileLinesAreCheckedWithTheirLineNumbers) {
   unlink(path);
 }
 
+// The config fuzzer: a route_file naming /dev/zero or a large file without
+// newlines ran nved out of memory looking for the end of the first line.
+TEST(Config, RouteFileThatIsNoRouteFileIsRefusedWithoutReadingItWhole) {
+  auto refusal = [](const std::string &file) -> std::string {
+    NvedConfig c = load_config_text(std::string(kGood) + "route_file: " + file + "\n");
+    try {
+      static_routes(c);
+    } catch (const ConfigError &e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(refusal("/dev/zero"), "/dev/zero: route_file is not a regular file");
+  EXPECT_EQ(refusal("/tmp"), "/tmp: route_file is not a regular file");
+  char path[] = "/tmp/nvroutesXXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string ok_line = "0 10.9.0.1 tunnel 198.51.100.9" + std::string(990, ' ') + "\n";  // 1021 bytes + newline
+  const std::string long_line(4 << 20, 'x');  // 4 MiB, no newline
+  ASSERT_EQ(write(fd, ok_line.data(), ok_line.size()), static_cast<ssize_t>(ok_line.size()));
+  ASSERT_EQ(write(fd, long_line.data(), long_line.size()), static_cast<ssize_t>(long_line.size()));
+  close(fd);
+  EXPECT_EQ(refusal(path), std::string(path) + ":2: line longer than 1023 bytes: not a route file");
+  unlink(path);
+}
+
 TEST(TextParse, DecimalIsDigitsOnlyAndBounded) {
   EXPECT_EQ(parse_decimal("4094", 4094), 4094u);
   EXPECT_EQ(parse_decimal("0", 7), 0u);
@@ -189,6 +226,21 @@ TEST(Config, DuplicateKeysAreErrorsWithBothLines) {
             std::string::npos);
   EXPECT_NE(error_of(replace(kGood, "port_id: 1,", "port_id: 1, port_id: 2,")).find("ports[1].port_id: duplicate key"),
             std::string::npos);
+}
+
+// The config fuzzer: yaml-cpp's LoadAll() (then used to find a second
+// document) built nodes without end on this input, until the fuzzer ran out
+// of memory. It must be refused, and quickly.
+TEST(Config, MalformedInputAfterTheFirstDocumentEnds) {
+  const std::string text =
+      "ports:\n"
+      "  - {nameport_id: 0}\n"
+      "  - {name: tenant\034, role: access, port\377id: 2, vn: 5}\n"
+      "%ve: {ipv4: 179.0.2.1, ipv6ts:\n"
+      "  -ports:\n"
+      " ,- {name: fabric, role: fab {nameport_id: 0}\n"
+      "  - ric, +ort_le{namep_us:!50}e:\n";
+  EXPECT_NE(error_of(text), "");
 }
 
 // Issue 13: keys after a stray "---" were a second YAML document that nobody
