@@ -151,6 +151,8 @@ void Cluster::resign() {
   become(Role::Standby, "resigned");
 }
 
+void Cluster::store_failed(const std::string &why) { store_error_ = why; }
+
 json Cluster::status_json() {
   const Instant now = clock_.now();
   json j = {{"name", config_.name},
@@ -164,7 +166,12 @@ json Cluster::status_json() {
             {"elections_won", elections_won_},
             {"leadership_lost", leadership_lost_},
             {"last_error", last_error_},
-            {"store", {{"prefix", store_.prefix()}, {"skipped_records", store_.skipped_records()}}}};
+            {"serving", role_ == Role::Leader && store_error_.empty()},
+            {"store",
+             {{"prefix", store_.prefix()},
+              {"skipped_records", store_.skipped_records()},
+              {"healthy", store_error_.empty()},
+              {"error", store_error_}}}};
   auto members = client_.status_all();
   int64_t newest = 0;
   for (const auto &m : members) newest = std::max(newest, m.raft_index);

@@ -53,6 +53,10 @@ class Cluster {
   // Clean stop: the lease is revoked, so a standby takes over at its next
   // tick instead of after the lease's TTL.
   void resign();
+  // The server's word on the store: a write or a read failed (requests are
+  // answered 130 until it is read again), or it was read again.
+  void store_failed(const std::string &why);
+  void store_recovered() { store_error_.clear(); }
 
   // show cluster: role, leader, lease, each etcd member's view.
   nlohmann::json status_json();
@@ -78,6 +82,7 @@ class Cluster {
   Instant role_since_{};
   nlohmann::json leader_;  // the leader key's value as last read
   std::string last_error_;
+  std::string store_error_;  // empty while the store is read and written
   uint64_t elections_won_ = 0, leadership_lost_ = 0;
 };
 

@@ -167,8 +167,10 @@ void register_cluster_commands(ctl::CtlServer &ctl, Cluster *cluster, const Nvad
                          : str(s["lease_id"]) + ", TTL " + str(s["lease_ttl_s"]) + " s");
     rec.add("fence revision", ctl::Cell::of(s["fence_revision"]));
     rec.add("elections won / lost", str(s["elections_won"]) + " / " + str(s["leadership_lost"]));
+    rec.add("serving", s["serving"].get<bool>() ? "yes" : "no (requests answered 133 or 130)");
     rec.add("store", "etcd " + str(s["store"]["prefix"]) + ", " + str(s["store"]["skipped_records"]) +
                          " record(s) skipped as damaged");
+    if (!s["store"]["healthy"].get<bool>()) rec.add("store error", ctl::Cell::of(s["store"]["error"]));
     if (!s["last_error"].get<std::string>().empty()) rec.add("last error", ctl::Cell::of(s["last_error"]));
     ctl::Table members({{"", "ETCD MEMBER", 28}, {"", "HEALTH", 9}, {"", "ID", 18}, {"", "RAFT LEADER", 8},
                         {"", "INDEX", 10}, {"", "LAG", 6}, {"", "DB(KiB)"}});

@@ -167,6 +167,16 @@ void Server::on_role_change(const Cluster::Change &change) {
   // is in memory goes stale from now on, and is read again if elected.
   resync_needed_ = true;
   resync_tried_ = Instant{};
+  // Another instance leads: it exports the host routes now, from the store,
+  // and what this one announced would go stale (a VM that moves again). An
+  // instance cut off from etcd keeps announcing: nobody else is known to.
+  if (change.from == Cluster::Role::Leader && change.to == Cluster::Role::Standby) withdraw_exported({});
+}
+
+void Server::withdraw_exported(const std::set<BindingKey> &kept) {
+  if (!binding_observer_) return;
+  for (const auto &[key, binding] : registrar_.cache())
+    if (!kept.contains(key)) binding_observer_(key, nullptr);
 }
 
 void Server::resync_if_needed() {
@@ -178,13 +188,19 @@ void Server::resync_if_needed() {
   auto loaded = store_->load();
   if (!loaded) {
     spdlog::error("{}; requests answered 130 until the store can be read", loaded.error().message);
+    if (cluster_) cluster_->store_failed(loaded.error().message);
     return;
   }
   const size_t bindings = loaded->bindings.size();
+  std::set<BindingKey> read;
+  if (binding_observer_)
+    for (const auto &binding : loaded->bindings) read.insert(binding.key());
+  withdraw_exported(read);  // what another leader erased meanwhile
   registrar_.restore(std::move(loaded).value());
   size_t pending = 0;
   for (const auto &[key, binding] : registrar_.cache()) pending += binding.pending_notifications();
   resync_needed_ = false;
+  if (cluster_) cluster_->store_recovered();
   spdlog::info("serving: read {} binding(s) with {} pending notification(s) from the store", bindings, pending);
   if (binding_observer_)  // the route export follows the store's view
     for (const auto &[key, binding] : registrar_.cache()) binding_observer_(key, &binding);
@@ -240,10 +256,11 @@ void Server::receive_batch(UdpSocket &socket) {
     auto datagram = socket.receive(buffer_, error);
     if (!datagram) {
       if (!error.empty()) spdlog::warn("{}", error);
-      return;
+      break;
     }
     handle_datagram(socket, std::span(buffer_).first(datagram->size), *datagram);
   }
+  commit_batch();
 }
 
 void Server::handle_datagram(UdpSocket &socket, std::span<const uint8_t> bytes,
@@ -271,23 +288,38 @@ void Server::handle_datagram(UdpSocket &socket, std::span<const uint8_t> bytes,
     log_limited(spdlog::level::debug, in.peer, drop_reason_name(*outcome.dropped),
                 "ignored message from " + in.peer.to_string() + ": " +
                     drop_reason_name(*outcome.dropped));
-  execute(std::move(outcome), &socket);
+  batch_.push_back({std::move(outcome), &socket});
 }
 
 void Server::execute(Outcome outcome, UdpSocket *arrived_on) {
+  batch_.push_back({std::move(outcome), arrived_on});
+  commit_batch();
+}
+
+void Server::commit_batch() {
+  if (batch_.empty()) return;
+  std::vector<Pending> batch;
+  batch.swap(batch_);
+  std::vector<StoreWrite> writes;
+  for (auto &pending : batch)
+    for (auto &write : pending.outcome.writes) writes.push_back(std::move(write));
   Counters &counters = registrar_.counters();
   // Persist before telling anyone: an NVE must never hold a reply for a
-  // binding that a crash right now would lose.
-  if (store_ && !outcome.writes.empty()) {
-    if (auto error = store_->apply(outcome.writes)) {
+  // binding that a crash right now would lose. One commit for what a whole
+  // receive batch changed (group commit): one SQLite transaction, or one
+  // etcd transaction per 100 keys, instead of one per request.
+  if (store_ && !writes.empty()) {
+    if (auto error = store_->apply(writes)) {
       counters.store_errors++;
       if (!store_->shared()) {
         spdlog::error("{} (the binding cache in memory stays authoritative)", error->message);
       } else {
         // Not durable, so not acknowledged: no reply, no notification. The
-        // NVE retransmits (a new request) and finds the cache read again.
-        log_limited(spdlog::level::err, IpAddress{}, "store", error->message + "; nothing acknowledged");
+        // NVEs retransmit (new requests) and find the cache read again.
+        log_limited(spdlog::level::err, IpAddress{}, "store",
+                    error->message + "; nothing acknowledged (" + std::to_string(batch.size()) + " message(s))");
         resync_needed_ = true;
+        if (cluster_) cluster_->store_failed(error->message);
         if (error->kind == StoreError::Kind::Fenced && cluster_)
           if (auto change = cluster_->lost(error->message)) on_role_change(*change);
         return;
@@ -295,19 +327,21 @@ void Server::execute(Outcome outcome, UdpSocket *arrived_on) {
     }
   }
   if (binding_observer_)
-    for (const auto &write : outcome.writes) {
+    for (const auto &write : writes) {
       if (const auto *put = std::get_if<PutBinding>(&write)) binding_observer_(put->binding.key(), &put->binding);
       else if (const auto *erase = std::get_if<EraseBinding>(&write)) binding_observer_(erase->key, nullptr);
     }
-  if (outcome.rejection) {
-    const Rejection &r = *outcome.rejection;
-    log_limited(spdlog::level::warn, r.peer, proto::status_name(r.status),
-                "rejected request from " + r.peer.to_string() + ": " + proto::status_name(r.status) +
-                    ": " + r.reason);
+  for (const auto &[outcome, arrived_on] : batch) {
+    if (outcome.rejection) {
+      const Rejection &r = *outcome.rejection;
+      log_limited(spdlog::level::warn, r.peer, proto::status_name(r.status),
+                  "rejected request from " + r.peer.to_string() + ": " + proto::status_name(r.status) +
+                      ": " + r.reason);
+    }
+    if (outcome.reply && send(*outcome.reply, arrived_on)) counters.replies_sent++;
+    // Notifications leave from the address each NVE last sent to (below).
+    for (const auto &notification : outcome.notifications) send(notification, nullptr);
   }
-  if (outcome.reply && send(*outcome.reply, arrived_on)) counters.replies_sent++;
-  // Notifications leave from the address each NVE last sent to (below).
-  for (const auto &notification : outcome.notifications) send(notification, nullptr);
 }
 
 UdpSocket *Server::socket_for(const IpAddress &peer, UdpSocket *preferred) {

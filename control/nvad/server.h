@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -110,13 +111,23 @@ class Server {
   void receive_batch(UdpSocket &socket);
   void handle_datagram(UdpSocket &socket, std::span<const uint8_t> bytes,
                        const ReceivedDatagram &from);
+  // Queues an outcome and commits the queue at once (timers, control
+  // commands); received datagrams queue theirs and commit per receive batch.
   void execute(Outcome outcome, UdpSocket *arrived_on);
+  void commit_batch();
+  struct Pending {
+    Outcome outcome;
+    UdpSocket *arrived_on;
+  };
+  std::vector<Pending> batch_;  // handled, not yet committed nor answered
   // The cluster's tick and what a role change means here.
   void run_cluster();
   void on_role_change(const Cluster::Change &change);
   // Reads the store into the registrar when it may be stale (taking over,
   // or after a failed write); at most once a second while etcd fails.
   void resync_if_needed();
+  // Tells the export that every cached binding not in `kept` is gone.
+  void withdraw_exported(const std::set<BindingKey> &kept);
   // A request this nvad cannot serve: answered with `status` (133 or 130),
   // nothing recorded (the store's state belongs to the leader).
   void answer_not_serving(const Inbound &in, UdpSocket &socket);

@@ -23,7 +23,10 @@ const json &field(const json &record, const char *name) {
 
 uint64_t unsigned_field(const json &record, const char *name, uint64_t max = UINT64_MAX) {
   const json &value = field(record, name);
-  if (!value.is_number_unsigned() || value.get<uint64_t>() > max)
+  // Text from etcd parses non-negative numbers as unsigned; a record built
+  // in memory may hold a signed one (kFormat is an int).
+  const bool non_negative = value.is_number_unsigned() || (value.is_number_integer() && value.get<int64_t>() >= 0);
+  if (!non_negative || value.get<uint64_t>() > max)
     bad(std::string("field '") + name + "' is not a number in range");
   return value.get<uint64_t>();
 }

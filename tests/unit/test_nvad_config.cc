@@ -158,6 +158,60 @@ flap_detection: [1, 2]
   EXPECT_EQ(errors, expected);
 }
 
+TEST(NvadConfig, StoreOnEtcdAndCluster) {
+  auto parsed = parse_config(R"(store:
+  backend: etcd
+  etcd:
+    endpoints: [http://127.0.0.1:2379, "https://[2001:db8::1]:2379"]
+    prefix: /dc1/nvad/
+    timeout: 250ms
+cluster:
+  name: nvad-a
+  lease_ttl: 3s
+)", "nvad.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().messages.front();
+  const NvadConfig &c = parsed.value();
+  EXPECT_EQ(c.store_backend, StoreBackend::Etcd);
+  EXPECT_EQ(c.etcd.endpoints, (std::vector<std::string>{"http://127.0.0.1:2379", "https://[2001:db8::1]:2379"}));
+  EXPECT_EQ(c.etcd.prefix, "/dc1/nvad/");
+  EXPECT_EQ(c.etcd.timeout, 250ms);
+  EXPECT_EQ(c.cluster.name, "nvad-a");
+  EXPECT_EQ(c.cluster.lease_ttl, 3s);
+
+  auto defaults = parse_config("", "nvad.yaml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.value().store_backend, StoreBackend::Sqlite);  // the embedded default
+  EXPECT_EQ(defaults.value().etcd.prefix, "/nvmove/nvad/");
+}
+
+TEST(NvadConfig, BadStoreAndClusterValues) {
+  const std::vector<std::string> missing = errors_of("store:\n  backend: etcd\n");
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0].find("store.etcd.endpoints: missing"), std::string::npos) << missing[0];
+  const std::vector<std::string> errors = errors_of(R"(store:
+  backend: zookeeper
+  etcd:
+    endpoints: [127.0.0.1:2379]
+    prefix: /nvmove/nvad
+    timeout: 5ms
+    user: root
+cluster:
+  lease_ttl: 1s
+)");
+  auto has = [&errors](const std::string &text) {
+    for (const auto &e : errors)
+      if (e.find(text) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("nvad.yaml:2: store.backend: 'zookeeper' is not sqlite or etcd"));
+  EXPECT_TRUE(has("store.etcd.endpoints: '127.0.0.1:2379' is not a URL"));
+  EXPECT_TRUE(has("store.etcd.prefix: must end with '/'"));
+  EXPECT_TRUE(has("store.etcd.timeout"));
+  EXPECT_TRUE(has("store.etcd.user"));
+  EXPECT_TRUE(has("nvad.yaml:9: cluster.lease_ttl"));
+  EXPECT_EQ(errors.size(), 6u);
+}
+
 TEST(NvadConfig, SyntaxErrorNamesTheLine) {
   auto errors = errors_of("listen:\n  port: 7000\n   addresses: [\n");
   ASSERT_EQ(errors.size(), 1u);

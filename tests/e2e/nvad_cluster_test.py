@@ -1,0 +1,402 @@
+#!/usr/bin/python3
+"""nvad on etcd, end to end (issue 18): a three-member etcd cluster on
+loopback, two nvads sharing it (one leader, one standby), two nveds (A and B,
+DPDK on net_null ports, agents on loopback) that know both nvads.
+
+  1. 30 VMs registered at A through the leader (nvad-1); a damaged and a
+     foreign value planted under nvad's prefix.
+  2. 10 VMs moved A -> B; nvad-1 is SIGKILLed after the fifth activation at
+     B, in the middle of the moves. nvad-2 takes over (lease 2 s): every move
+     completes, A holds a redirect to B for each of the 10 VMs (it was
+     notified), and every binding acknowledged before the kill is in nvad-2's
+     cache. The planted values are reported by key and skipped.
+  3. nvad-1 restarted: it stays a standby.
+  4. One etcd member SIGKILLed: a new registration still succeeds.
+  5. All etcd members down: a registration is answered 130 (documented in
+     docs/nvad.md), nvad-2 stays up and says why in show cluster; etcd back:
+     the registration goes through.
+
+Every process is started by this script and stopped by PID on every path.
+Exit 0 when every check passed.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+NVADS = ["127.0.0.21", "127.0.0.22"]
+NVES = {"A": ("127.0.0.11", "192.0.2.1"), "B": ("127.0.0.12", "192.0.2.2")}
+KEY = "ab" * 32
+LEASE_TTL_S = 2
+VMS = 30
+MOVED = 10
+KILL_AFTER = 5
+T0 = time.monotonic()
+
+
+def log(msg):
+    print("[%7.2fs] %s" % (time.monotonic() - T0, msg), flush=True)
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(f, timeout, step=0.05):
+    end = time.monotonic() + timeout
+    while True:
+        v = f()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(step)
+
+
+class Procs:
+    """Every process this test starts, stopped by PID at the end."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs = {}
+
+    def start(self, name, argv):
+        out = open(os.path.join(self.tmp, name + ".log"), "ab")
+        self.procs[name] = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        return self.procs[name]
+
+    def kill(self, name, sig=signal.SIGKILL):
+        p = self.procs.get(name)
+        if p and p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        return p.returncode if p else None
+
+    def alive(self, name):
+        p = self.procs.get(name)
+        return p is not None and p.poll() is None
+
+    def log_tail(self, name, n=15):
+        try:
+            with open(os.path.join(self.tmp, name + ".log"), errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop_all(self):
+        for name in list(self.procs):
+            self.kill(name, signal.SIGTERM)
+
+
+class Etcd:
+    """Three members on loopback, each with its own ports and data directory."""
+
+    def __init__(self, procs, tmp):
+        self.procs = procs
+        self.tmp = tmp
+        self.members = [{"name": "m%d" % i, "client": free_port(), "peer": free_port()} for i in range(3)]
+        self.token = "nvmove-%d" % os.getpid()
+
+    def endpoints(self):
+        return ["http://127.0.0.1:%d" % m["client"] for m in self.members]
+
+    def start(self, i):
+        m = self.members[i]
+        cluster = ",".join("%s=http://127.0.0.1:%d" % (x["name"], x["peer"]) for x in self.members)
+        self.procs.start("etcd-" + m["name"], [
+            "etcd", "--name", m["name"], "--data-dir", os.path.join(self.tmp, "etcd-" + m["name"]),
+            "--listen-client-urls", "http://127.0.0.1:%d" % m["client"],
+            "--advertise-client-urls", "http://127.0.0.1:%d" % m["client"],
+            "--listen-peer-urls", "http://127.0.0.1:%d" % m["peer"],
+            "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % m["peer"],
+            "--initial-cluster", cluster, "--initial-cluster-token", self.token,
+            "--initial-cluster-state", "new", "--log-level", "warn"])
+
+    def kill(self, i):
+        self.procs.kill("etcd-" + self.members[i]["name"])
+
+    def healthy(self, i):
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/health" % self.members[i]["client"], timeout=1) as r:
+                return json.load(r).get("health") == "true"
+        except (OSError, ValueError):
+            return False
+
+    def put(self, key, value):
+        return subprocess.run(["etcdctl", "--endpoints", ",".join(self.endpoints()), "put", key, value],
+                              env=dict(os.environ, ETCDCTL_API="3"), capture_output=True, text=True, timeout=10)
+
+
+class Results:
+    def __init__(self):
+        self.passed, self.failed = 0, 0
+
+    def check(self, name, ok, detail):
+        log("%s %s: %s" % ("PASS" if ok else "FAIL", name, detail))
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        return ok
+
+
+class Cluster:
+    def __init__(self, args, tmp, procs, etcd):
+        self.args, self.tmp, self.procs, self.etcd = args, tmp, procs, etcd
+        self.port = free_port(socket.SOCK_DGRAM)
+        self.prefix = "/nvmove-test-%d/nvad/" % os.getpid()
+        self.file_prefix = {n: "nvcl%d%s" % (os.getpid(), n) for n in NVES}
+        self.write_files()
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def write_files(self):
+        for name, addresses in (("nvad.keys", [a for a, _ in NVES.values()]), ("nve.keys", NVADS)):
+            fd = os.open(self.path(name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                for a in addresses:
+                    f.write("%s 1 %s\n" % (a, KEY))
+        for i, address in enumerate(NVADS):
+            with open(self.path("nvad%d.yaml" % (i + 1)), "w") as f:
+                f.write("""listen: {addresses: [%s], port: %d}
+key_file: %s
+notifications: {initial_timeout: 200ms}
+store:
+  backend: etcd
+  etcd: {endpoints: [%s], prefix: "%s", timeout: 500ms}
+cluster: {name: nvad-%d, lease_ttl: %ds}
+peers:
+%s""" % (address, self.port, self.path("nvad.keys"), ", ".join(self.etcd.endpoints()), self.prefix, i + 1,
+         LEASE_TTL_S, "".join("  - {address: %s, endpoints: [%s]}\n" % nve for nve in NVES.values())))
+        with open(self.path("empty.pcap"), "wb") as f:
+            f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+        for n, (agent_ip, nve_ip) in NVES.items():
+            with open(self.path(n + ".yaml"), "w") as f:
+                f.write("""ports:
+  - {name: fabric, role: fabric, port_id: 0}
+  - {name: vms, role: access, port_id: 1}
+nve: {ipv4: %s}
+fabric_gateway: {ipv4: 192.0.2.254, mac: "02:00:00:00:00:fe"}
+route_table: {capacity: 4096}
+workers: {mbufs: 4095, idle_sleep_us: 1000}
+agent:
+  nvad: [%s]
+  nvad_port: %d
+  listen: %s
+  listen_port: %d
+  key_file: %s
+  retransmit_initial_ms: 200
+  retransmit_max_ms: 2000
+""" % (nve_ip, ", ".join(NVADS), self.port, agent_ip, self.port, self.path("nve.keys")))
+
+    # --- nvad ------------------------------------------------------------------
+    def start_nvad(self, i):
+        name = "nvad-%d" % i
+        self.procs.start(name, [self.args.nvad, "-c", self.path("nvad%d.yaml" % i), "--ctl-socket",
+                                self.path(name + ".sock")])
+
+    def nvad(self, i, *words):
+        r = subprocess.run([self.args.nvectl, "-d", "nvad", "-s", self.path("nvad-%d.sock" % i), "-j"] + list(words),
+                           capture_output=True, text=True, timeout=15)
+        try:
+            return json.loads(r.stdout) if r.returncode == 0 else None
+        except ValueError:
+            return None
+
+    def role(self, i):
+        s = self.nvad(i, "show", "cluster")
+        return s.get("role") if s else None
+
+    def bindings(self, i):
+        return {b["vm_id"]: b for b in (self.nvad(i, "show", "bindings") or [])}
+
+    # --- nved ------------------------------------------------------------------
+    def start_nved(self, n):
+        pcap = self.path("empty.pcap")
+        self.procs.start("nved-" + n, [
+            self.args.nved, "-l", "0,1", "--no-huge", "-m", "256", "--no-pci", "--file-prefix", self.file_prefix[n],
+            "--vdev", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (pcap, self.path(n + "-out0.pcap")),
+            "--vdev", "net_pcap1,rx_pcap=%s,tx_pcap=%s" % (pcap, self.path(n + "-out1.pcap")),
+            "--", "-c", self.path(n + ".yaml")])
+
+    def nvectl(self, n, *words):
+        r = subprocess.run([self.args.nvectl, "-p", self.file_prefix[n], "-t", "3000", "-j"] + list(words),
+                           capture_output=True, text=True, timeout=15)
+        if r.returncode != 0:
+            return None
+        try:
+            return json.loads(r.stdout) if r.stdout.strip() else {}
+        except ValueError:
+            return {}
+
+    def vms(self, n):
+        return {v["vm_id"]: v for v in (self.nvectl(n, "show", "vms") or [])}
+
+    def bul(self, n):
+        return {b["vm_id"]: b for b in (self.nvectl(n, "show", "bul") or [])}
+
+    def vm_up(self, n, i):
+        """Associates and activates VM i at NVE n (nvectl answers before nvad does)."""
+        ok = self.nvectl(n, "vm", "associate", "vm%d" % i, "port", "vms", "mac", "02:00:00:01:00:%02x" % i,
+                         "addr", "10.0.1.%d" % (i + 1)) is not None
+        return ok and self.nvectl(n, "vm", "activate", "vm%d" % i, "hot") is not None
+
+
+def etcd_error(status):
+    """What show cluster says went wrong: the lease's renewal or a store access."""
+    return status.get("last_error") or status.get("store", {}).get("error") or ""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--nved", required=True)
+    ap.add_argument("--nvectl", required=True)
+    ap.add_argument("--nvad", required=True)
+    args = ap.parse_args()
+    if not shutil.which("etcd") or not shutil.which("etcdctl"):
+        print("etcd is not installed (scripts/setup.sh installs etcd-server and etcd-client)")
+        return 1
+    tmp = tempfile.mkdtemp(prefix="nvmove-cluster-", dir="/tmp")
+    procs = Procs(tmp)
+    res = Results()
+    try:
+        run(args, tmp, procs, res)
+    except Exception as e:  # a broken step is a failure with its reason, never a hang
+        res.check("test", False, "%s: %s" % (type(e).__name__, e))
+    finally:
+        for name in ("nvad-1", "nvad-2", "nved-A", "nved-B"):
+            if res.failed and name in procs.procs:
+                log("%s log (last lines):\n%s" % (name, procs.log_tail(name)))
+        procs.stop_all()
+        log("logs kept in %s" % tmp)
+    log("%d passed, %d failed" % (res.passed, res.failed))
+    return 0 if res.failed == 0 and res.passed > 0 else 1
+
+
+def run(args, tmp, procs, res):
+    etcd = Etcd(procs, tmp)
+    for i in range(3):
+        etcd.start(i)
+    if not res.check("etcd", wait_until(lambda: all(etcd.healthy(i) for i in range(3)), 30),
+                     "three members healthy at %s" % ", ".join(etcd.endpoints())):
+        return
+    cl = Cluster(args, tmp, procs, etcd)
+    cl.start_nvad(1)
+    if not res.check("leader", wait_until(lambda: cl.role(1) == "leader", 15) is True,
+                     "nvad-1 elected (show cluster: %s)" % cl.role(1)):
+        return
+    cl.start_nvad(2)
+    res.check("standby", wait_until(lambda: cl.role(2) == "standby", 15) is True,
+              "nvad-2 is a standby while nvad-1 leads (show cluster: %s)" % cl.role(2))
+    for n in NVES:
+        cl.start_nved(n)
+    if not res.check("nveds", wait_until(lambda: all(cl.nvectl(n, "show", "agent") for n in NVES), 30) is True,
+                     "nved A and B up, agents configured with nvad %s" % ", ".join(NVADS)):
+        return
+
+    # 1. Registrations through the leader; planted values.
+    for i in range(VMS):
+        cl.vm_up("A", i)
+    registered = wait_until(lambda: sum(v.get("registered", False) for v in cl.vms("A").values()) == VMS, 20)
+    res.check("register", registered is True and len(cl.bindings(1)) == VMS,
+              "%d VMs registered at A, %d bindings at nvad-1" % (VMS, len(cl.bindings(1))))
+    damaged, foreign = cl.prefix + "bindings/0/damaged", cl.prefix + "bindings/0/foreign"
+    etcd.put(damaged, "{not json")
+    etcd.put(foreign, json.dumps({"format": 1, "virtual_network": 0, "vm_id": "somebody-else"}))
+
+    # 2. Moves A -> B, nvad-1 killed in the middle.
+    acked_at_kill = {}
+    t_kill = None
+    for i in range(MOVED):
+        if i == KILL_AFTER:
+            time.sleep(0.05)  # some of the first moves are in flight, some done
+            for n in NVES:
+                acked_at_kill.update({name: n for name, v in cl.vms(n).items() if v.get("registered")})
+            procs.kill("nvad-1")
+            t_kill = time.monotonic()
+            log("nvad-1 killed (SIGKILL) after %d of %d activations at B; %d VMs registered at A or B then" % (
+                KILL_AFTER, MOVED, len(acked_at_kill)))
+        cl.vm_up("B", i)
+    took_over = wait_until(lambda: cl.role(2) == "leader", LEASE_TTL_S + 10)
+    t_leader = time.monotonic()
+    res.check("takeover", took_over is True,
+              "nvad-2 leads %.1f s after the kill (lease %d s)" % (t_leader - t_kill, LEASE_TTL_S))
+
+    def moves_done():
+        at_b, bul = cl.vms("B"), cl.bul("A")
+        done = [i for i in range(MOVED) if at_b.get("vm%d" % i, {}).get("registered")
+                and bul.get("vm%d" % i, {}).get("new_nve_ipv4") == NVES["B"][1]]
+        return len(done) == MOVED
+    done = wait_until(moves_done, 20)
+    t_done = time.monotonic()
+    bindings = cl.bindings(2)
+    moved_ok = [i for i in range(MOVED) if bindings.get("vm%d" % i, {}).get("serving_nve", {}).get("address")
+                == NVES["B"][0] and any(p["address"] == NVES["A"][0] and p["notification"] == "acknowledged"
+                                        for p in bindings["vm%d" % i].get("previous_nves", []))]
+    res.check("moves", done is True and len(moved_ok) == MOVED,
+              "all %d moves complete %.1f s after the kill: registered at B, A redirects each to %s (show bul), "
+              "nvad-2 has B serving and A notified for %d of them" % (
+                  MOVED, t_done - t_kill, NVES["B"][1], len(moved_ok)))
+    missing = sorted(set(acked_at_kill) - set(bindings))
+    res.check("durable", not missing and len(bindings) == VMS,
+              "%d bindings at nvad-2; of the %d acknowledged before the kill, missing: %s" % (
+                  len(bindings), len(acked_at_kill), missing or "none"))
+    status = cl.nvad(2, "show", "cluster") or {}
+    with open(os.path.join(tmp, "nvad-2.log"), errors="replace") as f:
+        text = f.read()
+    res.check("bad values", status.get("store", {}).get("skipped_records", 0) >= 2 and damaged in text
+              and foreign in text and cl.role(2) == "leader",
+              "the damaged and the foreign value reported by key and skipped (%s skipped), nvad-2 serving" %
+              status.get("store", {}).get("skipped_records"))
+
+    # 3. nvad-1 back: a standby.
+    cl.start_nvad(1)
+    res.check("rejoin", wait_until(lambda: cl.role(1) == "standby", 15) is True,
+              "nvad-1 restarted as a standby (show cluster: %s)" % cl.role(1))
+
+    # 4. One etcd member down.
+    etcd.kill(0)
+    cl.vm_up("A", VMS)
+    ok = wait_until(lambda: cl.vms("A").get("vm%d" % VMS, {}).get("registered"), 15)
+    res.check("member down", ok is True, "etcd member m0 killed: vm%d registered through nvad-2 anyway" % VMS)
+
+    # Both NVEs have sent a request since the kill (A just now): both ask nvad-2.
+    failovers = {n: (cl.nvectl(n, "show", "agent") or {}) for n in NVES}
+    log("agents: %s" % {n: {k: a.get(k) for k in ("nvad", "nvad_failovers", "replies_not_active")}
+                        for n, a in failovers.items()})
+    res.check("nves follow", all(a.get("nvad") == NVADS[1] for a in failovers.values()),
+              "both NVEs now send to %s (show agent)" % NVADS[1])
+
+    # 5. All of etcd down, then back.
+    etcd.kill(1)
+    etcd.kill(2)
+    cl.vm_up("A", VMS + 1)
+    refused = wait_until(lambda: cl.vms("A").get("vm%d" % (VMS + 1), {}).get("refused_with"), 15)
+    status = cl.nvad(2, "show", "cluster") or {}
+    res.check("etcd down", refused == "Insufficient resources" and procs.alive("nvad-2") and procs.alive("nvad-1")
+              and status.get("serving") is False and bool(etcd_error(status)),
+              "registration answered %s; both nvads up; show cluster: role %s, not serving, error %r" % (
+                  refused, status.get("role"), etcd_error(status)[:80]))
+    t_back = time.monotonic()
+    for i in range(3):
+        etcd.start(i)
+    ok = wait_until(lambda: cl.vms("A").get("vm%d" % (VMS + 1), {}).get("registered"), 30)
+    res.check("etcd back", ok is True and len(cl.bindings(2) or cl.bindings(1)) >= VMS + 2,
+              "etcd restarted: vm%d registered %.1f s later; nvads: %s / %s" % (
+                  VMS + 1, time.monotonic() - t_back, cl.role(1), cl.role(2)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
