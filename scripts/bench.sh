@@ -169,6 +169,14 @@ while read -r line; do
 done < <(WORK=$W "$ROOT/scripts/bench_show_bindings.sh" "$([ "$QUICK" = 1 ] && echo 10000 || echo 100000)" 2>"$W/part.err")
 part_done "show bindings benchmark" "$n0"
 
+# 2d. nvad at scale: registrations/s and a mass evacuation, SQLite beside
+# etcd (10k and 100k bindings; --quick 10k).
+n0=${#RESULTS[@]}
+while read -r line; do
+  case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*) echo "$line" ;; esac
+done < <(WORK=$W "$ROOT/scripts/bench_nvad.sh" --sizes "$([ "$QUICK" = 1 ] && echo 10000 || echo "10000 100000")" 2>"$W/part.err")
+part_done "nvad benchmark" "$n0"
+
 # 3. With port I/O: pcap replay -> null, one forwarding core, no hugepages.
 make_inputs() {  # $1 = routes: pcap of min(routes, 100000) frames to random routes, route file
   /usr/bin/python3 - "$1" "$W" <<'PY'

@@ -22,6 +22,13 @@ Statement::Statement(sqlite3 *db, const char *sql) : db_(db) {
 
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
+Statement &Database::statement(const char *sql) {
+  auto &cached = statements_[sql];
+  if (!cached) cached = std::make_unique<Statement>(db_, sql);
+  else cached->reset();  // a step that failed left it mid-way
+  return *cached;
+}
+
 Statement &Statement::bind(int index, int64_t value) {
   if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) fail(db_, "bind");
   return *this;
@@ -93,7 +100,10 @@ Database::Database(const std::string &path) {
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  statements_.clear();  // finalized first: sqlite3_close() refuses a connection with live statements
+  sqlite3_close(db_);
+}
 
 void Database::exec(const std::string &sql) {
   char *message = nullptr;

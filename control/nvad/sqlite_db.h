@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 struct sqlite3;
@@ -55,11 +57,16 @@ class Database {
   Database &operator=(const Database &) = delete;
 
   void exec(const std::string &sql);
+  // A statement prepared once per connection and reused, reset and with no
+  // bindings: preparing the same SQL for every write was most of the cost
+  // of a registration.
+  Statement &statement(const char *sql);
   std::string pragma(const std::string &statement);  // first column of the first row, or ""
   sqlite3 *handle() { return db_; }
 
  private:
   sqlite3 *db_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
 };
 
 // Rolls back unless commit() was called: an exception halfway through a

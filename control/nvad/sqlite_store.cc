@@ -138,7 +138,7 @@ class SqliteStore final : public Store {
          {"DELETE FROM previous_nves WHERE virtual_network = ?1 AND vm_id = ?2",
           "DELETE FROM last_requests WHERE virtual_network = ?1 AND vm_id = ?2",
           "DELETE FROM bindings WHERE virtual_network = ?1 AND vm_id = ?2"})
-      sqlite::Statement(db_.handle(), sql)
+      db_.statement(sql)
           .bind(1, int64_t{write.key.virtual_network})
           .bind(2, write.key.vm_id)
           .run();
@@ -147,9 +147,8 @@ class SqliteStore final : public Store {
   void execute(const PutBinding &write) {
     const Binding &b = write.binding;
     execute(EraseBinding{b.key()});
-    sqlite::Statement insert(db_.handle(),
-                             "INSERT INTO bindings VALUES "
-                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+    sqlite::Statement &insert =
+        db_.statement("INSERT INTO bindings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
     insert.bind(1, int64_t{b.virtual_network})
         .bind(2, b.vm_id)
         .bind(3, b.mac)
@@ -172,9 +171,8 @@ class SqliteStore final : public Store {
   }
 
   void insert_previous(const Binding &b) {
-    sqlite::Statement insert(
-        db_.handle(),
-        "INSERT INTO previous_nves VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    sqlite::Statement &insert =
+        db_.statement("INSERT INTO previous_nves VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
     for (size_t i = 0; i < b.previous.size(); i++) {
       const PreviousNve &p = b.previous[i];
       insert.bind(1, int64_t{b.virtual_network})
@@ -195,7 +193,7 @@ class SqliteStore final : public Store {
   }
 
   void insert_last_requests(const Binding &b) {
-    sqlite::Statement insert(db_.handle(), "INSERT INTO last_requests VALUES (?1, ?2, ?3, ?4, ?5)");
+    sqlite::Statement &insert = db_.statement("INSERT INTO last_requests VALUES (?1, ?2, ?3, ?4, ?5)");
     for (const auto &[peer, stamp] : b.last_requests) {
       insert.bind(1, int64_t{b.virtual_network})
           .bind(2, b.vm_id)
@@ -208,7 +206,7 @@ class SqliteStore final : public Store {
 
   void execute(const PutPeerState &write) {
     const PeerState &peer = write.state;
-    sqlite::Statement upsert(db_.handle(), "INSERT OR REPLACE INTO peers VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    sqlite::Statement &upsert = db_.statement("INSERT OR REPLACE INTO peers VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     upsert.bind(1, write.peer.to_string());
     if (peer.received.has_history()) {
       upsert.bind(2, int64_t{*peer.received.last_sequence()});
