@@ -153,7 +153,7 @@ void Cluster::resign() {
 
 void Cluster::store_failed(const std::string &why) { store_error_ = why; }
 
-json Cluster::status_json() {
+json Cluster::local_status_json() const {
   const Instant now = clock_.now();
   json j = {{"name", config_.name},
             {"role", role_name(role_)},
@@ -172,6 +172,11 @@ json Cluster::status_json() {
               {"skipped_records", store_.skipped_records()},
               {"healthy", store_error_.empty()},
               {"error", store_error_}}}};
+  return j;
+}
+
+json Cluster::status_json() {
+  json j = local_status_json();
   auto members = client_.status_all();
   int64_t newest = 0;
   for (const auto &m : members) newest = std::max(newest, m.raft_index);

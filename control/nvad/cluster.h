@@ -60,6 +60,8 @@ class Cluster {
 
   // show cluster: role, leader, lease, each etcd member's view.
   nlohmann::json status_json();
+  // The same without asking the members (no etcd request): for metrics.
+  nlohmann::json local_status_json() const;
 
  private:
   std::optional<Change> campaign();

@@ -262,10 +262,12 @@ int main(int argc, char **argv) {
   if (config->metrics.address.family) {
     const uint64_t started = static_cast<uint64_t>(std::time(nullptr));
     try {
-      metrics_http = std::make_unique<nvmove::MetricsHttp>(config->metrics, [&server, &exporter, &export_policy, started] {
+      metrics_http = std::make_unique<nvmove::MetricsHttp>(config->metrics, [&server, &exporter, &export_policy,
+                                                                            &cluster, started] {
         const auto &registrar = server.value()->registrar();
         return nvad::prometheus_text(registrar.counters(), registrar.cache().size(), started) +
-               (exporter ? nvad::export_prometheus_text(*exporter, export_policy->without_next_hop()) : std::string());
+               (exporter ? nvad::export_prometheus_text(*exporter, export_policy->without_next_hop()) : std::string()) +
+               (cluster ? nvad::cluster_prometheus_text(*cluster) : std::string());
       });
     } catch (const std::exception &e) {
       spdlog::critical("{}", e.what());

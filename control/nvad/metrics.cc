@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "control/nvad/cluster.h"
 #include "control/nvad/exabgp_export.h"
 
 namespace nvmove::nvad {
@@ -59,6 +60,28 @@ std::string export_prometheus_text(const ExaBgpExport &exporter, uint64_t withou
   o << "nvad_export_without_next_hop_total " << without_next_hop << "\n";
   family("nvad_export_speaker_connects_total", "counter", "Speaker connections accepted on the export socket.");
   o << "nvad_export_speaker_connects_total " << c.speaker_connects << "\n";
+  return o.str();
+}
+
+std::string cluster_prometheus_text(const Cluster &cluster) {
+  const nlohmann::json s = cluster.local_status_json();
+  std::ostringstream o;
+  auto family = [&](const char *name, const char *type, const char *help) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+  };
+  family("nvad_cluster_role", "gauge", "This nvad's role in its cluster: 1 for the current one.");
+  for (const char *role : {"leader", "standby", "unavailable"})
+    o << "nvad_cluster_role{role=\"" << role << "\"} " << (s["role"] == role ? 1 : 0) << "\n";
+  family("nvad_cluster_serving", "gauge", "1 while this nvad answers registrations (leader, store readable).");
+  o << "nvad_cluster_serving " << (s["serving"].get<bool>() ? 1 : 0) << "\n";
+  family("nvad_cluster_elections_won_total", "counter", "Elections this nvad won.");
+  o << "nvad_cluster_elections_won_total " << s["elections_won"].get<uint64_t>() << "\n";
+  family("nvad_cluster_leadership_lost_total", "counter", "Times this nvad stopped leading (lease or fence lost).");
+  o << "nvad_cluster_leadership_lost_total " << s["leadership_lost"].get<uint64_t>() << "\n";
+  family("nvad_store_healthy", "gauge", "0 after a failed etcd read or write, until the store is read again.");
+  o << "nvad_store_healthy " << (s["store"]["healthy"].get<bool>() ? 1 : 0) << "\n";
+  family("nvad_store_skipped_records", "gauge", "Values under nvad's etcd prefix skipped as damaged or foreign.");
+  o << "nvad_store_skipped_records " << s["store"]["skipped_records"].get<uint64_t>() << "\n";
   return o.str();
 }
 

@@ -24,4 +24,12 @@ class ExaBgpExport;
 // serving NVE has no endpoint of the address's family).
 std::string export_prometheus_text(const ExaBgpExport &exporter, uint64_t without_next_hop);
 
+class Cluster;
+// With store.backend etcd (nvad.md, "nvad on etcd"): nvad_cluster_role{role}
+// (1 for the current role, 0 for the others), nvad_cluster_serving,
+// nvad_cluster_elections_won_total, nvad_cluster_leadership_lost_total,
+// nvad_store_healthy, nvad_store_skipped_records. Asks etcd nothing: a
+// scrape never waits for a member.
+std::string cluster_prometheus_text(const Cluster &cluster);
+
 }  // namespace nvmove::nvad

@@ -155,6 +155,7 @@ class Cluster:
     def __init__(self, args, tmp, procs, etcd):
         self.args, self.tmp, self.procs, self.etcd = args, tmp, procs, etcd
         self.port = free_port(socket.SOCK_DGRAM)
+        self.metrics_ports = [free_port() for _ in NVADS]
         self.prefix = "/nvmove-test-%d/nvad/" % os.getpid()
         self.file_prefix = {n: "nvcl%d%s" % (os.getpid(), n) for n in NVES}
         self.write_files()
@@ -177,9 +178,11 @@ store:
   backend: etcd
   etcd: {endpoints: [%s], prefix: "%s", timeout: 500ms}
 cluster: {name: nvad-%d, lease_ttl: %ds}
+metrics: {address: 127.0.0.1, port: %d}
 peers:
 %s""" % (address, self.port, self.path("nvad.keys"), ", ".join(self.etcd.endpoints()), self.prefix, i + 1,
-         LEASE_TTL_S, "".join("  - {address: %s, endpoints: [%s]}\n" % nve for nve in NVES.values())))
+         LEASE_TTL_S, self.metrics_ports[i],
+         "".join("  - {address: %s, endpoints: [%s]}\n" % nve for nve in NVES.values())))
         with open(self.path("empty.pcap"), "wb") as f:
             f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
         for n, (agent_ip, nve_ip) in NVES.items():
@@ -200,6 +203,15 @@ agent:
   retransmit_initial_ms: 200
   retransmit_max_ms: 2000
 """ % (nve_ip, ", ".join(NVADS), self.port, agent_ip, self.port, self.path("nve.keys")))
+
+    def metrics(self, i):
+        """nvad-i's Prometheus page, or ""."""
+        try:
+            url = "http://127.0.0.1:%d/metrics" % self.metrics_ports[i - 1]
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.read().decode()
+        except OSError:
+            return ""
 
     # --- nvad ------------------------------------------------------------------
     def start_nvad(self, i):
@@ -252,6 +264,19 @@ agent:
         ok = self.nvectl(n, "vm", "associate", "vm%d" % i, "port", "vms", "mac", "02:00:00:01:00:%02x" % i,
                          "addr", "10.0.1.%d" % (i + 1)) is not None
         return ok and self.nvectl(n, "vm", "activate", "vm%d" % i, "hot") is not None
+
+
+def metric_values(page):
+    """{series: value} of a Prometheus text page."""
+    out = {}
+    for line in page.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            try:
+                out[name] = float(value)
+            except ValueError:
+                pass
+    return out
 
 
 def etcd_error(status):
@@ -389,6 +414,10 @@ def run(args, tmp, procs, res):
               and status.get("serving") is False and bool(etcd_error(status)),
               "registration answered %s; both nvads up; show cluster: role %s, not serving, error %r" % (
                   refused, status.get("role"), etcd_error(status)[:80]))
+    down = metric_values(cl.metrics(2))
+    res.check("metrics down", down.get("nvad_cluster_serving") == 0,
+              "nvad-2's page while etcd is down: %s" % {k: v for k, v in down.items() if k.startswith(
+                  ("nvad_cluster", "nvad_store"))})
     t_back = time.monotonic()
     for i in range(3):
         etcd.start(i)
@@ -396,6 +425,17 @@ def run(args, tmp, procs, res):
     res.check("etcd back", ok is True and len(cl.bindings(2) or cl.bindings(1)) >= VMS + 2,
               "etcd restarted: vm%d registered %.1f s later; nvads: %s / %s" % (
                   VMS + 1, time.monotonic() - t_back, cl.role(1), cl.role(2)))
+    leader = 1 if cl.role(1) == "leader" else 2
+    text = cl.metrics(leader)
+    up = metric_values(text)
+    promtool = shutil.which("promtool")
+    lint = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True) if promtool else None
+    res.check("metrics", up.get('nvad_cluster_role{role="leader"}') == 1 and up.get("nvad_cluster_serving") == 1
+              and up.get("nvad_store_healthy") == 1 and up.get("nvad_store_skipped_records", 0) >= 2
+              and (lint is None or lint.returncode == 0),
+              "nvad-%d's page: %s; promtool: %s" % (
+                  leader, {k: v for k, v in up.items() if k.startswith(("nvad_cluster", "nvad_store"))},
+                  "not installed" if lint is None else (lint.stdout + lint.stderr).strip() or "ok"))
 
 
 if __name__ == "__main__":
