@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <string>
@@ -59,6 +60,11 @@ int main(int argc, char **argv) {
     if (!url.empty()) client_options.endpoints.push_back(url);
   if (client_options.endpoints.empty()) return usage("--etcd names no endpoint");
 
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(opt["sqlite"], ec)) {  // opening would create an empty one
+    std::fprintf(stderr, "nvad-migrate: %s: no such SQLite store\n", opt["sqlite"].c_str());
+    return 1;
+  }
   SystemClock clock;
   auto sqlite = nvad::open_sqlite_store(opt["sqlite"], clock);
   if (!sqlite) {
