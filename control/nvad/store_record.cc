@@ -159,7 +159,8 @@ proto::Result<Binding, std::string> parse_binding(const json &record, const Cloc
     if (!requests.is_array()) bad("field 'last_requests' is not a list");
     for (const auto &r : requests) {
       if (!r.is_object()) bad("a last request is not an object");
-      b.last_requests[address_field(r, "address")] =
+      const IpAddress peer = address_field(r, "address");  // checked first: fields in the order written
+      b.last_requests[peer] =
           RequestStamp{static_cast<uint16_t>(unsigned_field(r, "sequence", 0xffff)), unsigned_field(r, "timestamp_ns")};
     }
     return b;

@@ -89,7 +89,8 @@ TEST(StoreRecord, DamagedBindingsAreRefusedWithTheField) {
       {"a bad address", [](json &r) { r["serving"]["control"] = "192.0.2.300"; }, "'control'"},
       {"previous not a list", [](json &r) { r["previous"] = json::object(); }, "'previous'"},
       {"a previous NVE not an object", [](json &r) { r["previous"] = json::array({7}); }, "previous NVE"},
-      {"a bad last request", [](json &r) { r["last_requests"] = json::array({{{"address", "x"}}}); }, "'address'"},
+      {"a bad last request", [](json &r) { r["last_requests"][0]["address"] = "x"; }, "'address'"},
+      {"a last request without its sequence", [](json &r) { r["last_requests"][0].erase("sequence"); }, "'sequence'"},
       {"flapping not a boolean", [](json &r) { r["flapping"] = 1; }, "'flapping'"},
   };
   for (const auto &c : cases) {
