@@ -183,7 +183,7 @@ bool RegistrationClient::Outstanding::answered_by(const proto::Message &reply) c
   return false;
 }
 
-void RegistrationClient::send_pending(LocalVm &vm, AgentOutcome &out) {
+void RegistrationClient::send_pending(LocalVm &vm, AgentOutcome &out, bool to_next_nvad) {
   Outstanding &p = *vm.pending;
   // Every transmission is a new request to nvad's replay guard: new
   // sequence number and timestamp (a retransmission of the same bytes would
@@ -195,6 +195,11 @@ void RegistrationClient::send_pending(LocalVm &vm, AgentOutcome &out) {
   p.attempts.emplace_back(p.request.sequence, *p.request.timestamp_ns);
   if (auto d = seal(p.request, current_nvad(), cfg_.nvad_port, keys_)) out.datagrams.push_back(std::move(*d));
   counters_.requests_sent++;
+  // The same transmission handed to the next nvad after a standby's 133:
+  // neither a retransmission (counted against retransmit_count) nor a reason
+  // to back off; the transmission's timer runs on.
+  if (to_next_nvad) return;
+  p.not_active = 0;  // a new transmission may go round every nvad again
   p.sent++;
   p.next_send_ms = clock_.now_ms() + p.interval_ms;
   p.interval_ms = std::min(p.interval_ms * 2, cfg_.retransmit_max_ms);
@@ -220,7 +225,7 @@ std::optional<AgentOutcome> RegistrationClient::on_reply(const proto::Message &r
       // them standbys: an election is under way).
       counters_.replies_not_active++;
       if (from == current_nvad()) fail_over(now);
-      if (++vm.pending->not_active < cfg_.nvads.size()) send_pending(vm, out);
+      if (++vm.pending->not_active < cfg_.nvads.size()) send_pending(vm, out, true);
       return out;
     }
     // Whoever answered anything else is the active nvad.

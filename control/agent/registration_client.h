@@ -101,7 +101,9 @@ class RegistrationClient {
   // its status (retry later, with backoff and jitter; never at once).
   void schedule_retry(LocalVm &vm, proto::Status status);
   uint64_t jittered(uint64_t interval_ms);
-  void send_pending(LocalVm &vm, AgentOutcome &out);
+  // to_next_nvad: after a standby's 133, the same transmission to the next
+  // nvad (no back-off, not a retransmission).
+  void send_pending(LocalVm &vm, AgentOutcome &out, bool to_next_nvad = false);
   static void install_local(const LocalVm &vm, AgentOutcome &out);
   // Only the routes that still deliver to this VM here: after a move
   // notification the same addresses tunnel packets in flight, and a

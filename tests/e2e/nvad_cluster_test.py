@@ -3,17 +3,18 @@
 loopback, two nvads sharing it (one leader, one standby), two nveds (A and B,
 DPDK on net_null ports, agents on loopback) that know both nvads.
 
-  1. 30 VMs registered at A through the leader (nvad-1); a damaged and a
+  1. 30 VMs registered at A through the leader (nvad-1; nvad-2 and nvad-3
+     standbys); a damaged and a
      foreign value planted under nvad's prefix.
   2. 10 VMs moved A -> B; nvad-1 is SIGKILLed after the fifth activation at
-     B, in the middle of the moves. nvad-2 takes over (lease 2 s): every move
+     B, in the middle of the moves. A standby takes over (lease 2 s): every move
      completes, A holds a redirect to B for each of the 10 VMs (it was
-     notified), and every binding acknowledged before the kill is in nvad-2's
+     notified), and every binding acknowledged before the kill is in the new leader's
      cache. The planted values are reported by key and skipped.
   3. nvad-1 restarted: it stays a standby.
   4. One etcd member SIGKILLed: a new registration still succeeds.
   5. All etcd members down: a registration is answered 130 (documented in
-     docs/nvad.md), nvad-2 stays up and says why in show cluster; etcd back:
+     docs/nvad.md), the leader stays up and says why in show cluster; etcd back:
      the registration goes through.
 
 Every process is started by this script and stopped by PID on every path.
@@ -31,7 +32,7 @@ import tempfile
 import time
 import urllib.request
 
-NVADS = ["127.0.0.21", "127.0.0.22"]
+NVADS = ["127.0.0.21", "127.0.0.22", "127.0.0.23"]
 NVES = {"A": ("127.0.0.11", "192.0.2.1"), "B": ("127.0.0.12", "192.0.2.2")}
 KEY = "ab" * 32
 LEASE_TTL_S = 2
@@ -301,7 +302,7 @@ def main():
     except Exception as e:  # a broken step is a failure with its reason, never a hang
         res.check("test", False, "%s: %s" % (type(e).__name__, e))
     finally:
-        for name in ("nvad-1", "nvad-2", "nved-A", "nved-B"):
+        for name in ("nvad-1", "nvad-2", "nvad-3", "nved-A", "nved-B"):
             if res.failed and name in procs.procs:
                 log("%s log (last lines):\n%s" % (name, procs.log_tail(name)))
         procs.stop_all()
@@ -323,8 +324,9 @@ def run(args, tmp, procs, res):
                      "nvad-1 elected (show cluster: %s)" % cl.role(1)):
         return
     cl.start_nvad(2)
-    res.check("standby", wait_until(lambda: cl.role(2) == "standby", 15) is True,
-              "nvad-2 is a standby while nvad-1 leads (show cluster: %s)" % cl.role(2))
+    cl.start_nvad(3)
+    res.check("standby", wait_until(lambda: cl.role(2) == "standby" and cl.role(3) == "standby", 15) is True,
+              "nvad-2 and nvad-3 are standbys while nvad-1 leads (show cluster: %s, %s)" % (cl.role(2), cl.role(3)))
     for n in NVES:
         cl.start_nved(n)
     if not res.check("nveds", wait_until(lambda: all(cl.nvectl(n, "show", "agent") for n in NVES), 30) is True,
@@ -354,10 +356,14 @@ def run(args, tmp, procs, res):
             log("nvad-1 killed (SIGKILL) after %d of %d activations at B; %d VMs registered at A or B then" % (
                 KILL_AFTER, MOVED, len(acked_at_kill)))
         cl.vm_up("B", i)
-    took_over = wait_until(lambda: cl.role(2) == "leader", LEASE_TTL_S + 10)
+    took_over = wait_until(lambda: [i for i in (2, 3) if cl.role(i) == "leader"], LEASE_TTL_S + 10)
     t_leader = time.monotonic()
-    res.check("takeover", took_over is True,
-              "nvad-2 leads %.1f s after the kill (lease %d s)" % (t_leader - t_kill, LEASE_TTL_S))
+    new = took_over[0] if took_over else 2
+    other = 5 - new  # the standby that stayed one
+    if not res.check("takeover", len(took_over or []) == 1 and cl.role(other) == "standby",
+                     "nvad-%d leads %.1f s after the kill (lease %d s), nvad-%d stays a standby" % (
+                         new, t_leader - t_kill, LEASE_TTL_S, other)):
+        return
 
     def moves_done():
         at_b, bul = cl.vms("B"), cl.bul("A")
@@ -366,25 +372,25 @@ def run(args, tmp, procs, res):
         return len(done) == MOVED
     done = wait_until(moves_done, 20)
     t_done = time.monotonic()
-    bindings = cl.bindings(2)
+    bindings = cl.bindings(new)
     moved_ok = [i for i in range(MOVED) if bindings.get("vm%d" % i, {}).get("serving_nve", {}).get("address")
                 == NVES["B"][0] and any(p["address"] == NVES["A"][0] and p["notification"] == "acknowledged"
                                         for p in bindings["vm%d" % i].get("previous_nves", []))]
     res.check("moves", done is True and len(moved_ok) == MOVED,
               "all %d moves complete %.1f s after the kill: registered at B, A redirects each to %s (show bul), "
-              "nvad-2 has B serving and A notified for %d of them" % (
-                  MOVED, t_done - t_kill, NVES["B"][1], len(moved_ok)))
+              "nvad-%d has B serving and A notified for %d of them" % (
+                  MOVED, t_done - t_kill, NVES["B"][1], new, len(moved_ok)))
     missing = sorted(set(acked_at_kill) - set(bindings))
     res.check("durable", not missing and len(bindings) == VMS,
-              "%d bindings at nvad-2; of the %d acknowledged before the kill, missing: %s" % (
-                  len(bindings), len(acked_at_kill), missing or "none"))
-    status = cl.nvad(2, "show", "cluster") or {}
-    with open(os.path.join(tmp, "nvad-2.log"), errors="replace") as f:
+              "%d bindings at nvad-%d; of the %d acknowledged before the kill, missing: %s" % (
+                  len(bindings), new, len(acked_at_kill), missing or "none"))
+    status = cl.nvad(new, "show", "cluster") or {}
+    with open(os.path.join(tmp, "nvad-%d.log" % new), errors="replace") as f:
         text = f.read()
     res.check("bad values", status.get("store", {}).get("skipped_records", 0) >= 2 and damaged in text
-              and foreign in text and cl.role(2) == "leader",
-              "the damaged and the foreign value reported by key and skipped (%s skipped), nvad-2 serving" %
-              status.get("store", {}).get("skipped_records"))
+              and foreign in text and cl.role(new) == "leader",
+              "the damaged and the foreign value reported by key and skipped (%s skipped), nvad-%d serving" % (
+                  status.get("store", {}).get("skipped_records"), new))
 
     # 3. nvad-1 back: a standby.
     cl.start_nvad(1)
@@ -395,37 +401,38 @@ def run(args, tmp, procs, res):
     etcd.kill(0)
     cl.vm_up("A", VMS)
     ok = wait_until(lambda: cl.vms("A").get("vm%d" % VMS, {}).get("registered"), 15)
-    res.check("member down", ok is True, "etcd member m0 killed: vm%d registered through nvad-2 anyway" % VMS)
+    res.check("member down", ok is True, "etcd member m0 killed: vm%d registered through nvad-%d anyway" % (VMS, new))
 
-    # Both NVEs have sent a request since the kill (A just now): both ask nvad-2.
+    # Both NVEs have sent a request since the kill (A just now): both ask the new leader.
     failovers = {n: (cl.nvectl(n, "show", "agent") or {}) for n in NVES}
     log("agents: %s" % {n: {k: a.get(k) for k in ("nvad", "nvad_failovers", "replies_not_active")}
                         for n, a in failovers.items()})
-    res.check("nves follow", all(a.get("nvad") == NVADS[1] for a in failovers.values()),
-              "both NVEs now send to %s (show agent)" % NVADS[1])
+    res.check("nves follow", all(a.get("nvad") == NVADS[new - 1] for a in failovers.values()),
+              "both NVEs now send to %s, nvad-%d (show agent)" % (NVADS[new - 1], new))
 
     # 5. All of etcd down, then back.
     etcd.kill(1)
     etcd.kill(2)
     cl.vm_up("A", VMS + 1)
     refused = wait_until(lambda: cl.vms("A").get("vm%d" % (VMS + 1), {}).get("refused_with"), 15)
-    status = cl.nvad(2, "show", "cluster") or {}
-    res.check("etcd down", refused == "Insufficient resources" and procs.alive("nvad-2") and procs.alive("nvad-1")
+    status = cl.nvad(new, "show", "cluster") or {}
+    res.check("etcd down", refused == "Insufficient resources" and all(procs.alive("nvad-%d" % i) for i in (1, 2, 3))
               and status.get("serving") is False and bool(etcd_error(status)),
-              "registration answered %s; both nvads up; show cluster: role %s, not serving, error %r" % (
+              "registration answered %s; the three nvads up; show cluster: role %s, not serving, error %r" % (
                   refused, status.get("role"), etcd_error(status)[:80]))
-    down = metric_values(cl.metrics(2))
+    down = metric_values(cl.metrics(new))
     res.check("metrics down", down.get("nvad_cluster_serving") == 0,
-              "nvad-2's page while etcd is down: %s" % {k: v for k, v in down.items() if k.startswith(
-                  ("nvad_cluster", "nvad_store"))})
+              "nvad-%d's page while etcd is down: %s" % (new, {k: v for k, v in down.items() if k.startswith(
+                  ("nvad_cluster", "nvad_store"))}))
     t_back = time.monotonic()
     for i in range(3):
         etcd.start(i)
     ok = wait_until(lambda: cl.vms("A").get("vm%d" % (VMS + 1), {}).get("registered"), 30)
-    res.check("etcd back", ok is True and len(cl.bindings(2) or cl.bindings(1)) >= VMS + 2,
-              "etcd restarted: vm%d registered %.1f s later; nvads: %s / %s" % (
-                  VMS + 1, time.monotonic() - t_back, cl.role(1), cl.role(2)))
-    leader = 1 if cl.role(1) == "leader" else 2
+    leaders = [i for i in (1, 2, 3) if cl.role(i) == "leader"]
+    res.check("etcd back", ok is True and len(leaders) == 1 and len(cl.bindings(leaders[0])) >= VMS + 2,
+              "etcd restarted: vm%d registered %.1f s later; nvads: %s / %s / %s" % (
+                  VMS + 1, time.monotonic() - t_back, cl.role(1), cl.role(2), cl.role(3)))
+    leader = leaders[0] if leaders else 1
     text = cl.metrics(leader)
     up = metric_values(text)
     promtool = shutil.which("promtool")
