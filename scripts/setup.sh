@@ -14,5 +14,5 @@ apt-get install -y -qq --no-install-recommends \
   libssl-dev libsqlite3-dev libreadline-dev libcli11-dev libmicrohttpd-dev prometheus \
   python3 python3-scapy python3-yaml python3-prometheus-client tshark \
   iproute2 ethtool procps psmisc valgrind \
-  exabgp bird2 etcd-server etcd-client libcurl4-openssl-dev
+  exabgp bird2 etcd-server etcd-client libcurl4-openssl-dev openssl
 echo "nvmove: dependencies installed"

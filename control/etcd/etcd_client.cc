@@ -192,6 +192,9 @@ Result<std::string> Client::post_once(const std::string &endpoint, const std::st
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.timeout.count()));
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM in a daemon that handles its own signals
   curl_easy_setopt(h, CURLOPT_NOPROXY, "*");  // an http_proxy in the environment must not carry our store
+  if (!options_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, options_.cert_file.c_str());
+  if (!options_.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, options_.key_file.c_str());
   const CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) return Error{endpoint + ": " + curl_easy_strerror(rc), true};
   long status = 0;

@@ -103,8 +103,13 @@ struct MemberStatus {
 };
 
 struct ClientOptions {
-  std::vector<std::string> endpoints;  // "http://127.0.0.1:2379"
+  std::vector<std::string> endpoints;  // "http://127.0.0.1:2379" or "https://..."
   std::chrono::milliseconds timeout{1000};  // per request and endpoint
+  // https endpoints: the CA that signed the members' certificates (empty:
+  // the system's), and this client's certificate and key for etcd's
+  // --client-cert-auth (empty: none). PEM files, read by libcurl/OpenSSL at
+  // each new connection.
+  std::string ca_file, cert_file, key_file;
 };
 
 class Client {

@@ -1,5 +1,9 @@
 #include "control/nvad/config_loader.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <fstream>
 #include <sstream>
 
@@ -216,6 +220,28 @@ void read_export(YamlSection section, const std::optional<std::map<IpAddress, Pe
   section.reject_unknown_keys();
 }
 
+// store.etcd.tls: files that must be there and readable now, not at the
+// first connection to etcd; https endpoints only, or they would go unused.
+void read_etcd_tls(YamlSection tls, EtcdSettings &out) {
+  for (auto [key, field] : {std::pair{"ca_file", &out.ca_file}, std::pair{"cert_file", &out.cert_file},
+                            std::pair{"key_file", &out.key_file}}) {
+    auto path = tls.text(key);
+    if (!path) continue;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*path, ec) || ::access(path->c_str(), R_OK) != 0)
+      tls.errors().add(tls.at(key), tls.key_path(key), "'" + *path + "' is not a readable file");
+    else *field = *path;
+  }
+  if (out.cert_file.empty() != out.key_file.empty())
+    tls.errors().add(tls.node(), tls.key_path("cert_file"), "cert_file and key_file go together (etcd's --client-cert-auth)");
+  for (const auto &url : out.endpoints)
+    if (url.rfind("https://", 0) != 0) {
+      tls.errors().add(tls.node(), tls.key_path("ca_file"), "'" + url + "' is not https: the TLS files would go unused");
+      break;
+    }
+  tls.reject_unknown_keys();
+}
+
 void read_store(YamlSection store, NvadConfig &out) {
   if (auto backend = store.text("backend")) {
     if (*backend == "sqlite") out.store_backend = StoreBackend::Sqlite;
@@ -236,6 +262,7 @@ void read_store(YamlSection store, NvadConfig &out) {
     else out.etcd.prefix = *prefix;
   }
   if (auto timeout = etcd.duration("timeout", 10ms, 60s)) out.etcd.timeout = *timeout;
+  if (etcd.has("tls")) read_etcd_tls(etcd.section("tls"), out.etcd);
   etcd.reject_unknown_keys();
   if (out.store_backend == StoreBackend::Etcd && out.etcd.endpoints.empty())
     store.errors().add(store.at("backend"), store.key_path("etcd.endpoints"),

@@ -200,7 +200,8 @@ int main(int argc, char **argv) {
   std::unique_ptr<nvad::Store> store;
   if (config->store_backend == nvad::StoreBackend::Etcd) {
     etcd_client = std::make_unique<etcd::Client>(etcd::ClientOptions{
-        config->etcd.endpoints, std::chrono::duration_cast<std::chrono::milliseconds>(config->etcd.timeout)});
+        config->etcd.endpoints, std::chrono::duration_cast<std::chrono::milliseconds>(config->etcd.timeout),
+        config->etcd.ca_file, config->etcd.cert_file, config->etcd.key_file});
     auto etcd_store = std::make_unique<nvad::EtcdStore>(*etcd_client, config->etcd.prefix, clock);
     cluster = std::make_unique<nvad::Cluster>(*etcd_client, *etcd_store, cluster_settings(config.value()), clock);
     store = std::move(etcd_store);

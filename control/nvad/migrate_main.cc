@@ -3,7 +3,7 @@
 // "Moving a SQLite store into etcd"). Run it with nvad stopped.
 //
 //   nvad-migrate --sqlite /var/lib/nvmove/nvad.db --etcd http://127.0.0.1:2379[,http://...]
-//                [--prefix /nvmove/nvad/] [--force]
+//                [--prefix /nvmove/nvad/] [--cacert CA.pem] [--cert CERT.pem --key KEY.pem] [--force]
 //
 // Refuses when the prefix already holds bindings (another cluster's, or an
 // earlier run's) unless --force. Each transaction is all or nothing and
@@ -29,7 +29,8 @@ using namespace nvmove;
 int usage(const std::string &why) {
   std::fprintf(stderr,
                "nvad-migrate: %s\n"
-               "usage: nvad-migrate --sqlite <nvad.db> --etcd <url>[,<url>...] [--prefix /nvmove/nvad/] [--force]\n",
+               "usage: nvad-migrate --sqlite <nvad.db> --etcd <url>[,<url>...] [--prefix /nvmove/nvad/]\n"
+               "                    [--cacert CA.pem] [--cert CERT.pem --key KEY.pem] [--force]\n",
                why.c_str());
   return 2;
 }
@@ -43,7 +44,9 @@ int main(int argc, char **argv) {
     const std::string arg = argv[i];
     if (arg == "--force") {
       force = true;
-    } else if ((arg == "--sqlite" || arg == "--etcd" || arg == "--prefix") && i + 1 < argc) {
+    } else if ((arg == "--sqlite" || arg == "--etcd" || arg == "--prefix" || arg == "--cacert" || arg == "--cert" ||
+                arg == "--key") &&
+               i + 1 < argc) {
       opt[arg.substr(2)] = argv[++i];
     } else if (arg == "-h" || arg == "--help") {
       usage("copies an nvad SQLite store into etcd");
@@ -59,6 +62,10 @@ int main(int argc, char **argv) {
   for (std::string url; std::getline(endpoints, url, ',');)
     if (!url.empty()) client_options.endpoints.push_back(url);
   if (client_options.endpoints.empty()) return usage("--etcd names no endpoint");
+  if (opt.contains("cert") != opt.contains("key")) return usage("--cert and --key go together");
+  client_options.ca_file = opt["cacert"];
+  client_options.cert_file = opt["cert"];
+  client_options.key_file = opt["key"];
 
   std::error_code ec;
   if (!std::filesystem::is_regular_file(opt["sqlite"], ec)) {  // opening would create an empty one

@@ -101,6 +101,8 @@ struct EtcdSettings {
   std::vector<std::string> endpoints;  // "http://127.0.0.1:2379"
   std::string prefix = "/nvmove/nvad/";
   Duration timeout = 1s;  // per request and member
+  // store.etcd.tls: PEM files for https endpoints (etcd_client.h).
+  std::string ca_file, cert_file, key_file;
 };
 enum class StoreBackend { Sqlite, Etcd };
 struct ClusterSettings {

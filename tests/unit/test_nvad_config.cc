@@ -1,6 +1,7 @@
 // nvad: the configuration file. Every mistake is reported, each as
 // "<file>:<line>: <key>: <what is wrong>".
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "control/nvad/config_loader.h"
 #include "control/nvad/testing/nvad_test_support.h"
@@ -210,6 +211,32 @@ cluster:
   EXPECT_TRUE(has("store.etcd.user"));
   EXPECT_TRUE(has("nvad.yaml:9: cluster.lease_ttl"));
   EXPECT_EQ(errors.size(), 6u);
+}
+
+TEST(NvadConfig, EtcdTlsFilesAreCheckedWhenTheConfigurationIsRead) {
+  char path[] = "/tmp/nvad-tls-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  const std::string file = path;
+  auto parsed = parse_config("store:\n  backend: etcd\n  etcd:\n    endpoints: [https://127.0.0.1:2379]\n"
+                             "    tls: {ca_file: " + file + ", cert_file: " + file + ", key_file: " + file + "}\n",
+                             "nvad.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().messages.front();
+  EXPECT_EQ(parsed.value().etcd.ca_file, file);
+  EXPECT_EQ(parsed.value().etcd.key_file, file);
+  const auto errors = errors_of("store:\n  backend: etcd\n  etcd:\n    endpoints: [http://127.0.0.1:2379]\n"
+                                "    tls: {ca_file: /nonexistent/ca.pem, cert_file: " + file + ", ssl: yes}\n");
+  auto has = [&errors](const std::string &text) {
+    for (const auto &e : errors)
+      if (e.find(text) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("nvad.yaml:5: store.etcd.tls.ca_file: '/nonexistent/ca.pem' is not a readable file"));
+  EXPECT_TRUE(has("cert_file and key_file go together"));
+  EXPECT_TRUE(has("'http://127.0.0.1:2379' is not https"));
+  EXPECT_TRUE(has("store.etcd.tls.ssl"));
+  unlink(path);
 }
 
 TEST(NvadConfig, SyntaxErrorNamesTheLine) {
