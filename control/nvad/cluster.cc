@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace nvmove::nvad {
 namespace {
@@ -46,11 +47,18 @@ Duration Cluster::tick_interval() const {
 }
 
 std::optional<Cluster::Change> Cluster::tick() {
+  if (deferred_) return std::exchange(deferred_, std::nullopt);
   const Instant now = clock_.now();
   if (now < next_tick_) return std::nullopt;
   auto change = role_ == Role::Leader ? renew() : campaign();
   next_tick_ = clock_.now() + tick_interval();
   return change;
+}
+
+void Cluster::renew_if_due() {
+  if (role_ != Role::Leader || deferred_ || clock_.now() < next_tick_) return;
+  deferred_ = renew();
+  next_tick_ = clock_.now() + tick_interval();
 }
 
 std::optional<Cluster::Change> Cluster::become(Role role, const std::string &why) {

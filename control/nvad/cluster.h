@@ -48,6 +48,10 @@ class Cluster {
   std::optional<Change> tick();
   Instant next_tick() const { return next_tick_; }
   Role role() const { return role_; }
+  // For work that keeps nvad's loop away longer than a third of the lease
+  // (reading a large store): renews the lease if it is due. A role change
+  // this causes is returned by the next tick().
+  void renew_if_due();
   // The store refused a write because the fence moved: leadership is gone.
   std::optional<Change> lost(const std::string &why);
   // Clean stop: the lease is revoked, so a standby takes over at its next
@@ -83,6 +87,7 @@ class Cluster {
   Instant next_tick_{};
   Instant role_since_{};
   nlohmann::json leader_;  // the leader key's value as last read
+  std::optional<Change> deferred_;  // from renew_if_due(), for the next tick()
   std::string last_error_;
   std::string store_error_;  // empty while the store is read and written
   uint64_t elections_won_ = 0, leadership_lost_ = 0;

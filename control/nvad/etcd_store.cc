@@ -139,6 +139,7 @@ proto::Result<StoredState, StoreError> EtcdStore::load() {
       }
       if (!page->more || page->kvs.empty()) break;
       from = page->kvs.back().key + std::string(1, '\0');
+      if (between_pages_) between_pages_();
     }
   }
   return state;
