@@ -66,7 +66,10 @@ std::optional<Cluster::Change> Cluster::become(Role role, const std::string &why
   Change change{role_, role, why};
   if (role_ == Role::Leader) {
     leadership_lost_++;
-    store_.set_fence(std::nullopt);
+    // A revision no key has: any write still under way (a large batch
+    // renews the lease between its transactions) is refused, never made
+    // without a fence.
+    store_.set_fence(std::make_pair(leader_key_, int64_t{-1}));
   }
   if (role == Role::Leader) elections_won_++;
   role_ = role;

@@ -53,6 +53,7 @@ std::optional<StoreError> EtcdStore::apply(std::span<const StoreWrite> writes) {
     if (batch.size() == kMaxKeysPerTransaction || i + 1 == keyed.size()) {
       if (auto error = commit(batch)) return error;
       batch.clear();
+      if (between_requests_ && i + 1 < keyed.size()) between_requests_();
     }
   }
   return std::nullopt;
@@ -139,7 +140,7 @@ proto::Result<StoredState, StoreError> EtcdStore::load() {
       }
       if (!page->more || page->kvs.empty()) break;
       from = page->kvs.back().key + std::string(1, '\0');
-      if (between_pages_) between_pages_();
+      if (between_requests_) between_requests_();
     }
   }
   return state;

@@ -45,10 +45,11 @@ class EtcdStore final : public Store {
   // `revision`; nullopt: no fence (the migration tool, tests).
   void set_fence(std::optional<std::pair<std::string, int64_t>> fence) { fence_ = std::move(fence); }
   uint64_t skipped_records() const { return skipped_; }
-  // Called between the pages of load(): reading 100,000 bindings takes
-  // seconds, longer than a short lease, so the leader renews its lease
-  // there (Cluster::renew_if_due) instead of losing it to its own read.
-  void set_between_pages(std::function<void()> f) { between_pages_ = std::move(f); }
+  // Called between the pages of load() and between the transactions of a
+  // large apply(): reading 100,000 bindings, or erasing as many at once,
+  // takes seconds, longer than a short lease, so the leader renews its
+  // lease there (Cluster::renew_if_due) instead of losing it to its own work.
+  void set_between_requests(std::function<void()> f) { between_requests_ = std::move(f); }
   const std::string &prefix() const { return prefix_; }
 
   std::string binding_key(const BindingKey &key) const;
@@ -68,7 +69,7 @@ class EtcdStore final : public Store {
   // The mod revision of each key as this nvad last read or wrote it.
   std::map<std::string, int64_t> revisions_;
   uint64_t skipped_ = 0;
-  std::function<void()> between_pages_;
+  std::function<void()> between_requests_;
 };
 
 }  // namespace nvmove::nvad

@@ -204,7 +204,7 @@ int main(int argc, char **argv) {
         config->etcd.ca_file, config->etcd.cert_file, config->etcd.key_file});
     auto etcd_store = std::make_unique<nvad::EtcdStore>(*etcd_client, config->etcd.prefix, clock);
     cluster = std::make_unique<nvad::Cluster>(*etcd_client, *etcd_store, cluster_settings(config.value()), clock);
-    etcd_store->set_between_pages([c = cluster.get()] { c->renew_if_due(); });
+    etcd_store->set_between_requests([c = cluster.get()] { c->renew_if_due(); });
     store = std::move(etcd_store);
     spdlog::info("store: etcd {} under {}; this nvad is '{}' (lease {} s)", config->etcd.endpoints[0],
                  config->etcd.prefix, cluster->status_json().value("name", std::string()),
