@@ -28,9 +28,11 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from etcd_support import Etcd, free_port, log, main as run_test, wait_until, write_key_file  # noqa: E402
 
 NVADS = ["127.0.0.21", "127.0.0.22", "127.0.0.23"]
 NVES = {"A": ("127.0.0.11", "192.0.2.1"), "B": ("127.0.0.12", "192.0.2.2")}
@@ -39,117 +41,6 @@ LEASE_TTL_S = 2
 VMS = 30
 MOVED = 10
 KILL_AFTER = 5
-T0 = time.monotonic()
-
-
-def log(msg):
-    print("[%7.2fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(f, timeout, step=0.05):
-    end = time.monotonic() + timeout
-    while True:
-        v = f()
-        if v or time.monotonic() >= end:
-            return v
-        time.sleep(step)
-
-
-class Procs:
-    """Every process this test starts, stopped by PID at the end."""
-
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.procs = {}
-
-    def start(self, name, argv):
-        out = open(os.path.join(self.tmp, name + ".log"), "ab")
-        self.procs[name] = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-        return self.procs[name]
-
-    def kill(self, name, sig=signal.SIGKILL):
-        p = self.procs.get(name)
-        if p and p.poll() is None:
-            p.send_signal(sig)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        return p.returncode if p else None
-
-    def alive(self, name):
-        p = self.procs.get(name)
-        return p is not None and p.poll() is None
-
-    def log_tail(self, name, n=15):
-        try:
-            with open(os.path.join(self.tmp, name + ".log"), errors="replace") as f:
-                return "".join(f.readlines()[-n:])
-        except OSError:
-            return ""
-
-    def stop_all(self):
-        for name in list(self.procs):
-            self.kill(name, signal.SIGTERM)
-
-
-class Etcd:
-    """Three members on loopback, each with its own ports and data directory."""
-
-    def __init__(self, procs, tmp):
-        self.procs = procs
-        self.tmp = tmp
-        self.members = [{"name": "m%d" % i, "client": free_port(), "peer": free_port()} for i in range(3)]
-        self.token = "nvmove-%d" % os.getpid()
-
-    def endpoints(self):
-        return ["http://127.0.0.1:%d" % m["client"] for m in self.members]
-
-    def start(self, i):
-        m = self.members[i]
-        cluster = ",".join("%s=http://127.0.0.1:%d" % (x["name"], x["peer"]) for x in self.members)
-        self.procs.start("etcd-" + m["name"], [
-            "etcd", "--name", m["name"], "--data-dir", os.path.join(self.tmp, "etcd-" + m["name"]),
-            "--listen-client-urls", "http://127.0.0.1:%d" % m["client"],
-            "--advertise-client-urls", "http://127.0.0.1:%d" % m["client"],
-            "--listen-peer-urls", "http://127.0.0.1:%d" % m["peer"],
-            "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % m["peer"],
-            "--initial-cluster", cluster, "--initial-cluster-token", self.token,
-            "--initial-cluster-state", "new", "--log-level", "warn"])
-
-    def kill(self, i):
-        self.procs.kill("etcd-" + self.members[i]["name"])
-
-    def healthy(self, i):
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/health" % self.members[i]["client"], timeout=1) as r:
-                return json.load(r).get("health") == "true"
-        except (OSError, ValueError):
-            return False
-
-    def put(self, key, value):
-        return subprocess.run(["etcdctl", "--endpoints", ",".join(self.endpoints()), "put", key, value],
-                              env=dict(os.environ, ETCDCTL_API="3"), capture_output=True, text=True, timeout=10)
-
-
-class Results:
-    def __init__(self):
-        self.passed, self.failed = 0, 0
-
-    def check(self, name, ok, detail):
-        log("%s %s: %s" % ("PASS" if ok else "FAIL", name, detail))
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-        return ok
 
 
 class Cluster:
@@ -165,11 +56,8 @@ class Cluster:
         return os.path.join(self.tmp, name)
 
     def write_files(self):
-        for name, addresses in (("nvad.keys", [a for a, _ in NVES.values()]), ("nve.keys", NVADS)):
-            fd = os.open(self.path(name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                for a in addresses:
-                    f.write("%s 1 %s\n" % (a, KEY))
+        write_key_file(self.path("nvad.keys"), [a for a, _ in NVES.values()], KEY)
+        write_key_file(self.path("nve.keys"), NVADS, KEY)
         for i, address in enumerate(NVADS):
             with open(self.path("nvad%d.yaml" % (i + 1)), "w") as f:
                 f.write("""listen: {addresses: [%s], port: %d}
@@ -291,31 +179,13 @@ def main():
     ap.add_argument("--nvectl", required=True)
     ap.add_argument("--nvad", required=True)
     args = ap.parse_args()
-    if not shutil.which("etcd") or not shutil.which("etcdctl"):
-        print("etcd is not installed (scripts/setup.sh installs etcd-server and etcd-client)")
-        return 1
-    tmp = tempfile.mkdtemp(prefix="nvmove-cluster-", dir="/tmp")
-    procs = Procs(tmp)
-    res = Results()
-    try:
-        run(args, tmp, procs, res)
-    except Exception as e:  # a broken step is a failure with its reason, never a hang
-        res.check("test", False, "%s: %s" % (type(e).__name__, e))
-    finally:
-        for name in ("nvad-1", "nvad-2", "nvad-3", "nved-A", "nved-B"):
-            if res.failed and name in procs.procs:
-                log("%s log (last lines):\n%s" % (name, procs.log_tail(name)))
-        procs.stop_all()
-        log("logs kept in %s" % tmp)
-    log("%d passed, %d failed" % (res.passed, res.failed))
-    return 0 if res.failed == 0 and res.passed > 0 else 1
+    return run_test(lambda tmp, procs, res: run(args, tmp, procs, res), "nvmove-cluster-",
+                    show_logs=("nvad-1", "nvad-2", "nvad-3", "nved-A", "nved-B"))
 
 
 def run(args, tmp, procs, res):
     etcd = Etcd(procs, tmp)
-    for i in range(3):
-        etcd.start(i)
-    if not res.check("etcd", wait_until(lambda: all(etcd.healthy(i) for i in range(3)), 30),
+    if not res.check("etcd", etcd.start_all(),
                      "three members healthy at %s" % ", ".join(etcd.endpoints())):
         return
     cl = Cluster(args, tmp, procs, etcd)
@@ -340,8 +210,8 @@ def run(args, tmp, procs, res):
     res.check("register", registered is True and len(cl.bindings(1)) == VMS,
               "%d VMs registered at A, %d bindings at nvad-1" % (VMS, len(cl.bindings(1))))
     damaged, foreign = cl.prefix + "bindings/0/damaged", cl.prefix + "bindings/0/foreign"
-    etcd.put(damaged, "{not json")
-    etcd.put(foreign, json.dumps({"format": 1, "virtual_network": 0, "vm_id": "somebody-else"}))
+    etcd.etcdctl("put", damaged, "{not json")
+    etcd.etcdctl("put", foreign, json.dumps({"format": 1, "virtual_network": 0, "vm_id": "somebody-else"}))
 
     # 2. Moves A -> B, nvad-1 killed in the middle.
     acked_at_kill = {}
@@ -351,7 +221,7 @@ def run(args, tmp, procs, res):
             time.sleep(0.05)  # some of the first moves are in flight, some done
             for n in NVES:
                 acked_at_kill.update({name: n for name, v in cl.vms(n).items() if v.get("registered")})
-            procs.kill("nvad-1")
+            procs.stop("nvad-1", signal.SIGKILL)
             t_kill = time.monotonic()
             log("nvad-1 killed (SIGKILL) after %d of %d activations at B; %d VMs registered at A or B then" % (
                 KILL_AFTER, MOVED, len(acked_at_kill)))

@@ -18,76 +18,30 @@ Every process is stopped by PID on every path.
 import argparse
 import json
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from etcd_support import Etcd, free_port, main as run_test, wait_until, write_key_file  # noqa: E402
 
 NVAD, NVE = "127.0.0.41", "127.0.0.42"
 KEY = "ef" * 32
-T0 = time.monotonic()
-
-
-def log(msg):
-    print("[%7.2fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(f, timeout, step=0.05):
-    end = time.monotonic() + timeout
-    while True:
-        v = f()
-        if v or time.monotonic() >= end:
-            return v
-        time.sleep(step)
 
 
 class Test:
-    def __init__(self, args, tmp):
+    def __init__(self, args, tmp, procs, res):
         self.args, self.tmp = args, tmp
-        self.procs = {}
-        self.passed = self.failed = 0
+        self.procs, self.start, self.stop, self.check = procs, procs.start, procs.stop, res.check
+        self.etcd = Etcd(procs, tmp, members=1, tls={
+            "ca": self.path("ca.pem"), "server_cert": self.path("server.pem"), "server_key": self.path("server.key"),
+            "client_cert": self.path("nvad.pem"), "client_key": self.path("nvad.key")})
+        self.endpoint = self.etcd.endpoint(0)
         self.port = free_port(socket.SOCK_DGRAM)
-        self.endpoint = "https://127.0.0.1:%d" % free_port()
-        self.peer = free_port()
         self.prefix = "/tls-%d/nvad/" % os.getpid()
 
     def path(self, name):
         return os.path.join(self.tmp, name)
-
-    def check(self, name, ok, detail):
-        log("%s %s: %s" % ("PASS" if ok else "FAIL", name, detail))
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-        return ok
-
-    def start(self, name, argv):
-        out = open(self.path(name + ".log"), "ab")
-        self.procs[name] = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-
-    def stop(self, name):
-        p = self.procs.pop(name, None)
-        if p and p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
-    def stop_all(self):
-        for name in list(self.procs):
-            self.stop(name)
 
     def openssl(self, *words):
         subprocess.run(["openssl"] + list(words), cwd=self.tmp, check=True, capture_output=True, timeout=30)
@@ -104,28 +58,9 @@ class Test:
         for f in ("nvad.key", "server.key", "ca.key"):
             os.chmod(self.path(f), 0o600)
 
-    def etcdctl(self, *words):
-        return subprocess.run(["etcdctl", "--endpoints", self.endpoint, "--cacert", self.path("ca.pem"),
-                               "--cert", self.path("nvad.pem"), "--key", self.path("nvad.key")] + list(words),
-                              env=dict(os.environ, ETCDCTL_API="3"), capture_output=True, text=True, timeout=10)
-
-    def start_etcd(self):
-        self.start("etcd", ["etcd", "--name", "t0", "--data-dir", self.path("etcd"),
-                            "--listen-client-urls", self.endpoint, "--advertise-client-urls", self.endpoint,
-                            "--cert-file", self.path("server.pem"), "--key-file", self.path("server.key"),
-                            "--client-cert-auth", "--trusted-ca-file", self.path("ca.pem"),
-                            "--listen-peer-urls", "http://127.0.0.1:%d" % self.peer,
-                            "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % self.peer,
-                            "--initial-cluster", "t0=http://127.0.0.1:%d" % self.peer, "--log-level", "warn"])
-        return wait_until(lambda: self.etcdctl("endpoint", "health").returncode == 0, 20)
-
     def config(self, name, endpoint=None, tls=None):
-        fd = os.open(self.path("nvad.keys"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write("%s 1 %s\n" % (NVE, KEY))
-        fd = os.open(self.path("nve.keys"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write("%s 1 %s\n" % (NVAD, KEY))
+        write_key_file(self.path("nvad.keys"), [NVE], KEY)
+        write_key_file(self.path("nve.keys"), [NVAD], KEY)
         tls_line = ("    tls: {%s}\n" % ", ".join("%s: %s" % kv for kv in tls.items())) if tls else ""
         with open(self.path(name), "w") as f:
             f.write("listen: {addresses: [%s], port: %d}\nkey_file: %s\n"
@@ -166,14 +101,14 @@ def run(t):
                 missing.returncode, missing.stderr.strip()[-70:], half.returncode, half.stderr.strip()[-60:],
                 plain.returncode, plain.stderr.strip()[-60:]))
 
-    if not t.check("etcd", t.start_etcd(), "one member at %s, client certificates required" % t.endpoint):
+    if not t.check("etcd", t.etcd.start_all(), "one member at %s, client certificates required" % t.endpoint):
         return
 
     # 2. With the client certificate.
     t.start("nvad", [t.args.nvad, "-c", t.config("tls.yaml", tls=full), "--ctl-socket", t.path("nvad.sock")])
     serving = wait_until(lambda: (t.nvad("show", "cluster") or {}).get("serving"), 15)
     r = t.register("vm-tls")
-    keys = t.etcdctl("get", "--prefix", t.prefix + "bindings/", "--keys-only").stdout.split()
+    keys = t.etcd.keys(t.prefix + "bindings/")
     t.check("tls", serving is True and r.returncode == 0 and len(keys) == 1,
             "elected over TLS: %s; registration: %s; binding keys in etcd: %s" % (serving, r.stdout.strip(), keys))
     t.stop("nvad")
@@ -183,7 +118,7 @@ def run(t):
                      "--ctl-socket", t.path("nvad.sock")])
     status = wait_until(lambda: (lambda s: s if s and s.get("last_error") else None)(t.nvad("show", "cluster")), 15) or {}
     r = t.register("vm-refused")
-    alive = t.procs["nvad"].poll() is None
+    alive = t.procs.alive("nvad")
     t.check("no client certificate", alive and status.get("serving") is False and r.returncode == 1 and "130" in r.stdout,
             "nvad up: %s; role %s, error %r; registration: %s" % (
                 alive, status.get("role"), (status.get("last_error") or "")[:100], r.stdout.strip()))
@@ -205,28 +140,8 @@ def main():
     for a in ("--nvad", "--nvectl", "--nvad-migrate", "--nve-register"):
         ap.add_argument(a, required=True)
     args = ap.parse_args()
-    for tool in ("etcd", "etcdctl", "openssl"):
-        if not shutil.which(tool):
-            print("%s is not installed (scripts/setup.sh installs it)" % tool)
-            return 1
-    tmp = tempfile.mkdtemp(prefix="nvtls-")
-    t = Test(args, tmp)
-    try:
-        run(t)
-    except Exception as e:  # a broken step is a failure, never a hang or a stray process
-        t.check("run", False, "%s: %s" % (type(e).__name__, e))
-    finally:
-        t.stop_all()
-        if t.failed:
-            for name in ("nvad", "etcd"):
-                try:
-                    with open(t.path(name + ".log"), errors="replace") as f:
-                        log("%s log tail:\n%s" % (name, "".join(f.readlines()[-10:])))
-                except OSError:
-                    pass
-        shutil.rmtree(tmp, ignore_errors=True)
-    log("%d passed, %d failed" % (t.passed, t.failed))
-    return 0 if t.failed == 0 and t.passed > 0 else 1
+    return run_test(lambda tmp, procs, res: run(Test(args, tmp, procs, res)), "nvtls-",
+                    tools=("etcd", "etcdctl", "openssl"), show_logs=("nvad", "etcd-m0"))
 
 
 if __name__ == "__main__":

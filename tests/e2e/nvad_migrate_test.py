@@ -20,105 +20,41 @@ runs three). Every process is stopped by PID on every path.
 import argparse
 import json
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from etcd_support import Etcd, free_port, main as run_test, wait_until, write_key_file  # noqa: E402
 
 NVAD = "127.0.0.31"
 NVE_A, NVE_B = "127.0.0.32", "127.0.0.33"
 KEY = "cd" * 32
 VMS = 20
-T0 = time.monotonic()
-
-
-def log(msg):
-    print("[%7.2fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(f, timeout, step=0.05):
-    end = time.monotonic() + timeout
-    while True:
-        v = f()
-        if v or time.monotonic() >= end:
-            return v
-        time.sleep(step)
 
 
 class Test:
-    def __init__(self, args, tmp):
+    def __init__(self, args, tmp, procs, res):
         self.args, self.tmp = args, tmp
-        self.procs = {}
-        self.passed = self.failed = 0
+        self.start, self.stop, self.check = procs.start, procs.stop, res.check
+        self.etcd = Etcd(procs, tmp, members=1)
+        self.endpoint = self.etcd.endpoint(0)
         self.port = free_port(socket.SOCK_DGRAM)
-        self.etcd_client, self.etcd_peer = free_port(), free_port()
-        self.endpoint = "http://127.0.0.1:%d" % self.etcd_client
         self.prefix = "/migrated-%d/nvad/" % os.getpid()
         self.db = os.path.join(tmp, "nvad.db")
 
     def path(self, name):
         return os.path.join(self.tmp, name)
 
-    def check(self, name, ok, detail):
-        log("%s %s: %s" % ("PASS" if ok else "FAIL", name, detail))
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-        return ok
-
-    def start(self, name, argv):
-        out = open(self.path(name + ".log"), "ab")
-        self.procs[name] = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-
-    def stop(self, name, sig=signal.SIGTERM):
-        p = self.procs.pop(name, None)
-        if p and p.poll() is None:
-            p.send_signal(sig)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        return p.returncode if p else None
-
-    def stop_all(self):
-        for name in list(self.procs):
-            self.stop(name)
-
     def write_files(self):
-        for name, peers in (("nvad.keys", [NVE_A, NVE_B]), ("nve.keys", [NVAD])):
-            fd = os.open(self.path(name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.writelines("%s 1 %s\n" % (p, KEY) for p in peers)
+        write_key_file(self.path("nvad.keys"), [NVE_A, NVE_B], KEY)
+        write_key_file(self.path("nve.keys"), [NVAD], KEY)
         base = "listen: {addresses: [%s], port: %d}\nkey_file: %s\n" % (NVAD, self.port, self.path("nvad.keys"))
         with open(self.path("sqlite.yaml"), "w") as f:
             f.write(base + "db_path: %s\n" % self.db)
         with open(self.path("etcd.yaml"), "w") as f:
             f.write(base + "store:\n  backend: etcd\n  etcd: {endpoints: [%s], prefix: \"%s\"}\n"
                     "cluster: {name: migrated, lease_ttl: 2s}\n" % (self.endpoint, self.prefix))
-
-    def start_etcd(self):
-        self.start("etcd", ["etcd", "--name", "m0", "--data-dir", self.path("etcd"),
-                            "--listen-client-urls", self.endpoint, "--advertise-client-urls", self.endpoint,
-                            "--listen-peer-urls", "http://127.0.0.1:%d" % self.etcd_peer,
-                            "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % self.etcd_peer,
-                            "--initial-cluster", "m0=http://127.0.0.1:%d" % self.etcd_peer,
-                            "--log-level", "warn"])
-        return wait_until(lambda: self.etcdctl("endpoint", "health").returncode == 0, 20)
-
-    def etcdctl(self, *words):
-        return subprocess.run(["etcdctl", "--endpoints", self.endpoint] + list(words),
-                              env=dict(os.environ, ETCDCTL_API="3"), capture_output=True, text=True, timeout=10)
 
     def start_nvad(self, config):
         sock = self.path("nvad.sock")
@@ -150,7 +86,7 @@ class Test:
 
 def run(t):
     t.write_files()
-    if not t.check("etcd", t.start_etcd(), "one member at %s" % t.endpoint):
+    if not t.check("etcd", t.etcd.start_all(), "one member at %s" % t.endpoint):
         return
 
     # 1. A SQLite store made by a real nvad.
@@ -166,7 +102,7 @@ def run(t):
 
     # 2. Copied.
     m = t.migrate("--sqlite", t.db, "--etcd", t.endpoint, "--prefix", t.prefix)
-    keys = t.etcdctl("get", "--prefix", t.prefix, "--keys-only").stdout.split()
+    keys = t.etcd.keys(t.prefix)
     bindings = [k for k in keys if k.startswith(t.prefix + "bindings/")]
     peers = [k for k in keys if k.startswith(t.prefix + "peers/")]
     t.check("migrate", m.returncode == 0 and len(bindings) == VMS and len(peers) == 2,
@@ -202,27 +138,8 @@ def main():
     for a in ("--nvad", "--nvectl", "--nvad-migrate", "--nve-register"):
         ap.add_argument(a, required=True)
     args = ap.parse_args()
-    if not shutil.which("etcd") or not shutil.which("etcdctl"):
-        print("etcd is not installed (scripts/setup.sh installs etcd-server and etcd-client)")
-        return 1
-    tmp = tempfile.mkdtemp(prefix="nvmigrate-")
-    t = Test(args, tmp)
-    try:
-        run(t)
-    except Exception as e:  # a broken step is a failure, never a hang or a stray process
-        t.check("run", False, "%s: %s" % (type(e).__name__, e))
-    finally:
-        t.stop_all()
-        if t.failed:
-            for name in ("nvad", "etcd"):
-                try:
-                    with open(t.path(name + ".log"), errors="replace") as f:
-                        log("%s log tail:\n%s" % (name, "".join(f.readlines()[-10:])))
-                except OSError:
-                    pass
-        shutil.rmtree(tmp, ignore_errors=True)
-    log("%d passed, %d failed" % (t.passed, t.failed))
-    return 0 if t.failed == 0 and t.passed > 0 else 1
+    return run_test(lambda tmp, procs, res: run(Test(args, tmp, procs, res)), "nvmigrate-",
+                    show_logs=("nvad", "etcd-m0"))
 
 
 if __name__ == "__main__":
