@@ -5,6 +5,7 @@ its scratch directory, kept only when something failed.
 
 log() and wait_until() are vm_namespace_test's, as in the other e2e tests.
 """
+import json
 import os
 import shutil
 import signal
@@ -23,6 +24,16 @@ def free_port(kind=socket.SOCK_STREAM):
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def nvad_json(nvectl, socket_path, *words):
+    """nvad's JSON answer to `nvectl -d nvad WORDS`, or None if it gave none."""
+    r = subprocess.run([nvectl, "-d", "nvad", "-s", socket_path, "--json"] + list(words),
+                       capture_output=True, text=True, timeout=30)
+    try:
+        return json.loads(r.stdout) if r.returncode == 0 else None
+    except ValueError:
+        return None
 
 
 def write_key_file(path, peers, key):

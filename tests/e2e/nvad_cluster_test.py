@@ -32,7 +32,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from etcd_support import Etcd, free_port, log, main as run_test, wait_until, write_key_file  # noqa: E402
+from etcd_support import Etcd, free_port, log, main as run_test, nvad_json, wait_until, write_key_file  # noqa: E402
 
 NVADS = ["127.0.0.21", "127.0.0.22", "127.0.0.23"]
 NVES = {"A": ("127.0.0.11", "192.0.2.1"), "B": ("127.0.0.12", "192.0.2.2")}
@@ -109,12 +109,7 @@ agent:
                                 self.path(name + ".sock")])
 
     def nvad(self, i, *words):
-        r = subprocess.run([self.args.nvectl, "-d", "nvad", "-s", self.path("nvad-%d.sock" % i), "-j"] + list(words),
-                           capture_output=True, text=True, timeout=15)
-        try:
-            return json.loads(r.stdout) if r.returncode == 0 else None
-        except ValueError:
-            return None
+        return nvad_json(self.args.nvectl, self.path("nvad-%d.sock" % i), *words)
 
     def role(self, i):
         s = self.nvad(i, "show", "cluster")

@@ -16,14 +16,13 @@ member with --client-cert-auth.
 Every process is stopped by PID on every path.
 """
 import argparse
-import json
 import os
 import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from etcd_support import Etcd, free_port, main as run_test, wait_until, write_key_file  # noqa: E402
+from etcd_support import Etcd, free_port, main as run_test, nvad_json, wait_until, write_key_file  # noqa: E402
 
 NVAD, NVE = "127.0.0.41", "127.0.0.42"
 KEY = "ef" * 32
@@ -73,12 +72,7 @@ class Test:
         return subprocess.run([self.args.nvad, "-c", config, "--check"], capture_output=True, text=True, timeout=30)
 
     def nvad(self, *words):
-        r = subprocess.run([self.args.nvectl, "-d", "nvad", "-s", self.path("nvad.sock"), "--json"] + list(words),
-                           capture_output=True, text=True, timeout=30)
-        try:
-            return json.loads(r.stdout) if r.returncode == 0 else None
-        except ValueError:
-            return None
+        return nvad_json(self.args.nvectl, self.path("nvad.sock"), *words)
 
     def register(self, vm):
         return subprocess.run([self.args.nve_register, "--nvad", NVAD, "--port", str(self.port), "--from", NVE,

@@ -13,7 +13,6 @@ again, and never served.
 Every process is stopped by PID on every path.
 """
 import argparse
-import json
 import os
 import signal
 import socket
@@ -22,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from etcd_support import Etcd, free_port, main as run_test, wait_until, write_key_file  # noqa: E402
+from etcd_support import Etcd, free_port, main as run_test, nvad_json, wait_until, write_key_file  # noqa: E402
 
 NVAD = "127.0.0.51"
 BINDINGS = 70000
@@ -33,12 +32,7 @@ def run(args, tmp, procs, res):
         return os.path.join(tmp, name)
 
     def cluster(i):
-        r = subprocess.run([args.nvectl, "-d", "nvad", "-s", path("nvad%d.sock" % i), "--json", "show", "cluster"],
-                           capture_output=True, text=True, timeout=30)
-        try:
-            return json.loads(r.stdout) if r.returncode == 0 else {}
-        except ValueError:
-            return {}
+        return nvad_json(args.nvectl, path("nvad%d.sock" % i), "show", "cluster") or {}
 
     etcd = Etcd(procs, tmp, members=1)
     if not res.check("etcd", etcd.start_all(), "one member at %s" % etcd.endpoint(0)):

@@ -18,14 +18,13 @@ A single etcd member on loopback is enough here (tests/e2e/nvad_cluster_test.py
 runs three). Every process is stopped by PID on every path.
 """
 import argparse
-import json
 import os
 import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from etcd_support import Etcd, free_port, main as run_test, wait_until, write_key_file  # noqa: E402
+from etcd_support import Etcd, free_port, main as run_test, nvad_json, wait_until, write_key_file  # noqa: E402
 
 NVAD = "127.0.0.31"
 NVE_A, NVE_B = "127.0.0.32", "127.0.0.33"
@@ -62,12 +61,7 @@ class Test:
         return sock
 
     def nvad(self, *words):
-        r = subprocess.run([self.args.nvectl, "-d", "nvad", "-s", self.path("nvad.sock"), "--json"] + list(words),
-                           capture_output=True, text=True, timeout=30)
-        try:
-            return json.loads(r.stdout) if r.returncode == 0 else None
-        except ValueError:
-            return None
+        return nvad_json(self.args.nvectl, self.path("nvad.sock"), *words)
 
     def register(self, nve, vm=None, count=None):
         """Through the protocol, as an NVE's agent would: VMs vm-0..vm-(count-1)
