@@ -213,14 +213,12 @@ int main(int argc, char **argv) {
   set.tunnel_mtu = cfg.tunnel_mtu;
   set.dscp_set = cfg.tunnel_dscp >= 0;
   set.dscp = static_cast<uint8_t>(cfg.tunnel_dscp >= 0 ? cfg.tunnel_dscp : 0);
-  if (cfg.nve_ipv4.is_v4()) {
-    set.own_vn[set.n_own] = cfg.fabric_vn;
-    std::memcpy(&set.own_v4[set.n_own++], cfg.nve_ipv4.bytes.data(), 4);
-  }
+  if (cfg.nve_ipv4.is_v4()) drivers::add_own_address(set, cfg.nve_ipv4, cfg.fabric_vn);
+  if (cfg.nve_ipv6.is_v6()) drivers::add_own_address(set, cfg.nve_ipv6, cfg.fabric_vn);
   set.fabric_port = static_cast<uint8_t>(cfg.fabric_port()->port_id);
   if (!drivers::set_tunnel_peers(set, cfg.tunnel_peers))
-    return std::fprintf(stderr, "%s: tunnel.peers: at most %d IPv4 prefixes in XDP mode\n", config_path.c_str(),
-                        NVE_XDP_MAX_PEER_PREFIXES),
+    return std::fprintf(stderr, "%s: tunnel.peers: at most %d IPv4 and %d IPv6 prefixes in XDP mode\n", config_path.c_str(),
+                        NVE_XDP_MAX_PEER_PREFIXES, NVE_XDP_MAX_PEER_PREFIXES),
            1;
   // veth: XDP_TX frames did not reach the peer, redirected ones did
   // (docs/xdp.md): send back out the same port by redirection there.

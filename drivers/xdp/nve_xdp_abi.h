@@ -67,18 +67,24 @@ struct nve_xdp_port {
   nve_u16 vlan; /* access port's VLAN: its untagged frames are dropped */
 };
 
-/* The outer headers toward one NVE: Ethernet + IPv4 from the DPDK path's
- * template (dataplane/tunnel_template.h), fixed up per packet. */
+/* The outer headers toward one NVE: Ethernet + IPv4 or IPv6 from the DPDK
+ * path's template (dataplane/tunnel_template.h), fixed up per packet. */
 struct nve_xdp_nve {
-  nve_u8 hdr[34]; /* Ethernet (to the gateway) + IPv4 (ttl, addresses set) */
+  nve_u8 hdr[54]; /* Ethernet (to the gateway) + IPv4 (34 bytes used) or IPv6 (54) */
   nve_u8 valid;    /* 0: no NVE here (drop_nve_unknown) */
   nve_u8 out_port; /* port index the tunnel leaves through */
   nve_u8 resolved; /* 0: the gateway's MAC unknown yet (drop_neighbour_unresolved) */
-  nve_u8 pad[3];
+  nve_u8 outer_family; /* 4 or 6 */
+  nve_u8 pad[2];
 };
 
 #define NVE_XDP_MAX_OWN 8
 #define NVE_XDP_MAX_PEER_PREFIXES 16
+
+/* An IPv6 address or prefix as four words in network order. */
+struct nve_xdp_in6 {
+  nve_u32 w[4];
+};
 
 /* Fast-path settings (one entry). */
 struct nve_xdp_settings {
@@ -91,11 +97,18 @@ struct nve_xdp_settings {
    * kernel, redirected ones did). */
   nve_u8 tx_redirect;
   nve_u8 fabric_port; /* tunnels are decapsulated only from it */
-  nve_u8 n_peers;     /* tunnel.peers prefixes below */
-  nve_u32 own_v4[NVE_XDP_MAX_OWN]; /* network order: IPv4-in-IPv4 to one is decapsulated */
+  nve_u8 n_peers;     /* tunnel.peers IPv4 prefixes below */
+  nve_u8 n_own6;      /* own IPv6 addresses below */
+  nve_u8 n_peers6;    /* tunnel.peers IPv6 prefixes below */
+  nve_u8 pad[2];
+  nve_u32 own_v4[NVE_XDP_MAX_OWN]; /* network order: a tunnel to one is decapsulated */
   nve_u32 own_vn[NVE_XDP_MAX_OWN]; /* the VN its tunnels carry ("Tenants on the fabric") */
   nve_u32 peer_v4[NVE_XDP_MAX_PEER_PREFIXES];   /* network order, masked */
   nve_u32 peer_mask[NVE_XDP_MAX_PEER_PREFIXES]; /* network order */
+  struct nve_xdp_in6 own_v6[NVE_XDP_MAX_OWN];
+  nve_u32 own6_vn[NVE_XDP_MAX_OWN];
+  struct nve_xdp_in6 peer_v6[NVE_XDP_MAX_PEER_PREFIXES]; /* masked */
+  struct nve_xdp_in6 peer6_mask[NVE_XDP_MAX_PEER_PREFIXES];
 };
 
 /* Every counter, one per-CPU entry: one lookup per packet. */
@@ -112,7 +125,8 @@ NVE_XDP_ASSERT_SIZE(nve_xdp_key, 24);
 NVE_XDP_ASSERT_SIZE(nve_xdp_route, 24);
 NVE_XDP_ASSERT_SIZE(nve_xdp_route_stat, 16);
 NVE_XDP_ASSERT_SIZE(nve_xdp_port, 16);
-NVE_XDP_ASSERT_SIZE(nve_xdp_nve, 40);
-NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 200);
+NVE_XDP_ASSERT_SIZE(nve_xdp_nve, 60);
+NVE_XDP_ASSERT_SIZE(nve_xdp_in6, 16);
+NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 204 + 128 + 32 + 256 + 256);
 
 #endif

@@ -10,17 +10,64 @@ namespace nvmove::drivers {
 
 static_assert(kTunnelPeerVn == NVE_XDP_PEER_VN, "the program looks tunnel peers up where the table keeps them");
 
+namespace {
+
+// The network-order mask of the `bits` leading bits of a 32-bit word.
+uint32_t word_mask(int bits) {
+  return bits <= 0 ? 0 : bits >= 32 ? ~uint32_t{0} : htonl(~uint32_t{0} << (32 - bits));
+}
+
+nve_xdp_in6 in6_of(const IpAddress &a) {
+  nve_xdp_in6 w;
+  std::memcpy(w.w, a.bytes.data(), 16);
+  return w;
+}
+
+bool in6_equal(const nve_xdp_in6 &a, const nve_xdp_in6 &b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+}  // namespace
+
 bool set_tunnel_peers(nve_xdp_settings &s, std::span<const IpPrefix> peers) {
-  s.n_peers = 0;
+  s.n_peers = s.n_peers6 = 0;
   for (const IpPrefix &p : peers) {
-    if (!p.address.is_v4()) continue;
-    if (s.n_peers >= NVE_XDP_MAX_PEER_PREFIXES) return false;
-    const uint32_t mask = p.length == 0 ? 0 : htonl(~uint32_t{0} << (32 - p.length));
-    uint32_t a;
-    std::memcpy(&a, p.address.bytes.data(), 4);
-    s.peer_mask[s.n_peers] = mask;
-    s.peer_v4[s.n_peers++] = a & mask;
+    if (p.address.is_v4()) {
+      if (s.n_peers >= NVE_XDP_MAX_PEER_PREFIXES) return false;
+      const uint32_t mask = word_mask(p.length);
+      uint32_t a;
+      std::memcpy(&a, p.address.bytes.data(), 4);
+      s.peer_mask[s.n_peers] = mask;
+      s.peer_v4[s.n_peers++] = a & mask;
+    } else {
+      if (s.n_peers6 >= NVE_XDP_MAX_PEER_PREFIXES) return false;
+      nve_xdp_in6 a = in6_of(p.address), mask;
+      for (int i = 0; i < 4; i++) {
+        mask.w[i] = word_mask(p.length - 32 * i);
+        a.w[i] &= mask.w[i];
+      }
+      s.peer6_mask[s.n_peers6] = mask;
+      s.peer_v6[s.n_peers6++] = a;
+    }
   }
+  return true;
+}
+
+bool add_own_address(nve_xdp_settings &s, const IpAddress &address, uint32_t vn) {
+  if (address.is_v4()) {
+    uint32_t a;
+    std::memcpy(&a, address.bytes.data(), 4);
+    for (uint32_t i = 0; i < s.n_own; i++)
+      if (s.own_v4[i] == a) return true;
+    if (s.n_own >= NVE_XDP_MAX_OWN) return false;
+    s.own_vn[s.n_own] = vn;
+    s.own_v4[s.n_own++] = a;
+    return true;
+  }
+  const nve_xdp_in6 a = in6_of(address);
+  for (uint32_t i = 0; i < s.n_own6; i++)
+    if (in6_equal(s.own_v6[i], a)) return true;
+  if (s.n_own6 >= NVE_XDP_MAX_OWN) return false;
+  s.own6_vn[s.n_own6] = vn;
+  s.own_v6[s.n_own6++] = a;
   return true;
 }
 
@@ -29,20 +76,19 @@ XdpRoutes::XdpRoutes(XdpProgram &prog, const dp::FabricParams &fabric, const nve
   write_settings();
 }
 
-// The settings' own addresses (nve.ipv4) and the own endpoints of routes.
+// The settings' own addresses (nve.ipv4, nve.ipv6) and the own endpoints
+// of routes (upsert() has checked they fit).
 void XdpRoutes::write_settings() {
   nve_xdp_settings s = settings_;
-  for (const auto &[address, own] : own_) {
-    uint32_t a;
-    std::memcpy(&a, address.bytes.data(), 4);
-    bool listed = false;
-    for (uint32_t i = 0; i < s.n_own; i++) listed = listed || s.own_v4[i] == a;
-    if (!listed && s.n_own < NVE_XDP_MAX_OWN) {
-      s.own_vn[s.n_own] = own.vn;
-      s.own_v4[s.n_own++] = a;
-    }
-  }
+  for (const auto &[address, own] : own_) add_own_address(s, address, own.vn);
   prog_.set_settings(s);
+}
+
+// Whether one more own address of `address`'s family fits in the settings.
+bool XdpRoutes::own_room(const IpAddress &address) const {
+  nve_xdp_settings s = settings_;
+  for (const auto &[a, own] : own_) add_own_address(s, a, own.vn);
+  return add_own_address(s, address, 0);
 }
 
 std::optional<std::string> XdpRoutes::write_nve(const IpAddress &nve, uint32_t index) {
@@ -50,7 +96,9 @@ std::optional<std::string> XdpRoutes::write_nve(const IpAddress &nve, uint32_t i
   std::string why;
   if (!dp::build_tunnel_template(fabric_, nve, t, why)) return why;
   nve_xdp_nve n{};
+  static_assert(sizeof n.hdr <= sizeof t.hdr);
   std::memcpy(n.hdr, t.hdr, sizeof n.hdr);
+  n.outer_family = t.outer_family;  // dp::kFamilyV4 or kFamilyV6: 4 or 6
   n.valid = 1;
   n.resolved = t.resolved;  // until the gateway's MAC is known, the program drops (drop_neighbour_unresolved)
   n.out_port = static_cast<uint8_t>(t.out_port);
@@ -77,9 +125,9 @@ void XdpRoutes::release(const IpAddress &address, const RouteAction &action) {
 std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
   const HostRoute &route = c.route;
   if (const auto *own = std::get_if<OwnEndpoint>(&c.action)) {
-    if (!route.address.is_v4()) return std::string("IPv6 own endpoints are not in the XDP program yet");
-    if (!own_.count(route.address) && own_.size() + settings_.n_own >= NVE_XDP_MAX_OWN)
-      return "more than " + std::to_string(NVE_XDP_MAX_OWN) + " own IPv4 addresses";
+    if (!own_.count(route.address) && !own_room(route.address))
+      return "more than " + std::to_string(NVE_XDP_MAX_OWN) + " own " +
+             (route.address.is_v4() ? "IPv4" : "IPv6") + " addresses";
     Own &o = own_[route.address];
     o.vn = own->vn;
     o.routes++;
@@ -94,7 +142,6 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
     write_settings();
     return std::nullopt;
   }
-  if (!route.address.is_v4()) return std::string("IPv6 host routes are not in the XDP program yet");
   // Its statistics slot: a replaced route keeps its counters (as the DPDK
   // table does), a new one starts from zero.
   const auto old = routes_.find(route);
@@ -122,7 +169,6 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
     r.port = local->port;
     std::memcpy(r.mac, local->vm_mac.data(), 6);
   } else if (const auto *tunnel = std::get_if<TunnelToNve>(&c.action)) {
-    if (!tunnel->nve.is_v4()) return refuse("IPv6 NVEs are not in the XDP program yet");
     auto it = nves_.find(tunnel->nve);
     if (it == nves_.end()) {
       uint32_t index;

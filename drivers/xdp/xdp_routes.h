@@ -3,7 +3,7 @@
 // maps, the destination NVEs' outer headers are built by the DPDK path's own
 // template builder (dataplane/tunnel_template.h) and shared by every route
 // toward the same NVE. What the program does not carry yet is refused with a
-// reason, never written half: IPv6 destinations or NVEs, VLAN access ports.
+// reason, never written half: VLAN access ports.
 // Own endpoints go to the program's settings with the VN their tunnels
 // carry; the tunnel peers learnt from nvad to the route map, where the
 // program looks a tunnel's source up.
@@ -20,16 +20,21 @@
 
 namespace nvmove::drivers {
 
-// The IPv4 prefixes of `peers` (tunnel.peers) into the settings; false if
-// more than the program holds.
+// The prefixes of `peers` (tunnel.peers) into the settings; false if more of
+// a family than the program holds (NVE_XDP_MAX_PEER_PREFIXES).
 bool set_tunnel_peers(nve_xdp_settings &s, std::span<const IpPrefix> peers);
+
+// `address` (either family) becomes one of the settings' own addresses, a
+// tunnel to which is decapsulated into `vn`; already there: kept as it is.
+// False if its family's NVE_XDP_MAX_OWN are taken.
+bool add_own_address(nve_xdp_settings &s, const IpAddress &address, uint32_t vn);
 
 class XdpRoutes final : public RouteBackend {
  public:
   // `fabric`: the fabric port, its MAC, the gateway's MACs, our addresses
   // (the outer headers); `settings`: the rest of the program's settings,
-  // its own_v4 / own_vn holding nve.ipv4 and nve.fabric_vn (routes add the
-  // VN endpoints), its peers the IPv4 tunnel.peers.
+  // its own addresses nve.ipv4 and nve.ipv6 in nve.fabric_vn (routes add
+  // the VN endpoints: add_own_address), its peers tunnel.peers.
   XdpRoutes(XdpProgram &prog, const dp::FabricParams &fabric, const nve_xdp_settings &settings);
 
   RouteBatchResult apply(std::span<const RouteChange> batch) override;
@@ -50,6 +55,7 @@ class XdpRoutes final : public RouteBackend {
   std::optional<std::string> write_nve(const IpAddress &nve, uint32_t index);
   void release(const IpAddress &address, const RouteAction &action);
   void write_settings();
+  bool own_room(const IpAddress &address) const;
 
   XdpProgram &prog_;
   dp::FabricParams fabric_;

@@ -39,12 +39,16 @@ constexpr uint32_t kLoopback = 1;  // port 0 (the fabric) "receives" on lo
 
 // Where the two paths part ways, by case: docs/xdp.md's table.
 const std::map<std::string, std::string> kDocumented = {
-    {"encap_ipv6", "IPv6: the kernel (not in the program yet)"},
     {"arp_reply", "ARP: the kernel"},
+    {"nd_solicit", "ND: the kernel"},
     {"no_route", "no host route: the kernel's routing table (the DPDK path: the fabric gateway)"},
+    {"no_route_v6", "no host route: the kernel's routing table"},
     {"options", "IPv4 options: the kernel"},
     {"ttl_1", "TTL running out: dropped, no Time Exceeded from XDP yet"},
+    {"hop_limit_1", "hop limit running out: dropped, no Time Exceeded from XDP yet"},
+    {"decap_v6_hop_limit_1", "hop limit running out after decapsulation: dropped, no Time Exceeded from XDP yet"},
     {"too_big_df", "too big for the tunnel: dropped, no Fragmentation Needed from XDP yet"},
+    {"too_big_v6", "too big for the tunnel: dropped, no Packet Too Big from XDP yet"},
 };
 
 std::string hex(const std::vector<uint8_t> &v) { return testbed::hex(v.data(), v.size()); }
@@ -72,6 +76,72 @@ std::vector<uint8_t> edited(std::vector<uint8_t> f, Edit edit, bool fix = true) 
   edit(f, reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14));
   if (fix) fix_checksum(f);
   return f;
+}
+
+// Frames built field by field (the IPv6 and cross-family cases).
+using Bytes = std::vector<uint8_t>;
+
+Bytes cat(Bytes a, const Bytes &b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+Bytes eth(const MacAddress &dst, const MacAddress &src, uint16_t type, const Bytes &payload) {
+  Bytes f(dst.begin(), dst.end());
+  f.insert(f.end(), src.begin(), src.end());
+  f.push_back(static_cast<uint8_t>(type >> 8));
+  f.push_back(static_cast<uint8_t>(type));
+  return cat(f, payload);
+}
+// From the gateway to the fabric port (port 0), as the fabric delivers.
+Bytes from_fabric(uint16_t type, const Bytes &payload) { return eth(testbed::kFabricMac, testbed::kGwMac, type, payload); }
+
+Bytes udp(uint16_t sport, uint16_t dport, const std::string &data) {
+  const uint16_t len = static_cast<uint16_t>(8 + data.size());
+  Bytes u = {static_cast<uint8_t>(sport >> 8), static_cast<uint8_t>(sport), static_cast<uint8_t>(dport >> 8),
+             static_cast<uint8_t>(dport), static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len), 0x12, 0x34};
+  return cat(u, Bytes(data.begin(), data.end()));
+}
+
+Bytes ip6(const char *src, const char *dst, uint8_t next, uint8_t hops, uint8_t tclass, const Bytes &payload,
+          uint32_t label = 0) {
+  Bytes h(40, 0);
+  const uint32_t vtc = 6u << 28 | uint32_t{tclass} << 20 | label;
+  for (int i = 0; i < 4; i++) h[i] = static_cast<uint8_t>(vtc >> (24 - 8 * i));
+  h[4] = static_cast<uint8_t>(payload.size() >> 8);
+  h[5] = static_cast<uint8_t>(payload.size());
+  h[6] = next;
+  h[7] = hops;
+  std::memcpy(h.data() + 8, testbed::addr(src).bytes.data(), 16);
+  std::memcpy(h.data() + 24, testbed::addr(dst).bytes.data(), 16);
+  return cat(h, payload);
+}
+
+Bytes ip4(const char *src, const char *dst, uint8_t proto, uint8_t ttl, uint8_t tos, const Bytes &payload,
+          bool df = true) {
+  Bytes h(20, 0);
+  const uint16_t tot = static_cast<uint16_t>(20 + payload.size());
+  h[0] = 0x45;
+  h[1] = tos;
+  h[2] = static_cast<uint8_t>(tot >> 8);
+  h[3] = static_cast<uint8_t>(tot);
+  h[5] = 7;  // ID 7
+  h[6] = df ? 0x40 : 0;
+  h[8] = ttl;
+  h[9] = proto;
+  std::memcpy(h.data() + 12, testbed::addr(src).bytes.data(), 4);
+  std::memcpy(h.data() + 16, testbed::addr(dst).bytes.data(), 4);
+  auto *ip = reinterpret_cast<rte_ipv4_hdr *>(h.data());
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  return cat(h, payload);
+}
+
+// A correspondent's IPv6 datagram to `dst` (hop limit, traffic class).
+Bytes v6(const char *dst, uint8_t hops = 64, uint8_t tclass = 0) {
+  return ip6("2001:db8:99::7", dst, 17, hops, tclass, udp(4000, 53, "abcdefgh"), 0x12345);
+}
+Bytes v4_to(const char *dst, uint8_t ttl = 64, uint8_t tos = 0) {
+  return ip4("203.0.113.7", dst, 17, ttl, tos, udp(4000, 53, "abcdefgh"));
 }
 
 struct Case {
@@ -124,6 +194,69 @@ std::vector<Case> cases() {
                    std::memcpy(f.data() + 6, testbed::kVmMac.data(), 6);
                    ip->src_addr = rte_cpu_to_be_32(0x0a000005);
                  })});
+
+  // IPv6, and every pair of families (test bed: fd00::5 local, fd00::9,
+  // fd00::10 and 10.0.0.10 toward 2001:db8::2; fd00::11 toward 198.51.100.2
+  // added by the fixture).
+  const uint16_t kV6 = 0x86dd, kV4 = 0x0800;
+  out.push_back({"local_v6", 0, from_fabric(kV6, v6("fd00::5"))});
+  out.push_back({"encap_v6_in_v6", 0, from_fabric(kV6, v6("fd00::10", 64, 0xb9))});  // DSCP 46, ECT(1)
+  out.push_back({"encap_v6_ce", 0, from_fabric(kV6, v6("fd00::10", 2, 0x03))});
+  out.push_back({"encap_v4_in_v6", 0, from_fabric(kV4, v4_to("10.0.0.10", 64, 0x02))});
+  out.push_back({"encap_v6_in_v4", 0, from_fabric(kV6, v6("fd00::11"))});
+  Bytes tcp6 = ip6("2001:db8:99::8", "fd00::9", 6, 64, 0, Bytes{0x9c, 0x40, 0x01, 0xbb, 1, 2, 3, 4, 5, 6, 7, 8, 0x50, 0x02, 0, 0, 0, 0, 0, 0});
+  out.push_back({"encap_v6_tcp", 0, from_fabric(kV6, tcp6)});  // the ports in the flow label
+  out.push_back({"encap_v6_icmp", 0, from_fabric(kV6, ip6("2001:db8:99::8", "fd00::9", 58, 64, 0, Bytes{128, 0, 0, 0, 0, 1, 0, 1}))});
+  Bytes frag4 = v4_to("10.0.0.10");
+  frag4[6] = 0x20;  // MF: a fragment's ports are not hashed
+  auto *f4 = reinterpret_cast<rte_ipv4_hdr *>(frag4.data());
+  f4->hdr_checksum = 0;
+  f4->hdr_checksum = rte_ipv4_cksum(f4);
+  out.push_back({"encap_v4_fragment_in_v6", 0, from_fabric(kV4, frag4)});
+  Bytes padded6 = from_fabric(kV6, v6("fd00::9"));
+  padded6.insert(padded6.end(), 6, 0xee);
+  out.push_back({"padded_v6", 0, padded6});
+  out.push_back({"hop_limit_1", 0, from_fabric(kV6, v6("fd00::9", 1))});
+  out.push_back({"no_route_v6", 0, from_fabric(kV6, v6("fd00::77"))});
+  Bytes big6 = ip6("2001:db8:99::7", "fd00::9", 17, 64, 0, Bytes(1441, 0x5a));  // 1481: 1521 in IPv6
+  out.push_back({"too_big_v6", 0, from_fabric(kV6, big6)});
+  Bytes fits6 = ip6("2001:db8:99::7", "fd00::9", 17, 64, 0, Bytes(1420, 0x5a));  // 1460 + 40 = 1500
+  out.push_back({"mtu_exactly_v6", 0, from_fabric(kV6, fits6)});
+  // ND for our address (a solicitation to its solicited-node group).
+  out.push_back({"nd_solicit", 0, eth({0x33, 0x33, 0xff, 0, 0, 1}, testbed::kGwMac, kV6,
+                                       ip6("fe80::fe", "ff02::1:ff00:1", 58, 255, 0, Bytes{135, 0, 0, 0, 0, 0, 0, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}))});
+  // Malformed IPv6, each onto the DPDK path's counter.
+  Bytes short6 = from_fabric(kV6, v6("fd00::9"));
+  short6.resize(14 + 30);
+  out.push_back({"v6_truncated", 0, short6});
+  Bytes badver = from_fabric(kV6, v6("fd00::9"));
+  badver[14] = 0x52;
+  out.push_back({"v6_bad_version", 0, badver});
+  Bytes badlen = from_fabric(kV6, v6("fd00::9"));
+  badlen[19] = 200;
+  out.push_back({"v6_bad_length", 0, badlen});
+  out.push_back({"v6_multicast_source", 0, from_fabric(kV6, ip6("ff02::1", "fd00::9", 17, 64, 0, udp(1, 2, "x")))});
+  out.push_back({"v6_loopback_source", 0, from_fabric(kV6, ip6("::1", "fd00::9", 17, 64, 0, udp(1, 2, "x")))});
+  out.push_back({"v6_unspecified_source", 0, from_fabric(kV6, ip6("::", "fd00::9", 17, 64, 0, udp(1, 2, "x")))});
+  out.push_back({"v6_multicast", 0, from_fabric(kV6, ip6("2001:db8:99::7", "ff05::2", 17, 64, 0, udp(1, 2, "x")))});
+  out.push_back({"v6_not_for_us", 0, eth(testbed::kVmMac, testbed::kGwMac, kV6, v6("fd00::9"))});
+  out.push_back({"v6_from_vm", 1, eth(testbed::kAccessMac, testbed::kVmMac, kV6,
+                                      ip6("fd00::5", "fd00::9", 17, 64, 0, udp(1, 2, "from the vm")))});
+
+  // Tunnels to our addresses (192.0.2.1, 2001:db8::1) from NVEs in
+  // tunnel.peers (198.51.100.0/24, 2001:db8::/64), every pair of families.
+  out.push_back({"decap_v6_in_v6", 0, from_fabric(kV6, ip6("2001:db8::2", "2001:db8::1", 41, 64, 0x01, v6("fd00::5", 9, 0x02)))});
+  out.push_back({"decap_v4_in_v6", 0, from_fabric(kV6, ip6("2001:db8::2", "2001:db8::1", 4, 64, 0, v4_to("10.0.0.5", 9)))});
+  out.push_back({"decap_v6_in_v4", 0, from_fabric(kV4, ip4("198.51.100.2", "192.0.2.1", 41, 64, 0x03, v6("fd00::5", 9, 0x01)))});
+  out.push_back({"decap_v6_reencap", 0, from_fabric(kV6, ip6("2001:db8::3", "2001:db8::1", 41, 64, 0, v6("fd00::9", 9)))});
+  out.push_back({"decap_v6_reencap_v4", 0, from_fabric(kV6, ip6("2001:db8::3", "2001:db8::1", 4, 64, 0, v4_to("10.0.0.9", 9)))});
+  out.push_back({"decap_v4_reencap_v6", 0, from_fabric(kV4, ip4("198.51.100.3", "192.0.2.1", 4, 64, 0, v4_to("10.0.0.10", 9)))});
+  out.push_back({"decap_v6_stranger", 0, from_fabric(kV6, ip6("2001:db9::2", "2001:db8::1", 41, 64, 0, v6("fd00::5")))});
+  out.push_back({"decap_v6_ce_not_ect", 0, from_fabric(kV6, ip6("2001:db8::2", "2001:db8::1", 41, 64, 0x03, v6("fd00::5", 9, 0)))});
+  out.push_back({"decap_v6_inner_bad", 0, from_fabric(kV6, ip6("2001:db8::2", "2001:db8::1", 41, 64, 0, v4_to("10.0.0.5")))});
+  out.push_back({"decap_v6_inner_multicast", 0, from_fabric(kV6, ip6("2001:db8::2", "2001:db8::1", 41, 64, 0, v6("ff0e::1")))});
+  out.push_back({"decap_v6_inner_truncated", 0, from_fabric(kV6, ip6("2001:db8::2", "2001:db8::1", 41, 64, 0, Bytes{0x60, 0, 0, 0}))});
+  out.push_back({"decap_v6_hop_limit_1", 0, from_fabric(kV6, ip6("2001:db8::2", "2001:db8::1", 41, 64, 0, v6("fd00::5", 1)))});
   return out;
 }
 
@@ -163,8 +296,14 @@ class XdpDifferential : public ::testing::Test {
     for (const auto &e : res.errors)
       EXPECT_NE(e.reason.find("not in the XDP program"), std::string::npos)
           << all[e.index].route.address.to_string() << ": " << e.reason;
-    EXPECT_EQ(res.applied, 4u) << "10.0.0.5 in VN 0 and VN 5, 10.0.0.9 moved, the VN 5 endpoint";
-    ASSERT_TRUE(res.errors.size() + res.applied == all.size());
+    EXPECT_EQ(res.applied, all.size()) << "every test bed route, both families";
+    // One more, on both paths: IPv6 inside IPv4.
+    std::vector<RouteChange> more(1);
+    more[0].route = {0, testbed::addr("fd00::11")};
+    more[0].action = TunnelToNve{testbed::addr("198.51.100.2")};
+    ASSERT_EQ(tb_->table().apply(more).applied, 1u);
+    tb_->refresh_view();
+    ASSERT_EQ(routes_->apply(more).applied, 1u);
   }
 
   static nve_xdp_settings settings_of(const DataplaneSettings &s) {
@@ -173,10 +312,9 @@ class XdpDifferential : public ::testing::Test {
     set.dscp_set = s.dscp_set >= 0;
     set.dscp = static_cast<uint8_t>(s.dscp_set >= 0 ? s.dscp_set : 0);
     set.fabric_port = static_cast<uint8_t>(s.fabric_port);
-    if (s.has_v4) {
-      set.own_vn[set.n_own] = s.fabric_vn;
-      std::memcpy(&set.own_v4[set.n_own++], s.own_v4, 4);
-    }
+    const dp::FabricParams f = testbed::fabric();
+    if (s.has_v4) drivers::add_own_address(set, f.own_v4, s.fabric_vn);
+    if (s.has_v6) drivers::add_own_address(set, f.own_v6, s.fabric_vn);
     drivers::set_tunnel_peers(set, std::span(s.tunnel_peers, s.n_tunnel_peers));
     return set;
   }
@@ -243,7 +381,9 @@ class XdpDifferential : public ::testing::Test {
     if (documented) {  // dropped by XDP where the DPDK path also answers (ICMP): the drop counter agrees
       EXPECT_EQ(got.verdict, static_cast<uint32_t>(XDP_DROP));
       for (size_t i = 0; i < x0.size(); i++)
-        if (x1[i] != x0[i]) EXPECT_NE(d1[i], d0[i]) << kCounterInfo[i].name << " moved in XDP only";
+        if (x1[i] != x0[i]) {
+          EXPECT_NE(d1[i], d0[i]) << kCounterInfo[i].name << " moved in XDP only";
+        }
       return got.verdict;
     }
     EXPECT_EQ(moved(x0, x1), moved(d0, d1)) << "the same counters";
@@ -256,8 +396,11 @@ class XdpDifferential : public ::testing::Test {
       ADD_FAILURE() << "XDP forwards what the DPDK path drops";
       return got.verdict;
     }
-    if (got.verdict == XDP_TX) EXPECT_EQ(c.in_port, want->first) << "XDP sends it back out the port it came in";
-    else EXPECT_NE(c.in_port, want->first) << "XDP redirects it to another port";
+    if (got.verdict == XDP_TX) {
+      EXPECT_EQ(c.in_port, want->first) << "XDP sends it back out the port it came in";
+    } else {
+      EXPECT_NE(c.in_port, want->first) << "XDP redirects it to another port";
+    }
     EXPECT_EQ(hex(got.out), hex(want->second));
     return got.verdict;
   }
@@ -281,10 +424,10 @@ TEST_F(XdpDifferential, EveryPacketAsTheDpdkPathOrADocumentedDifference) {
     verdicts[v]++;
     std::printf("  %-18s in %u: %s\n", c.name.c_str(), c.in_port, v == XDP_TX ? "tx" : v == XDP_REDIRECT ? "redirect" : v == XDP_DROP ? "drop" : v == XDP_PASS ? "pass" : "?");
   }
-  EXPECT_EQ(verdicts[XDP_TX], 6) << "encap_ipv4, no DF, CE, padded, mtu_exactly, decap_reencap: out the port they came in";
-  EXPECT_GE(verdicts[XDP_REDIRECT], 3) << "local_v4, decap_ipv4, decap_vn5 (and from_vm): to the other port";
-  EXPECT_GE(verdicts[XDP_DROP], 6) << "the malformed ones and the documented drops";
-  EXPECT_EQ(verdicts[XDP_PASS], 4) << "encap_ipv6, arp_reply, options, no_route";
+  EXPECT_EQ(verdicts[XDP_TX], 19) << "every encapsulation and re-encapsulation: out the port they came in";
+  EXPECT_GE(verdicts[XDP_REDIRECT], 7) << "local and decapsulated deliveries (and from_vm): to the other port";
+  EXPECT_GE(verdicts[XDP_DROP], 22) << "the malformed ones and the documented drops";
+  EXPECT_EQ(verdicts[XDP_PASS], 5) << "arp_reply, nd_solicit, options, no_route, no_route_v6";
 }
 
 // tunnel.dscp set: the outer DSCP is the configured one, the ECN the inner's.
@@ -311,10 +454,10 @@ TEST_F(XdpDifferential, TheMapBackendSharesEachNvesHeaderAndFreesItWithTheLastRo
     c.route = {0, testbed::addr(("10.0.0." + std::to_string(last)).c_str())};
     return c;
   };
-  ASSERT_EQ(routes_->nve_count(), 1u);  // 198.51.100.2, for 10.0.0.9
+  ASSERT_EQ(routes_->nve_count(), 2u);  // 198.51.100.2 (10.0.0.9, fd00::11), 2001:db8::2 (three routes)
   std::vector<RouteChange> more = {tunnel(20, "198.51.100.2"), tunnel(21, "198.51.100.3")};
   EXPECT_TRUE(routes_->apply(more).errors.empty());
-  EXPECT_EQ(routes_->nve_count(), 2u) << "10.0.0.20 shares 198.51.100.2's header";
+  EXPECT_EQ(routes_->nve_count(), 3u) << "10.0.0.20 shares 198.51.100.2's header";
   const auto to_21 = prog_->run(v4(21, 64, true, 0), kLoopback);  // (the DPDK side has not these routes)
   EXPECT_EQ(to_21.verdict, static_cast<uint32_t>(XDP_TX));
   ASSERT_GE(to_21.out.size(), 34u);
@@ -332,12 +475,15 @@ TEST_F(XdpDifferential, TheMapBackendSharesEachNvesHeaderAndFreesItWithTheLastRo
   EXPECT_EQ(prog_->counter(NVE_XDP_C_drop_neighbour_unresolved), before + 1);
   routes_->set_fabric(testbed::fabric());
 
-  std::vector<RouteChange> gone = {removal(9), removal(20), removal(77)};
+  RouteChange v6_gone;
+  v6_gone.op = RouteChange::Op::Remove;
+  v6_gone.route = {0, testbed::addr("fd00::11")};
+  std::vector<RouteChange> gone = {removal(9), removal(20), removal(77), v6_gone};
   const auto res = routes_->apply(gone);
   ASSERT_EQ(res.errors.size(), 1u);
   EXPECT_EQ(res.errors[0].index, 2u);
   EXPECT_EQ(res.errors[0].reason, "no such route");
-  EXPECT_EQ(routes_->nve_count(), 1u) << "198.51.100.2's last route went";
+  EXPECT_EQ(routes_->nve_count(), 2u) << "198.51.100.2's last route went";
   EXPECT_FALSE(routes_->find({0, testbed::addr("10.0.0.9")}));
   EXPECT_EQ(prog_->run(v4(9, 64, true, 0), kLoopback).verdict, static_cast<uint32_t>(XDP_PASS)) << "no route any more";
 
@@ -346,15 +492,39 @@ TEST_F(XdpDifferential, TheMapBackendSharesEachNvesHeaderAndFreesItWithTheLastRo
   local.action = DeliverLocal{1, testbed::kVmMac, 0};
   std::vector<RouteChange> replace = {local};
   EXPECT_TRUE(routes_->apply(replace).errors.empty());
-  EXPECT_EQ(routes_->nve_count(), 0u);
+  EXPECT_EQ(routes_->nve_count(), 1u) << "198.51.100.3's only route is local now; 2001:db8::2 stays";
   EXPECT_EQ(routes_->find({0, testbed::addr("10.0.0.21")})->action, RouteAction{local.action});
   EXPECT_EQ(prog_->run(v4(21, 64, true, 0), kLoopback).verdict, static_cast<uint32_t>(XDP_REDIRECT));
   EXPECT_EQ(routes_->find(r21)->hits, 3u) << "a replaced route keeps its counters (one more while unresolved)";
 
-  RouteChange v6 = tunnel(30, "198.51.100.2");
-  v6.route.address = testbed::addr("fd00::30");
-  std::vector<RouteChange> refused = {v6};
-  const auto r6 = routes_->apply(refused);
-  ASSERT_EQ(r6.errors.size(), 1u);
-  EXPECT_EQ(r6.errors[0].reason, "IPv6 host routes are not in the XDP program yet");
+  RouteChange vlan = local;
+  vlan.action = DeliverLocal{1, testbed::kVmMac, 100};
+  std::vector<RouteChange> refused = {vlan};
+  const auto rv = routes_->apply(refused);
+  ASSERT_EQ(rv.errors.size(), 1u);
+  EXPECT_EQ(rv.errors[0].reason, "VLAN access ports are not in the XDP program yet");
+  EXPECT_EQ(routes_->find({0, testbed::addr("10.0.0.21")})->action, RouteAction{local.action}) << "refused: the route stays";
+}
+
+// An IPv6 VN endpoint (virtual_networks) on both paths: a tunnel to it, of
+// either family inside, is decapsulated into its VN (VN 5's VM, never VN 0's).
+TEST_F(XdpDifferential, AnIpv6EndpointDecapsulatesIntoItsVn) {
+  VnEndpoint &e = tb_->settings().vn_endpoints[tb_->settings().n_vn_endpoints++];
+  e.vn = 5;
+  e.family = kFamilyV6;
+  std::memcpy(e.addr, testbed::addr("2001:db8::5").bytes.data(), 16);
+  std::vector<RouteChange> own(2);
+  own[0].route = {0, testbed::addr("2001:db8::5")};
+  own[0].action = OwnEndpoint{5};
+  own[1].route = {5, testbed::addr("fd00::5")};
+  own[1].action = DeliverLocal{1, testbed::kVn5VmMac, 0};
+  ASSERT_EQ(tb_->table().apply(own).applied, 2u);
+  tb_->refresh_view();
+  ASSERT_TRUE(routes_->apply(own).errors.empty());
+  const uint16_t kV6 = 0x86dd;
+  EXPECT_EQ(compare({"decap_v4_to_vn5_v6", 0, from_fabric(kV6, ip6("2001:db8::2", "2001:db8::5", 4, 64, 0, v4_to("10.0.0.5", 9)))}),
+            static_cast<uint32_t>(XDP_REDIRECT));
+  const auto got = prog_->run(from_fabric(kV6, ip6("2001:db8::2", "2001:db8::5", 41, 64, 0, v6("fd00::5", 9))), kLoopback);
+  ASSERT_GE(got.out.size(), 6u);
+  EXPECT_EQ(hex(Bytes(got.out.begin(), got.out.begin() + 6)), "020000000505") << "VN 5's VM";
 }
