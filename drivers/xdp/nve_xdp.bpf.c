@@ -189,7 +189,7 @@ static __always_inline void record_hit(const struct nve_xdp_route *route) {
   struct nve_xdp_route_stat *st = bpf_map_lookup_elem(&nve_route_stats, &slot);
   if (!st) return;
   st->hits++;
-  st->last_ns = bpf_ktime_get_ns();
+  st->last_ns = bpf_ktime_get_coarse_ns();  // (the precise clock cost about 30 ns a packet here)
 }
 
 // A peer learnt from nvad: its entry under NVE_XDP_PEER_VN, which counts the

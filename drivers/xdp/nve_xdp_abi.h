@@ -56,7 +56,7 @@ struct nve_xdp_route {
 /* Per CPU, per route: written by the program on each hit, no atomics. */
 struct nve_xdp_route_stat {
   nve_u64 hits;
-  nve_u64 last_ns; /* bpf_ktime_get_ns() of the last hit */
+  nve_u64 last_ns; /* bpf_ktime_get_coarse_ns() of the last hit (a tick's precision) */
 };
 
 /* One port nved runs XDP on, by its index in the configuration. */
