@@ -112,12 +112,20 @@ IP_TTL = getattr(socket, "IP_TTL", 2)
 # Helpers that run inside a namespace (ip netns exec ... this-file --helper).
 # --------------------------------------------------------------------------
 
-def helper_listen(port, ready_path, lifetime_s):
-    """Counts UDP datagrams: one JSON line per datagram on stdout."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_IP, IP_RECVTTL, 1)
+def helper_listen(port, ready_path, lifetime_s, family="4"):
+    """Counts UDP datagrams: one JSON line per datagram on stdout ("ttl": the
+    TTL or, family 6, the hop limit it arrived with)."""
+    if family == "6":
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+        bind_to = "::"
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_IP, IP_RECVTTL, 1)
+        bind_to = "0.0.0.0"
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    s.bind(("0.0.0.0", port))
+    s.bind((bind_to, port))
     s.settimeout(0.2)
     with open(ready_path, "w") as f:
         f.write("ready\n")
@@ -129,7 +137,8 @@ def helper_listen(port, ready_path, lifetime_s):
             continue
         ttl = None
         for level, typ, val in anc:
-            if level == socket.SOL_IP and typ == IP_TTL and len(val) >= 4:
+            if ((level == socket.SOL_IP and typ == IP_TTL) or
+                    (level == socket.IPPROTO_IPV6 and typ == socket.IPV6_HOPLIMIT)) and len(val) >= 4:
                 ttl = struct.unpack("i", val[:4])[0]
         tag = data.split(b" ", 1)[0].decode("ascii", "replace")
         print(json.dumps({"src": addr[0], "len": len(data), "tag": tag, "ttl": ttl}), flush=True)
@@ -137,7 +146,7 @@ def helper_listen(port, ready_path, lifetime_s):
 
 
 def helper_udpsend(dst, port, count, prefix, size=64):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
     sent = 0
     for i in range(count):
         head = ("%s-%d " % (prefix, i)).encode()
@@ -206,6 +215,21 @@ def helper_ipip(iface, src_mac, dst_mac, count, port, outer_src=None, tag="B", o
     sendp(frames, iface=iface, verbose=False)
     print(json.dumps({"sent": count, "bytes": sum(len(w) for w in wire), "import_s": round(t_import, 2),
                       "build_s": round(t2 - t1, 2), "send_s": round(time.monotonic() - t2, 2)}), flush=True)
+    return 0
+
+
+def helper_tunnel6(iface, src_mac, dst_mac, count, port, outer_src, outer_dst, inner_src, inner_dst, tag):
+    """Sends IPv6-in-IPv6 frames (RFC 2473) toward an NVE's fabric port with scapy."""
+    from scapy.layers.inet import UDP
+    from scapy.layers.inet6 import IPv6
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
+    from scapy.sendrecv import sendp
+    frames = [Ether(src=src_mac, dst=dst_mac) / IPv6(src=outer_src, dst=outer_dst, nh=41, hlim=64) /
+              IPv6(src=inner_src, dst=inner_dst, hlim=64) / UDP(sport=5555, dport=port) /
+              Raw(("%s-%d " % (tag, i)).encode() + b"y" * 64) for i in range(count)]
+    sendp(frames, iface=iface, verbose=False)
+    print(json.dumps({"sent": count}), flush=True)
     return 0
 
 
@@ -278,13 +302,15 @@ def helper_pmtu(dst, port, wait_s):
 def run_helper(argv):
     name, args = argv[0], argv[1:]
     if name == "listen":
-        return helper_listen(int(args[0]), args[1], float(args[2]))
+        return helper_listen(int(args[0]), args[1], float(args[2]), *args[3:4])
     if name == "udpsend":
         return helper_udpsend(args[0], int(args[1]), int(args[2]), args[3], *args[4:5])
     if name == "ping":
         return helper_ping(args[0], float(args[1]))
     if name == "ipip":
         return helper_ipip(args[0], args[1], args[2], int(args[3]), int(args[4]), *args[5:8])
+    if name == "tunnel6":
+        return helper_tunnel6(args[0], args[1], args[2], int(args[3]), int(args[4]), *args[5:10])
     if name == "pmtu":
         return helper_pmtu(args[0], int(args[1]), float(args[2]))
     print("unknown helper %r" % name, file=sys.stderr)

@@ -23,9 +23,17 @@ on. nvxdp runs nved's configuration format: the VM local on the access port,
   decap        IPv4-in-IPv4 to 192.0.2.1 from the gateway (in tunnel.peers) reaches
                the VM, decapsulated (TTL 63); the same from 192.0.2.253 (no known
                NVE) is dropped on drop_decap_unknown_peer, none reaches the VM
+  local6       the same in IPv6: every datagram from the correspondent
+               2001:db8:f::fe to the VM's fd00::5 reaches it, hop limit 63
+  encap6       every datagram to fd00::9 (moved to 2001:db8:f::2) leaves the fabric
+               port as IPv6-in-IPv6 2001:db8:f::1 -> 2001:db8:f::2 (tshark: inner
+               hop limit 63, a flow label, the inner UDP checksum verified)
+  decap6       IPv6-in-IPv6 from 2001:db8:f::fe (in tunnel.peers) reaches the VM,
+               hop limit 63; the same from 2001:db8:f::99 is dropped
   stop         SIGTERM: exit 0, both ports detached, the counters written:
-               delivered_local, encap_ipv4_in_ipv4, decap_ipv4_outer and
-               drop_decap_unknown_peer as sent
+               delivered_local, encap_ipv4_in_ipv4, encap_ipv6_in_ipv6,
+               decap_ipv4_outer, decap_ipv6_outer and drop_decap_unknown_peer as
+               sent
 """
 import argparse
 import json
@@ -45,6 +53,15 @@ N_LOCAL = 40
 N_ENCAP = 30
 N_DECAP = 20
 N_SPOOF = 10
+N_LOCAL6 = 30
+N_ENCAP6 = 20
+N_DECAP6 = 15
+N_SPOOF6 = 5
+NVE6, GW6, FAB6_STRANGER = "2001:db8:f::1", "2001:db8:f::fe", "2001:db8:f::99"
+VM6, VM6_GW, MOVED6, MOVED6_NVE = "fd00::5", "fd00::1", "fd00::9", "2001:db8:f::2"
+CORRESPONDENT6 = "2001:db8:99::7"  # inner source of the tunnelled packets
+CAPTURE6_FIELDS = ["ipv6.src", "ipv6.dst", "ipv6.nxt", "ipv6.hlim", "ipv6.flow", "udp.checksum.status",
+                   "_ws.malformed"]
 
 
 def xdp_attached(ns, ifn):
@@ -62,6 +79,14 @@ def prepare_xdp(env):
     for ns, ifn in ((env.ns_vm, env.if_vm), (env.ns_fab, env.if_fab_gw), (env.ns_nve, env.if_fab_nve),
                     (env.ns_nve, env.if_vm_nve)):
         sh("ip", "netns", "exec", ns, "ethtool", "-K", ifn, "gro", "on")
+        # IPv6 (Env.setup turns it off for the DPDK tests): addresses without
+        # duplicate address detection, so they serve at once.
+        sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=0",
+           "net.ipv6.conf.%s.disable_ipv6=0" % ifn, "net.ipv6.conf.%s.accept_ra=0" % ifn)
+    for ns, ifn, addr in ((env.ns_nve, env.if_fab_nve, NVE6), (env.ns_nve, env.if_vm_nve, VM6_GW),
+                          (env.ns_fab, env.if_fab_gw, GW6), (env.ns_vm, env.if_vm, VM6)):
+        sh("ip", "-n", ns, "addr", "add", addr + "/64", "dev", ifn, "nodad")
+    sh("ip", "-n", env.ns_fab, "route", "add", "fd00::/64", "via", NVE6)
 
 
 def nvxdp_yaml(env):
@@ -70,21 +95,22 @@ def nvxdp_yaml(env):
 ports:
   - {name: fabric, role: fabric, port_id: 0, interface: %s}
   - {name: vms, role: access, port_id: 1, interface: %s}
-nve: {ipv4: %s}
+nve: {ipv4: %s, ipv6: "%s"}
 fabric_gateway: {ipv4: %s, mac: "%s"}
-""" % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, base.GW_IP, env.gw_mac)
+""" % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, NVE6, base.GW_IP, env.gw_mac)
 
 
-def capture_tunnels(env, tmp):
-    """tshark on the gateway's side of the fabric link, IPv4-in-IPv4 only,
-    live once it says so. Returns (process, output path)."""
-    cap_out, cap_err = os.path.join(tmp, "capture.txt"), os.path.join(tmp, "tshark.err")
-    tshark = ["tshark", "-n", "-l", "-i", env.if_fab_gw, "-f", "ip proto 4", "-a", "duration:60",
-              "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+def capture_tunnels(env, tmp, ipv6=False):
+    """tshark on the gateway's side of the fabric link, IPv4-in-IPv4 (or
+    IPv6-in-IPv6) only, live once it says so. Returns (process, output path)."""
+    tag = "6" if ipv6 else ""
+    cap_out, cap_err = os.path.join(tmp, "capture%s.txt" % tag), os.path.join(tmp, "tshark%s.err" % tag)
+    tshark = ["tshark", "-n", "-l", "-i", env.if_fab_gw, "-f", "ip6 proto 41" if ipv6 else "ip proto 4",
+              "-a", "duration:60", "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
               "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"]
-    for f in base.CAPTURE_FIELDS:
+    for f in (CAPTURE6_FIELDS if ipv6 else base.CAPTURE_FIELDS):
         tshark += ["-e", f]
-    cap = env.spawn("tshark", env.ns_fab, tshark, cap_out, cap_err)
+    cap = env.spawn("tshark" + tag, env.ns_fab, tshark, cap_out, cap_err)
     if not wait_until(lambda: "Capturing on" in read(cap_err) or cap.poll() is not None, 20):
         raise RuntimeError("tshark did not start:\n%s" % read(cap_err))
     return cap, cap_out
@@ -101,7 +127,7 @@ def main():
     base.raise_on_signals()
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-e2e-")
     env = base.Env(args.nvxdp, tmp)
-    res = base.Results(expected=5)
+    res = base.Results(expected=8)
     log_path, counters = os.path.join(tmp, "nvxdp.log"), os.path.join(tmp, "counters.json")
     try:
         env.setup()
@@ -109,18 +135,20 @@ def main():
         prepare_xdp(env)
         with open(env.config, "w") as fh:
             fh.write(nvxdp_yaml(env) + """\
-tunnel: {peers: [%s/32]}
+tunnel: {peers: [%s/32, "%s/128"]}
 local_vms:
-  - {port: vms, mac: "%s", addresses: [%s]}
+  - {port: vms, mac: "%s", addresses: [%s, "%s"]}
 moved_vms:
   - {vn: 0, addresses: [%s], nve: %s}
-""" % (base.GW_IP, env.vm_mac, base.VM_IP,
-                base.MOVED_IP, base.MOVED_NVE))
+  - {vn: 0, addresses: ["%s"], nve: "%s"}
+""" % (base.GW_IP, GW6, env.vm_mac, base.VM_IP, VM6,
+                base.MOVED_IP, base.MOVED_NVE, MOVED6, MOVED6_NVE))
         r = sh("ip", "netns", "exec", nve, args.nvxdp, "-c", env.config, "--check-config", check=False)
         check_ok = r.returncode == 0
         log("nvxdp --check-config: %s%s" % (r.stdout.strip(), r.stderr.strip()))
 
         cap, cap_out = capture_tunnels(env, tmp)
+        cap6, cap6_out = capture_tunnels(env, tmp, ipv6=True)
 
         nvxdp = env.spawn("nvxdp", nve, [args.nvxdp, "-c", env.config, "--counters-json", counters], log_path)
         up = wait_until(lambda: "nvxdp running" in read(log_path) or nvxdp.poll() is not None, 10)
@@ -188,6 +216,55 @@ moved_vms:
                    "%d of %d tunnelled datagrams from %s (a tunnel peer) reached the VM, TTL %s; %d of %d from %s "
                    "(no known NVE)" % (len(got_d), N_DECAP, base.GW_IP, ttls_d, len(got_s), N_SPOOF, base.SPOOFED_NVE))
 
+        # ---- IPv6: local delivery, IPv6-in-IPv6, decapsulation ---------------------------
+        ready6, listen6_out = os.path.join(tmp, "vm6.ready"), os.path.join(tmp, "vm6.recv")
+        env.spawn("listener6", vm, [base.PYTHON, base.__file__, "--helper", "listen", str(base.UDP_PORT), ready6, "30",
+                                    "6"], listen6_out, os.path.join(tmp, "vm6.err"))
+        if not wait_until(lambda: os.path.exists(ready6), 10):
+            raise RuntimeError("IPv6 listener not ready:\n%s" % read(os.path.join(tmp, "vm6.err")))
+        env.helper(fab, "udpsend", VM6, str(base.UDP_PORT), str(N_LOCAL6), "L6")
+        wait_until(lambda: len(base.count_tag(base.listener_lines(listen6_out), "L6")) >= N_LOCAL6, 5)
+        got = base.count_tag(base.listener_lines(listen6_out), "L6")
+        hops = sorted({l["ttl"] for l in got})
+        res.record("local6", len(got) == N_LOCAL6 and hops == [63],
+                   "%d of %d datagrams to %s reached the VM, hop limit %s (need 63)" % (len(got), N_LOCAL6, VM6, hops))
+
+        env.helper(fab, "udpsend", MOVED6, str(base.MOVED_PORT), str(N_ENCAP6), "E6")
+        rows6 = lambda: [dict(zip(CAPTURE6_FIELDS, l.split("|"))) for l in read(cap6_out).splitlines()  # noqa: E731
+                         if len(l.split("|")) == len(CAPTURE6_FIELDS)]
+        good6 = lambda row: (row["ipv6.src"] == "%s,%s" % (NVE6, GW6)  # noqa: E731
+                             and row["ipv6.dst"] == "%s,%s" % (MOVED6_NVE, MOVED6)
+                             and row["ipv6.nxt"] == "41,17" and row["ipv6.hlim"] == "64,63"
+                             and row["ipv6.flow"].split(",")[0] not in ("", "0x00000", "0x00000000")
+                             and row["udp.checksum.status"] == "1" and not row["_ws.malformed"])
+        wait_until(lambda: sum(good6(r) for r in rows6()) >= N_ENCAP6, 5)
+        cap6.send_signal(signal.SIGINT)
+        try:
+            cap6.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        r6 = rows6()
+        if r6:
+            log("first IPv6-in-IPv6 frame: %s" % r6[0])
+        res.record("encap6", len(r6) == N_ENCAP6 and all(good6(r) for r in r6),
+                   "%d IPv6-in-IPv6 frames on the gateway's side, %d of them %s -> %s carrying %s -> %s, hop limits "
+                   "64/63, a flow label, the inner UDP checksum verified (sent %d)" % (
+                       len(r6), sum(good6(r) for r in r6), NVE6, MOVED6_NVE, GW6, MOVED6, N_ENCAP6))
+
+        rd6 = env.helper_result("tunnel6", fab, "tunnel6", env.if_fab_gw, env.gw_mac, env.nve_fab_mac, str(N_DECAP6),
+                                str(base.UDP_PORT), GW6, NVE6, CORRESPONDENT6, VM6, "D6")
+        rs6 = env.helper_result("tunnel6-stranger", fab, "tunnel6", env.if_fab_gw, env.gw_mac, env.nve_fab_mac,
+                                str(N_SPOOF6), str(base.UDP_PORT), FAB6_STRANGER, NVE6, CORRESPONDENT6, VM6, "S6")
+        wait_until(lambda: len(base.count_tag(base.listener_lines(listen6_out), "D6")) >= N_DECAP6, 5)
+        time.sleep(0.3)
+        lines = base.listener_lines(listen6_out)
+        got_d, got_s = base.count_tag(lines, "D6"), base.count_tag(lines, "S6")
+        hops_d = sorted({l["ttl"] for l in got_d})
+        res.record("decap6", rd6["sent"] == N_DECAP6 and rs6["sent"] == N_SPOOF6 and len(got_d) == N_DECAP6
+                   and not got_s and hops_d == [63],
+                   "%d of %d IPv6-in-IPv6 datagrams from %s (a tunnel peer) reached the VM, hop limit %s; %d of %d "
+                   "from %s (no known NVE)" % (len(got_d), N_DECAP6, GW6, hops_d, len(got_s), N_SPOOF6, FAB6_STRANGER))
+
         # ---- stop ---------------------------------------------------------------------
         rc = base.Env.stop(nvxdp, term_timeout=10)
         still = [ifn for ifn in (env.if_fab_nve, env.if_vm_nve) if xdp_attached(nve, ifn)]
@@ -197,13 +274,14 @@ moved_vms:
         except (OSError, ValueError, KeyError):
             c = {}
         log("nvxdp exit %s; non-zero counters: %s" % (rc, {k: v for k, v in c.items() if v}))
-        res.record("stop", rc == 0 and not still and c.get("delivered_local") == N_LOCAL + N_DECAP
-                   and c.get("encap_ipv4_in_ipv4") == N_ENCAP and c.get("decap_ipv4_outer") == N_DECAP
-                   and c.get("drop_decap_unknown_peer") == N_SPOOF,
-                   "exit %s, XDP still on %s, delivered_local %s (%d), encap_ipv4_in_ipv4 %s (%d), decap_ipv4_outer %s "
-                   "(%d), drop_decap_unknown_peer %s (%d)" % (
-                       rc, still, c.get("delivered_local"), N_LOCAL + N_DECAP, c.get("encap_ipv4_in_ipv4"), N_ENCAP,
-                       c.get("decap_ipv4_outer"), N_DECAP, c.get("drop_decap_unknown_peer"), N_SPOOF))
+        want = {"delivered_local": N_LOCAL + N_DECAP + N_LOCAL6 + N_DECAP6, "encap_ipv4_in_ipv4": N_ENCAP,
+                "encap_ipv6_in_ipv6": N_ENCAP6, "decap_ipv4_outer": N_DECAP, "decap_ipv6_outer": N_DECAP6,
+                "drop_decap_unknown_peer": N_SPOOF + N_SPOOF6}
+        wrong = {k: (c.get(k), v) for k, v in want.items() if c.get(k) != v}
+        res.record("stop", rc == 0 and not still and not wrong,
+                   "exit %s, XDP still on %s, counters as sent (%s)%s" % (
+                       rc, still, ", ".join("%s %d" % kv for kv in want.items()),
+                       "; wrong (got, want): %s" % wrong if wrong else ""))
     except base.Interrupted as e:
         log("interrupted (%s): cleaning up" % e)
     except Exception as e:  # a setup failure: the remaining sub-tests count as failed
