@@ -286,7 +286,9 @@ int main(int argc, char **argv) {
     return ctl::Reply::of(std::move(rec));
   });
   ctl.on("show routes", [&table, &cfg](const std::vector<std::string> &a) {
-    // show routes ADDRESS (in nve.fabric_vn), or show routes vn N ADDRESS
+    // show routes ADDRESS (in nve.fabric_vn), or show routes vn N ADDRESS;
+    // how many ticks (about 1 ms) the route was taken in, not packets
+    // (docs/xdp.md).
     uint32_t vn = cfg.fabric_vn;
     std::optional<IpAddress> address;
     if (a.size() == 1) address = IpAddress::parse(a[0]);
@@ -296,7 +298,7 @@ int main(int argc, char **argv) {
     }
     if (!address) return ctl::Reply::bad_usage("nvxdp lists one route: show routes [vn N] ADDRESS");
     ctl::Table t({{"vn", "VN", 10}, {"address", "ADDRESS", 41}, {"kind", "KIND", 8}, {"detail", "DETAIL", 41},
-                  {"hits", "HITS"}});
+                  {"used_ticks", "USED-TICKS"}});
     if (auto v = table.find({vn, *address})) {
       std::string kind = "own", detail;
       if (const auto *l = std::get_if<DeliverLocal>(&v->action)) {

@@ -49,15 +49,17 @@ struct nve_xdp_route {
   nve_u32 nve;  /* TUNNEL: index in the template array */
   nve_u8 mac[6];
   nve_u16 pad2;
-  nve_u32 stat; /* its slot in nve_route_stats (hits: the agent's idle timers) */
-  nve_u32 pad3;
+  /* Use, written by the program in the entry itself (no other memory
+   * touched) and at most once per tick of NVE_XDP_TICK_SHIFT: the tick of
+   * the last packet that took the route, and how many ticks it has been
+   * taken in (the agent's idle timers need only that it grows). */
+  nve_u32 used_tick;
+  nve_u32 used_ticks;
 };
 
-/* Per CPU, per route: written by the program on each hit, no atomics. */
-struct nve_xdp_route_stat {
-  nve_u64 hits;
-  nve_u64 last_ns; /* bpf_ktime_get_coarse_ns() of the last hit (a tick's precision) */
-};
+/* A tick: 2^20 ns (about 1 ms) of bpf_ktime_get_coarse_ns(), CLOCK_MONOTONIC
+ * at the kernel's tick resolution. */
+#define NVE_XDP_TICK_SHIFT 20
 
 /* One port nved runs XDP on, by its index in the configuration. */
 struct nve_xdp_port {
@@ -123,7 +125,6 @@ struct nve_xdp_counters {
 #endif
 NVE_XDP_ASSERT_SIZE(nve_xdp_key, 24);
 NVE_XDP_ASSERT_SIZE(nve_xdp_route, 24);
-NVE_XDP_ASSERT_SIZE(nve_xdp_route_stat, 16);
 NVE_XDP_ASSERT_SIZE(nve_xdp_port, 16);
 NVE_XDP_ASSERT_SIZE(nve_xdp_nve, 60);
 NVE_XDP_ASSERT_SIZE(nve_xdp_in6, 16);

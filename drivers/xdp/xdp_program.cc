@@ -41,9 +41,9 @@ XdpProgram::XdpProgram(const std::string &path, uint32_t route_capacity) : route
     obj_ = nullptr;
     throw std::runtime_error(why);
   };
-  for (const char *sized : {"nve_routes", "nve_route_stats"})
-    if (bpf_map *m = bpf_object__find_map_by_name(obj_, sized); !m || bpf_map__set_max_entries(m, route_capacity) != 0)
-      fail(path + ": cannot size map " + sized);
+  if (bpf_map *m = bpf_object__find_map_by_name(obj_, "nve_routes");
+      !m || bpf_map__set_max_entries(m, route_capacity) != 0)
+    fail(path + ": cannot size map nve_routes");
   if (int rc = bpf_object__load(obj_); rc != 0)
     fail("cannot load XDP object " + path + ": " + std::strerror(-rc) + "\n" + g_libbpf_log);
   bpf_program *prog = bpf_object__find_program_by_name(obj_, "nve_xdp");
@@ -102,21 +102,11 @@ void XdpProgram::delete_route(const nve_xdp_key &key) {
   if (rc != 0 && errno != ENOENT) check(rc, "nve_routes (delete)");
 }
 
-uint64_t XdpProgram::route_hits(uint32_t stat) const {
-  const int cpus = libbpf_num_possible_cpus();
-  check(cpus, "number of possible CPUs");
-  std::vector<nve_xdp_route_stat> per_cpu(static_cast<size_t>(cpus));
-  check(bpf_map_lookup_elem(map_fd("nve_route_stats"), &stat, per_cpu.data()), "nve_route_stats");
-  uint64_t sum = 0;
-  for (const auto &v : per_cpu) sum += v.hits;
-  return sum;
-}
-
-void XdpProgram::reset_route_stat(uint32_t stat) {
-  const int cpus = libbpf_num_possible_cpus();
-  check(cpus, "number of possible CPUs");
-  std::vector<nve_xdp_route_stat> zeros(static_cast<size_t>(cpus));
-  check(bpf_map_update_elem(map_fd("nve_route_stats"), &stat, zeros.data(), BPF_ANY), "nve_route_stats");
+std::optional<nve_xdp_route> XdpProgram::route(const nve_xdp_key &key) const {
+  nve_xdp_route r{};
+  if (bpf_map_lookup_elem(map_fd("nve_routes"), &key, &r) == 0) return r;
+  if (errno != ENOENT) check(-1, "nve_routes (lookup)");
+  return std::nullopt;
 }
 
 uint64_t XdpProgram::counter(uint32_t c) const {

@@ -23,8 +23,8 @@ namespace nvmove::drivers {
 
 class XdpProgram {
  public:
-  // Opens and loads the object at `path`, its route map and route
-  // statistics sized for `route_capacity` routes. Throws std::runtime_error
+  // Opens and loads the object at `path`, its route map sized for
+  // `route_capacity` routes. Throws std::runtime_error
   // (with libbpf's reason, e.g. the verifier's) if it cannot.
   explicit XdpProgram(const std::string &path, uint32_t route_capacity = 1u << 16);
   ~XdpProgram();
@@ -50,10 +50,9 @@ class XdpProgram {
   void set_routes(std::span<const nve_xdp_key> keys, std::span<const nve_xdp_route> routes);
   void delete_route(const nve_xdp_key &key);
 
-  // Hits of the route whose statistics slot is `stat`, summed over CPUs;
-  // reset_route_stat() starts a reused slot from zero.
-  uint64_t route_hits(uint32_t stat) const;
-  void reset_route_stat(uint32_t stat);
+  // The route map's entry at `key` as the program has it now (its use
+  // stamps among it), if any.
+  std::optional<nve_xdp_route> route(const nve_xdp_key &key) const;
 
   // Sum over CPUs of counter `c` (dataplane/counter_list.h's index).
   uint64_t counter(uint32_t c) const;

@@ -134,35 +134,29 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
     if (auto old = routes_.find(route); old != routes_.end()) {
       if (!std::holds_alternative<OwnEndpoint>(old->second.action)) {
         prog_.delete_route(xdp_key(route.vn, route.address));
-        free_stats_.push_back(old->second.stat);
+        in_map_--;
       }
       release(route.address, old->second.action);
     }
-    routes_[route] = Installed{c.action, 0};
+    routes_[route] = Installed{c.action};
     write_settings();
     return std::nullopt;
   }
-  // Its statistics slot: a replaced route keeps its counters (as the DPDK
-  // table does), a new one starts from zero.
+  const nve_xdp_key key = xdp_key(route.vn, route.address);
   const auto old = routes_.find(route);
-  const bool had_slot = old != routes_.end() && !std::holds_alternative<OwnEndpoint>(old->second.action);
-  uint32_t stat = 0;
-  if (had_slot) {
-    stat = old->second.stat;
-  } else if (!free_stats_.empty()) {
-    stat = free_stats_.back();
-    free_stats_.pop_back();
-  } else if (next_stat_ < prog_.route_capacity()) {
-    stat = next_stat_++;
-  } else {
+  const bool in_map = old != routes_.end() && !std::holds_alternative<OwnEndpoint>(old->second.action);
+  if (!in_map && in_map_ >= prog_.route_capacity())
     return "route table full (" + std::to_string(prog_.route_capacity()) + " routes: route_table.capacity)";
-  }
-  auto refuse = [&](std::string why) {
-    if (!had_slot) free_stats_.push_back(stat);
-    return std::optional<std::string>(std::move(why));
-  };
+  auto refuse = [](std::string why) { return std::optional<std::string>(std::move(why)); };
   nve_xdp_route r{};
-  r.stat = stat;
+  // A replaced route keeps its use (as the DPDK table keeps its counters):
+  // the idle timers see no reset.
+  if (in_map) {
+    if (auto now = prog_.route(key)) {
+      r.used_tick = now->used_tick;
+      r.used_ticks = now->used_ticks;
+    }
+  }
   if (const auto *local = std::get_if<DeliverLocal>(&c.action)) {
     if (local->vlan) return refuse("VLAN access ports are not in the XDP program yet");
     r.kind = NVE_XDP_LOCAL;
@@ -194,10 +188,10 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
   } else {
     return refuse("unknown route action");
   }
-  if (!had_slot) prog_.reset_route_stat(stat);
-  prog_.set_route(xdp_key(route.vn, route.address), r);
+  prog_.set_route(key, r);
+  if (!in_map) in_map_++;
   if (old != routes_.end()) release(route.address, old->second.action);
-  routes_[route] = Installed{c.action, stat};
+  routes_[route] = Installed{c.action};
   return std::nullopt;
 }
 
@@ -206,7 +200,7 @@ void XdpRoutes::remove(const HostRoute &route) {
   if (it == routes_.end()) return;
   if (!std::holds_alternative<OwnEndpoint>(it->second.action)) {
     prog_.delete_route(xdp_key(route.vn, route.address));
-    free_stats_.push_back(it->second.stat);
+    in_map_--;
   }
   release(route.address, it->second.action);
   routes_.erase(it);
@@ -235,10 +229,14 @@ RouteBatchResult XdpRoutes::apply(std::span<const RouteChange> batch) {
 std::optional<RouteView> XdpRoutes::find(const HostRoute &route) const {
   auto it = routes_.find(route);
   if (it == routes_.end()) return std::nullopt;
-  const bool in_map = !std::holds_alternative<OwnEndpoint>(it->second.action);
-  // Hits from the program's per-CPU statistics; no last-hit time in TSC
-  // units here (the program keeps nanoseconds): 0.
-  return RouteView{route, it->second.action, in_map ? prog_.route_hits(it->second.stat) : 0, 0};
+  // The program counts the ticks a route was taken in, not packets
+  // (record_hit in nve_xdp.bpf.c says why): RouteView's hits are those,
+  // which grow whenever it is used (all the idle timers need). No last-hit
+  // time in TSC units here: 0.
+  uint64_t used = 0;
+  if (!std::holds_alternative<OwnEndpoint>(it->second.action))
+    if (auto r = prog_.route(xdp_key(route.vn, route.address))) used = r->used_ticks;
+  return RouteView{route, it->second.action, used, 0};
 }
 
 void XdpRoutes::set_fabric(const dp::FabricParams &fabric) {

@@ -62,11 +62,9 @@ class XdpRoutes final : public RouteBackend {
   nve_xdp_settings settings_;
   struct Installed {
     RouteAction action;
-    uint32_t stat = 0;  // its nve_route_stats slot (map routes only)
   };
   std::map<HostRoute, Installed> routes_;
-  std::vector<uint32_t> free_stats_;
-  uint32_t next_stat_ = 0;
+  size_t in_map_ = 0;  // routes_ in the route map (own endpoints are in the settings)
   std::map<IpAddress, Nve> nves_;
   std::vector<uint32_t> free_nves_;
   uint32_t next_nve_ = 0;

@@ -3,8 +3,9 @@
 //
 //   nve_bench_xdp --object build/drivers/xdp/nve_xdp.bpf.o [--routes 1000,1000000] [--runs N]
 //
-// For each table size: N IPv4 host routes of moved VMs inserted into the
-// empty route map in batches (bpf_map_update_batch: inserts per second), then
+// For each table size and family: N host routes of moved VMs (IPv4 toward
+// an IPv4 NVE, IPv6 toward an IPv6 NVE) inserted into the empty route map
+// in batches (bpf_map_update_batch: inserts per second), then
 // --runs packets to random ones through the program with
 // bpf_prog_test_run_opts, one at a time (a repeat would run the program on
 // its own output: encapsulation changes the packet), averaging the
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -35,18 +37,34 @@ namespace {
 
 constexpr uint32_t kLoopback = 1;
 
-IpAddress vm_address(uint32_t i) {  // 10.0.0.0/8 upwards
+// 10.0.0.0/8 upwards, or fd00::/64 upwards.
+IpAddress vm_address(uint8_t family, uint32_t i) {
   IpAddress a;
-  a.family = 4;
-  const uint32_t v = 0x0a000000u + 16 + i;
-  a.bytes[0] = static_cast<uint8_t>(v >> 24);
-  a.bytes[1] = static_cast<uint8_t>(v >> 16);
-  a.bytes[2] = static_cast<uint8_t>(v >> 8);
-  a.bytes[3] = static_cast<uint8_t>(v);
+  a.family = family;
+  const uint32_t v = (family == 4 ? 0x0a000000u : 0) + 16 + i;
+  uint8_t *last = a.bytes.data() + (family == 4 ? 0 : 12);
+  if (family == 6) a.bytes[0] = 0xfd;
+  last[0] = static_cast<uint8_t>(v >> 24);
+  last[1] = static_cast<uint8_t>(v >> 16);
+  last[2] = static_cast<uint8_t>(v >> 8);
+  last[3] = static_cast<uint8_t>(v);
   return a;
 }
 
+std::vector<uint8_t> golden_input(const char *name) {
+  for (const auto &g : dp::testbed::golden_packets())
+    if (std::strcmp(g.name, name) == 0) return dp::testbed::unhex(g.input);
+  throw std::logic_error(std::string("no golden packet ") + name);
+}
+
+// The test bed's IPv4 or IPv6 datagram from the fabric, to `dst`.
 std::vector<uint8_t> packet_to(const IpAddress &dst) {
+  if (dst.is_v6()) {
+    std::vector<uint8_t> f = golden_input("encap_ipv6");
+    std::memcpy(f.data() + 14 + 24, dst.bytes.data(), 16);
+    f[14 + 7] = 64;  // hop limit
+    return f;
+  }
   std::vector<uint8_t> f = dp::testbed::unhex(dp::testbed::kV4In);
   auto *ip = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
   std::memcpy(&ip->dst_addr, dst.bytes.data(), 4);
@@ -100,67 +118,75 @@ int main(int argc, char **argv) {
     return 2;
   }
   for (uint32_t n : sizes) {
-    drivers::XdpProgram prog(object, n + 16);  // a fresh program and maps per size
-    prog.set_port(0, kLoopback, dp::testbed::kFabricMac, 0);
-    prog.set_port(1, 1001, dp::testbed::kAccessMac, 0);
-    prog.set_redirect(1, kLoopback);
-    nve_xdp_settings set{};
-    set.tunnel_mtu = 1500;
-    prog.set_settings(set);
-    dp::TunnelTemplate t{};
-    std::string why;
-    if (!dp::build_tunnel_template(dp::testbed::fabric(), *IpAddress::parse("198.51.100.2"), t, why)) {
-      std::fprintf(stderr, "nve_bench_xdp: %s\n", why.c_str());
-      return 1;
-    }
-    nve_xdp_nve nve{};
-    std::memcpy(nve.hdr, t.hdr, 34);
-    nve.valid = 1;
-    nve.resolved = t.resolved;
-    prog.set_nve(0, nve);
+    for (const uint8_t family : {uint8_t{4}, uint8_t{6}}) {
+      drivers::XdpProgram prog(object, n + 16);  // a fresh program and maps per size and family
+      prog.set_port(0, kLoopback, dp::testbed::kFabricMac, 0);
+      prog.set_port(1, 1001, dp::testbed::kAccessMac, 0);
+      prog.set_redirect(1, kLoopback);
+      nve_xdp_settings set{};
+      set.tunnel_mtu = 1500;
+      prog.set_settings(set);
+      dp::TunnelTemplate t{};
+      std::string why;
+      const char *nve_address = family == 4 ? "198.51.100.2" : "2001:db8::2";
+      if (!dp::build_tunnel_template(dp::testbed::fabric(), *IpAddress::parse(nve_address), t, why)) {
+        std::fprintf(stderr, "nve_bench_xdp: %s\n", why.c_str());
+        return 1;
+      }
+      nve_xdp_nve nve{};
+      std::memcpy(nve.hdr, t.hdr, sizeof nve.hdr);
+      nve.outer_family = t.outer_family;
+      nve.valid = 1;
+      nve.resolved = t.resolved;
+      prog.set_nve(0, nve);
 
-    // The routes, in batches of 10,000 (moved VMs; the last one local).
-    std::vector<nve_xdp_key> keys;
-    std::vector<nve_xdp_route> values;
-    for (uint32_t i = 0; i < n; i++) {
-      keys.push_back(drivers::xdp_key(0, vm_address(i)));
-      nve_xdp_route r{};
-      r.kind = NVE_XDP_TUNNEL;
-      r.nve = 0;
-      values.push_back(r);
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    for (uint32_t first = 0; first < n; first += 10000) {
-      const uint32_t count = std::min<uint32_t>(10000, n - first);
-      prog.set_routes(std::span(keys).subspan(first, count), std::span(values).subspan(first, count));
-    }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    nve_xdp_route local{};
-    local.kind = NVE_XDP_LOCAL;
-    local.port = 1;
-    std::memcpy(local.mac, dp::testbed::kVmMac.data(), 6);
-    const IpAddress local_vm = vm_address(n);
-    prog.set_route(drivers::xdp_key(0, local_vm), local);
+      // The routes, in batches of 10,000 (moved VMs; the last one local).
+      std::vector<nve_xdp_key> keys;
+      std::vector<nve_xdp_route> values;
+      for (uint32_t i = 0; i < n; i++) {
+        keys.push_back(drivers::xdp_key(0, vm_address(family, i)));
+        nve_xdp_route r{};
+        r.kind = NVE_XDP_TUNNEL;
+        r.nve = 0;
+        values.push_back(r);
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      for (uint32_t first = 0; first < n; first += 10000) {
+        const uint32_t count = std::min<uint32_t>(10000, n - first);
+        prog.set_routes(std::span(keys).subspan(first, count), std::span(values).subspan(first, count));
+      }
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      nve_xdp_route local{};
+      local.kind = NVE_XDP_LOCAL;
+      local.port = 1;
+      std::memcpy(local.mac, dp::testbed::kVmMac.data(), 6);
+      const IpAddress local_vm = vm_address(family, n);
+      prog.set_route(drivers::xdp_key(0, local_vm), local);
 
-    std::vector<std::vector<uint8_t>> encap, deliver = {packet_to(local_vm)};
-    std::mt19937 rng(11);
-    // Up to 65,536 distinct destinations (the DPDK benchmark draws from every
-    // route; a million packets would not fit the cache either way).
-    for (uint32_t i = 0; i < std::min<uint32_t>(n, 65536); i++) encap.push_back(packet_to(vm_address(rng() % n)));
-    int wrong = 0;
-    // What the test run costs around any program (an empty one), taken off.
-    const double base = ns_per_packet(prog.baseline_fd(), encap, runs / 4, XDP_PASS, wrong);
-    const double ns_encap = ns_per_packet(prog.program_fd(), encap, runs, XDP_TX, wrong) - base;
-    const double ns_local = ns_per_packet(prog.program_fd(), deliver, runs / 4, XDP_REDIRECT, wrong) - base;
-    const std::string tag = n >= 1000000 ? std::to_string(n / 1000000) + "m" : std::to_string(n / 1000) + "k";
-    std::printf("# XDP, %u routes: IPv4-in-IPv4 %.1f ns/packet, local delivery %.1f ns/packet (bpf_prog_test_run, "
-                "kernel-measured, less %.1f ns for an empty program), %u routes written in %.2f s; %d run(s) with an "
-                "unexpected verdict\n",
-                n, ns_encap, ns_local, base, n, secs, wrong);
-    std::printf("RESULT xdp_ipv4_encap_%s_ns %.1f ns\n", tag.c_str(), ns_encap);
-    std::printf("RESULT xdp_ipv4_local_%s_ns %.1f ns\n", tag.c_str(), ns_local);
-    std::printf("RESULT xdp_route_updates_%s_per_s %.0f updates/s\n", tag.c_str(), n / secs);
-    if (wrong) return 1;
+      std::vector<std::vector<uint8_t>> encap, deliver = {packet_to(local_vm)};
+      std::mt19937 rng(11);
+      // Up to 65,536 distinct destinations (the DPDK benchmark draws from
+      // every route; a million packets would not fit the cache either way).
+      for (uint32_t i = 0; i < std::min<uint32_t>(n, 65536); i++)
+        encap.push_back(packet_to(vm_address(family, rng() % n)));
+      int wrong = 0;
+      // What the test run costs around any program (an empty one), taken off.
+      const double base = ns_per_packet(prog.baseline_fd(), encap, runs / 4, XDP_PASS, wrong);
+      const double ns_encap = ns_per_packet(prog.program_fd(), encap, runs, XDP_TX, wrong) - base;
+      const double ns_local = ns_per_packet(prog.program_fd(), deliver, runs / 4, XDP_REDIRECT, wrong) - base;
+      const std::string tag = n >= 1000000 ? std::to_string(n / 1000000) + "m" : std::to_string(n / 1000) + "k";
+      const char *fam = family == 4 ? "ipv4" : "ipv6";
+      std::printf("# XDP, %u %s routes: %s %.1f ns/packet, local delivery %.1f ns/packet (bpf_prog_test_run, "
+                  "kernel-measured, less %.1f ns for an empty program), %u routes written in %.2f s; %d run(s) with "
+                  "an unexpected verdict\n",
+                  n, family == 4 ? "IPv4" : "IPv6", family == 4 ? "IPv4-in-IPv4" : "IPv6-in-IPv6", ns_encap, ns_local,
+                  base, n, secs, wrong);
+      std::printf("RESULT xdp_%s_encap_%s_ns %.1f ns\n", fam, tag.c_str(), ns_encap);
+      std::printf("RESULT xdp_%s_local_%s_ns %.1f ns\n", fam, tag.c_str(), ns_local);
+      if (family == 4) std::printf("RESULT xdp_route_updates_%s_per_s %.0f updates/s\n", tag.c_str(), n / secs);
+      else std::printf("RESULT xdp_ipv6_route_updates_%s_per_s %.0f updates/s\n", tag.c_str(), n / secs);
+      if (wrong) return 1;
+    }
   }
   return 0;
 }

@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vm_namespace_test as base  # noqa: E402
-from xdp_veth_test import capture_tunnels, nvxdp_yaml, prepare_xdp, xdp_attached  # noqa: E402
+from xdp_veth_test import NVE6, capture_tunnels, nvxdp_yaml, prepare_xdp, xdp_attached  # noqa: E402
 
 log, sh, wait_until, read = base.log, base.sh, base.wait_until, base.read
 BUILD = os.path.join(base.REPO, "build")
@@ -79,9 +79,9 @@ key_file: %s
 db_path: %s
 notifications: {initial_timeout: 200ms}
 peers:
+  - {address: %s, endpoints: [%s, "%s"]}
   - {address: %s, endpoints: [%s]}
-  - {address: %s, endpoints: [%s]}
-""" % (NVAD_IP, PORT, p["nvad.keys"], p["nvad.db"], AGENT_A, base.NVE_IP, AGENT_B, NVE_B))
+""" % (NVAD_IP, PORT, p["nvad.keys"], p["nvad.db"], AGENT_A, base.NVE_IP, NVE6, AGENT_B, NVE_B))
         with open(env.config, "w") as fh:
             fh.write(nvxdp_yaml(env) + """\
 agent: {nvad: %s, nvad_port: %d, listen: %s, listen_port: %d, key_file: %s, retransmit_initial_ms: 200}

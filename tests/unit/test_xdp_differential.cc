@@ -14,7 +14,9 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <map>
 #include <memory>
 #include <optional>
@@ -464,14 +466,20 @@ TEST_F(XdpDifferential, TheMapBackendSharesEachNvesHeaderAndFreesItWithTheLastRo
   EXPECT_EQ(hex(std::vector<uint8_t>(to_21.out.begin() + 30, to_21.out.begin() + 34)), "c6336403")
       << "outer destination 198.51.100.3";
   const HostRoute r21{0, testbed::addr("10.0.0.21")};
-  EXPECT_EQ(routes_->find(r21)->hits, 1u) << "the program counts each route's hits (the agent's idle timers)";
+  EXPECT_EQ(routes_->find(r21)->hits, 1u) << "the program counts the ticks each route was taken in (the agent's idle timers)";
+  EXPECT_EQ(prog_->run(v4(21, 64, true, 0), kLoopback).verdict, static_cast<uint32_t>(XDP_TX));
+  EXPECT_LE(routes_->find(r21)->hits, 2u) << "at most once a tick";
+  const auto next_tick = [] { std::this_thread::sleep_for(std::chrono::milliseconds(12)); };  // > a jiffy at HZ 100
+  next_tick();
 
   // The gateway's MAC forgotten: no header can be addressed, the program drops.
   dp::FabricParams unknown = testbed::fabric();
   unknown.gateway_mac_v4.reset();
   routes_->set_fabric(unknown);
   const uint64_t before = prog_->counter(NVE_XDP_C_drop_neighbour_unresolved);
+  const uint64_t before_unresolved = routes_->find(r21)->hits;
   EXPECT_EQ(prog_->run(v4(21, 64, true, 0), kLoopback).verdict, static_cast<uint32_t>(XDP_DROP));
+  EXPECT_EQ(routes_->find(r21)->hits, before_unresolved + 1) << "taken in a later tick (dropped while unresolved)";
   EXPECT_EQ(prog_->counter(NVE_XDP_C_drop_neighbour_unresolved), before + 1);
   routes_->set_fabric(testbed::fabric());
 
@@ -494,8 +502,10 @@ TEST_F(XdpDifferential, TheMapBackendSharesEachNvesHeaderAndFreesItWithTheLastRo
   EXPECT_TRUE(routes_->apply(replace).errors.empty());
   EXPECT_EQ(routes_->nve_count(), 1u) << "198.51.100.3's only route is local now; 2001:db8::2 stays";
   EXPECT_EQ(routes_->find({0, testbed::addr("10.0.0.21")})->action, RouteAction{local.action});
+  EXPECT_EQ(routes_->find(r21)->hits, before_unresolved + 1) << "a replaced route keeps its use";
+  next_tick();
   EXPECT_EQ(prog_->run(v4(21, 64, true, 0), kLoopback).verdict, static_cast<uint32_t>(XDP_REDIRECT));
-  EXPECT_EQ(routes_->find(r21)->hits, 3u) << "a replaced route keeps its counters (one more while unresolved)";
+  EXPECT_EQ(routes_->find(r21)->hits, before_unresolved + 2);
 
   RouteChange vlan = local;
   vlan.action = DeliverLocal{1, testbed::kVmMac, 100};
