@@ -2,10 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <stdexcept>
 
 #include <rte_mbuf.h>
@@ -53,10 +49,10 @@ std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt
   m->keys_ = std::move(loaded.value());
   m->key_file_ = cfg.agent.key_file;
   m->nvads_ = cfg.agent.nvads;
-  m->state_file_ = cfg.agent.state_file;
   if (auto missing = agent::missing_nvad_key(m->keys_, m->nvads_)) throw std::runtime_error("agent.key_file " + *missing);
   m->transport_ = std::make_unique<agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
   m->agent_ = std::make_unique<agent::NveAgent>(agent_config_of(cfg), rt.routes(), *m->transport_, m->keys_, m->clock_);
+  m->state_file_ = std::make_unique<agent::AgentStateFile>(cfg.agent.state_file, *m->agent_);
   register_agent_commands(ctl, *m->agent_, cfg);
   if (cfg.agent.router) {
     // The default router's next hops are resolved on the fabric like the
@@ -83,53 +79,12 @@ std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt
       self->agent_->on_datagram(from, port, d);
     });
     self->agent_->tick();
-    self->save_state_if_changed();
+    self->state_file_->save_if_changed();
   });
-  m->restore_state();
+  m->state_file_->restore();
   spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", agent::nvads_text(cfg.agent.nvads),
                cfg.agent.nvad_port, cfg.agent.listen.to_string(), m->transport_->local_port());
   return m;
-}
-
-void Mobility::restore_state() {
-  if (state_file_.empty()) return;
-  std::ifstream in(state_file_);
-  if (!in) {
-    spdlog::info("agent state file {} not there yet: starting with no VMs and no redirects", state_file_);
-    return;
-  }
-  const auto state = nlohmann::json::parse(in, nullptr, false);
-  if (state.is_discarded() || !state.is_object()) {
-    spdlog::error("agent state file {} is not valid JSON: starting with no VMs and no redirects", state_file_);
-    return;
-  }
-  agent_->restore_state(state);
-  saved_version_ = agent_->state_version();
-  spdlog::info("agent state restored from {}: {} VM(s), {} redirect(s)", state_file_,
-               state.value("vms", nlohmann::json::array()).size(), agent_->bul_size());
-}
-
-void Mobility::save_state_if_changed() {
-  if (state_file_.empty() || agent_->state_version() == saved_version_) return;
-  // Written whole to a temporary file, then renamed over the old one: a
-  // crash leaves either the old state or the new, never half of one.
-  const std::string tmp = state_file_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << agent_->export_state().dump(1) << "\n";
-    if (!out.flush()) {
-      if (!save_failing_) spdlog::error("agent state file {}: cannot write: {}", tmp, std::strerror(errno));
-      save_failing_ = true;
-      return;
-    }
-  }
-  if (std::rename(tmp.c_str(), state_file_.c_str()) != 0) {
-    if (!save_failing_) spdlog::error("agent state file {}: cannot replace: {}", state_file_, std::strerror(errno));
-    save_failing_ = true;
-    return;
-  }
-  save_failing_ = false;
-  saved_version_ = agent_->state_version();
 }
 
 std::optional<std::string> Mobility::reload_keys() {

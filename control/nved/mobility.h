@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "control/agent/agent_state_file.h"
 #include "control/agent/nve_agent.h"
 #include "control/agent/udp_transport.h"
 #include "control/base/clock.h"
@@ -37,20 +38,14 @@ class Mobility {
  private:
   Mobility() = default;
 
-  // agent.state_file: read at start, written (atomically) after changes.
-  void restore_state();
-  void save_state_if_changed();
-
   std::string key_file_;
   std::vector<IpAddress> nvads_;
-  std::string state_file_;
-  uint64_t saved_version_ = 0;
-  bool save_failing_ = false;
 
   proto::KeyTable keys_;
   SystemClock clock_;
   std::unique_ptr<agent::UdpTransport> transport_;
   std::unique_ptr<agent::NveAgent> agent_;
+  std::unique_ptr<agent::AgentStateFile> state_file_;  // agent.state_file
 };
 
 }  // namespace nvmove

@@ -7,6 +7,7 @@
 //
 //   nvxdp -c nved.yaml [--object nve_xdp.bpf.o] [--mode auto|native|generic]
 //         [--ctl-socket PATH] [--counters-json PATH] [--check-config]
+//         [--pin-dir DIR [--keep-attached]]
 //
 // It loads the program, describes the ports (ports[].interface, else the
 // port's name, is the kernel interface), installs the configuration's routes,
@@ -15,12 +16,13 @@
 // nvad, move notifications: redirects become routes in the program's maps),
 // serves nvectl on its control socket (nvectl -s PATH: show version, show
 // counters, show routes ADDRESS, and the agent's commands), and runs until
-// SIGTERM / SIGINT, then detaches and writes its counters. Not yet: ARP
+// SIGTERM / SIGINT, then detaches and writes its counters. With --pin-dir
+// its maps outlive it in bpffs and the next nvxdp takes them over; with
+// --keep-attached too it leaves the program attached when it stops, so a
+// restart forwards without a gap (docs/xdp.md, "Restarts"). Not yet: ARP
 // resolution (fabric_gateway.mac is required), the default-router role,
 // VM announcements (docs/xdp.md).
-#include <bpf/libbpf.h>
 #include <linux/ethtool.h>
-#include <linux/if_link.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -39,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "control/agent/agent_state_file.h"
 #include "control/agent/nve_agent.h"
 #include "control/agent/udp_transport.h"
 #include "control/base/clock.h"
@@ -52,6 +55,7 @@
 #include "control/protocol/keys.h"
 #include "dataplane/classify.h"
 #include "dataplane/counters.h"
+#include "drivers/xdp/xdp_attach.h"
 #include "drivers/xdp/xdp_program.h"
 #include "drivers/xdp/xdp_routes.h"
 
@@ -65,7 +69,7 @@ void on_signal(int) { g_stop.store(true); }
 int usage(const char *why) {
   std::fprintf(stderr,
                "nvxdp: %s\nusage: nvxdp -c CONFIG [--object PATH] [--mode auto|native|generic] "
-               "[--ctl-socket PATH] [--counters-json PATH] [--check-config]\n",
+               "[--ctl-socket PATH] [--counters-json PATH] [--check-config] [--pin-dir DIR [--keep-attached]]\n",
                why);
   return 2;
 }
@@ -103,8 +107,8 @@ std::string default_object() {
 }  // namespace
 
 int main(int argc, char **argv) {
-  std::string config_path, object, mode = "auto", counters_json, ctl_path = "/run/nvmove/nvxdp.sock";
-  bool check_only = false;
+  std::string config_path, object, mode = "auto", counters_json, ctl_path = "/run/nvmove/nvxdp.sock", pin_dir;
+  bool check_only = false, keep_attached = false;
   for (int i = 1; i < argc; i++) {
     const std::string a = argv[i];
     auto value = [&]() -> const char * { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -131,11 +135,19 @@ int main(int argc, char **argv) {
       counters_json = v;
     } else if (a == "--check-config") {
       check_only = true;
+    } else if (a == "--pin-dir") {
+      const char *v = value();
+      if (!v || !*v) return usage("--pin-dir needs a directory (on bpffs: /sys/fs/bpf/...)");
+      pin_dir = v;
+    } else if (a == "--keep-attached") {
+      keep_attached = true;
     } else {
       return usage(("unknown argument " + a).c_str());
     }
   }
   if (config_path.empty()) return usage("-c CONFIG is required");
+  if (keep_attached && pin_dir.empty())
+    return usage("--keep-attached needs --pin-dir: the next nvxdp takes the maps over from there");
   if (object.empty()) object = default_object();
 
   NvedConfig cfg;
@@ -185,7 +197,7 @@ int main(int argc, char **argv) {
   std::signal(SIGHUP, SIG_IGN);
   std::unique_ptr<drivers::XdpProgram> prog;
   try {
-    prog = std::make_unique<drivers::XdpProgram>(object, cfg.route_capacity);
+    prog = std::make_unique<drivers::XdpProgram>(object, cfg.route_capacity, pin_dir);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "nvxdp: %s\n", e.what());
     return 1;
@@ -224,6 +236,16 @@ int main(int argc, char **argv) {
   // (docs/xdp.md): send back out the same port by redirection there.
   for (const auto &port : ports) set.tx_redirect |= port.driver == "veth";
   drivers::XdpRoutes table(*prog, fabric, set);
+  // Taking over an earlier nvxdp's pinned maps: its program forwards on
+  // them until ours replaces it; the NVE headers keep their indices while
+  // the routes are written again, and what nobody names any more goes once
+  // the agent's state is back (prune, below).
+  if (prog->took_over()) {
+    table.adopt();
+    spdlog::info("maps pinned at {} taken over: {} NVE header(s) kept", pin_dir, table.nve_count());
+  } else if (!pin_dir.empty()) {
+    spdlog::info("maps pinned at {}", pin_dir);
+  }
   const auto res = table.apply(routes);
   for (const auto &e : res.errors)
     spdlog::warn("route vn {} {} not installed: {}", routes[e.index].route.vn, routes[e.index].route.address.to_string(),
@@ -232,32 +254,34 @@ int main(int argc, char **argv) {
                res.errors.size());
 
   // Attach everywhere, or nowhere: a port left without the program would
-  // forward nothing nvmove routes.
-  std::vector<unsigned> attached;
+  // forward nothing nvmove routes. Never over another program; over an
+  // earlier nvxdp's, in one step.
+  drivers::XdpAttachment attachment(prog->program_fd());
+  // However nvxdp ends: with --keep-attached the program stays and forwards
+  // on the pinned maps until the next nvxdp takes over; else it goes, and
+  // so do the pins (the next start begins empty).
   auto detach_all = [&] {
-    for (unsigned ifindex : attached) bpf_xdp_detach(static_cast<int>(ifindex), 0, nullptr);
-    attached.clear();
+    if (keep_attached) {
+      if (attachment.size())
+        spdlog::info("leaving the program attached to {} port(s), maps pinned at {}: it forwards on the routes it "
+                     "has until the next nvxdp --pin-dir {} takes over",
+                     attachment.size(), pin_dir, pin_dir);
+      attachment.release();
+      return;
+    }
+    attachment.detach_all();
+    prog->unpin();
   };
   for (const auto &port : ports) {
-    int rc = -1;
-    std::string used;
-    if (mode != "generic") {
-      rc = bpf_xdp_attach(static_cast<int>(port.ifindex), prog->program_fd(), XDP_FLAGS_DRV_MODE, nullptr);
-      used = "native";
-    }
-    if (rc != 0 && mode != "native") {
-      rc = bpf_xdp_attach(static_cast<int>(port.ifindex), prog->program_fd(), XDP_FLAGS_SKB_MODE, nullptr);
-      used = "generic";
-    }
-    if (rc != 0) {
-      spdlog::error("port {} ({}): cannot attach XDP ({} mode): {}", port.cfg->name, port.interface, mode,
-                    std::strerror(-rc));
+    drivers::XdpAttachment::Attached how;
+    if (auto why = attachment.attach(port.ifindex, mode, how)) {
+      spdlog::error("port {} ({}): cannot attach XDP ({}): {}", port.cfg->name, port.interface, mode, *why);
       detach_all();
       return 1;
     }
-    attached.push_back(port.ifindex);
-    spdlog::info("port {} ({}, ifindex {}, driver {}, MAC {}): XDP attached, {} mode", port.cfg->name,
-                 port.interface, port.ifindex, port.driver, mac_to_string(port.mac), used);
+    spdlog::info("port {} ({}, ifindex {}, driver {}, MAC {}): XDP attached, {} mode{}", port.cfg->name,
+                 port.interface, port.ifindex, port.driver, mac_to_string(port.mac), how.mode,
+                 how.replaced ? " (replacing an earlier nvxdp's program, without a gap)" : "");
   }
   // The control socket, and the mobility agent if configured: both served
   // from this loop, as nved's control thread serves them.
@@ -314,6 +338,7 @@ int main(int argc, char **argv) {
   });
   std::unique_ptr<agent::UdpTransport> transport;
   std::unique_ptr<agent::NveAgent> mobility;
+  std::unique_ptr<agent::AgentStateFile> state_file;  // agent.state_file
   proto::KeyTable keys;
   SystemClock clock;
   if (cfg.agent.enabled) {
@@ -334,9 +359,15 @@ int main(int argc, char **argv) {
       return 1;
     }
     mobility = std::make_unique<agent::NveAgent>(agent_config_of(cfg), table, *transport, keys, clock);
+    state_file = std::make_unique<agent::AgentStateFile>(cfg.agent.state_file, *mobility);
+    state_file->restore();
     register_agent_commands(ctl, *mobility, cfg);
     spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", agent::nvads_text(cfg.agent.nvads),
                  cfg.agent.nvad_port, cfg.agent.listen.to_string(), transport->local_port());
+  }
+  if (prog->took_over()) {
+    const size_t stale = table.prune();
+    spdlog::info("takeover complete: {} route(s) nobody names any more removed", stale);
   }
   spdlog::info("nvxdp running; control socket {}", ctl_path);
   while (!g_stop.load()) {
@@ -345,11 +376,12 @@ int main(int argc, char **argv) {
         mobility->on_datagram(from, port, d);
       });
       mobility->tick();
+      state_file->save_if_changed();
     }
     ctl.poll();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  spdlog::info("nvxdp stopping: detaching");
+  spdlog::info("nvxdp stopping{}", keep_attached ? "" : ": detaching");
   detach_all();
   if (!counters_json.empty()) {
     nlohmann::json counters = nlohmann::json::object();

@@ -54,7 +54,10 @@ struct {
   __type(value, struct nve_xdp_port);
 } nve_ports SEC(".maps");
 
-// Port index -> ifindex, for bpf_redirect_map.
+// Port index -> ifindex, for bpf_redirect_map. Each program has its own,
+// never pinned (the kernel marks devmaps read-only to programs, so libbpf
+// would find a pinned one's flags different from these and refuse it): the
+// loader fills it from the configuration every time.
 struct {
   __uint(type, BPF_MAP_TYPE_DEVMAP);
   __uint(max_entries, NVE_XDP_MAX_PORTS);

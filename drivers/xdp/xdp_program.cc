@@ -2,11 +2,15 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace nvmove::drivers {
@@ -28,9 +32,31 @@ void check(int rc, const std::string &what) {
   if (rc < 0) throw std::runtime_error(what + ": " + std::strerror(rc == -1 ? errno : -rc));
 }
 
+bool on_bpffs(const std::string &path) {
+  struct statfs st {};
+  return statfs(path.c_str(), &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+// `dir` made on a BPF filesystem, /sys/fs/bpf mounted first if it is not
+// one (as iproute2 and bpftool do). Throws if `dir` is elsewhere.
+void prepare_pin_dir(const std::string &dir) {
+  if (!on_bpffs("/sys/fs/bpf")) {
+    std::error_code ec;
+    std::filesystem::create_directories("/sys/fs/bpf", ec);
+    if (mount("bpffs", "/sys/fs/bpf", "bpf", 0, "mode=0700") != 0)
+      throw std::runtime_error(std::string("cannot mount a BPF filesystem on /sys/fs/bpf: ") + std::strerror(errno));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("pin directory " + dir + ": " + ec.message());
+  if (!on_bpffs(dir)) throw std::runtime_error("pin directory " + dir + " is not on a BPF filesystem (use /sys/fs/bpf/...)");
+}
+
 }  // namespace
 
-XdpProgram::XdpProgram(const std::string &path, uint32_t route_capacity) : route_capacity_(route_capacity) {
+XdpProgram::XdpProgram(const std::string &path, uint32_t route_capacity, const std::string &pin_dir)
+    : route_capacity_(route_capacity), pin_dir_(pin_dir) {
+  if (!pin_dir_.empty()) prepare_pin_dir(pin_dir_);
   g_libbpf_log.clear();
   libbpf_set_print(collect_log);
   obj_ = bpf_object__open_file(path.c_str(), nullptr);
@@ -44,8 +70,26 @@ XdpProgram::XdpProgram(const std::string &path, uint32_t route_capacity) : route
   if (bpf_map *m = bpf_object__find_map_by_name(obj_, "nve_routes");
       !m || bpf_map__set_max_entries(m, route_capacity) != 0)
     fail(path + ": cannot size map nve_routes");
+  if (!pin_dir_.empty()) {
+    // libbpf reuses a map pinned at its path if it fits (type, key, value,
+    // size, flags), else refuses to load: never two maps for one route table.
+    bpf_map *m;
+    bpf_object__for_each_map(m, obj_) {
+      if (bpf_map__is_internal(m)) continue;  // .rodata: the program's own constants
+      if (bpf_map__type(m) == BPF_MAP_TYPE_DEVMAP) continue;  // nve_tx_ports: refilled each time (nve_xdp.bpf.c)
+      const std::string pin = pin_dir_ + "/" + bpf_map__name(m);
+      took_over_ = took_over_ || std::filesystem::exists(pin);
+      if (bpf_map__set_pin_path(m, pin.c_str()) != 0) fail("cannot pin map at " + pin);
+    }
+  }
   if (int rc = bpf_object__load(obj_); rc != 0)
-    fail("cannot load XDP object " + path + ": " + std::strerror(-rc) + "\n" + g_libbpf_log);
+    fail("cannot load XDP object " + path + ": " + std::strerror(-rc) +
+         (took_over_ ? " (the maps pinned at " + pin_dir_ +
+                           " do not fit this program or route_table.capacity: an upgrade that changed them, or "
+                           "another capacity; remove the directory to start empty, which stops forwarding until "
+                           "this program is attached)"
+                     : std::string()) +
+         "\n" + g_libbpf_log);
   bpf_program *prog = bpf_object__find_program_by_name(obj_, "nve_xdp");
   if (!prog) fail(path + ": no program nve_xdp");
   prog_fd_ = bpf_program__fd(prog);
@@ -56,6 +100,13 @@ XdpProgram::XdpProgram(const std::string &path, uint32_t route_capacity) : route
 
 XdpProgram::~XdpProgram() {
   if (obj_) bpf_object__close(obj_);
+}
+
+void XdpProgram::unpin() {
+  if (pin_dir_.empty() || !obj_) return;
+  bpf_object__unpin_maps(obj_, nullptr);
+  std::error_code ec;
+  std::filesystem::remove(pin_dir_, ec);  // only if empty: nothing else of ours was there
 }
 
 int XdpProgram::map_fd(const char *name) const {
@@ -100,6 +151,23 @@ void XdpProgram::set_routes(std::span<const nve_xdp_key> keys, std::span<const n
 void XdpProgram::delete_route(const nve_xdp_key &key) {
   const int rc = bpf_map_delete_elem(map_fd("nve_routes"), &key);
   if (rc != 0 && errno != ENOENT) check(rc, "nve_routes (delete)");
+}
+
+std::vector<nve_xdp_key> XdpProgram::route_keys() const {
+  std::vector<nve_xdp_key> keys;
+  nve_xdp_key key{}, next{};
+  const int fd = map_fd("nve_routes");
+  for (const void *prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
+    keys.push_back(next);
+    key = next;
+  }
+  return keys;
+}
+
+nve_xdp_nve XdpProgram::nve(uint32_t index) const {
+  nve_xdp_nve n{};
+  check(bpf_map_lookup_elem(map_fd("nve_nves"), &index, &n), "nve_nves");
+  return n;
 }
 
 std::optional<nve_xdp_route> XdpProgram::route(const nve_xdp_key &key) const {

@@ -2,8 +2,9 @@
 // object meson built (drivers/xdp/nve_xdp.bpf.c), describe ports, write
 // host routes and NVE templates, read the per-CPU counters, and run packets
 // through it with bpf_prog_test_run_opts (no NIC: the golden and
-// differential tests). Attaching to interfaces, pinning and the RouteBackend
-// nved would drive are the next steps of issue 16. Every failure throws
+// differential tests). With a pin directory its maps live on in bpffs after
+// the process, and the next one takes them over (routes, NVE headers,
+// counters) instead of starting empty. Every failure throws
 // std::runtime_error naming the map and the kernel's reason.
 #pragma once
 
@@ -24,14 +25,20 @@ namespace nvmove::drivers {
 class XdpProgram {
  public:
   // Opens and loads the object at `path`, its route map sized for
-  // `route_capacity` routes. Throws std::runtime_error
-  // (with libbpf's reason, e.g. the verifier's) if it cannot.
-  explicit XdpProgram(const std::string &path, uint32_t route_capacity = 1u << 16);
+  // `route_capacity` routes. `pin_dir` (on a BPF filesystem; /sys/fs/bpf
+  // is mounted if it is not): the maps pinned there are taken over, else
+  // created and pinned. Throws std::runtime_error (with libbpf's reason,
+  // e.g. the verifier's, or the pinned maps that do not fit) if it cannot.
+  explicit XdpProgram(const std::string &path, uint32_t route_capacity = 1u << 16, const std::string &pin_dir = "");
   ~XdpProgram();
   XdpProgram(const XdpProgram &) = delete;
   XdpProgram &operator=(const XdpProgram &) = delete;
 
   int program_fd() const { return prog_fd_; }
+  // The maps were pinned already: an earlier instance's, taken over.
+  bool took_over() const { return took_over_; }
+  // The pins removed (a clean stop): the next start begins empty.
+  void unpin();
   uint32_t route_capacity() const { return route_capacity_; }
   // The object's empty program (benchmark baseline).
   int baseline_fd() const { return baseline_fd_; }
@@ -53,6 +60,10 @@ class XdpProgram {
   // The route map's entry at `key` as the program has it now (its use
   // stamps among it), if any.
   std::optional<nve_xdp_route> route(const nve_xdp_key &key) const;
+  // Every key in the route map, and the NVE template at `index`: what an
+  // earlier instance left (XdpRoutes::adopt).
+  std::vector<nve_xdp_key> route_keys() const;
+  nve_xdp_nve nve(uint32_t index) const;
 
   // Sum over CPUs of counter `c` (dataplane/counter_list.h's index).
   uint64_t counter(uint32_t c) const;
@@ -71,6 +82,8 @@ class XdpProgram {
   int prog_fd_ = -1;
   int baseline_fd_ = -1;
   uint32_t route_capacity_ = 0;
+  std::string pin_dir_;
+  bool took_over_ = false;
   std::map<std::string, int> maps_;
 };
 

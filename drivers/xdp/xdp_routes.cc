@@ -239,6 +239,64 @@ std::optional<RouteView> XdpRoutes::find(const HostRoute &route) const {
   return RouteView{route, it->second.action, used, 0};
 }
 
+void XdpRoutes::adopt() {
+  uint32_t top = 0;
+  std::vector<bool> used(NVE_XDP_MAX_NVES);
+  for (uint32_t i = 0; i < NVE_XDP_MAX_NVES; i++) {
+    const nve_xdp_nve n = prog_.nve(i);
+    if (!n.valid) continue;
+    // In use until prune(): never handed to another NVE while a route may
+    // still point at it.
+    used[i] = true;
+    top = i + 1;
+    if (n.outer_family != 4 && n.outer_family != 6) continue;
+    IpAddress nve;
+    nve.family = n.outer_family;
+    // The outer destination: IPv4's at byte 16 of its header, IPv6's at 24.
+    std::memcpy(nve.bytes.data(), n.hdr + 14 + (nve.is_v4() ? 16 : 24), nve.is_v4() ? 4 : 16);
+    if (nves_.count(nve)) continue;  // (one index per NVE: a second is freed by prune)
+    nves_[nve] = Nve{i, 0};
+    write_nve(nve, i);  // this configuration's gateway and source; on failure it stays as it was until prune
+  }
+  next_nve_ = top;
+  free_nves_.clear();
+  for (uint32_t i = top; i-- > 0;)
+    if (!used[i]) free_nves_.push_back(i);
+}
+
+size_t XdpRoutes::prune() {
+  size_t removed = 0;
+  for (const nve_xdp_key &k : prog_.route_keys()) {
+    IpAddress a;
+    a.family = k.family;
+    std::memcpy(a.bytes.data(), k.addr, k.family == 4 ? 4 : 16);
+    auto it = routes_.find(HostRoute{k.vn, a});
+    if (it != routes_.end() && !std::holds_alternative<OwnEndpoint>(it->second.action)) continue;
+    prog_.delete_route(k);
+    removed++;
+  }
+  for (auto it = nves_.begin(); it != nves_.end();) {
+    if (it->second.routes == 0) {
+      prog_.set_nve(it->second.index, nve_xdp_nve{});
+      free_nves_.push_back(it->second.index);
+      it = nves_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Entries adopt() kept but no NVE of ours holds (a second header for one
+  // NVE, an unknown family): freed now that no route points at them.
+  std::vector<bool> held(next_nve_), free(next_nve_);
+  for (const auto &[address, n] : nves_) held[n.index] = true;
+  for (uint32_t i : free_nves_) free[i] = true;
+  for (uint32_t i = 0; i < next_nve_; i++) {
+    if (held[i] || free[i]) continue;
+    prog_.set_nve(i, nve_xdp_nve{});
+    free_nves_.push_back(i);
+  }
+  return removed;
+}
+
 void XdpRoutes::set_fabric(const dp::FabricParams &fabric) {
   fabric_ = fabric;
   for (const auto &[address, nve] : nves_) write_nve(address, nve.index);

@@ -45,6 +45,17 @@ class XdpRoutes final : public RouteBackend {
   // The gateway's MAC changed (ARP): every outer header is built again.
   void set_fabric(const dp::FabricParams &fabric);
 
+  // Taking over the maps an earlier instance left pinned
+  // (XdpProgram::took_over), while its program still forwards on them.
+  // adopt(), before any apply(): every NVE header there keeps its index
+  // (rebuilt from this configuration), so a route still in the map points
+  // at the NVE it named while the routes are written again, never at
+  // another. prune(), once every route this instance knows is written:
+  // the map routes it does not know are removed, and the NVE headers no
+  // route uses. Returns how many routes it removed.
+  void adopt();
+  size_t prune();
+
  private:
   struct Nve {
     uint32_t index = 0;
