@@ -52,6 +52,8 @@
 #include "control/nved/agent_commands.h"
 #include "control/nved/config.h"
 #include "control/nved/mobility.h"
+#include "control/nvxdp/xdp_metrics.h"
+#include "control/base/metrics_http.h"
 #include "control/protocol/keys.h"
 #include "dataplane/classify.h"
 #include "dataplane/counters.h"
@@ -167,16 +169,9 @@ int main(int argc, char **argv) {
     return std::fprintf(stderr, "%s: agent.router: the default-router role is not in XDP mode yet\n",
                         config_path.c_str()),
            1;
-  struct Port {
-    const PortConfig *cfg;
-    std::string interface;
-    unsigned ifindex;
-    MacAddress mac;
-    std::string driver;
-  };
-  std::vector<Port> ports;
+  std::vector<XdpPort> ports;
   for (const auto &p : cfg.ports) {
-    Port port{&p, p.interface.empty() ? p.name : p.interface, 0, {}, ""};
+    XdpPort port{&p, p.interface.empty() ? p.name : p.interface, 0, {}, ""};
     port.ifindex = if_nametoindex(port.interface.c_str());
     auto mac = interface_mac(port.interface);
     if (!port.ifindex || !mac)
@@ -365,6 +360,27 @@ int main(int argc, char **argv) {
     spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", agent::nvads_text(cfg.agent.nvads),
                  cfg.agent.nvad_port, cfg.agent.listen.to_string(), transport->local_port());
   }
+  // The Prometheus page: `nvectl show metrics`, and over HTTP when the
+  // configuration has a metrics section (nved's families; a worker is a CPU).
+  const XdpMetrics metrics(*prog, table, ports, cfg.route_capacity);
+  ctl.on("show metrics", [&metrics, &mobility](const std::vector<std::string> &a) {
+    if (!a.empty()) return ctl::Reply::bad_usage();
+    ctl::Reply r;
+    r.text = metrics.render(mobility.get());
+    r.data = {{"text", r.text}};
+    return r;
+  });
+  std::unique_ptr<MetricsHttp> metrics_http;
+  if (cfg.metrics.address.family) {
+    try {
+      metrics_http = std::make_unique<MetricsHttp>(cfg.metrics, [&metrics, &mobility] { return metrics.render(mobility.get()); });
+    } catch (const std::exception &e) {
+      spdlog::error("{}", e.what());
+      detach_all();
+      return 1;
+    }
+    spdlog::info("metrics: http://{}/metrics", metrics_http->where());
+  }
   if (prog->took_over()) {
     const size_t stale = table.prune();
     spdlog::info("takeover complete: {} route(s) nobody names any more removed", stale);
@@ -379,6 +395,7 @@ int main(int argc, char **argv) {
       state_file->save_if_changed();
     }
     ctl.poll();
+    if (metrics_http) metrics_http->poll();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   spdlog::info("nvxdp stopping{}", keep_attached ? "" : ": detaching");

@@ -177,8 +177,7 @@ std::optional<nve_xdp_route> XdpProgram::route(const nve_xdp_key &key) const {
   return std::nullopt;
 }
 
-uint64_t XdpProgram::counter(uint32_t c) const {
-  if (c >= NVE_XDP_COUNTERS) throw std::out_of_range("no XDP counter " + std::to_string(c));
+std::vector<std::vector<uint64_t>> XdpProgram::counters_per_cpu() const {
   const int cpus = libbpf_num_possible_cpus();
   check(cpus, "number of possible CPUs");
   // One struct nve_xdp_counters per possible CPU (a multiple of 8 bytes, as
@@ -186,8 +185,15 @@ uint64_t XdpProgram::counter(uint32_t c) const {
   std::vector<nve_xdp_counters> per_cpu(static_cast<size_t>(cpus));
   const uint32_t zero = 0;
   check(bpf_map_lookup_elem(map_fd("nve_counters"), &zero, per_cpu.data()), "nve_counters");
+  std::vector<std::vector<uint64_t>> out;
+  for (const auto &v : per_cpu) out.emplace_back(v.c, v.c + NVE_XDP_COUNTERS);
+  return out;
+}
+
+uint64_t XdpProgram::counter(uint32_t c) const {
+  if (c >= NVE_XDP_COUNTERS) throw std::out_of_range("no XDP counter " + std::to_string(c));
   uint64_t sum = 0;
-  for (const auto &v : per_cpu) sum += v.c[c];
+  for (const auto &cpu : counters_per_cpu()) sum += cpu[c];
   return sum;
 }
 

@@ -67,6 +67,8 @@ class XdpProgram {
 
   // Sum over CPUs of counter `c` (dataplane/counter_list.h's index).
   uint64_t counter(uint32_t c) const;
+  // Every counter, per possible CPU: [cpu][counter].
+  std::vector<std::vector<uint64_t>> counters_per_cpu() const;
 
   struct RunResult {
     uint32_t verdict = 0;  // XDP_PASS, XDP_TX, XDP_REDIRECT ...

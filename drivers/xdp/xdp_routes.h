@@ -41,6 +41,7 @@ class XdpRoutes final : public RouteBackend {
   std::optional<RouteView> find(const HostRoute &route) const override;
   size_t size() const override { return routes_.size(); }
   size_t nve_count() const { return nves_.size(); }
+  uint64_t version() const { return version_; }  // one more per apply()
 
   // The gateway's MAC changed (ARP): every outer header is built again.
   void set_fabric(const dp::FabricParams &fabric);

@@ -30,6 +30,9 @@ on. nvxdp runs nved's configuration format: the VM local on the access port,
                hop limit 63, a flow label, the inner UDP checksum verified)
   decap6       IPv6-in-IPv6 from 2001:db8:f::fe (in tunnel.peers) reaches the VM,
                hop limit 63; the same from 2001:db8:f::99 is dropped
+  metrics      the Prometheus page over HTTP (metrics section) passes promtool;
+               per-CPU packets by outcome add up to the local deliveries,
+               the ports' kernel counters are there
   stop         SIGTERM: exit 0, both ports detached, the counters written:
                delivered_local, encap_ipv4_in_ipv4, encap_ipv6_in_ipv6,
                decap_ipv4_outer, decap_ipv6_outer and drop_decap_unknown_peer as
@@ -127,7 +130,7 @@ def main():
     base.raise_on_signals()
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-e2e-")
     env = base.Env(args.nvxdp, tmp)
-    res = base.Results(expected=8)
+    res = base.Results(expected=9)
     log_path, counters = os.path.join(tmp, "nvxdp.log"), os.path.join(tmp, "counters.json")
     try:
         env.setup()
@@ -136,6 +139,7 @@ def main():
         with open(env.config, "w") as fh:
             fh.write(nvxdp_yaml(env) + """\
 tunnel: {peers: [%s/32, "%s/128"]}
+metrics: {address: 127.0.0.1, port: 9471}
 local_vms:
   - {port: vms, mac: "%s", addresses: [%s, "%s"]}
 moved_vms:
@@ -264,6 +268,19 @@ moved_vms:
                    and not got_s and hops_d == [63],
                    "%d of %d IPv6-in-IPv6 datagrams from %s (a tunnel peer) reached the VM, hop limit %s; %d of %d "
                    "from %s (no known NVE)" % (len(got_d), N_DECAP6, GW6, hops_d, len(got_s), N_SPOOF6, FAB6_STRANGER))
+
+        # ---- metrics --------------------------------------------------------------------
+        r = sh("ip", "netns", "exec", nve, "curl", "-s", "-m", "5", "http://127.0.0.1:9471/metrics", check=False)
+        page = r.stdout
+        prom = subprocess.run(["promtool", "check", "metrics"], input=page, capture_output=True, text=True)
+        delivered = sum(int(float(l.split()[-1])) for l in page.splitlines()
+                        if l.startswith("nve_packets_total{") and 'outcome="delivered_local"' in l)
+        port_rx = [l for l in page.splitlines() if l.startswith("nve_port_rx_packets_total{") and 'name="fabric"' in l]
+        res.record("metrics", r.returncode == 0 and prom.returncode == 0 and delivered == N_LOCAL + N_DECAP + N_LOCAL6
+                   + N_DECAP6 and port_rx and int(port_rx[0].split()[-1]) > 0,
+                   "curl exit %d, %d lines, promtool %s; delivered_local over the CPUs %d (want %d); %s" % (
+                       r.returncode, len(page.splitlines()), "clean" if prom.returncode == 0 else prom.stdout.strip()[:200],
+                       delivered, N_LOCAL + N_DECAP + N_LOCAL6 + N_DECAP6, port_rx[:1]))
 
         # ---- stop ---------------------------------------------------------------------
         rc = base.Env.stop(nvxdp, term_timeout=10)
