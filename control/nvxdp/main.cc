@@ -222,6 +222,7 @@ int main(int argc, char **argv) {
   set.dscp = static_cast<uint8_t>(cfg.tunnel_dscp >= 0 ? cfg.tunnel_dscp : 0);
   if (cfg.nve_ipv4.is_v4()) drivers::add_own_address(set, cfg.nve_ipv4, cfg.fabric_vn);
   if (cfg.nve_ipv6.is_v6()) drivers::add_own_address(set, cfg.nve_ipv6, cfg.fabric_vn);
+  drivers::set_icmp_errors(set, cfg.nve_ipv4, cfg.nve_ipv6, cfg.icmp_rate_per_sec, cfg.icmp_burst);
   set.fabric_port = static_cast<uint8_t>(cfg.fabric_port()->port_id);
   if (!drivers::set_tunnel_peers(set, cfg.tunnel_peers))
     return std::fprintf(stderr, "%s: tunnel.peers: at most %d IPv4 and %d IPv6 prefixes in XDP mode\n", config_path.c_str(),

@@ -15,10 +15,10 @@
 // does not do goes to the kernel (XDP_PASS): ARP and ND, VLAN-tagged frames,
 // IPv4 options, other packets to our own addresses (echo), destinations
 // without a host route. A packet with a host route that cannot be forwarded
-// is dropped and counted, never passed (the kernel would route a tenant's
-// packet natively): TTL running out and packets too big for the tunnel get no
-// ICMP from here yet. docs/xdp.md lists every difference from the DPDK path;
-// the differential test checks them.
+// is answered with an ICMP error as the DPDK path answers it (TTL running
+// out, too big for the tunnel) or dropped and counted, never passed (the
+// kernel would route a tenant's packet natively). docs/xdp.md lists every
+// difference from the DPDK path; the differential test checks them.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -87,6 +87,15 @@ struct {
   __type(value, struct nve_xdp_counters);
 } nve_counters SEC(".maps");
 
+// The ICMP errors' token bucket, per CPU (the DPDK path keeps one per
+// worker).
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct nve_xdp_icmp_bucket);
+} nve_icmp_bucket SEC(".maps");
+
 // The next IPv4 identification of non-DF outer packets, per CPU (the DPDK
 // path keeps one per worker).
 struct {
@@ -102,6 +111,14 @@ struct {
 #define PROTO_IPIP 4
 #define PROTO_IPV6 41
 #define PROTO_ICMPV6 58
+#define PROTO_ICMP 1
+#define ICMP_HDR 8
+#define ICMP6_QUOTE_MAX (1280 - IP6_LEN - ICMP_HDR) /* RFC 4443 2.4(c) */
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_UNREACH 3
+#define ICMP_FRAG_NEEDED 4
+#define ICMP6_TOO_BIG 2
+#define ICMP6_TIME_EXCEEDED 3
 
 static __always_inline __u16 fold(__u32 s) {
   s = (s & 0xffff) + (s >> 16);
@@ -457,6 +474,179 @@ static __always_inline int send(__u32 out, __u32 in, const struct nve_xdp_settin
   return bpf_redirect_map(&nve_tx_ports, out, 0);
 }
 
+// icmp_error.cc's token bucket: at most icmp_rate errors a second per CPU
+// after a burst of icmp_burst.
+static __always_inline int take_icmp_token(const struct nve_xdp_settings *set) {
+  if (set->icmp_rate == 0) return 0;
+  __u32 zero = 0;
+  struct nve_xdp_icmp_bucket *b = bpf_map_lookup_elem(&nve_icmp_bucket, &zero);
+  if (!b) return 0;
+  const __u64 now = bpf_ktime_get_ns();
+  const __u64 per_token = 1000000000ull / set->icmp_rate;
+  if (b->last_ns == 0) {
+    b->tokens = set->icmp_burst;
+    b->last_ns = now;
+  } else if (per_token > 0 && now > b->last_ns) {
+    const __u64 earned = (now - b->last_ns) / per_token;
+    if (earned) {
+      const __u64 t = b->tokens + earned;
+      b->tokens = t < set->icmp_burst ? t : set->icmp_burst;
+      b->last_ns += earned * per_token;
+    }
+  }
+  if (b->tokens == 0) return 0;
+  b->tokens--;
+  return 1;
+}
+
+// One's complement sum of the bytes from `start` to data_end (at most
+// `max_words` 16-bit words, an odd last byte padded with zero), words as
+// loaded: the caller folds and stores the result the same way.
+static __always_inline __u32 sum_to_end(void *start, void *data_end, const __u32 max_words) {
+  __u32 sum = 0;
+  __u16 *w = start;
+  for (__u32 i = 0; i < max_words; i++) {
+    if ((void *)(w + 1) > data_end) break;
+    sum += *w;
+    w++;
+  }
+  __u8 *last = (__u8 *)w;
+  if ((void *)(last + 1) <= data_end) sum += *last;  // (little-endian: the padded word's value)
+  return sum;
+}
+
+// Whether an error may be sent about this packet at all (icmp_error.cc's
+// icmp_error_allowed, RFC 1812 4.3.2.7, RFC 4443 2.4(e)): never about an
+// ICMP error or a non-first fragment (multicast destinations never get here).
+static __always_inline int icmp_error_allowed(void *l3, void *data_end, const struct packet *p) {
+  if (p->family == 4) {
+    struct iphdr *ip = l3;
+    if ((void *)(ip + 1) > data_end) return 0;
+    if (ip->frag_off & bpf_htons(0x1fff)) return 0;
+    if (ip->protocol == PROTO_ICMP) {
+      if (p->len < IP4_LEN + 1) return 0;
+      const __u8 *t = (void *)(ip + 1);
+      if ((void *)(t + 1) > data_end) return 0;
+      if (*t == 3 || *t == 4 || *t == 5 || *t == 11 || *t == 12) return 0;
+    }
+    return 1;
+  }
+  struct ipv6hdr *ip6 = l3;
+  if ((void *)(ip6 + 1) > data_end) return 0;
+  if (ip6->nexthdr == PROTO_ICMPV6 && p->len > IP6_LEN) {
+    const __u8 *t = (void *)(ip6 + 1);
+    if ((void *)(t + 1) > data_end) return 0;
+    if (*t < 128) return 0;
+  }
+  return 1;
+}
+
+// icmp_error.cc's send_icmp_error: the packet at p->off becomes an ICMP or
+// ICMPv6 error about it, from the NVE's address to its source, sent back out
+// the port it came in toward the previous hop (the frame's source MAC). The
+// quote: the IPv4 header and 8 bytes (RFC 792), or as much of the IPv6
+// packet as fits the minimum MTU (RFC 4443). The caller has counted why the
+// packet was not forwarded.
+static __always_inline int icmp_error(struct xdp_md *ctx, struct nve_xdp_counters *cnt,
+                                      const struct nve_xdp_settings *set, const struct nve_xdp_port *port,
+                                      const struct packet *p, __u32 in, __u8 type, __u8 code, __u32 mtu,
+                                      __u32 sent) {
+  void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+  const __u32 off = p->off;
+  if (off > 54) return XDP_ABORTED;
+  if (!icmp_error_allowed(data + off, data_end, p)) return XDP_DROP;  // (counted by the caller, as the DPDK path)
+  const int v4 = p->family == 4;
+  if (v4 ? !set->has_src4 : !set->has_src6) return DROP(cnt, drop_no_source_address);
+  if (!take_icmp_token(set)) return DROP(cnt, drop_icmp_rate_limited);
+
+  struct ethhdr *eth = data;
+  if ((void *)(eth + 1) > data_end) return XDP_ABORTED;
+  __u8 prev_hop[6];
+  __builtin_memcpy(prev_hop, eth->h_source, 6);
+  struct in6_addr orig = {};
+  __u32 quote;
+  if (v4) {
+    struct iphdr *ip = data + off;
+    if ((void *)(ip + 1) > data_end) return XDP_ABORTED;
+    orig.in6_u.u6_addr32[0] = ip->saddr;
+    quote = p->len < IP4_LEN + 8 ? p->len : IP4_LEN + 8;
+  } else {
+    struct ipv6hdr *ip6 = data + off;
+    if ((void *)(ip6 + 1) > data_end) return XDP_ABORTED;
+    orig = ip6->saddr;
+    quote = p->len < ICMP6_QUOTE_MAX ? p->len : ICMP6_QUOTE_MAX;
+  }
+  // New headers in front of the quote, which stays where it is.
+  const __u32 hdr = ETH_LEN + (v4 ? IP4_LEN : IP6_LEN) + ICMP_HDR;
+  const int delta = (int)off - (int)hdr;
+  if (delta && bpf_xdp_adjust_head(ctx, delta)) return DROP(cnt, drop_no_headroom);
+  if (trim_to(ctx, hdr + quote)) return DROP(cnt, drop_l2_truncated);
+  data = (void *)(long)ctx->data;
+  data_end = (void *)(long)ctx->data_end;
+  eth = data;
+  if ((void *)(eth + 1) > data_end) return XDP_ABORTED;
+  __builtin_memcpy(eth->h_dest, prev_hop, 6);
+  __builtin_memcpy(eth->h_source, port->mac, 6);
+  if (v4) {
+    eth->h_proto = bpf_htons(ETH_P_IP);
+    struct iphdr *ip = (void *)(eth + 1);
+    __u8 *icmp = (void *)(ip + 1);
+    if ((void *)(icmp + ICMP_HDR) > data_end) return XDP_ABORTED;
+    *(__u8 *)ip = 0x45;
+    ip->tos = 0xc0;  // internetwork control
+    ip->tot_len = bpf_htons(IP4_LEN + ICMP_HDR + quote);
+    ip->id = 0;
+    ip->frag_off = 0;
+    ip->ttl = set->icmp_ttl;
+    ip->protocol = PROTO_ICMP;
+    ip->saddr = set->src_v4;
+    ip->daddr = orig.in6_u.u6_addr32[0];
+    ipv4_checksum_set(ip);
+    icmp[0] = type;
+    icmp[1] = code;
+    *(__u16 *)(icmp + 2) = 0;
+    *(__u16 *)(icmp + 4) = 0;
+    *(__u16 *)(icmp + 6) = bpf_htons((__u16)mtu);  // next-hop MTU (0 unless Fragmentation Needed)
+    const __u16 ck = fold(sum_to_end(icmp, data_end, (ICMP_HDR + IP4_LEN + 8) / 2));
+    // The compiler would store through a register whose bounds the
+    // verifier lost in the loop above: a fresh pointer, checked again.
+    asm volatile("" : "+r"(icmp));
+    if ((void *)(icmp + ICMP_HDR) > data_end) return XDP_ABORTED;
+    *(__u16 *)(icmp + 2) = ck;
+  } else {
+    eth->h_proto = bpf_htons(ETH_P_IPV6);
+    struct ipv6hdr *ip6 = (void *)(eth + 1);
+    __u8 *icmp = (void *)(ip6 + 1);
+    if ((void *)(icmp + ICMP_HDR) > data_end) return XDP_ABORTED;
+    *(__u32 *)ip6 = bpf_htonl(6u << 28);
+    ip6->payload_len = bpf_htons(ICMP_HDR + quote);
+    ip6->nexthdr = PROTO_ICMPV6;
+    ip6->hop_limit = set->icmp_ttl;
+    __builtin_memcpy(&ip6->saddr, &set->src_v6, 16);
+    ip6->daddr = orig;
+    icmp[0] = type;
+    icmp[1] = code;
+    *(__u16 *)(icmp + 2) = 0;
+    *(__u32 *)(icmp + 4) = bpf_htonl(mtu);  // MTU (0 unless Packet Too Big)
+    // The pseudo-header (RFC 8200 8.1): addresses, upper-layer length, next header.
+    __u32 sum = bpf_htons(ICMP_HDR + quote) + bpf_htons(PROTO_ICMPV6);
+#pragma unroll
+    for (int i = 0; i < 4; i++) sum += (word(&ip6->saddr, i) & 0xffff) + (word(&ip6->saddr, i) >> 16);
+#pragma unroll
+    for (int i = 0; i < 4; i++) sum += (word(&ip6->daddr, i) & 0xffff) + (word(&ip6->daddr, i) >> 16);
+    sum += sum_to_end(icmp, data_end, (ICMP_HDR + ICMP6_QUOTE_MAX) / 2);
+    const __u16 ck = fold(sum);
+    // The compiler would store through a register whose bounds the
+    // verifier lost in the loop above: a fresh pointer, checked again.
+    asm volatile("" : "+r"(icmp));
+    if ((void *)(icmp + ICMP_HDR) > data_end) return XDP_ABORTED;
+    *(__u16 *)(icmp + 2) = ck ? ck : 0xffff;  // (as rte_ipv6_udptcp_cksum, which the DPDK path uses, writes it)
+  }
+  cnt->c[sent < NVE_XDP_COUNTERS ? sent : 0]++;
+  COUNT(cnt, tx_packets);
+  return send(in, in, set);
+}
+
 // To the local VM on `route->port`: the IP packet moved to just behind a
 // new Ethernet header (after decapsulation), the hop applied, L2 rewritten.
 static __always_inline int deliver_local(struct xdp_md *ctx, struct nve_xdp_counters *cnt,
@@ -496,16 +686,32 @@ static __always_inline int deliver_local(struct xdp_md *ctx, struct nve_xdp_coun
 // first, then changes (a failure leaves the packet as it came); a packet
 // decapsulated here has its outer header replaced (re-encapsulation).
 static __always_inline int tunnel(struct xdp_md *ctx, struct nve_xdp_counters *cnt,
-                                  const struct nve_xdp_settings *set, const struct nve_xdp_route *route,
-                                  const struct packet *p, __u32 in) {
+                                  const struct nve_xdp_settings *set, const struct nve_xdp_port *port,
+                                  const struct nve_xdp_route *route, const struct packet *p, __u32 in) {
   __u32 nve_idx = route->nve;
   struct nve_xdp_nve *nve = bpf_map_lookup_elem(&nve_nves, &nve_idx);
   if (!nve || !nve->valid) return DROP(cnt, drop_nve_unknown);
   if (!nve->resolved) return DROP(cnt, drop_neighbour_unresolved);
   const int v6_outer = nve->outer_family == 6;
   const __u32 hdr = v6_outer ? ETH_LEN + IP6_LEN : ETH_LEN + IP4_LEN;
-  // (no ICMP, no fragments yet)
-  if (p->len + (hdr - ETH_LEN) > set->tunnel_mtu) return DROP(cnt, drop_too_big);
+  if (p->len + (hdr - ETH_LEN) > set->tunnel_mtu) {
+    // actions.cc's tunnel_oversize: Fragmentation Needed for IPv4 with DF,
+    // Packet Too Big for IPv6. IPv4 without DF the DPDK path fragments; one
+    // XDP run cannot send two packets, so it is dropped here (docs/xdp.md).
+    const __u32 inner_mtu = set->tunnel_mtu - (hdr - ETH_LEN);
+    COUNT(cnt, drop_too_big);
+    if (p->family == 6)
+      return icmp_error(ctx, cnt, set, port, p, in, ICMP6_TOO_BIG, 0, inner_mtu > 1280 ? inner_mtu : 1280,
+                        NVE_XDP_C_icmp6_too_big_sent);
+    void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+    const __u32 off = p->off;
+    if (off > 54) return XDP_ABORTED;
+    struct iphdr *ip = data + off;
+    if ((void *)(ip + 1) > data_end) return XDP_ABORTED;
+    if (!(ip->frag_off & bpf_htons(0x4000))) return XDP_DROP;
+    return icmp_error(ctx, cnt, set, port, p, in, ICMP_UNREACH, ICMP_FRAG_NEEDED, inner_mtu,
+                      NVE_XDP_C_icmp_frag_needed_sent);
+  }
   if (trim_to(ctx, p->off + p->len)) return DROP(cnt, drop_l2_truncated);
   const int delta = (int)p->off - (int)hdr;
   if (delta && bpf_xdp_adjust_head(ctx, delta)) return DROP(cnt, drop_no_headroom);
@@ -669,10 +875,14 @@ int nve_xdp(struct xdp_md *ctx) {
   // From here on the packet is forwarded or dropped, never passed: a
   // decapsulation is counted as the DPDK path counts it.
   count_decap(cnt, &p);
-  if (ttl <= 1) return DROP(cnt, drop_ttl_exceeded);  // no Time Exceeded from here yet
+  if (ttl <= 1) {
+    COUNT(cnt, drop_ttl_exceeded);
+    return icmp_error(ctx, cnt, set, port, &p, in, p.family == 4 ? ICMP_TIME_EXCEEDED : ICMP6_TIME_EXCEEDED, 0, 0,
+                      NVE_XDP_C_icmp_time_exceeded_sent);
+  }
   if (route->kind == NVE_XDP_TUNNEL) {
     record_hit(route);
-    return tunnel(ctx, cnt, set, route, &p, in);
+    return tunnel(ctx, cnt, set, port, route, &p, in);
   }
   if (route->kind == NVE_XDP_LOCAL) {
     record_hit(route);

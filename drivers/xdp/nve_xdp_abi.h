@@ -111,6 +111,24 @@ struct nve_xdp_settings {
   nve_u32 own6_vn[NVE_XDP_MAX_OWN];
   struct nve_xdp_in6 peer_v6[NVE_XDP_MAX_PEER_PREFIXES]; /* masked */
   struct nve_xdp_in6 peer6_mask[NVE_XDP_MAX_PEER_PREFIXES];
+  /* ICMP and ICMPv6 errors (dataplane/icmp_error.h): from nve.ipv4 /
+   * nve.ipv6 (has_src4/6: configured), at most icmp_rate a second per CPU
+   * after a burst of icmp_burst (0: none sent), with TTL / hop limit
+   * icmp_ttl. */
+  nve_u32 icmp_rate;
+  nve_u32 icmp_burst;
+  nve_u32 src_v4;
+  struct nve_xdp_in6 src_v6;
+  nve_u8 has_src4;
+  nve_u8 has_src6;
+  nve_u8 icmp_ttl;
+  nve_u8 pad2;
+};
+
+/* Per CPU: the ICMP errors' token bucket. */
+struct nve_xdp_icmp_bucket {
+  nve_u64 tokens;
+  nve_u64 last_ns; /* 0: never used (a full bucket) */
 };
 
 /* Every counter, one per-CPU entry: one lookup per packet. */
@@ -128,6 +146,7 @@ NVE_XDP_ASSERT_SIZE(nve_xdp_route, 24);
 NVE_XDP_ASSERT_SIZE(nve_xdp_port, 16);
 NVE_XDP_ASSERT_SIZE(nve_xdp_nve, 60);
 NVE_XDP_ASSERT_SIZE(nve_xdp_in6, 16);
-NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 204 + 128 + 32 + 256 + 256);
+NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 204 + 128 + 32 + 256 + 256 + 32);
+NVE_XDP_ASSERT_SIZE(nve_xdp_icmp_bucket, 16);
 
 #endif

@@ -51,6 +51,16 @@ bool set_tunnel_peers(nve_xdp_settings &s, std::span<const IpPrefix> peers) {
   return true;
 }
 
+void set_icmp_errors(nve_xdp_settings &s, const IpAddress &v4, const IpAddress &v6, uint32_t rate, uint32_t burst) {
+  s.has_src4 = v4.is_v4();
+  if (s.has_src4) std::memcpy(&s.src_v4, v4.bytes.data(), 4);
+  s.has_src6 = v6.is_v6();
+  if (s.has_src6) s.src_v6 = in6_of(v6);
+  s.icmp_rate = rate;
+  s.icmp_burst = burst;
+  s.icmp_ttl = 64;
+}
+
 bool add_own_address(nve_xdp_settings &s, const IpAddress &address, uint32_t vn) {
   if (address.is_v4()) {
     uint32_t a;

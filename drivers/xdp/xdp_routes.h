@@ -24,6 +24,12 @@ namespace nvmove::drivers {
 // a family than the program holds (NVE_XDP_MAX_PEER_PREFIXES).
 bool set_tunnel_peers(nve_xdp_settings &s, std::span<const IpPrefix> peers);
 
+// ICMP and ICMPv6 errors (Time Exceeded, Fragmentation Needed, Packet Too
+// Big) from nve.ipv4 / nve.ipv6 (unset: none of that family, counted on
+// drop_no_source_address), at most `rate` a second per CPU after `burst`,
+// with TTL 64 as the DPDK path sends them.
+void set_icmp_errors(nve_xdp_settings &s, const IpAddress &v4, const IpAddress &v6, uint32_t rate, uint32_t burst);
+
 // `address` (either family) becomes one of the settings' own addresses, a
 // tunnel to which is decapsulated into `vn`; already there: kept as it is.
 // False if its family's NVE_XDP_MAX_OWN are taken.

@@ -23,6 +23,10 @@ on. nvxdp runs nved's configuration format: the VM local on the access port,
   decap        IPv4-in-IPv4 to 192.0.2.1 from the gateway (in tunnel.peers) reaches
                the VM, decapsulated (TTL 63); the same from 192.0.2.253 (no known
                NVE) is dropped on drop_decap_unknown_peer, none reaches the VM
+  pmtu         a DF datagram too big for the tunnel (tunnel.mtu 1400) from the
+               correspondent gets Fragmentation Needed from the program: its
+               kernel lowers the path MTU to 1380 and refuses the next one
+               (EMSGSIZE); datagrams that fit are tunnelled
   local6       the same in IPv6: every datagram from the correspondent
                2001:db8:f::fe to the VM's fd00::5 reaches it, hop limit 63
   encap6       every datagram to fd00::9 (moved to 2001:db8:f::2) leaves the fabric
@@ -130,7 +134,7 @@ def main():
     base.raise_on_signals()
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-e2e-")
     env = base.Env(args.nvxdp, tmp)
-    res = base.Results(expected=9)
+    res = base.Results(expected=10)
     log_path, counters = os.path.join(tmp, "nvxdp.log"), os.path.join(tmp, "counters.json")
     try:
         env.setup()
@@ -138,7 +142,7 @@ def main():
         prepare_xdp(env)
         with open(env.config, "w") as fh:
             fh.write(nvxdp_yaml(env) + """\
-tunnel: {peers: [%s/32, "%s/128"]}
+tunnel: {mtu: 1400, peers: [%s/32, "%s/128"]}
 metrics: {address: 127.0.0.1, port: 9471}
 local_vms:
   - {port: vms, mac: "%s", addresses: [%s, "%s"]}
@@ -220,6 +224,20 @@ moved_vms:
                    "%d of %d tunnelled datagrams from %s (a tunnel peer) reached the VM, TTL %s; %d of %d from %s "
                    "(no known NVE)" % (len(got_d), N_DECAP, base.GW_IP, ttls_d, len(got_s), N_SPOOF, base.SPOOFED_NVE))
 
+        # ---- path MTU: Fragmentation Needed from the program ------------------------------
+        r = env.helper(fab, "pmtu", base.MOVED_IP, str(base.MOVED_PORT), "5")
+        try:
+            pm = json.loads(r.stdout)
+        except ValueError:
+            pm = {"error": (r.stdout + r.stderr).strip()}
+        pmtu_tunnelled = pm.get("small_sent", 0) + (pm.get("fit_send") == "ok")
+        res.record("pmtu", pm.get("mtu_after") == 1380 and pm.get("big_send_again") == "EMSGSIZE"
+                   and pm.get("small_sent") == base.N_C_SMALL and pm.get("fit_send") == "ok",
+                   "path MTU to %s %s -> %s after the first too-big DF datagram (want 1380), the next one %s, "
+                   "%s small and the exact fit (%s) sent" % (base.MOVED_IP, pm.get("mtu_before"), pm.get("mtu_after"),
+                                                             pm.get("big_send_again"), pm.get("small_sent"),
+                                                             pm.get("fit_send")))
+
         # ---- IPv6: local delivery, IPv6-in-IPv6, decapsulation ---------------------------
         ready6, listen6_out = os.path.join(tmp, "vm6.ready"), os.path.join(tmp, "vm6.recv")
         env.spawn("listener6", vm, [base.PYTHON, base.__file__, "--helper", "listen", str(base.UDP_PORT), ready6, "30",
@@ -291,7 +309,10 @@ moved_vms:
         except (OSError, ValueError, KeyError):
             c = {}
         log("nvxdp exit %s; non-zero counters: %s" % (rc, {k: v for k, v in c.items() if v}))
-        want = {"delivered_local": N_LOCAL + N_DECAP + N_LOCAL6 + N_DECAP6, "encap_ipv4_in_ipv4": N_ENCAP,
+        # (pmtu: the big DF datagram and the probe get Fragmentation Needed,
+        # the one without DF is dropped: the DPDK path would fragment it.)
+        want = {"delivered_local": N_LOCAL + N_DECAP + N_LOCAL6 + N_DECAP6,
+                "encap_ipv4_in_ipv4": N_ENCAP + pmtu_tunnelled, "icmp_frag_needed_sent": 2, "drop_too_big": 3,
                 "encap_ipv6_in_ipv6": N_ENCAP6, "decap_ipv4_outer": N_DECAP, "decap_ipv6_outer": N_DECAP6,
                 "drop_decap_unknown_peer": N_SPOOF + N_SPOOF6}
         wrong = {k: (c.get(k), v) for k, v in want.items() if c.get(k) != v}
