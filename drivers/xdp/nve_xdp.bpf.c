@@ -106,6 +106,8 @@ struct {
 } nve_ip_id SEC(".maps");
 
 #define ETH_LEN 14
+#define VLAN_LEN 4
+#define MAX_L3_OFF (ETH_LEN + VLAN_LEN + IP6_LEN) /* a tagged frame's IPv6 tunnel: its inner packet */
 #define IP4_LEN 20
 #define IP6_LEN 40
 #define PROTO_IPIP 4
@@ -314,7 +316,8 @@ static __always_inline int validate_ipv6(const struct ipv6hdr *ip6, void *data_e
 // What classification found: the packet to route (native, or the inner one
 // of a tunnel to us) and how to look it up.
 struct packet {
-  __u32 off;    // its IP header's offset in the frame: 14, 34 or 54
+  __u32 off;    // its IP header's offset in the frame: 14 or 18 (tagged), + 20 or 40 when decapsulated
+  __u16 tci;    // the frame's 802.1Q tag (0: untagged)
   __u32 len;    // its IP length
   __u32 vn;     // where it is looked up
   __u8 family;  // 4 or 6
@@ -337,7 +340,7 @@ static __always_inline int decapsulate(void *data, void *data_end, struct packet
   p->outer = outer_hl == IP4_LEN ? 4 : 6;
   const __u32 off = p->off + outer_hl;  // 34 or 54
   const __u32 avail = p->len - outer_hl;
-  if (off > 54) return ABORT;
+  if (off > MAX_L3_OFF) return ABORT;
   __u8 *inner = data + off;
   if (avail >= 1) {
     if ((void *)(inner + 1) > data_end) return ABORT;
@@ -464,7 +467,9 @@ static __always_inline void write_outer6(void *data, const struct nve_xdp_nve *n
 // Cuts what follows the IP packet (Ethernet padding), as the DPDK path's
 // reframe() does. 0 on success.
 static __always_inline int trim_to(struct xdp_md *ctx, __u32 frame_len) {
-  const __s32 excess = (__s32)(ctx->data_end - ctx->data) - (__s32)frame_len;
+  __s64 len = (long)ctx->data_end - (long)ctx->data;
+  asm volatile("" : "+r"(len));  // a plain number from here: clang may not fold frame_len into pkt_end
+  const __s64 excess = len - (__s64)frame_len;
   if (excess <= 0) return 0;
   return bpf_xdp_adjust_tail(ctx, -excess);
 }
@@ -553,7 +558,7 @@ static __always_inline int icmp_error(struct xdp_md *ctx, struct nve_xdp_counter
                                       __u32 sent) {
   void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
   const __u32 off = p->off;
-  if (off > 54) return XDP_ABORTED;
+  if (off > MAX_L3_OFF) return XDP_ABORTED;
   if (!icmp_error_allowed(data + off, data_end, p)) return XDP_DROP;  // (counted by the caller, as the DPDK path)
   const int v4 = p->family == 4;
   if (v4 ? !set->has_src4 : !set->has_src6) return DROP(cnt, drop_no_source_address);
@@ -576,20 +581,29 @@ static __always_inline int icmp_error(struct xdp_md *ctx, struct nve_xdp_counter
     orig = ip6->saddr;
     quote = p->len < ICMP6_QUOTE_MAX ? p->len : ICMP6_QUOTE_MAX;
   }
-  // New headers in front of the quote, which stays where it is.
-  const __u32 hdr = ETH_LEN + (v4 ? IP4_LEN : IP6_LEN) + ICMP_HDR;
+  // New headers in front of the quote, which stays where it is; the reply
+  // goes back with the tag the frame came with.
+  const __u32 l2 = p->tci ? ETH_LEN + VLAN_LEN : ETH_LEN;
+  const __u32 hdr = l2 + (v4 ? IP4_LEN : IP6_LEN) + ICMP_HDR;
   const int delta = (int)off - (int)hdr;
   if (delta && bpf_xdp_adjust_head(ctx, delta)) return DROP(cnt, drop_no_headroom);
   if (trim_to(ctx, hdr + quote)) return DROP(cnt, drop_l2_truncated);
   data = (void *)(long)ctx->data;
   data_end = (void *)(long)ctx->data_end;
   eth = data;
-  if ((void *)(eth + 1) > data_end) return XDP_ABORTED;
+  if ((void *)(eth + 1) + VLAN_LEN > data_end) return XDP_ABORTED;
   __builtin_memcpy(eth->h_dest, prev_hop, 6);
   __builtin_memcpy(eth->h_source, port->mac, 6);
+  __be16 *proto = (__be16 *)((__u8 *)eth + 12);
+  if (p->tci) {
+    eth->h_proto = bpf_htons(ETH_P_8021Q);
+    *(__be16 *)(eth + 1) = bpf_htons(p->tci);
+    proto = (__be16 *)(eth + 1) + 1;
+  }
+  void *l3 = data + l2;
   if (v4) {
-    eth->h_proto = bpf_htons(ETH_P_IP);
-    struct iphdr *ip = (void *)(eth + 1);
+    *proto = bpf_htons(ETH_P_IP);
+    struct iphdr *ip = l3;
     __u8 *icmp = (void *)(ip + 1);
     if ((void *)(icmp + ICMP_HDR) > data_end) return XDP_ABORTED;
     *(__u8 *)ip = 0x45;
@@ -614,8 +628,8 @@ static __always_inline int icmp_error(struct xdp_md *ctx, struct nve_xdp_counter
     if ((void *)(icmp + ICMP_HDR) > data_end) return XDP_ABORTED;
     *(__u16 *)(icmp + 2) = ck;
   } else {
-    eth->h_proto = bpf_htons(ETH_P_IPV6);
-    struct ipv6hdr *ip6 = (void *)(eth + 1);
+    *proto = bpf_htons(ETH_P_IPV6);
+    struct ipv6hdr *ip6 = l3;
     __u8 *icmp = (void *)(ip6 + 1);
     if ((void *)(icmp + ICMP_HDR) > data_end) return XDP_ABORTED;
     *(__u32 *)ip6 = bpf_htonl(6u << 28);
@@ -658,7 +672,7 @@ static __always_inline int deliver_local(struct xdp_md *ctx, struct nve_xdp_coun
   if (trim_to(ctx, p->off + p->len)) return DROP(cnt, drop_l2_truncated);
   void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
   const __u32 off = p->off;
-  if (off > 54) return XDP_ABORTED;
+  if (off > MAX_L3_OFF) return XDP_ABORTED;
   if (p->family == 4) {
     struct iphdr *ip = data + off;
     if ((void *)(ip + 1) > data_end) return XDP_ABORTED;
@@ -668,15 +682,26 @@ static __always_inline int deliver_local(struct xdp_md *ctx, struct nve_xdp_coun
     if ((void *)(ip6 + 1) > data_end) return XDP_ABORTED;
     hop6(ip6, p);
   }
-  // The outer header goes: Ethernet moves up by its size.
-  if (off > ETH_LEN && bpf_xdp_adjust_head(ctx, (int)(off - ETH_LEN))) return XDP_ABORTED;
+  // A new L2 header right in front of the IP packet: tagged with the
+  // route's VLAN (an access port's), else plain; an outer header or the
+  // frame's own tag goes.
+  const __u32 l2 = route->vlan ? ETH_LEN + VLAN_LEN : ETH_LEN;
+  const int delta = (int)off - (int)l2;
+  if (delta && bpf_xdp_adjust_head(ctx, delta)) return DROP(cnt, drop_no_headroom);
   data = (void *)(long)ctx->data;
   data_end = (void *)(long)ctx->data_end;
   struct ethhdr *eth = data;
-  if ((void *)(eth + 1) > data_end) return XDP_ABORTED;
+  if ((void *)(eth + 1) + VLAN_LEN > data_end) return XDP_ABORTED;
   __builtin_memcpy(eth->h_dest, route->mac, 6);
   __builtin_memcpy(eth->h_source, op->mac, 6);
-  eth->h_proto = bpf_htons(p->family == 4 ? ETH_P_IP : ETH_P_IPV6);
+  const __be16 ethertype = bpf_htons(p->family == 4 ? ETH_P_IP : ETH_P_IPV6);
+  if (route->vlan) {
+    eth->h_proto = bpf_htons(ETH_P_8021Q);
+    *(__be16 *)(eth + 1) = bpf_htons(route->vlan);
+    *((__be16 *)(eth + 1) + 1) = ethertype;
+  } else {
+    eth->h_proto = ethertype;
+  }
   COUNT(cnt, delivered_local);
   COUNT(cnt, tx_packets);
   return send(out, in, set);
@@ -705,7 +730,7 @@ static __always_inline int tunnel(struct xdp_md *ctx, struct nve_xdp_counters *c
                         NVE_XDP_C_icmp6_too_big_sent);
     void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
     const __u32 off = p->off;
-    if (off > 54) return XDP_ABORTED;
+    if (off > MAX_L3_OFF) return XDP_ABORTED;
     struct iphdr *ip = data + off;
     if ((void *)(ip + 1) > data_end) return XDP_ABORTED;
     if (!(ip->frag_off & bpf_htons(0x4000))) return XDP_DROP;
@@ -791,16 +816,28 @@ int nve_xdp(struct xdp_md *ctx) {
   void *data_end = (void *)(long)ctx->data_end;
   struct ethhdr *eth = data;
   if ((void *)(eth + 1) > data_end) return DROP(cnt, drop_l2_truncated);
-  if (eth->h_proto == bpf_htons(ETH_P_8021Q)) return XDP_PASS;  // tagged: not in the program yet
-  if (port->vlan) return DROP(cnt, drop_vlan_mismatch);         // untagged on a VLAN port
-  const __u32 avail = (__u32)(data_end - data) - ETH_LEN;
-
   struct packet p = {.off = ETH_LEN, .vn = port->vn};
+  __be16 ethertype = eth->h_proto;
+  if (ethertype == bpf_htons(ETH_P_8021Q)) {
+    // classify_full: only the access port's own VLAN, on a VLAN port.
+    const __be16 *tag = (void *)(eth + 1);
+    if ((void *)(tag + 2) > data_end) return DROP(cnt, drop_l2_truncated);
+    const __u16 tci = bpf_ntohs(tag[0]);
+    if (port->vlan == 0 || (tci & 0xfff) != port->vlan) return DROP(cnt, drop_vlan_mismatch);
+    p.tci = tci;
+    p.off = ETH_LEN + VLAN_LEN;
+    ethertype = tag[1];
+  } else if (port->vlan) {
+    return DROP(cnt, drop_vlan_mismatch);  // untagged on a VLAN port
+  }
+  const __u32 avail = (__u32)(data_end - data) - p.off;
+  void *l3 = data + p.off;
+  if (l3 > data_end) return XDP_ABORTED;
   struct nve_xdp_key key = {};
   int r, counted = 0;
-  if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+  if (ethertype == bpf_htons(ETH_P_IP)) {
     // classify_full's IPv4 branch, in its order.
-    struct iphdr *ip = (void *)(eth + 1);
+    struct iphdr *ip = l3;
     int pass;
     r = validate_ipv4(ip, data_end, avail, &pass);
     if (r != VALID) return drop_on(cnt, r);
@@ -822,9 +859,9 @@ int nve_xdp(struct xdp_md *ctx) {
                       set->own_vn[own & (NVE_XDP_MAX_OWN - 1)], &counted);
       if (r != VALID) return decap_failed(cnt, r, counted, &p);
     }
-  } else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+  } else if (ethertype == bpf_htons(ETH_P_IPV6)) {
     // classify_full's IPv6 branch, in its order.
-    struct ipv6hdr *ip6 = (void *)(eth + 1);
+    struct ipv6hdr *ip6 = l3;
     r = validate_ipv6(ip6, data_end, avail);
     if (r != VALID) return drop_on(cnt, r);
     if ((void *)(ip6 + 1) > data_end) return XDP_ABORTED;
@@ -854,8 +891,8 @@ int nve_xdp(struct xdp_md *ctx) {
   data = (void *)(long)ctx->data;
   data_end = (void *)(long)ctx->data_end;
   const __u32 off = p.off;
-  if (off > 54) return XDP_ABORTED;
-  void *l3 = data + off;
+  if (off > MAX_L3_OFF) return XDP_ABORTED;
+  l3 = data + off;
   __u8 ttl;
   key.vn = p.vn;
   key.family = p.family;

@@ -48,7 +48,7 @@ struct nve_xdp_route {
   nve_u16 port; /* LOCAL: the port index (nve_xdp_port, the devmap) */
   nve_u32 nve;  /* TUNNEL: index in the template array */
   nve_u8 mac[6];
-  nve_u16 pad2;
+  nve_u16 vlan; /* LOCAL: the 802.1Q TCI to tag it with (an access port's VLAN), 0: untagged */
   /* Use, written by the program in the entry itself (no other memory
    * touched) and at most once per tick of NVE_XDP_TICK_SHIFT: the tick of
    * the last packet that took the route, and how many ticks it has been

@@ -168,8 +168,8 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
     }
   }
   if (const auto *local = std::get_if<DeliverLocal>(&c.action)) {
-    if (local->vlan) return refuse("VLAN access ports are not in the XDP program yet");
     r.kind = NVE_XDP_LOCAL;
+    r.vlan = local->vlan;
     r.port = local->port;
     std::memcpy(r.mac, local->vm_mac.data(), 6);
   } else if (const auto *tunnel = std::get_if<TunnelToNve>(&c.action)) {

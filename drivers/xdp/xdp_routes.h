@@ -2,8 +2,8 @@
 // (common/route_change.h): route changes become entries of the program's
 // maps, the destination NVEs' outer headers are built by the DPDK path's own
 // template builder (dataplane/tunnel_template.h) and shared by every route
-// toward the same NVE. What the program does not carry yet is refused with a
-// reason, never written half: VLAN access ports.
+// toward the same NVE. What the program cannot carry is refused with a
+// reason, never written half.
 // Own endpoints go to the program's settings with the VN their tunnels
 // carry; the tunnel peers learnt from nvad to the route map, where the
 // program looks a tunnel's source up.

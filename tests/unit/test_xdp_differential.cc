@@ -521,13 +521,15 @@ TEST_F(XdpDifferential, TheMapBackendSharesEachNvesHeaderAndFreesItWithTheLastRo
   EXPECT_EQ(prog_->run(v4(21, 64, true, 0), kLoopback).verdict, static_cast<uint32_t>(XDP_REDIRECT));
   EXPECT_EQ(routes_->find(r21)->hits, before_unresolved + 2);
 
-  RouteChange vlan = local;
-  vlan.action = DeliverLocal{1, testbed::kVmMac, 100};
-  std::vector<RouteChange> refused = {vlan};
+  RouteChange far = tunnel(22, "198.51.100.9");
+  dp::FabricParams v6_only = testbed::fabric();
+  v6_only.own_v4 = IpAddress{};
+  routes_->set_fabric(v6_only);
+  std::vector<RouteChange> refused = {far};
   const auto rv = routes_->apply(refused);
   ASSERT_EQ(rv.errors.size(), 1u);
-  EXPECT_EQ(rv.errors[0].reason, "VLAN access ports are not in the XDP program yet");
-  EXPECT_EQ(routes_->find({0, testbed::addr("10.0.0.21")})->action, RouteAction{local.action}) << "refused: the route stays";
+  EXPECT_NE(rv.errors[0].reason.find("no IPv4 underlay address"), std::string::npos) << rv.errors[0].reason;
+  EXPECT_FALSE(routes_->find({0, testbed::addr("10.0.0.22")})) << "refused: not written half";
 }
 
 // An IPv6 VN endpoint (virtual_networks) on both paths: a tunnel to it, of
@@ -569,4 +571,53 @@ TEST_F(XdpDifferential, IcmpErrorsAreRateLimitedAsTheDpdkPathLimitsThem) {
   const uint64_t limited = prog_->counter(NVE_XDP_C_drop_icmp_rate_limited);
   EXPECT_EQ(compare({"ttl_1_third", 0, v4(9, 1, true, 0)}), static_cast<uint32_t>(XDP_DROP));
   EXPECT_EQ(prog_->counter(NVE_XDP_C_drop_icmp_rate_limited), limited + 1);
+}
+
+// VLAN access ports (test bed port 2, VLAN 100), as the DPDK path handles
+// them: only the port's own tag accepted, tagged delivery to a VLAN route,
+// the tag stripped into a tunnel, an ICMP error sent back tagged. Port 2
+// "receives" on the interface port 1 had (the host may have no third).
+TEST_F(XdpDifferential, VlanAccessPortsAsTheDpdkPath) {
+  if (!access_if_) GTEST_SKIP() << "no interface but lo to arrive on";
+  const DataplaneSettings &s = tb_->settings();
+  MacAddress mac;
+  std::memcpy(mac.data(), s.ports[2].mac, 6);
+  prog_->set_port(2, access_if_, mac, ingress_vn(s, s.ports[2]), s.ports[2].vlan);
+  prog_->set_redirect(2, kLoopback);
+  std::vector<RouteChange> vlan_vm(1);
+  vlan_vm[0].route = {0, testbed::addr("10.0.0.30")};
+  vlan_vm[0].action = DeliverLocal{2, testbed::kVmMac, 100};
+  ASSERT_EQ(tb_->table().apply(vlan_vm).applied, 1u);
+  tb_->refresh_view();
+  ASSERT_TRUE(routes_->apply(vlan_vm).errors.empty());
+
+  auto tagged = [](uint16_t tci, uint16_t type, const Bytes &payload) {
+    Bytes f = eth(testbed::kAccessMac, testbed::kVmMac, 0x8100, {static_cast<uint8_t>(tci >> 8), static_cast<uint8_t>(tci),
+                                                                  static_cast<uint8_t>(type >> 8), static_cast<uint8_t>(type)});
+    return cat(f, payload);
+  };
+  const uint16_t kV4 = 0x0800, kV6 = 0x86dd;
+  const Bytes from_vm4 = ip4("10.0.0.30", "10.0.0.9", 17, 64, 0x02, udp(7, 8, "tagged"));
+  std::map<std::string, uint32_t> want = {
+      {"vlan_to_tunnel", XDP_REDIRECT}, {"vlan_pcp_to_tunnel", XDP_REDIRECT}, {"vlan_v6_to_tunnel", XDP_REDIRECT},
+      {"vlan_to_vlan_vm", XDP_TX},      {"fabric_to_vlan_vm", XDP_REDIRECT},  {"vlan_ttl_1", XDP_TX},
+      {"vlan_other_tag", XDP_DROP},     {"vlan_untagged", XDP_DROP},          {"vlan_truncated", XDP_DROP},
+      {"fabric_tagged", XDP_DROP}};
+  const std::vector<Case> cases = {
+      {"vlan_to_tunnel", 2, tagged(100, kV4, from_vm4)},
+      {"vlan_pcp_to_tunnel", 2, tagged(0xa000 | 100, kV4, from_vm4)},  // priority 5: still VLAN 100
+      {"vlan_v6_to_tunnel", 2, tagged(100, kV6, ip6("fd00::30", "fd00::9", 17, 64, 0, udp(7, 8, "tagged v6")))},
+      {"vlan_to_vlan_vm", 2, tagged(100, kV4, ip4("10.0.0.31", "10.0.0.30", 17, 64, 0, udp(7, 8, "same VLAN")))},
+      {"fabric_to_vlan_vm", 0, from_fabric(kV4, v4_to("10.0.0.30"))},
+      {"vlan_ttl_1", 2, tagged(100, kV4, ip4("10.0.0.30", "10.0.0.9", 17, 1, 0, udp(7, 8, "ttl 1")))},
+      {"vlan_other_tag", 2, tagged(200, kV4, from_vm4)},
+      {"vlan_untagged", 2, eth(testbed::kAccessMac, testbed::kVmMac, kV4, from_vm4)},
+      {"vlan_truncated", 2, Bytes{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 1, 1, 0x81, 0, 0, 100}},
+      {"fabric_tagged", 0, eth(testbed::kFabricMac, testbed::kGwMac, 0x8100, cat(Bytes{0, 100, 8, 0}, v4_to("10.0.0.5")))},
+  };
+  for (const Case &c : cases) {
+    const uint32_t v = compare(c);
+    std::printf("  %-20s in %u: %u\n", c.name.c_str(), c.in_port, v);
+    EXPECT_EQ(v, want[c.name]) << c.name;
+  }
 }
