@@ -258,6 +258,7 @@ def helper_stream(dst, port, interval_s, stop_path, max_s, tag="S"):
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
+    base.bind_fixed_source(s, dst, port)
     rec = []
     t0 = time.monotonic()
     nxt = t0

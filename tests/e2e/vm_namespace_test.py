@@ -145,8 +145,18 @@ def helper_listen(port, ready_path, lifetime_s, family="4"):
     return 0
 
 
+def bind_fixed_source(s, dst, port):
+    """A source port of our choosing (port + 100), not an ephemeral one:
+    tshark decodes a UDP payload by the lower port that has a dissector,
+    and a random ephemeral port (34962, 37008, 41170...) sometimes has one,
+    whose dissector then calls our datagrams malformed."""
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::" if ":" in dst else "0.0.0.0", port + 100))
+
+
 def helper_udpsend(dst, port, count, prefix, size=64):
     s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
+    bind_fixed_source(s, dst, port)
     sent = 0
     for i in range(count):
         head = ("%s-%d " % (prefix, i)).encode()

@@ -83,7 +83,7 @@ peers:
   - {address: %s, endpoints: [%s]}
 """ % (NVAD_IP, PORT, p["nvad.keys"], p["nvad.db"], AGENT_A, base.NVE_IP, NVE6, AGENT_B, NVE_B))
         with open(env.config, "w") as fh:
-            fh.write(nvxdp_yaml(env) + """\
+            fh.write(nvxdp_yaml(env, static_mac=False) + """\
 agent: {nvad: %s, nvad_port: %d, listen: %s, listen_port: %d, key_file: %s, retransmit_initial_ms: 200}
 """ % (NVAD_IP, PORT, AGENT_A, PORT, p["A.keys"]))
         procs["nvad"] = env.spawn("nvad", nve, [args.nvad, "-c", p["nvad.yaml"], "--ctl-socket", p["nvad.sock"]],

@@ -20,7 +20,9 @@ with --pin-dir there. Sub-tests:
   no_loss    every datagram of the stream reached the VM, before, during and
              after the restart
   pruned     after the takeover 10.0.0.9 is still tunnelled to 198.51.100.2 and
-             10.0.0.10 (named by nobody now) is not tunnelled at all (tshark)
+             10.0.0.10 (named by nobody now) is not tunnelled at all (tshark);
+             the gateway's MAC (no static one configured) came from the
+             kernel's neighbour table
   counters   instance 2's counters at exit include instance 1's (the counter map
              was taken over too)
   stop       instance 2 stopped without --keep-attached: both ports detached,
@@ -56,7 +58,7 @@ def config(env, with_gone):
     routes = ["  - {vn: 0, addresses: [%s], nve: %s}" % (base.MOVED_IP, base.MOVED_NVE)]
     if with_gone:
         routes.append("  - {vn: 0, addresses: [%s], nve: %s}" % (GONE_IP, GONE_NVE))
-    return nvxdp_yaml(env) + """\
+    return nvxdp_yaml(env, static_mac=False) + """\
 tunnel: {peers: [%s/32]}
 local_vms:
   - {port: vms, mac: "%s", addresses: [%s]}
@@ -160,9 +162,11 @@ def main():
         rows = base.capture_rows(cap_out)
         to_moved = sum(r["ip.dst"] == "%s,%s" % (base.MOVED_NVE, base.MOVED_IP) for r in rows)
         to_gone = sum(r["ip.dst"].startswith(GONE_NVE) or r["ip.dst"].endswith(GONE_IP) for r in rows)
-        res.record("pruned", to_moved == N_PROBE and to_gone == 0,
-                   "%d of %d to %s tunnelled to %s; %d of %d to %s tunnelled anywhere (its route is gone)" % (
-                       to_moved, N_PROBE, base.MOVED_IP, base.MOVED_NVE, to_gone, N_PROBE, GONE_IP))
+        resolved = "fabric gateway %s is at %s" % (base.GW_IP, env.gw_mac)
+        res.record("pruned", to_moved == N_PROBE and to_gone == 0 and resolved in read(p["two.log"]),
+                   "%d of %d to %s tunnelled to %s; %d of %d to %s tunnelled anywhere (its route is gone); "
+                   "instance 2 says %r: %s" % (to_moved, N_PROBE, base.MOVED_IP, base.MOVED_NVE, to_gone, N_PROBE,
+                                               GONE_IP, resolved, resolved in read(p["two.log"])))
 
         # ---- stop: detached, pins gone; the counters went on from instance 1's --------------------
         rc2 = base.Env.stop(two, term_timeout=10)

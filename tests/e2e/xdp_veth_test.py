@@ -96,15 +96,19 @@ def prepare_xdp(env):
     sh("ip", "-n", env.ns_fab, "route", "add", "fd00::/64", "via", NVE6)
 
 
-def nvxdp_yaml(env):
-    """nvxdp's ports, address and gateway (nved's format): the rest follows."""
+def nvxdp_yaml(env, static_mac=True):
+    """nvxdp's ports, address and gateway (nved's format): the rest follows.
+    static_mac False: the gateway's MAC comes from the kernel's neighbour
+    table (nvxdp has it resolve both families)."""
+    gateway = ('{ipv4: %s, mac: "%s"}' % (base.GW_IP, env.gw_mac) if static_mac
+               else '{ipv4: %s, ipv6: "%s"}' % (base.GW_IP, GW6))
     return """\
 ports:
   - {name: fabric, role: fabric, port_id: 0, interface: %s}
   - {name: vms, role: access, port_id: 1, interface: %s}
 nve: {ipv4: %s, ipv6: "%s"}
-fabric_gateway: {ipv4: %s, mac: "%s"}
-""" % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, NVE6, base.GW_IP, env.gw_mac)
+fabric_gateway: %s
+""" % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, NVE6, gateway)
 
 
 def capture_tunnels(env, tmp, ipv6=False):

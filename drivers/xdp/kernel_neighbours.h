@@ -1,0 +1,26 @@
+// The kernel's neighbour table, for nvxdp: in XDP mode the kernel owns the
+// fabric interface and its addresses, and its ARP / Neighbour Discovery
+// resolves the fabric gateway (the program passes ARP and ND to it). nvxdp
+// asks it for the gateway's MAC (rtnetlink RTM_GETNEIGH) and, to have it
+// resolved or refreshed, sends the gateway an empty UDP datagram to the
+// discard port from the fabric interface: the kernel resolves and
+// re-confirms a neighbour it sends to, with its own retries and timers.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/net_types.h"
+
+namespace nvmove::drivers {
+
+// The MAC the kernel holds for `address` on interface `ifindex`, if it has
+// one it may use (reachable, stale, being confirmed, or static); nullopt
+// otherwise, and on any error.
+std::optional<MacAddress> kernel_neighbour(unsigned ifindex, const IpAddress &address);
+
+// Makes the kernel resolve (or confirm) `address` on `interface`: an empty
+// UDP datagram to its port 9. Returns the error, if the send failed.
+std::optional<std::string> poke_neighbour(const std::string &interface, const IpAddress &address);
+
+}  // namespace nvmove::drivers
