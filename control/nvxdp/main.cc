@@ -20,7 +20,7 @@
 // its maps outlive it in bpffs and the next nvxdp takes them over; with
 // --keep-attached too it leaves the program attached when it stops, so a
 // restart forwards without a gap (docs/xdp.md, "Restarts"). Not yet: ARP
-// the default-router role, VM announcements (docs/xdp.md).
+// VM announcements (docs/xdp.md).
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -51,7 +51,7 @@
 #include "control/nved/agent_commands.h"
 #include "control/nved/config.h"
 #include "control/nved/mobility.h"
-#include "control/nvxdp/gateway_watch.h"
+#include "control/nvxdp/fabric_neighbours.h"
 #include "control/nvxdp/xdp_metrics.h"
 #include "control/base/metrics_http.h"
 #include "control/protocol/keys.h"
@@ -161,10 +161,6 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
   }
-  if (cfg.agent.router)
-    return std::fprintf(stderr, "%s: agent.router: the default-router role is not in XDP mode yet\n",
-                        config_path.c_str()),
-           1;
   std::vector<XdpPort> ports;
   for (const auto &p : cfg.ports) {
     XdpPort port{&p, p.interface.empty() ? p.name : p.interface, 0, {}, ""};
@@ -378,13 +374,18 @@ int main(int argc, char **argv) {
     }
     spdlog::info("metrics: http://{}/metrics", metrics_http->where());
   }
-  // The fabric gateway's MAC from the kernel's neighbour table, unless the
-  // configuration gives it.
+  // MACs on the fabric from the kernel's neighbour table: the gateway's
+  // (unless the configuration gives it), the default-router role's next hops.
   const XdpPort *fabric_port = nullptr;
   for (const auto &port : ports)
     if (port.cfg->role == PortConfig::Role::Fabric) fabric_port = &port;
-  GatewayWatch gateway(cfg, fabric_port->interface, fabric_port->ifindex, fabric, table);
-  if (gateway.active()) spdlog::info("fabric gateway: resolved by the kernel on {}", fabric_port->interface);
+  FabricNeighbours neighbours(cfg, fabric_port->interface, fabric_port->ifindex, fabric, table);
+  if (neighbours.resolves_gateway()) spdlog::info("fabric gateway: resolved by the kernel on {}", fabric_port->interface);
+  if (mobility && cfg.agent.router) {
+    neighbours.serve_router(mobility.get());
+    spdlog::info("default-router role: host routes out of {} to the serving NVEs the kernel resolves",
+                 fabric_port->interface);
+  }
   if (prog->took_over()) {
     const size_t stale = table.prune();
     spdlog::info("takeover complete: {} route(s) nobody names any more removed", stale);
@@ -400,7 +401,7 @@ int main(int argc, char **argv) {
     }
     ctl.poll();
     if (metrics_http) metrics_http->poll();
-    gateway.poll(clock.now_ms());
+    neighbours.poll(clock.now_ms());
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   spdlog::info("nvxdp stopping{}", keep_attached ? "" : ": detaching");

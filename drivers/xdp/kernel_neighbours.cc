@@ -29,9 +29,10 @@ struct Fd {
 
 }  // namespace
 
-std::optional<MacAddress> kernel_neighbour(unsigned ifindex, const IpAddress &address) {
+std::map<IpAddress, MacAddress> kernel_neighbours(unsigned ifindex, uint8_t family) {
+  std::map<IpAddress, MacAddress> found;
   Fd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (sock.fd < 0) return std::nullopt;
+  if (sock.fd < 0) return found;
   timeval tv{1, 0};  // a dump of one interface's table: never this long
   setsockopt(sock.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   struct {
@@ -42,11 +43,10 @@ std::optional<MacAddress> kernel_neighbour(unsigned ifindex, const IpAddress &ad
   req.nh.nlmsg_type = RTM_GETNEIGH;
   req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   req.nh.nlmsg_seq = 1;
-  req.nd.ndm_family = address.is_v4() ? AF_INET : AF_INET6;
+  req.nd.ndm_family = family == 4 ? AF_INET : AF_INET6;
   req.nd.ndm_ifindex = static_cast<int>(ifindex);
-  if (send(sock.fd, &req, sizeof req, 0) != static_cast<ssize_t>(sizeof req)) return std::nullopt;
-  const size_t alen = address.is_v4() ? 4 : 16;
-  std::optional<MacAddress> found;
+  if (send(sock.fd, &req, sizeof req, 0) != static_cast<ssize_t>(sizeof req)) return found;
+  const size_t alen = family == 4 ? 4 : 16;
   std::vector<char> buf(32 * 1024);
   for (;;) {
     const ssize_t got = recv(sock.fd, buf.data(), buf.size(), 0);
@@ -70,10 +70,11 @@ std::optional<MacAddress> kernel_neighbour(unsigned ifindex, const IpAddress &ad
           lladdr_len = RTA_PAYLOAD(a);
         }
       }
-      if (dst && lladdr && lladdr_len == 6 && std::memcmp(dst, address.bytes.data(), alen) == 0) {
-        MacAddress mac;
-        std::memcpy(mac.data(), lladdr, 6);
-        found = mac;
+      if (dst && lladdr && lladdr_len == 6) {
+        IpAddress a;
+        a.family = family;
+        std::memcpy(a.bytes.data(), dst, alen);
+        std::memcpy(found[a].data(), lladdr, 6);
       }
     }
   }

@@ -7,6 +7,8 @@
 // re-confirms a neighbour it sends to, with its own retries and timers.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -14,10 +16,10 @@
 
 namespace nvmove::drivers {
 
-// The MAC the kernel holds for `address` on interface `ifindex`, if it has
-// one it may use (reachable, stale, being confirmed, or static); nullopt
-// otherwise, and on any error.
-std::optional<MacAddress> kernel_neighbour(unsigned ifindex, const IpAddress &address);
+// The neighbours of `family` (4 or 6) the kernel holds on interface
+// `ifindex` with a MAC it may use (reachable, stale, being confirmed, or
+// static): one rtnetlink dump. Empty on any error.
+std::map<IpAddress, MacAddress> kernel_neighbours(unsigned ifindex, uint8_t family);
 
 // Makes the kernel resolve (or confirm) `address` on `interface`: an empty
 // UDP datagram to its port 9. Returns the error, if the send failed.

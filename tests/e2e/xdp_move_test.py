@@ -20,6 +20,25 @@ in the program's maps. Sub-tests:
                switch) or left the fabric port tunnelled to 192.0.2.2 (after it;
                tshark on the gateway's side): none lost across the switch
   stop         nvxdp and nvad exit 0 on SIGTERM, XDP detached
+
+--router: nvxdp is T, a ToR in the default-router role (seed 003 7.2) for
+NVE A (nve_register as 127.0.0.11, endpoint 192.0.2.3); B's underlay
+192.0.2.2 is on the gateway's side of the fabric link (its kernel answers
+ARP for it). Sub-tests:
+
+  before       A registers the VM; the correspondent's datagrams to it are not
+               routed by T (no host route: the program passes them to T's
+               kernel, which does not forward)
+  router       B registers the VM: nvad notifies T (R flag), T resolves B through
+               its kernel's neighbour table and installs 10.0.0.5 as a native
+               route out of the fabric port to B's MAC (show routes, show
+               default-router; time printed)
+  native       every datagram of the correspondent's then leaves T natively
+               toward B: TTL 63, from T's MAC to B's (tshark)
+  forged       a router notification nvad did not send (a key T does not have)
+               is dropped unanswered, installs nothing
+  withdrawn    B's binding ends (lifetime 0): T's host route goes
+  stop         nvxdp and nvad exit 0 on SIGTERM, XDP detached
 """
 import argparse
 import json
@@ -40,6 +59,87 @@ BUILD = os.path.join(base.REPO, "build")
 NVAD_IP, AGENT_A, AGENT_B, NVE_B = "127.0.0.1", "127.0.0.11", "127.0.0.12", "192.0.2.2"
 PORT = 61434
 N_STREAM = 400
+AGENT_T, NVE_A_ROUTER = "127.0.0.13", "192.0.2.3"
+N_NATIVE = 50
+
+
+class Stop(Exception):
+    """The scenario is over: to the stop sub-test."""
+
+
+def register(args, env, p, who, vm_mac, endpoint, lifetime=150):
+    """nve_register as A or B (the NVEs the tests play): its result."""
+    return sh("ip", "netns", "exec", env.ns_nve, args.register, "--nvad", NVAD_IP, "--port", str(PORT), "--from",
+              {"A": AGENT_A, "B": AGENT_B}[who], "--keys", p[who + ".keys"], "--vm", "vm1", "--vn", "0", "--mac",
+              vm_mac, "--addr", base.VM_IP, "--endpoint", endpoint, "--lifetime", str(lifetime), check=False,
+              timeout=20)
+
+
+def capture_native(env, tmp):
+    """tshark on the gateway's side: UDP to the VM, with who sent the frame and
+    its TTL. Returns (process, output path)."""
+    out, err = os.path.join(tmp, "native.txt"), os.path.join(tmp, "native.err")
+    cap = env.spawn("tshark-native", env.ns_fab, ["tshark", "-n", "-l", "-i", env.if_fab_gw, "-f",
+                                                  "udp and dst host %s" % base.VM_IP, "-a", "duration:60", "-T",
+                                                  "fields", "-E", "separator=|", "-e", "eth.src", "-e", "eth.dst",
+                                                  "-e", "ip.ttl", "-e", "udp.payload"], out, err)
+    if not wait_until(lambda: "Capturing on" in read(err) or cap.poll() is not None, 20):
+        raise RuntimeError("tshark did not start:\n%s" % read(err))
+    return cap, out
+
+
+def router_scenario(args, env, p, res, ctl, route, tmp):
+    nve, fab = env.ns_nve, env.ns_fab
+    t_mac, b_mac = env.nve_fab_mac, env.gw_mac  # B's underlay is on the gateway's interface
+    cap, cap_out = capture_native(env, tmp)
+
+    def routed():  # datagrams T sent back out natively: from T's MAC to B's, TTL 63
+        return [l for l in read(cap_out).splitlines() if l.startswith("%s|%s|63|" % (t_mac, b_mac))]
+
+    r = register(args, env, p, "A", env.vm_mac, NVE_A_ROUTER)
+    env.helper(fab, "udpsend", base.VM_IP, str(base.UDP_PORT), "20", "P")
+    time.sleep(0.3)
+    before = routed()
+    res.record("before", r.returncode == 0 and route() is None and not before,
+               "A registered the VM (%s); T's route %s; %d of 20 datagrams routed by T" % (
+                   r.stdout.strip(), route(), len(before)))
+
+    t0 = time.monotonic()
+    r = register(args, env, p, "B", env.vm_mac, NVE_B)
+    installed = wait_until(lambda: (lambda x: x if x and x.get("kind") == "local" else None)(route()), 5, 0.01)
+    ms = (time.monotonic() - t0) * 1000
+    rc, rows = ctl("show", "default-router", j=True)
+    listed = rc == 0 and any(row.get("address") == base.VM_IP or base.VM_IP in json.dumps(row) for row in rows or [])
+    res.record("router", r.returncode == 0 and bool(installed) and b_mac in (installed or {}).get("detail", "")
+               and listed,
+               "B registered (%s); T's host route %s, %.0f ms after; show default-router lists it: %s" % (
+                   r.stdout.strip(), installed, ms, listed))
+
+    env.helper(fab, "udpsend", base.VM_IP, str(base.UDP_PORT), str(N_NATIVE), "N")
+    wait_until(lambda: len(routed()) >= N_NATIVE, 5)
+    native = routed()
+    res.record("native", len(native) == N_NATIVE,
+               "%d of %d datagrams to %s left T natively toward B (%s -> %s, TTL 63)" % (
+                   len(native), N_NATIVE, base.VM_IP, t_mac, b_mac))
+    base.Env.stop(cap, term_timeout=5)
+
+    # A router notification nvad did not send: a key T does not have.
+    forged_keys = os.path.join(tmp, "forged.keys")
+    fd = os.open(forged_keys, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("%s 1 %s\n" % (AGENT_T, secrets.token_hex(32)))
+    r = sh("ip", "netns", "exec", nve, args.register, "--nvad", AGENT_T, "--port", str(PORT), "--from", NVAD_IP,
+           "--keys", forged_keys, "--vm", "forged", "--vn", "0", "--mac", "02:00:00:00:0f:0f", "--addr", "10.0.0.77",
+           "--endpoint", NVE_B, "--flags", "NR", check=False, timeout=20)
+    rc, forged_route = ctl("show", "routes", "10.0.0.77", j=True)
+    res.record("forged", r.returncode == 3 and rc == 0 and not forged_route,
+               "forged router notification: nve_register exit %d (3: unanswered); T's route for 10.0.0.77: %s" % (
+                   r.returncode, forged_route))
+
+    r = register(args, env, p, "B", env.vm_mac, NVE_B, lifetime=0)
+    gone = wait_until(lambda: route() is None, 5, 0.01)
+    res.record("withdrawn", r.returncode == 0 and bool(gone),
+               "B de-registered the VM (%s); T's host route %s" % (r.stdout.strip(), "gone" if gone else route()))
 
 
 def main():
@@ -48,6 +148,7 @@ def main():
     ap.add_argument("--nvectl", default=os.path.join(BUILD, "control", "nvectl", "nvectl"))
     ap.add_argument("--nvad", default=os.path.join(BUILD, "control", "nvad", "nvad"))
     ap.add_argument("--register", default=os.path.join(BUILD, "tests", "nve_register"))
+    ap.add_argument("--router", action="store_true", help="nvxdp in the default-router role (T)")
     ap.add_argument("--keep-logs", action="store_true")
     args = ap.parse_args()
     if not base.preflight([("nvxdp", args.nvxdp), ("nvectl", args.nvectl), ("nvad", args.nvad),
@@ -56,20 +157,24 @@ def main():
     base.raise_on_signals()
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-move-")
     env = base.Env(args.nvxdp, tmp)
-    res = base.Results(expected=4)
-    p = {k: os.path.join(tmp, k) for k in ("nvad.yaml", "nvad.keys", "A.keys", "B.keys", "nvad.log", "nvxdp.log",
+    res = base.Results(expected=6 if args.router else 4)
+    p = {k: os.path.join(tmp, k) for k in ("nvad.yaml", "nvad.keys", "A.keys", "B.keys", "T.keys", "nvad.log", "nvxdp.log",
                                           "nvad.sock", "nvxdp.sock", "nvad.db", "counters.json")}
     procs = {}
     try:
         env.setup()
         nve, fab, vm = env.ns_nve, env.ns_fab, env.ns_vm
         prepare_xdp(env)
-        for addr in (AGENT_A, AGENT_B):
+        for addr in (AGENT_A, AGENT_B, AGENT_T):
             sh("ip", "-n", nve, "addr", "add", addr + "/8", "dev", "lo")
-        key = {n: secrets.token_hex(32) for n in "AB"}
-        for path, text in ((p["nvad.keys"], "%s 1 %s\n%s 1 %s\n" % (AGENT_A, key["A"], AGENT_B, key["B"])),
+        if args.router:  # B's underlay address: on the gateway's side, its kernel answers ARP
+            sh("ip", "-n", fab, "addr", "add", NVE_B + "/24", "dev", env.if_fab_gw)
+        key = {n: secrets.token_hex(32) for n in "ABT"}
+        for path, text in ((p["nvad.keys"], "%s 1 %s\n%s 1 %s\n%s 1 %s\n" % (AGENT_A, key["A"], AGENT_B, key["B"],
+                                                                             AGENT_T, key["T"])),
                            (p["A.keys"], "%s 1 %s\n" % (NVAD_IP, key["A"])),
-                           (p["B.keys"], "%s 1 %s\n" % (NVAD_IP, key["B"]))):
+                           (p["B.keys"], "%s 1 %s\n" % (NVAD_IP, key["B"])),
+                           (p["T.keys"], "%s 1 %s\n" % (NVAD_IP, key["T"]))):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(text)
@@ -81,9 +186,23 @@ notifications: {initial_timeout: 200ms}
 peers:
   - {address: %s, endpoints: [%s, "%s"]}
   - {address: %s, endpoints: [%s]}
-""" % (NVAD_IP, PORT, p["nvad.keys"], p["nvad.db"], AGENT_A, base.NVE_IP, NVE6, AGENT_B, NVE_B))
+%s""" % (NVAD_IP, PORT, p["nvad.keys"], p["nvad.db"], AGENT_A, NVE_A_ROUTER if args.router else base.NVE_IP,
+         NVE6, AGENT_B, NVE_B,
+         "default_routers:\n  - {address: %s, serves: [%s], virtual_networks: [0]}\n" % (AGENT_T, AGENT_A)
+         if args.router else ""))
         with open(env.config, "w") as fh:
-            fh.write(nvxdp_yaml(env, static_mac=False) + """\
+            if args.router:
+                fh.write(nvxdp_yaml(env, static_mac=False) + """\
+agent:
+  nvad: %s
+  nvad_port: %d
+  listen: %s
+  listen_port: %d
+  key_file: %s
+  router: {on_link: [192.0.2.0/24], prefixes: [10.0.0.0/24]}
+""" % (NVAD_IP, PORT, AGENT_T, PORT, p["T.keys"]))
+            else:
+                fh.write(nvxdp_yaml(env, static_mac=False) + """\
 agent: {nvad: %s, nvad_port: %d, listen: %s, listen_port: %d, key_file: %s, retransmit_initial_ms: 200}
 """ % (NVAD_IP, PORT, AGENT_A, PORT, p["A.keys"]))
         procs["nvad"] = env.spawn("nvad", nve, [args.nvad, "-c", p["nvad.yaml"], "--ctl-socket", p["nvad.sock"]],
@@ -103,6 +222,10 @@ agent: {nvad: %s, nvad_port: %d, listen: %s, listen_port: %d, key_file: %s, retr
         def route():
             rc, rows = ctl("show", "routes", base.VM_IP, j=True)
             return rows[0] if rc == 0 and rows else None
+
+        if args.router:
+            router_scenario(args, env, p, res, ctl, route, tmp)
+            raise Stop()
 
         # ---- register the VM on A --------------------------------------------------------
         rc1, out1 = ctl("vm", "associate", "vm1", "port", "vms", "mac", env.vm_mac, "addr", base.VM_IP)
@@ -125,9 +248,7 @@ agent: {nvad: %s, nvad_port: %d, listen: %s, listen_port: %d, key_file: %s, retr
                            os.path.join(tmp, "stream.out"), os.path.join(tmp, "stream.err"))
         wait_until(lambda: len(base.listener_lines(listen_out)) >= N_STREAM // 3, 10)
         t_move = time.monotonic()
-        r = sh("ip", "netns", "exec", nve, args.register, "--nvad", NVAD_IP, "--port", str(PORT), "--from", AGENT_B,
-               "--keys", p["B.keys"], "--vm", "vm1", "--vn", "0", "--mac", env.vm_mac, "--addr", base.VM_IP,
-               "--endpoint", NVE_B, check=False, timeout=20)
+        r = register(args, env, p, "B", env.vm_mac, NVE_B)
         tunnel = wait_until(lambda: (lambda x: x if x and x.get("kind") == "tunnel" else None)(route()), 5, 0.01)
         log("B registered (%s: %s) ; A's route %s, %.0f ms after" % (
             r.returncode, r.stdout.strip(), tunnel, (time.monotonic() - t_move) * 1000))
@@ -151,6 +272,8 @@ agent: {nvad: %s, nvad_port: %d, listen: %s, listen_port: %d, key_file: %s, retr
                    "%d datagrams: %d delivered to the VM before the switch, %d tunnelled to %s after it, %d lost" % (
                        N_STREAM, len(at_vm), len(tunnelled), NVE_B, N_STREAM - len(at_vm) - len(tunnelled)))
 
+        raise Stop()
+    except Stop:
         # ---- stop ------------------------------------------------------------------------------
         rc_x = base.Env.stop(procs["nvxdp"], term_timeout=10)
         rc_n = base.Env.stop(procs["nvad"], term_timeout=10)
