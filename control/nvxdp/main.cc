@@ -19,8 +19,8 @@
 // SIGTERM / SIGINT, then detaches and writes its counters. With --pin-dir
 // its maps outlive it in bpffs and the next nvxdp takes them over; with
 // --keep-attached too it leaves the program attached when it stops, so a
-// restart forwards without a gap (docs/xdp.md, "Restarts"). Not yet: ARP
-// VM announcements (docs/xdp.md).
+// restart forwards without a gap (docs/xdp.md, "Restarts"). Not yet:
+// fragmentation of IPv4 packets too big for the tunnel (docs/xdp.md).
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -51,6 +51,7 @@
 #include "control/nved/agent_commands.h"
 #include "control/nved/config.h"
 #include "control/nved/mobility.h"
+#include "control/nvxdp/announcement_listener.h"
 #include "control/nvxdp/fabric_neighbours.h"
 #include "control/nvxdp/xdp_metrics.h"
 #include "control/base/metrics_http.h"
@@ -381,6 +382,23 @@ int main(int argc, char **argv) {
     if (port.cfg->role == PortConfig::Role::Fabric) fabric_port = &port;
   FabricNeighbours neighbours(cfg, fabric_port->interface, fabric_port->ifindex, fabric, table);
   if (neighbours.resolves_gateway()) spdlog::info("fabric gateway: resolved by the kernel on {}", fabric_port->interface);
+  // VMs announcing themselves on the access ports activate them, as in nved.
+  std::unique_ptr<AnnouncementListener> announcements;
+  if (mobility) {
+    announcements = std::make_unique<AnnouncementListener>(
+        [&mobility](uint16_t port, uint16_t vlan, const MacAddress &mac, const IpAddress &address) {
+          mobility->on_vm_announcement(port, vlan, mac, address);
+        });
+    try {
+      for (const auto &port : ports)
+        if (port.cfg->role == PortConfig::Role::Access)
+          announcements->listen(port.cfg->port_id, port.ifindex, port.interface);
+    } catch (const std::exception &e) {
+      spdlog::error("{}", e.what());
+      detach_all();
+      return 1;
+    }
+  }
   if (mobility && cfg.agent.router) {
     neighbours.serve_router(mobility.get());
     spdlog::info("default-router role: host routes out of {} to the serving NVEs the kernel resolves",
@@ -402,6 +420,7 @@ int main(int argc, char **argv) {
     ctl.poll();
     if (metrics_http) metrics_http->poll();
     neighbours.poll(clock.now_ms());
+    if (announcements) announcements->poll();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   spdlog::info("nvxdp stopping{}", keep_attached ? "" : ": detaching");

@@ -12,8 +12,9 @@ stream from the correspondent to the VM runs; in the middle NVE B
 notifies A, whose agent turns the VM's route into a tunnel toward 192.0.2.2
 in the program's maps. Sub-tests:
 
-  register     nvectl vm activate on nvxdp answers "registered with nvad"; show
-               routes 10.0.0.5 is local
+  register     vm associate on nvxdp (nvectl), then the VM's gratuitous ARP: nvxdp
+               (a packet socket on the access port) activates it and registers
+               it with nvad; show routes 10.0.0.5 is local
   move         nvad accepts B's registration; A's route becomes a tunnel to
                192.0.2.2 (show routes), show bul lists the VM
   traffic      every datagram of the stream either reached the VM (before the
@@ -59,6 +60,7 @@ BUILD = os.path.join(base.REPO, "build")
 NVAD_IP, AGENT_A, AGENT_B, NVE_B = "127.0.0.1", "127.0.0.11", "127.0.0.12", "192.0.2.2"
 PORT = 61434
 N_STREAM = 400
+VM_MOVE_TEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vm_move_test.py")  # its garp helper
 AGENT_T, NVE_A_ROUTER = "127.0.0.13", "192.0.2.3"
 N_NATIVE = 50
 
@@ -227,14 +229,23 @@ agent: {nvad: %s, nvad_port: %d, listen: %s, listen_port: %d, key_file: %s, retr
             router_scenario(args, env, p, res, ctl, route, tmp)
             raise Stop()
 
-        # ---- register the VM on A --------------------------------------------------------
+        # ---- the VM associated on A, then announcing itself ------------------------------------
         rc1, out1 = ctl("vm", "associate", "vm1", "port", "vms", "mac", env.vm_mac, "addr", base.VM_IP)
-        rc2, out2 = ctl("vm", "activate", "vm1")
+        t_garp = time.monotonic()
+        sh("ip", "netns", "exec", vm, base.PYTHON, VM_MOVE_TEST, "--helper", "garp", env.if_vm, env.vm_mac,
+           base.VM_IP, check=False, timeout=20)
+
+        def registered():
+            rc, vms = ctl("show", "vms", j=True)
+            rows = [v for v in (vms if rc == 0 and isinstance(vms, list) else []) if v.get("vm_id") == "vm1"]
+            return rows[0] if rows and rows[0].get("registered") is True and rows[0].get("state") == "activated" else None
+        vm_row = wait_until(registered, 10, 0.02)
+        ms = (time.monotonic() - t_garp) * 1000
         r0 = route()
-        log("associate: %s %s; activate: %s %s; route %s" % (rc1, out1, rc2, out2, r0))
-        res.record("register", rc1 == 0 and rc2 == 0 and "registered with nvad" in out2 and bool(r0)
-                   and r0.get("kind") == "local",
-                   "vm activate on nvxdp: %r; route %s" % (out2, r0))
+        log("associate: %s %s; after the VM's gratuitous ARP: %s; route %s" % (rc1, out1, vm_row, r0))
+        res.record("register", rc1 == 0 and bool(vm_row) and bool(r0) and r0.get("kind") == "local",
+                   "vm associate on nvxdp, then the VM's gratuitous ARP: active and registered with nvad %.0f ms "
+                   "later; route %s" % (ms, r0))
 
         # ---- traffic, and the move in the middle ---------------------------------------------
         cap, cap_out = capture_tunnels(env, tmp)
