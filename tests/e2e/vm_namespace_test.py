@@ -687,6 +687,32 @@ def ignore_signals():
         signal.signal(s, signal.SIG_IGN)
 
 
+def run_scenario(env, res, tmp, keep_logs, body, logs=(), cleanup=None):
+    """Runs body() as every namespace test does: after raise_on_signals(), an
+    interrupt or a failing step ends it (the sub-tests that never reported
+    count as failed); then, whatever happened, the logs named in `logs`
+    (paths) are printed if anything failed, every process the Env started is
+    stopped by PID and the namespaces removed, `cleanup` runs, and the
+    scratch directory goes unless kept. Returns the exit status."""
+    raise_on_signals()
+    try:
+        body()
+    except Interrupted as e:
+        log("interrupted (%s): cleaning up" % e)
+    except Exception as e:  # a setup failure: the remaining sub-tests count as failed
+        log("ERROR: %s: %s" % (type(e).__name__, e))
+    finally:
+        ignore_signals()
+        if res.incomplete():
+            for path in logs:
+                log("%s:\n%s" % (os.path.basename(path), read(path)[-3000:]))
+        env.cleanup()
+        if cleanup:
+            cleanup()
+        res.keep_or_remove(tmp, keep_logs)
+    return res.close()
+
+
 def preflight(binaries):
     """Root, the tools, scapy and the built binaries ((name, path) pairs).
     Prints the reason and the closing line and returns False if any is

@@ -65,10 +65,6 @@ AGENT_T, NVE_A_ROUTER = "127.0.0.13", "192.0.2.3"
 N_NATIVE = 50
 
 
-class Stop(Exception):
-    """The scenario is over: to the stop sub-test."""
-
-
 def register(args, env, p, who, vm_mac, endpoint, lifetime=150):
     """nve_register as A or B (the NVEs the tests play): its result."""
     return sh("ip", "netns", "exec", env.ns_nve, args.register, "--nvad", NVAD_IP, "--port", str(PORT), "--from",
@@ -88,6 +84,63 @@ def capture_native(env, tmp):
     if not wait_until(lambda: "Capturing on" in read(err) or cap.poll() is not None, 20):
         raise RuntimeError("tshark did not start:\n%s" % read(err))
     return cap, out
+
+
+def move_scenario(args, env, p, res, ctl, route, tmp):
+    fab, vm = env.ns_fab, env.ns_vm
+    # ---- the VM associated on A, then announcing itself ------------------------------------
+    rc1, out1 = ctl("vm", "associate", "vm1", "port", "vms", "mac", env.vm_mac, "addr", base.VM_IP)
+    t_garp = time.monotonic()
+    sh("ip", "netns", "exec", vm, base.PYTHON, VM_MOVE_TEST, "--helper", "garp", env.if_vm, env.vm_mac,
+       base.VM_IP, check=False, timeout=20)
+
+    def registered():
+        rc, vms = ctl("show", "vms", j=True)
+        rows = [v for v in (vms if rc == 0 and isinstance(vms, list) else []) if v.get("vm_id") == "vm1"]
+        return rows[0] if rows and rows[0].get("registered") is True and rows[0].get("state") == "activated" else None
+    vm_row = wait_until(registered, 10, 0.02)
+    ms = (time.monotonic() - t_garp) * 1000
+    r0 = route()
+    log("associate: %s %s; after the VM's gratuitous ARP: %s; route %s" % (rc1, out1, vm_row, r0))
+    res.record("register", rc1 == 0 and bool(vm_row) and bool(r0) and r0.get("kind") == "local",
+               "vm associate on nvxdp, then the VM's gratuitous ARP: active and registered with nvad %.0f ms "
+               "later; route %s" % (ms, r0))
+
+    # ---- traffic, and the move in the middle ---------------------------------------------
+    cap, cap_out = capture_tunnels(env, tmp)
+    ready, listen_out = os.path.join(tmp, "vm.ready"), os.path.join(tmp, "vm.recv")
+    env.spawn("listener", vm, [base.PYTHON, base.__file__, "--helper", "listen", str(base.UDP_PORT), ready, "30"],
+              listen_out, os.path.join(tmp, "vm.err"))
+    if not wait_until(lambda: os.path.exists(ready), 10):
+        raise RuntimeError("listener not ready")
+    sender = env.spawn("stream", fab, [base.PYTHON, base.__file__, "--helper", "udpsend", base.VM_IP,
+                                       str(base.UDP_PORT), str(N_STREAM), "M"],
+                       os.path.join(tmp, "stream.out"), os.path.join(tmp, "stream.err"))
+    wait_until(lambda: len(base.listener_lines(listen_out)) >= N_STREAM // 3, 10)
+    t_move = time.monotonic()
+    r = register(args, env, p, "B", env.vm_mac, NVE_B)
+    tunnel = wait_until(lambda: (lambda x: x if x and x.get("kind") == "tunnel" else None)(route()), 5, 0.01)
+    log("B registered (%s: %s) ; A's route %s, %.0f ms after" % (
+        r.returncode, r.stdout.strip(), tunnel, (time.monotonic() - t_move) * 1000))
+    rc_b, bul = ctl("show", "bul", j=True)
+    res.record("move", r.returncode == 0 and bool(tunnel) and tunnel.get("detail") == NVE_B and rc_b == 0
+               and any(b.get("vm_id") == "vm1" for b in bul or []),
+               "nvad accepted B's registration; A's route %s; show bul %s" % (tunnel, bul))
+    sender.wait(30)
+    time.sleep(0.5)
+    cap.send_signal(signal.SIGINT)
+    try:
+        cap.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+    at_vm = base.count_tag(base.listener_lines(listen_out), "M")
+    rows = base.capture_rows(cap_out)
+    tunnelled = [row for row in rows if row["ip.dst"] == "%s,%s" % (NVE_B, base.VM_IP)
+                 and row["ip.src"].startswith(base.NVE_IP + ",") and row["ip.checksum.status"].startswith("1")]
+    log("stream: %d sent, %d at the VM, %d tunnelled to %s" % (N_STREAM, len(at_vm), len(tunnelled), NVE_B))
+    res.record("traffic", len(at_vm) > 0 and len(tunnelled) > 0 and len(at_vm) + len(tunnelled) == N_STREAM,
+               "%d datagrams: %d delivered to the VM before the switch, %d tunnelled to %s after it, %d lost" % (
+                   N_STREAM, len(at_vm), len(tunnelled), NVE_B, N_STREAM - len(at_vm) - len(tunnelled)))
 
 
 def router_scenario(args, env, p, res, ctl, route, tmp):
@@ -156,16 +209,16 @@ def main():
     if not base.preflight([("nvxdp", args.nvxdp), ("nvectl", args.nvectl), ("nvad", args.nvad),
                            ("nve_register", args.register)]):
         return 1
-    base.raise_on_signals()
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-move-")
     env = base.Env(args.nvxdp, tmp)
     res = base.Results(expected=6 if args.router else 4)
     p = {k: os.path.join(tmp, k) for k in ("nvad.yaml", "nvad.keys", "A.keys", "B.keys", "T.keys", "nvad.log", "nvxdp.log",
                                           "nvad.sock", "nvxdp.sock", "nvad.db", "counters.json")}
     procs = {}
-    try:
+
+    def body():
         env.setup()
-        nve, fab, vm = env.ns_nve, env.ns_fab, env.ns_vm
+        nve, fab = env.ns_nve, env.ns_fab
         prepare_xdp(env)
         for addr in (AGENT_A, AGENT_B, AGENT_T):
             sh("ip", "-n", nve, "addr", "add", addr + "/8", "dev", "lo")
@@ -227,82 +280,17 @@ agent: {nvad: %s, nvad_port: %d, listen: %s, listen_port: %d, key_file: %s, retr
 
         if args.router:
             router_scenario(args, env, p, res, ctl, route, tmp)
-            raise Stop()
+        else:
+            move_scenario(args, env, p, res, ctl, route, tmp)
 
-        # ---- the VM associated on A, then announcing itself ------------------------------------
-        rc1, out1 = ctl("vm", "associate", "vm1", "port", "vms", "mac", env.vm_mac, "addr", base.VM_IP)
-        t_garp = time.monotonic()
-        sh("ip", "netns", "exec", vm, base.PYTHON, VM_MOVE_TEST, "--helper", "garp", env.if_vm, env.vm_mac,
-           base.VM_IP, check=False, timeout=20)
-
-        def registered():
-            rc, vms = ctl("show", "vms", j=True)
-            rows = [v for v in (vms if rc == 0 and isinstance(vms, list) else []) if v.get("vm_id") == "vm1"]
-            return rows[0] if rows and rows[0].get("registered") is True and rows[0].get("state") == "activated" else None
-        vm_row = wait_until(registered, 10, 0.02)
-        ms = (time.monotonic() - t_garp) * 1000
-        r0 = route()
-        log("associate: %s %s; after the VM's gratuitous ARP: %s; route %s" % (rc1, out1, vm_row, r0))
-        res.record("register", rc1 == 0 and bool(vm_row) and bool(r0) and r0.get("kind") == "local",
-                   "vm associate on nvxdp, then the VM's gratuitous ARP: active and registered with nvad %.0f ms "
-                   "later; route %s" % (ms, r0))
-
-        # ---- traffic, and the move in the middle ---------------------------------------------
-        cap, cap_out = capture_tunnels(env, tmp)
-        ready, listen_out = os.path.join(tmp, "vm.ready"), os.path.join(tmp, "vm.recv")
-        env.spawn("listener", vm, [base.PYTHON, base.__file__, "--helper", "listen", str(base.UDP_PORT), ready, "30"],
-                  listen_out, os.path.join(tmp, "vm.err"))
-        if not wait_until(lambda: os.path.exists(ready), 10):
-            raise RuntimeError("listener not ready")
-        sender = env.spawn("stream", fab, [base.PYTHON, base.__file__, "--helper", "udpsend", base.VM_IP,
-                                           str(base.UDP_PORT), str(N_STREAM), "M"],
-                           os.path.join(tmp, "stream.out"), os.path.join(tmp, "stream.err"))
-        wait_until(lambda: len(base.listener_lines(listen_out)) >= N_STREAM // 3, 10)
-        t_move = time.monotonic()
-        r = register(args, env, p, "B", env.vm_mac, NVE_B)
-        tunnel = wait_until(lambda: (lambda x: x if x and x.get("kind") == "tunnel" else None)(route()), 5, 0.01)
-        log("B registered (%s: %s) ; A's route %s, %.0f ms after" % (
-            r.returncode, r.stdout.strip(), tunnel, (time.monotonic() - t_move) * 1000))
-        rc_b, bul = ctl("show", "bul", j=True)
-        res.record("move", r.returncode == 0 and bool(tunnel) and tunnel.get("detail") == NVE_B and rc_b == 0
-                   and any(b.get("vm_id") == "vm1" for b in bul or []),
-                   "nvad accepted B's registration; A's route %s; show bul %s" % (tunnel, bul))
-        sender.wait(30)
-        time.sleep(0.5)
-        cap.send_signal(signal.SIGINT)
-        try:
-            cap.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        at_vm = base.count_tag(base.listener_lines(listen_out), "M")
-        rows = base.capture_rows(cap_out)
-        tunnelled = [row for row in rows if row["ip.dst"] == "%s,%s" % (NVE_B, base.VM_IP)
-                     and row["ip.src"].startswith(base.NVE_IP + ",") and row["ip.checksum.status"].startswith("1")]
-        log("stream: %d sent, %d at the VM, %d tunnelled to %s" % (N_STREAM, len(at_vm), len(tunnelled), NVE_B))
-        res.record("traffic", len(at_vm) > 0 and len(tunnelled) > 0 and len(at_vm) + len(tunnelled) == N_STREAM,
-                   "%d datagrams: %d delivered to the VM before the switch, %d tunnelled to %s after it, %d lost" % (
-                       N_STREAM, len(at_vm), len(tunnelled), NVE_B, N_STREAM - len(at_vm) - len(tunnelled)))
-
-        raise Stop()
-    except Stop:
         # ---- stop ------------------------------------------------------------------------------
         rc_x = base.Env.stop(procs["nvxdp"], term_timeout=10)
         rc_n = base.Env.stop(procs["nvad"], term_timeout=10)
         still = [ifn for ifn in (env.if_fab_nve, env.if_vm_nve) if xdp_attached(nve, ifn)]
         res.record("stop", rc_x == 0 and rc_n == 0 and not still,
                    "nvxdp exit %s, nvad exit %s, XDP still on %s" % (rc_x, rc_n, still))
-    except base.Interrupted as e:
-        log("interrupted (%s): cleaning up" % e)
-    except Exception as e:  # a setup failure: the remaining sub-tests count as failed
-        log("ERROR: %s: %s" % (type(e).__name__, e))
-    finally:
-        base.ignore_signals()
-        if res.incomplete():
-            for name in ("nvxdp.log", "nvad.log"):
-                log("%s:\n%s" % (name, read(p[name])[-3000:]))
-        env.cleanup()
-        res.keep_or_remove(tmp, args.keep_logs)
-    return res.close()
+
+    return base.run_scenario(env, res, tmp, args.keep_logs, body, logs=[p["nvxdp.log"], p["nvad.log"]])
 
 
 if __name__ == "__main__":

@@ -74,22 +74,24 @@ def main():
     args = ap.parse_args()
     if not base.preflight([("nvxdp", args.nvxdp)]):
         return 1
-    base.raise_on_signals()
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-restart-")
     env = base.Env(args.nvxdp, tmp)
     res = base.Results(expected=6)
     bpffs = os.path.join(tmp, "bpffs")
     pin_dir = os.path.join(bpffs, "nvxdp")
-    mounted = False
     p = {k: os.path.join(tmp, k) for k in ("one.yaml", "two.yaml", "one.log", "two.log", "foreign.log",
                                           "one.json", "two.json", "foreign.c", "foreign.o")}
-    try:
+
+    def unmount():
+        if os.path.ismount(bpffs):
+            sh("umount", "-l", bpffs, check=False)
+
+    def body():
         env.setup()
         nve, fab, vm = env.ns_nve, env.ns_fab, env.ns_vm
         prepare_xdp(env)
         os.makedirs(bpffs)
         sh("mount", "-t", "bpf", "bpf", bpffs)
-        mounted = True
         for name, with_gone in (("one.yaml", True), ("two.yaml", False)):
             with open(p[name], "w") as fh:
                 fh.write(config(env, with_gone))
@@ -188,20 +190,8 @@ def main():
         res.record("stop", rc2 == 0 and not still and not os.path.exists(pin_dir),
                    "instance 2 exit %s, XDP still on %s, pin directory %s" % (
                        rc2, still, "left" if os.path.exists(pin_dir) else "removed"))
-    except base.Interrupted as e:
-        log("interrupted (%s): cleaning up" % e)
-    except Exception as e:  # a setup failure: the remaining sub-tests count as failed
-        log("ERROR: %s: %s" % (type(e).__name__, e))
-    finally:
-        base.ignore_signals()
-        if res.incomplete():
-            for name in ("one.log", "two.log"):
-                log("%s:\n%s" % (name, read(p[name])[-2500:]))
-        env.cleanup()
-        if mounted:
-            sh("umount", "-l", bpffs, check=False)
-        res.keep_or_remove(tmp, args.keep_logs)
-    return res.close()
+
+    return base.run_scenario(env, res, tmp, args.keep_logs, body, logs=[p["one.log"], p["two.log"]], cleanup=unmount)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,17 @@ fabric_gateway: %s
 """ % (env.if_fab_nve, env.if_vm_nve, base.NVE_IP, NVE6, gateway)
 
 
+def arrived(listen_out, tag, count, unwanted_tag):
+    """The datagrams tagged `tag` the VM's listener got (waiting for
+    `count`), those tagged `unwanted_tag` (given a moment more to arrive,
+    which they must not), and the TTLs / hop limits of the first."""
+    wait_until(lambda: len(base.count_tag(base.listener_lines(listen_out), tag)) >= count, 5)
+    time.sleep(0.3)
+    lines = base.listener_lines(listen_out)
+    got = base.count_tag(lines, tag)
+    return got, base.count_tag(lines, unwanted_tag), sorted({l["ttl"] for l in got})
+
+
 def capture_tunnels(env, tmp, ipv6=False):
     """tshark on the gateway's side of the fabric link, IPv4-in-IPv4 (or
     IPv6-in-IPv6) only, live once it says so. Returns (process, output path)."""
@@ -135,12 +146,12 @@ def main():
     if not base.preflight([("nvxdp", args.nvxdp)]):
         return 1
 
-    base.raise_on_signals()
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-e2e-")
     env = base.Env(args.nvxdp, tmp)
     res = base.Results(expected=10)
     log_path, counters = os.path.join(tmp, "nvxdp.log"), os.path.join(tmp, "counters.json")
-    try:
+
+    def body():
         env.setup()
         nve, fab, vm = env.ns_nve, env.ns_fab, env.ns_vm
         prepare_xdp(env)
@@ -218,11 +229,7 @@ moved_vms:
                                str(base.UDP_PORT), base.GW_IP, "D")
         rs = env.helper_result("ipip-spoofed", fab, "ipip", env.if_fab_gw, env.gw_mac, env.nve_fab_mac, str(N_SPOOF),
                                str(base.UDP_PORT), base.SPOOFED_NVE, "S")
-        wait_until(lambda: len(base.count_tag(base.listener_lines(listen_out), "D")) >= N_DECAP, 5)
-        time.sleep(0.3)  # the spoofed ones would be there by now
-        lines = base.listener_lines(listen_out)
-        got_d, got_s = base.count_tag(lines, "D"), base.count_tag(lines, "S")
-        ttls_d = sorted({l["ttl"] for l in got_d})
+        got_d, got_s, ttls_d = arrived(listen_out, "D", N_DECAP, "S")
         res.record("decap", rd["sent"] == N_DECAP and rs["sent"] == N_SPOOF and len(got_d) == N_DECAP
                    and not got_s and ttls_d == [63],
                    "%d of %d tunnelled datagrams from %s (a tunnel peer) reached the VM, TTL %s; %d of %d from %s "
@@ -281,11 +288,7 @@ moved_vms:
                                 str(base.UDP_PORT), GW6, NVE6, CORRESPONDENT6, VM6, "D6")
         rs6 = env.helper_result("tunnel6-stranger", fab, "tunnel6", env.if_fab_gw, env.gw_mac, env.nve_fab_mac,
                                 str(N_SPOOF6), str(base.UDP_PORT), FAB6_STRANGER, NVE6, CORRESPONDENT6, VM6, "S6")
-        wait_until(lambda: len(base.count_tag(base.listener_lines(listen6_out), "D6")) >= N_DECAP6, 5)
-        time.sleep(0.3)
-        lines = base.listener_lines(listen6_out)
-        got_d, got_s = base.count_tag(lines, "D6"), base.count_tag(lines, "S6")
-        hops_d = sorted({l["ttl"] for l in got_d})
+        got_d, got_s, hops_d = arrived(listen6_out, "D6", N_DECAP6, "S6")
         res.record("decap6", rd6["sent"] == N_DECAP6 and rs6["sent"] == N_SPOOF6 and len(got_d) == N_DECAP6
                    and not got_s and hops_d == [63],
                    "%d of %d IPv6-in-IPv6 datagrams from %s (a tunnel peer) reached the VM, hop limit %s; %d of %d "
@@ -324,17 +327,8 @@ moved_vms:
                    "exit %s, XDP still on %s, counters as sent (%s)%s" % (
                        rc, still, ", ".join("%s %d" % kv for kv in want.items()),
                        "; wrong (got, want): %s" % wrong if wrong else ""))
-    except base.Interrupted as e:
-        log("interrupted (%s): cleaning up" % e)
-    except Exception as e:  # a setup failure: the remaining sub-tests count as failed
-        log("ERROR: %s: %s" % (type(e).__name__, e))
-    finally:
-        base.ignore_signals()
-        if res.incomplete():
-            log("nvxdp.log:\n%s" % read(log_path)[-3000:])
-        env.cleanup()
-        res.keep_or_remove(tmp, args.keep_logs)
-    return res.close()
+
+    return base.run_scenario(env, res, tmp, args.keep_logs, body, logs=[log_path])
 
 
 if __name__ == "__main__":
