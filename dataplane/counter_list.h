@@ -55,6 +55,7 @@
   X(drop_decap_inner_bad, true, "decapsulated inner packet malformed or of the wrong family")     \
   X(drop_decap_unknown_peer, true, "tunnel from an outer source that is no known NVE (neither in tunnel.peers nor learnt from nvad)")\
   X(drop_decap_nested, true, "decapsulated packet addressed to one of our endpoints again")       \
+  X(drop_ipv4_options, true, "XDP mode: IPv4 options on a packet it must route (host route, or decapsulated)")\
   X(drop_neighbour_unresolved, true, "fabric gateway MAC not yet known")                          \
   X(drop_nve_unknown, true, "tunnel route to an NVE with no outer header (being replaced)")       \
   X(drop_no_source_address, true, "no own address of the needed family for an outer header/ICMP")\

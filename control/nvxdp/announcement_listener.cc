@@ -39,7 +39,9 @@ AnnouncementListener::~AnnouncementListener() {
 }
 
 void AnnouncementListener::listen(uint16_t port, unsigned ifindex, const std::string &interface) {
-  const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+  // Protocol 0: nothing is received until bind(), by which time the filter
+  // is on and the interface chosen.
+  const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error("packet socket on " + interface + ": " + std::strerror(errno));
   sock_fprog prog{static_cast<unsigned short>(sizeof kFilter / sizeof kFilter[0]), kFilter};
   const int on = 1;

@@ -67,7 +67,7 @@ void FabricNeighbours::poll(uint64_t now_ms) {
       n.said_unresolved = true;
     }
     // Unknown: asked for every second; known: confirmed every refresh period.
-    if (!known_now || now_ms >= n.next_poke_ms) {
+    if (now_ms >= n.next_poke_ms) {
       if (auto why = drivers::poke_neighbour(interface_, address))
         spdlog::debug("neighbour {}: {}", address.to_string(), *why);
       n.next_poke_ms = now_ms + (known_now ? refresh_ms_ : 1000);

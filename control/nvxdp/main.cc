@@ -230,6 +230,16 @@ int main(int argc, char **argv) {
   // the routes are written again, and what nobody names any more goes once
   // the agent's state is back (prune, below).
   if (prog->took_over()) {
+    // Interfaces the earlier instance had and this configuration has not:
+    // forgotten, and its program taken off them.
+    for (const uint32_t ifindex : prog->port_interfaces()) {
+      bool ours = false;
+      for (const auto &port : ports) ours = ours || port.ifindex == ifindex;
+      if (ours) continue;
+      prog->forget_interface(ifindex);
+      spdlog::info("interface {} is no longer a port: forgotten{}", ifindex,
+                   drivers::detach_earlier(ifindex) ? ", the earlier nvxdp's program detached from it" : "");
+    }
     table.adopt();
     spdlog::info("maps pinned at {} taken over: {} NVE header(s) kept", pin_dir, table.nve_count());
   } else if (!pin_dir.empty()) {

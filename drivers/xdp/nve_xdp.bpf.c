@@ -352,8 +352,10 @@ static __always_inline int decapsulate(void *data, void *data_end, struct packet
     struct iphdr *ip = (void *)inner;
     bad = validate_ipv4(ip, data_end, avail, &pass);
     if (bad != VALID) return bad;
-    if (pass) return PASS;  // inner options: the kernel
     *counted = 1;
+    // Options inside a tunnel: never passed (the kernel could decapsulate it
+    // outside the tenant's VN), and not handled here.
+    if (pass) return NVE_XDP_C_drop_ipv4_options;
     if (((__u8 *)&ip->daddr)[0] >= 224) return NVE_XDP_C_drop_ip_multicast;
     p->len = bpf_ntohs(ip->tot_len);
     p->family = 4;
@@ -575,11 +577,18 @@ static __always_inline int icmp_error(struct xdp_md *ctx, struct nve_xdp_counter
     if ((void *)(ip + 1) > data_end) return XDP_ABORTED;
     orig.in6_u.u6_addr32[0] = ip->saddr;
     quote = p->len < IP4_LEN + 8 ? p->len : IP4_LEN + 8;
+    // Out of a tunnel, the quoted header carries the ECN RFC 6040 gave it,
+    // as the DPDK path's (which writes it at decapsulation).
+    if (p->outer && (ip->tos & 3) != (__u8)p->ecn) {
+      ip->tos = (ip->tos & ~3) | (__u8)p->ecn;
+      ipv4_checksum_set(ip);
+    }
   } else {
     struct ipv6hdr *ip6 = data + off;
     if ((void *)(ip6 + 1) > data_end) return XDP_ABORTED;
     orig = ip6->saddr;
     quote = p->len < ICMP6_QUOTE_MAX ? p->len : ICMP6_QUOTE_MAX;
+    if (p->outer) ip6->flow_lbl[0] = (ip6->flow_lbl[0] & ~0x30) | (__u8)(p->ecn << 4);
   }
   // New headers in front of the quote, which stays where it is; the reply
   // goes back with the tag the frame came with.
@@ -841,8 +850,16 @@ int nve_xdp(struct xdp_md *ctx) {
     int pass;
     r = validate_ipv4(ip, data_end, avail, &pass);
     if (r != VALID) return drop_on(cnt, r);
-    if (pass) return XDP_PASS;  // options: the kernel
     if ((void *)(ip + 1) > data_end) return XDP_ABORTED;
+    if (pass) {
+      // Options: the kernel's, unless a host route names the destination (a
+      // tenant's packet is never routed natively by the kernel).
+      key.vn = p.vn;
+      key.family = 4;
+      __builtin_memcpy(key.addr, &ip->daddr, 4);
+      if (bpf_map_lookup_elem(&nve_routes, &key)) return DROP(cnt, drop_ipv4_options);
+      return XDP_PASS;
+    }
     p.len = bpf_ntohs(ip->tot_len);
     p.family = 4;
     if (((__u8 *)&ip->daddr)[0] >= 224) return DROP(cnt, drop_ip_multicast);
@@ -894,6 +911,7 @@ int nve_xdp(struct xdp_md *ctx) {
   if (off > MAX_L3_OFF) return XDP_ABORTED;
   l3 = data + off;
   __u8 ttl;
+  int nested = 0;  // out of a tunnel, to one of our own addresses again
   key.vn = p.vn;
   key.family = p.family;
   if (p.family == 4) {
@@ -901,13 +919,19 @@ int nve_xdp(struct xdp_md *ctx) {
     if ((void *)(ip + 1) > data_end) return XDP_ABORTED;
     __builtin_memcpy(key.addr, &ip->daddr, 4);
     ttl = ip->ttl;
+    nested = p.outer && own_index4(set, ip->daddr) >= 0;
   } else {
     struct ipv6hdr *ip6 = l3;
     if ((void *)(ip6 + 1) > data_end) return XDP_ABORTED;
     __builtin_memcpy(key.addr, &ip6->daddr, 16);
     ttl = ip6->hop_limit;
+    nested = p.outer && own_index6(set, &ip6->daddr) >= 0;
   }
+  // Out of a tunnel, never to the kernel: to one of our own addresses again
+  // (a tunnel in a tunnel) or without a host route, dropped.
+  if (nested) return count_decap(cnt, &p), DROP(cnt, drop_decap_nested);
   struct nve_xdp_route *route = bpf_map_lookup_elem(&nve_routes, &key);
+  if (!route && p.outer) return count_decap(cnt, &p), DROP(cnt, drop_no_route);
   if (!route) return XDP_PASS;  // no host route: the kernel's routing table
   // From here on the packet is forwarded or dropped, never passed: a
   // decapsulation is counted as the DPDK path counts it.

@@ -69,6 +69,23 @@ std::optional<std::string> XdpAttachment::attach(unsigned ifindex, const std::st
   return last_error;
 }
 
+bool detach_earlier(unsigned ifindex) {
+  bool detached = false;
+  for (const unsigned flags : {unsigned{XDP_FLAGS_DRV_MODE}, unsigned{XDP_FLAGS_SKB_MODE}}) {
+    const unsigned id = attached_id(ifindex, flags);
+    if (!id) continue;
+    std::string name;
+    const int fd = program_by_id(id, name);
+    if (fd < 0) continue;
+    if (name == kXdpProgramName) {
+      LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
+      detached = bpf_xdp_detach(static_cast<int>(ifindex), flags | XDP_FLAGS_REPLACE, &opts) == 0 || detached;
+    }
+    close(fd);
+  }
+  return detached;
+}
+
 void XdpAttachment::detach_all() {
   for (const Port &p : attached_) {
     // Only our own program: whatever replaced it since is not ours to remove.

@@ -39,6 +39,11 @@ class XdpAttachment {
   std::vector<Port> attached_;
 };
 
+// Detaches an earlier nvxdp's program from `ifindex` (an interface a
+// takeover's configuration no longer has), whatever mode it is in; another
+// program is left alone. Whether one was detached.
+bool detach_earlier(unsigned ifindex);
+
 // The name the kernel knows the program by (bpf_prog_info.name): how an
 // earlier nvxdp's program is told from another's.
 inline constexpr const char *kXdpProgramName = "nve_xdp";

@@ -125,6 +125,22 @@ void XdpProgram::set_port(uint32_t index, uint32_t ifindex, const MacAddress &ma
   check(bpf_map_update_elem(map_fd("nve_port_by_if"), &ifindex, &index, BPF_ANY), "nve_port_by_if");
 }
 
+std::vector<uint32_t> XdpProgram::port_interfaces() const {
+  std::vector<uint32_t> out;
+  uint32_t key = 0, next = 0;
+  const int fd = map_fd("nve_port_by_if");
+  for (const void *prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
+    out.push_back(next);
+    key = next;
+  }
+  return out;
+}
+
+void XdpProgram::forget_interface(uint32_t ifindex) {
+  const int rc = bpf_map_delete_elem(map_fd("nve_port_by_if"), &ifindex);
+  if (rc != 0 && errno != ENOENT) check(rc, "nve_port_by_if (delete)");
+}
+
 void XdpProgram::set_redirect(uint32_t index, uint32_t ifindex) {
   check(bpf_map_update_elem(map_fd("nve_tx_ports"), &index, &ifindex, BPF_ANY), "nve_tx_ports");
 }

@@ -122,8 +122,13 @@ void XdpRoutes::release(const IpAddress &address, const RouteAction &action) {
   if (const auto *tunnel = std::get_if<TunnelToNve>(&action)) {
     auto it = nves_.find(tunnel->nve);
     if (it != nves_.end() && --it->second.routes == 0) {
-      prog_.set_nve(it->second.index, nve_xdp_nve{});  // valid = 0
-      free_nves_.push_back(it->second.index);
+      // While taking over (adopt() until prune()), routes the earlier
+      // instance wrote may still point at this index: it is neither
+      // cleared nor handed to another NVE before prune(), which frees it.
+      if (!adopting_) {
+        prog_.set_nve(it->second.index, nve_xdp_nve{});  // valid = 0
+        free_nves_.push_back(it->second.index);
+      }
       nves_.erase(it);
     }
   } else if (std::holds_alternative<OwnEndpoint>(action)) {
@@ -198,7 +203,12 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
   } else {
     return refuse("unknown route action");
   }
-  prog_.set_route(key, r);
+  try {
+    prog_.set_route(key, r);
+  } catch (const std::exception &e) {  // the map full (stale routes of a takeover among it), or the kernel's refusal
+    if (r.kind == NVE_XDP_TUNNEL) release(route.address, c.action);
+    return refuse(e.what());
+  }
   if (!in_map) in_map_++;
   if (old != routes_.end()) release(route.address, old->second.action);
   routes_[route] = Installed{c.action};
@@ -250,6 +260,7 @@ std::optional<RouteView> XdpRoutes::find(const HostRoute &route) const {
 }
 
 void XdpRoutes::adopt() {
+  adopting_ = true;
   uint32_t top = 0;
   std::vector<bool> used(NVE_XDP_MAX_NVES);
   for (uint32_t i = 0; i < NVE_XDP_MAX_NVES; i++) {
@@ -265,8 +276,14 @@ void XdpRoutes::adopt() {
     // The outer destination: IPv4's at byte 16 of its header, IPv6's at 24.
     std::memcpy(nve.bytes.data(), n.hdr + 14 + (nve.is_v4() ? 16 : 24), nve.is_v4() ? 4 : 16);
     if (nves_.count(nve)) continue;  // (one index per NVE: a second is freed by prune)
+    // Rebuilt with this configuration's gateway and source. One it cannot
+    // build (its family's address gone) is cleared: no route tunnels with
+    // the old source or port; stale routes to it drop on drop_nve_unknown.
+    if (write_nve(nve, i)) {
+      prog_.set_nve(i, nve_xdp_nve{});
+      continue;
+    }
     nves_[nve] = Nve{i, 0};
-    write_nve(nve, i);  // this configuration's gateway and source; on failure it stays as it was until prune
   }
   next_nve_ = top;
   free_nves_.clear();
@@ -275,6 +292,7 @@ void XdpRoutes::adopt() {
 }
 
 size_t XdpRoutes::prune() {
+  adopting_ = false;
   size_t removed = 0;
   for (const nve_xdp_key &k : prog_.route_keys()) {
     IpAddress a;

@@ -92,6 +92,7 @@ class XdpRoutes final : public RouteBackend {
   };
   std::map<IpAddress, Own> own_;  // own endpoints -> their VN, how many routes name them
   uint64_t version_ = 0;
+  bool adopting_ = false;  // adopt() until prune(): no NVE index freed (release())
 };
 
 }  // namespace nvmove::drivers

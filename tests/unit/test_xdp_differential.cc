@@ -46,7 +46,10 @@ const std::map<std::string, std::string> kDocumented = {
     {"nd_solicit", "ND: the kernel"},
     {"no_route", "no host route: the kernel's routing table (the DPDK path: the fabric gateway)"},
     {"no_route_v6", "no host route: the kernel's routing table"},
-    {"options", "IPv4 options: the kernel"},
+    {"options", "IPv4 options with a host route: dropped (drop_ipv4_options), the DPDK path forwards them"},
+    {"options_no_route", "IPv4 options without a host route: the kernel"},
+    {"decap_inner_options", "IPv4 options out of a tunnel: dropped (drop_ipv4_options), the DPDK path forwards them"},
+    {"decap_no_route", "out of a tunnel without a host route: dropped (drop_no_route), never to the kernel"},
     {"too_big_no_df", "too big for the tunnel without DF: the DPDK path fragments, XDP drops (one run, one packet)"},
 };
 
@@ -269,6 +272,27 @@ std::vector<Case> cases() {
   fh->hdr_checksum = rte_ipv4_cksum(fh);
   out.push_back({"ttl_1_later_fragment", 0, from_fabric(kV4, frag)});
   out.push_back({"decap_v4_ttl_1", 0, from_fabric(kV4, ip4("198.51.100.2", "192.0.2.1", 4, 64, 0, v4_to("10.0.0.5", 1)))});
+  out.push_back({"options_no_route", 0, edited(v4(77, 64, true, 0), [](auto &f, auto *ip) {
+                   ip->version_ihl = 0x46;
+                   f.insert(f.begin() + 34, {1, 1, 1, 0});
+                   ip = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
+                   ip->total_length = rte_cpu_to_be_16(rte_be_to_cpu_16(ip->total_length) + 4);
+                 })});
+  Bytes inner_opts = v4_to("10.0.0.5", 9);
+  inner_opts[0] = 0x46;
+  inner_opts.insert(inner_opts.begin() + 20, {1, 1, 1, 0});
+  inner_opts[3] += 4;
+  auto *io = reinterpret_cast<rte_ipv4_hdr *>(inner_opts.data());
+  io->hdr_checksum = 0;
+  io->hdr_checksum = rte_ipv4_cksum(io);
+  out.push_back({"decap_inner_options", 0, from_fabric(kV4, ip4("198.51.100.2", "192.0.2.1", 4, 64, 0, inner_opts))});
+  out.push_back({"decap_no_route", 0, from_fabric(kV4, ip4("198.51.100.2", "192.0.2.1", 4, 64, 0, v4_to("10.0.0.77", 9)))});
+  out.push_back({"decap_nested", 0, from_fabric(kV4, ip4("198.51.100.2", "192.0.2.1", 4, 64, 0,
+                                                         ip4("198.51.100.2", "192.0.2.5", 4, 9, 0, v4_to("10.0.0.5", 9))))});
+  // Outer ECT(1) over an inner ECT(0) that runs out of TTL: the quote carries
+  // the ECN RFC 6040 gives it.
+  out.push_back({"decap_v4_ttl_1_ecn", 0, from_fabric(kV4, ip4("198.51.100.2", "192.0.2.1", 4, 64, 0x01,
+                                                                ip4("203.0.113.7", "10.0.0.5", 17, 1, 0x02, udp(1, 2, "ecn"))))});
   out.push_back({"decap_v6_hop_limit_1", 0, from_fabric(kV6, ip6("2001:db8::2", "2001:db8::1", 41, 64, 0, v6("fd00::5", 1)))});
   return out;
 }
@@ -439,11 +463,11 @@ TEST_F(XdpDifferential, EveryPacketAsTheDpdkPathOrADocumentedDifference) {
     verdicts[v]++;
     std::printf("  %-18s in %u: %s\n", c.name.c_str(), c.in_port, v == XDP_TX ? "tx" : v == XDP_REDIRECT ? "redirect" : v == XDP_DROP ? "drop" : v == XDP_PASS ? "pass" : "?");
   }
-  EXPECT_EQ(verdicts[XDP_TX], 25)
-      << "every encapsulation and re-encapsulation, and the 6 ICMP errors: out the port they came in";
+  EXPECT_EQ(verdicts[XDP_TX], 26)
+      << "every encapsulation and re-encapsulation, and the 7 ICMP errors: out the port they came in";
   EXPECT_GE(verdicts[XDP_REDIRECT], 7) << "local and decapsulated deliveries (and from_vm): to the other port";
   EXPECT_GE(verdicts[XDP_DROP], 20) << "the malformed ones, the packets that get no ICMP error, too_big_no_df";
-  EXPECT_EQ(verdicts[XDP_PASS], 5) << "arp_reply, nd_solicit, options, no_route, no_route_v6";
+  EXPECT_EQ(verdicts[XDP_PASS], 5) << "arp_reply, nd_solicit, options_no_route, no_route, no_route_v6";
 }
 
 // tunnel.dscp set: the outer DSCP is the configured one, the ECN the inner's.
@@ -620,4 +644,41 @@ TEST_F(XdpDifferential, VlanAccessPortsAsTheDpdkPath) {
     std::printf("  %-20s in %u: %u\n", c.name.c_str(), c.in_port, v);
     EXPECT_EQ(v, want[c.name]) << c.name;
   }
+}
+
+// Taking over maps an earlier instance left (pinned): while the new
+// instance writes its routes, a route the earlier one wrote keeps pointing
+// at its NVE's header, even when the new instance's last route to that NVE
+// goes before prune(): the index is not handed to another NVE meanwhile.
+// prune() then removes what nobody names and frees the header.
+TEST_F(XdpDifferential, ATakeoverNeverPointsAnEarlierRouteAtAnotherNve) {
+  const IpAddress x = testbed::addr("198.51.100.2");  // fd00::11's NVE, written by the earlier instance
+  drivers::XdpRoutes next(*prog_, testbed::fabric(), settings_of(tb_->settings()));
+  next.adopt();
+  ASSERT_EQ(next.nve_count(), 2u) << "198.51.100.2 and 2001:db8::2 adopted";
+  std::vector<RouteChange> mine(2);
+  mine[0].route = {0, testbed::addr("10.0.0.9")};
+  mine[0].action = TunnelToNve{x};
+  mine[1].route = {0, testbed::addr("10.0.0.9")};
+  mine[1].action = DeliverLocal{1, testbed::kVmMac, 0};  // its last route to 198.51.100.2 goes
+  ASSERT_TRUE(next.apply(mine).errors.empty());
+  std::vector<RouteChange> other(1);
+  other[0].route = {0, testbed::addr("10.0.0.40")};
+  other[0].action = TunnelToNve{testbed::addr("198.51.100.7")};
+  ASSERT_TRUE(next.apply(other).errors.empty());
+
+  // fd00::11 (the earlier instance's route, not the new one's) still
+  // tunnels to 198.51.100.2, not 198.51.100.7.
+  const auto still = prog_->run(from_fabric(0x86dd, v6("fd00::11")), kLoopback);
+  ASSERT_EQ(still.verdict, static_cast<uint32_t>(XDP_TX));
+  ASSERT_GE(still.out.size(), 34u);
+  EXPECT_EQ(hex(Bytes(still.out.begin() + 30, still.out.begin() + 34)), "c6336402") << "outer destination 198.51.100.2";
+  const auto to_40 = prog_->run(v4(40, 64, true, 0), kLoopback);
+  ASSERT_GE(to_40.out.size(), 34u);
+  EXPECT_EQ(hex(Bytes(to_40.out.begin() + 30, to_40.out.begin() + 34)), "c6336407") << "outer destination 198.51.100.7";
+
+  EXPECT_GE(next.prune(), 1u) << "fd00::11 and the other routes only the earlier instance named";
+  EXPECT_EQ(prog_->run(from_fabric(0x86dd, v6("fd00::11")), kLoopback).verdict, static_cast<uint32_t>(XDP_PASS))
+      << "gone after prune";
+  EXPECT_EQ(next.nve_count(), 1u) << "only 198.51.100.7 is named now";
 }
