@@ -12,6 +12,7 @@
 // with FakeClock and never sleep.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -104,8 +105,14 @@ inline uint64_t to_wall_ns(Instant when, const Clock &clock) {
   return static_cast<uint64_t>(static_cast<int64_t>(clock.wall_ns()) + offset);
 }
 
+// A stored time further than a century from now (a damaged record: the
+// store fuzzer's 2^63 ns and more) is taken as a century away, in its
+// direction, instead of overflowing.
 inline Instant from_wall_ns(uint64_t wall_ns, const Clock &clock) {
-  auto offset = static_cast<int64_t>(wall_ns) - static_cast<int64_t>(clock.wall_ns());
+  constexpr uint64_t kCentury = uint64_t{100} * 365 * 24 * 3600 * 1'000'000'000;
+  const uint64_t now = clock.wall_ns();
+  const int64_t offset = wall_ns >= now ? static_cast<int64_t>(std::min(wall_ns - now, kCentury))
+                                        : -static_cast<int64_t>(std::min(now - wall_ns, kCentury));
   return clock.now() + std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(offset));
 }
 

@@ -69,6 +69,20 @@ std::string refusal(RegistrarHarness &h, const std::function<void(json &)> &dama
   return parsed.ok() ? "" : parsed.error();
 }
 
+// Times far beyond any clock (the store fuzzer's 2^63 ns and more, which
+// overflowed the conversion: UBSan) read back a century away, not as UB.
+TEST(StoreRecord, TimesBeyondAnyClockReadBackACenturyAway) {
+  RegistrarHarness h;
+  json written = store_record::binding(moved_binding(h), h.clock);
+  written["registered_at_ns"] = uint64_t{1} << 63;
+  written["expires_at_ns"] = ~uint64_t{0};
+  auto parsed = store_record::parse_binding(written, h.clock);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_GT(parsed.value().expires_at, h.clock.now() + std::chrono::hours(24 * 365 * 99));
+  EXPECT_EQ(from_wall_ns(0, h.clock), h.clock.now() - std::chrono::duration_cast<Duration>(
+                                                          std::chrono::nanoseconds(h.clock.wall_ns())));
+}
+
 TEST(StoreRecord, DamagedBindingsAreRefusedWithTheField) {
   struct Case {
     const char *what;
