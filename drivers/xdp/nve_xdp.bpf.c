@@ -326,13 +326,12 @@ struct packet {
   __u8 ecn_log;
 };
 
-#define PASS (-1)
-#define ABORT (-2)
+#define ABORT (-1)
 
 // A tunnel to one of our addresses (IPv4 or IPv6 inside, behind an outer
 // header of outer_hl bytes at p->off) from a known NVE: classify.cc's
 // decapsulate(), its checks in its order; on success *p describes the inner
-// packet. VALID, PASS, ABORT or the counter to drop on; *counted: the DPDK
+// packet. VALID, ABORT or the counter to drop on; *counted: the DPDK
 // path has counted the decapsulation by then (from the multicast check on).
 static __always_inline int decapsulate(void *data, void *data_end, struct packet *p, __u8 proto, __u32 outer_hl,
                                        __u8 outer_ecn, __u32 endpoint_vn, int *counted) {
@@ -387,12 +386,21 @@ static __always_inline void count_decap(struct nve_xdp_counters *cnt, const stru
   if (p->ecn_log) COUNT(cnt, decap_ecn_logged);
 }
 
+// The ECN field RFC 6040 gives a decapsulated packet, written into its
+// header (IPv4: the checksum is the caller's; IPv6: traffic class bits 0-1).
+static __always_inline void set_ecn4(struct iphdr *ip, const struct packet *p) {
+  ip->tos = (ip->tos & ~3) | (__u8)p->ecn;
+}
+static __always_inline void set_ecn6(struct ipv6hdr *ip6, const struct packet *p) {
+  ip6->flow_lbl[0] = (ip6->flow_lbl[0] & ~0x30) | (__u8)(p->ecn << 4);
+}
+
 // The router hop: TTL or hop limit one less and, after decapsulation, the
-// ECN field RFC 6040 gives (the IPv4 checksum recomputed, as the DPDK path's
-// header edits leave it). The caller has checked the header's bytes.
+// ECN (the IPv4 checksum recomputed, as the DPDK path's header edits leave
+// it). The caller has checked the header's bytes.
 static __always_inline void hop4(struct iphdr *ip, const struct packet *p) {
   if (p->outer) {
-    ip->tos = (ip->tos & ~3) | (__u8)p->ecn;
+    set_ecn4(ip, p);
     ip->ttl--;
     ipv4_checksum_set(ip);
   } else {
@@ -401,7 +409,7 @@ static __always_inline void hop4(struct iphdr *ip, const struct packet *p) {
 }
 static __always_inline void hop6(struct ipv6hdr *ip6, const struct packet *p) {
   ip6->hop_limit--;
-  if (p->outer) ip6->flow_lbl[0] = (ip6->flow_lbl[0] & ~0x30) | (__u8)(p->ecn << 4);  // traffic class bits 0-1
+  if (p->outer) set_ecn6(ip6, p);
 }
 
 // The IPv6 outer flow label from the inner flow (RFC 6438), as the DPDK
@@ -580,7 +588,7 @@ static __always_inline int icmp_error(struct xdp_md *ctx, struct nve_xdp_counter
     // Out of a tunnel, the quoted header carries the ECN RFC 6040 gave it,
     // as the DPDK path's (which writes it at decapsulation).
     if (p->outer && (ip->tos & 3) != (__u8)p->ecn) {
-      ip->tos = (ip->tos & ~3) | (__u8)p->ecn;
+      set_ecn4(ip, p);
       ipv4_checksum_set(ip);
     }
   } else {
@@ -588,7 +596,7 @@ static __always_inline int icmp_error(struct xdp_md *ctx, struct nve_xdp_counter
     if ((void *)(ip6 + 1) > data_end) return XDP_ABORTED;
     orig = ip6->saddr;
     quote = p->len < ICMP6_QUOTE_MAX ? p->len : ICMP6_QUOTE_MAX;
-    if (p->outer) ip6->flow_lbl[0] = (ip6->flow_lbl[0] & ~0x30) | (__u8)(p->ecn << 4);
+    if (p->outer) set_ecn6(ip6, p);
   }
   // New headers in front of the quote, which stays where it is; the reply
   // goes back with the tag the frame came with.
@@ -795,10 +803,9 @@ static __always_inline int drop_on(struct nve_xdp_counters *cnt, int c) {
   return XDP_DROP;
 }
 
-// A failed decapsulation: PASS, ABORT, or a drop, the decapsulation counted
-// first where the DPDK path has counted it.
+// A failed decapsulation: ABORT, or a drop, the decapsulation counted first
+// where the DPDK path has counted it.
 static __always_inline int decap_failed(struct nve_xdp_counters *cnt, int r, int counted, const struct packet *p) {
-  if (r == PASS) return XDP_PASS;
   if (r == ABORT) return XDP_ABORTED;
   if (counted) count_decap(cnt, p);
   return drop_on(cnt, r);
@@ -941,13 +948,9 @@ int nve_xdp(struct xdp_md *ctx) {
     return icmp_error(ctx, cnt, set, port, &p, in, p.family == 4 ? ICMP_TIME_EXCEEDED : ICMP6_TIME_EXCEEDED, 0, 0,
                       NVE_XDP_C_icmp_time_exceeded_sent);
   }
-  if (route->kind == NVE_XDP_TUNNEL) {
-    record_hit(route);
-    return tunnel(ctx, cnt, set, port, route, &p, in);
-  }
-  if (route->kind == NVE_XDP_LOCAL) {
-    record_hit(route);
-    return deliver_local(ctx, cnt, set, route, &p, in);
-  }
-  return XDP_ABORTED;  // tunnel peers live in NVE_XDP_PEER_VN, which no port or endpoint has
+  // (Tunnel peers live in NVE_XDP_PEER_VN, which no port or endpoint has.)
+  if (route->kind != NVE_XDP_TUNNEL && route->kind != NVE_XDP_LOCAL) return XDP_ABORTED;
+  record_hit(route);
+  if (route->kind == NVE_XDP_TUNNEL) return tunnel(ctx, cnt, set, port, route, &p, in);
+  return deliver_local(ctx, cnt, set, route, &p, in);
 }

@@ -32,6 +32,18 @@ void check(int rc, const std::string &what) {
   if (rc < 0) throw std::runtime_error(what + ": " + std::strerror(rc == -1 ? errno : -rc));
 }
 
+// Every key of the hash map `fd`, in the kernel's order.
+template <typename Key>
+std::vector<Key> keys_of(int fd) {
+  std::vector<Key> keys;
+  Key key{}, next{};
+  for (const void *prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
+    keys.push_back(next);
+    key = next;
+  }
+  return keys;
+}
+
 bool on_bpffs(const std::string &path) {
   struct statfs st {};
   return statfs(path.c_str(), &st) == 0 && st.f_type == BPF_FS_MAGIC;
@@ -125,16 +137,7 @@ void XdpProgram::set_port(uint32_t index, uint32_t ifindex, const MacAddress &ma
   check(bpf_map_update_elem(map_fd("nve_port_by_if"), &ifindex, &index, BPF_ANY), "nve_port_by_if");
 }
 
-std::vector<uint32_t> XdpProgram::port_interfaces() const {
-  std::vector<uint32_t> out;
-  uint32_t key = 0, next = 0;
-  const int fd = map_fd("nve_port_by_if");
-  for (const void *prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
-    out.push_back(next);
-    key = next;
-  }
-  return out;
-}
+std::vector<uint32_t> XdpProgram::port_interfaces() const { return keys_of<uint32_t>(map_fd("nve_port_by_if")); }
 
 void XdpProgram::forget_interface(uint32_t ifindex) {
   const int rc = bpf_map_delete_elem(map_fd("nve_port_by_if"), &ifindex);
@@ -169,16 +172,7 @@ void XdpProgram::delete_route(const nve_xdp_key &key) {
   if (rc != 0 && errno != ENOENT) check(rc, "nve_routes (delete)");
 }
 
-std::vector<nve_xdp_key> XdpProgram::route_keys() const {
-  std::vector<nve_xdp_key> keys;
-  nve_xdp_key key{}, next{};
-  const int fd = map_fd("nve_routes");
-  for (const void *prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
-    keys.push_back(next);
-    key = next;
-  }
-  return keys;
-}
+std::vector<nve_xdp_key> XdpProgram::route_keys() const { return keys_of<nve_xdp_key>(map_fd("nve_routes")); }
 
 nve_xdp_nve XdpProgram::nve(uint32_t index) const {
   nve_xdp_nve n{};

@@ -86,25 +86,23 @@ XdpRoutes::XdpRoutes(XdpProgram &prog, const dp::FabricParams &fabric, const nve
   write_settings();
 }
 
-// The settings' own addresses (nve.ipv4, nve.ipv6) and the own endpoints
-// of routes (upsert() has checked they fit).
-void XdpRoutes::write_settings() {
+// The settings with their own addresses (nve.ipv4, nve.ipv6) and the own
+// endpoints of routes (upsert() has checked they fit).
+nve_xdp_settings XdpRoutes::settings_with_endpoints() const {
   nve_xdp_settings s = settings_;
   for (const auto &[address, own] : own_) add_own_address(s, address, own.vn);
-  prog_.set_settings(s);
+  return s;
 }
+
+void XdpRoutes::write_settings() { prog_.set_settings(settings_with_endpoints()); }
 
 // Whether one more own address of `address`'s family fits in the settings.
 bool XdpRoutes::own_room(const IpAddress &address) const {
-  nve_xdp_settings s = settings_;
-  for (const auto &[a, own] : own_) add_own_address(s, a, own.vn);
+  nve_xdp_settings s = settings_with_endpoints();
   return add_own_address(s, address, 0);
 }
 
-std::optional<std::string> XdpRoutes::write_nve(const IpAddress &nve, uint32_t index) {
-  dp::TunnelTemplate t{};
-  std::string why;
-  if (!dp::build_tunnel_template(fabric_, nve, t, why)) return why;
+nve_xdp_nve nve_entry(const dp::TunnelTemplate &t) {
   nve_xdp_nve n{};
   static_assert(sizeof n.hdr <= sizeof t.hdr);
   std::memcpy(n.hdr, t.hdr, sizeof n.hdr);
@@ -112,7 +110,14 @@ std::optional<std::string> XdpRoutes::write_nve(const IpAddress &nve, uint32_t i
   n.valid = 1;
   n.resolved = t.resolved;  // until the gateway's MAC is known, the program drops (drop_neighbour_unresolved)
   n.out_port = static_cast<uint8_t>(t.out_port);
-  prog_.set_nve(index, n);
+  return n;
+}
+
+std::optional<std::string> XdpRoutes::write_nve(const IpAddress &nve, uint32_t index) {
+  dp::TunnelTemplate t{};
+  std::string why;
+  if (!dp::build_tunnel_template(fabric_, nve, t, why)) return why;
+  prog_.set_nve(index, nve_entry(t));
   return std::nullopt;
 }
 

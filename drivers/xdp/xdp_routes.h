@@ -35,6 +35,10 @@ void set_icmp_errors(nve_xdp_settings &s, const IpAddress &v4, const IpAddress &
 // False if its family's NVE_XDP_MAX_OWN are taken.
 bool add_own_address(nve_xdp_settings &s, const IpAddress &address, uint32_t vn);
 
+// The program's entry for an NVE from the DPDK path's outer header template
+// (dataplane/tunnel_template.h).
+nve_xdp_nve nve_entry(const dp::TunnelTemplate &t);
+
 class XdpRoutes final : public RouteBackend {
  public:
   // `fabric`: the fabric port, its MAC, the gateway's MACs, our addresses
@@ -72,6 +76,7 @@ class XdpRoutes final : public RouteBackend {
   void remove(const HostRoute &route);
   std::optional<std::string> write_nve(const IpAddress &nve, uint32_t index);
   void release(const IpAddress &address, const RouteAction &action);
+  nve_xdp_settings settings_with_endpoints() const;
   void write_settings();
   bool own_room(const IpAddress &address) const;
 

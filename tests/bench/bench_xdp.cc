@@ -28,6 +28,7 @@
 
 #include "dataplane/tunnel_template.h"
 #include "drivers/xdp/xdp_program.h"
+#include "drivers/xdp/xdp_routes.h"
 #include "tests/support/dataplane_testbed.h"
 #include "tests/support/golden_packets.h"
 
@@ -133,12 +134,7 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "nve_bench_xdp: %s\n", why.c_str());
         return 1;
       }
-      nve_xdp_nve nve{};
-      std::memcpy(nve.hdr, t.hdr, sizeof nve.hdr);
-      nve.outer_family = t.outer_family;
-      nve.valid = 1;
-      nve.resolved = t.resolved;
-      prog.set_nve(0, nve);
+      prog.set_nve(0, drivers::nve_entry(t));
 
       // The routes, in batches of 10,000 (moved VMs; the last one local).
       std::vector<nve_xdp_key> keys;
