@@ -295,7 +295,10 @@ moved_vms:
                    "from %s (no known NVE)" % (len(got_d), N_DECAP6, GW6, hops_d, len(got_s), N_SPOOF6, FAB6_STRANGER))
 
         # ---- metrics --------------------------------------------------------------------
-        r = sh("ip", "netns", "exec", nve, "curl", "-s", "-m", "5", "http://127.0.0.1:9471/metrics", check=False)
+        # (urllib, not curl: setup.sh installs no curl)
+        r = sh("ip", "netns", "exec", nve, base.PYTHON, "-c",
+               "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen("
+               "'http://127.0.0.1:9471/metrics', timeout=5).read().decode())", check=False)
         page = r.stdout
         prom = subprocess.run(["promtool", "check", "metrics"], input=page, capture_output=True, text=True)
         delivered = sum(int(float(l.split()[-1])) for l in page.splitlines()
@@ -303,7 +306,7 @@ moved_vms:
         port_rx = [l for l in page.splitlines() if l.startswith("nve_port_rx_packets_total{") and 'name="fabric"' in l]
         res.record("metrics", r.returncode == 0 and prom.returncode == 0 and delivered == N_LOCAL + N_DECAP + N_LOCAL6
                    + N_DECAP6 and port_rx and int(port_rx[0].split()[-1]) > 0,
-                   "curl exit %d, %d lines, promtool %s; delivered_local over the CPUs %d (want %d); %s" % (
+                   "scrape exit %d, %d lines, promtool %s; delivered_local over the CPUs %d (want %d); %s" % (
                        r.returncode, len(page.splitlines()), "clean" if prom.returncode == 0 else prom.stdout.strip()[:200],
                        delivered, N_LOCAL + N_DECAP + N_LOCAL6 + N_DECAP6, port_rx[:1]))
 
