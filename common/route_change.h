@@ -82,7 +82,9 @@ struct RouteView {
   HostRoute route;
   RouteAction action;
   uint64_t hits = 0;
-  uint64_t last_hit_tsc = 0;  // 0 = never hit
+  // When it was last taken, in the backend's own clock (the DPDK table: TSC,
+  // 0 = never; the XDP maps: a coarse tick): seconds_since_hit() reads it.
+  uint64_t last_hit = 0;
 };
 
 // Applies route changes. Implementations: the DPDK fast path's table today.
@@ -94,6 +96,24 @@ class RouteBackend {
   virtual RouteBatchResult apply(std::span<const RouteChange> batch) = 0;
   virtual std::optional<RouteView> find(const HostRoute &route) const = 0;
   virtual size_t size() const = 0;
+};
+
+// A fast path's route table as the operator's commands read it (show routes,
+// show tunnel-peers): the DPDK table and the XDP maps alike.
+class ListedRouteBackend : public RouteBackend {
+ public:
+  // Every route, in the table's own order.
+  virtual std::vector<RouteView> list() const = 0;
+  // One page of that walk: at least `min_routes` routes from `cursor` (0:
+  // the first page) unless the table ends; `cursor` becomes where the next
+  // page starts, 0 after the last. Pages from 0 list every route present
+  // throughout the walk once, whatever changes between pages.
+  virtual std::vector<RouteView> list_page(uint64_t &cursor, size_t min_routes) const = 0;
+  // Seconds since the route was last taken; nullopt if never.
+  virtual std::optional<double> seconds_since_hit(const RouteView &v) const = 0;
+  // What RouteView::hits counts: "packets" (DPDK) or "ticks" (XDP: the
+  // ticks of about 1 ms in which the route was taken).
+  virtual const char *hits_unit() const = 0;
 };
 
 }  // namespace nvmove

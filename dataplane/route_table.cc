@@ -3,6 +3,7 @@
 #include "dataplane/dpdk_memory.h"
 
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
@@ -422,7 +423,7 @@ RouteView RouteTable::to_view(const RouteKey &key, const RouteEntry &e) const {
   }
   for (auto *s : stats_) {
     v.hits += s[e.stat_idx].hits.load(std::memory_order_relaxed);
-    v.last_hit_tsc = std::max<uint64_t>(v.last_hit_tsc, s[e.stat_idx].last_tsc.load(std::memory_order_relaxed));
+    v.last_hit = std::max<uint64_t>(v.last_hit, s[e.stat_idx].last_tsc.load(std::memory_order_relaxed));
   }
   return v;
 }
@@ -453,6 +454,12 @@ std::vector<RouteView> RouteTable::list_page(uint64_t &cursor, size_t min_routes
   });
   cursor = next >= hash_->n_main() ? 0 : next;
   return out;
+}
+
+std::optional<double> RouteTable::seconds_since_hit(const RouteView &v) const {
+  if (!v.last_hit) return std::nullopt;
+  const uint64_t now = rte_rdtsc();
+  return double(now > v.last_hit ? now - v.last_hit : 0) / double(rte_get_tsc_hz());
 }
 
 RouteTableView RouteTable::view() const {

@@ -55,7 +55,7 @@ struct RouteTableView {
   const std::atomic<const GatewayL2 *> *gateway = nullptr;
 };
 
-class RouteTable final : public RouteBackend {
+class RouteTable final : public ListedRouteBackend {
  public:
   // qsbr: the RCU variable every worker reports to. Throws std::runtime_error
   // with the DPDK reason if memory cannot be had.
@@ -85,12 +85,14 @@ class RouteTable final : public RouteBackend {
   size_t nve_count() const { return nve_by_addr_.size(); }
 
   // All routes (control-side walk, for show commands and export).
-  std::vector<RouteView> list() const;
+  std::vector<RouteView> list() const override;
   // One page of that walk, in table (hash) order: the routes of the buckets
   // from `cursor` on, at least `min_routes` of them unless the table ends.
   // `cursor` becomes where the next page starts, 0 after the last page.
   // Pages from cursor 0 list every route once (RouteHash::for_each_from).
-  std::vector<RouteView> list_page(uint64_t &cursor, size_t min_routes) const;
+  std::vector<RouteView> list_page(uint64_t &cursor, size_t min_routes) const override;
+  std::optional<double> seconds_since_hit(const RouteView &v) const override;
+  const char *hits_unit() const override { return "packets"; }
 
  private:
   struct NveSlot {

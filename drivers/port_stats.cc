@@ -29,6 +29,15 @@ void port_counters_reset(uint16_t port_id) {
   rte_eth_xstats_reset(port_id);
 }
 
+std::optional<bool> kernel_interface_up(const std::string &interface) {
+  std::ifstream f("/sys/class/net/" + interface + "/operstate");
+  std::string state;
+  if (!(f >> state)) return std::nullopt;
+  // "unknown" is what working lo/dummy/tun devices report: only a state
+  // that says down is down.
+  return !(state == "down" || state == "lowerlayerdown" || state == "notpresent" || state == "dormant");
+}
+
 namespace {
 
 // net_af_packet, net_af_xdp and net_pcap on an interface (iface=) report
@@ -47,12 +56,7 @@ std::optional<bool> kernel_interface_link(uint16_t port_id) {
   const auto at = args.find("iface=");
   if (at == std::string::npos) return std::nullopt;
   const std::string iface = args.substr(at + 6, args.find(',', at) - (at + 6));
-  std::ifstream f("/sys/class/net/" + iface + "/operstate");
-  std::string state;
-  if (!(f >> state)) return std::nullopt;
-  // "unknown" is what working lo/dummy/tun devices report: only a state
-  // that says down is down.
-  return !(state == "down" || state == "lowerlayerdown" || state == "notpresent" || state == "dormant");
+  return kernel_interface_up(iface);
 }
 
 }  // namespace

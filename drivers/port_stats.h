@@ -29,6 +29,9 @@ PortCounters port_counters(uint16_t port_id);
 void port_counters_reset(uint16_t port_id);
 // Without waiting for the link to settle (never blocks the control thread).
 PortLink port_link(uint16_t port_id);
+// A kernel interface's link as its operstate says (in this process's
+// network namespace); nullopt if there is no such interface.
+std::optional<bool> kernel_interface_up(const std::string &interface);
 // (name, value) in the driver's order; nullopt if the driver has none.
 std::optional<std::vector<std::pair<std::string, uint64_t>>> port_xstats(uint16_t port_id);
 

@@ -155,6 +155,13 @@ void CtlServer::open() {
 
 void CtlServer::on(std::string_view words, Handler h) { handlers_.emplace(std::string(words), std::move(h)); }
 
+std::vector<CommandSpec> CtlServer::served() const {
+  std::vector<CommandSpec> out;
+  for (const CommandSpec &c : table_)
+    if (handlers_.count(c.words)) out.push_back(c);
+  return out;
+}
+
 int CtlServer::poll() {
   // Never blocks the control thread: clients are read as their bytes come and
   // answers written as the client takes them, over as many loop passes as it

@@ -104,6 +104,9 @@ class CtlServer {
   // Binds and listens (mode 0660). Throws std::runtime_error.
   void open();
   void on(std::string_view words, Handler h);
+  // The table's commands this server has a handler for (a daemon that
+  // serves part of a table: its help).
+  std::vector<CommandSpec> served() const;
   // Accepts and answers pending clients; returns how many were served.
   int poll();
   // Answers one request (also used by tests and by DPDK telemetry).

@@ -11,6 +11,7 @@
 
 #include "control/base/clock.h"
 #include "control/nved/counters_report.h"
+#include "control/nved/route_commands.h"
 #include "control/nved/running_config.h"
 #include "control/nved/metrics.h"
 #include "control/nved/control_loop.h"
@@ -26,45 +27,14 @@ using Args = std::vector<std::string>;
 
 namespace {
 
-// Whole number argument with a clear message.
-// Thrown as invalid_argument: the control socket turns it into a usage error.
-uint64_t parse_num(const std::string &s, const char *what, uint64_t max) {
-  if (auto v = parse_decimal(s, max)) return *v;
-  throw std::invalid_argument(std::string(what) + ": expected a number 0.." + std::to_string(max) + ", got '" + s + "'");
-}
-
 Reply usage(const std::string &why) { return Reply::fail(why, true); }
 
-
-std::string action_kind(const RouteAction &a) {
-  if (std::holds_alternative<DeliverLocal>(a)) return "local";
-  if (std::holds_alternative<TunnelToNve>(a)) return "tunnel";
-  if (std::holds_alternative<TunnelPeer>(a)) return "peer";
-  return "endpoint";
-}
-
-// "tunnel to 198.51.100.2", "local port 1 02:00:00:00:01:01 vlan 100": for logs.
-std::string action_text(const RouteAction &a) {
-  if (const auto *t = std::get_if<TunnelToNve>(&a)) return "tunnel to " + t->nve.to_string();
-  if (const auto *l = std::get_if<DeliverLocal>(&a))
-    return "local port " + std::to_string(l->port) + " " + mac_to_string(l->vm_mac) +
-           (l->vlan ? " vlan " + std::to_string(l->vlan) : "");
-  if (std::holds_alternative<TunnelPeer>(a)) return "tunnel peer";
-  return "endpoint of vn " + std::to_string(std::get<OwnEndpoint>(a).vn);
-}
-
-// Seconds since a route's last hit, "never" if none: "0.250s ago".
-ctl::Cell last_hit_cell(uint64_t last_hit_tsc, uint64_t now_tsc, uint64_t hz) {
-  if (!last_hit_tsc) return ctl::Cell::shown_as(nullptr, "never");
-  const double ago = double(now_tsc > last_hit_tsc ? now_tsc - last_hit_tsc : 0) / double(hz);
-  return ctl::Cell::shown_as(ago, ago_text(ago));
-}
 
 }  // namespace
 
 NvedCommands::NvedCommands(NvedRuntime &rt, const NvedConfig &cfg, const ControlLoop &loop,
                            std::string config_text)
-    : rt_(rt), cfg_(cfg), loop_(loop), config_text_(std::move(config_text)) {
+    : rt_(rt), cfg_(cfg), loop_(loop), route_commands_(rt.routes(), cfg), config_text_(std::move(config_text)) {
   base_.assign(rt_.worker_count(), std::vector<uint64_t>(dp::kCounterCount, 0));
   last_show_.resize(rt_.n_ports());
 }
@@ -81,13 +51,10 @@ void NvedCommands::register_all(ctl::CtlServer &s) {
   s.on("show port xstats", bind(&NvedCommands::show_port_xstats));
   s.on("show workers", bind(&NvedCommands::show_workers));
   s.on("show flows", bind(&NvedCommands::show_flows));
-  s.on("show routes", bind(&NvedCommands::show_routes));
   s.on("show route-table", bind(&NvedCommands::show_route_table));
-  s.on("show tunnel-peers", bind(&NvedCommands::show_tunnel_peers));
-  s.on("route add", bind(&NvedCommands::route_add));
-  s.on("route del", bind(&NvedCommands::route_del));
   s.on("show neighbours", bind(&NvedCommands::show_neighbours));
   s.on("show metrics", bind(&NvedCommands::show_metrics));
+  route_commands_.register_all(s);
   s.on("set log level", bind(&NvedCommands::set_log_level));
   s.on("help", [](const Args &) {
     Reply r;
@@ -104,7 +71,7 @@ Reply NvedCommands::show_counters(const Args &a) {
   size_t first = 0, last = rt_.worker_count();
   if (!a.empty()) {
     if (a.size() != 2 || a[0] != "worker") return Reply::bad_usage();
-    first = parse_num(a[1], "worker", rt_.worker_count() ? rt_.worker_count() - 1 : 0);
+    first = number_argument(a[1], "worker", rt_.worker_count() ? rt_.worker_count() - 1 : 0);
     last = first + 1;
   }
   std::vector<uint64_t> values(dp::kCounterCount, 0);
@@ -234,122 +201,6 @@ Reply NvedCommands::show_workers(const Args &a) {
 
 // show routes summary: how many routes of each kind per VN, and in all;
 // for a table too large to read line by line.
-static Reply routes_summary(const dp::RouteTable &table) {
-  struct Kinds {
-    uint64_t local = 0, tunnel = 0, endpoint = 0;
-  };
-  std::map<uint32_t, Kinds> per_vn;
-  Kinds all;
-  for (const auto &v : table.list()) {
-    if (v.route.vn == kTunnelPeerVn) continue;  // not a VN's: show tunnel-peers
-    Kinds &k = per_vn[v.route.vn];
-    for (Kinds *t : {&k, &all}) {
-      if (std::holds_alternative<DeliverLocal>(v.action)) t->local++;
-      else if (std::holds_alternative<TunnelToNve>(v.action)) t->tunnel++;
-      else t->endpoint++;
-    }
-  }
-  ctl::Table t({{"vn", "VN", 10}, {"local", "LOCAL", 12}, {"tunnel", "TUNNEL", 12}, {"endpoint", "ENDPOINT", 12},
-                {"total", "TOTAL"}});
-  for (const auto &[vn, k] : per_vn) t.add({vn, k.local, k.tunnel, k.endpoint, k.local + k.tunnel + k.endpoint});
-  t.add({ctl::Cell::shown_as(nullptr, "all"), all.local, all.tunnel, all.endpoint,
-         all.local + all.tunnel + all.endpoint});
-  return Reply::of(std::move(t));
-}
-
-// The listing of `routes`, sorted by (VN, address).
-static ctl::Table routes_table(std::vector<RouteView> routes) {
-  std::sort(routes.begin(), routes.end(), [](const RouteView &x, const RouteView &y) { return x.route < y.route; });
-  const uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
-  ctl::Table t({{"vn", "VN", 10}, {"address", "ADDRESS", 41}, {"kind", "KIND", 8}, {"", "DESTINATION", 41},
-                {"hits", "HITS", 14}, {"last_hit_seconds_ago", "LAST-HIT"}});
-  for (const auto &v : routes) {
-    std::string dest;
-    nlohmann::json extra;
-    if (const auto *l = std::get_if<DeliverLocal>(&v.action)) {
-      dest = "port " + std::to_string(l->port) + " " + mac_to_string(l->vm_mac) + (l->vlan ? " vlan " + std::to_string(l->vlan) : "");
-      extra = {{"port", l->port}, {"mac", mac_to_string(l->vm_mac)}, {"vlan", l->vlan}};
-    } else if (const auto *tn = std::get_if<TunnelToNve>(&v.action)) {
-      dest = tn->nve.to_string();
-      extra = {{"nve", dest}};
-    } else if (std::holds_alternative<TunnelPeer>(v.action)) {
-      dest = "tunnels from this NVE are decapsulated";
-    } else {
-      const uint32_t carried = std::get<OwnEndpoint>(v.action).vn;
-      dest = "this NVE, tunnels of vn " + std::to_string(carried);
-      extra = {{"carries_vn", carried}};
-    }
-    t.add({v.route.vn, v.route.address.to_string(), action_kind(v.action), dest, v.hits,
-           last_hit_cell(v.last_hit_tsc, now, hz)})
-        .extra = std::move(extra);
-  }
-  return t;
-}
-
-// show routes [vn N] [ADDRESS] | summary: one answer, sorted.
-// The paged form nvectl uses for whole listings, so that the control thread
-// (the agent, route changes, ARP) runs between pages of a table of millions:
-//   show routes [vn N] page CURSOR N   the routes of at least N table
-//   entries from CURSOR (0 = the start), each page sorted, the table in hash
-//   order (ctl::Reply::page: the text with the heading on the first page
-//   and a last line "next: CURSOR" or "next: -").
-Reply NvedCommands::show_routes(const Args &a) {
-  if (a.size() == 1 && a[0] == "summary") return routes_summary(rt_.routes());
-  std::optional<uint32_t> vn;
-  std::optional<IpAddress> addr;
-  std::optional<uint64_t> cursor;
-  size_t page = 0;
-  for (size_t i = 0; i < a.size(); i++) {
-    if (a[i] == "vn" && i + 1 < a.size()) {
-      vn = static_cast<uint32_t>(parse_num(a[++i], "vn", 0xffffff));
-    } else if (a[i] == "page" && i + 2 < a.size()) {
-      cursor = parse_num(a[++i], "page cursor", UINT32_MAX);
-      page = parse_num(a[++i], "page size", 1000000);
-      if (page == 0) return Reply::bad_usage("page size: expected 1..1000000");
-    } else if (auto ip = IpAddress::parse(a[i])) {
-      addr = *ip;
-    } else {
-      return Reply::bad_usage("'" + a[i] + "' is not an address");
-    }
-  }
-  // Learnt tunnel peers are no VN's routes: show tunnel-peers lists them.
-  auto wanted = [&](const RouteView &r) {
-    return (vn ? r.route.vn == *vn : r.route.vn != kTunnelPeerVn) && (!addr || r.route.address == *addr);
-  };
-  std::vector<RouteView> routes;
-  if (cursor) {
-    const bool first_page = *cursor == 0;
-    for (auto &r : rt_.routes().list_page(*cursor, page))
-      if (wanted(r)) routes.push_back(std::move(r));
-    return Reply::page(routes_table(std::move(routes)), *cursor ? nlohmann::json(*cursor) : nlohmann::json(),
-                       first_page);
-  }
-  if (addr && vn) {  // one key: a direct lookup
-    if (auto r = rt_.routes().find({*vn, *addr})) routes.push_back(*r);
-  } else {
-    for (auto &r : rt_.routes().list())
-      if (wanted(r)) routes.push_back(std::move(r));
-  }
-  return Reply::of(routes_table(std::move(routes)));
-}
-
-// Who may tunnel to us (docs/protocol.md 7): the configured prefixes, then
-// the NVEs the agent learnt from nvad, with when each last tunnelled here.
-Reply NvedCommands::show_tunnel_peers(const Args &a) {
-  if (!a.empty()) return Reply::bad_usage();
-  const uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
-  ctl::Table t({{"peer", "PEER", 41}, {"source", "SOURCE", 13}, {"hits", "TUNNELS", 14}, {"last_hit_seconds_ago", "LAST"}});
-  for (const IpPrefix &p : cfg_.tunnel_peers)
-    t.add({p.to_string(), "tunnel.peers", ctl::Cell::shown_as(nullptr, "-"), ctl::Cell::shown_as(nullptr, "-")});
-  std::vector<RouteView> learnt;
-  for (auto &r : rt_.routes().list())
-    if (r.route.vn == kTunnelPeerVn) learnt.push_back(r);
-  std::sort(learnt.begin(), learnt.end(), [](const RouteView &x, const RouteView &y) { return x.route < y.route; });
-  for (const auto &v : learnt)
-    t.add({v.route.address.to_string(), "nvad", v.hits, last_hit_cell(v.last_hit_tsc, now, hz)});
-  return Reply::of(std::move(t));
-}
-
 Reply NvedCommands::show_route_table(const Args &a) {
   if (!a.empty()) return Reply::bad_usage();
   const auto &t = rt_.routes();
@@ -366,45 +217,6 @@ Reply NvedCommands::show_route_table(const Args &a) {
   const std::string ago = " (" + ago_text(double(now_ns > updated ? now_ns - updated : 0) / 1e9) + ")";
   rec.add({"last_update_unix_ns", ctl::Cell::shown_as(updated, updated ? utc_text(updated) + ago : "never"), "last update"});
   return Reply::of(std::move(rec));
-}
-
-Reply NvedCommands::route_add(const Args &a) {
-  if (a.size() < 5 || a[0] != "vn") return Reply::bad_usage();
-  const auto vn = static_cast<uint32_t>(parse_num(a[1], "vn", 0xffffff));
-  RouteWordsError err;
-  auto parsed = parse_route_words(vn, std::span<const std::string>(a).subspan(2), cfg_, err);
-  if (!parsed) return err.structural ? Reply::bad_usage() : usage(err.why);
-  const RouteChange c = *parsed;
-  const auto res = rt_.routes().apply(std::span<const RouteChange>(&c, 1));
-  if (!res.errors.empty()) return Reply::fail(res.errors[0].reason);
-  route_changes_.push_back(c);
-  spdlog::info("route vn {} {} -> {} (operator, table version {})", c.route.vn, c.route.address.to_string(),
-               action_text(c.action), res.table_version);
-  Reply r;
-  r.text = "route vn " + std::to_string(c.route.vn) + " " + c.route.address.to_string() + " installed (table version " +
-           std::to_string(res.table_version) + ")\n";
-  r.data = {{"table_version", res.table_version}};
-  return r;
-}
-
-Reply NvedCommands::route_del(const Args &a) {
-  if (a.size() != 3 || a[0] != "vn") return Reply::bad_usage();
-  RouteChange c;
-  c.op = RouteChange::Op::Remove;
-  c.route.vn = static_cast<uint32_t>(parse_num(a[1], "vn", 0xffffff));
-  auto ip = IpAddress::parse(a[2]);
-  if (!ip) return usage("'" + a[2] + "' is not an IPv4 or IPv6 address");
-  c.route.address = *ip;
-  const auto res = rt_.routes().apply(std::span<const RouteChange>(&c, 1));
-  if (!res.errors.empty()) return Reply::fail("route vn " + a[1] + " " + a[2] + ": " + res.errors[0].reason);
-  route_changes_.push_back(c);
-  spdlog::info("route vn {} {} deleted (operator, table version {})", c.route.vn, c.route.address.to_string(),
-               res.table_version);
-  Reply r;
-  r.text = "route vn " + std::to_string(c.route.vn) + " " + c.route.address.to_string() + " deleted (table version " +
-           std::to_string(res.table_version) + ")\n";
-  r.data = {{"table_version", res.table_version}};
-  return r;
 }
 
 // One row per rte_flow rule of each port (installed, or refused with the
@@ -467,18 +279,23 @@ Reply NvedCommands::show_config(const Args &) {
   return r;
 }
 
-Reply NvedCommands::show_running_config(const Args &a) {
-  if (!a.empty()) return Reply::bad_usage();
-  const std::string yaml = running_config_yaml(cfg_);
-  const std::vector<std::string> changes = route_change_lines(route_changes_);
+Reply running_config_reply(const NvedConfig &cfg, const std::vector<RouteChange> &route_changes,
+                           const char *program) {
+  const std::string yaml = running_config_yaml(cfg);
+  const std::vector<std::string> changes = route_change_lines(route_changes);
   Reply r;
-  r.text = "# nved's configuration in effect: every key with the value in use (defaults written out)\n" + yaml;
+  r.text = std::string("# ") + program + "'s configuration in effect: every key with the value in use (defaults written out)\n" + yaml;
   if (!changes.empty()) {
     r.text += "# route changes since start (nvectl route add/del; in no file), in route_file form:\n";
     for (const auto &l : changes) r.text += "#   " + l + "\n";
   }
   r.data = {{"yaml", yaml}, {"route_changes", changes}};
   return r;
+}
+
+Reply NvedCommands::show_running_config(const Args &a) {
+  if (!a.empty()) return Reply::bad_usage();
+  return running_config_reply(cfg_, route_commands_.changes(), "nved");
 }
 
 Reply NvedCommands::show_metrics(const Args &a) {
@@ -513,7 +330,7 @@ Reply NvedCommands::show_metrics(const Args &a) {
   return r;
 }
 
-Reply NvedCommands::set_log_level(const Args &a) {
+Reply log_level_command(const Args &a) {
   if (a.size() != 1) return Reply::bad_usage();
   const auto lvl = spdlog::level::from_str(a[0]);
   if (lvl == spdlog::level::off && a[0] != "off") return usage("unknown log level '" + a[0] + "'");
@@ -525,5 +342,7 @@ Reply NvedCommands::set_log_level(const Args &a) {
   r.text = "log level " + a[0] + "\n";
   return r;
 }
+
+Reply NvedCommands::set_log_level(const Args &a) { return log_level_command(a); }
 
 }  // namespace nvmove

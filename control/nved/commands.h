@@ -11,12 +11,19 @@
 #include <vector>
 
 #include "control/nved/config.h"
+#include "control/nved/route_commands.h"
 #include "control/ctl/ctl_socket.h"
 
 namespace nvmove {
 
 class NvedRuntime;
 class ControlLoop;
+
+// Shared with nvxdp: show running-config's answer (`program` names the
+// daemon in its first line), and set log level.
+ctl::Reply running_config_reply(const NvedConfig &cfg, const std::vector<RouteChange> &route_changes,
+                                const char *program);
+ctl::Reply log_level_command(const std::vector<std::string> &args);
 
 class NvedCommands {
  public:
@@ -32,11 +39,7 @@ class NvedCommands {
   ctl::Reply show_port_xstats(const std::vector<std::string> &args);
   ctl::Reply show_workers(const std::vector<std::string> &args);
   ctl::Reply show_flows(const std::vector<std::string> &args);
-  ctl::Reply show_routes(const std::vector<std::string> &args);
   ctl::Reply show_route_table(const std::vector<std::string> &args);
-  ctl::Reply show_tunnel_peers(const std::vector<std::string> &args);
-  ctl::Reply route_add(const std::vector<std::string> &args);
-  ctl::Reply route_del(const std::vector<std::string> &args);
   ctl::Reply show_neighbours(const std::vector<std::string> &args);
   ctl::Reply show_version(const std::vector<std::string> &args);
   ctl::Reply show_config(const std::vector<std::string> &args);
@@ -45,9 +48,6 @@ class NvedCommands {
   ctl::Reply set_log_level(const std::vector<std::string> &args);
 
  private:
-  // Route changes made with route add / route del since start, oldest first
-  // (show running-config lists them: no file holds them).
-  std::vector<RouteChange> route_changes_;
   const uint64_t start_time_unix_s_ = static_cast<uint64_t>(std::time(nullptr));
   uint64_t counter(size_t worker, size_t c) const;
   struct PortSnapshot {
@@ -58,6 +58,7 @@ class NvedCommands {
   const NvedConfig &cfg_;
   const ControlLoop &loop_;
   const agent::NveAgent *agent_ = nullptr;
+  RouteCommands route_commands_;  // show routes, show tunnel-peers, route add / del
   uint64_t control_base_learnt_ = 0, control_base_unhandled_ = 0;  // at the last clear
   std::string config_text_;
   std::vector<std::vector<uint64_t>> base_;  // [worker][counter] at the last clear

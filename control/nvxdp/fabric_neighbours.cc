@@ -31,6 +31,13 @@ void FabricNeighbours::learnt(const IpAddress &address, const MacAddress &mac) {
   }
 }
 
+std::vector<std::pair<IpAddress, std::optional<MacAddress>>> FabricNeighbours::next_hops() const {
+  std::vector<std::pair<IpAddress, std::optional<MacAddress>>> out;
+  for (const auto &[address, n] : neighbours_)
+    if (address != gateway_v4_ && address != gateway_v6_) out.emplace_back(address, n.mac);
+  return out;
+}
+
 void FabricNeighbours::poll(uint64_t now_ms) {
   std::set<IpAddress> wanted;
   if (gateway_v4_.family) wanted.insert(gateway_v4_);

@@ -20,6 +20,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "control/agent/nve_agent.h"
 #include "control/nved/config.h"
@@ -39,6 +41,10 @@ class FabricNeighbours {
   // Whether the gateway is resolved here (no static MAC for a family).
   bool resolves_gateway() const { return gateway_v4_.family || gateway_v6_.family; }
   void poll(uint64_t now_ms);
+  // For show neighbours: the gateway's MACs in use (static or learnt), and
+  // the default-router role's next hops with what the kernel said of them.
+  const dp::FabricParams &fabric() const { return fabric_; }
+  std::vector<std::pair<IpAddress, std::optional<MacAddress>>> next_hops() const;
 
  private:
   struct Neighbour {

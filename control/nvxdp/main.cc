@@ -14,8 +14,8 @@
 // attaches to every port (native XDP where the driver has it: --mode auto),
 // runs the mobility agent when the configuration has one (registrations with
 // nvad, move notifications: redirects become routes in the program's maps),
-// serves nvectl on its control socket (nvectl -s PATH: show version, show
-// counters, show routes ADDRESS, and the agent's commands), and runs until
+// serves nvectl on its control socket (nvectl -s PATH: nved's commands that
+// mean something without DPDK, xdp_commands.h), and runs until
 // SIGTERM / SIGINT, then detaches and writes its counters. With --pin-dir
 // its maps outlive it in bpffs and the next nvxdp takes them over; with
 // --keep-attached too it leaves the program attached when it stops, so a
@@ -53,6 +53,7 @@
 #include "control/nved/mobility.h"
 #include "control/nvxdp/announcement_listener.h"
 #include "control/nvxdp/fabric_neighbours.h"
+#include "control/nvxdp/xdp_commands.h"
 #include "control/nvxdp/xdp_metrics.h"
 #include "control/base/metrics_http.h"
 #include "control/protocol/keys.h"
@@ -155,7 +156,10 @@ int main(int argc, char **argv) {
 
   NvedConfig cfg;
   std::vector<RouteChange> routes;
+  std::string config_text;  // show config: the file as it was read
   try {
+    std::ifstream file(config_path);
+    config_text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
     cfg = load_config_file(config_path);
     routes = static_routes(cfg);
   } catch (const std::exception &e) {
@@ -271,13 +275,14 @@ int main(int argc, char **argv) {
     attachment.detach_all();
     prog->unpin();
   };
-  for (const auto &port : ports) {
+  for (auto &port : ports) {
     drivers::XdpAttachment::Attached how;
     if (auto why = attachment.attach(port.ifindex, mode, how)) {
       spdlog::error("port {} ({}): cannot attach XDP ({}): {}", port.cfg->name, port.interface, mode, *why);
       detach_all();
       return 1;
     }
+    port.xdp_mode = how.mode;
     spdlog::info("port {} ({}, ifindex {}, driver {}, MAC {}): XDP attached, {} mode{}", port.cfg->name,
                  port.interface, port.ifindex, port.driver, mac_to_string(port.mac), how.mode,
                  how.replaced ? " (replacing an earlier nvxdp's program, without a gap)" : "");
@@ -295,46 +300,6 @@ int main(int argc, char **argv) {
     detach_all();
     return 1;
   }
-  ctl.on("show version", [](const std::vector<std::string> &) {
-    ctl::Reply r;
-    r.text = std::string("nvxdp ") + NVMOVE_VERSION + " (XDP)\n";
-    r.data = {{"nvxdp", NVMOVE_VERSION}};
-    return r;
-  });
-  ctl.on("show counters", [&prog](const std::vector<std::string> &a) {
-    if (!a.empty()) return ctl::Reply::bad_usage("nvxdp has no workers: the counters are per CPU, summed");
-    ctl::Record rec(28, 14);
-    for (size_t c = 0; c < dp::kCounterCount; c++)
-      rec.add(dp::kCounterInfo[c].name, prog->counter(static_cast<uint32_t>(c)));
-    return ctl::Reply::of(std::move(rec));
-  });
-  ctl.on("show routes", [&table, &cfg](const std::vector<std::string> &a) {
-    // show routes ADDRESS (in nve.fabric_vn), or show routes vn N ADDRESS;
-    // how many ticks (about 1 ms) the route was taken in, not packets
-    // (docs/xdp.md).
-    uint32_t vn = cfg.fabric_vn;
-    std::optional<IpAddress> address;
-    if (a.size() == 1) address = IpAddress::parse(a[0]);
-    else if (a.size() == 3 && a[0] == "vn") {
-      if (auto n = parse_decimal(a[1], 0xffffff)) vn = static_cast<uint32_t>(*n);
-      address = IpAddress::parse(a[2]);
-    }
-    if (!address) return ctl::Reply::bad_usage("nvxdp lists one route: show routes [vn N] ADDRESS");
-    ctl::Table t({{"vn", "VN", 10}, {"address", "ADDRESS", 41}, {"kind", "KIND", 8}, {"detail", "DETAIL", 41},
-                  {"used_ticks", "USED-TICKS"}});
-    if (auto v = table.find({vn, *address})) {
-      std::string kind = "own", detail;
-      if (const auto *l = std::get_if<DeliverLocal>(&v->action)) {
-        kind = "local";
-        detail = "port " + std::to_string(l->port) + " " + mac_to_string(l->vm_mac);
-      } else if (const auto *tn = std::get_if<TunnelToNve>(&v->action)) {
-        kind = "tunnel";
-        detail = tn->nve.to_string();
-      }
-      t.add({vn, address->to_string(), kind, detail, v->hits});
-    }
-    return ctl::Reply::of(std::move(t));
-  });
   std::unique_ptr<agent::UdpTransport> transport;
   std::unique_ptr<agent::NveAgent> mobility;
   std::unique_ptr<agent::AgentStateFile> state_file;  // agent.state_file
@@ -367,13 +332,6 @@ int main(int argc, char **argv) {
   // The Prometheus page: `nvectl show metrics`, and over HTTP when the
   // configuration has a metrics section (nved's families; a worker is a CPU).
   const XdpMetrics metrics(*prog, table, ports, cfg.route_capacity);
-  ctl.on("show metrics", [&metrics, &mobility](const std::vector<std::string> &a) {
-    if (!a.empty()) return ctl::Reply::bad_usage();
-    ctl::Reply r;
-    r.text = metrics.render(mobility.get());
-    r.data = {{"text", r.text}};
-    return r;
-  });
   std::unique_ptr<MetricsHttp> metrics_http;
   if (cfg.metrics.address.family) {
     try {
@@ -409,6 +367,9 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  // Every other command nvectl has for nvxdp (the agent's are in already).
+  XdpCommands commands(*prog, table, ports, cfg, config_text, neighbours, metrics);
+  commands.register_all(ctl, mobility.get());
   if (mobility && cfg.agent.router) {
     neighbours.serve_router(mobility.get());
     spdlog::info("default-router role: host routes out of {} to the serving NVEs the kernel resolves",

@@ -22,6 +22,7 @@ struct XdpPort {
   unsigned ifindex;
   MacAddress mac;
   std::string driver;
+  std::string xdp_mode;  // "native" or "generic", once attached
 };
 
 // The interface's counters as the kernel keeps them (/sys/class/net/IF/

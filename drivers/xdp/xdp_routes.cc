@@ -1,5 +1,7 @@
 #include "drivers/xdp/xdp_routes.h"
 
+#include <ctime>
+
 #include <arpa/inet.h>
 
 #include <cstring>
@@ -151,19 +153,19 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
     Own &o = own_[route.address];
     o.vn = own->vn;
     o.routes++;
-    if (auto old = routes_.find(route); old != routes_.end()) {
+    if (auto old = routes_.find(key_of(route)); old != routes_.end()) {
       if (!std::holds_alternative<OwnEndpoint>(old->second.action)) {
         prog_.delete_route(xdp_key(route.vn, route.address));
         in_map_--;
       }
       release(route.address, old->second.action);
     }
-    routes_[route] = Installed{c.action};
+    routes_[key_of(route)] = Installed{c.action};
     write_settings();
     return std::nullopt;
   }
   const nve_xdp_key key = xdp_key(route.vn, route.address);
-  const auto old = routes_.find(route);
+  const auto old = routes_.find(key_of(route));
   const bool in_map = old != routes_.end() && !std::holds_alternative<OwnEndpoint>(old->second.action);
   if (!in_map && in_map_ >= prog_.route_capacity())
     return "route table full (" + std::to_string(prog_.route_capacity()) + " routes: route_table.capacity)";
@@ -216,12 +218,12 @@ std::optional<std::string> XdpRoutes::upsert(const RouteChange &c) {
   }
   if (!in_map) in_map_++;
   if (old != routes_.end()) release(route.address, old->second.action);
-  routes_[route] = Installed{c.action};
+  routes_[key_of(route)] = Installed{c.action};
   return std::nullopt;
 }
 
 void XdpRoutes::remove(const HostRoute &route) {
-  auto it = routes_.find(route);
+  auto it = routes_.find(key_of(route));
   if (it == routes_.end()) return;
   if (!std::holds_alternative<OwnEndpoint>(it->second.action)) {
     prog_.delete_route(xdp_key(route.vn, route.address));
@@ -236,7 +238,7 @@ RouteBatchResult XdpRoutes::apply(std::span<const RouteChange> batch) {
   for (size_t i = 0; i < batch.size(); i++) {
     const RouteChange &c = batch[i];
     if (c.op == RouteChange::Op::Remove) {
-      if (!routes_.count(c.route)) {
+      if (!routes_.count(key_of(c.route))) {
         result.errors.push_back({i, "no such route"});
         continue;
       }
@@ -251,17 +253,74 @@ RouteBatchResult XdpRoutes::apply(std::span<const RouteChange> batch) {
   return result;
 }
 
-std::optional<RouteView> XdpRoutes::find(const HostRoute &route) const {
-  auto it = routes_.find(route);
-  if (it == routes_.end()) return std::nullopt;
-  // The program counts the ticks a route was taken in, not packets
-  // (record_hit in nve_xdp.bpf.c says why): RouteView's hits are those,
-  // which grow whenever it is used (all the idle timers need). No last-hit
-  // time in TSC units here: 0.
-  uint64_t used = 0;
+// FNV-1a over the VN, the family and the address: any fixed order would
+// do, one with few ties keeps pages near their asked size.
+XdpRoutes::ListedKey XdpRoutes::key_of(const HostRoute &route) {
+  uint32_t h = 2166136261u;
+  auto mix = [&h](uint8_t b) { h = (h ^ b) * 16777619u; };
+  for (int i = 0; i < 4; i++) mix(static_cast<uint8_t>(route.vn >> (8 * i)));
+  mix(route.address.family);
+  for (uint8_t b : route.address.bytes) mix(b);
+  return {h, route};
+}
+
+// The program counts the ticks a route was taken in, not packets
+// (record_hit in nve_xdp.bpf.c says why): RouteView's hits are those, which
+// grow whenever it is used (all the idle timers need), and last_hit the
+// tick of its last use.
+RouteView XdpRoutes::view_of(RouteMap::const_iterator it) const {
+  const HostRoute &route = it->first.route;
+  RouteView v{route, it->second.action, 0, 0};
   if (!std::holds_alternative<OwnEndpoint>(it->second.action))
-    if (auto r = prog_.route(xdp_key(route.vn, route.address))) used = r->used_ticks;
-  return RouteView{route, it->second.action, used, 0};
+    if (auto r = prog_.route(xdp_key(route.vn, route.address))) {
+      v.hits = r->used_ticks;
+      v.last_hit = r->used_tick;
+    }
+  return v;
+}
+
+std::optional<RouteView> XdpRoutes::find(const HostRoute &route) const {
+  auto it = routes_.find(key_of(route));
+  if (it == routes_.end()) return std::nullopt;
+  return view_of(it);
+}
+
+std::vector<RouteView> XdpRoutes::list() const {
+  std::vector<RouteView> out;
+  out.reserve(routes_.size());
+  for (auto it = routes_.begin(); it != routes_.end(); ++it) out.push_back(view_of(it));
+  return out;
+}
+
+// Cursor: 1 + the hash the page starts at (0: the first page, and after the
+// last). A page never ends inside a run of equal hashes.
+std::vector<RouteView> XdpRoutes::list_page(uint64_t &cursor, size_t min_routes) const {
+  std::vector<RouteView> out;
+  if (cursor > uint64_t{UINT32_MAX} + 1) {
+    cursor = 0;
+    return out;
+  }
+  auto it = cursor == 0 ? routes_.begin() : routes_.lower_bound(ListedKey{static_cast<uint32_t>(cursor - 1), {}});
+  while (it != routes_.end()) {
+    const uint32_t h = it->first.hash;
+    if (out.size() >= min_routes) {
+      cursor = uint64_t{h} + 1;
+      return out;
+    }
+    for (; it != routes_.end() && it->first.hash == h; ++it) out.push_back(view_of(it));
+  }
+  cursor = 0;
+  return out;
+}
+
+std::optional<double> XdpRoutes::seconds_since_hit(const RouteView &v) const {
+  if (!v.hits) return std::nullopt;
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // bpf_ktime_get_coarse_ns()'s clock
+  const uint64_t now_ns = uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+  const auto now = static_cast<uint32_t>(now_ns >> NVE_XDP_TICK_SHIFT);
+  const uint32_t ticks = now - static_cast<uint32_t>(v.last_hit);  // (wraps after 49 days, as the stamp does)
+  return double(uint64_t{ticks} << NVE_XDP_TICK_SHIFT) / 1e9;
 }
 
 void XdpRoutes::adopt() {
@@ -303,7 +362,7 @@ size_t XdpRoutes::prune() {
     IpAddress a;
     a.family = k.family;
     std::memcpy(a.bytes.data(), k.addr, k.family == 4 ? 4 : 16);
-    auto it = routes_.find(HostRoute{k.vn, a});
+    auto it = routes_.find(key_of(HostRoute{k.vn, a}));
     if (it != routes_.end() && !std::holds_alternative<OwnEndpoint>(it->second.action)) continue;
     prog_.delete_route(k);
     removed++;

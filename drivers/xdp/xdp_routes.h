@@ -39,7 +39,7 @@ bool add_own_address(nve_xdp_settings &s, const IpAddress &address, uint32_t vn)
 // (dataplane/tunnel_template.h).
 nve_xdp_nve nve_entry(const dp::TunnelTemplate &t);
 
-class XdpRoutes final : public RouteBackend {
+class XdpRoutes final : public ListedRouteBackend {
  public:
   // `fabric`: the fabric port, its MAC, the gateway's MACs, our addresses
   // (the outer headers); `settings`: the rest of the program's settings,
@@ -50,6 +50,13 @@ class XdpRoutes final : public RouteBackend {
   RouteBatchResult apply(std::span<const RouteChange> batch) override;
   std::optional<RouteView> find(const HostRoute &route) const override;
   size_t size() const override { return routes_.size(); }
+  // In the order of a hash of the route: a page's cursor is the hash it
+  // ends at, which no change between pages moves.
+  std::vector<RouteView> list() const override;
+  std::vector<RouteView> list_page(uint64_t &cursor, size_t min_routes) const override;
+  // From the route entry's tick of last use (the program's coarse clock).
+  std::optional<double> seconds_since_hit(const RouteView &v) const override;
+  const char *hits_unit() const override { return "ticks"; }
   size_t nve_count() const { return nves_.size(); }
   uint64_t version() const { return version_; }  // one more per apply()
 
@@ -86,7 +93,17 @@ class XdpRoutes final : public RouteBackend {
   struct Installed {
     RouteAction action;
   };
-  std::map<HostRoute, Installed> routes_;
+  // Routes ordered by a hash of the route, then the route: a page of the
+  // listing starts at a hash.
+  struct ListedKey {
+    uint32_t hash;
+    HostRoute route;
+    auto operator<=>(const ListedKey &) const = default;
+  };
+  static ListedKey key_of(const HostRoute &route);
+  using RouteMap = std::map<ListedKey, Installed>;
+  RouteView view_of(RouteMap::const_iterator it) const;
+  RouteMap routes_;
   size_t in_map_ = 0;  // routes_ in the route map (own endpoints are in the settings)
   std::map<IpAddress, Nve> nves_;
   std::vector<uint32_t> free_nves_;

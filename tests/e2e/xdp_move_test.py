@@ -123,7 +123,7 @@ def move_scenario(args, env, p, res, ctl, route, tmp):
     log("B registered (%s: %s) ; A's route %s, %.0f ms after" % (
         r.returncode, r.stdout.strip(), tunnel, (time.monotonic() - t_move) * 1000))
     rc_b, bul = ctl("show", "bul", j=True)
-    res.record("move", r.returncode == 0 and bool(tunnel) and tunnel.get("detail") == NVE_B and rc_b == 0
+    res.record("move", r.returncode == 0 and bool(tunnel) and tunnel.get("nve") == NVE_B and rc_b == 0
                and any(b.get("vm_id") == "vm1" for b in bul or []),
                "nvad accepted B's registration; A's route %s; show bul %s" % (tunnel, bul))
     sender.wait(30)
@@ -165,7 +165,7 @@ def router_scenario(args, env, p, res, ctl, route, tmp):
     ms = (time.monotonic() - t0) * 1000
     rc, rows = ctl("show", "default-router", j=True)
     listed = rc == 0 and any(row.get("address") == base.VM_IP or base.VM_IP in json.dumps(row) for row in rows or [])
-    res.record("router", r.returncode == 0 and bool(installed) and b_mac in (installed or {}).get("detail", "")
+    res.record("router", r.returncode == 0 and bool(installed) and (installed or {}).get("mac") == b_mac
                and listed,
                "B registered (%s); T's host route %s, %.0f ms after; show default-router lists it: %s" % (
                    r.stdout.strip(), installed, ms, listed))

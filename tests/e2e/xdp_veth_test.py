@@ -56,6 +56,7 @@ import vm_namespace_test as base  # noqa: E402
 
 log, sh, wait_until, read = base.log, base.sh, base.wait_until, base.read
 DEFAULT_NVXDP = os.path.join(base.REPO, "build", "control", "nvxdp", "nvxdp")
+DEFAULT_NVECTL = os.path.join(base.REPO, "build", "control", "nvectl", "nvectl")
 N_LOCAL = 40
 N_ENCAP = 30
 N_DECAP = 20
@@ -138,18 +139,77 @@ def capture_tunnels(env, tmp, ipv6=False):
     return cap, cap_out
 
 
+def cli_checks(env, nvectl, sock):
+    """nvectl against nvxdp: the whole route listing (in pages, as nvectl
+    asks nved), a summary, route add / del, ports, counters cleared,
+    neighbours, tunnel peers, help; what nvxdp has not, refused by name."""
+    def ctl(*words, j=False):
+        r = sh("ip", "netns", "exec", env.ns_nve, nvectl, "-s", sock, "-t", "3000", *(["-j"] if j else []), *words,
+               check=False, timeout=15)
+        if not j:
+            return r.returncode, (r.stdout + r.stderr)
+        try:
+            return r.returncode, json.loads(r.stdout) if r.returncode == 0 else None
+        except ValueError:
+            return r.returncode, None
+    problems = []
+
+    def want(ok, what):
+        if not ok:
+            problems.append(what)
+    rc, rows = ctl("show", "routes", j=True)
+    by = {r.get("address"): r for r in rows or []}
+    vm = by.get(base.VM_IP, {})
+    want(rc == 0 and vm.get("kind") == "local" and vm.get("mac") == env.vm_mac and vm.get("hits", 0) > 0
+         and vm.get("last_hit_seconds_ago") is not None, "show routes: %s local, used, with its MAC: %s" % (base.VM_IP, vm))
+    want(by.get(base.MOVED_IP, {}).get("nve") == base.MOVED_NVE and VM6 in by and MOVED6 in by,
+         "show routes: the moved VMs and IPv6: %s" % sorted(by))
+    rc, text = ctl("show", "routes")
+    want(rc == 0 and "USED-TICKS" in text and base.VM_IP in text, "show routes (text): %s" % text[:300])
+    rc, text = ctl("show", "routes", "summary")
+    want(rc == 0 and "all" in text, "show routes summary: %s" % text[:200])
+    rc, text = ctl("route", "add", "vn", "0", "10.0.0.99", "tunnel", "192.0.2.77")
+    rc2, added = ctl("show", "routes", "vn", "0", "10.0.0.99", j=True)
+    want(rc == 0 and rc2 == 0 and added and added[0].get("nve") == "192.0.2.77", "route add: %s %s" % (text, added))
+    rc, running = ctl("show", "running-config")
+    want(rc == 0 and "10.0.0.99" in running, "show running-config lists the route added: %s" % running[-300:])
+    rc, text = ctl("route", "del", "vn", "0", "10.0.0.99")
+    rc2, gone = ctl("show", "routes", "vn", "0", "10.0.0.99", j=True)
+    want(rc == 0 and rc2 == 0 and not gone, "route del: %s %s" % (text, gone))
+    rc, ports = ctl("show", "ports", j=True)
+    want(rc == 0 and len(ports or []) == 2 and all(p.get("xdp") == "native" and p.get("link_up") for p in ports)
+         and all(p.get("rx_packets", 0) > 0 for p in ports), "show ports: %s" % ports)
+    rc, _ = ctl("clear", "counters")
+    rc2, cnt = ctl("show", "counters", j=True)
+    counts = (cnt or {}).get("counters", {})
+    want(rc == 0 and rc2 == 0 and counts and counts.get("delivered_local") == 0, "clear counters: %s" % counts)
+    rc, nb = ctl("show", "neighbours", j=True)
+    want(rc == 0 and any(n.get("role") == "gateway" and n.get("source") == "static" for n in nb or []),
+         "show neighbours: %s" % nb)
+    rc, peers = ctl("show", "tunnel-peers", j=True)
+    want(rc == 0 and len(peers or []) == 2, "show tunnel-peers: the two tunnel.peers: %s" % peers)
+    rc, text = ctl("help")
+    want(rc == 0 and "show routes" in text and "show workers" not in text, "help lists what nvxdp serves")
+    rc, text = ctl("show", "workers")
+    want(rc != 0 and "not available" in text, "show workers refused by name: %s" % text.strip())
+    return not problems, "nvectl -s nvxdp's socket: " + ("every command answered as nved's" if not problems
+                                                          else "; ".join(problems))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nvxdp", default=DEFAULT_NVXDP)
+    ap.add_argument("--nvectl", default=DEFAULT_NVECTL)
     ap.add_argument("--keep-logs", action="store_true")
     args = ap.parse_args()
-    if not base.preflight([("nvxdp", args.nvxdp)]):
+    if not base.preflight([("nvxdp", args.nvxdp), ("nvectl", args.nvectl)]):
         return 1
 
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-e2e-")
     env = base.Env(args.nvxdp, tmp)
-    res = base.Results(expected=10)
+    res = base.Results(expected=11)
     log_path, counters = os.path.join(tmp, "nvxdp.log"), os.path.join(tmp, "counters.json")
+    sock = os.path.join(tmp, "nvxdp.sock")
 
     def body():
         env.setup()
@@ -173,7 +233,8 @@ moved_vms:
         cap, cap_out = capture_tunnels(env, tmp)
         cap6, cap6_out = capture_tunnels(env, tmp, ipv6=True)
 
-        nvxdp = env.spawn("nvxdp", nve, [args.nvxdp, "-c", env.config, "--counters-json", counters], log_path)
+        nvxdp = env.spawn("nvxdp", nve, [args.nvxdp, "-c", env.config, "--counters-json", counters,
+                                            "--ctl-socket", sock], log_path)
         up = wait_until(lambda: "nvxdp running" in read(log_path) or nvxdp.poll() is not None, 10)
         attached = [ifn for ifn in (env.if_fab_nve, env.if_vm_nve) if xdp_attached(nve, ifn)]
         native = read(log_path).count("XDP attached, native mode")
@@ -309,6 +370,9 @@ moved_vms:
                    "scrape exit %d, %d lines, promtool %s; delivered_local over the CPUs %d (want %d); %s" % (
                        r.returncode, len(page.splitlines()), "clean" if prom.returncode == 0 else prom.stdout.strip()[:200],
                        delivered, N_LOCAL + N_DECAP + N_LOCAL6 + N_DECAP6, port_rx[:1]))
+
+        # ---- the operator's commands, as nved's ---------------------------------------
+        res.record("cli", *cli_checks(env, args.nvectl, sock))
 
         # ---- stop ---------------------------------------------------------------------
         rc = base.Env.stop(nvxdp, term_timeout=10)

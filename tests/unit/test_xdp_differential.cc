@@ -682,3 +682,54 @@ TEST_F(XdpDifferential, ATakeoverNeverPointsAnEarlierRouteAtAnotherNve) {
       << "gone after prune";
   EXPECT_EQ(next.nve_count(), 1u) << "only 198.51.100.7 is named now";
 }
+
+// show routes over the XDP maps (RouteCommands, as nved's): every route once
+// in pages, whatever is added or removed between pages; a route's last use
+// from the tick the program stamped.
+TEST_F(XdpDifferential, TheMapBackendListsEveryRouteOnceInPagesWhateverChangesBetween) {
+  auto route = [](uint32_t i) {
+    RouteChange c;
+    c.route = {7, testbed::addr(("10.7." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1)).c_str())};
+    c.action = TunnelToNve{testbed::addr("198.51.100.2")};
+    return c;
+  };
+  std::vector<RouteChange> batch;
+  for (uint32_t i = 0; i < 3000; i++) batch.push_back(route(i));
+  ASSERT_TRUE(routes_->apply(batch).errors.empty());
+  const size_t before = routes_->size();
+  EXPECT_EQ(routes_->list().size(), before);
+
+  std::map<HostRoute, int> seen;
+  uint64_t cursor = 0;
+  size_t pages = 0;
+  uint32_t added = 3000, removed = 0;
+  do {
+    const auto page = routes_->list_page(cursor, 100);
+    EXPECT_TRUE(cursor == 0 || page.size() >= 100) << "a page before the last has what was asked";
+    for (const auto &v : page) seen[v.route]++;
+    // Between pages: 5 routes added, 5 of the first ones removed.
+    std::vector<RouteChange> change;
+    for (int k = 0; k < 5; k++) change.push_back(route(added++));
+    for (int k = 0; k < 5; k++) {
+      RouteChange gone = route(removed++);
+      gone.op = RouteChange::Op::Remove;
+      change.push_back(gone);
+    }
+    ASSERT_TRUE(routes_->apply(change).errors.empty());
+    pages++;
+  } while (cursor != 0 && pages < 1000);
+  EXPECT_GT(pages, 25u);
+  for (const auto &[r, n] : seen) EXPECT_EQ(n, 1) << r.address.to_string() << " listed " << n << " times";
+  for (uint32_t i = removed; i < 3000; i++)
+    EXPECT_EQ(seen.count(route(i).route), 1u) << route(i).route.address.to_string() << ", there throughout, missed";
+  for (const auto &v : routes_->list())  // the test bed's own routes (and endpoints) too
+    if (v.route.vn != 7) EXPECT_EQ(seen.count(v.route), 1u) << v.route.address.to_string();
+
+  const HostRoute r9{0, testbed::addr("10.0.0.9")};
+  EXPECT_FALSE(routes_->seconds_since_hit(*routes_->find(r9))) << "never taken yet";
+  ASSERT_EQ(prog_->run(v4(9, 64, true, 0), kLoopback).verdict, static_cast<uint32_t>(XDP_TX));
+  const auto ago = routes_->seconds_since_hit(*routes_->find(r9));
+  ASSERT_TRUE(ago);
+  EXPECT_LT(*ago, 1.0) << "taken just now";
+  EXPECT_STREQ(routes_->hits_unit(), "ticks");
+}
