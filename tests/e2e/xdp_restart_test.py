@@ -12,11 +12,14 @@ with --pin-dir there. Sub-tests:
              with clang): nvxdp refuses to attach (exit 1, names the program),
              which stays attached
   takeover   instance 1 (--keep-attached) has the VM local, 10.0.0.9 moved to
-             198.51.100.2 and 10.0.0.10 moved to 198.51.100.3; a stream of
+             198.51.100.2 and 10.0.0.10 moved to 198.51.100.3, and a third
+             port (a spare veth) instance 2's configuration has not; a stream of
              datagrams to the VM runs while it gets SIGTERM (its program stays
              attached and forwards) and instance 2, whose configuration no
              longer has 10.0.0.10, starts: it says it took the maps over and
              replaced the program without a gap
+  dropped    the spare port: instance 2 forgot it and took the earlier
+             program off it (no XDP program left on the interface)
   no_loss    every datagram of the stream reached the VM, before, during and
              after the restart
   pruned     after the takeover 10.0.0.9 is still tunnelled to 198.51.100.2 and
@@ -54,11 +57,15 @@ def xdp_program_name(ns, ifn):
     return ((j[0].get("xdp") or {}).get("prog") or {}).get("name")
 
 
-def config(env, with_gone):
+def config(env, with_gone, spare=None):
     routes = ["  - {vn: 0, addresses: [%s], nve: %s}" % (base.MOVED_IP, base.MOVED_NVE)]
     if with_gone:
         routes.append("  - {vn: 0, addresses: [%s], nve: %s}" % (GONE_IP, GONE_NVE))
-    return nvxdp_yaml(env, static_mac=False) + """\
+    ports = nvxdp_yaml(env, static_mac=False)
+    if spare:
+        vms_line = next(l for l in ports.splitlines(True) if "name: vms" in l)
+        ports = ports.replace(vms_line, vms_line + "  - {name: spare, role: access, port_id: 2, interface: %s}\n" % spare)
+    return ports + """\
 tunnel: {peers: [%s/32]}
 local_vms:
   - {port: vms, mac: "%s", addresses: [%s]}
@@ -76,7 +83,7 @@ def main():
         return 1
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-restart-")
     env = base.Env(args.nvxdp, tmp)
-    res = base.Results(expected=6)
+    res = base.Results(expected=7)
     bpffs = os.path.join(tmp, "bpffs")
     pin_dir = os.path.join(bpffs, "nvxdp")
     p = {k: os.path.join(tmp, k) for k in ("one.yaml", "two.yaml", "one.log", "two.log", "foreign.log",
@@ -92,9 +99,14 @@ def main():
         prepare_xdp(env)
         os.makedirs(bpffs)
         sh("mount", "-t", "bpf", "bpf", bpffs)
+        # A spare port only instance 1 has: a veth pair inside the NVE's namespace.
+        spare = env.if_vm_nve[:-2] + "sp"
+        sh("ip", "-n", nve, "link", "add", spare, "type", "veth", "peer", "name", env.if_vm_nve[:-2] + "sq")
+        for ifn in (spare, env.if_vm_nve[:-2] + "sq"):
+            sh("ip", "-n", nve, "link", "set", ifn, "up")
         for name, with_gone in (("one.yaml", True), ("two.yaml", False)):
             with open(p[name], "w") as fh:
-                fh.write(config(env, with_gone))
+                fh.write(config(env, with_gone, spare if with_gone else None))
 
         # ---- a foreign XDP program is never replaced ---------------------------------------
         with open(p["foreign.c"], "w") as fh:
@@ -130,6 +142,7 @@ def main():
         t_stop = time.monotonic()
         rc1 = base.Env.stop(one, term_timeout=10)
         still = [ifn for ifn in (env.if_fab_nve, env.if_vm_nve) if xdp_attached(nve, ifn)]
+        spare_kept = xdp_attached(nve, spare)
         two = env.spawn("nvxdp-2", nve, [args.nvxdp, "-c", p["two.yaml"], "--pin-dir", pin_dir,
                                          "--ctl-socket", os.path.join(tmp, "2.sock"), "--counters-json", p["two.json"]],
                         p["two.log"])
@@ -143,6 +156,11 @@ def main():
                    "in by then; %s" % (rc1, still, t_up - t_stop, received_at_restart,
                                        [l.split("] ")[-1] for l in log2.splitlines()
                                         if "taken over" in l or "without a gap" in l or "takeover" in l]))
+        forgotten = [l.split("] ")[-1] for l in log2.splitlines() if "no longer a port" in l]
+        res.record("dropped", not xdp_attached(nve, spare) and spare_kept and len(forgotten) == 1
+                   and "detached from it" in forgotten[0],
+                   "spare port %s: the earlier program on it at the restart %s, after the takeover %s; instance 2 "
+                   "says %s" % (spare, spare_kept, xdp_attached(nve, spare), forgotten))
         try:
             stream.wait(30)
         except subprocess.TimeoutExpired:
