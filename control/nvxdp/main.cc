@@ -194,10 +194,15 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "nvxdp: %s\n", e.what());
     return 1;
   }
+  // Taking over: the interfaces the earlier instance served, before this
+  // configuration's ports are written over its.
+  const std::vector<uint32_t> earlier_interfaces = prog->took_over() ? prog->port_interfaces() : std::vector<uint32_t>{};
   dp::DataplaneSettings ds;  // for dp::ingress_vn: the fabric port's VN is nve.fabric_vn
   ds.fabric_vn = cfg.fabric_vn;
   dp::FabricParams fabric;
+  std::vector<uint32_t> port_indexes;
   for (const auto &port : ports) {
+    port_indexes.push_back(port.cfg->port_id);
     dp::PortSettings ps;
     ps.role = port.cfg->role == PortConfig::Role::Fabric ? dp::PortRole::Fabric : dp::PortRole::Access;
     ps.vn = port.cfg->vn;
@@ -234,13 +239,13 @@ int main(int argc, char **argv) {
   // the routes are written again, and what nobody names any more goes once
   // the agent's state is back (prune, below).
   if (prog->took_over()) {
-    // Interfaces the earlier instance had and this configuration has not:
-    // forgotten, and its program taken off them.
-    for (const uint32_t ifindex : prog->port_interfaces()) {
+    // Ports the earlier instance had and this configuration has not:
+    // forgotten, and its program taken off their interfaces.
+    prog->clear_ports_except(port_indexes);
+    for (const uint32_t ifindex : earlier_interfaces) {
       bool ours = false;
       for (const auto &port : ports) ours = ours || port.ifindex == ifindex;
       if (ours) continue;
-      prog->forget_interface(ifindex);
       spdlog::info("interface {} is no longer a port: forgotten{}", ifindex,
                    drivers::detach_earlier(ifindex) ? ", the earlier nvxdp's program detached from it" : "");
     }

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdarg>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -134,14 +135,23 @@ void XdpProgram::set_port(uint32_t index, uint32_t ifindex, const MacAddress &ma
   std::memcpy(p.mac, mac.data(), 6);
   p.vlan = vlan;
   check(bpf_map_update_elem(map_fd("nve_ports"), &index, &p, BPF_ANY), "nve_ports");
-  check(bpf_map_update_elem(map_fd("nve_port_by_if"), &ifindex, &index, BPF_ANY), "nve_port_by_if");
 }
 
-std::vector<uint32_t> XdpProgram::port_interfaces() const { return keys_of<uint32_t>(map_fd("nve_port_by_if")); }
+std::vector<uint32_t> XdpProgram::port_interfaces() const {
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < NVE_XDP_MAX_PORTS; i++) {
+    nve_xdp_port p{};
+    if (bpf_map_lookup_elem(map_fd("nve_ports"), &i, &p) == 0 && p.ifindex) out.push_back(p.ifindex);
+  }
+  return out;
+}
 
-void XdpProgram::forget_interface(uint32_t ifindex) {
-  const int rc = bpf_map_delete_elem(map_fd("nve_port_by_if"), &ifindex);
-  if (rc != 0 && errno != ENOENT) check(rc, "nve_port_by_if (delete)");
+void XdpProgram::clear_ports_except(std::span<const uint32_t> indexes) {
+  for (uint32_t i = 0; i < NVE_XDP_MAX_PORTS; i++) {
+    if (std::find(indexes.begin(), indexes.end(), i) != indexes.end()) continue;
+    const nve_xdp_port none{};
+    check(bpf_map_update_elem(map_fd("nve_ports"), &i, &none, BPF_ANY), "nve_ports");
+  }
 }
 
 void XdpProgram::set_redirect(uint32_t index, uint32_t ifindex) {

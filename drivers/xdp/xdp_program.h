@@ -50,10 +50,11 @@ class XdpProgram {
   void set_port(uint32_t index, uint32_t ifindex, const MacAddress &mac, uint32_t vn, uint16_t vlan = 0);
   // Packets for port `index` leave through interface `ifindex` (devmap).
   void set_redirect(uint32_t index, uint32_t ifindex);
-  // The interfaces the port map names (an earlier instance's among them,
-  // after a takeover), and one of them forgotten: its packets pass.
+  // The interfaces the port map names (after a takeover, before any
+  // set_port: the earlier instance's).
   std::vector<uint32_t> port_interfaces() const;
-  void forget_interface(uint32_t ifindex);
+  // Every port but `indexes` emptied: their interfaces' packets pass.
+  void clear_ports_except(std::span<const uint32_t> indexes);
   void set_settings(const nve_xdp_settings &s);
   void set_nve(uint32_t index, const nve_xdp_nve &nve);
   void set_route(const nve_xdp_key &key, const nve_xdp_route &route);

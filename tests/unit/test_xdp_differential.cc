@@ -608,6 +608,8 @@ TEST_F(XdpDifferential, VlanAccessPortsAsTheDpdkPath) {
   std::memcpy(mac.data(), s.ports[2].mac, 6);
   prog_->set_port(2, access_if_, mac, ingress_vn(s, s.ports[2]), s.ports[2].vlan);
   prog_->set_redirect(2, kLoopback);
+  const uint32_t kept[] = {0, 2};
+  prog_->clear_ports_except(kept);  // port 1 had the same interface: frames on it are port 2's now
   std::vector<RouteChange> vlan_vm(1);
   vlan_vm[0].route = {0, testbed::addr("10.0.0.30")};
   vlan_vm[0].action = DeliverLocal{2, testbed::kVmMac, 100};
