@@ -30,8 +30,9 @@ void tunnel_oversize(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, cons
 
 // Builds the encapsulation parameters of an inner packet (after the TTL
 // decrement, before any fragmentation).
-inline EncapInput encap_input(const WorkerContext &ctx, const TunnelTemplate &t, uint8_t *l3,
-                              uint16_t l3_len, uint8_t family) {
+// `dscp_set`: the tunnel's DSCP policy (settings.dscp_set: -1 copies).
+inline EncapInput encap_input(int16_t dscp_set, const TunnelTemplate &t, uint8_t *l3, uint16_t l3_len,
+                              uint8_t family) {
   EncapInput in;
   in.l3 = l3;
   in.l3_len = l3_len;
@@ -47,9 +48,13 @@ inline EncapInput encap_input(const WorkerContext &ctx, const TunnelTemplate &t,
     tos = ipv6_tclass(reinterpret_cast<const rte_ipv6_hdr *>(l3));
     in.df = false;
   }
-  in.tos = outer_tos(tos, ctx.settings->dscp_set);
+  in.tos = outer_tos(tos, dscp_set);
   in.flow_label = t.outer_family == kFamilyV6 ? inner_flow_label(l3, family, l3_len) : 0;
   return in;
+}
+inline EncapInput encap_input(const WorkerContext &ctx, const TunnelTemplate &t, uint8_t *l3, uint16_t l3_len,
+                              uint8_t family) {
+  return encap_input(ctx.settings->dscp_set, t, l3, l3_len, family);
 }
 
 inline void deliver_local(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, const RouteEntry &e) {

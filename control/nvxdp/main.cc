@@ -19,8 +19,7 @@
 // SIGTERM / SIGINT, then detaches and writes its counters. With --pin-dir
 // its maps outlive it in bpffs and the next nvxdp takes them over; with
 // --keep-attached too it leaves the program attached when it stops, so a
-// restart forwards without a gap (docs/xdp.md, "Restarts"). Not yet:
-// fragmentation of IPv4 packets too big for the tunnel (docs/xdp.md).
+// restart forwards without a gap (docs/xdp.md, "Restarts").
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -34,6 +33,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -53,6 +53,7 @@
 #include "control/nved/mobility.h"
 #include "control/nvxdp/announcement_listener.h"
 #include "control/nvxdp/fabric_neighbours.h"
+#include "control/nvxdp/fragment_sender.h"
 #include "control/nvxdp/xdp_commands.h"
 #include "control/nvxdp/xdp_metrics.h"
 #include "control/base/metrics_http.h"
@@ -372,8 +373,20 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  // IPv4 packets without DF too big for their tunnel: the program hands
+  // them over, fragmented and sent here (fragment_sender.h).
+  std::map<uint32_t, unsigned> port_interfaces;
+  for (const auto &port : ports) port_interfaces[port.cfg->port_id] = port.ifindex;
+  FragmentSender fragments(table, port_interfaces, cfg.tunnel_mtu, static_cast<int16_t>(cfg.tunnel_dscp));
+  try {
+    for (const auto &port : ports) fragments.listen(port.ifindex, port.interface);
+  } catch (const std::exception &e) {
+    spdlog::error("{}", e.what());
+    detach_all();
+    return 1;
+  }
   // Every other command nvectl has for nvxdp (the agent's are in already).
-  XdpCommands commands(*prog, table, ports, cfg, config_text, neighbours, metrics);
+  XdpCommands commands(*prog, table, ports, cfg, config_text, neighbours, metrics, fragments);
   commands.register_all(ctl, mobility.get());
   if (mobility && cfg.agent.router) {
     neighbours.serve_router(mobility.get());
@@ -397,6 +410,7 @@ int main(int argc, char **argv) {
     if (metrics_http) metrics_http->poll();
     neighbours.poll(clock.now_ms());
     if (announcements) announcements->poll();
+    fragments.poll(clock.now_ms());
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   spdlog::info("nvxdp stopping{}", keep_attached ? "" : ": detaching");

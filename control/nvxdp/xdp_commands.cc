@@ -16,7 +16,8 @@ using Args = std::vector<std::string>;
 
 XdpCommands::XdpCommands(const drivers::XdpProgram &prog, drivers::XdpRoutes &routes,
                          const std::vector<XdpPort> &ports, const NvedConfig &cfg, std::string config_text,
-                         const FabricNeighbours &neighbours, const XdpMetrics &metrics)
+                         const FabricNeighbours &neighbours, const XdpMetrics &metrics,
+                         const FragmentSender &fragments)
     : prog_(prog),
       routes_(routes),
       ports_(ports),
@@ -24,6 +25,7 @@ XdpCommands::XdpCommands(const drivers::XdpProgram &prog, drivers::XdpRoutes &ro
       config_text_(std::move(config_text)),
       neighbours_(neighbours),
       metrics_(metrics),
+      fragments_(fragments),
       route_commands_(routes, cfg),
       base_(dp::kCounterCount, 0) {}
 
@@ -70,7 +72,13 @@ Reply XdpCommands::show_counters(const Args &a) const {
   if (!a.empty()) return Reply::bad_usage("nvxdp has no workers: the counters are per CPU, summed");
   std::vector<uint64_t> values(dp::kCounterCount);
   for (size_t c = 0; c < dp::kCounterCount; c++) values[c] = prog_.counter(static_cast<uint32_t>(c)) - base_[c];
-  return Reply::of(counter_record(values, std::nullopt));
+  ctl::Record rec = counter_record(values, std::nullopt);
+  // nvxdp's slow path (fragment_sender.h): the program counted its packets
+  // as sent; these are what nvxdp itself did with them.
+  rec.add({"slow_path_fragmented", fragments_.packets() - slow_base_[0], "slow path: packets fragmented"});
+  rec.add({"slow_path_fragments", fragments_.fragments() - slow_base_[1], "slow path: fragments sent"});
+  rec.add({"slow_path_failures", fragments_.failures() - slow_base_[2], "slow path: packets lost (see the log)"});
+  return Reply::of(std::move(rec));
 }
 
 // From here on show counters counts from zero; the program's own counters
@@ -78,6 +86,7 @@ Reply XdpCommands::show_counters(const Args &a) const {
 Reply XdpCommands::clear_counters(const Args &a) {
   if (!a.empty()) return Reply::bad_usage();
   for (size_t c = 0; c < dp::kCounterCount; c++) base_[c] = prog_.counter(static_cast<uint32_t>(c));
+  slow_base_ = {fragments_.packets(), fragments_.fragments(), fragments_.failures()};
   spdlog::info("counters cleared");
   Reply r;
   r.text = "counters cleared\n";

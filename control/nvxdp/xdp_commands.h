@@ -5,6 +5,7 @@
 // "not available in this daemon"; help lists what it serves.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "control/nved/config.h"
 #include "control/nved/route_commands.h"
 #include "control/nvxdp/fabric_neighbours.h"
+#include "control/nvxdp/fragment_sender.h"
 #include "control/nvxdp/xdp_metrics.h"
 #include "drivers/xdp/xdp_program.h"
 #include "drivers/xdp/xdp_routes.h"
@@ -24,7 +26,7 @@ class XdpCommands {
  public:
   XdpCommands(const drivers::XdpProgram &prog, drivers::XdpRoutes &routes, const std::vector<XdpPort> &ports,
               const NvedConfig &cfg, std::string config_text, const FabricNeighbours &neighbours,
-              const XdpMetrics &metrics);
+              const XdpMetrics &metrics, const FragmentSender &fragments);
   // `agent`: the mobility agent when configured (show metrics).
   void register_all(ctl::CtlServer &server, const agent::NveAgent *agent);
 
@@ -42,8 +44,10 @@ class XdpCommands {
   std::string config_text_;
   const FabricNeighbours &neighbours_;
   const XdpMetrics &metrics_;
+  const FragmentSender &fragments_;
   RouteCommands route_commands_;
   std::vector<uint64_t> base_;  // the counters at the last clear
+  std::array<uint64_t, 3> slow_base_{};  // the slow path's, likewise
 };
 
 }  // namespace nvmove

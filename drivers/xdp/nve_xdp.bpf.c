@@ -716,6 +716,50 @@ static __always_inline int deliver_local(struct xdp_md *ctx, struct nve_xdp_coun
   return send(out, in, set);
 }
 
+// An IPv4 packet without DF too big for the tunnel: as the DPDK path's
+// fragment_and_encap() counts it (once fragmented, each fragment
+// tunnelled), handed to nvxdp, which fragments it and sends the fragments
+// (struct nve_xdp_slow in nve_xdp_abi.h): the hop applied here, the frame
+// addressed to the port itself with the slow path's EtherType.
+static __always_inline int to_fragment(struct xdp_md *ctx, struct nve_xdp_counters *cnt,
+                                       const struct nve_xdp_port *port, const struct nve_xdp_route *route,
+                                       const struct nve_xdp_nve *nve, const struct packet *p, __u32 inner_mtu) {
+  // rte_ipv4_fragment_packet's pieces (payload a multiple of 8 bytes) and
+  // refusals: an MTU under 68, more than NVE_XDP_MAX_FRAGMENTS pieces.
+  const __u32 piece = (inner_mtu - IP4_LEN) & ~7u;
+  const __u32 payload = p->len - IP4_LEN;
+  if (inner_mtu < 68 || piece * NVE_XDP_MAX_FRAGMENTS < payload) return DROP(cnt, drop_fragmentation_failed);
+  const __u32 n = (payload + piece - 1) / piece;
+  if (trim_to(ctx, p->off + p->len)) return DROP(cnt, drop_l2_truncated);
+  void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+  const __u32 off = p->off;
+  if (off > MAX_L3_OFF) return XDP_ABORTED;
+  struct iphdr *ip = data + off;
+  if ((void *)(ip + 1) > data_end) return XDP_ABORTED;
+  hop4(ip, p);
+  const __u32 l2 = ETH_LEN + sizeof(struct nve_xdp_slow);
+  const int delta = (int)off - (int)l2;
+  if (delta && bpf_xdp_adjust_head(ctx, delta)) return DROP(cnt, drop_no_headroom);
+  data = (void *)(long)ctx->data;
+  data_end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  struct nve_xdp_slow *slow = (void *)(eth + 1);
+  if ((void *)(slow + 1) > data_end) return XDP_ABORTED;
+  __builtin_memcpy(eth->h_dest, port->mac, 6);
+  __builtin_memcpy(eth->h_source, port->mac, 6);
+  eth->h_proto = bpf_htons(NVE_XDP_SLOW_ETHERTYPE);
+  slow->nve = route->nve;
+  slow->reason = NVE_XDP_SLOW_FRAGMENT;
+  slow->pad[0] = slow->pad[1] = slow->pad[2] = 0;
+  COUNT(cnt, ipv4_fragmented);
+  cnt->c[NVE_XDP_C_ipv4_fragments_out] += n;
+  if (nve->outer_family == 6) cnt->c[NVE_XDP_C_encap_ipv4_in_ipv6] += n;
+  else cnt->c[NVE_XDP_C_encap_ipv4_in_ipv4] += n;
+  if (p->outer) COUNT(cnt, reencap);
+  cnt->c[NVE_XDP_C_tx_packets] += n;
+  return XDP_PASS;
+}
+
 // Toward the NVE now serving the destination, in that NVE's family: room
 // first, then changes (a failure leaves the packet as it came); a packet
 // decapsulated here has its outer header replaced (re-encapsulation).
@@ -730,19 +774,20 @@ static __always_inline int tunnel(struct xdp_md *ctx, struct nve_xdp_counters *c
   const __u32 hdr = v6_outer ? ETH_LEN + IP6_LEN : ETH_LEN + IP4_LEN;
   if (p->len + (hdr - ETH_LEN) > set->tunnel_mtu) {
     // actions.cc's tunnel_oversize: Fragmentation Needed for IPv4 with DF,
-    // Packet Too Big for IPv6. IPv4 without DF the DPDK path fragments; one
-    // XDP run cannot send two packets, so it is dropped here (docs/xdp.md).
+    // Packet Too Big for IPv6; IPv4 without DF fragmented (by nvxdp: one
+    // XDP run sends one frame).
     const __u32 inner_mtu = set->tunnel_mtu - (hdr - ETH_LEN);
+    if (p->family == 4) {
+      void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+      if (p->off > MAX_L3_OFF) return XDP_ABORTED;
+      struct iphdr *ip = data + p->off;
+      if ((void *)(ip + 1) > data_end) return XDP_ABORTED;
+      if (!(ip->frag_off & bpf_htons(0x4000))) return to_fragment(ctx, cnt, port, route, nve, p, inner_mtu);
+    }
     COUNT(cnt, drop_too_big);
     if (p->family == 6)
       return icmp_error(ctx, cnt, set, port, p, in, ICMP6_TOO_BIG, 0, inner_mtu > 1280 ? inner_mtu : 1280,
                         NVE_XDP_C_icmp6_too_big_sent);
-    void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-    const __u32 off = p->off;
-    if (off > MAX_L3_OFF) return XDP_ABORTED;
-    struct iphdr *ip = data + off;
-    if ((void *)(ip + 1) > data_end) return XDP_ABORTED;
-    if (!(ip->frag_off & bpf_htons(0x4000))) return XDP_DROP;
     return icmp_error(ctx, cnt, set, port, p, in, ICMP_UNREACH, ICMP_FRAG_NEEDED, inner_mtu,
                       NVE_XDP_C_icmp_frag_needed_sent);
   }
@@ -910,6 +955,8 @@ int nve_xdp(struct xdp_md *ctx) {
                       set->own6_vn[own & (NVE_XDP_MAX_OWN - 1)], &counted);
       if (r != VALID) return decap_failed(cnt, r, counted, &p);
     }
+  } else if (ethertype == bpf_htons(NVE_XDP_SLOW_ETHERTYPE)) {
+    return DROP(cnt, drop_l2_unsupported);  // only the program makes these (to_fragment)
   } else {
     return XDP_PASS;  // ARP and the rest: the kernel
   }

@@ -125,6 +125,27 @@ struct nve_xdp_settings {
   nve_u8 pad2;
 };
 
+/* The slow path: an IPv4 packet without DF too big for the tunnel, which
+ * the DPDK path fragments and one XDP run cannot (one run sends one frame).
+ * The program applies the router hop (TTL, the ECN of a decapsulated
+ * packet), counts what the fragments will be, and passes the kernel a frame
+ *   Ethernet (to and from the port's MAC, EtherType NVE_XDP_SLOW_ETHERTYPE)
+ *   struct nve_xdp_slow
+ *   the inner IPv4 packet
+ * which the kernel has no handler for (IEEE 802 local experimental
+ * EtherType 1: dropped after the packet taps, never routed); nvxdp reads it
+ * on a packet socket per port, fragments it and sends the fragments in the
+ * NVE's tunnel (drivers/xdp/xdp_fragments.h). The program drops such frames
+ * arriving from the wire (drop_l2_unsupported): only it makes them. */
+#define NVE_XDP_SLOW_ETHERTYPE 0x88b5
+#define NVE_XDP_SLOW_FRAGMENT 1
+#define NVE_XDP_MAX_FRAGMENTS 16 /* the DPDK path's kMaxFragments */
+struct nve_xdp_slow {
+  nve_u32 nve;   /* the route's NVE (index of nve_xdp_nve) */
+  nve_u8 reason; /* NVE_XDP_SLOW_FRAGMENT */
+  nve_u8 pad[3];
+};
+
 /* Per CPU: the ICMP errors' token bucket. */
 struct nve_xdp_icmp_bucket {
   nve_u64 tokens;
@@ -148,5 +169,6 @@ NVE_XDP_ASSERT_SIZE(nve_xdp_nve, 60);
 NVE_XDP_ASSERT_SIZE(nve_xdp_in6, 16);
 NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 204 + 128 + 32 + 256 + 256 + 32);
 NVE_XDP_ASSERT_SIZE(nve_xdp_icmp_bucket, 16);
+NVE_XDP_ASSERT_SIZE(nve_xdp_slow, 8);
 
 #endif

@@ -123,6 +123,17 @@ std::optional<std::string> XdpRoutes::write_nve(const IpAddress &nve, uint32_t i
   return std::nullopt;
 }
 
+std::optional<dp::TunnelTemplate> XdpRoutes::tunnel_template(uint32_t index) const {
+  for (const auto &[address, nve] : nves_) {
+    if (nve.index != index) continue;
+    dp::TunnelTemplate t{};
+    std::string why;
+    if (!dp::build_tunnel_template(fabric_, address, t, why)) return std::nullopt;
+    return t;
+  }
+  return std::nullopt;
+}
+
 // What `action` held at `address` is let go: an NVE's outer header when its
 // last route goes, an own address when no VN names it any more.
 void XdpRoutes::release(const IpAddress &address, const RouteAction &action) {

@@ -16,6 +16,7 @@
 
 #include "common/route_change.h"
 #include "dataplane/route_table.h"
+#include "dataplane/tunnel_template.h"
 #include "drivers/xdp/xdp_program.h"
 
 namespace nvmove::drivers {
@@ -59,6 +60,10 @@ class XdpRoutes final : public ListedRouteBackend {
   const char *hits_unit() const override { return "ticks"; }
   size_t nve_count() const { return nves_.size(); }
   uint64_t version() const { return version_; }  // one more per apply()
+
+  // The DPDK path's template of the NVE header at `index` (the slow path
+  // tunnels fragments with it), if an NVE has that index.
+  std::optional<dp::TunnelTemplate> tunnel_template(uint32_t index) const;
 
   // The gateway's MAC changed (ARP): every outer header is built again.
   void set_fabric(const dp::FabricParams &fabric);

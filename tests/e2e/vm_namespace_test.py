@@ -656,6 +656,31 @@ def capture_rows(path):
     return rows
 
 
+def nodf_fragments(tun, addr_ok):
+    """helper_pmtu's datagram without DF among the tunnelled rows `tun`
+    (tshark, CAPTURE_FIELDS; addr_ok(row): the tunnel's and the datagram's
+    addresses): two inner fragments (1380 + 118 bytes), each in its own outer
+    header without DF and with its own outer ID. Returns (their shape is
+    right, the rows where tshark reassembled the whole UDP datagram)."""
+    frags = [row for row in tun if addr_ok(row) and row["ip.flags.df"] == "0,0"]
+    frag_shape = sorted(((row["ip.len"], row["ip.flags.mf"], row["ip.frag_offset"].split(",")[-1])
+                         for row in frags), key=lambda t: -int(t[0].split(",")[0]))
+    second_off = (INNER_MTU - 20) // 8
+    ok = (len(frags) == 2
+          and frag_shape[0][0] == "%d,%d" % (TUNNEL_MTU, INNER_MTU) and frag_shape[0][1] == "0,1"
+          and frag_shape[0][2] == "0"
+          and frag_shape[1][0] == "%d,%d" % (BIG_PAYLOAD + 28 - (INNER_MTU - 20) + 20,
+                                             BIG_PAYLOAD + 28 - (INNER_MTU - 20))
+          and frag_shape[1][1] == "0,0" and frag_shape[1][2] in (str(second_off), str(second_off * 8))
+          and len({row["ip.id"].split(",")[0] for row in frags}) == 2
+          and "0x0000" not in {row["ip.id"].split(",")[0] for row in frags}
+          and len({row["ip.id"].split(",")[1] for row in frags}) == 1)
+    # tshark reassembles the inner fragments: the UDP datagram must be whole.
+    reassembled = [row for row in frags if row["udp.length"] == str(BIG_PAYLOAD + 8)
+                   and row["udp.checksum.status"] == "1"]
+    return ok, reassembled
+
+
 def row_problems(row):
     """What tshark found wrong with a frame (checksums verified, expert errors)."""
     probs = []
@@ -942,24 +967,7 @@ def main():
         fit_ok = [row for row in tun if addr_ok(row) and row["ip.flags.df"] == "1,1"
                   and row["ip.len"] == "%d,%d" % (TUNNEL_MTU, INNER_MTU)
                   and row["udp.length"] == str(FIT_PAYLOAD + 8)]
-        # The datagram without DF: two inner fragments (1380 + 118 bytes), each
-        # in its own outer header without DF and with its own outer ID.
-        frags = [row for row in tun if addr_ok(row) and row["ip.flags.df"] == "0,0"]
-        frag_shape = sorted(((row["ip.len"], row["ip.flags.mf"], row["ip.frag_offset"].split(",")[-1])
-                             for row in frags), key=lambda t: -int(t[0].split(",")[0]))
-        second_off = (INNER_MTU - 20) // 8
-        frag_ok = (len(frags) == 2
-                   and frag_shape[0][0] == "%d,%d" % (TUNNEL_MTU, INNER_MTU) and frag_shape[0][1] == "0,1"
-                   and frag_shape[0][2] == "0"
-                   and frag_shape[1][0] == "%d,%d" % (BIG_PAYLOAD + 28 - (INNER_MTU - 20) + 20,
-                                                      BIG_PAYLOAD + 28 - (INNER_MTU - 20))
-                   and frag_shape[1][1] == "0,0" and frag_shape[1][2] in (str(second_off), str(second_off * 8))
-                   and len({row["ip.id"].split(",")[0] for row in frags}) == 2
-                   and "0x0000" not in {row["ip.id"].split(",")[0] for row in frags}
-                   and len({row["ip.id"].split(",")[1] for row in frags}) == 1)
-        # tshark reassembles the inner fragments: the UDP datagram must be whole.
-        reassembled = [row for row in frags if row["udp.length"] == str(BIG_PAYLOAD + 8)
-                       and row["udp.checksum.status"] == "1"]
+        frag_ok, reassembled = nodf_fragments(tun, addr_ok)
         over_by_one = [row for row in tun if row["ip.len"].endswith(",%d" % (INNER_MTU + 1))]
         oversize = [row for row in tun if int(row["ip.len"].split(",")[0]) > TUNNEL_MTU]
         problems = [(row["frame.len"], row_problems(row)) for row in rows if row_problems(row)]

@@ -26,7 +26,9 @@ on. nvxdp runs nved's configuration format: the VM local on the access port,
   pmtu         a DF datagram too big for the tunnel (tunnel.mtu 1400) from the
                correspondent gets Fragmentation Needed from the program: its
                kernel lowers the path MTU to 1380 and refuses the next one
-               (EMSGSIZE); datagrams that fit are tunnelled
+               (EMSGSIZE); datagrams that fit are tunnelled; one without DF
+               leaves in two fragments, each in its own outer header (nvxdp's
+               slow path; tshark reassembles the datagram whole)
   local6       the same in IPv6: every datagram from the correspondent
                2001:db8:f::fe to the VM's fd00::5 reaches it, hop limit 63
   encap6       every datagram to fd00::9 (moved to 2001:db8:f::2) leaves the fabric
@@ -123,10 +125,10 @@ def arrived(listen_out, tag, count, unwanted_tag):
     return got, base.count_tag(lines, unwanted_tag), sorted({l["ttl"] for l in got})
 
 
-def capture_tunnels(env, tmp, ipv6=False):
+def capture_tunnels(env, tmp, ipv6=False, name=""):
     """tshark on the gateway's side of the fabric link, IPv4-in-IPv4 (or
     IPv6-in-IPv6) only, live once it says so. Returns (process, output path)."""
-    tag = "6" if ipv6 else ""
+    tag = ("6" if ipv6 else "") + name
     cap_out, cap_err = os.path.join(tmp, "capture%s.txt" % tag), os.path.join(tmp, "tshark%s.err" % tag)
     tshark = ["tshark", "-n", "-l", "-i", env.if_fab_gw, "-f", "ip6 proto 41" if ipv6 else "ip proto 4",
               "-a", "duration:60", "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
@@ -296,19 +298,32 @@ moved_vms:
                    "%d of %d tunnelled datagrams from %s (a tunnel peer) reached the VM, TTL %s; %d of %d from %s "
                    "(no known NVE)" % (len(got_d), N_DECAP, base.GW_IP, ttls_d, len(got_s), N_SPOOF, base.SPOOFED_NVE))
 
-        # ---- path MTU: Fragmentation Needed from the program ------------------------------
+        # ---- path MTU: Fragmentation Needed from the program; no DF: fragmented -------------
+        capf, capf_out = capture_tunnels(env, tmp, name="-pmtu")
         r = env.helper(fab, "pmtu", base.MOVED_IP, str(base.MOVED_PORT), "5")
         try:
             pm = json.loads(r.stdout)
         except ValueError:
             pm = {"error": (r.stdout + r.stderr).strip()}
         pmtu_tunnelled = pm.get("small_sent", 0) + (pm.get("fit_send") == "ok")
+        addr_ok = lambda row: (row["ip.src"] == "%s,%s" % (base.NVE_IP, base.GW_IP)  # noqa: E731
+                               and row["ip.dst"] == "%s,%s" % (base.MOVED_NVE, base.MOVED_IP)
+                               and row["ip.proto"] == "4,17" and row["ip.ttl"] == "64,63")
+        wait_until(lambda: len(base.nodf_fragments(base.capture_rows(capf_out), addr_ok)[1]) == 1, 5)
+        time.sleep(0.2)
+        base.Env.stop(capf, term_timeout=5)
+        frows = base.capture_rows(capf_out)
+        frag_ok, reassembled = base.nodf_fragments(frows, addr_ok)
+        fproblems = [base.row_problems(r) for r in frows if base.row_problems(r)]
         res.record("pmtu", pm.get("mtu_after") == 1380 and pm.get("big_send_again") == "EMSGSIZE"
-                   and pm.get("small_sent") == base.N_C_SMALL and pm.get("fit_send") == "ok",
+                   and pm.get("small_sent") == base.N_C_SMALL and pm.get("fit_send") == "ok"
+                   and pm.get("nodf_send") == "ok" and frag_ok and len(reassembled) == 1 and not fproblems,
                    "path MTU to %s %s -> %s after the first too-big DF datagram (want 1380), the next one %s, "
-                   "%s small and the exact fit (%s) sent" % (base.MOVED_IP, pm.get("mtu_before"), pm.get("mtu_after"),
-                                                             pm.get("big_send_again"), pm.get("small_sent"),
-                                                             pm.get("fit_send")))
+                   "%s small and the exact fit (%s) sent; the %d-byte datagram without DF left as 2 fragments in "
+                   "the tunnel: %s, reassembled by tshark: %d; problems: %s" % (
+                       base.MOVED_IP, pm.get("mtu_before"), pm.get("mtu_after"), pm.get("big_send_again"),
+                       pm.get("small_sent"), pm.get("fit_send"), base.BIG_PAYLOAD, frag_ok, len(reassembled),
+                       fproblems))
 
         # ---- IPv6: local delivery, IPv6-in-IPv6, decapsulation ---------------------------
         ready6, listen6_out = os.path.join(tmp, "vm6.ready"), os.path.join(tmp, "vm6.recv")
@@ -384,9 +399,10 @@ moved_vms:
             c = {}
         log("nvxdp exit %s; non-zero counters: %s" % (rc, {k: v for k, v in c.items() if v}))
         # (pmtu: the big DF datagram and the probe get Fragmentation Needed,
-        # the one without DF is dropped: the DPDK path would fragment it.)
+        # the one without DF is fragmented: two fragments tunnelled.)
         want = {"delivered_local": N_LOCAL + N_DECAP + N_LOCAL6 + N_DECAP6,
-                "encap_ipv4_in_ipv4": N_ENCAP + pmtu_tunnelled, "icmp_frag_needed_sent": 2, "drop_too_big": 3,
+                "encap_ipv4_in_ipv4": N_ENCAP + pmtu_tunnelled + 2, "icmp_frag_needed_sent": 2, "drop_too_big": 2,
+                "ipv4_fragmented": 1, "ipv4_fragments_out": 2,
                 "encap_ipv6_in_ipv6": N_ENCAP6, "decap_ipv4_outer": N_DECAP, "decap_ipv6_outer": N_DECAP6,
                 "drop_decap_unknown_peer": N_SPOOF + N_SPOOF6}
         wrong = {k: (c.get(k), v) for k, v in want.items() if c.get(k) != v}

@@ -27,6 +27,7 @@
 #include "dataplane/burst_pipeline.h"
 #include "dataplane/classify.h"
 #include "dataplane/tunnel_template.h"
+#include "drivers/xdp/xdp_fragments.h"
 #include "drivers/xdp/xdp_program.h"
 #include "drivers/xdp/xdp_routes.h"
 #include "tests/support/dataplane_testbed.h"
@@ -50,7 +51,6 @@ const std::map<std::string, std::string> kDocumented = {
     {"options_no_route", "IPv4 options without a host route: the kernel"},
     {"decap_inner_options", "IPv4 options out of a tunnel: dropped (drop_ipv4_options), the DPDK path forwards them"},
     {"decap_no_route", "out of a tunnel without a host route: dropped (drop_no_route), never to the kernel"},
-    {"too_big_no_df", "too big for the tunnel without DF: the DPDK path fragments, XDP drops (one run, one packet)"},
 };
 
 std::string hex(const std::vector<uint8_t> &v) { return testbed::hex(v.data(), v.size()); }
@@ -262,6 +262,21 @@ std::vector<Case> cases() {
   // the packets that get none: an ICMP error, a non-first fragment.
   Bytes big_no_df = ip4("203.0.113.7", "10.0.0.9", 17, 64, 0, Bytes(1461, 0x5a), false);  // 1481 bytes
   out.push_back({"too_big_no_df", 0, from_fabric(kV4, big_no_df)});
+  // Fragmented by nvxdp's slow path as the DPDK path fragments: into an
+  // IPv6 tunnel (the flow label of fragments: no ports), a first fragment
+  // itself (its MF stays on the last piece), the largest the test bed's
+  // mbufs hold, with ECN and DSCP, and out of a tunnel (re-encapsulated).
+  Bytes to_v6_nve = ip4("203.0.113.7", "10.0.0.10", 17, 64, 0x2a, udp(5, 6, std::string(1500, 'f')), false);
+  out.push_back({"too_big_no_df_to_v6_nve", 0, from_fabric(kV4, to_v6_nve)});
+  Bytes first_fragment = big_no_df;
+  first_fragment[6] = 0x20;  // MF, offset 0
+  first_fragment[10] = first_fragment[11] = 0;
+  const uint16_t ck = rte_ipv4_cksum(reinterpret_cast<const rte_ipv4_hdr *>(first_fragment.data()));
+  std::memcpy(first_fragment.data() + 10, &ck, 2);
+  out.push_back({"too_big_no_df_first_fragment", 0, from_fabric(kV4, first_fragment)});
+  out.push_back({"too_big_no_df_largest", 0, from_fabric(kV4, ip4("203.0.113.7", "10.0.0.9", 6, 9, 0x03, Bytes(1860, 0x33), false))});
+  out.push_back({"too_big_no_df_reencap", 0,
+                 from_fabric(kV4, ip4("198.51.100.3", "192.0.2.1", 4, 64, 0, ip4("203.0.113.7", "10.0.0.9", 17, 64, 0, Bytes(1470, 0x44), false)))});
   out.push_back({"ttl_1_about_icmp_error", 0, from_fabric(kV4, ip4("203.0.113.7", "10.0.0.9", 1, 1, 0,
                                                                     cat(Bytes{11, 0, 0xf4, 0xff, 0, 0, 0, 0}, v4_to("10.0.0.1"))))});
   Bytes frag = ip4("203.0.113.7", "10.0.0.9", 17, 1, 0, udp(1, 2, "later fragment"));
@@ -378,28 +393,50 @@ class XdpDifferential : public ::testing::Test {
     return c;
   }
 
-  // The DPDK path: (out port, bytes) or nothing.
-  std::optional<std::pair<uint16_t, std::vector<uint8_t>>> dpdk(const Case &c) {
+  // The DPDK path: every packet it sent, (out port, bytes), in order.
+  std::vector<std::pair<uint16_t, std::vector<uint8_t>>> dpdk_all(const Case &c) {
     rte_mbuf *m = tb_->mbuf(c.frame.data(), c.frame.size());
     process_burst(tb_->ctx(), c.in_port, &m, 1);
-    std::optional<std::pair<uint16_t, std::vector<uint8_t>>> out;
+    std::vector<std::pair<uint16_t, std::vector<uint8_t>>> out;
     for (uint16_t p = 0; p < kMaxPorts; p++) {
       const OutQueue &q = tb_->ctx().out[p];
-      if (q.n == 0) continue;
-      std::vector<uint8_t> b(rte_pktmbuf_pkt_len(q.pkts[0]));
-      const auto *d = static_cast<const uint8_t *>(rte_pktmbuf_read(q.pkts[0], 0, static_cast<uint32_t>(b.size()), b.data()));
-      std::memcpy(b.data(), d, b.size());
-      out = {{p, b}};
+      for (uint16_t i = 0; i < q.n; i++) {
+        std::vector<uint8_t> b(rte_pktmbuf_pkt_len(q.pkts[i]));
+        const auto *d = static_cast<const uint8_t *>(rte_pktmbuf_read(q.pkts[i], 0, static_cast<uint32_t>(b.size()), b.data()));
+        std::memcpy(b.data(), d, b.size());
+        out.emplace_back(p, std::move(b));
+      }
     }
     tb_->drain_outputs();
     return out;
+  }
+  // Its first packet, if any.
+  std::optional<std::pair<uint16_t, std::vector<uint8_t>>> dpdk(const Case &c) {
+    auto all = dpdk_all(c);
+    if (all.empty()) return std::nullopt;
+    return all.front();
+  }
+
+  // A frame the program handed to nvxdp's slow path (fragmentation): what
+  // nvxdp sends for it (drivers/xdp/xdp_fragments.h), numbered from
+  // `ip_id`; nullopt if it is no such frame.
+  std::optional<std::vector<std::vector<uint8_t>>> slow_path(const std::vector<uint8_t> &frame, uint16_t ip_id) {
+    std::string why;
+    const auto slow = drivers::parse_slow_frame(frame, why);
+    if (!slow) return std::nullopt;
+    const auto t = routes_->tunnel_template(slow->nve);
+    if (!t) return std::vector<std::vector<uint8_t>>{};
+    const DataplaneSettings &s = tb_->settings();
+    return drivers::fragment_into_tunnel(slow->inner, *t, s.tunnel_mtu, s.dscp_set, ip_id);
   }
 
   // One case through both; returns the XDP verdict.
   uint32_t compare(const Case &c) {
     SCOPED_TRACE(c.name);
     const Counts d0 = dpdk_counts(), x0 = xdp_counts();
-    const auto want = dpdk(c);
+    const uint16_t ip_id = tb_->ctx().next_ip_id;
+    const auto all = dpdk_all(c);
+    const auto want = all.empty() ? std::nullopt : std::optional(all.front());
     const auto got = prog_->run(c.frame, ifindex_of(c.in_port));
     const Counts d1 = dpdk_counts(), x1 = xdp_counts();
     const bool documented = kDocumented.count(c.name) > 0;
@@ -411,6 +448,15 @@ class XdpDifferential : public ::testing::Test {
       return s;
     };
     if (got.verdict == XDP_PASS) {
+      if (auto frags = slow_path(got.out, ip_id)) {  // fragmented by nvxdp: as the DPDK path, every fragment
+        EXPECT_EQ(moved(x0, x1), moved(d0, d1)) << "the same counters";
+        EXPECT_EQ(frags->size(), all.size()) << "as many fragments";
+        for (size_t i = 0; i < std::min(frags->size(), all.size()); i++) {
+          EXPECT_EQ(all[i].first, 0) << "fragment " << i << " leaves by the fabric port";
+          EXPECT_EQ(hex((*frags)[i]), hex(all[i].second)) << "fragment " << i;
+        }
+        return got.verdict;
+      }
       EXPECT_TRUE(documented) << "XDP hands it to the kernel; the DPDK path "
                               << (want ? "sends it on port " + std::to_string(want->first) : "drops it: " + moved(d0, d1));
       EXPECT_EQ(hex(got.out), hex(c.frame)) << "passed to the kernel as it came";
@@ -466,8 +512,9 @@ TEST_F(XdpDifferential, EveryPacketAsTheDpdkPathOrADocumentedDifference) {
   EXPECT_EQ(verdicts[XDP_TX], 26)
       << "every encapsulation and re-encapsulation, and the 7 ICMP errors: out the port they came in";
   EXPECT_GE(verdicts[XDP_REDIRECT], 7) << "local and decapsulated deliveries (and from_vm): to the other port";
-  EXPECT_GE(verdicts[XDP_DROP], 20) << "the malformed ones, the packets that get no ICMP error, too_big_no_df";
-  EXPECT_EQ(verdicts[XDP_PASS], 5) << "arp_reply, nd_solicit, options_no_route, no_route, no_route_v6";
+  EXPECT_GE(verdicts[XDP_DROP], 20) << "the malformed ones, the packets that get no ICMP error";
+  EXPECT_EQ(verdicts[XDP_PASS], 10)
+      << "arp_reply, nd_solicit, options_no_route, no_route, no_route_v6, and the five too_big_no_df to nvxdp's slow path";
 }
 
 // tunnel.dscp set: the outer DSCP is the configured one, the ECN the inner's.
