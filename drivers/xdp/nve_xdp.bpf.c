@@ -16,9 +16,11 @@
 // IPv4 options, other packets to our own addresses (echo), destinations
 // without a host route. A packet with a host route that cannot be forwarded
 // is answered with an ICMP error as the DPDK path answers it (TTL running
-// out, too big for the tunnel) or dropped and counted, never passed (the
-// kernel would route a tenant's packet natively). docs/xdp.md lists every
-// difference from the DPDK path; the differential test checks them.
+// out, too big for the tunnel with DF), handed to nvxdp to be fragmented
+// (IPv4 without DF, too big: to_fragment) or dropped and counted, never
+// passed to be routed (the kernel would route a tenant's packet natively).
+// docs/xdp.md lists every difference from the DPDK path; the differential
+// test checks them.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
