@@ -37,7 +37,8 @@ step "AddressSanitizer+UBSan (clang): unit tests and fuzz targets"
   -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized \
   -Dfuzz_seconds="$FUZZ_SECONDS"
 ninja -C build-fuzz -j "$JOBS" tests/unit_tests tests/runtime_tests tests/protocol_tests tests/agent_tests \
-  tests/nvad_tests tests/ctl_tests tests/fuzz_packet tests/fuzz_config tests/fuzz_protocol tests/fuzz_announcement tests/fuzz_store_record
+  tests/nvad_tests tests/ctl_tests tests/fuzz_packet tests/fuzz_config tests/fuzz_protocol tests/fuzz_announcement tests/fuzz_store_record \
+  tests/fuzz_slow_frame
 export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1"
 # DPDK's EAL keeps memory until exit by design: no leak check for its tests.
 for t in unit_tests runtime_tests; do
