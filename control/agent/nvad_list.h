@@ -28,4 +28,17 @@ inline std::optional<std::string> missing_nvad_key(const proto::KeyTable &keys, 
   return std::nullopt;
 }
 
+// Reads `key_file` into `keys` in place (the agent holds a reference to
+// it) if it reads cleanly and has a key for every nvad: nullopt; else why,
+// and `keys` stays as it was. At start and at every reload (SIGHUP, nvectl
+// reload), in nved and nvxdp alike.
+inline std::optional<std::string> load_agent_keys(const std::string &key_file, const std::vector<IpAddress> &nvads,
+                                                  proto::KeyTable &keys) {
+  auto loaded = proto::load_key_file(key_file);
+  if (!loaded) return loaded.error().message;
+  if (auto missing = missing_nvad_key(loaded.value(), nvads)) return key_file + " " + *missing;
+  keys = std::move(loaded).value();
+  return std::nullopt;
+}
+
 }  // namespace nvmove::agent

@@ -262,10 +262,12 @@ int main(int argc, char **argv) {
     // SIGHUP and `nvectl reload`: the configuration file is read again; the
     // agent's key file is applied (a key rollover needs no restart), every
     // other change is reported as needing a restart (control/nved/reload.h).
-    nvmove::register_reload_command(ctl, opt.config, cfg, mobility.get());
-    loop.add_poller([&mobility, &cfg, &opt] {
+    nvmove::KeyReload reload_keys;
+    if (mobility) reload_keys = [m = mobility.get()] { return m->reload_keys(); };
+    nvmove::register_reload_command(ctl, opt.config, cfg, reload_keys);
+    loop.add_poller([reload_keys, &cfg, &opt] {
       if (!nvmove::take_hangup()) return;
-      const auto report = nvmove::reload_configuration(opt.config, cfg, mobility.get());
+      const auto report = nvmove::reload_configuration(opt.config, cfg, reload_keys);
       for (const auto &line : report.lines)
         spdlog::log(report.ok ? spdlog::level::warn : spdlog::level::err, "SIGHUP received: {}", line);
     });

@@ -44,12 +44,9 @@ std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt
                                           ControlLoop &loop) {
   if (!cfg.agent.enabled) return nullptr;
   std::unique_ptr<Mobility> m(new Mobility());
-  auto loaded = proto::load_key_file(cfg.agent.key_file);
-  if (!loaded) throw std::runtime_error("agent.key_file: " + loaded.error().message);
-  m->keys_ = std::move(loaded.value());
   m->key_file_ = cfg.agent.key_file;
   m->nvads_ = cfg.agent.nvads;
-  if (auto missing = agent::missing_nvad_key(m->keys_, m->nvads_)) throw std::runtime_error("agent.key_file " + *missing);
+  if (auto why = agent::load_agent_keys(m->key_file_, m->nvads_, m->keys_)) throw std::runtime_error("agent.key_file: " + *why);
   m->transport_ = std::make_unique<agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
   m->agent_ = std::make_unique<agent::NveAgent>(agent_config_of(cfg), rt.routes(), *m->transport_, m->keys_, m->clock_);
   m->state_file_ = std::make_unique<agent::AgentStateFile>(cfg.agent.state_file, *m->agent_);
@@ -88,12 +85,7 @@ std::unique_ptr<Mobility> Mobility::start(const NvedConfig &cfg, NvedRuntime &rt
 }
 
 std::optional<std::string> Mobility::reload_keys() {
-  auto loaded = proto::load_key_file(key_file_);
-  if (!loaded) return loaded.error().message;
-  if (auto missing = agent::missing_nvad_key(loaded.value(), nvads_)) return key_file_ + " " + *missing;
-  // In place: the agent holds a reference to keys_.
-  keys_ = std::move(loaded).value();
-  return std::nullopt;
+  return agent::load_agent_keys(key_file_, nvads_, keys_);  // in place: the agent holds a reference to keys_
 }
 
 }  // namespace nvmove

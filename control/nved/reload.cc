@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include "control/nved/config.h"
-#include "control/nved/mobility.h"
 #include "control/nved/running_config.h"
 
 namespace nvmove {
@@ -27,7 +26,8 @@ std::map<std::string, std::string> sections(const NvedConfig &cfg) {
 
 }  // namespace
 
-ReloadReport reload_configuration(const std::string &config_path, const NvedConfig &running, Mobility *mobility) {
+ReloadReport reload_configuration(const std::string &config_path, const NvedConfig &running,
+                                  const KeyReload &reload_keys) {
   ReloadReport report;
   NvedConfig fresh;
   try {
@@ -53,8 +53,8 @@ ReloadReport reload_configuration(const std::string &config_path, const NvedConf
   if (changed == 0) report.lines.push_back("configuration file: no change from the configuration in effect");
   if (!running.route_file.empty())
     report.lines.push_back("route_file " + running.route_file + ": read at start only (nvectl route add/del for live changes)");
-  if (mobility) {
-    if (auto failed = mobility->reload_keys()) {
+  if (reload_keys) {
+    if (auto failed = reload_keys()) {
       report.ok = false;
       report.lines.push_back("agent key file not reloaded, the keys in use stay: " + *failed);
     } else {
@@ -65,10 +65,10 @@ ReloadReport reload_configuration(const std::string &config_path, const NvedConf
 }
 
 void register_reload_command(ctl::CtlServer &server, const std::string &config_path, const NvedConfig &running,
-                             Mobility *mobility) {
-  server.on("reload", [config_path, &running, mobility](const std::vector<std::string> &a) {
+                             KeyReload reload_keys) {
+  server.on("reload", [config_path, &running, reload_keys](const std::vector<std::string> &a) {
     if (!a.empty()) return ctl::Reply::bad_usage();
-    const ReloadReport report = reload_configuration(config_path, running, mobility);
+    const ReloadReport report = reload_configuration(config_path, running, reload_keys);
     ctl::Reply r;
     for (const auto &l : report.lines) r.text += l + "\n";
     r.data = {{"ok", report.ok}, {"report", report.lines}};

@@ -30,7 +30,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -44,6 +43,7 @@
 #include "control/agent/nve_agent.h"
 #include "control/agent/udp_transport.h"
 #include "control/base/clock.h"
+#include "control/base/daemon_signals.h"
 #include "control/ctl/command_table.h"
 #include "control/ctl/ctl_socket.h"
 #include "control/ctl/table.h"
@@ -51,6 +51,7 @@
 #include "control/nved/agent_commands.h"
 #include "control/nved/config.h"
 #include "control/nved/mobility.h"
+#include "control/nved/reload.h"
 #include "control/nvxdp/announcement_listener.h"
 #include "control/nvxdp/fabric_neighbours.h"
 #include "control/nvxdp/fragment_sender.h"
@@ -69,7 +70,7 @@ using namespace nvmove;
 namespace {
 
 std::atomic<bool> g_stop{false};
-void on_signal(int) { g_stop.store(true); }
+void on_signal(int) { g_stop.store(true); }  // async-signal-safe: a lock-free store
 
 int usage(const char *why) {
   std::fprintf(stderr,
@@ -185,9 +186,21 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGHUP, SIG_IGN);
+  // SIGTERM / SIGINT stop, SIGHUP reloads (below), SIGPIPE never kills.
+  install_daemon_signals(on_signal);
+  // The control socket first: a live nvxdp answering on it means this is a
+  // second instance, which must touch nothing (not the pinned maps, not the
+  // program on the interfaces) and go.
+  std::error_code dir_error;
+  if (const auto dir = std::filesystem::path(ctl_path).parent_path(); !dir.empty())
+    std::filesystem::create_directories(dir, dir_error);
+  ctl::CtlServer ctl(ctl_path, ctl::nved_commands());
+  try {
+    ctl.open();
+  } catch (const std::exception &e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
   std::unique_ptr<drivers::XdpProgram> prog;
   try {
     prog = std::make_unique<drivers::XdpProgram>(object, cfg.route_capacity, pin_dir);
@@ -293,34 +306,20 @@ int main(int argc, char **argv) {
                  port.interface, port.ifindex, port.driver, mac_to_string(port.mac), how.mode,
                  how.replaced ? " (replacing an earlier nvxdp's program, without a gap)" : "");
   }
-  // The control socket, and the mobility agent if configured: both served
-  // from this loop, as nved's control thread serves them.
-  std::error_code dir_error;
-  if (const auto dir = std::filesystem::path(ctl_path).parent_path(); !dir.empty())
-    std::filesystem::create_directories(dir, dir_error);
-  ctl::CtlServer ctl(ctl_path, ctl::nved_commands());
-  try {
-    ctl.open();
-  } catch (const std::exception &e) {
-    spdlog::error("{}", e.what());
-    detach_all();
-    return 1;
-  }
+  // The mobility agent if configured: served from this loop with the
+  // control socket, as nved's control thread serves them.
   std::unique_ptr<agent::UdpTransport> transport;
   std::unique_ptr<agent::NveAgent> mobility;
   std::unique_ptr<agent::AgentStateFile> state_file;  // agent.state_file
   proto::KeyTable keys;
+  KeyReload reload_keys;  // the agent's key file, at SIGHUP and nvectl reload
   SystemClock clock;
   if (cfg.agent.enabled) {
-    auto loaded = proto::load_key_file(cfg.agent.key_file);
-    const auto missing = loaded ? agent::missing_nvad_key(loaded.value(), cfg.agent.nvads) : std::nullopt;
-    if (!loaded || missing) {
-      spdlog::error("agent.key_file: {}", loaded ? *missing
-                                                 : loaded.error().message);
+    if (auto why = agent::load_agent_keys(cfg.agent.key_file, cfg.agent.nvads, keys)) {
+      spdlog::error("agent.key_file: {}", *why);
       detach_all();
       return 1;
     }
-    keys = std::move(loaded).value();
     try {
       transport = std::make_unique<agent::UdpTransport>(cfg.agent.listen, cfg.agent.listen_port);
     } catch (const std::exception &e) {
@@ -332,6 +331,7 @@ int main(int argc, char **argv) {
     state_file = std::make_unique<agent::AgentStateFile>(cfg.agent.state_file, *mobility);
     state_file->restore();
     register_agent_commands(ctl, *mobility, cfg);
+    reload_keys = [&keys, &cfg] { return agent::load_agent_keys(cfg.agent.key_file, cfg.agent.nvads, keys); };
     spdlog::info("mobility agent: nvad {} port {}, listening on {} port {}", agent::nvads_text(cfg.agent.nvads),
                  cfg.agent.nvad_port, cfg.agent.listen.to_string(), transport->local_port());
   }
@@ -385,6 +385,10 @@ int main(int argc, char **argv) {
     detach_all();
     return 1;
   }
+  // SIGHUP and `nvectl reload`: as nved (control/nved/reload.h): the file
+  // read again, the agent's key file applied, every other change named as
+  // needing a restart.
+  register_reload_command(ctl, config_path, cfg, reload_keys);
   // Every other command nvectl has for nvxdp (the agent's are in already).
   XdpCommands commands(*prog, table, ports, cfg, config_text, neighbours, metrics, fragments);
   commands.register_all(ctl, mobility.get());
@@ -411,6 +415,11 @@ int main(int argc, char **argv) {
     neighbours.poll(clock.now_ms());
     if (announcements) announcements->poll();
     fragments.poll(clock.now_ms());
+    if (take_hangup()) {
+      const auto report = reload_configuration(config_path, cfg, reload_keys);
+      for (const auto &line : report.lines)
+        spdlog::log(report.ok ? spdlog::level::warn : spdlog::level::err, "SIGHUP received: {}", line);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   spdlog::info("nvxdp stopping{}", keep_attached ? "" : ": detaching");

@@ -79,6 +79,12 @@ def xdp_attached(ns, ifn):
     return "xdp" in j[0]
 
 
+def prog_id(ns, ifn):
+    """The id of the XDP program on `ifn`, or None."""
+    j = json.loads(sh("ip", "-n", ns, "-j", "link", "show", "dev", ifn).stdout)
+    return ((j[0].get("xdp") or {}).get("prog") or {}).get("id")
+
+
 def prepare_xdp(env):
     """After env.setup(): in XDP mode the NVE's kernel answers ARP (the
     program passes it), so it holds 192.0.2.1/24 and 10.0.0.1/24; and every
@@ -141,10 +147,12 @@ def capture_tunnels(env, tmp, ipv6=False, name=""):
     return cap, cap_out
 
 
-def cli_checks(env, nvectl, sock):
+def cli_checks(env, nvectl, sock, proc, log_path, second_cmd):
     """nvectl against nvxdp: the whole route listing (in pages, as nvectl
     asks nved), a summary, route add / del, ports, counters cleared,
-    neighbours, tunnel peers, help; what nvxdp has not, refused by name."""
+    neighbours, tunnel peers, help, reload; what nvxdp has not, refused by
+    name; SIGHUP reloads and does not stop it; a second nvxdp on the same
+    socket (`second_cmd`) goes without touching the first's program."""
     def ctl(*words, j=False):
         r = sh("ip", "netns", "exec", env.ns_nve, nvectl, "-s", sock, "-t", "3000", *(["-j"] if j else []), *words,
                check=False, timeout=15)
@@ -194,6 +202,18 @@ def cli_checks(env, nvectl, sock):
     want(rc == 0 and "show routes" in text and "show workers" not in text, "help lists what nvxdp serves")
     rc, text = ctl("show", "workers")
     want(rc != 0 and "not available" in text, "show workers refused by name: %s" % text.strip())
+    rc, text = ctl("reload")
+    want(rc == 0 and "no change" in text, "reload: %s" % text.strip())
+    proc.send_signal(signal.SIGHUP)
+    want(wait_until(lambda: "SIGHUP received" in read(log_path), 3) and proc.poll() is None,
+         "SIGHUP: reloaded, still running (%s)" % proc.poll())
+    ids = [prog_id(env.ns_nve, ifn) for ifn in (env.if_fab_nve, env.if_vm_nve)]
+    r = sh("ip", "netns", "exec", env.ns_nve, *second_cmd, check=False, timeout=20)
+    rc, _ = ctl("show", "version")
+    want(r.returncode != 0 and "in use" in r.stdout + r.stderr and rc == 0 and proc.poll() is None
+         and [prog_id(env.ns_nve, ifn) for ifn in (env.if_fab_nve, env.if_vm_nve)] == ids,
+         "a second nvxdp: exit %d (%s); the first answers (%d), its program still on both ports (%s)" % (
+             r.returncode, (r.stdout + r.stderr).strip()[-160:], rc, ids))
     return not problems, "nvectl -s nvxdp's socket: " + ("every command answered as nved's" if not problems
                                                           else "; ".join(problems))
 
@@ -387,7 +407,8 @@ moved_vms:
                        delivered, N_LOCAL + N_DECAP + N_LOCAL6 + N_DECAP6, port_rx[:1]))
 
         # ---- the operator's commands, as nved's ---------------------------------------
-        res.record("cli", *cli_checks(env, args.nvectl, sock))
+        res.record("cli", *cli_checks(env, args.nvectl, sock, nvxdp, log_path,
+                                      [args.nvxdp, "-c", env.config, "--ctl-socket", sock]))
 
         # ---- stop ---------------------------------------------------------------------
         rc = base.Env.stop(nvxdp, term_timeout=10)
