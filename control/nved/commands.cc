@@ -34,7 +34,9 @@ Reply usage(const std::string &why) { return Reply::fail(why, true); }
 
 NvedCommands::NvedCommands(NvedRuntime &rt, const NvedConfig &cfg, const ControlLoop &loop,
                            std::string config_text)
-    : rt_(rt), cfg_(cfg), loop_(loop), route_commands_(rt.routes(), cfg), config_text_(std::move(config_text)) {
+    : rt_(rt), cfg_(cfg), loop_(loop), route_commands_(rt.routes(), cfg,
+                      cfg.default_forward ? "default: forwarded to the fabric gateway unchanged (forwarded_default)"
+                                          : "default: dropped (drop_no_route)"), config_text_(std::move(config_text)) {
   base_.assign(rt_.worker_count(), std::vector<uint64_t>(dp::kCounterCount, 0));
   last_show_.resize(rt_.n_ports());
 }

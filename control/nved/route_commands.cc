@@ -58,6 +58,7 @@ void RouteCommands::register_all(ctl::CtlServer &s) {
   s.on("show tunnel-peers", [this](const Args &a) { return show_tunnel_peers(a); });
   s.on("route add", [this](const Args &a) { return route_add(a); });
   s.on("route del", [this](const Args &a) { return route_del(a); });
+  s.on("explain", [this](const Args &a) { return explain(a); });
 }
 
 Reply RouteCommands::summary() const {
@@ -208,6 +209,46 @@ Reply RouteCommands::route_del(const Args &a) {
            std::to_string(res.table_version) + ")\n";
   r.data = {{"table_version", res.table_version}};
   return r;
+}
+
+// What the fast path does with a packet to ADDRESS in VN N, from its route.
+Reply RouteCommands::explain(const Args &a) const {
+  if (a.size() != 3 || a[0] != "vn") return Reply::bad_usage();
+  const auto vn = static_cast<uint32_t>(number_argument(a[1], "vn", 0xffffff));
+  const auto address = IpAddress::parse(a[2]);
+  if (!address) return Reply::bad_usage("'" + a[2] + "' is not an IPv4 or IPv6 address");
+  ctl::Record rec(12, 0);
+  rec.add({"vn", vn});
+  rec.add({"address", address->to_string()});
+  const auto route = routes_.find({vn, *address});
+  if (!route) {
+    rec.add({"route", ctl::Cell::shown_as(nullptr, "none")});
+    rec.add({"action", no_route_});
+    return Reply::of(std::move(rec));
+  }
+  if (const auto *l = std::get_if<DeliverLocal>(&route->action)) {
+    rec.add({"route", "local"});
+    rec.add({"action", "delivered on port " + std::to_string(l->port) + " to " + mac_to_string(l->vm_mac) +
+                           (l->vlan ? " vlan " + std::to_string(l->vlan) : "") + ", TTL / hop limit - 1 (delivered_local)"});
+  } else if (const auto *tn = std::get_if<TunnelToNve>(&route->action)) {
+    rec.add({"route", "tunnel"});
+    const bool v4 = tn->nve.is_v4();
+    const IpAddress &src = v4 ? cfg_.nve_ipv4 : cfg_.nve_ipv6;
+    const std::string inner = address->is_v4() ? "IPv4" : "IPv6";
+    rec.add({"action", inner + "-in-" + (v4 ? "IPv4" : "IPv6") + " from " + src.to_string() + " to " +
+                           tn->nve.to_string() + " via the fabric gateway, outer TTL " +
+                           std::to_string(cfg_.tunnel_ttl) + ", DSCP " +
+                           (cfg_.tunnel_dscp < 0 ? std::string("copied") : std::to_string(cfg_.tunnel_dscp)) +
+                           ", tunnel MTU " + std::to_string(cfg_.tunnel_mtu) + " (encap_" +
+                           (address->is_v4() ? "ipv4" : "ipv6") + "_in_" + (v4 ? "ipv4" : "ipv6") + ")"});
+  } else if (const auto *own = std::get_if<OwnEndpoint>(&route->action)) {
+    const uint32_t carried = own->vn;
+    rec.add({"route", "endpoint"});
+    rec.add({"action", "this NVE's tunnel endpoint for vn " + std::to_string(carried) +
+                           ": a tunnel to it from a tunnel peer is decapsulated into vn " + std::to_string(carried)});
+  }
+  rec.add({"hits", route->hits, std::string(routes_.hits_unit()) == "packets" ? "hits" : "used ticks"});
+  return Reply::of(std::move(rec));
 }
 
 }  // namespace nvmove

@@ -105,47 +105,6 @@ Reply clear_trace(NvedRuntime &rt, TraceState &state) {
 }
 
 // What the fast path would do with a packet to (vn, address) arriving now.
-Reply explain(NvedRuntime &rt, const NvedConfig &cfg, const Args &a) {
-  if (a.size() != 3 || a[0] != "vn") return Reply::bad_usage();
-  const auto vn = parse_decimal(a[1], 0xffffff);
-  if (!vn) return Reply::bad_usage("vn: expected a number 0..16777215");
-  const auto address = IpAddress::parse(a[2]);
-  if (!address) return Reply::bad_usage("'" + a[2] + "' is not an IPv4 or IPv6 address");
-  ctl::Record rec(12, 0);
-  rec.add({"vn", *vn});
-  rec.add({"address", address->to_string()});
-  const auto route = rt.routes().find({static_cast<uint32_t>(*vn), *address});
-  if (!route) {
-    rec.add({"route", ctl::Cell::shown_as(nullptr, "none")});
-    rec.add({"action", cfg.default_forward ? "default: forwarded to the fabric gateway unchanged (forwarded_default)"
-                                           : "default: dropped (drop_no_route)"});
-    return Reply::of(std::move(rec));
-  }
-  if (const auto *l = std::get_if<DeliverLocal>(&route->action)) {
-    rec.add({"route", "local"});
-    rec.add({"action", "delivered on port " + std::to_string(l->port) + " to " + mac_to_string(l->vm_mac) +
-                           (l->vlan ? " vlan " + std::to_string(l->vlan) : "") + ", TTL / hop limit - 1 (delivered_local)"});
-  } else if (const auto *tn = std::get_if<TunnelToNve>(&route->action)) {
-    rec.add({"route", "tunnel"});
-    const bool v4 = tn->nve.is_v4();
-    const IpAddress &src = v4 ? cfg.nve_ipv4 : cfg.nve_ipv6;
-    const std::string inner = address->is_v4() ? "IPv4" : "IPv6";
-    rec.add({"action", inner + "-in-" + (v4 ? "IPv4" : "IPv6") + " from " + src.to_string() + " to " +
-                           tn->nve.to_string() + " via the fabric gateway, outer TTL " +
-                           std::to_string(cfg.tunnel_ttl) + ", DSCP " +
-                           (cfg.tunnel_dscp < 0 ? std::string("copied") : std::to_string(cfg.tunnel_dscp)) +
-                           ", tunnel MTU " + std::to_string(cfg.tunnel_mtu) + " (encap_" +
-                           (address->is_v4() ? "ipv4" : "ipv6") + "_in_" + (v4 ? "ipv4" : "ipv6") + ")"});
-  } else if (const auto *own = std::get_if<OwnEndpoint>(&route->action)) {
-    const uint32_t carried = own->vn;
-    rec.add({"route", "endpoint"});
-    rec.add({"action", "this NVE's tunnel endpoint for vn " + std::to_string(carried) +
-                           ": a tunnel to it from a tunnel peer is decapsulated into vn " + std::to_string(carried)});
-  }
-  rec.add({"hits", route->hits});
-  return Reply::of(std::move(rec));
-}
-
 }  // namespace
 
 void register_trace_commands(ctl::CtlServer &s, NvedRuntime &rt, const NvedConfig &cfg) {
@@ -154,7 +113,6 @@ void register_trace_commands(ctl::CtlServer &s, NvedRuntime &rt, const NvedConfi
   s.on("trace add", [&rt, &cfg](const Args &a) { return trace_add(rt, cfg, a); });
   s.on("show trace", [&rt, state](const Args &a) { return a.empty() ? show_trace(rt, *state) : Reply::bad_usage(); });
   s.on("clear trace", [&rt, state](const Args &a) { return a.empty() ? clear_trace(rt, *state) : Reply::bad_usage(); });
-  s.on("explain", [&rt, &cfg](const Args &a) { return explain(rt, cfg, a); });
 }
 
 }  // namespace nvmove

@@ -3,7 +3,8 @@
 //   trace add PORT N      the next N packets each worker receives on PORT
 //   show trace            what happened to each: counters moved, what left
 //   clear trace           stop tracing, forget what was recorded
-//   explain vn N ADDRESS  the route and action the fast path would take
+// (explain vn N ADDRESS, the route and action the fast path would take, is
+// a route command: route_commands.h.)
 #pragma once
 
 #include "control/ctl/ctl_socket.h"

@@ -26,7 +26,9 @@ XdpCommands::XdpCommands(const drivers::XdpProgram &prog, drivers::XdpRoutes &ro
       neighbours_(neighbours),
       metrics_(metrics),
       fragments_(fragments),
-      route_commands_(routes, cfg),
+      route_commands_(routes, cfg,
+                      "passed to the kernel (XDP_PASS): its routing table decides; out of a tunnel, dropped "
+                      "(drop_no_route)"),
       base_(dp::kCounterCount, 0) {}
 
 void XdpCommands::register_all(ctl::CtlServer &s, const agent::NveAgent *agent) {
