@@ -11,6 +11,7 @@
 
 #include "control/base/clock.h"
 #include "control/nved/counters_report.h"
+#include "control/nved/port_stats_report.h"
 #include "control/nved/route_commands.h"
 #include "control/nved/running_config.h"
 #include "control/nved/metrics.h"
@@ -38,7 +39,6 @@ NvedCommands::NvedCommands(NvedRuntime &rt, const NvedConfig &cfg, const Control
                       cfg.default_forward ? "default: forwarded to the fabric gateway unchanged (forwarded_default)"
                                           : "default: dropped (drop_no_route)"), config_text_(std::move(config_text)) {
   base_.assign(rt_.worker_count(), std::vector<uint64_t>(dp::kCounterCount, 0));
-  last_show_.resize(rt_.n_ports());
 }
 
 void NvedCommands::register_all(ctl::CtlServer &s) {
@@ -95,7 +95,7 @@ Reply NvedCommands::clear_counters(const Args &a) {
   control_base_learnt_ = loop_.packets_learnt();
   control_base_unhandled_ = loop_.packets_unhandled();
   for (uint16_t p = 0; p < rt_.n_ports(); p++) drivers::port_counters_reset(p);
-  last_show_.assign(rt_.n_ports(), PortSnapshot{});
+  port_stats_.forget();
   spdlog::info("counters cleared");
   Reply r;
   r.text = "counters cleared\n";
@@ -131,38 +131,9 @@ Reply NvedCommands::show_port_stats(const Args &a) {
     return Reply::bad_usage();
   }
   Reply r;
-  std::ostringstream o;
   r.data = nlohmann::json::array();
-  const uint64_t now = rte_rdtsc();
-  for (uint16_t p : ports) {
-    const drivers::PortCounters st = drivers::port_counters(p);
-    PortSnapshot &last = last_show_[p];
-    const double secs = last.tsc ? double(now - last.tsc) / double(rte_get_tsc_hz()) : 0.0;
-    auto rate = [&](uint64_t cur, uint64_t prev) -> uint64_t {
-      return secs > 0 && cur >= prev ? static_cast<uint64_t>(double(cur - prev) / secs) : 0;
-    };
-    const uint64_t rx_pps = rate(st.rx_packets, last.ipackets), tx_pps = rate(st.tx_packets, last.opackets);
-    const uint64_t rx_bps = rate(st.rx_bytes, last.ibytes) * 8, tx_bps = rate(st.tx_bytes, last.obytes) * 8;
-    last = PortSnapshot{st.rx_packets, st.tx_packets, st.rx_bytes, st.tx_bytes, now};
-    // testpmd's "show port stats" block, which operators' scripts parse.
-    o << "\n  ######################## NIC statistics for port " << std::left << std::setw(2) << p
-      << " ########################\n"
-      << "  RX-packets: " << std::setw(10) << st.rx_packets << " RX-missed: " << std::setw(10) << st.rx_missed
-      << " RX-bytes:  " << st.rx_bytes << "\n"
-      << "  RX-errors: " << st.rx_errors << "\n"
-      << "  RX-nombuf:  " << std::setw(10) << st.rx_nombuf << "\n"
-      << "  TX-packets: " << std::setw(10) << st.tx_packets << " TX-errors: " << std::setw(10) << st.tx_errors
-      << " TX-bytes:  " << st.tx_bytes << "\n\n"
-      << "  Throughput (since last show)\n"
-      << "  Rx-pps: " << std::right << std::setw(12) << rx_pps << "          Rx-bps: " << std::setw(12) << rx_bps << "\n"
-      << "  Tx-pps: " << std::setw(12) << tx_pps << "          Tx-bps: " << std::setw(12) << tx_bps << "\n"
-      << "  ############################################################################\n";
-    r.data.push_back({{"port", p}, {"rx_packets", st.rx_packets}, {"rx_missed", st.rx_missed}, {"rx_bytes", st.rx_bytes},
-                      {"rx_errors", st.rx_errors}, {"rx_nombuf", st.rx_nombuf}, {"tx_packets", st.tx_packets},
-                      {"tx_errors", st.tx_errors}, {"tx_bytes", st.tx_bytes}, {"rx_pps", rx_pps}, {"rx_bps", rx_bps},
-                      {"tx_pps", tx_pps}, {"tx_bps", tx_bps}, {"interval_s", secs}});
-  }
-  r.text = o.str();
+  const double now_s = double(rte_rdtsc()) / double(rte_get_tsc_hz());
+  for (uint16_t p : ports) port_stats_.add(r, p, drivers::port_counters(p), now_s);
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "control/nved/config.h"
+#include "control/nved/port_stats_report.h"
 #include "control/nved/route_commands.h"
 #include "control/ctl/ctl_socket.h"
 
@@ -50,9 +51,6 @@ class NvedCommands {
  private:
   const uint64_t start_time_unix_s_ = static_cast<uint64_t>(std::time(nullptr));
   uint64_t counter(size_t worker, size_t c) const;
-  struct PortSnapshot {
-    uint64_t ipackets = 0, opackets = 0, ibytes = 0, obytes = 0, tsc = 0;
-  };
 
   NvedRuntime &rt_;
   const NvedConfig &cfg_;
@@ -62,7 +60,7 @@ class NvedCommands {
   uint64_t control_base_learnt_ = 0, control_base_unhandled_ = 0;  // at the last clear
   std::string config_text_;
   std::vector<std::vector<uint64_t>> base_;  // [worker][counter] at the last clear
-  std::vector<PortSnapshot> last_show_;      // per port, for throughput
+  PortStatsReport port_stats_;               // per port, for throughput
 };
 
 }  // namespace nvmove

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "control/base/clock.h"
 #include "control/ctl/command_table.h"
 #include "control/nved/commands.h"
@@ -51,6 +54,7 @@ void XdpCommands::register_all(ctl::CtlServer &s, const agent::NveAgent *agent) 
   s.on("show counters", [this](const Args &a) { return show_counters(a); });
   s.on("clear counters", [this](const Args &a) { return clear_counters(a); });
   s.on("show ports", [this](const Args &a) { return show_ports(a); });
+  s.on("show port stats", [this](const Args &a) { return show_port_stats(a); });
   s.on("show route-table", [this](const Args &a) { return show_route_table(a); });
   s.on("show neighbours", [this](const Args &a) { return show_neighbours(a); });
   s.on("show metrics", [this, agent](const Args &a) {
@@ -89,6 +93,7 @@ Reply XdpCommands::clear_counters(const Args &a) {
   if (!a.empty()) return Reply::bad_usage();
   for (size_t c = 0; c < dp::kCounterCount; c++) base_[c] = prog_.counter(static_cast<uint32_t>(c));
   slow_base_ = {fragments_.packets(), fragments_.fragments(), fragments_.failures()};
+  port_stats_.forget();
   spdlog::info("counters cleared");
   Reply r;
   r.text = "counters cleared\n";
@@ -114,6 +119,26 @@ Reply XdpCommands::show_ports(const Args &a) const {
                  {"tx_errors", c.tx_errors},     {"rx_missed", c.rx_missed},   {"carrier_changes", c.link_changes}};
   }
   return Reply::of(std::move(t));
+}
+
+// As nved's (testpmd's block), from the kernel interface's counters, which
+// clear counters does not reset (the kernel's own).
+Reply XdpCommands::show_port_stats(const Args &a) {
+  const XdpPort *only = nullptr;
+  if (a.size() == 1 && a[0] != "all") {
+    uint16_t n = 0;
+    for (const XdpPort &p : ports_) n = std::max<uint16_t>(n, static_cast<uint16_t>(p.cfg->port_id + 1));
+    const uint16_t id = cfg_.port_argument(a[0], n);
+    for (const XdpPort &p : ports_) only = p.cfg->port_id == id ? &p : only;
+  } else if (a.size() > 1) {
+    return Reply::bad_usage();
+  }
+  Reply r;
+  r.data = nlohmann::json::array();
+  const double now_s = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  for (const XdpPort &p : ports_)
+    if (!only || only == &p) port_stats_.add(r, p.cfg->port_id, interface_counters(p.interface), now_s);
+  return r;
 }
 
 Reply XdpCommands::show_route_table(const Args &a) const {

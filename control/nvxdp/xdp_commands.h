@@ -13,6 +13,7 @@
 #include "control/agent/nve_agent.h"
 #include "control/ctl/ctl_socket.h"
 #include "control/nved/config.h"
+#include "control/nved/port_stats_report.h"
 #include "control/nved/route_commands.h"
 #include "control/nvxdp/fabric_neighbours.h"
 #include "control/nvxdp/fragment_sender.h"
@@ -33,6 +34,7 @@ class XdpCommands {
   ctl::Reply show_counters(const std::vector<std::string> &args) const;
   ctl::Reply clear_counters(const std::vector<std::string> &args);
   ctl::Reply show_ports(const std::vector<std::string> &args) const;
+  ctl::Reply show_port_stats(const std::vector<std::string> &args);
   ctl::Reply show_route_table(const std::vector<std::string> &args) const;
   ctl::Reply show_neighbours(const std::vector<std::string> &args) const;
 
@@ -46,6 +48,7 @@ class XdpCommands {
   const XdpMetrics &metrics_;
   const FragmentSender &fragments_;
   RouteCommands route_commands_;
+  PortStatsReport port_stats_;  // per port, for throughput
   std::vector<uint64_t> base_;  // the counters at the last clear
   std::array<uint64_t, 3> slow_base_{};  // the slow path's, likewise
 };

@@ -193,6 +193,10 @@ def cli_checks(env, nvectl, sock, proc, log_path, second_cmd):
     rc, ports = ctl("show", "ports", j=True)
     want(rc == 0 and len(ports or []) == 2 and all(p.get("xdp") == "native" and p.get("link_up") for p in ports)
          and all(p.get("rx_packets", 0) > 0 for p in ports), "show ports: %s" % ports)
+    rc, stats = ctl("show", "port", "stats", "fabric", j=True)
+    rc2, text = ctl("show", "port", "stats")
+    want(rc == 0 and len(stats or []) == 1 and (stats or [{}])[0].get("rx_packets", 0) > 0 and rc2 == 0
+         and text.count("NIC statistics for port") == 2, "show port stats: %s" % stats)
     rc, _ = ctl("clear", "counters")
     rc2, cnt = ctl("show", "counters", j=True)
     counts = (cnt or {}).get("counters", {})
