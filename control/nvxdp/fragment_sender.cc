@@ -14,6 +14,9 @@
 #include "drivers/xdp/nve_xdp_abi.h"
 #include "drivers/xdp/xdp_fragments.h"
 
+#include <span>
+#include <variant>
+
 namespace nvmove {
 
 FragmentSender::~FragmentSender() {
@@ -22,15 +25,20 @@ FragmentSender::~FragmentSender() {
 
 void FragmentSender::listen(unsigned ifindex, const std::string &interface) {
   // Protocol 0 until bind(): then only the slow path's EtherType, on this
-  // interface (the program drops such frames from the wire: only it makes them).
+  // interface (the program drops such frames from the wire: only it makes
+  // them). Room for a burst of them; the kernel's drops are read back
+  // (PACKET_STATISTICS) and counted as failures.
   const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error("packet socket on " + interface + ": " + std::strerror(errno));
-  const int on = 1;
+  const int on = 1, room = 8 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &room, sizeof room) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &room, sizeof room);  // (capped by net.core.rmem_max)
   sockaddr_ll at{};
   at.sll_family = AF_PACKET;
   at.sll_protocol = htons(NVE_XDP_SLOW_ETHERTYPE);
   at.sll_ifindex = static_cast<int>(ifindex);
   if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof on) != 0 ||
+      setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &on, sizeof on) != 0 ||
       bind(fd, reinterpret_cast<sockaddr *>(&at), sizeof at) != 0) {
     const std::string why = std::strerror(errno);
     close(fd);
@@ -51,53 +59,71 @@ void FragmentSender::fail(uint64_t now_ms, const std::string &why) {
   next_log_ms_ = now_ms + 10000;
 }
 
+// One frame from the program: its packet's route looked up again (the NVE
+// it names now), cut and sent. Why it was not, else.
+std::optional<std::string> FragmentSender::handle(int fd, std::span<const uint8_t> frame) {
+  std::string why;
+  const auto slow = drivers::parse_slow_frame(frame, routes_.slow_cookie(), why);
+  if (!slow) return why;
+  IpAddress dst;
+  dst.family = 4;
+  std::memcpy(dst.bytes.data(), slow->inner.data() + 16, 4);
+  const auto route = routes_.find({slow->vn, dst});
+  const auto *tunnel = route ? std::get_if<TunnelToNve>(&route->action) : nullptr;
+  if (!tunnel) return "vn " + std::to_string(slow->vn) + " " + dst.to_string() + " is no longer tunnelled";
+  const auto t = routes_.tunnel_template(tunnel->nve);
+  if (!t) return "no outer header toward " + tunnel->nve.to_string();
+  if (slow->inner.size() + (t->hdr_len - 14u) <= tunnel_mtu_) return "fits the tunnel: not the program's";
+  const auto out = interfaces_.find(t->out_port);
+  if (out == interfaces_.end()) return "no interface for port " + std::to_string(t->out_port);
+  const auto pieces = drivers::fragment_into_tunnel(slow->inner, *t, tunnel_mtu_, dscp_set_, ip_id_);
+  if (pieces.empty()) return "cannot be fragmented for tunnel.mtu " + std::to_string(tunnel_mtu_);
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  std::memcpy(&to.sll_protocol, t->hdr + 12, 2);  // the outer header's EtherType, as the frame has it
+  to.sll_ifindex = static_cast<int>(out->second);
+  to.sll_halen = 6;
+  std::memcpy(to.sll_addr, t->hdr, 6);  // the gateway's MAC
+  for (const auto &piece : pieces) {
+    if (sendto(fd, piece.data(), piece.size(), 0, reinterpret_cast<sockaddr *>(&to), sizeof to) < 0)
+      return std::string("send on ifindex ") + std::to_string(out->second) + ": " + std::strerror(errno);
+    fragments_++;
+  }
+  packets_++;
+  return std::nullopt;
+}
+
 void FragmentSender::poll(uint64_t now_ms) {
   static thread_local std::vector<uint8_t> frame(16384);
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
   for (const int fd : sockets_) {
-    for (int budget = 64; budget > 0; budget--) {  // one busy port cannot hold the loop
-      const ssize_t n = recv(fd, frame.data(), frame.size(), MSG_TRUNC);
+    for (int budget = 1024; budget > 0; budget--) {  // one busy port cannot hold the loop
+      iovec iov{frame.data(), frame.size()};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      const ssize_t n = recvmsg(fd, &msg, MSG_TRUNC);
       if (n <= 0) break;
-      if (static_cast<size_t>(n) > frame.size()) {
-        fail(now_ms, "a frame of " + std::to_string(n) + " bytes");
-        continue;
+      bool tagged = false;  // the kernel took a VLAN tag off: never the program's frame
+      for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+        tpacket_auxdata aux;
+        std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+        tagged = tagged || (aux.tp_status & TP_STATUS_VLAN_VALID);
       }
-      std::string why;
-      const auto slow = drivers::parse_slow_frame(std::span<const uint8_t>(frame.data(), static_cast<size_t>(n)), why);
-      if (!slow) {
-        fail(now_ms, why);
-        continue;
-      }
-      const auto t = routes_.tunnel_template(slow->nve);
-      if (!t) {
-        fail(now_ms, "NVE " + std::to_string(slow->nve) + " is gone");
-        continue;
-      }
-      const auto out = interfaces_.find(t->out_port);
-      if (out == interfaces_.end()) {
-        fail(now_ms, "no interface for port " + std::to_string(t->out_port));
-        continue;
-      }
-      const auto pieces = drivers::fragment_into_tunnel(slow->inner, *t, tunnel_mtu_, dscp_set_, ip_id_);
-      if (pieces.empty()) {
-        fail(now_ms, "cannot be fragmented for tunnel.mtu " + std::to_string(tunnel_mtu_));
-        continue;
-      }
-      sockaddr_ll to{};
-      to.sll_family = AF_PACKET;
-      to.sll_protocol = htons(ETH_P_IP);  // (the outer header's family does not matter to the driver)
-      to.sll_ifindex = static_cast<int>(out->second);
-      to.sll_halen = 6;
-      std::memcpy(to.sll_addr, t->hdr, 6);  // the gateway's MAC
-      bool sent = true;
-      for (const auto &piece : pieces) {
-        if (sendto(fd, piece.data(), piece.size(), 0, reinterpret_cast<sockaddr *>(&to), sizeof to) < 0) {
-          fail(now_ms, std::string("send on ifindex ") + std::to_string(out->second) + ": " + std::strerror(errno));
-          sent = false;
-          break;
-        }
-        fragments_++;
-      }
-      if (sent) packets_++;
+      std::optional<std::string> why;
+      if (tagged) why = "a VLAN-tagged frame: not the program's";
+      else if (static_cast<size_t>(n) > frame.size()) why = "a frame of " + std::to_string(n) + " bytes";
+      else why = handle(fd, std::span<const uint8_t>(frame.data(), static_cast<size_t>(n)));
+      if (why) fail(now_ms, *why);
+    }
+    tpacket_stats st{};
+    socklen_t len = sizeof st;
+    if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0 && st.tp_drops) {
+      failures_ += st.tp_drops - 1;  // (fail() counts one)
+      fail(now_ms, std::to_string(st.tp_drops) + " frame(s) dropped by the kernel: the socket's buffer was full");
     }
   }
 }

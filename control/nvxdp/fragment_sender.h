@@ -2,16 +2,22 @@
 // without DF too big for its tunnel, which the DPDK path fragments and one
 // XDP run cannot, comes from the program as a frame of the slow path's
 // EtherType (which the kernel has no handler for: never routed). A packet
-// socket per port, bound to that EtherType, reads it; it is fragmented and
-// tunnelled as the DPDK path does (drivers/xdp/xdp_fragments.h) and the
-// fragments are sent out of the NVE's port on the same socket family. The
-// program has counted them as sent (ipv4_fragmented, ipv4_fragments_out,
-// the encapsulation, tx_packets); what fails here is counted here and
-// logged (at most once every 10 s).
+// socket per port, bound to that EtherType, reads it; only an untagged
+// frame with the program's cookie is taken, its packet's route looked up
+// again (the NVE it names now: a route can change while a frame waits),
+// fragmented and tunnelled as the DPDK path does
+// (drivers/xdp/xdp_fragments.h), and the fragments sent out of the NVE's
+// port. The program has counted them as sent (ipv4_fragmented,
+// ipv4_fragments_out, the encapsulation, tx_packets); what fails here,
+// frames the kernel dropped for a full socket buffer included, is counted
+// here and logged (at most once every 10 s). Up to 1,024 frames a port per
+// pass of nvxdp's loop (every 2 ms).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,6 +48,7 @@ class FragmentSender {
 
  private:
   void fail(uint64_t now_ms, const std::string &why);
+  std::optional<std::string> handle(int fd, std::span<const uint8_t> frame);
 
   const drivers::XdpRoutes &routes_;
   std::map<uint32_t, unsigned> interfaces_;

@@ -24,6 +24,7 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -179,6 +180,11 @@ int main(int argc, char **argv) {
              1;
     port.mac = *mac;
     port.driver = interface_driver(port.interface);
+    for (const auto &other : ports)
+      if (other.ifindex == port.ifindex)
+        return std::fprintf(stderr, "%s: ports %s and %s are both interface %s: one port per interface in XDP mode\n",
+                            config_path.c_str(), other.cfg->name.c_str(), p.name.c_str(), port.interface.c_str()),
+               1;
     ports.push_back(port);
   }
   if (check_only) {
@@ -247,6 +253,11 @@ int main(int argc, char **argv) {
   // veth: XDP_TX frames did not reach the peer, redirected ones did
   // (docs/xdp.md): send back out the same port by redirection there.
   for (const auto &port : ports) set.tx_redirect |= port.driver == "veth";
+  // The slow path's cookie: frames without it are nobody's (fragment_sender.h).
+  if (getrandom(set.slow_cookie, sizeof set.slow_cookie, 0) != static_cast<ssize_t>(sizeof set.slow_cookie)) {
+    spdlog::error("getrandom: {}", std::strerror(errno));
+    return 1;
+  }
   drivers::XdpRoutes table(*prog, fabric, set);
   // Taking over an earlier nvxdp's pinned maps: its program forwards on
   // them until ours replaces it; the NVE headers keep their indices while

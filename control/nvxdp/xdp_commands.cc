@@ -130,6 +130,7 @@ Reply XdpCommands::show_port_stats(const Args &a) {
     for (const XdpPort &p : ports_) n = std::max<uint16_t>(n, static_cast<uint16_t>(p.cfg->port_id + 1));
     const uint16_t id = cfg_.port_argument(a[0], n);
     for (const XdpPort &p : ports_) only = p.cfg->port_id == id ? &p : only;
+    if (!only) return Reply::bad_usage("no port " + a[0]);
   } else if (a.size() > 1) {
     return Reply::bad_usage();
   }

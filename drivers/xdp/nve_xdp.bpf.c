@@ -34,6 +34,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+_Static_assert((NVE_XDP_MAX_PORTS & (NVE_XDP_MAX_PORTS - 1)) == 0, "the port scan wraps with a mask");
+
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 1 << 20);
@@ -724,7 +726,7 @@ static __always_inline int deliver_local(struct xdp_md *ctx, struct nve_xdp_coun
 // (struct nve_xdp_slow in nve_xdp_abi.h): the hop applied here, the frame
 // addressed to the port itself with the slow path's EtherType.
 static __always_inline int to_fragment(struct xdp_md *ctx, struct nve_xdp_counters *cnt,
-                                       const struct nve_xdp_port *port, const struct nve_xdp_route *route,
+                                       const struct nve_xdp_settings *set, const struct nve_xdp_port *port,
                                        const struct nve_xdp_nve *nve, const struct packet *p, __u32 inner_mtu) {
   // rte_ipv4_fragment_packet's pieces (payload a multiple of 8 bytes) and
   // refusals: an MTU under 68, more than NVE_XDP_MAX_FRAGMENTS pieces.
@@ -750,7 +752,9 @@ static __always_inline int to_fragment(struct xdp_md *ctx, struct nve_xdp_counte
   __builtin_memcpy(eth->h_dest, port->mac, 6);
   __builtin_memcpy(eth->h_source, port->mac, 6);
   eth->h_proto = bpf_htons(NVE_XDP_SLOW_ETHERTYPE);
-  slow->nve = route->nve;
+  slow->cookie[0] = set->slow_cookie[0];
+  slow->cookie[1] = set->slow_cookie[1];
+  slow->vn = p->vn;
   slow->reason = NVE_XDP_SLOW_FRAGMENT;
   slow->pad[0] = slow->pad[1] = slow->pad[2] = 0;
   COUNT(cnt, ipv4_fragmented);
@@ -784,7 +788,7 @@ static __always_inline int tunnel(struct xdp_md *ctx, struct nve_xdp_counters *c
       if (p->off > MAX_L3_OFF) return XDP_ABORTED;
       struct iphdr *ip = data + p->off;
       if ((void *)(ip + 1) > data_end) return XDP_ABORTED;
-      if (!(ip->frag_off & bpf_htons(0x4000))) return to_fragment(ctx, cnt, port, route, nve, p, inner_mtu);
+      if (!(ip->frag_off & bpf_htons(0x4000))) return to_fragment(ctx, cnt, set, port, nve, p, inner_mtu);
     }
     COUNT(cnt, drop_too_big);
     if (p->family == 6)
@@ -859,20 +863,20 @@ int nve_xdp(struct xdp_md *ctx) {
   struct nve_xdp_counters *cnt = bpf_map_lookup_elem(&nve_counters, &zero);
   struct nve_xdp_settings *set = bpf_map_lookup_elem(&nve_settings, &zero);
   if (!cnt || !set) return XDP_PASS;
-  // Which of our ports the frame came in on: the port array scanned (the
-  // fabric port first as a rule), its lookups inlined by the JIT; a hash
-  // map from ifindex cost about 20 ns more a packet (PERFORMANCE.md).
+  // Which of our ports the frame came in on: the port array scanned from
+  // the fabric port on, its lookups inlined by the JIT; a hash map from
+  // ifindex cost about 20 ns more a packet (PERFORMANCE.md).
   const __u32 ifindex = ctx->ingress_ifindex;
   struct nve_xdp_port *port = 0;
   __u32 in = 0;
 #pragma unroll
   for (__u32 i = 0; i < NVE_XDP_MAX_PORTS; i++) {
     if (port) break;
-    __u32 k = i;
+    __u32 k = (i + set->fabric_port) & (NVE_XDP_MAX_PORTS - 1);
     struct nve_xdp_port *p = bpf_map_lookup_elem(&nve_ports, &k);
     if (p && p->ifindex == ifindex) {
       port = p;
-      in = i;
+      in = k;
     }
   }
   if (!port) return XDP_PASS;  // not one of ours
@@ -957,8 +961,10 @@ int nve_xdp(struct xdp_md *ctx) {
                       set->own6_vn[own & (NVE_XDP_MAX_OWN - 1)], &counted);
       if (r != VALID) return decap_failed(cnt, r, counted, &p);
     }
-  } else if (ethertype == bpf_htons(NVE_XDP_SLOW_ETHERTYPE)) {
-    return DROP(cnt, drop_l2_unsupported);  // only the program makes these (to_fragment)
+  } else if (ethertype == bpf_htons(NVE_XDP_SLOW_ETHERTYPE) || ethertype == bpf_htons(ETH_P_8021AD)) {
+    // Only the program makes the first (to_fragment); the kernel would
+    // untag the second, which could carry one.
+    return DROP(cnt, drop_l2_unsupported);
   } else {
     return XDP_PASS;  // ARP and the rest: the kernel
   }

@@ -123,6 +123,10 @@ struct nve_xdp_settings {
   nve_u8 has_src6;
   nve_u8 icmp_ttl;
   nve_u8 pad2;
+  /* A random number nvxdp draws at start: the program puts it in every
+   * slow-path frame (struct nve_xdp_slow), nvxdp takes only frames that
+   * carry it, so no frame a VM sends can pass for one. */
+  nve_u32 slow_cookie[2];
 };
 
 /* The slow path: an IPv4 packet without DF too big for the tunnel, which
@@ -135,14 +139,18 @@ struct nve_xdp_settings {
  * which the kernel has no handler for (IEEE 802 local experimental
  * EtherType 1: dropped after the packet taps, never routed); nvxdp reads it
  * on a packet socket per port, fragments it and sends the fragments in the
- * NVE's tunnel (drivers/xdp/xdp_fragments.h). The program drops such frames
- * arriving from the wire (drop_l2_unsupported): only it makes them. */
+ * NVE's tunnel (drivers/xdp/xdp_fragments.h), after looking the route up
+ * again (VN, destination): the NVE it names then. The program drops such
+ * frames arriving from the wire, and 802.1ad (QinQ) frames, which could
+ * carry one behind a tag (drop_l2_unsupported); nvxdp takes only untagged
+ * frames with the settings' slow_cookie. */
 #define NVE_XDP_SLOW_ETHERTYPE 0x88b5
 #define NVE_XDP_SLOW_FRAGMENT 1
 #define NVE_XDP_MAX_FRAGMENTS 16 /* the DPDK path's kMaxFragments */
 struct nve_xdp_slow {
-  nve_u32 nve;   /* the route's NVE (index of nve_xdp_nve) */
-  nve_u8 reason; /* NVE_XDP_SLOW_FRAGMENT */
+  nve_u32 cookie[2]; /* the settings' slow_cookie */
+  nve_u32 vn;        /* the VN the packet was looked up in: nvxdp looks its route up again */
+  nve_u8 reason;     /* NVE_XDP_SLOW_FRAGMENT */
   nve_u8 pad[3];
 };
 
@@ -167,8 +175,8 @@ NVE_XDP_ASSERT_SIZE(nve_xdp_route, 24);
 NVE_XDP_ASSERT_SIZE(nve_xdp_port, 16);
 NVE_XDP_ASSERT_SIZE(nve_xdp_nve, 60);
 NVE_XDP_ASSERT_SIZE(nve_xdp_in6, 16);
-NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 204 + 128 + 32 + 256 + 256 + 32);
+NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 204 + 128 + 32 + 256 + 256 + 32 + 8);
 NVE_XDP_ASSERT_SIZE(nve_xdp_icmp_bucket, 16);
-NVE_XDP_ASSERT_SIZE(nve_xdp_slow, 8);
+NVE_XDP_ASSERT_SIZE(nve_xdp_slow, 16);
 
 #endif

@@ -27,7 +27,7 @@ void store16(uint8_t *p, uint16_t host) {
 
 }  // namespace
 
-std::optional<SlowFrame> parse_slow_frame(std::span<const uint8_t> frame, std::string &why) {
+std::optional<SlowFrame> parse_slow_frame(std::span<const uint8_t> frame, uint64_t cookie, std::string &why) {
   const size_t head = kEth + sizeof(nve_xdp_slow);
   if (frame.size() < head + kIp4) {
     why = "shorter than a slow-path frame";
@@ -39,6 +39,10 @@ std::optional<SlowFrame> parse_slow_frame(std::span<const uint8_t> frame, std::s
   }
   nve_xdp_slow meta;
   std::memcpy(&meta, frame.data() + kEth, sizeof meta);
+  if ((uint64_t{meta.cookie[1]} << 32 | meta.cookie[0]) != cookie) {
+    why = "not the program's (no cookie)";
+    return std::nullopt;
+  }
   if (meta.reason != NVE_XDP_SLOW_FRAGMENT) {
     why = "unknown reason " + std::to_string(meta.reason);
     return std::nullopt;
@@ -53,7 +57,7 @@ std::optional<SlowFrame> parse_slow_frame(std::span<const uint8_t> frame, std::s
     why = "DF set: never fragmented";
     return std::nullopt;
   }
-  return SlowFrame{meta.nve, meta.reason, ip.first(total)};
+  return SlowFrame{meta.vn, meta.reason, ip.first(total)};
 }
 
 std::vector<std::vector<uint8_t>> fragment_into_tunnel(std::span<const uint8_t> inner, const dp::TunnelTemplate &t,

@@ -19,13 +19,14 @@ namespace nvmove::drivers {
 
 // A frame the program passed to the kernel for the slow path.
 struct SlowFrame {
-  uint32_t nve = 0;   // the route's NVE index
+  uint32_t vn = 0;     // the VN its packet was looked up in
   uint8_t reason = 0;  // NVE_XDP_SLOW_FRAGMENT
   std::span<const uint8_t> inner;  // the IPv4 packet
 };
-// nullopt (and `why`) unless `frame` is one, its inner packet a whole IPv4
-// packet without DF and without options.
-std::optional<SlowFrame> parse_slow_frame(std::span<const uint8_t> frame, std::string &why);
+// nullopt (and `why`) unless `frame` is one carrying `cookie` (the
+// settings' slow_cookie), its inner packet a whole IPv4 packet without DF
+// and without options.
+std::optional<SlowFrame> parse_slow_frame(std::span<const uint8_t> frame, uint64_t cookie, std::string &why);
 
 // `inner` in pieces for a tunnel of `tunnel_mtu` (the outer packet's
 // largest size) toward `t`'s NVE: whole Ethernet frames, in order; `ip_id`

@@ -197,6 +197,25 @@ std::optional<nve_xdp_route> XdpProgram::route(const nve_xdp_key &key) const {
   return std::nullopt;
 }
 
+std::vector<std::pair<nve_xdp_key, nve_xdp_route>> XdpProgram::routes_all() const {
+  constexpr uint32_t kBatch = 10000;
+  std::vector<std::pair<nve_xdp_key, nve_xdp_route>> out;
+  std::vector<nve_xdp_key> keys(kBatch);
+  std::vector<nve_xdp_route> values(kBatch);
+  uint32_t token = 0;
+  const int fd = map_fd("nve_routes");
+  for (bool first = true;; first = false) {
+    uint32_t count = kBatch;
+    const int rc = bpf_map_lookup_batch(fd, first ? nullptr : &token, &token, keys.data(), values.data(), &count, nullptr);
+    const int err = errno;
+    for (uint32_t i = 0; i < count; i++) out.emplace_back(keys[i], values[i]);
+    if (rc == 0) continue;
+    if (err == ENOENT) break;  // (the last batch: its entries are in)
+    check(rc, "nve_routes (batch lookup)");
+  }
+  return out;
+}
+
 std::vector<std::vector<uint64_t>> XdpProgram::counters_per_cpu() const {
   const int cpus = libbpf_num_possible_cpus();
   check(cpus, "number of possible CPUs");

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,9 @@ class XdpProgram {
   // Every key in the route map, and the NVE template at `index`: what an
   // earlier instance left (XdpRoutes::adopt).
   std::vector<nve_xdp_key> route_keys() const;
+  // Every entry of the route map, in a few system calls (batches of 10,000):
+  // a whole listing's use stamps.
+  std::vector<std::pair<nve_xdp_key, nve_xdp_route>> routes_all() const;
   nve_xdp_nve nve(uint32_t index) const;
 
   // Sum over CPUs of counter `c` (dataplane/counter_list.h's index).

@@ -1,6 +1,8 @@
 #include "drivers/xdp/xdp_routes.h"
 
 #include <ctime>
+#include <string_view>
+#include <unordered_map>
 
 #include <arpa/inet.h>
 
@@ -123,15 +125,16 @@ std::optional<std::string> XdpRoutes::write_nve(const IpAddress &nve, uint32_t i
   return std::nullopt;
 }
 
-std::optional<dp::TunnelTemplate> XdpRoutes::tunnel_template(uint32_t index) const {
-  for (const auto &[address, nve] : nves_) {
-    if (nve.index != index) continue;
-    dp::TunnelTemplate t{};
-    std::string why;
-    if (!dp::build_tunnel_template(fabric_, address, t, why)) return std::nullopt;
-    return t;
-  }
-  return std::nullopt;
+std::optional<dp::TunnelTemplate> XdpRoutes::tunnel_template(const IpAddress &nve) const {
+  if (!nves_.count(nve)) return std::nullopt;
+  dp::TunnelTemplate t{};
+  std::string why;
+  if (!dp::build_tunnel_template(fabric_, nve, t, why)) return std::nullopt;
+  return t;
+}
+
+uint64_t XdpRoutes::slow_cookie() const {
+  return uint64_t{settings_.slow_cookie[1]} << 32 | settings_.slow_cookie[0];
 }
 
 // What `action` held at `address` is let go: an NVE's outer header when its
@@ -296,10 +299,28 @@ std::optional<RouteView> XdpRoutes::find(const HostRoute &route) const {
   return view_of(it);
 }
 
+// One batched read of the route map for the use stamps (a lookup per route
+// would hold nvxdp's loop for seconds on a table of millions).
 std::vector<RouteView> XdpRoutes::list() const {
+  const auto entries = prog_.routes_all();
+  std::unordered_map<std::string_view, const nve_xdp_route *> by_key;
+  by_key.reserve(entries.size());
+  for (const auto &[key, route] : entries)
+    by_key.emplace(std::string_view(reinterpret_cast<const char *>(&key), sizeof key), &route);
   std::vector<RouteView> out;
   out.reserve(routes_.size());
-  for (auto it = routes_.begin(); it != routes_.end(); ++it) out.push_back(view_of(it));
+  for (const auto &[listed, installed] : routes_) {
+    RouteView v{listed.route, installed.action, 0, 0};
+    if (!std::holds_alternative<OwnEndpoint>(installed.action)) {
+      const nve_xdp_key key = xdp_key(listed.route.vn, listed.route.address);
+      const auto it = by_key.find(std::string_view(reinterpret_cast<const char *>(&key), sizeof key));
+      if (it != by_key.end()) {
+        v.hits = it->second->used_ticks;
+        v.last_hit = it->second->used_tick;
+      }
+    }
+    out.push_back(std::move(v));
+  }
   return out;
 }
 

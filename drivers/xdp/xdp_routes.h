@@ -61,9 +61,11 @@ class XdpRoutes final : public ListedRouteBackend {
   size_t nve_count() const { return nves_.size(); }
   uint64_t version() const { return version_; }  // one more per apply()
 
-  // The DPDK path's template of the NVE header at `index` (the slow path
-  // tunnels fragments with it), if an NVE has that index.
-  std::optional<dp::TunnelTemplate> tunnel_template(uint32_t index) const;
+  // The DPDK path's template of the outer header toward `nve` (the slow
+  // path tunnels fragments with it), if a route names that NVE.
+  std::optional<dp::TunnelTemplate> tunnel_template(const IpAddress &nve) const;
+  // The settings' slow_cookie (nve_xdp_abi.h): what the slow path's frames carry.
+  uint64_t slow_cookie() const;
 
   // The gateway's MAC changed (ARP): every outer header is built again.
   void set_fabric(const dp::FabricParams &fabric);

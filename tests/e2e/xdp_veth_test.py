@@ -147,6 +147,56 @@ def capture_tunnels(env, tmp, ipv6=False, name=""):
     return cap, cap_out
 
 
+INJECT = r"""
+import socket, struct, sys
+vm_if, nve_mac, vm_mac, dst = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), \
+    bytes.fromhex(sys.argv[3].replace(":", "")), socket.inet_aton(sys.argv[4])
+def ip4(total):
+    h = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, 1, 0, 64, 17, 0, socket.inet_aton("10.0.0.5"), dst))
+    s = sum(struct.unpack("!10H", bytes(h)))
+    s = (s & 0xffff) + (s >> 16)
+    struct.pack_into("!H", h, 10, ~((s & 0xffff) + (s >> 16)) & 0xffff)
+    return bytes(h) + b"x" * (total - 20)
+slow = struct.pack("<IIIB3x", 0x11111111, 0x22222222, 0, 1) + ip4(1400)
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((vm_if, 0))
+for _ in range(5):
+    s.send(nve_mac + vm_mac + struct.pack("!H", 0x88b5) + slow)                    # plain
+    s.send(nve_mac + vm_mac + struct.pack("!HHH", 0x88a8, 7, 0x88b5) + slow)       # behind an 802.1ad tag
+print("sent 10")
+"""
+
+
+def inject_checks(env, capture, nvectl, sock):
+    """From the VM, frames of the slow path's EtherType (plainly, and behind
+    an 802.1ad tag the kernel would strip) whose packet is routed to a moved
+    VM: the program drops them (drop_l2_unsupported), nothing is tunnelled,
+    nvxdp's slow path never sees one."""
+    cap, cap_out = capture
+
+    def counters():
+        r = sh("ip", "netns", "exec", env.ns_nve, nvectl, "-s", sock, "-j", "show", "counters", check=False)
+        try:
+            return json.loads(r.stdout)
+        except ValueError:
+            return {}
+    c0 = counters()
+    r = sh("ip", "netns", "exec", env.ns_vm, base.PYTHON, "-c", INJECT, env.if_vm, env.nve_vm_mac,
+           env.vm_mac, base.MOVED_IP, check=False)
+    time.sleep(0.5)
+    base.Env.stop(cap, term_timeout=5)
+    rows = base.capture_rows(cap_out)
+    c1 = counters()
+
+    def delta(name, section="counters"):
+        return c1.get(section, {}).get(name, 0) - c0.get(section, {}).get(name, 0)
+    dropped = delta("drop_l2_unsupported")
+    slow = c1.get("slow_path_failures", 0) - c0.get("slow_path_failures", 0)
+    ok = r.returncode == 0 and not rows and dropped == 10 and slow == 0
+    return ok, "%s; tunnelled afterwards: %d frame(s); drop_l2_unsupported +%d (want 10); slow_path_failures +%d" % (
+        (r.stdout + r.stderr).strip()[-120:], len(rows), dropped, slow)
+
+
 def cli_checks(env, nvectl, sock, proc, log_path, second_cmd):
     """nvectl against nvxdp: the whole route listing (in pages, as nvectl
     asks nved), a summary, route add / del, ports, counters cleared,
@@ -237,7 +287,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="nvmove-xdp-e2e-")
     env = base.Env(args.nvxdp, tmp)
-    res = base.Results(expected=11)
+    res = base.Results(expected=12)
     log_path, counters = os.path.join(tmp, "nvxdp.log"), os.path.join(tmp, "counters.json")
     sock = os.path.join(tmp, "nvxdp.sock")
 
@@ -352,6 +402,9 @@ moved_vms:
                        base.MOVED_IP, pm.get("mtu_before"), pm.get("mtu_after"), pm.get("big_send_again"),
                        pm.get("small_sent"), pm.get("fit_send"), base.BIG_PAYLOAD, frag_ok, len(reassembled),
                        fproblems))
+
+        # ---- a VM cannot pass a frame off as the slow path's ----------------------------
+        res.record("inject", *inject_checks(env, capture_tunnels(env, tmp, name="-inject"), args.nvectl, sock))
 
         # ---- IPv6: local delivery, IPv6-in-IPv6, decapsulation ---------------------------
         ready6, listen6_out = os.path.join(tmp, "vm6.ready"), os.path.join(tmp, "vm6.recv")

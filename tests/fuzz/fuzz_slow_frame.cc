@@ -1,5 +1,6 @@
 // libFuzzer target: arbitrary bytes as a frame nvxdp's slow path reads on
-// its packet socket (nve_xdp_abi.h, struct nve_xdp_slow), parsed and, when
+// its packet socket (nve_xdp_abi.h, struct nve_xdp_slow; the seeds carry
+// the cookie 0x0123456789abcdef this target expects), parsed and, when
 // it is one, fragmented into an IPv4 and an IPv6 tunnel with the tunnel MTU
 // its first byte picks. It must refuse or cut without reading past the frame,
 // every piece within the tunnel MTU, the pieces' payloads adding up to the
@@ -31,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const nvmove::dp::TunnelTemplate v4 = make_template("198.51.100.2"), v6 = make_template("2001:db8::2");
   std::vector<uint8_t> frame(data, data + size);  // exact size: ASan sees any read past it
   std::string why;
-  const auto slow = nvmove::drivers::parse_slow_frame(frame, why);
+  const auto slow = nvmove::drivers::parse_slow_frame(frame, 0x0123456789abcdefull, why);
   if (!slow || size == 0) return 0;
   const uint16_t mtu = static_cast<uint16_t>(60 + data[0] * 37);  // 60 .. 9495
   for (const auto *t : {&v4, &v6}) {

@@ -370,6 +370,8 @@ class XdpDifferential : public ::testing::Test {
     drivers::set_icmp_errors(set, s.has_v4 ? f.own_v4 : IpAddress{}, s.has_v6 ? f.own_v6 : IpAddress{},
                              s.icmp_rate_per_sec, s.icmp_burst);
     drivers::set_tunnel_peers(set, std::span(s.tunnel_peers, s.n_tunnel_peers));
+    set.slow_cookie[0] = 0x9e3779b9;  // (nvxdp draws it at random)
+    set.slow_cookie[1] = 0x7f4a7c15;
     return set;
   }
 
@@ -422,9 +424,15 @@ class XdpDifferential : public ::testing::Test {
   // `ip_id`; nullopt if it is no such frame.
   std::optional<std::vector<std::vector<uint8_t>>> slow_path(const std::vector<uint8_t> &frame, uint16_t ip_id) {
     std::string why;
-    const auto slow = drivers::parse_slow_frame(frame, why);
+    const auto slow = drivers::parse_slow_frame(frame, routes_->slow_cookie(), why);
     if (!slow) return std::nullopt;
-    const auto t = routes_->tunnel_template(slow->nve);
+    IpAddress dst;
+    dst.family = 4;
+    std::memcpy(dst.bytes.data(), slow->inner.data() + 16, 4);
+    const auto route = routes_->find({slow->vn, dst});
+    const auto *tunnel = route ? std::get_if<TunnelToNve>(&route->action) : nullptr;
+    if (!tunnel) return std::vector<std::vector<uint8_t>>{};
+    const auto t = routes_->tunnel_template(tunnel->nve);
     if (!t) return std::vector<std::vector<uint8_t>>{};
     const DataplaneSettings &s = tb_->settings();
     return drivers::fragment_into_tunnel(slow->inner, *t, s.tunnel_mtu, s.dscp_set, ip_id);
@@ -449,6 +457,9 @@ class XdpDifferential : public ::testing::Test {
     };
     if (got.verdict == XDP_PASS) {
       if (auto frags = slow_path(got.out, ip_id)) {  // fragmented by nvxdp: as the DPDK path, every fragment
+        std::string why;
+        EXPECT_FALSE(drivers::parse_slow_frame(got.out, routes_->slow_cookie() + 1, why))
+            << "a frame without the cookie is nobody's";
         EXPECT_EQ(moved(x0, x1), moved(d0, d1)) << "the same counters";
         EXPECT_EQ(frags->size(), all.size()) << "as many fragments";
         for (size_t i = 0; i < std::min(frags->size(), all.size()); i++) {
@@ -781,4 +792,8 @@ TEST_F(XdpDifferential, TheMapBackendListsEveryRouteOnceInPagesWhateverChangesBe
   ASSERT_TRUE(ago);
   EXPECT_LT(*ago, 1.0) << "taken just now";
   EXPECT_STREQ(routes_->hits_unit(), "ticks");
+  bool listed = false;
+  for (const auto &v : routes_->list())  // (one batched read of the map)
+    if (v.route == r9) listed = v.hits == 1 && v.last_hit == routes_->find(r9)->last_hit;
+  EXPECT_TRUE(listed) << "the whole listing carries the use stamps too";
 }
