@@ -118,8 +118,12 @@ XdpProgram::~XdpProgram() {
 void XdpProgram::unpin() {
   if (pin_dir_.empty() || !obj_) return;
   bpf_object__unpin_maps(obj_, nullptr);
+  // Maps an older nvxdp pinned that this one has not (nve_port_by_if before
+  // the port scan): ours too, gone with the rest.
   std::error_code ec;
-  std::filesystem::remove(pin_dir_, ec);  // only if empty: nothing else of ours was there
+  for (const auto &e : std::filesystem::directory_iterator(pin_dir_, ec))
+    if (e.path().filename().string().rfind("nve_", 0) == 0) std::filesystem::remove(e.path(), ec);
+  std::filesystem::remove(pin_dir_, ec);  // only if empty: nothing else was there
 }
 
 int XdpProgram::map_fd(const char *name) const {
