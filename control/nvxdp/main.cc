@@ -57,6 +57,7 @@
 #include "control/nvxdp/fabric_neighbours.h"
 #include "control/nvxdp/fragment_sender.h"
 #include "control/nvxdp/xdp_commands.h"
+#include "control/nvxdp/xdp_traces.h"
 #include "control/nvxdp/xdp_metrics.h"
 #include "control/base/metrics_http.h"
 #include "control/protocol/keys.h"
@@ -400,6 +401,16 @@ int main(int argc, char **argv) {
   // read again, the agent's key file applied, every other change named as
   // needing a restart.
   register_reload_command(ctl, config_path, cfg, reload_keys);
+  // Packet traces (trace add / show trace / clear trace), as nved's.
+  std::unique_ptr<XdpTraces> traces;
+  try {
+    traces = std::make_unique<XdpTraces>(*prog, ports, cfg);
+  } catch (const std::exception &e) {
+    spdlog::error("{}", e.what());
+    detach_all();
+    return 1;
+  }
+  traces->register_commands(ctl);
   // Every other command nvectl has for nvxdp (the agent's are in already).
   XdpCommands commands(*prog, table, ports, cfg, config_text, neighbours, metrics, fragments);
   commands.register_all(ctl, mobility.get());
@@ -426,6 +437,7 @@ int main(int argc, char **argv) {
     neighbours.poll(clock.now_ms());
     if (announcements) announcements->poll();
     fragments.poll(clock.now_ms());
+    traces->poll();
     if (take_hangup()) {
       const auto report = reload_configuration(config_path, cfg, reload_keys);
       for (const auto &line : report.lines)

@@ -83,6 +83,13 @@ struct {
   __type(value, struct nve_xdp_counters);
 } nve_counters SEC(".maps");
 
+// Packet traces (struct nve_xdp_trace), read by nvxdp: only while a port
+// has trace budget.
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 256 * 1024);
+} nve_trace_ring SEC(".maps");
+
 // The ICMP errors' token bucket, per CPU (the DPDK path keeps one per
 // worker).
 struct {
@@ -857,6 +864,52 @@ static __always_inline int decap_failed(struct nve_xdp_counters *cnt, int r, int
 SEC("xdp")
 int nve_xdp_baseline(struct xdp_md *ctx) { return XDP_PASS; }
 
+static __always_inline int process(struct xdp_md *ctx, struct nve_xdp_counters *cnt,
+                                   const struct nve_xdp_settings *set, const struct nve_xdp_port *port, __u32 in);
+
+// The frame's first NVE_XDP_TRACE_BYTES into `to`; its length.
+static __always_inline __u32 trace_copy(struct xdp_md *ctx, __u8 *to) {
+  const __u32 len = (__u32)(ctx->data_end - ctx->data);
+  if (len >= NVE_XDP_TRACE_BYTES) {
+    bpf_xdp_load_bytes(ctx, 0, to, NVE_XDP_TRACE_BYTES);
+  } else {
+    // The bound the verifier needs, on the very register passed (clang,
+    // knowing len < 128, would drop a plain `& 127`).
+    __u64 n = len;
+    asm volatile("%0 &= 127" : "+r"(n));
+    if (n) bpf_xdp_load_bytes(ctx, 0, to, n);
+  }
+  return len;
+}
+
+static __always_inline struct nve_xdp_trace *trace_begin(struct xdp_md *ctx, struct nve_xdp_counters *cnt,
+                                                         struct nve_xdp_port *port, __u32 in) {
+  __sync_fetch_and_add(&port->trace, -1);  // (two CPUs may take the last one: the budget goes below 0 and stops)
+  struct nve_xdp_trace *t = bpf_ringbuf_reserve(&nve_trace_ring, sizeof(*t), 0);
+  if (!t) return 0;  // the reader is behind: this packet goes untraced
+  t->ns = bpf_ktime_get_ns();
+  t->port = in;
+  t->cpu = bpf_get_smp_processor_id();
+  t->out_len = 0;
+  t->verdict = 0;
+  t->pad = 0;
+#pragma unroll
+  for (int i = 0; i < NVE_XDP_TRACE_WORDS; i++) t->moved[i] = 0;
+  t->in_len = trace_copy(ctx, t->in);
+  __builtin_memcpy(t->before, cnt->c, sizeof(t->before));
+  return t;
+}
+
+static __always_inline void trace_end(struct xdp_md *ctx, struct nve_xdp_counters *cnt, struct nve_xdp_trace *t,
+                                      int verdict) {
+  t->verdict = (__u32)verdict;
+  t->out_len = verdict == XDP_DROP || verdict == XDP_ABORTED ? 0 : trace_copy(ctx, t->out);
+#pragma unroll
+  for (int i = 0; i < NVE_XDP_COUNTERS; i++)
+    if (cnt->c[i] != t->before[i]) t->moved[i / 64] |= 1ull << (i % 64);
+  bpf_ringbuf_submit(t, 0);
+}
+
 SEC("xdp")
 int nve_xdp(struct xdp_md *ctx) {
   __u32 zero = 0;
@@ -880,6 +933,18 @@ int nve_xdp(struct xdp_md *ctx) {
     }
   }
   if (!port) return XDP_PASS;  // not one of ours
+  // A port being traced (nvectl trace add): this packet recorded, before and
+  // after. Otherwise one load and two branches.
+  struct nve_xdp_trace *trace = 0;
+  if (port->trace > 0) trace = trace_begin(ctx, cnt, port, in);
+  const int verdict = process(ctx, cnt, set, port, in);
+  if (trace) trace_end(ctx, cnt, trace, verdict);
+  return verdict;
+}
+
+// The packet as nved's worker classifies and forwards it, on port `in`.
+static __always_inline int process(struct xdp_md *ctx, struct nve_xdp_counters *cnt,
+                                   const struct nve_xdp_settings *set, const struct nve_xdp_port *port, __u32 in) {
   COUNT(cnt, rx_packets);
 
   void *data = (void *)(long)ctx->data;

@@ -10,12 +10,14 @@ typedef __u8 nve_u8;
 typedef __u16 nve_u16;
 typedef __u32 nve_u32;
 typedef __u64 nve_u64;
+typedef __s32 nve_s32;
 #else
 #include <stdint.h>
 typedef uint8_t nve_u8;
 typedef uint16_t nve_u16;
 typedef uint32_t nve_u32;
 typedef uint64_t nve_u64;
+typedef int32_t nve_s32;
 #endif
 
 #include "dataplane/counter_list.h"
@@ -67,6 +69,8 @@ struct nve_xdp_port {
   nve_u32 vn; /* the VN its native packets are looked up in (dp::ingress_vn) */
   nve_u8 mac[6];
   nve_u16 vlan; /* access port's VLAN: its untagged frames are dropped */
+  nve_s32 trace; /* packets still to trace (nvectl trace add PORT N); <= 0: none */
+  nve_u32 pad;
 };
 
 /* The outer headers toward one NVE: Ethernet + IPv4 or IPv6 from the DPDK
@@ -154,6 +158,25 @@ struct nve_xdp_slow {
   nve_u8 pad[3];
 };
 
+/* A packet trace record (nvectl trace add / show trace, as nved's): what
+ * arrived, the counters it moved, what the program sent, in the ring buffer
+ * nve_trace_ring while the port it came in on has trace budget. */
+#define NVE_XDP_TRACE_BYTES 128
+#define NVE_XDP_TRACE_WORDS ((NVE_XDP_COUNTERS + 63) / 64)
+struct nve_xdp_trace {
+  nve_u64 ns;       /* bpf_ktime_get_ns() at receipt (CLOCK_MONOTONIC) */
+  nve_u32 port;     /* the port it came in on */
+  nve_u32 cpu;
+  nve_u32 in_len;   /* the frame's length as received */
+  nve_u32 out_len;  /* as the program left it */
+  nve_u32 verdict;  /* XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT */
+  nve_u32 pad;
+  nve_u64 moved[NVE_XDP_TRACE_WORDS]; /* bit i: counter i moved */
+  nve_u8 in[NVE_XDP_TRACE_BYTES];
+  nve_u8 out[NVE_XDP_TRACE_BYTES];
+  nve_u64 before[NVE_XDP_COUNTERS]; /* (the program's scratch: its CPU's counters before the packet) */
+};
+
 /* Per CPU: the ICMP errors' token bucket. */
 struct nve_xdp_icmp_bucket {
   nve_u64 tokens;
@@ -172,7 +195,7 @@ struct nve_xdp_counters {
 #endif
 NVE_XDP_ASSERT_SIZE(nve_xdp_key, 24);
 NVE_XDP_ASSERT_SIZE(nve_xdp_route, 24);
-NVE_XDP_ASSERT_SIZE(nve_xdp_port, 16);
+NVE_XDP_ASSERT_SIZE(nve_xdp_port, 24);
 NVE_XDP_ASSERT_SIZE(nve_xdp_nve, 60);
 NVE_XDP_ASSERT_SIZE(nve_xdp_in6, 16);
 NVE_XDP_ASSERT_SIZE(nve_xdp_settings, 204 + 128 + 32 + 256 + 256 + 32 + 8);

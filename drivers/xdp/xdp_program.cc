@@ -141,6 +141,13 @@ void XdpProgram::set_port(uint32_t index, uint32_t ifindex, const MacAddress &ma
   check(bpf_map_update_elem(map_fd("nve_ports"), &index, &p, BPF_ANY), "nve_ports");
 }
 
+void XdpProgram::set_trace(uint32_t index, int32_t packets) {
+  nve_xdp_port p{};
+  check(bpf_map_lookup_elem(map_fd("nve_ports"), &index, &p), "nve_ports");
+  p.trace = packets;  // (the program counts it down in place; a whole-entry write is what the map offers)
+  check(bpf_map_update_elem(map_fd("nve_ports"), &index, &p, BPF_ANY), "nve_ports");
+}
+
 std::vector<uint32_t> XdpProgram::port_interfaces() const {
   std::vector<uint32_t> out;
   for (uint32_t i = 0; i < NVE_XDP_MAX_PORTS; i++) {

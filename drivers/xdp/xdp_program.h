@@ -54,6 +54,10 @@ class XdpProgram {
   // The interfaces the port map names (after a takeover, before any
   // set_port: the earlier instance's).
   std::vector<uint32_t> port_interfaces() const;
+  // Trace the next `packets` packets received on port `index` (0: stop);
+  // the records come through trace_ring_fd() (struct nve_xdp_trace).
+  void set_trace(uint32_t index, int32_t packets);
+  int trace_ring_fd() const { return map_fd("nve_trace_ring"); }
   // Every port but `indexes` emptied: their interfaces' packets pass.
   void clear_ports_except(std::span<const uint32_t> indexes);
   void set_settings(const nve_xdp_settings &s);

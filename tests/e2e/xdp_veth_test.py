@@ -61,6 +61,7 @@ DEFAULT_NVXDP = os.path.join(base.REPO, "build", "control", "nvxdp", "nvxdp")
 DEFAULT_NVECTL = os.path.join(base.REPO, "build", "control", "nvectl", "nvectl")
 N_LOCAL = 40
 N_ENCAP = 30
+N_TRACE = 5  # datagrams to the moved VM while the fabric port is traced (cli)
 N_DECAP = 20
 N_SPOOF = 10
 N_LOCAL6 = 30
@@ -200,8 +201,8 @@ def inject_checks(env, capture, nvectl, sock):
 def cli_checks(env, nvectl, sock, proc, log_path, second_cmd):
     """nvectl against nvxdp: the whole route listing (in pages, as nvectl
     asks nved), a summary, route add / del, ports, counters cleared,
-    neighbours, tunnel peers, help, reload; what nvxdp has not, refused by
-    name; SIGHUP reloads and does not stop it; a second nvxdp on the same
+    neighbours, tunnel peers, help, reload, a packet trace; what nvxdp has
+    not, refused by name; SIGHUP reloads and does not stop it; a second nvxdp on the same
     socket (`second_cmd`) goes without touching the first's program."""
     def ctl(*words, j=False):
         r = sh("ip", "netns", "exec", env.ns_nve, nvectl, "-s", sock, "-t", "3000", *(["-j"] if j else []), *words,
@@ -257,9 +258,23 @@ def cli_checks(env, nvectl, sock, proc, log_path, second_cmd):
     rc, peers = ctl("show", "tunnel-peers", j=True)
     want(rc == 0 and len(peers or []) == 2, "show tunnel-peers: the two tunnel.peers: %s" % peers)
     rc, text = ctl("help")
-    want(rc == 0 and "show routes" in text and "show workers" not in text, "help lists what nvxdp serves")
+    want(rc == 0 and "show routes" in text and "show trace" in text and "show workers" not in text,
+         "help lists what nvxdp serves")
     rc, text = ctl("show", "workers")
     want(rc != 0 and "not available" in text, "show workers refused by name: %s" % text.strip())
+    rc, text = ctl("trace", "add", "fabric", "3")
+    env.helper(env.ns_fab, "udpsend", base.MOVED_IP, str(base.MOVED_PORT), str(N_TRACE), "T")
+    wait_until(lambda: len(ctl("show", "trace", j=True)[1] or []) >= 3, 3)
+    rc2, rows = ctl("show", "trace", j=True)
+    rc3, shown = ctl("show", "trace")
+    want(rc == 0 and rc2 == 0 and len(rows or []) == 3
+         and all(set((r.get("counters") or "").split()) == {"encap_ipv4_in_ipv4", "tx_packets"} and not r.get("dropped")
+                 and (r.get("output") or "").startswith("port 0, ") for r in rows or [])
+         and "IPv4 %s > %s IPIP" % (base.NVE_IP, base.MOVED_NVE) in shown,
+         "trace add fabric 3: %s / %s" % (rows, shown[:300]))
+    rc, _ = ctl("clear", "trace")
+    rc2, text = ctl("show", "trace")
+    want(rc == 0 and "no packet traced" in text, "clear trace: %s" % text.strip())
     rc, text = ctl("reload")
     want(rc == 0 and "no change" in text, "reload: %s" % text.strip())
     proc.send_signal(signal.SIGHUP)
@@ -483,7 +498,7 @@ moved_vms:
         # (pmtu: the big DF datagram and the probe get Fragmentation Needed,
         # the one without DF is fragmented: two fragments tunnelled.)
         want = {"delivered_local": N_LOCAL + N_DECAP + N_LOCAL6 + N_DECAP6,
-                "encap_ipv4_in_ipv4": N_ENCAP + pmtu_tunnelled + 2, "icmp_frag_needed_sent": 2, "drop_too_big": 2,
+                "encap_ipv4_in_ipv4": N_ENCAP + pmtu_tunnelled + 2 + N_TRACE, "icmp_frag_needed_sent": 2, "drop_too_big": 2,
                 "ipv4_fragmented": 1, "ipv4_fragments_out": 2,
                 "encap_ipv6_in_ipv6": N_ENCAP6, "decap_ipv4_outer": N_DECAP, "decap_ipv6_outer": N_DECAP6,
                 "drop_decap_unknown_peer": N_SPOOF + N_SPOOF6}
