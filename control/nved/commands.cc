@@ -13,6 +13,7 @@
 #include "control/nved/counters_report.h"
 #include "control/nved/port_stats_report.h"
 #include "control/nved/route_commands.h"
+#include "control/nved/show_tables.h"
 #include "control/nved/running_config.h"
 #include "control/nved/metrics.h"
 #include "control/nved/control_loop.h"
@@ -223,11 +224,9 @@ Reply NvedCommands::show_flows(const Args &a) {
 
 Reply NvedCommands::show_neighbours(const Args &a) {
   if (!a.empty()) return Reply::bad_usage();
-  ctl::Table t({{"address", "ADDRESS", 41}, {"role", "ROLE", 10}, {"mac", "MAC", 19}, {"source", "SOURCE"}});
+  ctl::Table t = neighbour_table();
   auto row = [&](const IpAddress &ip, const char *role, const std::optional<MacAddress> &mac, bool is_static) {
-    t.add({ip.family ? ip.to_string() : "-", role,
-           mac ? ctl::Cell(mac_to_string(*mac)) : ctl::Cell::shown_as(nullptr, "unresolved"),
-           is_static ? "static" : "arp/nd"});
+    add_neighbour(t, ip, role, mac, is_static ? "static" : "arp/nd");
   };
   if (cfg_.nve_ipv4.family)
     row(cfg_.gateway_ipv4, "gateway", loop_.neighbours().mac_v4(), cfg_.gateway_mac_ipv4.has_value());

@@ -12,6 +12,7 @@
 #include "control/nved/config.h"
 #include "control/nved/frame_summary.h"
 #include "control/nved/runtime.h"
+#include "control/nved/show_tables.h"
 #include "dataplane/packet_trace.h"
 
 namespace nvmove {
@@ -78,14 +79,7 @@ Reply show_trace(NvedRuntime &rt, TraceState &state) {
               (r.outputs > 1 ? " (" + std::to_string(r.outputs) + " packets)" : "") + ": " +
               frame_summary(r.out_head, std::min<size_t>(r.out_len, dp::kTraceHead));
       const double ago = double(now > r.tsc ? now - r.tsc : 0) / double(hz);
-      auto &row = t.add({w, seq, r.in_port, r.len, in});
-      row.extra = {{"counters", moved}, {"dropped", dropped}, {"seconds_ago", ago},
-                   {"output", r.out_port == dp::kTraceNoOutput ? nlohmann::json(nullptr) : nlohmann::json(out)}};
-      char head[160];
-      std::snprintf(head, sizeof head, "worker %zu packet %llu: port %u, %u bytes, %s%s\n", w,
-                    (unsigned long long)seq, r.in_port, r.len, ago_text(ago).c_str(), dropped ? ", DROPPED" : "");
-      text += head;
-      text += "  in:       " + in + "\n  counters: " + moved + "\n  out:      " + out + "\n";
+      add_traced_packet(t, text, {"worker", w, seq, r.in_port, r.len, in, moved, out, dropped, ago});
     }
   }
   Reply r;

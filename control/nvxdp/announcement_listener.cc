@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "control/nved/vm_announcement.h"
+#include "control/nvxdp/packet_socket.h"
 
 namespace nvmove {
 
@@ -39,25 +40,8 @@ AnnouncementListener::~AnnouncementListener() {
 }
 
 void AnnouncementListener::listen(uint16_t port, unsigned ifindex, const std::string &interface) {
-  // Protocol 0: nothing is received until bind(), by which time the filter
-  // is on and the interface chosen.
-  const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("packet socket on " + interface + ": " + std::strerror(errno));
   sock_fprog prog{static_cast<unsigned short>(sizeof kFilter / sizeof kFilter[0]), kFilter};
-  const int on = 1;
-  sockaddr_ll at{};
-  at.sll_family = AF_PACKET;
-  at.sll_protocol = htons(ETH_P_ALL);
-  at.sll_ifindex = static_cast<int>(ifindex);
-  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0 ||
-      setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &on, sizeof on) != 0 ||
-      setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof on) != 0 ||
-      bind(fd, reinterpret_cast<sockaddr *>(&at), sizeof at) != 0) {
-    const std::string why = std::strerror(errno);
-    close(fd);
-    throw std::runtime_error("packet socket on " + interface + ": " + why);
-  }
-  sockets_.push_back({fd, port});
+  sockets_.push_back({open_packet_socket(ifindex, interface, ETH_P_ALL, &prog), port});
 }
 
 void AnnouncementListener::poll() {

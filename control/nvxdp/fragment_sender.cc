@@ -9,13 +9,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <stdexcept>
+#include <variant>
 
+#include "control/nvxdp/packet_socket.h"
 #include "drivers/xdp/nve_xdp_abi.h"
 #include "drivers/xdp/xdp_fragments.h"
-
-#include <span>
-#include <variant>
 
 namespace nvmove {
 
@@ -24,27 +24,10 @@ FragmentSender::~FragmentSender() {
 }
 
 void FragmentSender::listen(unsigned ifindex, const std::string &interface) {
-  // Protocol 0 until bind(): then only the slow path's EtherType, on this
-  // interface (the program drops such frames from the wire: only it makes
-  // them). Room for a burst of them; the kernel's drops are read back
-  // (PACKET_STATISTICS) and counted as failures.
-  const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("packet socket on " + interface + ": " + std::strerror(errno));
-  const int on = 1, room = 8 << 20;
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &room, sizeof room) != 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &room, sizeof room);  // (capped by net.core.rmem_max)
-  sockaddr_ll at{};
-  at.sll_family = AF_PACKET;
-  at.sll_protocol = htons(NVE_XDP_SLOW_ETHERTYPE);
-  at.sll_ifindex = static_cast<int>(ifindex);
-  if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof on) != 0 ||
-      setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &on, sizeof on) != 0 ||
-      bind(fd, reinterpret_cast<sockaddr *>(&at), sizeof at) != 0) {
-    const std::string why = std::strerror(errno);
-    close(fd);
-    throw std::runtime_error("packet socket on " + interface + ": " + why);
-  }
-  sockets_.push_back(fd);
+  // Only the slow path's EtherType (the program drops such frames from the
+  // wire: only it makes them), with room for a burst of them; the kernel's
+  // drops are read back (PACKET_STATISTICS) and counted as failures.
+  sockets_.push_back(open_packet_socket(ifindex, interface, NVE_XDP_SLOW_ETHERTYPE, nullptr, 8 << 20));
 }
 
 void FragmentSender::fail(uint64_t now_ms, const std::string &why) {

@@ -9,6 +9,7 @@
 #include "control/ctl/command_table.h"
 #include "control/nved/commands.h"
 #include "control/nved/counters_report.h"
+#include "control/nved/show_tables.h"
 #include "dataplane/counters.h"
 #include "drivers/port_stats.h"
 
@@ -155,11 +156,9 @@ Reply XdpCommands::show_route_table(const Args &a) const {
 // As nved's: the fabric gateway of each family, the default router's next hops.
 Reply XdpCommands::show_neighbours(const Args &a) const {
   if (!a.empty()) return Reply::bad_usage();
-  ctl::Table t({{"address", "ADDRESS", 41}, {"role", "ROLE", 10}, {"mac", "MAC", 19}, {"source", "SOURCE"}});
+  ctl::Table t = neighbour_table();
   auto row = [&](const IpAddress &ip, const char *role, const std::optional<MacAddress> &mac, bool is_static) {
-    t.add({ip.family ? ip.to_string() : "-", role,
-           mac ? ctl::Cell(mac_to_string(*mac)) : ctl::Cell::shown_as(nullptr, "unresolved"),
-           is_static ? "static" : "kernel"});
+    add_neighbour(t, ip, role, mac, is_static ? "static" : "kernel");
   };
   const dp::FabricParams &f = neighbours_.fabric();
   if (cfg_.nve_ipv4.family) row(cfg_.gateway_ipv4, "gateway", f.gateway_mac_v4, cfg_.gateway_mac_ipv4.has_value());

@@ -11,6 +11,7 @@
 
 #include "control/base/clock.h"
 #include "control/nved/frame_summary.h"
+#include "control/nved/show_tables.h"
 #include "dataplane/counters.h"
 #include "drivers/xdp/nve_xdp_abi.h"
 
@@ -116,14 +117,7 @@ Reply XdpTraces::show_trace() const {
     const std::string in = frame_summary(r.in.data(), r.in.size());
     const std::string out = output_text(r);
     const double ago = double(now > r.ns ? now - r.ns : 0) / 1e9;
-    auto &row = t.add({r.cpu, r.seq, r.port, r.in_len, in});
-    row.extra = {{"counters", moved}, {"dropped", dropped}, {"seconds_ago", ago},
-                 {"output", out == "-" ? nlohmann::json(nullptr) : nlohmann::json(out)}};
-    char head[160];
-    std::snprintf(head, sizeof head, "cpu %u packet %llu: port %u, %u bytes, %s%s\n", r.cpu,
-                  (unsigned long long)r.seq, r.port, r.in_len, ago_text(ago).c_str(), dropped ? ", DROPPED" : "");
-    text += head;
-    text += "  in:       " + in + "\n  counters: " + moved + "\n  out:      " + out + "\n";
+    add_traced_packet(t, text, {"cpu", r.cpu, r.seq, r.port, r.in_len, in, moved, out, dropped, ago});
   }
   Reply reply;
   reply.text = text.empty() ? "no packet traced (trace add PORT N first)\n" : text;
