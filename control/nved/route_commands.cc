@@ -45,11 +45,12 @@ ctl::Cell last_hit_cell(std::optional<double> ago) {
   return ctl::Cell::shown_as(*ago, ago_text(*ago));
 }
 
-// The hits column's heading: what the backend counts. (A literal: a
-// table's headings are views.)
-const char *hits_heading(const ListedRouteBackend &routes) {
-  return std::string_view(routes.hits_unit()) == "packets" ? "HITS" : "USED-TICKS";
-}
+// Whether the backend's hits are packets (the DPDK table) or ticks of use
+// (the XDP maps): the listing's heading and explain's label say which.
+bool counts_packets(const ListedRouteBackend &routes) { return std::string_view(routes.hits_unit()) == "packets"; }
+
+// (A literal: a table's headings are views.)
+const char *hits_heading(const ListedRouteBackend &routes) { return counts_packets(routes) ? "HITS" : "USED-TICKS"; }
 
 }  // namespace
 
@@ -247,7 +248,7 @@ Reply RouteCommands::explain(const Args &a) const {
     rec.add({"action", "this NVE's tunnel endpoint for vn " + std::to_string(carried) +
                            ": a tunnel to it from a tunnel peer is decapsulated into vn " + std::to_string(carried)});
   }
-  rec.add({"hits", route->hits, std::string(routes_.hits_unit()) == "packets" ? "hits" : "used ticks"});
+  rec.add({"hits", route->hits, counts_packets(routes_) ? "hits" : "used ticks"});
   return Reply::of(std::move(rec));
 }
 

@@ -11,7 +11,6 @@
 #include <cstring>
 #include <span>
 #include <stdexcept>
-#include <variant>
 
 #include "control/nvxdp/packet_socket.h"
 #include "drivers/xdp/nve_xdp_abi.h"
@@ -42,32 +41,22 @@ void FragmentSender::fail(uint64_t now_ms, const std::string &why) {
   next_log_ms_ = now_ms + 10000;
 }
 
-// One frame from the program: its packet's route looked up again (the NVE
-// it names now), cut and sent. Why it was not, else.
+// One frame from the program, cut and sent (drivers::slow_path_output); why
+// it was not, else.
 std::optional<std::string> FragmentSender::handle(int fd, std::span<const uint8_t> frame) {
   std::string why;
-  const auto slow = drivers::parse_slow_frame(frame, routes_.slow_cookie(), why);
-  if (!slow) return why;
-  IpAddress dst;
-  dst.family = 4;
-  std::memcpy(dst.bytes.data(), slow->inner.data() + 16, 4);
-  const auto route = routes_.find({slow->vn, dst});
-  const auto *tunnel = route ? std::get_if<TunnelToNve>(&route->action) : nullptr;
-  if (!tunnel) return "vn " + std::to_string(slow->vn) + " " + dst.to_string() + " is no longer tunnelled";
-  const auto t = routes_.tunnel_template(tunnel->nve);
-  if (!t) return "no outer header toward " + tunnel->nve.to_string();
-  if (slow->inner.size() + (t->hdr_len - 14u) <= tunnel_mtu_) return "fits the tunnel: not the program's";
-  const auto out = interfaces_.find(t->out_port);
-  if (out == interfaces_.end()) return "no interface for port " + std::to_string(t->out_port);
-  const auto pieces = drivers::fragment_into_tunnel(slow->inner, *t, tunnel_mtu_, dscp_set_, ip_id_);
-  if (pieces.empty()) return "cannot be fragmented for tunnel.mtu " + std::to_string(tunnel_mtu_);
+  const auto output = drivers::slow_path_output(routes_, frame, tunnel_mtu_, dscp_set_, ip_id_, why);
+  if (!output) return why;
+  const dp::TunnelTemplate &t = output->t;
+  const auto out = interfaces_.find(t.out_port);
+  if (out == interfaces_.end()) return "no interface for port " + std::to_string(t.out_port);
   sockaddr_ll to{};
   to.sll_family = AF_PACKET;
-  std::memcpy(&to.sll_protocol, t->hdr + 12, 2);  // the outer header's EtherType, as the frame has it
+  std::memcpy(&to.sll_protocol, t.hdr + 12, 2);  // the outer header's EtherType, as the frame has it
   to.sll_ifindex = static_cast<int>(out->second);
   to.sll_halen = 6;
-  std::memcpy(to.sll_addr, t->hdr, 6);  // the gateway's MAC
-  for (const auto &piece : pieces) {
+  std::memcpy(to.sll_addr, t.hdr, 6);  // the gateway's MAC
+  for (const auto &piece : output->pieces) {
     if (sendto(fd, piece.data(), piece.size(), 0, reinterpret_cast<sockaddr *>(&to), sizeof to) < 0)
       return std::string("send on ifindex ") + std::to_string(out->second) + ": " + std::strerror(errno);
     fragments_++;

@@ -162,9 +162,8 @@ int main(int argc, char **argv) {
   std::vector<RouteChange> routes;
   std::string config_text;  // show config: the file as it was read
   try {
-    std::ifstream file(config_path);
-    config_text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-    cfg = load_config_file(config_path);
+    config_text = read_config_file(config_path);
+    cfg = load_config_text(config_text, config_path);
     routes = static_routes(cfg);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "%s\n", e.what());

@@ -127,10 +127,7 @@ Reply XdpCommands::show_ports(const Args &a) const {
 Reply XdpCommands::show_port_stats(const Args &a) {
   const XdpPort *only = nullptr;
   if (a.size() == 1 && a[0] != "all") {
-    uint16_t n = 0;
-    for (const XdpPort &p : ports_) n = std::max<uint16_t>(n, static_cast<uint16_t>(p.cfg->port_id + 1));
-    const uint16_t id = cfg_.port_argument(a[0], n);
-    for (const XdpPort &p : ports_) only = p.cfg->port_id == id ? &p : only;
+    only = port_named(ports_, cfg_, a[0]);
     if (!only) return Reply::bad_usage("no port " + a[0]);
   } else if (a.size() > 1) {
     return Reply::bad_usage();

@@ -1,5 +1,6 @@
 #include "control/nvxdp/xdp_metrics.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 
@@ -18,6 +19,15 @@ uint64_t sys_counter(const std::string &interface, const char *file) {
 }
 
 }  // namespace
+
+const XdpPort *port_named(const std::vector<XdpPort> &ports, const NvedConfig &cfg, const std::string &text) {
+  uint16_t n = 0;
+  for (const XdpPort &p : ports) n = std::max<uint16_t>(n, static_cast<uint16_t>(p.cfg->port_id + 1));
+  const uint16_t id = cfg.port_argument(text, n);
+  for (const XdpPort &p : ports)
+    if (p.cfg->port_id == id) return &p;
+  return nullptr;
+}
 
 drivers::PortCounters interface_counters(const std::string &interface) {
   drivers::PortCounters c;

@@ -25,6 +25,11 @@ struct XdpPort {
   std::string xdp_mode;  // "native" or "generic", once attached
 };
 
+// The port `text` names (its name or id, as nved's commands take them), or
+// nullptr if no port has that id; std::invalid_argument (a usage error on
+// the control socket) if `text` is neither.
+const XdpPort *port_named(const std::vector<XdpPort> &ports, const NvedConfig &cfg, const std::string &text);
+
 // The interface's counters as the kernel keeps them (/sys/class/net/IF/
 // statistics); link_changes is the kernel's carrier_changes since boot.
 drivers::PortCounters interface_counters(const std::string &interface);

@@ -64,12 +64,9 @@ void XdpTraces::register_commands(ctl::CtlServer &s) {
 
 Reply XdpTraces::trace_add(const Args &a) {
   if (a.size() != 2) return Reply::bad_usage();
-  uint16_t n_ports = 0;
-  for (const XdpPort &p : ports_) n_ports = std::max<uint16_t>(n_ports, static_cast<uint16_t>(p.cfg->port_id + 1));
-  const uint16_t port = cfg_.port_argument(a[0], n_ports);
-  bool known = false;
-  for (const XdpPort &p : ports_) known = known || p.cfg->port_id == port;
-  if (!known) return Reply::bad_usage("no port " + a[0]);
+  const XdpPort *named = port_named(ports_, cfg_, a[0]);
+  if (!named) return Reply::bad_usage("no port " + a[0]);
+  const uint16_t port = named->cfg->port_id;
   const auto n = parse_decimal(a[1], kKept);
   if (!n || *n == 0) return Reply::bad_usage("N: expected a number 1.." + std::to_string(kKept));
   prog_.set_trace(port, static_cast<int32_t>(*n));

@@ -1,12 +1,14 @@
 #include "drivers/xdp/xdp_fragments.h"
 
-#include <arpa/inet.h>
+#include <rte_byteorder.h>
 
 #include <cstring>
+#include <variant>
 
-#include "dataplane/encap.h"
 #include "dataplane/actions.h"
+#include "dataplane/encap.h"
 #include "drivers/xdp/nve_xdp_abi.h"
+#include "drivers/xdp/xdp_routes.h"
 
 namespace nvmove::drivers {
 
@@ -14,14 +16,15 @@ namespace {
 
 constexpr size_t kEth = 14, kIp4 = 20;
 
+// Big-endian 16-bit fields at any alignment.
 uint16_t load16(const uint8_t *p) {
   uint16_t v;
   std::memcpy(&v, p, 2);
-  return ntohs(v);
+  return rte_be_to_cpu_16(v);
 }
 
 void store16(uint8_t *p, uint16_t host) {
-  const uint16_t v = htons(host);
+  const uint16_t v = rte_cpu_to_be_16(host);
   std::memcpy(p, &v, 2);
 }
 
@@ -90,6 +93,37 @@ std::vector<std::vector<uint8_t>> fragment_into_tunnel(std::span<const uint8_t> 
     done += len;
   }
   return out;
+}
+
+std::optional<SlowPathOutput> slow_path_output(const XdpRoutes &routes, std::span<const uint8_t> frame,
+                                               uint16_t tunnel_mtu, int16_t dscp_set, uint16_t &ip_id,
+                                               std::string &why) {
+  const auto slow = parse_slow_frame(frame, routes.slow_cookie(), why);
+  if (!slow) return std::nullopt;
+  IpAddress dst;
+  dst.family = 4;
+  std::memcpy(dst.bytes.data(), slow->inner.data() + 16, 4);
+  const auto route = routes.find({slow->vn, dst});
+  const auto *tunnel = route ? std::get_if<TunnelToNve>(&route->action) : nullptr;
+  if (!tunnel) {
+    why = "vn " + std::to_string(slow->vn) + " " + dst.to_string() + " is no longer tunnelled";
+    return std::nullopt;
+  }
+  auto t = routes.tunnel_template(tunnel->nve);
+  if (!t) {
+    why = "no outer header toward " + tunnel->nve.to_string();
+    return std::nullopt;
+  }
+  if (slow->inner.size() + (t->hdr_len - kEth) <= tunnel_mtu) {
+    why = "fits the tunnel: not the program's";
+    return std::nullopt;
+  }
+  auto pieces = fragment_into_tunnel(slow->inner, *t, tunnel_mtu, dscp_set, ip_id);
+  if (pieces.empty()) {
+    why = "cannot be fragmented for tunnel.mtu " + std::to_string(tunnel_mtu);
+    return std::nullopt;
+  }
+  return SlowPathOutput{*t, std::move(pieces)};
 }
 
 }  // namespace nvmove::drivers

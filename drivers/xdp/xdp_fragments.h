@@ -36,4 +36,20 @@ std::optional<SlowFrame> parse_slow_frame(std::span<const uint8_t> frame, uint64
 std::vector<std::vector<uint8_t>> fragment_into_tunnel(std::span<const uint8_t> inner, const dp::TunnelTemplate &t,
                                                        uint16_t tunnel_mtu, int16_t dscp_set, uint16_t &ip_id);
 
+class XdpRoutes;
+
+// What nvxdp sends for one of the program's frames: its packet's route
+// looked up again (a route can change while a frame waits: the NVE it names
+// now), the packet cut for that NVE's tunnel. `t`: the outer header (where
+// the pieces leave, to whom).
+struct SlowPathOutput {
+  dp::TunnelTemplate t;
+  std::vector<std::vector<uint8_t>> pieces;
+};
+// nullopt, and `why`, if `frame` is not the program's or its packet cannot
+// be sent so any more.
+std::optional<SlowPathOutput> slow_path_output(const XdpRoutes &routes, std::span<const uint8_t> frame,
+                                               uint16_t tunnel_mtu, int16_t dscp_set, uint16_t &ip_id,
+                                               std::string &why);
+
 }  // namespace nvmove::drivers

@@ -281,22 +281,27 @@ XdpRoutes::ListedKey XdpRoutes::key_of(const HostRoute &route) {
 // The program counts the ticks a route was taken in, not packets
 // (record_hit in nve_xdp.bpf.c says why): RouteView's hits are those, which
 // grow whenever it is used (all the idle timers need), and last_hit the
-// tick of its last use.
-RouteView XdpRoutes::view_of(RouteMap::const_iterator it) const {
-  const HostRoute &route = it->first.route;
-  RouteView v{route, it->second.action, 0, 0};
-  if (!std::holds_alternative<OwnEndpoint>(it->second.action))
-    if (auto r = prog_.route(xdp_key(route.vn, route.address))) {
-      v.hits = r->used_ticks;
-      v.last_hit = r->used_tick;
-    }
+// tick of its last use, from `entry` (the route map's; null: none there).
+RouteView XdpRoutes::view_of(RouteMap::const_iterator it, const nve_xdp_route *entry) {
+  RouteView v{it->first.route, it->second.action, 0, 0};
+  if (entry && !std::holds_alternative<OwnEndpoint>(it->second.action)) {
+    v.hits = entry->used_ticks;
+    v.last_hit = entry->used_tick;
+  }
   return v;
+}
+
+// The route map's entry for the route at `it` (own endpoints have none).
+std::optional<nve_xdp_route> XdpRoutes::entry_of(RouteMap::const_iterator it) const {
+  if (std::holds_alternative<OwnEndpoint>(it->second.action)) return std::nullopt;
+  return prog_.route(xdp_key(it->first.route.vn, it->first.route.address));
 }
 
 std::optional<RouteView> XdpRoutes::find(const HostRoute &route) const {
   auto it = routes_.find(key_of(route));
   if (it == routes_.end()) return std::nullopt;
-  return view_of(it);
+  const auto entry = entry_of(it);
+  return view_of(it, entry ? &*entry : nullptr);
 }
 
 // One batched read of the route map for the use stamps (a lookup per route
@@ -309,17 +314,10 @@ std::vector<RouteView> XdpRoutes::list() const {
     by_key.emplace(std::string_view(reinterpret_cast<const char *>(&key), sizeof key), &route);
   std::vector<RouteView> out;
   out.reserve(routes_.size());
-  for (const auto &[listed, installed] : routes_) {
-    RouteView v{listed.route, installed.action, 0, 0};
-    if (!std::holds_alternative<OwnEndpoint>(installed.action)) {
-      const nve_xdp_key key = xdp_key(listed.route.vn, listed.route.address);
-      const auto it = by_key.find(std::string_view(reinterpret_cast<const char *>(&key), sizeof key));
-      if (it != by_key.end()) {
-        v.hits = it->second->used_ticks;
-        v.last_hit = it->second->used_tick;
-      }
-    }
-    out.push_back(std::move(v));
+  for (auto it = routes_.begin(); it != routes_.end(); ++it) {
+    const nve_xdp_key key = xdp_key(it->first.route.vn, it->first.route.address);
+    const auto found = by_key.find(std::string_view(reinterpret_cast<const char *>(&key), sizeof key));
+    out.push_back(view_of(it, found != by_key.end() ? found->second : nullptr));
   }
   return out;
 }
@@ -339,7 +337,10 @@ std::vector<RouteView> XdpRoutes::list_page(uint64_t &cursor, size_t min_routes)
       cursor = uint64_t{h} + 1;
       return out;
     }
-    for (; it != routes_.end() && it->first.hash == h; ++it) out.push_back(view_of(it));
+    for (; it != routes_.end() && it->first.hash == h; ++it) {
+      const auto entry = entry_of(it);
+      out.push_back(view_of(it, entry ? &*entry : nullptr));
+    }
   }
   cursor = 0;
   return out;

@@ -109,7 +109,8 @@ class XdpRoutes final : public ListedRouteBackend {
   };
   static ListedKey key_of(const HostRoute &route);
   using RouteMap = std::map<ListedKey, Installed>;
-  RouteView view_of(RouteMap::const_iterator it) const;
+  static RouteView view_of(RouteMap::const_iterator it, const nve_xdp_route *entry);
+  std::optional<nve_xdp_route> entry_of(RouteMap::const_iterator it) const;
   RouteMap routes_;
   size_t in_map_ = 0;  // routes_ in the route map (own endpoints are in the settings)
   std::map<IpAddress, Nve> nves_;

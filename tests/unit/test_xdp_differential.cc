@@ -420,22 +420,17 @@ class XdpDifferential : public ::testing::Test {
   }
 
   // A frame the program handed to nvxdp's slow path (fragmentation): what
-  // nvxdp sends for it (drivers/xdp/xdp_fragments.h), numbered from
-  // `ip_id`; nullopt if it is no such frame.
+  // nvxdp sends for it (drivers/xdp/xdp_fragments.h, the code nvxdp runs),
+  // numbered from `ip_id`, none if it cannot be sent; nullopt if it is no
+  // such frame.
   std::optional<std::vector<std::vector<uint8_t>>> slow_path(const std::vector<uint8_t> &frame, uint16_t ip_id) {
-    std::string why;
-    const auto slow = drivers::parse_slow_frame(frame, routes_->slow_cookie(), why);
-    if (!slow) return std::nullopt;
-    IpAddress dst;
-    dst.family = 4;
-    std::memcpy(dst.bytes.data(), slow->inner.data() + 16, 4);
-    const auto route = routes_->find({slow->vn, dst});
-    const auto *tunnel = route ? std::get_if<TunnelToNve>(&route->action) : nullptr;
-    if (!tunnel) return std::vector<std::vector<uint8_t>>{};
-    const auto t = routes_->tunnel_template(tunnel->nve);
-    if (!t) return std::vector<std::vector<uint8_t>>{};
+    if (frame.size() < 14 || frame[12] != (NVE_XDP_SLOW_ETHERTYPE >> 8) || frame[13] != (NVE_XDP_SLOW_ETHERTYPE & 0xff))
+      return std::nullopt;
     const DataplaneSettings &s = tb_->settings();
-    return drivers::fragment_into_tunnel(slow->inner, *t, s.tunnel_mtu, s.dscp_set, ip_id);
+    std::string why;
+    const auto output = drivers::slow_path_output(*routes_, frame, s.tunnel_mtu, s.dscp_set, ip_id, why);
+    EXPECT_TRUE(output) << "nvxdp would send nothing: " << why;
+    return output ? output->pieces : std::vector<std::vector<uint8_t>>{};
   }
 
   // One case through both; returns the XDP verdict.
