@@ -107,11 +107,24 @@ std::optional<Cluster::Change> Cluster::campaign() {
     return follow(result->gets[0].kvs[0]);
   }
   leader_ = me;
-  return lead(result->revision);
+  return lead(result->revision, "elected");
 }
 
 std::optional<Cluster::Change> Cluster::follow(const etcd::KeyValue &leader) {
-  if (lease_ != 0 && leader.lease == lease_) return lead(leader.create_revision);  // ours: an answer we never got
+  // The key is on our lease: a claim whose answer we never got, or the key
+  // we held when etcd went quiet for longer than the TTL. etcd did not expire
+  // the lease (a raft election extends every lease): if it still renews, no
+  // other instance can have led meanwhile (the key never went vacant), so
+  // this one leads again at once instead of leaving the cluster without a
+  // leader until its own key expires.
+  if (lease_ != 0 && leader.lease == lease_) {
+    auto ttl = client_.lease_keepalive(lease_);
+    if (!ttl) {
+      last_error_ = ttl.error().message;
+      return become(Role::Unavailable, "etcd: " + last_error_);
+    }
+    if (ttl.value() > 0) return lead(leader.create_revision, "the leader key is on its lease");
+  }
   if (lease_ != 0) client_.lease_revoke(lease_);  // a campaign lost: its lease would only expire
   lease_ = 0;
   leader_ = json::parse(leader.value, nullptr, false);
@@ -119,11 +132,11 @@ std::optional<Cluster::Change> Cluster::follow(const etcd::KeyValue &leader) {
   return become(Role::Standby, "the leader is " + leader_.value("name", std::string("?")));
 }
 
-std::optional<Cluster::Change> Cluster::lead(int64_t fence) {
+std::optional<Cluster::Change> Cluster::lead(int64_t fence, const char *how) {
   fence_revision_ = fence;
   renewed_at_ = clock_.now();
   store_.set_fence(std::make_pair(leader_key_, fence));
-  return become(Role::Leader, "elected (lease " + hex_id(static_cast<uint64_t>(lease_)) + ", fence revision " +
+  return become(Role::Leader, std::string(how) + " (lease " + hex_id(static_cast<uint64_t>(lease_)) + ", fence revision " +
                                   std::to_string(fence) + ")");
 }
 
@@ -142,7 +155,8 @@ std::optional<Cluster::Change> Cluster::renew() {
   // Still the leader for what is left of the lease (etcd counts the TTL from
   // the last renewal it saw, which is no later than ours).
   if (clock_.now() - renewed_at_ < std::chrono::seconds(config_.lease_ttl_s)) return std::nullopt;
-  lease_ = 0;
+  // The lease is kept: if etcd still has it when it answers again, the next
+  // campaign finds the key on it and resumes (follow()).
   return become(Role::Unavailable, "lease not renewed for " + std::to_string(config_.lease_ttl_s) + " s: " + last_error_);
 }
 

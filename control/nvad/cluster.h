@@ -70,7 +70,7 @@ class Cluster {
  private:
   std::optional<Change> campaign();
   std::optional<Change> follow(const etcd::KeyValue &leader);
-  std::optional<Change> lead(int64_t fence);
+  std::optional<Change> lead(int64_t fence, const char *how);
   std::optional<Change> renew();
   std::optional<Change> become(Role role, const std::string &why);
   Duration tick_interval() const;
