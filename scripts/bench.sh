@@ -146,6 +146,17 @@ while read -r line; do
 done < <("$ROOT/build/tests/nve_bench_xdp" "${xdp_args[@]}" 2>"$W/part.err")
 part_done "XDP benchmark" "$n0"
 
+# 1g. The same program on a real receive path: attached natively to one end
+# of a veth pair (in a network namespace the benchmark makes for itself),
+# the packets written to the other end; the kernel's run-time statistics
+# give ns per packet, warm, as traffic runs (a driver's NAPI poll), beside
+# the test-run figures above.
+n0=${#RESULTS[@]}
+while read -r line; do
+  case $line in RESULT*) set -- $line; result "$2" "$3" "$4" ;; \#*) echo "$line" ;; esac
+done < <("$ROOT/build/tests/nve_bench_xdp" "${xdp_args[@]}" --veth 2>"$W/part.err")
+part_done "XDP receive-path benchmark" "$n0"
+
 # 2. Route updates under a forwarding reader, RCU grace periods, convergence.
 n0=${#RESULTS[@]}
 while read -r line; do
