@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <variant>
 
 #include "control/base/clock.h"
 #include "control/ctl/command_table.h"
@@ -12,6 +13,7 @@
 #include "control/nved/show_tables.h"
 #include "dataplane/counters.h"
 #include "drivers/port_stats.h"
+#include "drivers/xdp/ethtool_stats.h"
 
 namespace nvmove {
 
@@ -56,6 +58,7 @@ void XdpCommands::register_all(ctl::CtlServer &s, const agent::NveAgent *agent) 
   s.on("clear counters", [this](const Args &a) { return clear_counters(a); });
   s.on("show ports", [this](const Args &a) { return show_ports(a); });
   s.on("show port stats", [this](const Args &a) { return show_port_stats(a); });
+  s.on("show port xstats", [this](const Args &a) { return show_port_xstats(a); });
   s.on("show route-table", [this](const Args &a) { return show_route_table(a); });
   s.on("show neighbours", [this](const Args &a) { return show_neighbours(a); });
   s.on("show metrics", [this, agent](const Args &a) {
@@ -138,6 +141,20 @@ Reply XdpCommands::show_port_stats(const Args &a) {
   for (const XdpPort &p : ports_)
     if (!only || only == &p) port_stats_.add(r, p.cfg->port_id, interface_counters(p.interface), now_s);
   return r;
+}
+
+// As nved's (the driver's names and order): here the kernel driver's own
+// statistics, what ethtool -S prints for the interface.
+Reply XdpCommands::show_port_xstats(const Args &a) const {
+  if (a.size() != 1) return Reply::bad_usage();
+  const XdpPort *port = port_named(ports_, cfg_, a[0]);
+  if (!port) return Reply::bad_usage("no port " + a[0]);
+  auto stats = drivers::ethtool_stats(port->interface);
+  if (auto *why = std::get_if<std::string>(&stats))
+    return Reply::fail("port " + std::to_string(port->cfg->port_id) + ": extended statistics unavailable: " + *why);
+  ctl::Record rec(40, 20, ctl::Record::Keys::flat);
+  for (const auto &[name, value] : std::get<drivers::EthtoolStats>(stats)) rec.add(name, value);
+  return Reply::of(std::move(rec));
 }
 
 Reply XdpCommands::show_route_table(const Args &a) const {

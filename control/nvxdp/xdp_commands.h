@@ -1,7 +1,7 @@
 // nvxdp's answers to nvectl: the commands of ctl::nved_commands() that mean
 // something without DPDK, answered as nved answers them (the route commands
 // are nved's own, over the XDP maps: RouteCommands). What nvxdp has not
-// (workers, rte_flow rules, xstats, traces) the control socket answers as
+// (workers, rte_flow rules) the control socket answers as
 // "not available in this daemon"; help lists what it serves.
 #pragma once
 
@@ -35,6 +35,7 @@ class XdpCommands {
   ctl::Reply clear_counters(const std::vector<std::string> &args);
   ctl::Reply show_ports(const std::vector<std::string> &args) const;
   ctl::Reply show_port_stats(const std::vector<std::string> &args);
+  ctl::Reply show_port_xstats(const std::vector<std::string> &args) const;
   ctl::Reply show_route_table(const std::vector<std::string> &args) const;
   ctl::Reply show_neighbours(const std::vector<std::string> &args) const;
 

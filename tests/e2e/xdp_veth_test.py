@@ -248,6 +248,12 @@ def cli_checks(env, nvectl, sock, proc, log_path, second_cmd):
     rc2, text = ctl("show", "port", "stats")
     want(rc == 0 and len(stats or []) == 1 and (stats or [{}])[0].get("rx_packets", 0) > 0 and rc2 == 0
          and text.count("NIC statistics for port") == 2, "show port stats: %s" % stats)
+    rc, xstats = ctl("show", "port", "xstats", "fabric", j=True)
+    rc2, text = ctl("show", "port", "xstats", "nosuch")
+    want(rc == 0 and (xstats or {}).get("rx_queue_0_xdp_packets", 0) > 0 and "peer_ifindex" in (xstats or {})
+         and rc2 != 0 and "nosuch" in text,
+         "show port xstats: the veth driver's statistics (ethtool -S): %s; an unknown port: %s" % (
+             xstats, text.strip()))
     rc, _ = ctl("clear", "counters")
     rc2, cnt = ctl("show", "counters", j=True)
     counts = (cnt or {}).get("counters", {})
