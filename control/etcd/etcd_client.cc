@@ -135,6 +135,16 @@ size_t collect(char *data, size_t size, size_t n, void *out) {
   return size * n;
 }
 
+// A field of an answer that may be absent or of another type than it should.
+int64_t number_field(const json &j, const char *name, int64_t otherwise) {
+  const auto it = j.find(name);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : otherwise;
+}
+std::string text_field(const json &j, const char *name) {
+  const auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // Parses a gateway answer: the JSON, or the error it carries. Code 14
 // (Unavailable: "etcdserver: no leader", a member cut off from the others)
 // means another member may do better.
@@ -143,14 +153,26 @@ Result<json> parse_answer(const std::string &endpoint, long http_status, const s
   if (j.is_discarded() || !j.is_object())
     return Error{endpoint + ": HTTP " + std::to_string(http_status) + ", not JSON", http_status >= 500};
   if (j.contains("error") || http_status != 200) {
-    const int64_t code = j.value("code", 0);
-    const std::string message = j.value("message", j.value("error", std::string("HTTP ") + std::to_string(http_status)));
+    // A unary call's error is {"code", "message", "error": text}; a
+    // streaming call's (lease keepalive) is {"error": {"grpc_code",
+    // "message", ...}}. Read either without trusting any field's type.
+    const json &inner = j.contains("error") && j["error"].is_object() ? j["error"] : j;
+    const int64_t code = number_field(inner, "code", number_field(inner, "grpc_code", 0));
+    std::string message = text_field(inner, "message");
+    if (message.empty()) message = text_field(j, "error");
+    if (message.empty()) message = "HTTP " + std::to_string(http_status);
     return Error{endpoint + ": " + message, code == 14 || http_status >= 500};
   }
   return j;
 }
 
 }  // namespace
+
+std::optional<Error> gateway_error(const std::string &endpoint, long http_status, const std::string &body) {
+  auto parsed = parse_answer(endpoint, http_status, body);
+  if (parsed) return std::nullopt;
+  return parsed.error();
+}
 
 struct Client::Curl {
   CURL *handle = nullptr;

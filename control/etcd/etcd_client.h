@@ -36,6 +36,13 @@ struct Error {
 template <typename T>
 using Result = proto::Result<T, Error>;
 
+// What a gateway answer (HTTP status, body) says went wrong, if anything:
+// not JSON, a unary call's {"code", "message"}, a streaming call's
+// {"error": {"grpc_code", "message"}} (lease keepalive); nullopt for an
+// answer to read. Never throws, whatever the body (fields of other types
+// than etcd's included).
+std::optional<Error> gateway_error(const std::string &endpoint, long http_status, const std::string &body);
+
 struct KeyValue {
   std::string key;
   std::string value;
