@@ -124,6 +124,10 @@ std::optional<Cluster::Change> Cluster::follow(const etcd::KeyValue &leader) {
       return become(Role::Unavailable, "etcd: " + last_error_);
     }
     if (ttl.value() > 0) return lead(leader.create_revision, "the leader key is on its lease");
+    // It expired between the read and the renewal, and the key with it:
+    // vacant, so campaign now rather than follow our own ghost.
+    lease_ = 0;
+    return campaign();
   }
   if (lease_ != 0) client_.lease_revoke(lease_);  // a campaign lost: its lease would only expire
   lease_ = 0;
@@ -167,6 +171,12 @@ std::optional<Cluster::Change> Cluster::lost(const std::string &why) {
 }
 
 void Cluster::resign() {
+  if (role_ == Role::Unavailable && lease_ != 0) {
+    // A lease kept while cut off (renew()): let it go if etcd answers.
+    client_.lease_revoke(lease_);
+    lease_ = 0;
+    return;
+  }
   if (role_ != Role::Leader || lease_ == 0) return;
   if (auto error = client_.lease_revoke(lease_))
     spdlog::warn("cluster: lease not revoked ({}): a standby takes over when it expires", error->message);

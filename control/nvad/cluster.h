@@ -5,7 +5,11 @@
 // instance dies or loses etcd, the lease expires, the key goes with it, and
 // a standby's next campaign creates it. The key's create revision is the
 // fence of every store write (etcd_store.h), so a leader that was deposed
-// without noticing cannot overwrite its successor's writes.
+// without noticing cannot overwrite its successor's writes. A leader cut
+// off from etcd for longer than the TTL stops serving but keeps its lease
+// ID: if etcd did not expire the lease meanwhile (its own raft elections
+// extend every lease), the key is still on it when etcd answers, and the
+// instance renews it and leads again (follow()).
 //
 // Driven from nvad's loop (tick()), never from a thread of its own: each
 // call is one or two requests of about a millisecond to a local member,

@@ -168,9 +168,11 @@ void Server::on_role_change(const Cluster::Change &change) {
   resync_needed_ = true;
   resync_tried_ = Instant{};
   // Another instance leads: it exports the host routes now, from the store,
-  // and what this one announced would go stale (a VM that moves again). An
+  // and what this one announced would go stale (a VM that moves again),
+  // whether it led until now or was cut off from etcd while leading. An
   // instance cut off from etcd keeps announcing: nobody else is known to.
-  if (change.from == Cluster::Role::Leader && change.to == Cluster::Role::Standby) withdraw_exported({});
+  // (Withdrawing what was never announced changes nothing.)
+  if (change.to == Cluster::Role::Standby) withdraw_exported({});
 }
 
 void Server::withdraw_exported(const std::set<BindingKey> &kept) {
