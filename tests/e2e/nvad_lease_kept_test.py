@@ -5,9 +5,10 @@ nvad-1 reaches them only through a TCP relay this script can cut; nvad-2
 reaches them directly.
 
   1. nvad-1 leads, nvad-2 is a standby.
-  2. The relay is cut. While nvad-1 cannot renew, etcd's raft leadership is
-     moved twice (etcdctl move-leader): each new raft leader extends every
-     lease, so nvad-1's lease outlives nvad-1's own count of it. nvad-1
+  2. The relay is cut just after nvad-1 renewed. While nvad-1 cannot renew,
+     etcd's raft leadership is moved twice (etcdctl move-leader, at once and
+     2 s later): each new raft leader extends every lease, so nvad-1's lease
+     outlives nvad-1's own count of it. nvad-1
      becomes `unavailable` after its TTL; nvad-2 stays a standby (the leader
      key is still there).
   3. The relay is back: nvad-1 finds the leader key on the lease it kept,
@@ -64,6 +65,7 @@ class Relay:
                 return  # cut
             try:
                 upstream = socket.create_connection(self.target, timeout=2)
+                upstream.settimeout(None)  # the timeout was for the connect: an idle connection stays
             except OSError:
                 client.close()
                 continue
@@ -95,7 +97,7 @@ class Relay:
     def cut(self):
         with self.lock:
             listener, conns, self.listener, self.conns = self.listener, self.conns, None, []
-        for s in [listener] + conns:
+        for s in ([listener] if listener else []) + conns:
             try:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -122,12 +124,20 @@ def move_raft_leader(etcd):
     return target if r.returncode == 0 else None
 
 
-def run(args, tmp, procs, res):
-    path = lambda name: os.path.join(tmp, name)  # noqa: E731
+def run_with_relay(args, tmp, procs, res):
+    """run(), its relay's listener and connections closed on every path."""
     etcd = Etcd(procs, tmp)
     if not res.check("etcd", etcd.start_all(), "three members healthy at %s" % ", ".join(etcd.endpoints())):
         return
     relay = Relay(etcd.members[0]["client"])
+    try:
+        run(args, tmp, procs, res, etcd, relay)
+    finally:
+        relay.cut()
+
+
+def run(args, tmp, procs, res, etcd, relay):
+    path = lambda name: os.path.join(tmp, name)  # noqa: E731
     port = free_port(socket.SOCK_DGRAM)
     prefix = "/lease-kept-%d/nvad/" % os.getpid()
     write_key_file(path("nvad.keys"), [NVE], KEY)
@@ -166,11 +176,14 @@ def run(args, tmp, procs, res):
         return
     lease = status(1).get("lease_id")
 
-    # 2. nvad-1 cut off; etcd's raft leadership moved twice meanwhile.
+    # 2. nvad-1 cut off just after it renewed its lease (etcd would expire
+    # it LEASE_TTL_S later); etcd's raft leadership moved at once and again
+    # 2 s later, each move extending the lease by its TTL and more.
+    wait_until(lambda: status(1).get("lease_renewed_s_ago", 9) < 0.3, 3)
     relay.cut()
     t_cut = time.monotonic()
     moves = []
-    for at in (1.0, 2.2):
+    for at in (0.0, 2.0):
         time.sleep(max(0.0, t_cut + at - time.monotonic()))
         moves.append(move_raft_leader(etcd))
     unavailable = wait_until(lambda: role(1) == "unavailable", LEASE_TTL_S + 3)
@@ -193,7 +206,6 @@ def run(args, tmp, procs, res):
     r = wait_until(lambda: (lambda p: p if p.returncode == 0 else None)(register("vm-kept", NVADS[0])), 10)
     res.check("serving", r is not None and status(1).get("serving") is True,
               "a registration through nvad-1 accepted; show cluster: serving %s" % status(1).get("serving"))
-    relay.cut()
 
 
 def main():
@@ -202,7 +214,7 @@ def main():
     ap.add_argument("--nvectl", required=True)
     ap.add_argument("--nve-register", required=True)
     args = ap.parse_args()
-    return run_test(lambda tmp, procs, res: run(args, tmp, procs, res), "nvmove-lease-kept-",
+    return run_test(lambda tmp, procs, res: run_with_relay(args, tmp, procs, res), "nvmove-lease-kept-",
                     show_logs=("nvad-1", "nvad-2"))
 
 
