@@ -131,9 +131,13 @@ std::optional<Cluster::Change> Cluster::follow(const etcd::KeyValue &leader) {
   }
   if (lease_ != 0) client_.lease_revoke(lease_);  // a campaign lost: its lease would only expire
   lease_ = 0;
+  // Any value is possible under the prefix (another version, etcdctl put):
+  // read, never trusted to have the fields' types.
   leader_ = json::parse(leader.value, nullptr, false);
   if (!leader_.is_object()) leader_ = {{"name", leader.value}};
-  return become(Role::Standby, "the leader is " + leader_.value("name", std::string("?")));
+  const auto name = leader_.find("name");
+  return become(Role::Standby,
+                "the leader is " + (name != leader_.end() && name->is_string() ? name->get<std::string>() : "?"));
 }
 
 std::optional<Cluster::Change> Cluster::lead(int64_t fence, const char *how) {
@@ -173,7 +177,8 @@ std::optional<Cluster::Change> Cluster::lost(const std::string &why) {
 void Cluster::resign() {
   if (role_ == Role::Unavailable && lease_ != 0) {
     // A lease kept while cut off (renew()): let it go if etcd answers.
-    client_.lease_revoke(lease_);
+    if (auto error = client_.lease_revoke(lease_))
+      spdlog::info("cluster: the lease kept while cut off from etcd was not revoked ({}); it expires", error->message);
     lease_ = 0;
     return;
   }

@@ -15,6 +15,8 @@ reaches them directly.
      renews it and leads again within a campaign tick, and serves (a
      registration accepted). Before the lease was kept it followed its own
      key as a standby, and no nvad led until the lease expired.
+  4. A leader key of another shape ({"name": 5}): the standby shows it and
+     stays up (it once stopped on the name's type).
 
 Every process is stopped by PID on every path. Exit 0 when every check passed.
 """
@@ -22,6 +24,7 @@ import argparse
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -38,42 +41,43 @@ LEASE_TTL_S = 3
 
 class Relay:
     """A TCP relay from a loopback port to an etcd member that can be cut:
-    cut() closes the listener and every connection (new ones are refused at
-    once, as from a host that lost its route), restore() listens again."""
+    cut() closes every connection and resets new ones at once (as a host
+    that lost its route would see them fail), restore() relays again. The
+    listener stays bound throughout, so nothing else can take its port;
+    close() ends it."""
 
     def __init__(self, target_port):
         self.target = ("127.0.0.1", target_port)
-        self.port = free_port()
         self.lock = threading.Lock()
-        self.listener, self.conns = None, []
-        self.restore()
+        self.conns, self.refusing = [], False
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
 
-    def restore(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", self.port))
-        s.listen(16)
-        with self.lock:
-            self.listener = s
-        threading.Thread(target=self.accept, args=(s,), daemon=True).start()
-
-    def accept(self, listener):
+    def accept(self):
         while True:
             try:
-                client, _ = listener.accept()
+                client, _ = self.listener.accept()
             except OSError:
-                return  # cut
+                return  # closed
+            with self.lock:
+                refusing = self.refusing
+            if refusing:
+                reset(client)
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=2)
                 upstream.settimeout(None)  # the timeout was for the connect: an idle connection stays
             except OSError:
-                client.close()
+                reset(client)
                 continue
             with self.lock:
-                if self.listener is not listener:
-                    client.close()
-                    upstream.close()
-                    return
+                if self.refusing:  # cut meanwhile
+                    reset(client)
+                    reset(upstream)
+                    continue
                 self.conns += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
@@ -96,13 +100,31 @@ class Relay:
 
     def cut(self):
         with self.lock:
-            listener, conns, self.listener, self.conns = self.listener, self.conns, None, []
-        for s in ([listener] if listener else []) + conns:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
+            conns, self.conns, self.refusing = self.conns, [], True
+        for s in conns:
+            reset(s)
+
+    def restore(self):
+        with self.lock:
+            self.refusing = False
+
+    def close(self):
+        self.cut()
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+
+
+def reset(s):
+    """Closes `s` with a reset (SO_LINGER 0): the peer's next read fails."""
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    s.close()
 
 
 def raft_leader(etcd):
@@ -131,15 +153,14 @@ def run_with_relay(args, tmp, procs, res):
         return
     relay = Relay(etcd.members[0]["client"])
     try:
-        run(args, tmp, procs, res, etcd, relay)
+        run(args, tmp, procs, res, etcd, relay, prefix="/lease-kept-%d/nvad/" % os.getpid())
     finally:
-        relay.cut()
+        relay.close()
 
 
-def run(args, tmp, procs, res, etcd, relay):
+def run(args, tmp, procs, res, etcd, relay, prefix):
     path = lambda name: os.path.join(tmp, name)  # noqa: E731
     port = free_port(socket.SOCK_DGRAM)
-    prefix = "/lease-kept-%d/nvad/" % os.getpid()
     write_key_file(path("nvad.keys"), [NVE], KEY)
     write_key_file(path("nve.keys"), NVADS, KEY)
     endpoints = {1: ["http://127.0.0.1:%d" % relay.port], 2: etcd.endpoints()}
@@ -179,7 +200,10 @@ def run(args, tmp, procs, res, etcd, relay):
     # 2. nvad-1 cut off just after it renewed its lease (etcd would expire
     # it LEASE_TTL_S later); etcd's raft leadership moved at once and again
     # 2 s later, each move extending the lease by its TTL and more.
-    wait_until(lambda: status(1).get("lease_renewed_s_ago", 9) < 0.3, 3)
+    renewed = wait_until(lambda: status(1).get("lease_renewed_s_ago", 9) < 0.3, 3)
+    if not res.check("renewed", renewed is True, "nvad-1 renewed its lease just now (show cluster: %.2f s ago)" % (
+            status(1).get("lease_renewed_s_ago", -1))):
+        return
     relay.cut()
     t_cut = time.monotonic()
     moves = []
@@ -206,6 +230,16 @@ def run(args, tmp, procs, res, etcd, relay):
     r = wait_until(lambda: (lambda p: p if p.returncode == 0 else None)(register("vm-kept", NVADS[0])), 10)
     res.check("serving", r is not None and status(1).get("serving") is True,
               "a registration through nvad-1 accepted; show cluster: serving %s" % status(1).get("serving"))
+
+    # 4. A leader key of another shape (another version, a hand-made put):
+    # the standby reads it, names no leader, and stays up.
+    etcd.etcdctl("put", prefix + "leader", json.dumps({"name": 5, "advertise": ["x"]}))
+    foreign = {"name": 5, "advertise": ["x"]}
+    read = wait_until(lambda: status(2).get("leader") == foreign, 5)
+    time.sleep(1.5)  # more campaigns of nvad-2 on it
+    res.check("foreign leader key", read is True and procs.alive("nvad-2") and role(2) == "standby",
+              "%s as the leader key: nvad-2 %s, a standby that shows it as the leader (show cluster: %s)" % (
+                  json.dumps(foreign), "up" if procs.alive("nvad-2") else "GONE", status(2).get("leader")))
 
 
 def main():
