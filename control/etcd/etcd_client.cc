@@ -130,8 +130,16 @@ json compare_json(const Compare &c) {
   return j;
 }
 
+// An answer larger than any nvad asks for (a page of a range is about a
+// megabyte) is a broken endpoint: returning short makes curl fail the
+// transfer (CURLE_WRITE_ERROR), reported as that endpoint unreachable,
+// instead of growing the buffer until allocation fails.
+constexpr size_t kMaxAnswerBytes = size_t{64} << 20;
+
 size_t collect(char *data, size_t size, size_t n, void *out) {
-  static_cast<std::string *>(out)->append(data, size * n);
+  auto *answer = static_cast<std::string *>(out);
+  if (answer->size() + size * n > kMaxAnswerBytes) return 0;
+  answer->append(data, size * n);
   return size * n;
 }
 

@@ -180,10 +180,9 @@ std::optional<std::string> private_veth_pair() {
   if (unshare(CLONE_NEWNET) != 0) return std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
   // No IPv6 on the pair: its router and neighbour solicitations would be
   // runs of the program that are not the benchmark's packets.
-  std::FILE *v6 = std::fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w");
-  if (v6) {
-    std::fputs("1", v6);
-    std::fclose(v6);
+  if (std::FILE *v6 = std::fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w")) {  // absent: no IPv6 at all
+    const bool written = std::fputs("1", v6) >= 0;
+    if (std::fclose(v6) != 0 || !written) return std::string("IPv6 could not be turned off in the namespace");
   }
   for (const char *command : {"ip link add nvx0 type veth peer name nvg0", "ip link set nvx0 up",
                               "ip link set nvg0 up", "ethtool -K nvg0 gro on >/dev/null"})
