@@ -144,8 +144,8 @@ std::optional<Cluster::Change> Cluster::lead(int64_t fence, const char *how) {
   fence_revision_ = fence;
   renewed_at_ = clock_.now();
   store_.set_fence(std::make_pair(leader_key_, fence));
-  return become(Role::Leader, std::string(how) + " (lease " + hex_id(static_cast<uint64_t>(lease_)) + ", fence revision " +
-                                  std::to_string(fence) + ")");
+  return become(Role::Leader, std::string(how) + " (lease " + hex_id(static_cast<uint64_t>(lease_)) +
+                                  ", fence revision " + std::to_string(fence) + ")");
 }
 
 std::optional<Cluster::Change> Cluster::renew() {

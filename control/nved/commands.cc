@@ -143,9 +143,7 @@ Reply NvedCommands::show_port_xstats(const Args &a) {
   const uint16_t p = cfg_.port_argument(a[0], rt_.n_ports());
   const auto xstats = drivers::port_xstats(p);
   if (!xstats) return Reply::fail("port " + std::to_string(p) + ": extended statistics unavailable");
-  ctl::Record rec(40, 20, ctl::Record::Keys::flat);  // the PMD's names, dots and all
-  for (const auto &[name, value] : *xstats) rec.add(name, value);
-  return Reply::of(std::move(rec));
+  return Reply::of(xstats_record(*xstats));
 }
 
 Reply NvedCommands::show_workers(const Args &a) {

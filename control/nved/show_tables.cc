@@ -28,4 +28,10 @@ void add_traced_packet(ctl::Table &t, std::string &text, const TracedPacket &p) 
   text += "  in:       " + p.in + "\n  counters: " + p.counters + "\n  out:      " + p.out + "\n";
 }
 
+ctl::Record xstats_record(const std::vector<std::pair<std::string, uint64_t>> &stats) {
+  ctl::Record rec(40, 20, ctl::Record::Keys::flat);
+  for (const auto &[name, value] : stats) rec.add(name, value);
+  return rec;
+}
+
 }  // namespace nvmove

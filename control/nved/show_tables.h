@@ -1,10 +1,13 @@
 // Answers nved and nvxdp give in the same form, whatever their fast path:
-// the rows of show neighbours, and one traced packet of show trace.
+// the rows of show neighbours, one traced packet of show trace, and a
+// port's extended statistics.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/net_types.h"
 #include "control/ctl/table.h"
@@ -29,5 +32,9 @@ struct TracedPacket {
   double seconds_ago;
 };
 void add_traced_packet(ctl::Table &t, std::string &text, const TracedPacket &p);
+
+// show port xstats: (name, value) in the driver's names and order, dots
+// and all (the PMD's in nved, the kernel driver's in nvxdp).
+ctl::Record xstats_record(const std::vector<std::pair<std::string, uint64_t>> &stats);
 
 }  // namespace nvmove

@@ -152,9 +152,7 @@ Reply XdpCommands::show_port_xstats(const Args &a) const {
   auto stats = drivers::ethtool_stats(port->interface);
   if (auto *why = std::get_if<std::string>(&stats))
     return Reply::fail("port " + std::to_string(port->cfg->port_id) + ": extended statistics unavailable: " + *why);
-  ctl::Record rec(40, 20, ctl::Record::Keys::flat);
-  for (const auto &[name, value] : std::get<drivers::EthtoolStats>(stats)) rec.add(name, value);
-  return Reply::of(std::move(rec));
+  return Reply::of(xstats_record(std::get<drivers::EthtoolStats>(stats)));
 }
 
 Reply XdpCommands::show_route_table(const Args &a) const {

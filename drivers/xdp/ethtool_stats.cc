@@ -57,15 +57,15 @@ class GuardedBuffer {
  public:
   explicit GuardedBuffer(size_t bytes) {
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    usable_ = (bytes + page - 1) / page * page;
-    void *p = mmap(nullptr, usable_ + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const size_t usable = (bytes + page - 1) / page * page;
+    mapped_ = usable + page;
+    void *p = mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return;
     base_ = static_cast<uint8_t *>(p);
-    if (mprotect(base_ + usable_, page, PROT_NONE) != 0) {
-      munmap(base_, usable_ + page);
+    if (mprotect(base_ + usable, page, PROT_NONE) != 0) {
+      munmap(base_, mapped_);
       base_ = nullptr;
     }
-    mapped_ = usable_ + page;
   }
   ~GuardedBuffer() {
     if (base_) munmap(base_, mapped_);
@@ -76,7 +76,7 @@ class GuardedBuffer {
 
  private:
   uint8_t *base_ = nullptr;
-  size_t usable_ = 0, mapped_ = 0;
+  size_t mapped_ = 0;
 };
 
 // The number of statistics the driver has now; 0 with `error` set on failure.
@@ -102,7 +102,7 @@ std::variant<EthtoolStats, std::string> ethtool_stats(const std::string &interfa
     int error = 0;
     const uint32_t n = stats_count(sock, interface, error);
     if (error) return failure(interface, "ETHTOOL_GSSET_INFO", error);
-    if (n == 0) return interface + ": its driver has no statistics (ethtool -S)";
+    if (n == 0) return failure(interface, "ETHTOOL_GSSET_INFO", EOPNOTSUPP);  // none, as a driver without any says
     if (n > kMaxStats) return interface + ": the driver reports " + std::to_string(n) + " statistics";
     const size_t room = size_t{n} * 2;
 

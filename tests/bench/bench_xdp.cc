@@ -135,13 +135,12 @@ class Generator {
   Generator(const Generator &) = delete;
   Generator &operator=(const Generator &) = delete;
 
-  // Sends `count` frames drawn from `pkts`, 64 a call; how many the kernel took.
-  uint64_t send(const std::vector<std::vector<uint8_t>> &pkts, int count) {
+  // Sends `count` frames drawn from `pkts`, 64 a call (all of them, or throws).
+  void send(const std::vector<std::vector<uint8_t>> &pkts, int count) {
     std::mt19937 rng(7);
     constexpr int kBatch = 64;
     iovec iov[kBatch];
     mmsghdr msgs[kBatch];
-    uint64_t sent = 0;
     int full_in_a_row = 0;
     for (int done = 0; done < count;) {
       const int n = std::min(kBatch, count - done);
@@ -163,10 +162,8 @@ class Generator {
         throw std::runtime_error(std::string("sendmmsg: ") + std::strerror(errno));
       }
       full_in_a_row = 0;
-      sent += static_cast<uint64_t>(r);
       done += r;
     }
-    return sent;
   }
 
  private:
@@ -201,19 +198,24 @@ RunStats run_stats(int prog_fd) {
   return {info.run_cnt, info.run_time_ns};
 }
 
-// ns per packet of `prog_fd` attached natively to `xdp_if` while `count`
-// frames from `pkts` arrive from `gen`; `received` is how many it ran on.
-// `measured` (if any) is called once after the warm-up and once at the end:
-// the caller's counters, taken over the measured frames only.
-template <typename Measured = void (*)()>
-double receive_path_ns(int prog_fd, unsigned xdp_if, Generator &gen, const std::vector<std::vector<uint8_t>> &pkts,
-                       int count, uint64_t &received, Measured measured = [] {}) {
+// What one program did on the receive path while `count` frames arrived.
+struct ReceivePath {
+  double ns = 0;        // per run, over the measured frames
+  uint64_t runs = 0;    // of the program on them
+  uint64_t counted = 0;  // the program's counter asked for, over them
+};
+
+// `prog_fd` attached natively to `xdp_if` while `count` frames from `pkts`
+// arrive from `gen`, after a warm-up that is not measured; `counter` (if
+// any) one of `prog`'s counters, read over the measured frames only.
+ReceivePath receive_path(int prog_fd, unsigned xdp_if, Generator &gen, const std::vector<std::vector<uint8_t>> &pkts,
+                         int count, const drivers::XdpProgram &prog, std::optional<uint32_t> counter) {
   drivers::XdpAttachment attachment(prog_fd);
   drivers::XdpAttachment::Attached how;
   if (auto why = attachment.attach(xdp_if, "native", how)) throw std::runtime_error("attach: " + *why);
   gen.send(pkts, count / 10);  // warm up: routes, code, the veth's rings
   usleep(100000);
-  measured();
+  const uint64_t counted_before = counter ? prog.counter(*counter) : 0;
   const RunStats before = run_stats(prog_fd);
   gen.send(pkts, count);
   RunStats after = run_stats(prog_fd);
@@ -221,9 +223,11 @@ double receive_path_ns(int prog_fd, unsigned xdp_if, Generator &gen, const std::
     usleep(10000);  // the last NAPI polls
     after = run_stats(prog_fd);
   }
-  received = after.runs - before.runs;
-  measured();
-  return received ? double(after.ns - before.ns) / double(received) : 0.0;
+  ReceivePath r;
+  r.runs = after.runs - before.runs;
+  r.counted = counter ? prog.counter(*counter) - counted_before : 0;
+  r.ns = r.runs ? double(after.ns - before.ns) / double(r.runs) : 0.0;
+  return r;
 }
 
 }  // namespace
@@ -331,32 +335,21 @@ static int run(int argc, char **argv) {
       const char *fam = family == 4 ? "ipv4" : "ipv6";
       if (gen) {
         const uint32_t encap_counter = family == 4 ? NVE_XDP_C_encap_ipv4_in_ipv4 : NVE_XDP_C_encap_ipv6_in_ipv6;
-        uint64_t got_base = 0, got_encap = 0, got_local = 0;
-        // The program's counter `c` over the measured frames only.
-        auto counted = [&prog](uint32_t c, uint64_t &delta) {
-          return [&prog, c, &delta, start = std::optional<uint64_t>()]() mutable {
-            if (!start) start = prog.counter(c);
-            else delta = prog.counter(c) - *start;
-          };
-        };
-        uint64_t encapsulated = 0, delivered = 0;
-        const double base = receive_path_ns(prog.baseline_fd(), xdp_if, *gen, encap, runs / 4, got_base);
-        const double ns_encap =
-            receive_path_ns(prog.program_fd(), xdp_if, *gen, encap, runs, got_encap, counted(encap_counter, encapsulated)) -
-            base;
-        const double ns_local = receive_path_ns(prog.program_fd(), xdp_if, *gen, deliver, runs / 4, got_local,
-                                                counted(NVE_XDP_C_delivered_local, delivered)) -
-                                base;
+        const ReceivePath base = receive_path(prog.baseline_fd(), xdp_if, *gen, encap, runs / 4, prog, std::nullopt);
+        const ReceivePath tunnel = receive_path(prog.program_fd(), xdp_if, *gen, encap, runs, prog, encap_counter);
+        const ReceivePath local =
+            receive_path(prog.program_fd(), xdp_if, *gen, deliver, runs / 4, prog, NVE_XDP_C_delivered_local);
+        const double ns_encap = tunnel.ns - base.ns, ns_local = local.ns - base.ns;
         // Every measured run one of the benchmark's packets, taken as it should be.
         auto all = [](uint64_t got, int sent) { return got == static_cast<uint64_t>(sent); };
-        const bool right = all(got_base, runs / 4) && all(got_encap, runs) && all(got_local, runs / 4) &&
-                           encapsulated == got_encap && delivered == got_local;
+        const bool right = all(base.runs, runs / 4) && all(tunnel.runs, runs) && all(local.runs, runs / 4) &&
+                           tunnel.counted == tunnel.runs && local.counted == local.runs;
         std::printf("# XDP on a veth receive path, %u %s routes: %s %.1f ns/packet, local delivery %.1f ns/packet "
                     "(kernel run-time statistics, less %.1f ns for an empty program); runs %" PRIu64 " / %" PRIu64
                     " / %" PRIu64 " (empty, tunnel, local) for %d / %d / %d frames, %" PRIu64 " encapsulated, %" PRIu64
                     " delivered\n",
                     n, family == 4 ? "IPv4" : "IPv6", family == 4 ? "IPv4-in-IPv4" : "IPv6-in-IPv6", ns_encap, ns_local,
-                    base, got_base, got_encap, got_local, runs / 4, runs, runs / 4, encapsulated, delivered);
+                    base.ns, base.runs, tunnel.runs, local.runs, runs / 4, runs, runs / 4, tunnel.counted, local.counted);
         if (!right) {
           std::fprintf(stderr, "nve_bench_xdp: the receive path ran the program on other frames than the "
                                "benchmark's, or it did not take them as it should: no figures\n");
