@@ -7,42 +7,23 @@
 
 #include "dataplane/classify.h"
 #include "dataplane/icmp_error.h"
+#include "dataplane/mbuf_chain.h"
 #include "dataplane/route_hash.h"
 
 namespace nvmove::dp {
 
 namespace {
 
-// A copy of chained `f` in one mbuf of `pool` (its offload requests kept), or
-// nullptr when no mbuf is free or the packet does not fit one.
-rte_mbuf *linearized(const rte_mbuf *f, rte_mempool *pool) {
-  rte_mbuf *flat = rte_pktmbuf_alloc(pool);
-  if (!flat) return nullptr;
-  auto *dst = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(flat, static_cast<uint16_t>(f->pkt_len)));
-  // rte_pktmbuf_read copies into dst, or (contiguous bytes) returns where
-  // they already are.
-  const void *src = dst ? rte_pktmbuf_read(f, 0, f->pkt_len, dst) : nullptr;
-  if (!src) {
-    rte_pktmbuf_free(flat);
-    return nullptr;
-  }
-  if (src != dst) std::memcpy(dst, src, f->pkt_len);
-  flat->ol_flags = f->ol_flags;
-  flat->tx_offload = f->tx_offload;
-  return flat;
-}
-
 // Fragments an IPv4 packet without DF so each piece fits the tunnel, then
 // encapsulates every fragment. The TTL is already decremented.
 void fragment_and_encap(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, const TunnelTemplate &t,
                         uint16_t inner_mtu) {
-  // rte_ipv4_fragment_packet wants the mbuf to start at the IP header.
-  m->data_off = static_cast<uint16_t>(pm.l3 - static_cast<uint8_t *>(m->buf_addr));
-  m->data_len = m->pkt_len = pm.l3_len;
+  // rte_ipv4_fragment_packet wants the mbuf to start at the IP header; it
+  // reads a chained packet's payload segment by segment.
+  set_frame(m, pm.l3, pm.l3_len);
   rte_mbuf *frags[kMaxFragments];
   const int32_t n = rte_ipv4_fragment_packet(m, frags, kMaxFragments, inner_mtu, ctx.frag_direct,
                                              ctx.frag_indirect);
-  rte_mempool *const pool = m->pool;  // the packet's: where linearized fragments come from
   rte_pktmbuf_free(m);  // fragments hold their own references to its data
   if (n <= 0) return ctx.counters.add(Counter::drop_fragmentation_failed);
   ctx.counters.add(Counter::ipv4_fragmented);
@@ -61,19 +42,8 @@ void fragment_and_encap(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, c
       continue;
     }
     write_outer(hdr, t, in, ctx.next_ip_id, hw, f);
-    if (!ctx.settings->ports[t.out_port].tx_multi_seg && f->nb_segs > 1) {
-      // A header mbuf chained to the payload: one segment for this port.
-      rte_mbuf *flat = linearized(f, pool);
-      rte_pktmbuf_free(f);
-      if (!flat) {
-        ctx.counters.add(Counter::drop_fragmentation_failed);
-        continue;
-      }
-      ctx.counters.add(Counter::fragments_linearized);
-      f = flat;
-    }
     ctx.counters.add(static_cast<Counter>(t.encap_counter[0]));
-    emit(ctx, t.out_port, f);
+    emit(ctx, t.out_port, f);  // a header mbuf chained to the payload: copied for a port without chains
   }
   if (pm.decapped) ctx.counters.add(Counter::reencap);  // once per packet, as unfragmented
 }

@@ -7,6 +7,7 @@
 #include "dataplane/icmp_error.h"
 #include "dataplane/control_ring.h"
 #include "dataplane/local_reply.h"
+#include "dataplane/mbuf_chain.h"
 
 namespace nvmove::dp {
 
@@ -77,12 +78,16 @@ Verdict classify_full(WorkerContext &ctx, rte_mbuf *m, uint16_t in_port, PacketM
                       uint32_t &sig) {
   const DataplaneSettings &s = *ctx.settings;
   const PortSettings &port = s.ports[in_port];
-  if (__builtin_expect(!rte_pktmbuf_is_contiguous(m), 0))
+  // A chain is classified like one segment once its headers are known to be
+  // in the first (mbuf_chain.h): every read below is within them, and `len`
+  // is the whole packet's.
+  if (__builtin_expect(!headers_in_first_segment(m), 0))
     return drop(ctx, m, Counter::drop_multisegment), Verdict::Consumed;
 
   uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-  const uint32_t len = m->data_len;
+  const uint32_t len = m->pkt_len;
   if (len < RTE_ETHER_HDR_LEN) return drop(ctx, m, Counter::drop_l2_truncated), Verdict::Consumed;
+  if (len > port.max_frame) return drop(ctx, m, Counter::drop_frame_too_long), Verdict::Consumed;
   uint16_t et;
   std::memcpy(&et, frame + 12, 2);
   pm.in_port = in_port;

@@ -51,7 +51,7 @@ inline bool classify_common(const DataplaneSettings &s, const PortSettings &port
                             uint32_t &sig) {
   uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
   const uint32_t len = m->data_len;
-  if (m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr)) return false;
+  if (m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) || len > port.max_frame) return false;
   uint16_t et;
   std::memcpy(&et, frame + 12, 2);
   if (!mac_equal(frame, port.mac)) return false;

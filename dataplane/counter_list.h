@@ -21,7 +21,7 @@
   X(forwarded_default, false, "packets without a host route sent to the fabric gateway")          \
   X(ipv4_fragmented, false, "IPv4 packets without DF fragmented before encapsulation")            \
   X(ipv4_fragments_out, false, "fragments produced by fragmentation")                            \
-  X(fragments_linearized, false, "fragments copied into one segment for a port that sends no chained mbufs (net_af_xdp)") \
+  X(tx_linearized, false, "chained packets (fragments, frames received in segments) copied into one mbuf for a port that sends no chains")\
   X(arp_replied, false, "ARP requests for our addresses answered")                                \
   X(nd_replied, false, "Neighbour Solicitations for our addresses answered")                      \
   X(echo_replied, false, "ICMP/ICMPv6 echo requests to our addresses answered")                   \
@@ -60,10 +60,12 @@
   X(drop_nve_unknown, true, "tunnel route to an NVE with no outer header (being replaced)")       \
   X(drop_no_source_address, true, "no own address of the needed family for an outer header/ICMP")\
   X(drop_no_headroom, true, "not enough mbuf headroom for the outer header")                      \
-  X(drop_multisegment, true, "multi-segment mbuf on a path that needs a contiguous packet")       \
+  X(drop_frame_too_long, true, "frame longer than the ingress port's mtu + 18 bytes (Ethernet and VLAN headers)")\
+  X(drop_multisegment, true, "chained packet whose first segment does not hold its headers, or that could not be made contiguous where it must be")\
   X(drop_arp_malformed, true, "ARP that is not Ethernet/IPv4 or is cut short")                    \
   X(drop_nd_malformed, true, "Neighbour Discovery message failing RFC 4861 validity checks")     \
   X(drop_control_ring_full, true, "control-thread ring full")                                     \
+  X(drop_tx_multisegment, true, "chained packet for a port that sends no chains, larger than any mbuf it could be copied into")\
   X(drop_tx_full, true, "port TX queue full")
 
 #endif

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "dataplane/checksum.h"
+#include "dataplane/mbuf_chain.h"
 #include "dataplane/route_entry.h"
 
 namespace nvmove::dp {
@@ -105,8 +106,11 @@ void send_icmp_error(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, uint
   }
   uint8_t *start = pm.l3 - (l2 + ip_hdr + icmp_hdr);
   if (start < static_cast<uint8_t *>(m->buf_addr)) return drop(ctx, m, Counter::drop_no_headroom);
-  m->data_off = static_cast<uint16_t>(start - static_cast<uint8_t *>(m->buf_addr));
-  m->data_len = m->pkt_len = l2 + ip_hdr + icmp_hdr + quote;
+  // The message is the headers and the quote, in one segment: its checksum
+  // is computed over contiguous bytes (a chain's quote may cross into the
+  // second segment when the first holds less than 1,232 bytes past pm.l3).
+  set_frame(m, start, uint32_t{l2} + ip_hdr + icmp_hdr + quote);
+  if (!make_contiguous(m)) return drop(ctx, m, Counter::drop_multisegment);
   m->ol_flags = 0;
 
   const uint8_t *our_mac = s.ports[pm.in_port].mac;

@@ -10,6 +10,7 @@
 
 #include "dataplane/checksum.h"
 #include "dataplane/control_ring.h"
+#include "dataplane/mbuf_chain.h"
 #include "dataplane/packet_fields.h"
 #include "dataplane/route_entry.h"
 
@@ -24,8 +25,9 @@ void reply_l2(rte_mbuf *m, const uint8_t *our_mac) {
   std::memcpy(&eth->src_addr, our_mac, 6);
 }
 
-// Trims Ethernet padding: the reply is exactly L2 + IP length.
-void set_len(rte_mbuf *m, uint32_t len) { m->data_len = m->pkt_len = len; }
+// Trims Ethernet padding (and a chain's segments past it): the reply is
+// exactly L2 + IP length.
+void set_len(rte_mbuf *m, uint32_t len) { set_frame(m, rte_pktmbuf_mtod(m, uint8_t *), len); }
 }  // namespace
 
 void handle_arp(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
@@ -73,6 +75,10 @@ void handle_arp(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
 void handle_nd(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   const DataplaneSettings &s = *ctx.settings;
   const PortSettings &port = s.ports[pm.in_port];
+  // The checksum and the options are read over the whole message: a chain
+  // (an ND message over a segment long, rare but legal) is copied into its
+  // first segment, leaving pm.l3 where it was.
+  if (!make_contiguous(m)) return drop(ctx, m, Counter::drop_multisegment);
   auto *ip6 = reinterpret_cast<rte_ipv6_hdr *>(pm.l3);
   uint8_t *icmp = pm.l3 + 40;
   // RFC 4861 7.1.1: hop limit 255, code 0, ICMP length >= 24.

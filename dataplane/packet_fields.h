@@ -10,6 +10,7 @@
 
 #include "dataplane/checksum.h"
 #include "dataplane/ip_validate.h"
+#include "dataplane/mbuf_chain.h"
 #include "dataplane/packet_meta.h"
 #include "dataplane/route_entry.h"
 #include "dataplane/settings.h"
@@ -97,12 +98,12 @@ inline uint8_t tos_of(const PacketMeta &pm) {
 }
 
 // Sets the frame to start `l2` bytes before pm.l3 and end with the IP packet
-// (dropping any Ethernet padding). Returns the new frame start or nullptr.
+// (dropping any Ethernet padding, or a chain's segments past it). Returns
+// the new frame start or nullptr.
 inline uint8_t *reframe(rte_mbuf *m, const PacketMeta &pm, uint16_t l2) {
   uint8_t *start = pm.l3 - l2;
   if (__builtin_expect(start < static_cast<uint8_t *>(m->buf_addr), 0)) return nullptr;
-  m->data_off = static_cast<uint16_t>(start - static_cast<uint8_t *>(m->buf_addr));
-  m->data_len = m->pkt_len = l2 + pm.l3_len;
+  set_frame(m, start, uint32_t{l2} + pm.l3_len);
   return start;
 }
 

@@ -19,7 +19,10 @@ struct PortSettings {
   uint8_t mac[6] = {};
   bool tx_ipv4_cksum_offload = false;  // the port computes outer IPv4 checksums
   bool proxy_arp = true;               // access port: answer ARP/NS as the VMs' gateway
-  bool tx_multi_seg = true;            // sends chained mbufs; else fragments go out linearized
+  bool tx_multi_seg = true;            // sends chained mbufs; else chains go out linearized
+  // Longest frame accepted: the port's mtu + Ethernet + VLAN headers. A NIC
+  // drops longer ones itself; virtual ports (net_pcap) pass them.
+  uint32_t max_frame = UINT32_MAX;
 };
 
 // One more of this NVE's underlay addresses: tunnels to it carry the packets

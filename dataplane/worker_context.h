@@ -43,6 +43,10 @@ struct alignas(64) WorkerContext {
   rte_ring *from_control = nullptr;     // worker 0 only: packets the control thread sends (m->port)
   rte_mempool *frag_direct = nullptr;   // IPv4 fragmentation pools
   rte_mempool *frag_indirect = nullptr;
+  // Mbufs of the largest frame, for chained packets to a port that sends only
+  // one segment when they do not fit the packet's own pool (workers.rx_scatter
+  // with such a port); null otherwise.
+  rte_mempool *tx_linear_pool = nullptr;
 
   uint16_t n_rxq = 0;
   RxQueue rxq[kMaxPorts * 4];
@@ -62,8 +66,9 @@ struct alignas(64) WorkerContext {
   PacketTrace trace;  // armed by `nvectl trace add` (packet_trace.h)
 };
 
-// Takes `m` for transmission on `port`; frees and counts it if the stage is full.
-inline void emit(WorkerContext &ctx, uint16_t port, rte_mbuf *m) {
+// Takes one-segment `m` for transmission on `port`; frees and counts it if
+// the stage is full.
+inline void emit_one_segment(WorkerContext &ctx, uint16_t port, rte_mbuf *m) {
   OutQueue &q = ctx.out[port];
   if (__builtin_expect(q.n == kOutCapacity, 0)) {
     rte_pktmbuf_free(m);
@@ -71,6 +76,16 @@ inline void emit(WorkerContext &ctx, uint16_t port, rte_mbuf *m) {
     return;
   }
   q.pkts[q.n++] = m;
+}
+
+void emit_linearized(WorkerContext &ctx, uint16_t port, rte_mbuf *m);  // mbuf_chain.h
+
+// Takes `m` for transmission on `port`. A chain goes as it is where the
+// driver sends chains, else as a copy in one mbuf.
+inline void emit(WorkerContext &ctx, uint16_t port, rte_mbuf *m) {
+  if (__builtin_expect(m->nb_segs > 1, 0) && !ctx.settings->ports[port].tx_multi_seg)
+    return emit_linearized(ctx, port, m);
+  emit_one_segment(ctx, port, m);
 }
 
 inline void drop(WorkerContext &ctx, rte_mbuf *m, Counter why) {

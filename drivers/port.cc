@@ -106,6 +106,19 @@ PortInfo port_start(const PortSetup &s) {
                              std::to_string(info.max_mtu) + ", frames up to " + std::to_string(info.max_rx_pktlen) +
                              " bytes)");
   conf.rxmode.mtu = s.mtu;
+  // workers.rx_scatter: frames larger than an mbuf arrive as chains. Asked
+  // of a driver that offers it; one that does not either chains on its own
+  // (net_pcap) or refuses the configuration below, which names the port.
+  const uint32_t room = rte_pktmbuf_data_room_size(s.pool) - RTE_PKTMBUF_HEADROOM;
+  if (frame > room) {
+    if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
+      conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+      out.rx_scatter = true;
+    } else {
+      spdlog::warn("{}: frames up to {} bytes on {}-byte mbufs, and driver {} offers no RX scatter: it must chain them itself",
+                   port_name(s.port_id), frame, room, out.driver);
+    }
+  }
   rc = rte_eth_dev_configure(s.port_id, out.rx_queues, out.tx_queues, &conf);
   if (rc != 0) fail(s.port_id, "configure", rc);
   uint16_t rxd = s.rx_desc, txd = s.tx_desc;
@@ -137,10 +150,10 @@ PortInfo port_start(const PortSetup &s) {
   // is addressed to our MAC, but promiscuous costs nothing on a VF that
   // filters anyway and is needed on virtual ports.
   rte_eth_promiscuous_enable(s.port_id);
-  spdlog::info("{}: driver {}, MAC {}, {} RX / {} TX queues{}, IPv4 checksums: RX {}, TX {}",
+  spdlog::info("{}: driver {}, MAC {}, {} RX / {} TX queues{}{}, IPv4 checksums: RX {}, TX {}, TX chains {}",
                port_name(s.port_id), out.driver, mac_to_string(out.mac), out.rx_queues, out.tx_queues,
-               out.rss ? ", RSS" : "", out.rx_ipv4_cksum ? "offload" : "software",
-               out.tx_ipv4_cksum ? "offload" : "software");
+               out.rss ? ", RSS" : "", out.rx_scatter ? ", RX scatter" : "", out.rx_ipv4_cksum ? "offload" : "software",
+               out.tx_ipv4_cksum ? "offload" : "software", out.tx_multi_seg ? "yes" : "copied");
   return out;
 }
 

@@ -35,8 +35,10 @@ struct PortInfo {
   bool rss = false;
   uint64_t rss_types = 0;  // the hash types RSS uses (IP, UDP, TCP as the port has them)
   // Sends chained mbufs (RTE_ETH_TX_OFFLOAD_MULTI_SEGS). Without it (net_af_xdp
-  // copies only the first segment) the fast path sends fragments linearized.
+  // copies only the first segment) the fast path sends chains linearized.
   bool tx_multi_seg = false;
+  // RTE_ETH_RX_OFFLOAD_SCATTER asked for: frames above one mbuf arrive as chains.
+  bool rx_scatter = false;
 };
 
 // "port 0 (0000:3b:02.0)": how logs and errors name a port (DPDK's device name).

@@ -5,6 +5,9 @@
 # tunnel mtu 9216 and 9 KiB+ mbufs on both sides; the others with mtu 1600,
 # which keeps 2 KiB mbufs). Mpps and Gbit/s of frames received, nved
 # tunnelling each packet (so it sends 20 bytes more per frame than it got).
+# 9000-byte frames run twice for nved: in one large mbuf each, and with
+# workers.rx_scatter (2 KiB mbufs: net_pcap chains each frame into 5, as a
+# NIC's RX scatter does), side by side.
 # Called by scripts/bench.sh (section 3b); alone:
 #   scripts/bench_frame_sizes.sh [seconds per run, default 5]
 # Ends with RESULT lines; stops every process it starts, by PID.
@@ -53,8 +56,8 @@ testpmd_rx() {  # $1 = frame size; prints "Mpps"
   grep -E '^ +Rx-pps:' "$log" | tail -2 | awk '{s+=$2} END{printf "%.3f\n", s/1e6}'
 }
 
-nved_rx() {  # $1 = frame size; prints "Mpps"
-  local cfg=$W/nved.yaml prefix=nvbfn$$ log=$W/nved_$1.log mtu
+nved_rx() {  # $1 = frame size, $2 = rx_scatter (true/false); prints "Mpps"
+  local cfg=$W/nved.yaml prefix=nvbfn$$ log=$W/nved_$1_$2.log mtu
   mtu=$([ "$1" = 9000 ] && echo 9216 || echo 1600)
   cat > "$cfg" <<EOF2
 ports:
@@ -64,7 +67,7 @@ nve: {ipv4: 192.0.2.1}
 fabric_gateway: {mac: "02:00:00:00:00:fe"}
 tunnel: {mtu: $mtu}  # every frame tunnelled whole: 1486 + 20 <= 1600, 8986 + 20 <= 9216
 route_table: {capacity: 4096, max_nves: 64}
-workers: {mbufs: 32767}
+workers: {mbufs: 32767, rx_scatter: $2}
 route_file: $W/routes
 EOF2
   "$NVED" -l 0,1 --no-huge -m 2048 --no-pci --file-prefix=$prefix \
@@ -85,10 +88,15 @@ EOF2
 
 for size in 64 1500 9000; do
   wire=$([ "$size" = 64 ] && echo 64 || echo $((size + 18)))  # frame + FCS on a wire
-  tp=$(testpmd_rx "$size"); nv=$(nved_rx "$size")
+  tp=$(testpmd_rx "$size"); nv=$(nved_rx "$size" false)
   gb() { awk -v m="$1" -v b="$wire" 'BEGIN{printf "%.2f", m * b * 8 / 1000}'; }
   echo "# ${size}-byte frames: testpmd io $tp Mpps ($(gb "$tp") Gbit/s), nved $nv Mpps ($(gb "$nv") Gbit/s)"
   echo "RESULT frames_${size}_testpmd_mpps $tp Mpps"
   echo "RESULT frames_${size}_nved_mpps $nv Mpps"
   echo "RESULT frames_${size}_nved_gbps $(gb "$nv") Gbit/s"
+  if [ "$size" = 9000 ]; then
+    sc=$(nved_rx 9000 true)
+    echo "# 9000-byte frames, nved with workers.rx_scatter (2 KiB mbufs, 5 segments a frame): $sc Mpps ($(gb "$sc") Gbit/s)"
+    echo "RESULT frames_9000_nved_scatter_mpps $sc Mpps"
+  fi
 done

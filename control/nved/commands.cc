@@ -117,7 +117,10 @@ Reply NvedCommands::show_ports(const Args &a) {
     row.extra = {{"link_speed_mbps", link.speed_mbps},
                  {"link_changes", rt_.link_watch().changes(p.port_id)},
                  {"tx_ipv4_cksum_offload", info.tx_ipv4_cksum},
-                 {"rx_ipv4_cksum_offload", info.rx_ipv4_cksum}};
+                 {"rx_ipv4_cksum_offload", info.rx_ipv4_cksum},
+                 {"mtu", p.mtu},
+                 {"rx_scatter", info.rx_scatter},
+                 {"tx_multi_segment", info.tx_multi_seg}};
   }
   return Reply::of(std::move(t));
 }

@@ -429,6 +429,7 @@ NvedConfig load_config_text(const std::string &text, const std::string &origin) 
   take(w.number("tx_desc", 64, 16384), cfg.tx_desc);
   take(w.number("mbufs", 1023, 1u << 24), cfg.mbufs);
   take(w.number("idle_sleep_us", 0, 100000), cfg.idle_sleep_us);
+  if (auto scatter = w.flag("rx_scatter")) cfg.rx_scatter = *scatter;
   if (auto ring = w.number("control_ring", 64, 1u << 20)) {
     cfg.control_ring_size = static_cast<uint32_t>(*ring);
     if (cfg.control_ring_size & (cfg.control_ring_size - 1))

@@ -118,7 +118,7 @@ struct NvedConfig {
 
   uint16_t tunnel_mtu = 1500;
   // The largest frame any port carries (MTU + Ethernet + VLAN header): what
-  // one mbuf must hold, so that no packet arrives in a chain of segments.
+  // one mbuf holds unless workers.rx_scatter.
   uint32_t max_frame() const {
     uint32_t m = 0;
     for (const auto &p : ports) m = std::max<uint32_t>(m, p.mtu + 14u + 4u);
@@ -143,6 +143,9 @@ struct NvedConfig {
   uint16_t rx_desc = 1024;
   uint16_t tx_desc = 1024;
   uint32_t mbufs = 32767;
+  // 2 KiB mbufs, frames above that received in a chain of segments (RX
+  // scatter), instead of mbufs that hold the largest frame whole.
+  bool rx_scatter = false;
   uint32_t idle_sleep_us = 0;
   uint32_t control_ring_size = 1024;
 

@@ -68,7 +68,7 @@ std::string running_config_yaml(const NvedConfig &c) {
     << YAML::Value << c.route_capacity << YAML::Key << "max_nves" << YAML::Value << c.max_nves << YAML::EndMap;
   e << YAML::Key << "workers" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "rx_desc" << YAML::Value
     << c.rx_desc << YAML::Key << "tx_desc" << YAML::Value << c.tx_desc << YAML::Key << "mbufs" << YAML::Value
-    << c.mbufs << YAML::Key << "idle_sleep_us" << YAML::Value << c.idle_sleep_us << YAML::Key << "control_ring"
+    << c.mbufs << YAML::Key << "rx_scatter" << YAML::Value << c.rx_scatter << YAML::Key << "idle_sleep_us" << YAML::Value << c.idle_sleep_us << YAML::Key << "control_ring"
     << YAML::Value << c.control_ring_size << YAML::EndMap;
   if (c.agent.enabled) {
     const AgentSettings &a = c.agent;

@@ -66,6 +66,7 @@ NvedRuntime::NvedRuntime(const NvedConfig &cfg) : cfg_(cfg) {
   if (!from_control_) fail("cannot create control TX ring");
 
   start_ports();
+  create_tx_linear_pool();
   build_settings();
 
   dp::RouteTableConfig rc;
@@ -113,17 +114,27 @@ NvedRuntime::~NvedRuntime() {
   rte_free(qsbr_);
   rte_mempool_free(frag_indirect_);
   rte_mempool_free(frag_direct_);
+  rte_mempool_free(tx_linear_pool_);
   rte_mempool_free(pool_);
   for (auto *p : port_pools_) rte_mempool_free(p);
 }
 
-// Large mbufs rather than RX scatter for jumbo frames: every packet arrives
-// in one segment, so the fast path's single-segment code (classification,
-// encapsulation into the headroom) serves 9000-byte frames unchanged. The
-// cost is memory: workers.mbufs times the largest frame (about 9.2 KiB at
-// mtu 9000 instead of 2 KiB).
+// By default large mbufs rather than RX scatter for jumbo frames: every
+// packet arrives in one segment, which costs memory (workers.mbufs times the
+// largest frame, about 9.2 KiB at mtu 9000 instead of 2 KiB). With
+// workers.rx_scatter the mbufs stay at 2 KiB and a larger frame arrives as a
+// chain, which the fast path handles (dataplane/mbuf_chain.h).
 uint16_t NvedRuntime::mbuf_data_room() const {
+  if (cfg_.rx_scatter) return RTE_MBUF_DEFAULT_BUF_SIZE;
   const uint32_t room = std::max<uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + cfg_.max_frame());
+  return static_cast<uint16_t>((room + 63) / 64 * 64);
+}
+
+// With rx_scatter, a port whose driver sends only one segment gets jumbo
+// chains copied into one mbuf at transmission: mbufs of the largest frame,
+// a pool of its own, created only then.
+uint16_t NvedRuntime::large_data_room() const {
+  const uint32_t room = RTE_PKTMBUF_HEADROOM + cfg_.max_frame();
   return static_cast<uint16_t>((room + 63) / 64 * 64);
 }
 
@@ -136,6 +147,24 @@ void NvedRuntime::create_pools() {
   frag_direct_ = rte_pktmbuf_pool_create("nve_frag_direct", 4095, 128, 0, RTE_PKTMBUF_HEADROOM + 128, socket);
   frag_indirect_ = rte_pktmbuf_pool_create("nve_frag_indirect", 4095, 128, 0, 0, socket);
   if (!frag_direct_ || !frag_indirect_) fail("cannot create fragmentation pools");
+}
+
+void NvedRuntime::create_tx_linear_pool() {
+  if (!cfg_.rx_scatter || large_data_room() <= mbuf_data_room()) return;
+  std::string single;
+  for (const auto &p : cfg_.ports)
+    if (!ports_[p.port_id].tx_multi_seg) single += (single.empty() ? "" : ", ") + drivers::port_name(p.port_id);
+  if (single.empty()) return;
+  // Two TX rings of copies (about 19 MB at mtu 9000); when all are in
+  // flight, a copy is dropped on drop_tx_multisegment.
+  const unsigned n = 2047;
+  tx_linear_pool_ = rte_pktmbuf_pool_create("nve_tx_linear", n, 128, 0, large_data_room(),
+                                            static_cast<int>(rte_socket_id()));
+  if (!tx_linear_pool_)
+    fail("cannot create the pool of " + std::to_string(n) + " jumbo mbufs that " + single +
+         " need with workers.rx_scatter (their drivers send no chained mbufs): more memory, -m, or rx_scatter: false");
+  spdlog::info("workers.rx_scatter: {} send no chained mbufs; jumbo chains for them are copied into one of {} mbufs of {} bytes (counter tx_linearized)",
+               single, n, large_data_room());
 }
 
 void NvedRuntime::start_ports() {
@@ -200,6 +229,7 @@ void NvedRuntime::build_settings() {
     ps.vlan = p.vlan;
     ps.proxy_arp = p.proxy_arp;
     ps.tx_multi_seg = ports_[p.port_id].tx_multi_seg;
+    ps.max_frame = p.mtu + 14u + 4u;
     std::memcpy(ps.mac, ports_[p.port_id].mac.data(), 6);
     ps.tx_ipv4_cksum_offload = ports_[p.port_id].tx_ipv4_cksum;
   }
@@ -252,6 +282,7 @@ dp::WorkerContext *NvedRuntime::new_context(size_t index, int socket, const dp::
   ctx->to_control = to_control_;
   ctx->frag_direct = frag_direct_;
   ctx->frag_indirect = frag_indirect_;
+  ctx->tx_linear_pool = tx_linear_pool_;
   ctx->tsc_hz = rte_get_tsc_hz();
   workers_.push_back(ctx);
   return ctx;

@@ -67,6 +67,8 @@ class NvedRuntime {
   void create_pools();
   void start_ports();
   uint16_t mbuf_data_room() const;
+  uint16_t large_data_room() const;
+  void create_tx_linear_pool();
   void build_settings();
   void build_workers();
   std::vector<IpAddress> own_addresses(const PortConfig &p) const;
@@ -81,6 +83,7 @@ class NvedRuntime {
   std::vector<rte_mempool *> port_pools_;
   rte_mempool *frag_direct_ = nullptr;
   rte_mempool *frag_indirect_ = nullptr;
+  rte_mempool *tx_linear_pool_ = nullptr;  // workers.rx_scatter with a port that sends no chains
   rte_ring *to_control_ = nullptr;
   rte_ring *from_control_ = nullptr;
   rte_rcu_qsbr *qsbr_ = nullptr;

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -56,6 +57,12 @@ namespace {
 constexpr uint16_t kFrameLen = 64;
 uint32_t g_frames = 8192;  // distinct prebuilt packets per worker, recycled (--frames)
 uint32_t g_control_pct = 0;  // --control
+// --jumbo one|chain: 9000-byte IP packets in one large mbuf, or as RX
+// scatter gives them, a chain of 2 KiB mbufs (workers.rx_scatter).
+enum class Jumbo { Off, One, Chain } g_jumbo = Jumbo::Off;
+constexpr uint32_t kJumboLen = 14 + 9000;
+constexpr uint16_t kSegment = RTE_MBUF_DEFAULT_DATAROOM;
+uint32_t frame_len() { return g_jumbo == Jumbo::Off ? kFrameLen : kJumboLen; }
 
 IpAddress route_addr(uint8_t family, uint32_t i) {
   IpAddress a;
@@ -145,6 +152,7 @@ std::vector<uint8_t> make_control_frame(uint32_t n) {
 
 struct Env {
   rte_mempool *pool, *direct, *indirect;
+  rte_mempool *large = nullptr;  // --jumbo one
   rte_rcu_qsbr *qsbr;
 };
 
@@ -183,7 +191,8 @@ struct Worker {
   DataplaneSettings settings;
   WorkerContext ctx;
   std::vector<rte_mbuf *> mbufs;
-  std::vector<std::vector<uint8_t>> frames;
+  std::vector<std::vector<uint8_t>> frames;  // the first kFrameLen bytes (headers) of each
+  std::vector<std::vector<rte_mbuf *>> segments;  // --jumbo chain: each packet's segments
 
   Worker(Env &env, RouteTable &t, uint8_t family, uint32_t n_routes, uint16_t id = 0) {
     settings = testbed::settings();
@@ -191,13 +200,43 @@ struct Worker {
     ctx.tsc_hz = rte_get_tsc_hz();
     std::mt19937 rng(42 + id);  // workers draw different destinations
     std::uniform_int_distribution<uint32_t> pick(0, n_routes - 1);
+    if (g_jumbo != Jumbo::Off) settings.tunnel_mtu = 9100;  // jumbo packets tunnelled whole
     for (uint32_t i = 0; i < g_frames; i++) {
       const bool control = (i * 2654435761u) % 100 < g_control_pct;
       frames.push_back(control ? make_control_frame(i) : make_frame(family, route_addr(family, pick(rng))));
-      mbufs.push_back(rte_pktmbuf_alloc(env.pool));
+      if (g_jumbo != Jumbo::Off) grow_to_jumbo(frames.back());
+      mbufs.push_back(rte_pktmbuf_alloc(g_jumbo == Jumbo::One ? env.large : env.pool));
+      if (!mbufs.back()) throw std::runtime_error("benchmark: out of mbufs");
+      if (g_jumbo == Jumbo::Chain) {
+        std::vector<rte_mbuf *> segs{mbufs.back()};
+        for (uint32_t left = kJumboLen - kSegment; left > 0; left -= std::min<uint32_t>(left, kSegment)) {
+          segs.push_back(rte_pktmbuf_alloc(env.pool));
+          if (!segs.back()) throw std::runtime_error("benchmark: out of mbufs");
+        }
+        segments.push_back(std::move(segs));
+      }
+    }
+  }
+
+  // A 64-byte frame's headers made those of a 9000-byte IP packet (the
+  // payload is never read: only the headers are copied back per packet).
+  static void grow_to_jumbo(std::vector<uint8_t> &f) {
+    uint8_t *l3 = f.data() + 14;
+    if (f[12] == 0x08 && f[13] == 0x00) {
+      auto *ip = reinterpret_cast<rte_ipv4_hdr *>(l3);
+      ip->total_length = rte_cpu_to_be_16(kJumboLen - 14);
+      ip->hdr_checksum = 0;
+      ip->hdr_checksum = rte_ipv4_cksum(ip);
+    } else if (f[12] == 0x86) {
+      reinterpret_cast<rte_ipv6_hdr *>(l3)->payload_len = rte_cpu_to_be_16(kJumboLen - 14 - 40);
     }
   }
   ~Worker() {
+    if (g_jumbo == Jumbo::Chain) {
+      for (auto &segs : segments)
+        for (auto *m : segs) rte_pktmbuf_free_seg(m);
+      return;
+    }
     for (auto *m : mbufs) rte_pktmbuf_free(m);
   }
 
@@ -205,9 +244,22 @@ struct Worker {
   void reset(uint32_t i) {
     rte_mbuf *m = mbufs[i];
     m->data_off = RTE_PKTMBUF_HEADROOM;
-    m->data_len = m->pkt_len = kFrameLen;
+    m->data_len = static_cast<uint16_t>(std::min<uint32_t>(frame_len(), g_jumbo == Jumbo::Chain ? kSegment : frame_len()));
+    m->pkt_len = frame_len();
     m->ol_flags = g_rx_offload ? RTE_MBUF_F_RX_IP_CKSUM_GOOD : 0;
     std::memcpy(rte_pktmbuf_mtod(m, uint8_t *), frames[i].data(), kFrameLen);
+    if (g_jumbo == Jumbo::Chain) {  // the chain as the driver built it
+      const auto &segs = segments[i];
+      uint32_t left = kJumboLen - kSegment;
+      for (size_t k = 1; k < segs.size(); k++) {
+        segs[k - 1]->next = segs[k];
+        segs[k]->data_off = RTE_PKTMBUF_HEADROOM;
+        segs[k]->data_len = static_cast<uint16_t>(std::min<uint32_t>(left, kSegment));
+        left -= segs[k]->data_len;
+      }
+      segs.back()->next = nullptr;
+      m->nb_segs = static_cast<uint16_t>(segs.size());
+    }
   }
 
   // Cycles per packet of `slices` consecutive runs of packets/slices each,
@@ -410,9 +462,11 @@ int main(int argc, char **argv) {
     else if (a == "--frames" && i + 1 < argc) g_frames = static_cast<uint32_t>(std::stoul(argv[++i]));
     else if (a == "--workers" && i + 1 < argc) workers = static_cast<unsigned>(std::stoul(argv[++i]));
     else if (a == "--golden") golden = true;
+    else if (a == "--jumbo" && i + 1 < argc && (std::string(argv[i + 1]) == "one" || std::string(argv[i + 1]) == "chain"))
+      g_jumbo = std::string(argv[++i]) == "one" ? Jumbo::One : Jumbo::Chain;
     else if (a == "--control" && i + 1 < argc) g_control_pct = static_cast<uint32_t>(std::min(50ul, std::stoul(argv[++i])));
     else {
-      std::fprintf(stderr, "usage: %s [--quick] [--routes N,..] [--moved PCT,..] [--family 4|6|both] [--packets N] [--rx-cksum-offload] [--workers N] [--frames N] [--golden] [--control PCT]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--quick] [--routes N,..] [--moved PCT,..] [--family 4|6|both] [--packets N] [--rx-cksum-offload] [--workers N] [--frames N] [--golden] [--control PCT] [--jumbo one|chain]\n", argv[0]);
       return 2;
     }
   }
@@ -449,7 +503,14 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "--workers %u: only %u lcores\n", workers, rte_lcore_count());
     return 2;
   }
-  env.pool = rte_pktmbuf_pool_create("b_pool", g_frames * (workers + 1), 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  const unsigned segs_per_frame = g_jumbo == Jumbo::Chain ? (kJumboLen + kSegment - 1) / kSegment : 1;
+  env.pool = rte_pktmbuf_pool_create("b_pool", g_frames * (workers + 1) * segs_per_frame, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  if (g_jumbo == Jumbo::One)
+    env.large = rte_pktmbuf_pool_create("b_large", g_frames * (workers + 1), 256, 0, RTE_PKTMBUF_HEADROOM + kJumboLen, 0);
+  if (!env.pool || (g_jumbo == Jumbo::One && !env.large)) {
+    std::fprintf(stderr, "cannot create the mbuf pools (fewer --frames)\n");
+    return 1;
+  }
   env.direct = rte_pktmbuf_pool_create("b_dir", 1023, 0, 0, RTE_PKTMBUF_HEADROOM + 128, 0);
   env.indirect = rte_pktmbuf_pool_create("b_ind", 1023, 0, 0, 0, 0);
   env.qsbr = static_cast<rte_rcu_qsbr *>(rte_zmalloc("b_q", rte_rcu_qsbr_get_memsize(workers + 1), 64));
@@ -500,6 +561,7 @@ int main(int argc, char **argv) {
         std::printf("# IPv%d %s %llu%% moved: median %.1f, mean %.1f, best %.1f, worst %.1f cycles/pkt over %zu slices\n",
                     fam, size_name(n).c_str(), (unsigned long long)pct, cpp, mean, sl.front(), sl.back(), sl.size());
         const std::string suffix_text = std::string(g_rx_offload ? "_rxoffload" : "") +
+                                        (g_jumbo == Jumbo::One ? "_jumbo_one" : g_jumbo == Jumbo::Chain ? "_jumbo_chain" : "") +
                                         (g_control_pct ? "_ctl" + std::to_string(g_control_pct) + "pct" : "");
         const char *suffix = suffix_text.c_str();
         std::printf("RESULT fastpath_ipv%d_%s_%llupct%s %.1f cycles/pkt\n", fam, size_name(n).c_str(),

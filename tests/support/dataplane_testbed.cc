@@ -5,6 +5,7 @@
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -85,8 +86,9 @@ Fixture::Fixture(const std::string &tag, uint32_t route_capacity) : settings_(te
   pool_ = rte_pktmbuf_pool_create(("tb_pool" + tag).c_str(), 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
   direct_ = rte_pktmbuf_pool_create(("tb_dir" + tag).c_str(), 511, 0, 0, RTE_PKTMBUF_HEADROOM + 128, 0);
   indirect_ = rte_pktmbuf_pool_create(("tb_ind" + tag).c_str(), 511, 0, 0, 0, 0);
+  large_ = rte_pktmbuf_pool_create(("tb_large" + tag).c_str(), 63, 0, 0, RTE_PKTMBUF_HEADROOM + 9216 + 18, 0);
   qsbr_ = static_cast<rte_rcu_qsbr *>(rte_zmalloc(("tb_q" + tag).c_str(), rte_rcu_qsbr_get_memsize(1), 64));
-  if (!pool_ || !direct_ || !indirect_ || !qsbr_) throw std::runtime_error("test bed: out of DPDK memory");
+  if (!pool_ || !direct_ || !indirect_ || !large_ || !qsbr_) throw std::runtime_error("test bed: out of DPDK memory");
   rte_rcu_qsbr_init(qsbr_, 1);
   RouteTableConfig rc;
   rc.name = "tb_routes" + tag;
@@ -107,13 +109,35 @@ Fixture::~Fixture() {
   rte_mempool_free(indirect_);
   rte_mempool_free(direct_);
   rte_mempool_free(pool_);
+  rte_mempool_free(large_);
 }
 
 rte_mbuf *Fixture::mbuf(const uint8_t *bytes, size_t len) {
-  rte_mbuf *m = rte_pktmbuf_alloc(pool_);
+  const bool large = len > RTE_MBUF_DEFAULT_DATAROOM;
+  rte_mbuf *m = rte_pktmbuf_alloc(large ? large_ : pool_);
   if (!m) throw std::runtime_error("test bed: out of mbufs");
-  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(len)), bytes, len);
+  auto *to = rte_pktmbuf_append(m, static_cast<uint16_t>(len));
+  if (!to) throw std::runtime_error("test bed: frame larger than any mbuf");
+  std::memcpy(to, bytes, len);
   return m;
+}
+
+rte_mbuf *Fixture::chain(const uint8_t *bytes, size_t len, size_t first, size_t rest) {
+  rte_mbuf *head = nullptr, *tail = nullptr;
+  for (size_t off = 0; off < len || head == nullptr;) {
+    const size_t n = std::min(len - off, head == nullptr ? first : rest);
+    rte_mbuf *seg = mbuf(bytes + off, n);
+    if (head == nullptr) {
+      head = tail = seg;
+    } else {
+      tail->next = seg;
+      tail = seg;
+      head->nb_segs++;
+      head->pkt_len += static_cast<uint32_t>(n);
+    }
+    off += n;
+  }
+  return head;
 }
 
 void Fixture::drain_outputs() {
@@ -125,7 +149,8 @@ void Fixture::drain_outputs() {
 }
 
 unsigned Fixture::in_use() const {
-  return rte_mempool_in_use_count(pool_) + rte_mempool_in_use_count(direct_) + rte_mempool_in_use_count(indirect_);
+  return rte_mempool_in_use_count(pool_) + rte_mempool_in_use_count(direct_) + rte_mempool_in_use_count(indirect_) +
+         rte_mempool_in_use_count(large_);
 }
 
 }  // namespace nvmove::dp::testbed

@@ -54,7 +54,11 @@ class Fixture {
   WorkerContext &ctx() { return *ctx_; }
   // A fresh view after route changes that may have grown the table.
   void refresh_view() { ctx_->routes = routes_->view(); }
+  // One mbuf holding the frame (a jumbo one from a pool of large mbufs).
   rte_mbuf *mbuf(const uint8_t *bytes, size_t len);
+  // The frame as a chain: `first` bytes in the first segment, `rest` in
+  // each of the others (RX scatter, or a driver chaining a large frame).
+  rte_mbuf *chain(const uint8_t *bytes, size_t len, size_t first, size_t rest);
   rte_mempool *pool() { return pool_; }  // where mbuf() takes them from
   // Frees what the worker's output stage holds, as transmitting would.
   void drain_outputs();
@@ -62,7 +66,7 @@ class Fixture {
   unsigned in_use() const;
 
  private:
-  rte_mempool *pool_ = nullptr, *direct_ = nullptr, *indirect_ = nullptr;
+  rte_mempool *pool_ = nullptr, *direct_ = nullptr, *indirect_ = nullptr, *large_ = nullptr;
   rte_rcu_qsbr *qsbr_ = nullptr;
   std::unique_ptr<RouteTable> routes_;
   DataplaneSettings settings_;

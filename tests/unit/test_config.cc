@@ -80,6 +80,16 @@ TEST(Config, PortMtuForJumboFramesAndTheTunnelWithinIt) {
             "t.yaml:3: ports[0].mtu: 9300 is out of range 1280..9216");
 }
 
+// workers.rx_scatter: 2 KiB mbufs and chains instead of mbufs of the largest
+// frame; off unless asked, and only true or false.
+TEST(Config, RxScatterIsAnExplicitChoice) {
+  EXPECT_FALSE(load_config_text(kGood).rx_scatter);
+  const NvedConfig on = load_config_text(kGood + std::string("workers: {rx_scatter: true}\n"));
+  EXPECT_TRUE(on.rx_scatter);
+  const std::string err = error_of(kGood + std::string("workers: {rx_scatter: 2k}\n"));
+  EXPECT_NE(err.find("workers.rx_scatter"), std::string::npos) << err;
+}
+
 TEST(Config, ErrorsNameTheKeyAndLine) {
   EXPECT_EQ(error_of(replace(kGood, "role: access", "role: acces")),
             "t.yaml:4: ports[1].role: expected 'fabric' or 'access', got 'acces'");

@@ -164,7 +164,7 @@ TEST_F(ForwardTest, FragmentsForAPortWithoutMultiSegmentTxLeaveLinearized) {
     want.replace(2 * (14 + 4), 4, "....").replace(2 * (14 + 10), 4, "....");
     EXPECT_EQ(got, want) << "fragment " << i;
   }
-  EXPECT_EQ(count(Counter::fragments_linearized), 2u);
+  EXPECT_EQ(count(Counter::tx_linearized), 2u);
 }
 
 TEST_F(ForwardTest, MalformedPacketsLandOnNamedCounters) {
