@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/ip_validate.h"
+#include "dataplane/mbuf_chain.h"
 #include "dataplane/packet_fields.h"
 #include "dataplane/worker_context.h"
 
@@ -50,8 +51,11 @@ inline bool classify_common(const DataplaneSettings &s, const PortSettings &port
                             uint16_t in_port, rte_mbuf *m, PacketMeta &pm, RouteKey &key,
                             uint32_t &sig) {
   uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-  const uint32_t len = m->data_len;
-  if (m->nb_segs != 1 || len < RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) || len > port.max_frame) return false;
+  // The whole packet's length; a chain (RX scatter) is taken when its first
+  // segment holds the headers, as classify_full takes it (mbuf_chain.h).
+  const uint32_t len = m->pkt_len;
+  if (!headers_in_first_segment(m) || len < RTE_ETHER_HDR_LEN + sizeof(rte_ipv4_hdr) || len > port.max_frame)
+    return false;
   uint16_t et;
   std::memcpy(&et, frame + 12, 2);
   if (!mac_equal(frame, port.mac)) return false;

@@ -84,8 +84,6 @@ void send_icmp_error(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, uint
   }
   const bool v4 = pm.family == kFamilyV4;
   if ((v4 && !s.has_v4) || (!v4 && !s.has_v6)) return drop(ctx, m, Counter::drop_no_source_address);
-  if (!take_token(ctx)) return drop(ctx, m, Counter::drop_icmp_rate_limited);
-
   // The previous hop's MAC is in the frame as received; read it before the new
   // headers overwrite that area.
   uint8_t prev_hop[6];
@@ -111,6 +109,7 @@ void send_icmp_error(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, uint
   // second segment when the first holds less than 1,232 bytes past pm.l3).
   set_frame(m, start, uint32_t{l2} + ip_hdr + icmp_hdr + quote);
   if (!make_contiguous(m)) return drop(ctx, m, Counter::drop_multisegment);
+  if (!take_token(ctx)) return drop(ctx, m, Counter::drop_icmp_rate_limited);
   m->ol_flags = 0;
 
   const uint8_t *our_mac = s.ports[pm.in_port].mac;

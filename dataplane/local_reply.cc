@@ -76,9 +76,12 @@ void handle_nd(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   const DataplaneSettings &s = *ctx.settings;
   const PortSettings &port = s.ports[pm.in_port];
   // The checksum and the options are read over the whole message: a chain
-  // (an ND message over a segment long, rare but legal) is copied into its
-  // first segment, leaving pm.l3 where it was.
-  if (!make_contiguous(m)) return drop(ctx, m, Counter::drop_multisegment);
+  // (an ND message over a segment long, rare but legal) is cut to the
+  // message, then copied into its first segment, leaving pm.l3 where it was.
+  if (m->nb_segs > 1) {
+    set_len(m, pm.l2_len + pm.l3_len);
+    if (!make_contiguous(m)) return drop(ctx, m, Counter::drop_multisegment);
+  }
   auto *ip6 = reinterpret_cast<rte_ipv6_hdr *>(pm.l3);
   uint8_t *icmp = pm.l3 + 40;
   // RFC 4861 7.1.1: hop limit 255, code 0, ICMP length >= 24.

@@ -18,9 +18,15 @@ void trim_chain(rte_mbuf *m, uint32_t len) {
     segs++;
   }
   if (left < seg->data_len) seg->data_len = static_cast<uint16_t>(left);
-  if (seg->next != nullptr) {
-    rte_pktmbuf_free(seg->next);  // frees the rest of the chain
-    seg->next = nullptr;
+  // The rest, one segment at a time: a tail segment's nb_segs and pkt_len do
+  // not describe the sub-chain (drivers leave them stale), so it is no
+  // packet for rte_pktmbuf_free.
+  rte_mbuf *rest = seg->next;
+  seg->next = nullptr;
+  while (rest != nullptr) {
+    rte_mbuf *next = rest->next;
+    rte_pktmbuf_free_seg(rest);
+    rest = next;
   }
   m->nb_segs = segs;
 }
@@ -57,7 +63,9 @@ rte_mbuf *linearized(const rte_mbuf *m, rte_mempool *large) {
     return nullptr;
   }
   if (src != dst) std::memcpy(dst, src, m->pkt_len);
-  flat->ol_flags = m->ol_flags;
+  // Offload requests only: never the original's INDIRECT or EXTERNAL flags,
+  // which would make the copy's free detach a buffer it does not have.
+  flat->ol_flags = m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK;
   flat->tx_offload = m->tx_offload;
   return flat;
 }

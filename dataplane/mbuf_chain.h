@@ -47,7 +47,9 @@ inline void set_frame(rte_mbuf *m, uint8_t *start, uint32_t len) {
   m->data_off = off;
   m->data_len = static_cast<uint16_t>(int32_t{m->data_len} + shift);
   m->pkt_len = static_cast<uint32_t>(static_cast<int64_t>(m->pkt_len) + shift);
-  trim_chain(m, len);
+  // Nothing past the end (a jumbo frame has no padding): no walk over the
+  // segments, whose mbuf headers are cold.
+  if (len != m->pkt_len) trim_chain(m, len);
 }
 
 // Copies a chained packet into its first segment (which must have the room:

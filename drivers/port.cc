@@ -106,17 +106,19 @@ PortInfo port_start(const PortSetup &s) {
                              std::to_string(info.max_mtu) + ", frames up to " + std::to_string(info.max_rx_pktlen) +
                              " bytes)");
   conf.rxmode.mtu = s.mtu;
-  // workers.rx_scatter: frames larger than an mbuf arrive as chains. Asked
-  // of a driver that offers it; one that does not either chains on its own
-  // (net_pcap) or refuses the configuration below, which names the port.
+  // workers.rx_scatter: frames larger than an mbuf arrive as chains, which
+  // the driver must be able to build: RX scatter, or net_pcap, which chains
+  // a long frame by itself (without offering the offload). Any other driver
+  // would drop every jumbo frame: refused, naming the way out.
   const uint32_t room = rte_pktmbuf_data_room_size(s.pool) - RTE_PKTMBUF_HEADROOM;
   if (frame > room) {
     if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
       conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
       out.rx_scatter = true;
-    } else {
-      spdlog::warn("{}: frames up to {} bytes on {}-byte mbufs, and driver {} offers no RX scatter: it must chain them itself",
-                   port_name(s.port_id), frame, room, out.driver);
+    } else if (out.driver != "net_pcap") {
+      throw std::runtime_error(port_name(s.port_id) + ": frames up to " + std::to_string(frame) + " bytes (mtu " +
+                               std::to_string(s.mtu) + ") on " + std::to_string(room) + "-byte mbufs need RX scatter, which driver " +
+                               out.driver + " does not offer: set workers.rx_scatter: false (mbufs that hold the largest frame)");
     }
   }
   rc = rte_eth_dev_configure(s.port_id, out.rx_queues, out.tx_queues, &conf);

@@ -125,16 +125,12 @@ NvedRuntime::~NvedRuntime() {
 // workers.rx_scatter the mbufs stay at 2 KiB and a larger frame arrives as a
 // chain, which the fast path handles (dataplane/mbuf_chain.h).
 uint16_t NvedRuntime::mbuf_data_room() const {
-  if (cfg_.rx_scatter) return RTE_MBUF_DEFAULT_BUF_SIZE;
-  const uint32_t room = std::max<uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + cfg_.max_frame());
-  return static_cast<uint16_t>((room + 63) / 64 * 64);
+  return cfg_.rx_scatter ? RTE_MBUF_DEFAULT_BUF_SIZE : whole_frame_data_room();
 }
 
-// With rx_scatter, a port whose driver sends only one segment gets jumbo
-// chains copied into one mbuf at transmission: mbufs of the largest frame,
-// a pool of its own, created only then.
-uint16_t NvedRuntime::large_data_room() const {
-  const uint32_t room = RTE_PKTMBUF_HEADROOM + cfg_.max_frame();
+// Mbufs that hold the largest frame of any port in one segment.
+uint16_t NvedRuntime::whole_frame_data_room() const {
+  const uint32_t room = std::max<uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + cfg_.max_frame());
   return static_cast<uint16_t>((room + 63) / 64 * 64);
 }
 
@@ -150,7 +146,10 @@ void NvedRuntime::create_pools() {
 }
 
 void NvedRuntime::create_tx_linear_pool() {
-  if (!cfg_.rx_scatter || large_data_room() <= mbuf_data_room()) return;
+  // With rx_scatter, a port whose driver sends only one segment gets jumbo
+  // chains copied into one mbuf at transmission: mbufs of the largest
+  // frame, a pool of their own, created only then.
+  if (!cfg_.rx_scatter || whole_frame_data_room() <= mbuf_data_room()) return;
   std::string single;
   for (const auto &p : cfg_.ports)
     if (!ports_[p.port_id].tx_multi_seg) single += (single.empty() ? "" : ", ") + drivers::port_name(p.port_id);
@@ -158,13 +157,13 @@ void NvedRuntime::create_tx_linear_pool() {
   // Two TX rings of copies (about 19 MB at mtu 9000); when all are in
   // flight, a copy is dropped on drop_tx_multisegment.
   const unsigned n = 2047;
-  tx_linear_pool_ = rte_pktmbuf_pool_create("nve_tx_linear", n, 128, 0, large_data_room(),
+  tx_linear_pool_ = rte_pktmbuf_pool_create("nve_tx_linear", n, 128, 0, whole_frame_data_room(),
                                             static_cast<int>(rte_socket_id()));
   if (!tx_linear_pool_)
     fail("cannot create the pool of " + std::to_string(n) + " jumbo mbufs that " + single +
          " need with workers.rx_scatter (their drivers send no chained mbufs): more memory, -m, or rx_scatter: false");
   spdlog::info("workers.rx_scatter: {} send no chained mbufs; jumbo chains for them are copied into one of {} mbufs of {} bytes (counter tx_linearized)",
-               single, n, large_data_room());
+               single, n, whole_frame_data_room());
 }
 
 void NvedRuntime::start_ports() {
@@ -186,8 +185,10 @@ void NvedRuntime::start_ports() {
     rte_eth_dev_info info{};
     if (rte_eth_dev_info_get(p.port_id, &info) == 0 && info.driver_name &&
         std::string(info.driver_name) == "net_af_xdp") {
+      // Whole frames even with rx_scatter: the driver neither scatters nor
+      // sends chains, and copies each frame it sends into one of these.
       const std::string name = "nve_mbufs_p" + std::to_string(p.port_id);
-      s.pool = rte_pktmbuf_pool_create(name.c_str(), cfg_.mbufs, 256, 0, mbuf_data_room(),
+      s.pool = rte_pktmbuf_pool_create(name.c_str(), cfg_.mbufs, 256, 0, whole_frame_data_room(),
                                        static_cast<int>(rte_socket_id()));
       if (!s.pool)
         fail("cannot create the mbuf pool of AF_XDP port " + std::to_string(p.port_id) + " (" +

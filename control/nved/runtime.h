@@ -67,7 +67,7 @@ class NvedRuntime {
   void create_pools();
   void start_ports();
   uint16_t mbuf_data_room() const;
-  uint16_t large_data_room() const;
+  uint16_t whole_frame_data_room() const;
   void create_tx_linear_pool();
   void build_settings();
   void build_workers();

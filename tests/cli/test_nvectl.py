@@ -621,7 +621,9 @@ def run_checks(t, e, frames, t_start_ns):
     def _():
         common = {"driver": "net_pcap", "link_up": True, "link_speed_mbps": 10000, "rx_queues": 1, "tx_queues": 1,
                   "vn": 0, "vlan": 0, "tx_ipv4_cksum_offload": False,
-                  "rx_ipv4_cksum_offload": False, "link_changes": 0}
+                  "rx_ipv4_cksum_offload": False, "link_changes": 0, "mtu": 1500,
+                  # net_pcap: no RX scatter asked (2 KiB mbufs hold a 1500 frame), sends no chains
+                  "rx_scatter": False, "tx_multi_segment": False}
         eq(e.json("show", "ports"),
            [dict(common, port=0, name="fabric", role="fabric", mac=PORT0_MAC),
             dict(common, port=1, name="vms", role="access", mac=PORT1_MAC)], "show ports --json")

@@ -371,10 +371,11 @@ def read(path):
 
 
 class Env:
-    def __init__(self, nved, tmp, pmd="af_packet", jumbo=False):
+    def __init__(self, nved, tmp, pmd="af_packet", jumbo=False, rx_scatter=False):
         pid = os.getpid()
         self.nved_bin = nved
         self.jumbo = jumbo  # veths and ports at MTU 9000 (issue 17)
+        self.rx_scatter = rx_scatter  # 2 KiB mbufs: jumbo frames arrive as chains
         self.pmd = pmd  # af_packet, or af_xdp (issue 17: a NIC the kernel keeps, no VFIO)
         self.tmp = tmp
         self.ns_fab = "nvt%dfab" % pid
@@ -509,12 +510,12 @@ nve: {ipv4: %(nve)s}
 fabric_gateway: {ipv4: %(gw)s}
 tunnel: {mtu: %(mtu)d, peers: [%(gw)s/32]}
 route_table: {capacity: 4096}
-workers: {mbufs: 4095, idle_sleep_us: 100}
+workers: {mbufs: 4095, idle_sleep_us: 100%(scatter)s}
 local_vms:
   - {port: vms, mac: "%(vm_mac)s", addresses: [%(vm)s]}
 moved_vms:
   - {addresses: [%(moved)s], nve: %(moved_nve)s}
-""" % dict(port_mtu=", mtu: %d" % JUMBO_MTU if self.jumbo else "", nve=NVE_IP, gw=GW_IP, mtu=TUNNEL_MTU, vm_mac=self.vm_mac, vm=VM_IP, moved=MOVED_IP,
+""" % dict(port_mtu=", mtu: %d" % JUMBO_MTU if self.jumbo else "", scatter=", rx_scatter: true" if self.rx_scatter else "", nve=NVE_IP, gw=GW_IP, mtu=TUNNEL_MTU, vm_mac=self.vm_mac, vm=VM_IP, moved=MOVED_IP,
            moved_nve=MOVED_NVE)
         with open(self.config, "w") as f:
             f.write(text)
@@ -768,14 +769,19 @@ def main():
     ap.add_argument("--jumbo", action="store_true",
                     help="veths and nved's ports at MTU 9000: a sub-test of 9000-byte datagrams (issue 17); "
                          "needs --pmd pcap (DPDK 22.11's net_af_packet and net_af_xdp take no jumbo frames)")
+    ap.add_argument("--rx-scatter", action="store_true",
+                    help="with --jumbo: workers.rx_scatter, 2 KiB mbufs, so each jumbo frame arrives as a chain "
+                         "(net_pcap chains it) and leaves as a copy in one mbuf (net_pcap sends no chains)")
     args = ap.parse_args()
+    if args.rx_scatter and not args.jumbo:
+        ap.error("--rx-scatter needs --jumbo")
     if not preflight([("nved", args.nved)]):
         return 1
 
     raise_on_signals()
 
     tmp = tempfile.mkdtemp(prefix="nved-e2e-")
-    env = Env(args.nved, tmp, args.pmd, args.jumbo)
+    env = Env(args.nved, tmp, args.pmd, args.jumbo, args.rx_scatter)
     res = Results(expected=6 + (1 if args.jumbo else 0))
     try:
         env.setup()
@@ -1025,6 +1031,11 @@ def main():
             "arp_replied >= 1": tot.get("arp_replied", 0) >= 1,
             "drop_ipv4_bad_checksum == 0": tot.get("drop_ipv4_bad_checksum", 1) == 0,
         }
+        if args.rx_scatter:
+            # Every jumbo datagram arrived chained and left as one copy.
+            checks["tx_linearized >= %d" % N_J] = tot.get("tx_linearized", 0) >= N_J
+            checks["drop_multisegment == 0"] = tot.get("drop_multisegment", 1) == 0
+            checks["drop_tx_multisegment == 0"] = tot.get("drop_tx_multisegment", 1) == 0
         for name, ok in checks.items():
             log("  counters: %-40s %s (%s)" % (name, "ok" if ok else "NO", tot.get(name.split()[0], "-")))
         res.record("counters", all(checks.values()), "%d/%d checks" % (sum(checks.values()), len(checks)))

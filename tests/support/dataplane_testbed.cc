@@ -119,6 +119,10 @@ rte_mbuf *Fixture::mbuf(const uint8_t *bytes, size_t len) {
   auto *to = rte_pktmbuf_append(m, static_cast<uint16_t>(len));
   if (!to) throw std::runtime_error("test bed: frame larger than any mbuf");
   std::memcpy(to, bytes, len);
+  // The rest of the buffer, headroom and tailroom, not left as the last
+  // packet wrote it: a read past the data finds a pattern no frame has.
+  std::memset(m->buf_addr, 0xa5, m->data_off);
+  std::memset(to + len, 0xa5, rte_pktmbuf_tailroom(m));
   return m;
 }
 

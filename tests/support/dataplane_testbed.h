@@ -60,6 +60,7 @@ class Fixture {
   // each of the others (RX scatter, or a driver chaining a large frame).
   rte_mbuf *chain(const uint8_t *bytes, size_t len, size_t first, size_t rest);
   rte_mempool *pool() { return pool_; }  // where mbuf() takes them from
+  rte_mempool *large_pool() { return large_; }  // mbufs of a 9216-byte frame
   // Frees what the worker's output stage holds, as transmitting would.
   void drain_outputs();
   // mbufs allocated and not yet freed, over all pools (a leak check).

@@ -140,6 +140,8 @@ class ChainedMbufTest : public ::testing::Test {
     for (uint16_t p = 0; p < 3; p++) {
       const OutQueue &q = ctx().out[p];
       for (uint16_t i = 0; i < q.n; i++) {
+        const char *why = nullptr;
+        EXPECT_EQ(rte_mbuf_check(q.pkts[i], 1, &why), 0) << "port " << p << ": " << (why ? why : "");
         std::vector<uint8_t> buf(rte_pktmbuf_pkt_len(q.pkts[i]));
         const auto *b = static_cast<const uint8_t *>(
             rte_pktmbuf_read(q.pkts[i], 0, static_cast<uint32_t>(buf.size()), buf.data()));
@@ -274,6 +276,25 @@ TEST_F(ChainedMbufTest, APortWithoutChainsGetsACopyOrACountedDrop) {
   const Outcome dropped = run(1, m);
   EXPECT_EQ(dropped.counters[static_cast<size_t>(Counter::drop_tx_multisegment)], 1u);
   EXPECT_TRUE(dropped.out[0].empty());
+
+  // With a pool of large mbufs (what nved creates for such a port with
+  // rx_scatter): one segment, the bytes one large mbuf would have given.
+  tb_->settings().ports[0].tx_multi_seg = true;
+  const Outcome whole = run(1, tb_->mbuf(j.data(), j.size()));
+  tb_->settings().ports[0].tx_multi_seg = false;
+  ctx().tx_linear_pool = tb_->large_pool();
+  m = tb_->chain(j.data(), j.size(), 2048, 2048);
+  ctx().counters.clear();
+  ctx().next_ip_id = 100;
+  process_burst(ctx(), 1, &m, 1);
+  ASSERT_EQ(ctx().out[0].n, 1);
+  EXPECT_EQ(ctx().out[0].pkts[0]->nb_segs, 1);
+  EXPECT_EQ(ctx().out[0].pkts[0]->pool, tb_->large_pool());
+  EXPECT_EQ(ctx().counters.get(Counter::tx_linearized), 1u);
+  std::vector<uint8_t> big(rte_pktmbuf_pkt_len(ctx().out[0].pkts[0]));
+  std::memcpy(big.data(), rte_pktmbuf_mtod(ctx().out[0].pkts[0], uint8_t *), big.size());
+  EXPECT_EQ(hex(big.data(), big.size()), whole.out[0].at(0));
+  ctx().tx_linear_pool = nullptr;
 }
 
 // trim_chain / set_frame: the segments past the new end are freed, the

@@ -5,8 +5,7 @@ IPv4 outer header or 1460 under IPv6; options with the copy flag repeated in
 every fragment, the others only in the first; RFC 791), then each fragment
 is tunnelled (own outer ID, flow label without ports).
 
-Input frames stay within 2048 bytes: larger ones arrive in multi-segment
-mbufs, which nved drops (drop_multisegment, see 019_malformed)."""
+The VMs send up to 2000-byte packets: their port has mtu 2000 (nved.yaml)."""
 import os
 import sys
 
