@@ -65,7 +65,7 @@
   X(drop_arp_malformed, true, "ARP that is not Ethernet/IPv4 or is cut short")                    \
   X(drop_nd_malformed, true, "Neighbour Discovery message failing RFC 4861 validity checks")     \
   X(drop_control_ring_full, true, "control-thread ring full")                                     \
-  X(drop_tx_multisegment, true, "chained packet for a port that sends no chains, larger than any mbuf it could be copied into")\
+  X(drop_tx_multisegment, true, "chained packet for a port that sends no chains that could not be copied into one mbuf (none large enough, or none free)")\
   X(drop_tx_full, true, "port TX queue full")
 
 #endif
