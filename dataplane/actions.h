@@ -28,6 +28,31 @@ void to_own_endpoint(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm);
 // without DF) or answer Fragmentation Needed / Packet Too Big.
 void tunnel_oversize(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, const TunnelTemplate &t);
 
+// The packet is larger than the mtu of `port`, where it would leave with
+// the Ethernet header `l2` (l2_len bytes, EtherType included): the same
+// answer as for the tunnel (RFC 1812 5.2.6, RFC 8201), each fragment
+// counted on `counted`. A jumbo fabric in front of 1500-byte VM ports.
+void port_oversize(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, uint16_t port, const uint8_t *l2,
+                   uint16_t l2_len, Counter counted);
+
+// Writes the Ethernet header toward local VM `e` (tagged when its route
+// says so) at `p`; returns its length.
+inline uint16_t write_vm_l2(uint8_t *p, const DataplaneSettings &s, const RouteEntry &e, uint8_t family) {
+  std::memcpy(p, e.vm_mac, 6);
+  std::memcpy(p + 6, s.ports[e.port].mac, 6);
+  const uint16_t et = rte_cpu_to_be_16(family == kFamilyV4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+  if (e.vlan_tci) {
+    const uint16_t tpid = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+    const uint16_t tci = rte_cpu_to_be_16(e.vlan_tci);
+    std::memcpy(p + 12, &tpid, 2);
+    std::memcpy(p + 14, &tci, 2);
+    std::memcpy(p + 16, &et, 2);
+    return 18;
+  }
+  std::memcpy(p + 12, &et, 2);
+  return 14;
+}
+
 // Builds the encapsulation parameters of an inner packet (after the TTL
 // decrement, before any fragmentation).
 // `dscp_set`: the tunnel's DSCP policy (settings.dscp_set: -1 copies).
@@ -59,22 +84,15 @@ inline EncapInput encap_input(const WorkerContext &ctx, const TunnelTemplate &t,
 
 inline void deliver_local(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, const RouteEntry &e) {
   const DataplaneSettings &s = *ctx.settings;
+  if (__builtin_expect(pm.l3_len > s.ports[e.port].mtu, 0)) {
+    uint8_t l2[18];
+    return port_oversize(ctx, m, pm, e.port, l2, write_vm_l2(l2, s, e, pm.family), Counter::delivered_local);
+  }
   const uint16_t l2 = e.vlan_tci ? 18 : 14;
   uint8_t *p = reframe(m, pm, l2);
   if (__builtin_expect(!p, 0)) return drop(ctx, m, Counter::drop_no_headroom);
   dec_ttl(pm);
-  std::memcpy(p, e.vm_mac, 6);
-  std::memcpy(p + 6, s.ports[e.port].mac, 6);
-  const uint16_t et = rte_cpu_to_be_16(pm.family == kFamilyV4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
-  if (e.vlan_tci) {
-    const uint16_t tpid = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
-    const uint16_t tci = rte_cpu_to_be_16(e.vlan_tci);
-    std::memcpy(p + 12, &tpid, 2);
-    std::memcpy(p + 14, &tci, 2);
-    std::memcpy(p + 16, &et, 2);
-  } else {
-    std::memcpy(p + 12, &et, 2);
-  }
+  write_vm_l2(p, s, e, pm.family);
   m->ol_flags = 0;
   ctx.counters.add(Counter::delivered_local);
   emit(ctx, e.port, m);

@@ -19,7 +19,7 @@
                              "ECT(1) outer on CE inner)")                                        \
   X(reencap, false, "decapsulated packets tunnelled again to a newer NVE")                        \
   X(forwarded_default, false, "packets without a host route sent to the fabric gateway")          \
-  X(ipv4_fragmented, false, "IPv4 packets without DF fragmented before encapsulation")            \
+  X(ipv4_fragmented, false, "IPv4 packets without DF fragmented to fit the tunnel or the egress port's mtu")\
   X(ipv4_fragments_out, false, "fragments produced by fragmentation")                            \
   X(tx_linearized, false, "chained packets (fragments, frames received in segments) copied into one mbuf for a port that sends no chains")\
   X(arp_replied, false, "ARP requests for our addresses answered")                                \
@@ -48,7 +48,7 @@
   X(drop_no_route, true, "no host route and the default action is drop")                          \
   X(drop_ttl_exceeded, true, "TTL/hop limit ran out (ICMP Time Exceeded sent if the rate allowed)")\
   X(drop_icmp_rate_limited, true, "ICMP error not sent: rate limit reached")                      \
-  X(drop_too_big, true, "packet too big for the tunnel MTU with DF set or IPv6 (ICMP sent)")      \
+  X(drop_too_big, true, "packet too big for the tunnel MTU or the egress port's mtu, with DF set or IPv6 (ICMP sent)")\
   X(drop_fragmentation_failed, true, "fragmentation failed (no mbufs)")                           \
   X(drop_decap_ecn_ce_not_ect, true, "RFC 6040: CE outer on a Not-ECT inner packet")              \
   X(drop_decap_fragmented, true, "tunnelled packet arrived as outer fragments (no reassembly)")   \

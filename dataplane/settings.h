@@ -20,6 +20,9 @@ struct PortSettings {
   bool tx_ipv4_cksum_offload = false;  // the port computes outer IPv4 checksums
   bool proxy_arp = true;               // access port: answer ARP/NS as the VMs' gateway
   bool tx_multi_seg = true;            // sends chained mbufs; else chains go out linearized
+  // Largest IP packet the port sends (ports[].mtu): a larger one is
+  // fragmented or answered with ICMP, as for the tunnel.
+  uint16_t mtu = UINT16_MAX;
   // Longest frame accepted: the port's mtu + Ethernet + VLAN headers. A NIC
   // drops longer ones itself; virtual ports (net_pcap) pass them.
   uint32_t max_frame = UINT32_MAX;

@@ -11,6 +11,9 @@
 //  - isolate mode (flow bifurcation on a VF): only what these rules match
 //    reaches nved, everything else stays with the kernel's driver; then IPv4
 //    and IPv6 addressed to the port's MAC are spread over the workers' queues.
+// Not here: the NIC pushing the outer header (RAW_ENCAP). ice/iavf/i40e
+// take no egress rule; mlx5 refuses IPv4-in-IPv4's 34-byte header and would
+// push fixed ECN and flow label bytes (docs/sriov.md, section 6).
 #pragma once
 
 #include <rte_flow.h>

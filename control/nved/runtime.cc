@@ -230,6 +230,7 @@ void NvedRuntime::build_settings() {
     ps.vlan = p.vlan;
     ps.proxy_arp = p.proxy_arp;
     ps.tx_multi_seg = ports_[p.port_id].tx_multi_seg;
+    ps.mtu = p.mtu;
     ps.max_frame = p.mtu + 14u + 4u;
     std::memcpy(ps.mac, ports_[p.port_id].mac.data(), 6);
     ps.tx_ipv4_cksum_offload = ports_[p.port_id].tx_ipv4_cksum;

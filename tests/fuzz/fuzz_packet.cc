@@ -161,11 +161,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size--;
   if (size > RTE_MBUF_DEFAULT_DATAROOM) size = RTE_MBUF_DEFAULT_DATAROOM;
   g_settings_p->verify_ipv4_checksum = !(data[-1] & 0x40);
-  // Ports that send no chains (net_af_xdp, net_pcap) and ports whose mtu
-  // the frame may exceed, from the input's length.
+  // Ports that send no chains (net_af_xdp, net_pcap), ports whose mtu the
+  // frame may exceed on arrival or on departure, from the input's length.
   for (uint16_t p = 0; p < 3; p++) {
     g_settings_p->ports[p].tx_multi_seg = !(size & 1);
     g_settings_p->ports[p].max_frame = (size & 2) ? 1500 + 18 : UINT32_MAX;
+    g_settings_p->ports[p].mtu = (size & 4) ? 1000 : UINT16_MAX;  // smaller than what it may forward
   }
   check_common_agrees_with_full(port, data, size, false);
   check_common_agrees_with_full(port, data, size, true);

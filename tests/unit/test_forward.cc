@@ -167,6 +167,44 @@ TEST_F(ForwardTest, FragmentsForAPortWithoutMultiSegmentTxLeaveLinearized) {
   EXPECT_EQ(count(Counter::tx_linearized), 2u);
 }
 
+// RFC 1812 5.2.6: a packet larger than its egress port's mtu, here one with
+// no host route going back to the gateway over a fabric port of mtu 1000: DF
+// set, Fragmentation Needed naming 1000 out the port it came in on; without
+// DF, TTL - 1 and pieces of at most 1000 bytes, each to the gateway.
+TEST_F(ForwardTest, APacketLargerThanItsEgressPortIsAnsweredOrFragmented) {
+  settings().ports[0].mtu = 1000;
+  auto to_nowhere = [](bool df) {
+    std::vector<uint8_t> f = unhex(big_ipv4_frame(1200, df));
+    const uint8_t dst[4] = {10, 9, 9, 9};  // no host route
+    std::memcpy(f.data() + 14 + 16, dst, 4);
+    fix_ipv4_checksum(f.data() + 14);
+    return hex(f.data(), f.size());
+  };
+  send(0, to_nowhere(true));
+  ASSERT_EQ(ctx().out[0].n, 1);
+  const std::string icmp = out_hex(0);
+  EXPECT_EQ(icmp.substr(2 * (14 + 9), 2), "01") << "ICMP";
+  EXPECT_EQ(icmp.substr(2 * (14 + 20), 4), "0304") << "type 3 code 4";
+  EXPECT_EQ(icmp.substr(2 * (14 + 26), 4), "03e8") << "next-hop MTU 1000";
+  EXPECT_EQ(count(Counter::drop_too_big), 1u);
+  EXPECT_EQ(count(Counter::forwarded_default), 0u);
+  drain_outputs();
+
+  send(0, to_nowhere(false));
+  ASSERT_EQ(ctx().out[0].n, 2);
+  EXPECT_EQ(count(Counter::ipv4_fragmented), 1u);
+  EXPECT_EQ(count(Counter::forwarded_default), 2u);
+  for (uint16_t i = 0; i < 2; i++) {
+    rte_mbuf *f = ctx().out[0].pkts[i];
+    EXPECT_LE(rte_pktmbuf_pkt_len(f), 14u + 1000u);
+    std::vector<uint8_t> b(rte_pktmbuf_pkt_len(f));
+    const auto *p = static_cast<const uint8_t *>(rte_pktmbuf_read(f, 0, static_cast<uint32_t>(b.size()), b.data()));
+    EXPECT_EQ(hex(p, 6), hex(kGwMac.data(), 6)) << "fragment " << i << " to the gateway";
+    EXPECT_EQ(p[14 + 8], static_cast<uint8_t>(unhex(kV4In)[14 + 8] - 1)) << "TTL - 1";
+    EXPECT_EQ(rte_raw_cksum(p + 14, 20), 0xffff) << "header checksum";
+  }
+}
+
 TEST_F(ForwardTest, MalformedPacketsLandOnNamedCounters) {
   std::vector<uint8_t> f = unhex(kV4In);
   struct Case {
