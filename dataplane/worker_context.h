@@ -18,9 +18,11 @@ struct rte_rcu_qsbr;
 namespace nvmove::dp {
 
 inline constexpr uint16_t kBurst = 32;
-// Room for one burst where every packet became the maximum fragment count.
 inline constexpr uint16_t kMaxFragments = 16;
-inline constexpr uint16_t kOutCapacity = kBurst * 4;
+// A port's output stage: room for a burst in which every packet became 8
+// fragments, the most a 9216-byte packet makes at the smallest mtu (1280)
+// of a port or a tunnel; beyond, drop_tx_full.
+inline constexpr uint16_t kOutCapacity = kBurst * 8;
 
 struct RxQueue {
   uint16_t port;

@@ -683,6 +683,9 @@ static __always_inline int icmp_error(struct xdp_md *ctx, struct nve_xdp_counter
 
 // To the local VM on `route->port`: the IP packet moved to just behind a
 // new Ethernet header (after decapsulation), the hop applied, L2 rewritten.
+// No check of the port's mtu, where the DPDK path fragments or answers with
+// ICMP: the kernel drops a redirected frame larger than the target's MTU
+// (docs/xdp.md, "Differences from the DPDK path").
 static __always_inline int deliver_local(struct xdp_md *ctx, struct nve_xdp_counters *cnt,
                                          const struct nve_xdp_settings *set, const struct nve_xdp_route *route,
                                          const struct packet *p, __u32 in) {
