@@ -61,6 +61,14 @@ void fragment_and_encap(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm, c
   if (n && pm.decapped) ctx.counters.add(Counter::reencap);  // once per packet, as unfragmented
 }
 
+// The Ethernet header toward the fabric gateway at `p`: its MAC and the
+// fabric port's (gw.eth4 / eth6), the EtherType of the family.
+void write_gateway_l2(uint8_t *p, const GatewayL2 &gw, bool v4) {
+  std::memcpy(p, v4 ? gw.eth4 : gw.eth6, 12);
+  const uint16_t et = rte_cpu_to_be_16(v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+  std::memcpy(p + 12, &et, 2);
+}
+
 // Answers a packet too big for `mtu` as a router does: IPv4 with DF and
 // IPv6 get Fragmentation Needed / Packet Too Big (the quote from the packet
 // as received, TTL untouched); false when it is IPv4 without DF, which the
@@ -86,15 +94,15 @@ void forward_default(WorkerContext &ctx, rte_mbuf *m, const PacketMeta &pm) {
   const GatewayL2 *g = ctx.routes.gateway->load(std::memory_order_acquire);
   const bool v4 = pm.family == kFamilyV4;
   if (!(v4 ? g->resolved4 : g->resolved6)) return drop(ctx, m, Counter::drop_neighbour_unresolved);
-  uint8_t l2[14];
-  std::memcpy(l2, v4 ? g->eth4 : g->eth6, 12);
-  const uint16_t et = rte_cpu_to_be_16(v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
-  std::memcpy(l2 + 12, &et, 2);
-  if (pm.l3_len > s.ports[g->port].mtu) return port_oversize(ctx, m, pm, g->port, l2, 14, Counter::forwarded_default);
-  uint8_t *p = reframe(m, pm, 14);
+  if (pm.l3_len > s.ports[g->port].mtu) {
+    uint8_t l2[RTE_ETHER_HDR_LEN];
+    write_gateway_l2(l2, *g, v4);
+    return port_oversize(ctx, m, pm, g->port, l2, RTE_ETHER_HDR_LEN, Counter::forwarded_default);
+  }
+  uint8_t *p = reframe(m, pm, RTE_ETHER_HDR_LEN);
   if (!p) return drop(ctx, m, Counter::drop_no_headroom);
   dec_ttl(pm);
-  std::memcpy(p, l2, 14);
+  write_gateway_l2(p, *g, v4);
   m->ol_flags = 0;
   ctx.counters.add(Counter::forwarded_default);
   emit(ctx, g->port, m);

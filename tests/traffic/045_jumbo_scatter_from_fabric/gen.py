@@ -12,19 +12,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from nvtraffic import *  # noqa: E402,F401,F403
 from scapy.layers.inet import ICMP, IP, UDP  # noqa: E402
-from scapy.layers.inet6 import IPv6  # noqa: E402
 
-inner = [
-    IP(src=REMOTE4, dst=VM_A4, ttl=64, id=11) / UDP(sport=40000, dport=40001) / payload(8980 - 28, 1),
-    IPv6(src=REMOTE6, dst=VM_B6, hlim=64) / UDP(sport=40100, dport=40101) / payload(8960 - 48, 2),
-]
-fab = [
-    from_gw(IP(src=OLD_NVE4, dst=NVE4, ttl=60, flags="DF", proto=4) / inner[0]),
-    from_gw(IPv6(src=OLD_NVE6, dst=NVE6, hlim=60, nh=41) / inner[1]),
+decap = scenario("041_jumbo_decap")  # its two tunnelled packets, and what they become
+fab = decap.fab + [
     from_gw(IP(src=REMOTE4, dst=VM_B4, ttl=64, id=12, flags="DF") / UDP(sport=40200, dport=40201) / payload(9000 - 28, 3)),
     from_gw(IP(src=REMOTE4, dst=NVE4, ttl=64, id=13, flags="DF") / ICMP(type=8, id=99, seq=1) / payload(9000 - 28, 4)),
 ]
 assert all(len(bytes(f)) == 14 + 9000 for f in fab)
 expect0 = [echo_reply(fab[3], 0)]
-expect1 = [deliver(bytes(inner[0]), VM_A_MAC), deliver(bytes(inner[1]), VM_B_MAC), deliver(frame_ip(fab[2]), VM_B_MAC)]
+expect1 = decap.expect1 + [deliver(frame_ip(fab[2]), VM_B_MAC)]
 write_scenario(HERE, 2, {0: fab}, {0: expect0, 1: expect1})

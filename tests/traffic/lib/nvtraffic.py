@@ -24,6 +24,7 @@ same bytes.
 """
 
 import glob
+import importlib.util
 import os
 import struct
 
@@ -516,6 +517,17 @@ def _write_pcap(path, frames):
     for f in frames:
         w.write_packet(as_bytes(f), sec=0, usec=0)  # every packet's time = 0
     w.close()
+
+
+def scenario(name):
+    """Another scenario's gen.py as a module (its packets and expected
+    frames), for a scenario that sends the same packets another way; the
+    gen.py writes its pcaps only when run itself."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", name, "gen.py")
+    spec = importlib.util.spec_from_file_location("scenario_" + name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_scenario(folder, nports, inputs, expects):
